@@ -1,0 +1,117 @@
+"""Turn a planned graph into the files of a C project (names -> contents).
+
+The layer list, const data, API header, Makefile, CMakeLists.txt, README and
+host harness come from templates/; the kernels this model calls are copied
+from runtime_c/ with every `mcu_` / `MCU_` prefix replaced by the model's name,
+so two generated models link into one program.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+import jinja2
+
+from ..ir import Graph, Tensor
+from ..ops import Layer, handler
+from ..planner import Plan
+from ..resources import RUNTIME_C, TEMPLATES
+from ..version import __version__
+from .context import CTYPES, GenContext, c_literal
+
+ROW = 16
+
+
+@dataclass
+class GeneratedProject:
+    name: str
+    files: dict[str, str]
+    report: dict
+    layers: list[Layer] = field(default_factory=list)
+
+
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
+    )
+    env.filters["c"] = c_literal
+    return env
+
+
+def prefix_source(text: str, name: str) -> str:
+    """Rename the runtime's mcu_/MCU_ prefix to the model's own."""
+    text = re.sub(r"\bmcu_", name + "_", text)
+    return re.sub(r"\bMCU_", name.upper() + "_", text)
+
+
+def _io(t: Tensor, plan: Plan, i: int) -> dict:
+    return {
+        "index": i, "name": t.name, "ctype": CTYPES[t.dtype], "dtype": t.dtype, "shape": list(t.shape),
+        "size": t.size, "bytes": t.nbytes, "offset": plan.offset_of(t),
+        "scale": float(t.quant.s) if t.quant else 0.0, "zero_point": t.quant.zp if t.quant else 0,
+    }
+
+
+def _shape(t: Tensor | None) -> str:
+    return "x".join(str(d) for d in t.shape) if t is not None else "-"
+
+
+def generate(graph: Graph, plan: Plan, name: str, source_name: str, model_sha256: str) -> GeneratedProject:
+    ctx = GenContext(name, plan)
+    layers: list[Layer] = []
+    rows = []
+    for step, op in enumerate(graph.operators):
+        ctx.step = step
+        ctx.layer_weight_bytes = 0
+        h = handler(op.op)
+        layer = h.lower(op, ctx)
+        layers.append(layer)
+        rows.append({
+            "step": step, "node": op.index, "op": op.op, "kernel": layer.function or "(alias)",
+            "inputs": [_shape(t) for t in op.inputs], "outputs": [_shape(t) for t in op.outputs],
+            "macs": h.macs(op), "weight_bytes": ctx.layer_weight_bytes,
+            "output_offsets": [plan.offset_of(t) for t in op.outputs],
+            "scratch_bytes": h.scratch_bytes(op),
+        })
+    sources = sorted({s for L in layers for s in L.sources})
+    kernel_files = {}
+    for rel in sources + sorted(str(p.relative_to(RUNTIME_C)) for p in (RUNTIME_C / "include").glob("*.h")):
+        base = rel.rsplit("/", 1)[-1]
+        kernel_files[prefix_source(base, name)] = prefix_source((RUNTIME_C / rel).read_text(), name)
+    consts = [{
+        "name": c.name, "ctype": c.ctype, "count": int(c.values.size),
+        "rows": [", ".join(c_literal(v, c.ctype) for v in c.values[i:i + ROW].tolist())
+                 for i in range(0, c.values.size, ROW)],
+    } for c in ctx.consts]
+    weight_bytes = sum(c.nbytes for c in ctx.consts)
+    inputs = [_io(t, plan, i) for i, t in enumerate(graph.inputs)]
+    outputs = [_io(t, plan, i) for i, t in enumerate(graph.outputs)]
+    lib_sources = sorted([f"{name}.c", f"{name}_weights.c"] + [f for f in kernel_files if f.endswith(".c")])
+    v = {
+        "name": name, "NAME": name.upper(), "version": __version__, "source": source_name,
+        "model_sha256": model_sha256, "layers": layers, "rows": rows, "consts": consts,
+        "inputs": inputs, "outputs": outputs, "arena_size": plan.arena_size, "lower_bound": plan.lower_bound,
+        "weight_bytes": weight_bytes, "lib_sources": lib_sources,
+        "headers": sorted(f for f in kernel_files if f.endswith(".h")),
+        "total_macs": sum(r["macs"] for r in rows), "uses_math": any(L.extra.get("libm") for L in layers),
+    }
+    env = _env()
+    files = dict(kernel_files)
+    for tpl, out in (("project/model.h.j2", f"{name}.h"), ("project/model.c.j2", f"{name}.c"),
+                     ("project/weights.h.j2", f"{name}_weights.h"), ("project/weights.c.j2", f"{name}_weights.c"),
+                     ("project/Makefile.j2", "Makefile"), ("project/CMakeLists.txt.j2", "CMakeLists.txt"),
+                     ("project/README.md.j2", "README.md"), ("host/main.c.j2", f"harness/{name}_host_main.c")):
+        files[out] = env.get_template(tpl).render(**v)
+    report = {
+        "mcugen_version": __version__, "model": source_name, "model_sha256": model_sha256, "name": name,
+        "arena_bytes": plan.arena_size, "liveness_lower_bound": plan.lower_bound,
+        "planner": plan.algorithm, "weight_bytes": weight_bytes, "total_macs": v["total_macs"],
+        "inputs": inputs, "outputs": outputs, "layers": rows,
+    }
+    files["report.json"] = json.dumps(report, indent=1, sort_keys=True) + "\n"
+    return GeneratedProject(name, files, report, layers)
+
+
+__all__ = ["generate", "prefix_source", "GeneratedProject"]

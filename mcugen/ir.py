@@ -1,0 +1,118 @@
+"""The intermediate representation: tensors and operators of one subgraph.
+
+The reader fills it from a flatbuffer, the passes rewrite it, the planner
+assigns arena offsets to its tensors and the code generator walks its operators.
+Types are named by numpy dtype strings ('int8', 'int16', 'int32', 'float32', ...)
+so that int16 and float32 kernels slot in beside the int8 ones.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class Quant:
+    """Affine quantization: real = scale * (q - zero_point), per tensor or per axis."""
+
+    scale: np.ndarray  # float32, shape (1,) or (channels,)
+    zero_point: np.ndarray  # int64, same length as scale
+    axis: int = 0
+
+    @property
+    def per_channel(self) -> bool:
+        return self.scale.size > 1
+
+    @property
+    def s(self) -> float:
+        """The per-tensor scale (the first one for a per-axis tensor)."""
+        return float(self.scale[0])
+
+    @property
+    def zp(self) -> int:
+        return int(self.zero_point[0])
+
+
+@dataclass(eq=False)
+class Tensor:
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+    quant: Quant | None = None
+    data: np.ndarray | None = None  # constant value (weights, shapes); None for activations
+    index: int = -1  # index in the source flatbuffer, for messages
+    alias_of: "Tensor | None" = None  # set by the aliasing pass: shares that tensor's bytes
+
+    @property
+    def is_const(self) -> bool:
+        return self.data is not None
+
+    @property
+    def itemsize(self) -> int:
+        return np.dtype(self.dtype).itemsize
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) if self.shape else 1
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * self.itemsize
+
+    def root(self) -> "Tensor":
+        """The tensor whose storage this one uses (follows reshape aliases)."""
+        t = self
+        while t.alias_of is not None:
+            t = t.alias_of
+        return t
+
+    def __repr__(self) -> str:
+        return f"Tensor({self.name!r}, {self.shape}, {self.dtype})"
+
+
+@dataclass(eq=False)
+class Operator:
+    op: str  # builtin operator name, e.g. 'CONV_2D'
+    inputs: list[Tensor | None]
+    outputs: list[Tensor]
+    options: dict[str, Any] = field(default_factory=dict)
+    index: int = -1  # node index in the source model, for messages
+
+    def __repr__(self) -> str:
+        return f"Operator(#{self.index} {self.op})"
+
+
+@dataclass
+class Graph:
+    tensors: list[Tensor]
+    operators: list[Operator]
+    inputs: list[Tensor]
+    outputs: list[Tensor]
+    description: str = ""
+
+    def producers(self) -> dict[int, Operator]:
+        return {id(t): op for op in self.operators for t in op.outputs}
+
+    def consumers(self) -> dict[int, list[Operator]]:
+        out: dict[int, list[Operator]] = {}
+        for op in self.operators:
+            for t in op.inputs:
+                if t is not None:
+                    out.setdefault(id(t), []).append(op)
+        return out
+
+    def prune(self) -> None:
+        """Drop operators whose outputs nobody needs and tensors nobody references."""
+        needed = {id(t) for t in self.outputs}
+        kept: list[Operator] = []
+        for op in reversed(self.operators):
+            if any(id(t) in needed for t in op.outputs):
+                kept.append(op)
+                needed.update(id(t) for t in op.inputs if t is not None)
+        self.operators = kept[::-1]
+        used = {id(t) for t in self.inputs} | {id(t) for t in self.outputs}
+        for op in self.operators:
+            used.update(id(t) for t in op.inputs + op.outputs if t is not None)
+        self.tensors = [t for t in self.tensors if id(t) in used]

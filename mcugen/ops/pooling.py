@@ -1,0 +1,65 @@
+"""AVERAGE_POOL_2D and MAX_POOL_2D, int8 (kernels: runtime_c/pooling/)."""
+from __future__ import annotations
+
+from ..quant import activation_range
+from .base import Layer, OpHandler, conv_out_size, need_quant, need_types, nhwc, register, same_padding
+from .conv import FUSED
+
+
+class _Pool(OpHandler):
+    function = ""
+
+    def rule_types(self, op):
+        """Input and output are int8 NHWC tensors."""
+        nhwc(op.inputs[0].shape), nhwc(op.outputs[0].shape)
+        return need_types(op, {0: ("int8",)}) or need_quant(op.inputs[0], op.outputs[0])
+
+    def rule_same_quantization(self, op):
+        """Input and output have the same scale and zero point."""
+        a, b = op.inputs[0].quant, op.outputs[0].quant
+        return None if (a.s, a.zp) == (b.s, b.zp) else "input and output quantization differ"
+
+    def rule_activation(self, op):
+        """Fused activation is NONE, RELU, RELU6 or RELU_N1_TO_1."""
+        act = op.options.get("fused_activation_function", "NONE")
+        return None if act in FUSED else f"fused activation {act} is not supported"
+
+    def rule_geometry(self, op):
+        """Output height and width follow from input, window, stride and padding."""
+        _, ih, iw, _ = nhwc(op.inputs[0].shape)
+        _, oh, ow, _ = nhwc(op.outputs[0].shape)
+        o = op.options
+        pad = o.get("padding", "SAME")
+        want = (conv_out_size(pad, ih, o["filter_height"], o["stride_h"], 1),
+                conv_out_size(pad, iw, o["filter_width"], o["stride_w"], 1))
+        return None if want == (oh, ow) else f"output is {oh}x{ow}, expected {want[0]}x{want[1]}"
+
+    def macs(self, op):
+        return op.outputs[0].size * op.options["filter_height"] * op.options["filter_width"]
+
+    def lower(self, op, ctx):
+        n, ih, iw, c = nhwc(op.inputs[0].shape)
+        _, oh, ow, _ = nhwc(op.outputs[0].shape)
+        o, y = op.options, op.outputs[0]
+        kh, kw, sh, sw = o["filter_height"], o["filter_width"], o["stride_h"], o["stride_w"]
+        lo, hi = activation_range(o.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp)
+        fields = [
+            ("batches", n), ("in_h", ih), ("in_w", iw), ("channels", c), ("out_h", oh), ("out_w", ow),
+            ("k_h", kh), ("k_w", kw), ("stride_h", sh), ("stride_w", sw),
+            ("pad_top", same_padding(ih, kh, sh, 1, oh)), ("pad_left", same_padding(iw, kw, sw, 1, ow)),
+            ("act_min", lo), ("act_max", hi),
+        ]
+        return Layer(op, function=self.function, struct="pool_params_t", fields=fields,
+                     args=[ctx.ptr(op.inputs[0]), ctx.ptr(y)], sources=(f"pooling/mcu_{self.function}.c",))
+
+
+@register
+class AveragePool2D(_Pool):
+    ops = ("AVERAGE_POOL_2D",)
+    function = "avgpool_s8"
+
+
+@register
+class MaxPool2D(_Pool):
+    ops = ("MAX_POOL_2D",)
+    function = "maxpool_s8"

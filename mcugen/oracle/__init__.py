@@ -1,0 +1,1 @@
+"""The reference: TFLM's own interpreter (pip tflite-micro)."""

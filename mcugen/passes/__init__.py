@@ -1,0 +1,17 @@
+"""Stage 3: graph passes, run in order by run_passes()."""
+from ..ir import Graph
+from .alias_reshapes import alias_reshapes
+from .fold_constants import fold_constants
+from .fuse_activations import fuse_activations
+
+PASSES = (fold_constants, alias_reshapes, fuse_activations)
+
+
+def run_passes(graph: Graph) -> Graph:
+    for p in PASSES:
+        p(graph)
+    graph.prune()
+    return graph
+
+
+__all__ = ["PASSES", "run_passes", "fold_constants", "alias_reshapes", "fuse_activations"]

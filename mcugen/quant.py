@@ -1,0 +1,67 @@
+"""Build-time quantization arithmetic (Python side of the fixed-point recipes).
+
+Everything here mirrors what TFLM computes when it prepares a kernel, so the
+constants the generated C uses are the ones TFLM would use at run time.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+ACTIVATIONS = ("NONE", "RELU", "RELU_N1_TO_1", "RELU6", "TANH", "SIGN_BIT")
+
+
+def quantize_multiplier(real: float) -> tuple[int, int]:
+    """Split a positive real multiplier into (M, shift), M in [2^30, 2^31), real ~= M * 2^(shift-31).
+
+    frexp, then round M*2^31 half away from zero; a result of 2^31 is halved and
+    the shift incremented; a shift below -31 flushes to (0, 0).
+    """
+    if real == 0.0:
+        return 0, 0
+    q, shift = math.frexp(real)
+    q_fixed = int(math.copysign(math.floor(abs(q) * (1 << 31) + 0.5), q))
+    if q_fixed == (1 << 31):
+        q_fixed //= 2
+        shift += 1
+    if shift < -31:
+        return 0, 0
+    if shift > 30:
+        shift, q_fixed = 30, (1 << 31) - 1
+    return q_fixed, shift
+
+
+def quantize_multiplier_smaller_than_one(real: float) -> tuple[int, int]:
+    """As quantize_multiplier, for 0 < real < 1 (shift <= 0)."""
+    return quantize_multiplier(real)
+
+
+def activation_range(act: str, scale: float, zero_point: int, dtype: str = "int8") -> tuple[int, int]:
+    """Clamp range in quantized space for a fused activation (TFLM CalculateActivationRangeQuantized)."""
+    info = np.iinfo(dtype)
+    qmin, qmax = int(info.min), int(info.max)
+
+    def q(x: float) -> int:
+        return zero_point + int(round_half_away(np.float32(x) / np.float32(scale)))
+
+    if act == "NONE":
+        return qmin, qmax
+    if act == "RELU":
+        return max(qmin, q(0.0)), qmax
+    if act == "RELU6":
+        return max(qmin, q(0.0)), min(qmax, q(6.0))
+    if act == "RELU_N1_TO_1":
+        return max(qmin, q(-1.0)), min(qmax, q(1.0))
+    raise ValueError(f"fused activation {act} has no quantized range")
+
+
+def round_half_away(x) -> float:
+    """std::round: halves go away from zero."""
+    x = float(x)
+    return math.copysign(math.floor(abs(x) + 0.5), x)
+
+
+def f64(x) -> float:
+    """A float32 quantity widened to double, as TFLM's static_cast<double>(float)."""
+    return float(np.float32(x))
