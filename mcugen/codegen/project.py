@@ -100,7 +100,8 @@ def generate(graph: Graph, plan: Plan, name: str, source_name: str, model_sha256
     env = _env()
     files = dict(kernel_files)
     for tpl, out in (("project/model.h.j2", f"{name}.h"), ("project/model.c.j2", f"{name}.c"),
-                     ("project/weights.h.j2", f"{name}_weights.h"), ("project/weights.c.j2", f"{name}_weights.c"),
+                     ("project/weights.h.j2", f"{name}_weights.h"),
+                     ("project/kernels.h.j2", f"{name}_kernels.h"), ("project/weights.c.j2", f"{name}_weights.c"),
                      ("project/Makefile.j2", "Makefile"), ("project/CMakeLists.txt.j2", "CMakeLists.txt"),
                      ("project/README.md.j2", "README.md"), ("host/main.c.j2", f"harness/{name}_host_main.c")):
         files[out] = env.get_template(tpl).render(**v)

@@ -1,0 +1,72 @@
+"""Compile a model, run it on the host and in TFLM, and compare byte for byte.
+
+Used by the tests and by `mcugen verify`.
+"""
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..backend.host import build_runner, run_runner
+from ..codegen import write_project
+from ..compiler import Compiled, compile_bytes
+from ..ir import Tensor
+from ..oracle import tflm
+
+
+def sample_inputs(tensors: list[Tensor], count: int, seed: int = 0) -> list[np.ndarray]:
+    """`count` samples per input: all-minimum, all-maximum, then uniform random over the type's range.
+
+    Float inputs (models with a QUANTIZE at their edge) draw from the range the
+    input's quantization covers, or [-4, 4) when it has none.
+    """
+    rng = np.random.default_rng(seed)
+    out = []
+    for t in tensors:
+        shape = (count, *t.shape)
+        if np.issubdtype(np.dtype(t.dtype), np.integer):
+            info = np.iinfo(t.dtype)
+            x = rng.integers(info.min, int(info.max) + 1, size=shape, dtype=t.dtype)
+            lo, hi = info.min, info.max
+        else:
+            if t.quant is not None:
+                lo, hi = t.quant.s * (-128 - t.quant.zp), t.quant.s * (127 - t.quant.zp)
+            else:
+                lo, hi = -4.0, 4.0
+            x = rng.uniform(lo, hi, size=shape).astype(t.dtype)
+        if count >= 3:
+            x[0] = lo
+            x[1] = hi
+        out.append(x)
+    return out
+
+
+@dataclass
+class Comparison:
+    ours: list[np.ndarray]
+    ref: list[np.ndarray]
+    compiled: Compiled
+
+    def mismatches(self) -> list[int]:
+        return [int(np.count_nonzero(a.reshape(b.shape).view(np.uint8) != b.view(np.uint8)))
+                if a.size == b.size else -1 for a, b in zip(self.ours, self.ref)]
+
+    @property
+    def exact(self) -> bool:
+        return all(m == 0 for m in self.mismatches())
+
+
+def compare_model(model: bytes, count: int = 8, seed: int = 0, sanitize: bool = False,
+                  workdir: Path | None = None, name: str = "model") -> Comparison:
+    compiled = compile_bytes(model, name)
+    with tempfile.TemporaryDirectory(prefix="mcugen-cmp-") as tmp:
+        d = Path(workdir or tmp) / name
+        write_project(compiled.project.files, d, force=True)
+        exe = build_runner(d, name, sanitize=sanitize)
+        xs = sample_inputs(compiled.graph.inputs, count, seed)
+        ours = run_runner(exe, xs, [(t.shape, t.dtype) for t in compiled.graph.outputs])
+    ref = tflm.run(model, xs, len(compiled.graph.outputs))
+    return Comparison(ours, ref, compiled)
