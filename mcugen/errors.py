@@ -19,50 +19,57 @@ class McugenError(Exception):
 class ModelReadError(McugenError):
     """The file is missing, truncated, corrupt or not a TFLite flatbuffer."""
 
-    exit_code = 2
+    exit_code = 3
     title = "cannot read model"
 
 
 class UnsupportedModelError(McugenError):
     """The model uses operators or tensor types mcugen cannot compile."""
 
-    exit_code = 3
+    exit_code = 4
     title = "unsupported model"
 
 
 class BudgetError(McugenError):
     """The model does not fit the board's RAM or flash."""
 
-    exit_code = 4
+    exit_code = 5
     title = "model does not fit the board"
 
 
 class OutputDirError(McugenError):
     """The output directory holds files mcugen did not write."""
 
-    exit_code = 5
+    exit_code = 6
     title = "refusing to overwrite"
 
 
 class ToolchainError(McugenError):
     """A compiler or emulator is missing, or the generated code failed to build."""
 
-    exit_code = 6
+    exit_code = 7
     title = "build failed"
 
 
 class RunError(McugenError):
-    """The generated program failed at run time, or the inputs given to it are wrong."""
+    """The generated program failed or hung at run time."""
 
-    exit_code = 7
+    exit_code = 8
     title = "run failed"
 
 
 class MismatchError(McugenError):
     """`mcugen verify` found outputs that differ from the reference interpreter."""
 
-    exit_code = 8
+    exit_code = 1
     title = "outputs differ from TFLM"
+
+
+class UsageError(McugenError):
+    """A command-line argument or input file is wrong (shape, dtype, count, unknown board)."""
+
+    exit_code = 2
+    title = "bad usage"
 
 
 class InternalError(McugenError):

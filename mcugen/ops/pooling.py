@@ -34,9 +34,6 @@ class _Pool(OpHandler):
                 conv_out_size(pad, iw, o["filter_width"], o["stride_w"], 1))
         return None if want == (oh, ow) else f"output is {oh}x{ow}, expected {want[0]}x{want[1]}"
 
-    def macs(self, op):
-        return op.outputs[0].size * op.options["filter_height"] * op.options["filter_width"]
-
     def lower(self, op, ctx):
         n, ih, iw, c = nhwc(op.inputs[0].shape)
         _, oh, ow, _ = nhwc(op.outputs[0].shape)

@@ -1,0 +1,123 @@
+"""The Python API behind the CLI: build, run, verify, inspect."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .backend.host import build_runner, run_runner
+from .cache import build_key, cache_root
+from .codegen import write_project
+from .compiler import Compiled, build as _build, compile_model, model_name
+from .errors import UsageError
+from .inspect_model import inspect  # noqa: F401  (re-exported)
+from .ir import Tensor
+
+BOARDS = ("host",)
+
+
+def _check_board(board: str) -> None:
+    if board not in BOARDS:
+        raise UsageError(f"unknown board '{board}'. Available: {', '.join(BOARDS)}.")
+
+
+def build(model, out, board: str = "host", name: str | None = None, force: bool = False) -> Compiled:
+    """Compile `model` into a C project in `out`."""
+    _check_board(board)
+    return _build(model, out, name=name, force=force)
+
+
+def prepared_runner(model, board: str = "host", name: str | None = None, sanitize: bool = False):
+    """Compile (or reuse the cached build of) `model` and build its host harness."""
+    _check_board(board)
+    compiled = compile_model(model, name)
+    key = build_key(compiled.model_bytes, board, compiled.project.name)
+    d = cache_root() / key
+    write_project(compiled.project.files, d, force=True)
+    return compiled, build_runner(d, compiled.project.name, sanitize=sanitize)
+
+
+def _batch(x: np.ndarray, t: Tensor, where: str) -> tuple[np.ndarray, bool]:
+    """Accept the input's exact shape (one sample) or that shape with a leading sample axis."""
+    if x.dtype != np.dtype(t.dtype):
+        raise UsageError(f"{where}: dtype {x.dtype}, the model's input '{t.name}' needs {t.dtype}.")
+    if tuple(x.shape) == tuple(t.shape):
+        return x[None], False
+    if x.ndim == len(t.shape) + 1 and tuple(x.shape[1:]) == tuple(t.shape):
+        return x, True
+    raise UsageError(f"{where}: shape {tuple(x.shape)}, the model's input '{t.name}' needs {tuple(t.shape)} "
+                     f"or (N, {', '.join(map(str, t.shape))}).")
+
+
+def run_arrays(compiled: Compiled, exe: Path, arrays: list[np.ndarray], names: list[str] | None = None):
+    graph = compiled.graph
+    names = names or [f"input {i}" for i in range(len(arrays))]
+    if len(arrays) != len(graph.inputs):
+        raise UsageError(f"the model has {len(graph.inputs)} input(s), {len(arrays)} given.")
+    batched = [_batch(x, t, n) for x, t, n in zip(arrays, graph.inputs, names)]
+    counts = {b.shape[0] for b, _ in batched}
+    if len(counts) > 1:
+        raise UsageError(f"inputs hold different sample counts: {sorted(counts)}.")
+    outs = run_runner(exe, [b for b, _ in batched], [(t.shape, t.dtype) for t in graph.outputs])
+    if batched and not any(leading for _, leading in batched):
+        outs = [o[0] for o in outs]
+    return outs
+
+
+def run(model, inputs: list, outputs: list | None = None, board: str = "host", name: str | None = None):
+    """Run the generated code on .npy inputs (paths or arrays); write .npy outputs if paths are given."""
+    arrays, names = [], []
+    for x in inputs:
+        if isinstance(x, (str, Path)):
+            try:
+                arrays.append(np.load(x, allow_pickle=False))
+            except (OSError, ValueError) as e:
+                raise UsageError(f"{x}: cannot read as .npy ({e}).") from None
+            names.append(str(x))
+        else:
+            arrays.append(np.asarray(x))
+            names.append(f"input {len(names)}")
+    compiled, exe = prepared_runner(model, board, name)
+    if outputs is not None and len(outputs) != len(compiled.graph.outputs):
+        raise UsageError(f"the model has {len(compiled.graph.outputs)} output(s), {len(outputs)} --output given.")
+    results = run_arrays(compiled, exe, arrays, names)
+    for path, y in zip(outputs or [], results):
+        np.save(path, y)
+    return results
+
+
+@dataclass
+class VerifyResult:
+    count: int
+    mismatches: list[int]            # per output: differing bytes over all samples
+    sizes: list[int]                 # per output: bytes over all samples
+    first_bad_layer: dict | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(self.mismatches)
+
+
+def verify(model, board: str = "host", count: int = 20, seed: int = 0, name: str | None = None,
+           sanitize: bool = False) -> VerifyResult:
+    """Compare the generated code with the TFLM interpreter, byte for byte, on `count` inputs."""
+    from .oracle import tflm
+    from .testing.compare import sample_inputs
+    compiled, exe = prepared_runner(model, board, name, sanitize=sanitize)
+    xs = sample_inputs(compiled.graph.inputs, count, seed)
+    ours = run_runner(exe, xs, [(t.shape, t.dtype) for t in compiled.graph.outputs])
+    ref = tflm.run(compiled.model_bytes, xs, len(compiled.graph.outputs))
+    mism = [int(np.count_nonzero(a.reshape(b.shape).view(np.uint8) != b.view(np.uint8))) for a, b in zip(ours, ref)]
+    result = VerifyResult(count, mism, [int(b.nbytes) for b in ref])
+    if not result.ok:
+        from .diagnose import first_differing_layer
+        bad = next(s for s in range(count) if any(
+            not np.array_equal(a[s].reshape(b[s].shape).view(np.uint8), b[s].view(np.uint8)) for a, b in zip(ours, ref)))
+        result.first_bad_layer = first_differing_layer(model, [x[bad:bad + 1] for x in xs], name=name)
+        result.first_bad_layer["sample"] = bad
+    return result
+
+
+__all__ = ["build", "run", "verify", "inspect", "model_name", "VerifyResult"]

@@ -1,0 +1,125 @@
+"""The `mcugen` command. Every McugenError becomes a one-paragraph message and its exit code.
+
+Exit codes: 0 ok; 1 verify found differences; 2 bad usage or input files;
+3 model unreadable; 4 unsupported model; 5 does not fit the board; 6 output
+folder holds files mcugen did not write; 7 compiler/toolchain failure;
+8 the generated program failed or hung; 70 internal error (a bug).
+"""
+from __future__ import annotations
+
+import json
+import sys
+from functools import wraps
+
+import click
+
+from .errors import InternalError, McugenError
+from .version import __version__
+
+
+def _friendly(fn):
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except McugenError as e:
+            click.echo(f"mcugen: {e.title}: {e.message}", err=True)
+            sys.exit(e.exit_code)
+        except KeyboardInterrupt:
+            click.echo("mcugen: interrupted", err=True)
+            sys.exit(130)
+        except Exception as e:  # a bug: still no traceback for the user, but say how to get one
+            import os
+            if os.environ.get("MCUGEN_DEBUG"):
+                raise
+            click.echo(f"mcugen: {InternalError.title}: {type(e).__name__}: {e}. This is a bug in mcugen; "
+                       "rerun with MCUGEN_DEBUG=1 for a traceback and report it.", err=True)
+            sys.exit(InternalError.exit_code)
+    return wrapper
+
+
+board_option = click.option("--board", default="host", show_default=True, help="Target board.")
+name_option = click.option("--name", default=None, help="C prefix of the model (default: the file name).")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mcugen")
+def main():
+    """Compile int8 TensorFlow Lite models into self-contained C for Arm Cortex-M."""
+
+
+@main.command("inspect")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@_friendly
+def inspect_cmd(model, as_json):
+    """List the operators of MODEL, their cost and whether mcugen supports them."""
+    from .inspect_model import format_inspect, inspect
+    info = inspect(model)
+    click.echo(json.dumps(info, indent=1, sort_keys=True) if as_json else format_inspect(info))
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@board_option
+@click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False), help="Output folder.")
+@name_option
+@click.option("--force", is_flag=True, help="Overwrite files in the output folder that mcugen did not write.")
+@_friendly
+def build(model, board, out, name, force):
+    """Generate the C project of MODEL in the output folder."""
+    from . import api
+    c = api.build(model, out, board=board, name=name, force=force)
+    r = c.project.report
+    lb = r["liveness_lower_bound"]
+    below = f", {100.0 * (1 - r['arena_bytes'] / lb):.1f}% below it" if lb and r["arena_bytes"] < lb else ""
+    click.echo(f"{out}: model '{c.project.name}', {len(r['layers'])} layers, {r['total_macs']:,} MACs")
+    click.echo(f"  arena {r['arena_bytes']:,} bytes (liveness lower bound {lb:,}{below}), "
+               f"constants {r['weight_bytes']:,} bytes")
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@board_option
+@click.option("--input", "inputs", multiple=True, required=True, type=click.Path(dir_okay=False),
+              help=".npy file per model input (its shape, or N samples along a new first axis).")
+@click.option("--output", "outputs", multiple=True, required=True, type=click.Path(dir_okay=False),
+              help=".npy file per model output.")
+@name_option
+@_friendly
+def run(model, board, inputs, outputs, name):
+    """Run the generated code of MODEL on .npy inputs and save its outputs."""
+    from . import api
+    api.run(model, list(inputs), list(outputs), board=board, name=name)
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@board_option
+@click.option("--count", default=20, show_default=True, help="Number of inputs (the first two: all min, all max).")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--sanitize", is_flag=True, help="Build the host code with AddressSanitizer and UBSan.")
+@name_option
+@_friendly
+def verify(model, board, count, seed, sanitize, name):
+    """Compare the generated code with the TFLM interpreter byte for byte."""
+    from . import api
+    from .errors import MismatchError
+    if count < 1:
+        from .errors import UsageError
+        raise UsageError("--count must be at least 1.")
+    r = api.verify(model, board=board, count=count, seed=seed, name=name, sanitize=sanitize)
+    for i, (m, n) in enumerate(zip(r.mismatches, r.sizes)):
+        click.echo(f"output {i}: {m} of {n} bytes differ over {r.count} inputs")
+    if r.ok:
+        click.echo(f"bit-exact with TFLM on {r.count} inputs")
+        return
+    b = r.first_bad_layer or {}
+    where = (f"first differing layer: step {b['step']} (node {b['node']}, {b['op']})" + (
+        f": {b['differing']} of {b['size']} values differ, max |diff| {b['max_abs_diff']:g}" if "differing" in b
+        else f": {b.get('error', '')}") if b.get("step") is not None else b.get("note", ""))
+    raise MismatchError(f"outputs differ from TFLM on {sum(1 for m in r.mismatches if m)} output(s); {where}.")
+
+
+if __name__ == "__main__":
+    main()
