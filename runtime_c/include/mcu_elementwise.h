@@ -1,0 +1,94 @@
+/*
+ * mcu_elementwise.h - element-wise binary operators ADD, SUB and MUL, int8,
+ * with NumPy-style broadcasting up to rank 6.
+ *
+ * Each of the two inputs and the output has its own scale and zero point.
+ * Every constant (offsets, multipliers, shifts, clamp range) is computed at
+ * build time exactly as TFLM's Prepare does; the kernels follow TFLM's
+ * reference int8 recipes:
+ *   ADD/SUB: a' = ((a - za) << left_shift) * Ma * 2^sa   (sa <= 0, mcu_rdbpot(mcu_sat_rdhm()))
+ *            b' likewise with Mb, sb;
+ *            out = clamp(zo + (a' +/- b') * Mo * 2^so, act_min, act_max)
+ *            (SUB subtracts the rescaled values; it is not ADD with a negated
+ *            multiplier, whose rounding would differ on exact halves)
+ *   MUL:     out = clamp(zo + mcu_requantize((a - za) * (b - zb), M, s), act_min, act_max)
+ *
+ * Broadcasting: the generator compresses the shapes at build time (dimensions of
+ * extent 1 in the output are dropped, neighbouring dimensions with the same
+ * broadcast pattern are merged) into an mcu_broadcast_t: output extents,
+ * outermost first, and per-input element strides that are 0 along dimensions
+ * the input is broadcast over. The output is written contiguously. When
+ * neither input is broadcast, rank is 0 and the kernel runs one flat loop.
+ *
+ * In-place use: the output may occupy the same bytes as an input whose shape
+ * equals the output's shape. The no-broadcast (flat) path reads element i of
+ * both inputs before writing element i and never reads an element j < i after
+ * writing it. The broadcast path is safe too for such an input: its offset
+ * always equals the output offset, and it is read before that element is
+ * written. The broadcast (smaller) input must not overlap the output.
+ */
+#ifndef MCU_ELEMENTWISE_H
+#define MCU_ELEMENTWISE_H
+
+#include <stdint.h>
+
+#define MCU_ELTWISE_MAX_DIMS 6
+
+typedef struct {
+    int32_t rank;                           /* compressed dimensions; 0 = no broadcasting */
+    int32_t shape[MCU_ELTWISE_MAX_DIMS];    /* output extents, outermost first */
+    int32_t stride1[MCU_ELTWISE_MAX_DIMS];  /* input1 element strides, 0 = broadcast */
+    int32_t stride2[MCU_ELTWISE_MAX_DIMS];  /* input2 element strides, 0 = broadcast */
+} mcu_broadcast_t;
+
+/* ADD and SUB. */
+typedef struct {
+    int32_t size;               /* output element count */
+    mcu_broadcast_t bcast;
+    int32_t input1_offset;      /* -input1 zero point */
+    int32_t input2_offset;      /* -input2 zero point */
+    int32_t output_offset;      /* output zero point */
+    int32_t left_shift;         /* 20 for int8 */
+    int32_t input1_multiplier, input1_shift;   /* shifts are <= 0 (right shifts) */
+    int32_t input2_multiplier, input2_shift;
+    int32_t output_multiplier, output_shift;
+    int32_t act_min, act_max;
+} mcu_add_params_t;
+
+/* MUL. */
+typedef struct {
+    int32_t size;               /* output element count */
+    mcu_broadcast_t bcast;
+    int32_t input1_offset;      /* -input1 zero point */
+    int32_t input2_offset;      /* -input2 zero point */
+    int32_t output_offset;      /* output zero point */
+    int32_t output_multiplier, output_shift;   /* shift may be positive */
+    int32_t act_min, act_max;
+} mcu_mul_params_t;
+
+/* Advance the odometer over all but the innermost dimension after one
+ * innermost run; o1/o2 are the element offsets of the next run's inputs. */
+static inline void mcu_broadcast_next(const mcu_broadcast_t *bc, int32_t *idx, int32_t *o1, int32_t *o2)
+{
+    for (int32_t d = bc->rank - 2; d >= 0; d--) {
+        *o1 += bc->stride1[d];
+        *o2 += bc->stride2[d];
+        if (++idx[d] < bc->shape[d]) {
+            return;
+        }
+        idx[d] = 0;
+        *o1 -= bc->stride1[d] * bc->shape[d];
+        *o2 -= bc->stride2[d] * bc->shape[d];
+    }
+}
+
+/* output = input1 + input2 (ADD). No scratch; see the in-place note above. */
+void mcu_add_s8(const mcu_add_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+
+/* output = input1 - input2 (SUB). No scratch; see the in-place note above. */
+void mcu_sub_s8(const mcu_add_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+
+/* output = input1 * input2 (MUL). No scratch; see the in-place note above. */
+void mcu_mul_s8(const mcu_mul_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+
+#endif /* MCU_ELEMENTWISE_H */
