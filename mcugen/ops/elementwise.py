@@ -1,0 +1,194 @@
+"""ADD, SUB and MUL, int8, with broadcasting (kernels: runtime_c/elementwise/).
+
+Constants follow TFLM's Prepare:
+  ADD (add_common.cc CalculateOpDataAdd): in double,
+      twice_max = 2 * max(s1, s2);  m1 = s1 / twice_max;  m2 = s2 / twice_max;
+      mo = twice_max / (2^20 * so)
+  SUB (sub_common.cc CalculateOpDataSub): the same formulas evaluated in float32,
+      each result then widened to double;
+  MUL (mul_common.cc CalculateOpDataMul): double(s1) * double(s2) / double(so).
+ADD/SUB multipliers go through QuantizeMultiplierSmallerThanOneExp, which
+aborts unless 0 < m < 1 and the shift is <= 0 (rule_rescale rejects those).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..ir import Operator
+from ..quant import activation_range, f64, quantize_multiplier
+from .base import Layer, OpHandler, need_quant, need_types, register
+from .conv import FUSED
+
+MAX_DIMS = 6
+LEFT_SHIFT = 20  # int8 ADD/SUB
+
+
+def broadcast_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None:
+    """NumPy broadcast of two shapes, or None when they do not broadcast."""
+    r = max(len(a), len(b))
+    a = (1,) * (r - len(a)) + tuple(a)
+    b = (1,) * (r - len(b)) + tuple(b)
+    out = []
+    for x, y in zip(a, b):
+        if x != y and x != 1 and y != 1:
+            return None
+        out.append(y if x == 1 else x)
+    return tuple(out)
+
+
+def broadcast_plan(s1: tuple[int, ...], s2: tuple[int, ...], so: tuple[int, ...]):
+    """Compressed iteration for the kernel: (rank, shape, stride1, stride2), outermost first.
+
+    Output dimensions of extent 1 are dropped and neighbouring dimensions in which
+    each input is either present or broadcast in the same way are merged, so
+    [1,H,W,C] + [1,1,1,C] becomes 2 dimensions (H*W, C). rank 0 means neither
+    input is broadcast: the kernel runs one flat loop.
+    """
+    r = len(so)
+    a = (1,) * (r - len(s1)) + tuple(s1)
+    b = (1,) * (r - len(s2)) + tuple(s2)
+    dims: list[list] = []  # innermost first: [extent, input1 present, input2 present]
+    for d in reversed(range(r)):
+        n = int(so[d])
+        if n == 1:
+            continue
+        key = (a[d] == n, b[d] == n)
+        if dims and (dims[-1][1], dims[-1][2]) == key:
+            dims[-1][0] *= n
+        else:
+            dims.append([n, *key])
+    if not dims or (len(dims) == 1 and dims[0][1] and dims[0][2]):
+        return 0, [], [], []
+    shape, st1, st2 = [], [], []
+    acc1 = acc2 = 1
+    for n, p1, p2 in dims:
+        shape.append(n)
+        st1.append(acc1 if p1 else 0)
+        st2.append(acc2 if p2 else 0)
+        acc1 *= n if p1 else 1
+        acc2 *= n if p2 else 1
+    return len(dims), shape[::-1], st1[::-1], st2[::-1]
+
+
+def _c_array(values: list[int], fill: int) -> str:
+    v = list(values) + [fill] * (MAX_DIMS - len(values))
+    return "{" + ", ".join(str(int(x)) for x in v) + "}"
+
+
+def broadcast_field(op: Operator) -> str:
+    x1, x2, y = op.inputs[0], op.inputs[1], op.outputs[0]
+    rank, shape, st1, st2 = broadcast_plan(x1.shape, x2.shape, y.shape)
+    return (f"{{ .rank = {rank}, .shape = {_c_array(shape, 1)}, "
+            f".stride1 = {_c_array(st1, 0)}, .stride2 = {_c_array(st2, 0)} }}")
+
+
+def add_sub_multipliers(op_name: str, s1: float, s2: float, so: float) -> list[tuple[float, int, int]]:
+    """(real, M, shift) for input1, input2 and output, as TFLM's ADD or SUB Prepare computes them."""
+    if op_name == "SUB":  # float32 arithmetic, then widened
+        f1, f2, fo = np.float32(s1), np.float32(s2), np.float32(so)
+        twice = np.float32(2) * max(f1, f2)
+        reals = [f64(f1 / twice), f64(f2 / twice), f64(twice / (np.float32(1 << LEFT_SHIFT) * fo))]
+    else:  # ADD: double arithmetic from the float32 scales
+        twice = 2 * f64(max(np.float32(s1), np.float32(s2)))
+        reals = [f64(s1) / twice, f64(s2) / twice, twice / ((1 << LEFT_SHIFT) * f64(so))]
+    return [(r, *quantize_multiplier(r)) for r in reals]
+
+
+class _Binary(OpHandler):
+    def rule_types(self, op):
+        """Both inputs and the output are int8 with per-tensor quantization."""
+        msg = need_types(op, {0: ("int8",), 1: ("int8",)}) or need_quant(op.inputs[0], op.inputs[1], op.outputs[0])
+        if msg:
+            return msg
+        for t in (op.inputs[0], op.inputs[1], op.outputs[0]):
+            if t.quant.per_channel:
+                return f"tensor '{t.name}' is quantized per channel"
+            if not t.quant.s > 0:
+                return f"tensor '{t.name}' has scale {t.quant.s}, needs a positive scale"
+        return None
+
+    def rule_shapes(self, op):
+        """Inputs broadcast against each other (NumPy rules) to the output's shape; ranks are at most 6; no
+        dimension is 0."""
+        x1, x2, y = op.inputs[0], op.inputs[1], op.outputs[0]
+        for t in (x1, x2, y):
+            if len(t.shape) > MAX_DIMS:
+                return f"tensor '{t.name}' has rank {len(t.shape)}, at most {MAX_DIMS} is supported"
+            if any(d <= 0 for d in t.shape):
+                return f"tensor '{t.name}' has an empty dimension {t.shape}"
+        want = broadcast_shape(x1.shape, x2.shape)
+        if want is None:
+            return f"input shapes {x1.shape} and {x2.shape} do not broadcast"
+        if tuple(want) != tuple(y.shape):
+            return f"output shape {y.shape} is not the broadcast shape {want}"
+        return None
+
+    def rule_activation(self, op):
+        """Fused activation is NONE, RELU, RELU6 or RELU_N1_TO_1."""
+        act = op.options.get("fused_activation_function", "NONE")
+        return None if act in FUSED else f"fused activation {act} is not supported"
+
+    def common_fields(self, op):
+        x1, x2, y = op.inputs[0], op.inputs[1], op.outputs[0]
+        return [("size", y.size), ("bcast", broadcast_field(op)),
+                ("input1_offset", -x1.quant.zp), ("input2_offset", -x2.quant.zp), ("output_offset", y.quant.zp)]
+
+    def activation_fields(self, op):
+        y = op.outputs[0]
+        lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp)
+        return [("act_min", lo), ("act_max", hi)]
+
+
+class _AddSub(_Binary):
+    function = ""
+
+    def rule_rescale(self, op):
+        """Output scale is large enough for the rescaling: 2 * max(input scales) / (2^20 * output scale) < 1."""
+        x1, x2, y = op.inputs[0], op.inputs[1], op.outputs[0]
+        names = ("input1", "input2", "output")
+        for name, (real, _, shift) in zip(names, add_sub_multipliers(op.op, x1.quant.s, x2.quant.s, y.quant.s)):
+            if not 0.0 < real < 1.0 or shift > 0:
+                return f"{name} rescale factor {real:g} is outside (0, 1)"
+        return None
+
+    def lower(self, op, ctx):
+        x1, x2, y = op.inputs[0], op.inputs[1], op.outputs[0]
+        (_, m1, sh1), (_, m2, sh2), (_, mo, sho) = add_sub_multipliers(op.op, x1.quant.s, x2.quant.s, y.quant.s)
+        fields = self.common_fields(op) + [
+            ("left_shift", LEFT_SHIFT),
+            ("input1_multiplier", m1), ("input1_shift", sh1),
+            ("input2_multiplier", m2), ("input2_shift", sh2),
+            ("output_multiplier", mo), ("output_shift", sho),
+        ] + self.activation_fields(op)
+        return Layer(op, function=self.function, struct="add_params_t", fields=fields,
+                     args=[ctx.ptr(x1), ctx.ptr(x2), ctx.ptr(y)],
+                     sources=(f"elementwise/mcu_{self.function}.c",))
+
+
+@register
+class Add(_AddSub):
+    ops = ("ADD",)
+    function = "add_s8"
+
+
+@register
+class Sub(_AddSub):
+    ops = ("SUB",)
+    function = "sub_s8"
+
+
+@register
+class Mul(_Binary):
+    ops = ("MUL",)
+
+    def macs(self, op):
+        return op.outputs[0].size
+
+    def lower(self, op, ctx):
+        x1, x2, y = op.inputs[0], op.inputs[1], op.outputs[0]
+        mult, shift = quantize_multiplier(f64(x1.quant.s) * f64(x2.quant.s) / f64(y.quant.s))
+        fields = self.common_fields(op) + [
+            ("output_multiplier", mult), ("output_shift", shift),
+        ] + self.activation_fields(op)
+        return Layer(op, function="mul_s8", struct="mul_params_t", fields=fields,
+                     args=[ctx.ptr(x1), ctx.ptr(x2), ctx.ptr(y)], sources=("elementwise/mcu_mul_s8.c",))
