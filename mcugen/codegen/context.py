@@ -31,7 +31,13 @@ class ConstArray:
 
 def c_literal(value, ctype: str) -> str:
     if ctype == "float":
-        return f"{float(np.float32(value)):.9g}f".replace("inff", "INFINITY").replace("nanf", "NAN")
+        x = float(np.float32(value))
+        if x != x:
+            return "NAN"
+        if x in (float("inf"), float("-inf")):
+            return "INFINITY" if x > 0 else "-INFINITY"
+        text = f"{x:.9g}"
+        return text + ("f" if any(ch in text for ch in ".e") else ".0f")
     v = int(value)
     if ctype == "int32_t" and v == -(1 << 31):
         return "INT32_MIN"

@@ -1,14 +1,19 @@
 """ADD, SUB and MUL, int8, with broadcasting (kernels: runtime_c/elementwise/).
 
 Constants follow TFLM's Prepare:
-  ADD (add_common.cc CalculateOpDataAdd): in double,
-      twice_max = 2 * max(s1, s2);  m1 = s1 / twice_max;  m2 = s2 / twice_max;
-      mo = twice_max / (2^20 * so)
-  SUB (sub_common.cc CalculateOpDataSub): the same formulas evaluated in float32,
-      each result then widened to double;
-  MUL (mul_common.cc CalculateOpDataMul): double(s1) * double(s2) / double(so).
+  ADD and SUB (CalculateOpDataAdd / CalculateOpDataSub), in double from the
+      float32 scales: twice_max = 2 * max(s1, s2);  m1 = s1 / twice_max;
+      m2 = s2 / twice_max;  mo = twice_max / (2^20 * so).
+      Some TFLM revisions of sub_common.cc write these in float32; the
+      tflite-micro oracle this project tests against matches the double
+      version (checked exhaustively over all 65536 input pairs on scales where
+      the two differ), so SUB uses ADD's formulas.
+  MUL (CalculateOpDataMul): double(s1) * double(s2) / double(so).
 ADD/SUB multipliers go through QuantizeMultiplierSmallerThanOneExp, which
 aborts unless 0 < m < 1 and the shift is <= 0 (rule_rescale rejects those).
+SUB subtracts the two rescaled inputs (TFLM's int8 SUB): it is not ADD with the
+second multiplier negated, because the rounding high multiply rounds exact
+halves upward, not symmetrically.
 """
 from __future__ import annotations
 
@@ -19,7 +24,8 @@ from ..quant import activation_range, f64, quantize_multiplier
 from .base import Layer, OpHandler, need_quant, need_types, register
 from .conv import FUSED
 
-MAX_DIMS = 6
+MAX_RANK = 6     # TFLM's RuntimeShape holds 6 dimensions; higher ranks overrun it (wrong results)
+KERNEL_DIMS = 6  # MCU_ELTWISE_MAX_DIMS: compressed dimensions the kernel iterates
 LEFT_SHIFT = 20  # int8 ADD/SUB
 
 
@@ -71,7 +77,7 @@ def broadcast_plan(s1: tuple[int, ...], s2: tuple[int, ...], so: tuple[int, ...]
 
 
 def _c_array(values: list[int], fill: int) -> str:
-    v = list(values) + [fill] * (MAX_DIMS - len(values))
+    v = list(values) + [fill] * (KERNEL_DIMS - len(values))
     return "{" + ", ".join(str(int(x)) for x in v) + "}"
 
 
@@ -82,21 +88,21 @@ def broadcast_field(op: Operator) -> str:
             f".stride1 = {_c_array(st1, 0)}, .stride2 = {_c_array(st2, 0)} }}")
 
 
-def add_sub_multipliers(op_name: str, s1: float, s2: float, so: float) -> list[tuple[float, int, int]]:
-    """(real, M, shift) for input1, input2 and output, as TFLM's ADD or SUB Prepare computes them."""
-    if op_name == "SUB":  # float32 arithmetic, then widened
-        f1, f2, fo = np.float32(s1), np.float32(s2), np.float32(so)
-        twice = np.float32(2) * max(f1, f2)
-        reals = [f64(f1 / twice), f64(f2 / twice), f64(twice / (np.float32(1 << LEFT_SHIFT) * fo))]
-    else:  # ADD: double arithmetic from the float32 scales
-        twice = 2 * f64(max(np.float32(s1), np.float32(s2)))
-        reals = [f64(s1) / twice, f64(s2) / twice, twice / ((1 << LEFT_SHIFT) * f64(so))]
+def add_sub_multipliers(s1: float, s2: float, so: float) -> list[tuple[float, int, int]]:
+    """(real, M, shift) for input1, input2 and output, as TFLM's ADD/SUB Prepare computes them."""
+    twice = 2 * f64(max(np.float32(s1), np.float32(s2)))
+    reals = [f64(s1) / twice, f64(s2) / twice, twice / ((1 << LEFT_SHIFT) * f64(so))]
     return [(r, *quantize_multiplier(r)) for r in reals]
+
+
+def mul_multiplier(s1: float, s2: float, so: float) -> tuple[int, int]:
+    """(M, shift) of TFLM's MUL Prepare: the scale product is taken in double."""
+    return quantize_multiplier(f64(s1) * f64(s2) / f64(so))
 
 
 class _Binary(OpHandler):
     def rule_types(self, op):
-        """Both inputs and the output are int8 with per-tensor quantization."""
+        """Both inputs and the output are int8 with per-tensor quantization and positive scales."""
         msg = need_types(op, {0: ("int8",), 1: ("int8",)}) or need_quant(op.inputs[0], op.inputs[1], op.outputs[0])
         if msg:
             return msg
@@ -112,8 +118,8 @@ class _Binary(OpHandler):
         dimension is 0."""
         x1, x2, y = op.inputs[0], op.inputs[1], op.outputs[0]
         for t in (x1, x2, y):
-            if len(t.shape) > MAX_DIMS:
-                return f"tensor '{t.name}' has rank {len(t.shape)}, at most {MAX_DIMS} is supported"
+            if len(t.shape) > MAX_RANK:
+                return f"tensor '{t.name}' has rank {len(t.shape)}, at most {MAX_RANK} is supported"
             if any(d <= 0 for d in t.shape):
                 return f"tensor '{t.name}' has an empty dimension {t.shape}"
         want = broadcast_shape(x1.shape, x2.shape)
@@ -146,14 +152,14 @@ class _AddSub(_Binary):
         """Output scale is large enough for the rescaling: 2 * max(input scales) / (2^20 * output scale) < 1."""
         x1, x2, y = op.inputs[0], op.inputs[1], op.outputs[0]
         names = ("input1", "input2", "output")
-        for name, (real, _, shift) in zip(names, add_sub_multipliers(op.op, x1.quant.s, x2.quant.s, y.quant.s)):
+        for name, (real, _, shift) in zip(names, add_sub_multipliers(x1.quant.s, x2.quant.s, y.quant.s)):
             if not 0.0 < real < 1.0 or shift > 0:
                 return f"{name} rescale factor {real:g} is outside (0, 1)"
         return None
 
     def lower(self, op, ctx):
         x1, x2, y = op.inputs[0], op.inputs[1], op.outputs[0]
-        (_, m1, sh1), (_, m2, sh2), (_, mo, sho) = add_sub_multipliers(op.op, x1.quant.s, x2.quant.s, y.quant.s)
+        (_, m1, sh1), (_, m2, sh2), (_, mo, sho) = add_sub_multipliers(x1.quant.s, x2.quant.s, y.quant.s)
         fields = self.common_fields(op) + [
             ("left_shift", LEFT_SHIFT),
             ("input1_multiplier", m1), ("input1_shift", sh1),
@@ -186,7 +192,7 @@ class Mul(_Binary):
 
     def lower(self, op, ctx):
         x1, x2, y = op.inputs[0], op.inputs[1], op.outputs[0]
-        mult, shift = quantize_multiplier(f64(x1.quant.s) * f64(x2.quant.s) / f64(y.quant.s))
+        mult, shift = mul_multiplier(x1.quant.s, x2.quant.s, y.quant.s)
         fields = self.common_fields(op) + [
             ("output_multiplier", mult), ("output_shift", shift),
         ] + self.activation_fields(op)

@@ -47,7 +47,7 @@ def run(model: bytes, inputs: list[np.ndarray], n_out: int) -> list[np.ndarray]:
     results: list[list[np.ndarray]] = [[] for _ in range(n_out)]
     for s in range(n):
         for i, x in enumerate(inputs):
-            ip.set_input(np.ascontiguousarray(x[s]), i)
+            ip.set_input(np.array(x[s], copy=True), i)
         ip.invoke()
         for j in range(n_out):
             results[j].append(np.array(ip.get_output(j)))

@@ -1,35 +1,46 @@
-/* mcu_sub_s8.c - SUB, int8, with broadcasting (see mcu_elementwise.h). */
+/* mcu_sub_s8.c - SUB, int8, with broadcasting (see mcu_elementwise.h).
+ *
+ * TFLM subtracts the two rescaled inputs; ADD with the second multiplier negated
+ * would round exact halves differently (mcu_sat_rdhm rounds them upward). */
 #include "mcu_elementwise.h"
 #include "mcu_fixedpoint.h"
 
-/* One input rescaled to the common scale: ((q + offset) << left_shift) * M * 2^shift, shift <= 0. */
+/* One input on the common scale: ((q + offset) << left_shift) * M * 2^shift, shift <= 0. */
 static inline int32_t mcu_sub_rescale(int32_t q, int32_t offset, int32_t left_shift, int32_t mult, int32_t shift)
 {
     return mcu_rdbpot(mcu_sat_rdhm((q + offset) * (1 << left_shift), mult), -shift);
 }
 
-static inline int8_t mcu_sub_finish(const mcu_add_params_t *p, int32_t sum)
+/* The difference on the output scale, offset and clamped. */
+static inline int8_t mcu_sub_output(int32_t diff, int32_t mult, int32_t shift, int32_t offset, int32_t lo, int32_t hi)
 {
-    int32_t out = mcu_rdbpot(mcu_sat_rdhm(sum, p->output_multiplier), -p->output_shift) + p->output_offset;
-    return (int8_t)MCU_CLAMP(out, p->act_min, p->act_max);
+    const int32_t out = mcu_rdbpot(mcu_sat_rdhm(diff, mult), -shift) + offset;
+    return (int8_t)MCU_CLAMP(out, lo, hi);
 }
-
-#define MCU_SUB_A(x) mcu_sub_rescale((x), p->input1_offset, p->left_shift, p->input1_multiplier, p->input1_shift)
-#define MCU_SUB_B(x) mcu_sub_rescale((x), p->input2_offset, p->left_shift, p->input2_multiplier, p->input2_shift)
 
 void mcu_sub_s8(const mcu_add_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output)
 {
+    /* Parameters in locals: stores through int8_t pointers may alias *p, which would force reloads. */
+    const int32_t off1 = p->input1_offset, off2 = p->input2_offset, ls = p->left_shift;
+    const int32_t m1 = p->input1_multiplier, sh1 = p->input1_shift;
+    const int32_t m2 = p->input2_multiplier, sh2 = p->input2_shift;
+    const int32_t mo = p->output_multiplier, sho = p->output_shift, zo = p->output_offset;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    const int32_t size = p->size;
+#define MCU_SUB_A(x) mcu_sub_rescale((x), off1, ls, m1, sh1)
+#define MCU_SUB_B(x) mcu_sub_rescale((x), off2, ls, m2, sh2)
+#define MCU_SUB_OUT(diff) mcu_sub_output((diff), mo, sho, zo, lo, hi)
     const mcu_broadcast_t *bc = &p->bcast;
     if (bc->rank == 0) {
         /* In place safe: element i is read before it is written. */
-        for (int32_t i = 0; i < p->size; i++) {
-            output[i] = mcu_sub_finish(p, MCU_SUB_A(input1[i]) - MCU_SUB_B(input2[i]));
+        for (int32_t i = 0; i < size; i++) {
+            output[i] = MCU_SUB_OUT(MCU_SUB_A(input1[i]) - MCU_SUB_B(input2[i]));
         }
         return;
     }
     const int32_t n = bc->shape[bc->rank - 1];
     const int32_t s1 = bc->stride1[bc->rank - 1], s2 = bc->stride2[bc->rank - 1];
-    const int32_t runs = p->size / n;
+    const int32_t runs = size / n;
     int32_t idx[MCU_ELTWISE_MAX_DIMS] = {0};
     int32_t o1 = 0, o2 = 0;
     for (int32_t r = 0; r < runs; r++) {
@@ -38,19 +49,22 @@ void mcu_sub_s8(const mcu_add_params_t *p, const int8_t *input1, const int8_t *i
         if (s1 == 0) {
             const int32_t av = MCU_SUB_A(a[0]);
             for (int32_t i = 0; i < n; i++) {
-                output[i] = mcu_sub_finish(p, av - MCU_SUB_B(b[i]));
+                output[i] = MCU_SUB_OUT(av - MCU_SUB_B(b[i]));
             }
         } else if (s2 == 0) {
             const int32_t bv = MCU_SUB_B(b[0]);
             for (int32_t i = 0; i < n; i++) {
-                output[i] = mcu_sub_finish(p, MCU_SUB_A(a[i]) - bv);
+                output[i] = MCU_SUB_OUT(MCU_SUB_A(a[i]) - bv);
             }
         } else {
             for (int32_t i = 0; i < n; i++) {
-                output[i] = mcu_sub_finish(p, MCU_SUB_A(a[i]) - MCU_SUB_B(b[i]));
+                output[i] = MCU_SUB_OUT(MCU_SUB_A(a[i]) - MCU_SUB_B(b[i]));
             }
         }
         output += n;
         mcu_broadcast_next(bc, idx, &o1, &o2);
     }
+#undef MCU_SUB_A
+#undef MCU_SUB_B
+#undef MCU_SUB_OUT
 }

@@ -1,0 +1,107 @@
+"""QUANTIZE and DEQUANTIZE (kernels: runtime_c/quantize/).
+
+QUANTIZE float32 -> int8 is TFLM's AffineQuantize (one float division, round
+half away from zero, add the zero point, clamp); QUANTIZE between integer types
+is TFLM's Requantize with (multiplier, shift) from in_scale / out_scale in
+double; DEQUANTIZE int8 -> float32 is scale * (q - zero_point) in float.
+"""
+from __future__ import annotations
+
+import math
+
+from ..codegen.context import c_literal
+from ..ir import Operator, Tensor
+from ..quant import f64, quantize_multiplier
+from .base import Layer, OpHandler, need_quant, register
+
+# (input dtype, output dtype) -> kernel, for integer -> integer QUANTIZE
+REQUANTIZE = {
+    ("int8", "int8"): "requantize_s8",
+    ("int8", "int16"): "requantize_s8_s16",
+    ("int16", "int8"): "requantize_s16_s8",
+    ("int16", "int16"): "requantize_s16_s16",
+    ("int16", "int32"): "requantize_s16_s32",
+}
+
+
+def _per_tensor(t: Tensor, role: str) -> str | None:
+    """A positive, finite, per-tensor scale (what TFLM's Prepare reads as params.scale)."""
+    msg = need_quant(t)
+    if msg:
+        return msg
+    if t.quant.scale.size != 1:
+        return f"{role} is quantized per channel ({t.quant.scale.size} scales); needs one scale"
+    s = float(t.quant.scale[0])
+    if not (math.isfinite(s) and s > 0):
+        return f"{role} scale {s} is not a positive finite number"
+    return None
+
+
+def _same_size(op: Operator) -> str | None:
+    x, y = op.inputs[0], op.outputs[0]
+    return None if x.size == y.size else f"input has {x.size} elements, output {y.size}"
+
+
+@register
+class Quantize(OpHandler):
+    ops = ("QUANTIZE",)
+
+    def rule_types(self, op):
+        """Converts float32 to int8, or requantizes int8 to int8/int16, or int16 to int8/int16/int32."""
+        x, y = op.inputs[0], op.outputs[0]
+        if x.dtype == "float32" and y.dtype == "int8":
+            return None
+        if (x.dtype, y.dtype) in REQUANTIZE:
+            return None
+        return f"{x.dtype} to {y.dtype} is not supported"
+
+    def rule_quantization(self, op):
+        """The output, and an integer input, are quantized per tensor with a positive scale."""
+        x, y = op.inputs[0], op.outputs[0]
+        msg = _per_tensor(y, "output")
+        if msg is None and x.dtype != "float32":
+            msg = _per_tensor(x, "input")
+        return msg
+
+    def rule_same_size(self, op):
+        """Input and output have the same number of elements."""
+        return _same_size(op)
+
+    def lower(self, op, ctx):
+        x, y = op.inputs[0], op.outputs[0]
+        if x.dtype == "float32":
+            fields = [("size", y.size), ("scale", c_literal(y.quant.s, "float")), ("zero_point", y.quant.zp)]
+            return Layer(op, function="quantize_f32_s8", struct="affine_params_t", fields=fields,
+                         args=[ctx.ptr(x), ctx.ptr(y)], sources=("quantize/mcu_quantize_f32_s8.c",))
+        # TFLM PrepareQuantizeReference: in_scale / out_scale, both widened to double
+        mult, shift = quantize_multiplier(f64(x.quant.s) / f64(y.quant.s))
+        fields = [("size", y.size), ("input_offset", -x.quant.zp), ("output_offset", y.quant.zp),
+                  ("multiplier", c_literal(mult, "int32_t")), ("shift", shift)]
+        return Layer(op, function=REQUANTIZE[(x.dtype, y.dtype)], struct="requantize_params_t", fields=fields,
+                     args=[ctx.ptr(x), ctx.ptr(y)], sources=("quantize/mcu_requantize_s8.c",))
+
+
+@register
+class Dequantize(OpHandler):
+    ops = ("DEQUANTIZE",)
+
+    def rule_types(self, op):
+        """Converts int8 to float32."""
+        x, y = op.inputs[0], op.outputs[0]
+        if x.dtype == "int8" and y.dtype == "float32":
+            return None
+        return f"{x.dtype} to {y.dtype} is not supported"
+
+    def rule_quantization(self, op):
+        """The input is quantized per tensor with a positive scale."""
+        return _per_tensor(op.inputs[0], "input")
+
+    def rule_same_size(self, op):
+        """Input and output have the same number of elements."""
+        return _same_size(op)
+
+    def lower(self, op, ctx):
+        x, y = op.inputs[0], op.outputs[0]
+        fields = [("size", x.size), ("scale", c_literal(x.quant.s, "float")), ("zero_point", x.quant.zp)]
+        return Layer(op, function="dequantize_s8_f32", struct="affine_params_t", fields=fields,
+                     args=[ctx.ptr(x), ctx.ptr(y)], sources=("quantize/mcu_dequantize_s8_f32.c",))

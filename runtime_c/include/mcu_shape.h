@@ -1,0 +1,129 @@
+/*
+ * mcu_shape.h - data-movement operators: PAD / PADV2, CONCATENATION,
+ * TRANSPOSE and STRIDED_SLICE.
+ *
+ * All kernels here are generic over the element type (suffix _b, "bytes"):
+ * they move whole elements of `elem_size` bytes and never look at a value,
+ * so the same code serves int8, int16, int32 and float32 tensors. No
+ * requantization happens anywhere: TFLM copies the bytes of these operators
+ * as they are (int8 CONCATENATION even requires every input to share the
+ * output's scale and zero point).
+ *
+ * The generator computes all geometry at build time: it drops dimensions of
+ * size 1, merges dimensions that are contiguous, resolves masks, negative
+ * indices and clamping, and hands the kernels plain counts and byte strides.
+ * Shapes are listed outermost dimension first. Strides and offsets are in
+ * bytes. Tensors must be smaller than 2 GiB.
+ */
+#ifndef MCU_SHAPE_H
+#define MCU_SHAPE_H
+
+#include <stdint.h>
+#include <string.h>
+
+#define MCU_SHAPE_MAX_DIMS 6
+
+/* ---- PAD / PADV2 --------------------------------------------------------- */
+
+typedef struct {
+    int32_t dims;                             /* 1..MCU_SHAPE_MAX_DIMS (after merging) */
+    int32_t elem_size;                        /* bytes per element */
+    int32_t in_shape[MCU_SHAPE_MAX_DIMS];
+    int32_t out_shape[MCU_SHAPE_MAX_DIMS];    /* in_shape + before + after padding */
+    int32_t pad_before[MCU_SHAPE_MAX_DIMS];   /* leading padding per dimension, >= 0 */
+} mcu_pad_params_t;
+
+/*
+ * Writes the output in order: elements outside the input's box get the
+ * element at `pad_value` (elem_size bytes: the output zero point for int8
+ * PAD, or PADV2's constant_values), the others the input's elements.
+ */
+void mcu_pad_b(const mcu_pad_params_t *p, const void *input, const void *pad_value, void *output);
+
+/* ---- CONCATENATION ------------------------------------------------------- */
+
+typedef struct {
+    int32_t num_inputs;
+    int32_t outer;            /* product of the output dimensions before the axis */
+    const int32_t *in_bytes;  /* per input: bytes per outer step = dims[axis..] * elem_size */
+} mcu_concat_params_t;
+
+/*
+ * For each of the `outer` steps, copies in_bytes[i] bytes of every input i in
+ * turn. inputs[i] points at input i's data.
+ */
+void mcu_concat_b(const mcu_concat_params_t *p, const void *const *inputs, void *output);
+
+/* ---- TRANSPOSE and STRIDED_SLICE: a strided gather ------------------------ */
+
+typedef struct {
+    int32_t dims;                            /* 1..MCU_SHAPE_MAX_DIMS loop dimensions */
+    int32_t elem_size;                       /* bytes per element */
+    int32_t in_offset;                       /* bytes from the input to the first element read */
+    int32_t count[MCU_SHAPE_MAX_DIMS];       /* iterations per loop dimension (output shape) */
+    int32_t in_stride[MCU_SHAPE_MAX_DIMS];   /* input bytes per step of that dimension, may be < 0 */
+} mcu_gather_params_t;
+
+/*
+ * output is written sequentially; element (i0, .., i{dims-1}) is read at
+ * input + in_offset + sum(i_d * in_stride[d]).
+ */
+void mcu_transpose_b(const mcu_gather_params_t *p, const void *input, void *output);
+void mcu_strided_slice_b(const mcu_gather_params_t *p, const void *input, void *output);
+
+/* The walk shared by mcu_transpose_b and mcu_strided_slice_b. */
+static inline void mcu_gather_b(const mcu_gather_params_t *p, const void *input, void *output)
+{
+    const uint8_t *in = (const uint8_t *)input;
+    uint8_t *out = (uint8_t *)output;
+    const int32_t nd = p->dims;
+    const int32_t es = p->elem_size;
+    const int32_t n = p->count[nd - 1];
+    const int32_t step = p->in_stride[nd - 1];
+    int32_t idx[MCU_SHAPE_MAX_DIMS] = {0};
+    int32_t off = p->in_offset;
+    int32_t d;
+
+    for (d = 0; d < nd; d++) {
+        if (p->count[d] <= 0) {
+            return;
+        }
+    }
+    for (;;) {
+        /* the innermost dimension: one run of n elements */
+        if (step == es) {
+            memcpy(out, in + off, (size_t)n * (size_t)es);
+        } else if (es == 1) {
+            for (int32_t i = 0; i < n; i++) {
+                out[i] = in[off + i * step];
+            }
+        } else if (es == 2) {
+            for (int32_t i = 0; i < n; i++) {
+                memcpy(out + 2 * i, in + off + i * step, 2);
+            }
+        } else if (es == 4) {
+            for (int32_t i = 0; i < n; i++) {
+                memcpy(out + 4 * i, in + off + i * step, 4);
+            }
+        } else {
+            for (int32_t i = 0; i < n; i++) {
+                memcpy(out + (size_t)i * (size_t)es, in + off + i * step, (size_t)es);
+            }
+        }
+        out += (size_t)n * (size_t)es;
+        /* advance the outer dimensions like an odometer */
+        for (d = nd - 2; d >= 0; d--) {
+            off += p->in_stride[d];
+            if (++idx[d] < p->count[d]) {
+                break;
+            }
+            off -= p->in_stride[d] * p->count[d];
+            idx[d] = 0;
+        }
+        if (d < 0) {
+            return;
+        }
+    }
+}
+
+#endif /* MCU_SHAPE_H */
