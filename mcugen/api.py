@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .backend.host import build_runner, run_runner
+from .backend import Runner, make_runner
+from .boards import load_board
 from .cache import build_key, cache_root
 from .codegen import write_project
 from .compiler import Compiled, build as _build, compile_model, model_name
@@ -14,28 +15,22 @@ from .errors import UsageError
 from .inspect_model import inspect  # noqa: F401  (re-exported)
 from .ir import Tensor
 
-BOARDS = ("host",)
+
+def build(model, out, board: str = "host", name: str | None = None, force: bool = False,
+          ignore_budget: bool = False) -> Compiled:
+    """Compile `model` into a C project for `board` in `out`."""
+    return _build(model, out, name=name, force=force, board=load_board(board), ignore_budget=ignore_budget)
 
 
-def _check_board(board: str) -> None:
-    if board not in BOARDS:
-        raise UsageError(f"unknown board '{board}'. Available: {', '.join(BOARDS)}.")
-
-
-def build(model, out, board: str = "host", name: str | None = None, force: bool = False) -> Compiled:
-    """Compile `model` into a C project in `out`."""
-    _check_board(board)
-    return _build(model, out, name=name, force=force)
-
-
-def prepared_runner(model, board: str = "host", name: str | None = None, sanitize: bool = False):
-    """Compile (or reuse the cached build of) `model` and build its host harness."""
-    _check_board(board)
-    compiled = compile_model(model, name)
-    key = build_key(compiled.model_bytes, board, compiled.project.name)
+def prepared_runner(model, board: str = "host", name: str | None = None, sanitize: bool = False,
+                    timeout: float = 600) -> tuple[Compiled, Runner]:
+    """Compile (or reuse the cached build of) `model` for `board` and build what runs it."""
+    b = load_board(board)
+    compiled = compile_model(model, name, b)
+    key = build_key(compiled.model_bytes, f"{b.name}:{b.raw}", compiled.project.name)
     d = cache_root() / key
     write_project(compiled.project.files, d, force=True)
-    return compiled, build_runner(d, compiled.project.name, sanitize=sanitize)
+    return compiled, make_runner(compiled, d, sanitize=sanitize, timeout=timeout)
 
 
 def _batch(x: np.ndarray, t: Tensor, where: str) -> tuple[np.ndarray, bool]:
@@ -50,7 +45,7 @@ def _batch(x: np.ndarray, t: Tensor, where: str) -> tuple[np.ndarray, bool]:
                      f"or (N, {', '.join(map(str, t.shape))}).")
 
 
-def run_arrays(compiled: Compiled, exe: Path, arrays: list[np.ndarray], names: list[str] | None = None):
+def run_arrays(compiled: Compiled, runner: Runner, arrays: list[np.ndarray], names: list[str] | None = None):
     graph = compiled.graph
     names = names or [f"input {i}" for i in range(len(arrays))]
     if len(arrays) != len(graph.inputs):
@@ -59,13 +54,14 @@ def run_arrays(compiled: Compiled, exe: Path, arrays: list[np.ndarray], names: l
     counts = {b.shape[0] for b, _ in batched}
     if len(counts) > 1:
         raise UsageError(f"inputs hold different sample counts: {sorted(counts)}.")
-    outs = run_runner(exe, [b for b, _ in batched], [(t.shape, t.dtype) for t in graph.outputs])
+    outs = runner([b for b, _ in batched])
     if batched and not any(leading for _, leading in batched):
         outs = [o[0] for o in outs]
     return outs
 
 
-def run(model, inputs: list, outputs: list | None = None, board: str = "host", name: str | None = None):
+def run(model, inputs: list, outputs: list | None = None, board: str = "host", name: str | None = None,
+        timeout: float = 600):
     """Run the generated code on .npy inputs (paths or arrays); write .npy outputs if paths are given."""
     arrays, names = [], []
     for x in inputs:
@@ -78,10 +74,10 @@ def run(model, inputs: list, outputs: list | None = None, board: str = "host", n
         else:
             arrays.append(np.asarray(x))
             names.append(f"input {len(names)}")
-    compiled, exe = prepared_runner(model, board, name)
+    compiled, runner = prepared_runner(model, board, name, timeout=timeout)
     if outputs is not None and len(outputs) != len(compiled.graph.outputs):
         raise UsageError(f"the model has {len(compiled.graph.outputs)} output(s), {len(outputs)} --output given.")
-    results = run_arrays(compiled, exe, arrays, names)
+    results = run_arrays(compiled, runner, arrays, names)
     for path, y in zip(outputs or [], results):
         np.save(path, y)
     return results
@@ -101,13 +97,13 @@ class VerifyResult:
 
 
 def verify(model, board: str = "host", count: int = 20, seed: int = 0, name: str | None = None,
-           sanitize: bool = False) -> VerifyResult:
+           sanitize: bool = False, timeout: float = 600) -> VerifyResult:
     """Compare the generated code with the TFLM interpreter, byte for byte, on `count` inputs."""
     from .oracle import tflm
     from .testing.compare import sample_inputs
-    compiled, exe = prepared_runner(model, board, name, sanitize=sanitize)
+    compiled, runner = prepared_runner(model, board, name, sanitize=sanitize, timeout=timeout)
     xs = sample_inputs(compiled.graph.inputs, count, seed)
-    ours = run_runner(exe, xs, [(t.shape, t.dtype) for t in compiled.graph.outputs])
+    ours = runner(xs)
     ref = tflm.run(compiled.model_bytes, xs, len(compiled.graph.outputs))
     mism = [int(np.count_nonzero(a.reshape(b.shape).view(np.uint8) != b.view(np.uint8))) for a, b in zip(ours, ref)]
     result = VerifyResult(count, mism, [int(b.nbytes) for b in ref])
@@ -115,7 +111,8 @@ def verify(model, board: str = "host", count: int = 20, seed: int = 0, name: str
         from .diagnose import first_differing_layer
         bad = next(s for s in range(count) if any(
             not np.array_equal(a[s].reshape(b[s].shape).view(np.uint8), b[s].view(np.uint8)) for a, b in zip(ours, ref)))
-        result.first_bad_layer = first_differing_layer(model, [x[bad:bad + 1] for x in xs], name=name)
+        result.first_bad_layer = first_differing_layer(model, [x[bad:bad + 1] for x in xs], name=name,
+                                                       board=compiled.board, timeout=timeout)
         result.first_bad_layer["sample"] = bad
     return result
 

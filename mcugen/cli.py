@@ -38,7 +38,10 @@ def _friendly(fn):
     return wrapper
 
 
-board_option = click.option("--board", default="host", show_default=True, help="Target board.")
+board_option = click.option("--board", default="host", show_default=True,
+                            help="Board name (see `mcugen boards`) or path to your own board .toml file.")
+timeout_option = click.option("--timeout", default=600.0, show_default=True,
+                              help="Seconds one run may take (QEMU runs are stopped after it).")
 name_option = click.option("--name", default=None, help="C prefix of the model (default: the file name).")
 
 
@@ -65,17 +68,23 @@ def inspect_cmd(model, as_json):
 @click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False), help="Output folder.")
 @name_option
 @click.option("--force", is_flag=True, help="Overwrite files in the output folder that mcugen did not write.")
+@click.option("--ignore-budget", is_flag=True, help="Build even if the model does not fit the board's memory.")
 @_friendly
-def build(model, board, out, name, force):
-    """Generate the C project of MODEL in the output folder."""
+def build(model, board, out, name, force, ignore_budget):
+    """Generate the C project of MODEL for a board in the output folder."""
     from . import api
-    c = api.build(model, out, board=board, name=name, force=force)
+    c = api.build(model, out, board=board, name=name, force=force, ignore_budget=ignore_budget)
     r = c.project.report
     lb = r["liveness_lower_bound"]
     below = f", {100.0 * (1 - r['arena_bytes'] / lb):.1f}% below it" if lb and r["arena_bytes"] < lb else ""
     click.echo(f"{out}: model '{c.project.name}', {len(r['layers'])} layers, {r['total_macs']:,} MACs")
     click.echo(f"  arena {r['arena_bytes']:,} bytes (liveness lower bound {lb:,}{below}), "
                f"constants {r['weight_bytes']:,} bytes")
+    if c.footprint is not None:
+        fp, b = c.footprint, c.board
+        how = "measured" if fp.measured else "estimated"
+        click.echo(f"  on {b.name} ({how}): flash {fp.flash:,} of {b.flash.size:,} bytes, "
+                   f"RAM {fp.ram:,} of {b.ram.size:,} bytes")
 
 
 @main.command()
@@ -86,11 +95,12 @@ def build(model, board, out, name, force):
 @click.option("--output", "outputs", multiple=True, required=True, type=click.Path(dir_okay=False),
               help=".npy file per model output.")
 @name_option
+@timeout_option
 @_friendly
-def run(model, board, inputs, outputs, name):
-    """Run the generated code of MODEL on .npy inputs and save its outputs."""
+def run(model, board, inputs, outputs, name, timeout):
+    """Run the generated code of MODEL on .npy inputs and save its outputs (host, or the board in QEMU)."""
     from . import api
-    api.run(model, list(inputs), list(outputs), board=board, name=name)
+    api.run(model, list(inputs), list(outputs), board=board, name=name, timeout=timeout)
 
 
 @main.command()
@@ -100,15 +110,16 @@ def run(model, board, inputs, outputs, name):
 @click.option("--seed", default=0, show_default=True)
 @click.option("--sanitize", is_flag=True, help="Build the host code with AddressSanitizer and UBSan.")
 @name_option
+@timeout_option
 @_friendly
-def verify(model, board, count, seed, sanitize, name):
+def verify(model, board, count, seed, sanitize, name, timeout):
     """Compare the generated code with the TFLM interpreter byte for byte."""
     from . import api
     from .errors import MismatchError
     if count < 1:
         from .errors import UsageError
         raise UsageError("--count must be at least 1.")
-    r = api.verify(model, board=board, count=count, seed=seed, name=name, sanitize=sanitize)
+    r = api.verify(model, board=board, count=count, seed=seed, name=name, sanitize=sanitize, timeout=timeout)
     for i, (m, n) in enumerate(zip(r.mismatches, r.sizes)):
         click.echo(f"output {i}: {m} of {n} bytes differ over {r.count} inputs")
     if r.ok:
@@ -119,6 +130,20 @@ def verify(model, board, count, seed, sanitize, name):
         f": {b['differing']} of {b['size']} values differ, max |diff| {b['max_abs_diff']:g}" if "differing" in b
         else f": {b.get('error', '')}") if b.get("step") is not None else b.get("note", ""))
     raise MismatchError(f"outputs differ from TFLM on {sum(1 for m in r.mismatches if m)} output(s); {where}.")
+
+
+@main.command()
+@_friendly
+def boards():
+    """List the boards mcugen knows, with their CPU, memory and emulator."""
+    from .boards import all_boards
+    click.echo(f"{'board':<12} {'cpu':<11} {'flash':>10} {'RAM':>10}  {'features':<12} {'QEMU machine':<14} description")
+    for b in all_boards():
+        flash = f"{b.flash.size // 1024:,} KB" if b.flash else "-"
+        ram = f"{b.ram.size // 1024:,} KB" if b.ram else "-"
+        click.echo(f"{b.name:<12} {b.cpu:<11} {flash:>10} {ram:>10}  {','.join(b.features) or '-':<12} "
+                   f"{b.qemu_machine or '-':<14} {b.description}")
+    click.echo("Your own board: --board path/to/board.toml (format: boards/stm32f746-example.toml).")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .boards import Board, load_board
+from .budget import Footprint, check_budget, estimate, measure_library
 from .codegen import GeneratedProject, generate, write_project
 from .errors import InternalError, UnsupportedModelError
 from .frontend import read_model_bytes
@@ -26,6 +28,8 @@ class Compiled:
     plan: Plan
     project: GeneratedProject
     model_bytes: bytes
+    board: Board
+    footprint: Footprint | None = None
 
 
 def model_name(path: str | Path, name: str | None = None) -> str:
@@ -61,28 +65,49 @@ def _check_graph(graph: Graph, where: str) -> None:
                                         "mcugen needs static shapes.")
 
 
-def compile_graph(graph: Graph, model_bytes: bytes, name: str, where: str) -> Compiled:
+def _board(board: Board | str | None) -> Board:
+    if isinstance(board, Board):
+        return board
+    return load_board(board or "host")
+
+
+def compile_graph(graph: Graph, model_bytes: bytes, name: str, where: str, board: Board | str | None = None) -> Compiled:
     run_passes(graph)
     check_supported(graph, where)
     _check_graph(graph, where)
     scratch = [handler(op.op).scratch_bytes(op) for op in graph.operators]
     plan = plan_arena(analyse(graph, scratch))
     sha = hashlib.sha256(model_bytes).hexdigest()
-    project = generate(graph, plan, name, Path(where).name, sha)
-    return Compiled(graph, plan, project, model_bytes)
+    b = _board(board)
+    project = generate(graph, plan, name, Path(where).name, sha, b)
+    return Compiled(graph, plan, project, model_bytes, b)
 
 
-def compile_model(path: str | Path, name: str | None = None) -> Compiled:
+def compile_model(path: str | Path, name: str | None = None, board: Board | str | None = None) -> Compiled:
     graph, data = load(path)
-    return compile_graph(graph, data, model_name(path, name), str(path))
+    return compile_graph(graph, data, model_name(path, name), str(path), board)
 
 
-def compile_bytes(data: bytes, name: str, where: str = "model.tflite") -> Compiled:
-    return compile_graph(read_model_bytes(data, where), data, name, where)
+def compile_bytes(data: bytes, name: str, where: str = "model.tflite", board: Board | str | None = None) -> Compiled:
+    return compile_graph(read_model_bytes(data, where), data, name, where, board)
 
 
-def build(path: str | Path, out: str | Path, name: str | None = None, force: bool = False) -> Compiled:
-    """Compile a model and write its C project to `out`."""
-    c = compile_model(path, name)
+def footprint(c: Compiled) -> Footprint:
+    """The library's flash and RAM on the board: measured if the toolchain is there, else estimated."""
+    if c.footprint is None:
+        fp = measure_library(c.project.files, c.project.name)
+        if fp is None:
+            kernels = sum(1 for f in c.project.files if f.endswith(".c") and "/" not in f) - 2
+            fp = estimate(c.plan.arena_size, c.project.report["weight_bytes"], kernels)
+        c.footprint = fp
+    return c.footprint
+
+
+def build(path: str | Path, out: str | Path, name: str | None = None, force: bool = False,
+          board: Board | str | None = None, ignore_budget: bool = False) -> Compiled:
+    """Compile a model and write its C project to `out` (checking the board's memory budget first)."""
+    c = compile_model(path, name, board)
+    if not c.board.is_host and not ignore_budget:
+        check_budget(footprint(c), c.board)
     write_project(c.project.files, out, force=force)
     return c

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .backend.host import build_runner, run_runner
+from .backend import make_runner
+from .boards import Board
 from .codegen import write_project
 from .compiler import compile_graph, load, model_name
 from .ir import Operator, Tensor
@@ -36,18 +37,18 @@ def single_op_of(op: Operator) -> bytes:
                            [_spec(t) for t in op.outputs], options)
 
 
-def first_differing_layer(model, inputs: list[np.ndarray], name: str | None = None) -> dict:
+def first_differing_layer(model, inputs: list[np.ndarray], name: str | None = None, board: Board | None = None,
+                          timeout: float = 600) -> dict:
     graph, data = load(model)
     run_passes(graph)
     produced = [t for op in graph.operators for t in op.outputs]
     graph.outputs = graph.outputs + [t for t in produced if t not in graph.outputs]
     nm = model_name(model, name) + "_probe"
-    compiled = compile_graph(graph, data, nm, str(model))
+    compiled = compile_graph(graph, data, nm, str(model), board)
     with tempfile.TemporaryDirectory(prefix="mcugen-probe-") as tmp:
         d = Path(tmp) / nm
         write_project(compiled.project.files, d, force=True)
-        exe = build_runner(d, nm)
-        values = run_runner(exe, inputs, [(t.shape, t.dtype) for t in graph.outputs])
+        values = make_runner(compiled, d, timeout=timeout)(inputs)
     value_of = {id(t): v[0] for t, v in zip(graph.outputs, values)}
     value_of.update({id(t): x[0] for t, x in zip(graph.inputs, inputs)})
     for step, op in enumerate(graph.operators):

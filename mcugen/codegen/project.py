@@ -1,7 +1,7 @@
 """Turn a planned graph into the files of a C project (names -> contents).
 
 The layer list, const data, API header, Makefile, CMakeLists.txt, README and
-host harness come from templates/; the kernels this model calls are copied
+harness come from templates/; the kernels this model calls are copied
 from runtime_c/ with every `mcu_` / `MCU_` prefix replaced by the model's name,
 so two generated models link into one program.
 """
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import jinja2
 
+from ..boards import Board
 from ..ir import Graph, Tensor
 from ..ops import Layer, handler
 from ..planner import Plan
@@ -58,7 +59,8 @@ def _shape(t: Tensor | None) -> str:
     return "x".join(str(d) for d in t.shape) if t is not None else "-"
 
 
-def generate(graph: Graph, plan: Plan, name: str, source_name: str, model_sha256: str) -> GeneratedProject:
+def generate(graph: Graph, plan: Plan, name: str, source_name: str, model_sha256: str,
+             board: Board) -> GeneratedProject:
     ctx = GenContext(name, plan)
     layers: list[Layer] = []
     rows = []
@@ -95,18 +97,24 @@ def generate(graph: Graph, plan: Plan, name: str, source_name: str, model_sha256
         "inputs": inputs, "outputs": outputs, "arena_size": plan.arena_size, "lower_bound": plan.lower_bound,
         "weight_bytes": weight_bytes, "lib_sources": lib_sources,
         "headers": sorted(f for f in kernel_files if f.endswith(".h")),
-        "total_macs": sum(r["macs"] for r in rows), "uses_math": any(L.extra.get("libm") for L in layers),
+        "total_macs": sum(r["macs"] for r in rows), "board": board,
     }
     env = _env()
     files = dict(kernel_files)
-    for tpl, out in (("project/model.h.j2", f"{name}.h"), ("project/model.c.j2", f"{name}.c"),
-                     ("project/weights.h.j2", f"{name}_weights.h"),
-                     ("project/kernels.h.j2", f"{name}_kernels.h"), ("project/weights.c.j2", f"{name}_weights.c"),
-                     ("project/Makefile.j2", "Makefile"), ("project/CMakeLists.txt.j2", "CMakeLists.txt"),
-                     ("project/README.md.j2", "README.md"), ("host/main.c.j2", f"harness/{name}_host_main.c")):
+    templates = [("project/model.h.j2", f"{name}.h"), ("project/model.c.j2", f"{name}.c"),
+                 ("project/weights.h.j2", f"{name}_weights.h"), ("project/kernels.h.j2", f"{name}_kernels.h"),
+                 ("project/weights.c.j2", f"{name}_weights.c"), ("project/Makefile.j2", "Makefile"),
+                 ("project/CMakeLists.txt.j2", "CMakeLists.txt"), ("project/README.md.j2", "README.md"),
+                 ("harness/main.c.j2", f"harness/{name}_main.c")]
+    if not board.is_host:
+        templates += [("firmware/startup.c.j2", f"firmware/{name}_startup.c"),
+                      ("firmware/link.ld.j2", f"firmware/{name}.ld"),
+                      ("cmake/toolchain.cmake.j2", f"cmake/{name}-toolchain.cmake")]
+    for tpl, out in templates:
         files[out] = env.get_template(tpl).render(**v)
     report = {
         "mcugen_version": __version__, "model": source_name, "model_sha256": model_sha256, "name": name,
+        "board": board.name,
         "arena_bytes": plan.arena_size, "liveness_lower_bound": plan.lower_bound,
         "planner": plan.algorithm, "weight_bytes": weight_bytes, "total_macs": v["total_macs"],
         "inputs": inputs, "outputs": outputs, "layers": rows,

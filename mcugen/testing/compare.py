@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..backend.host import build_runner, run_runner
+from ..backend import make_runner
 from ..codegen import write_project
 from ..compiler import Compiled, compile_bytes
 from ..ir import Tensor
@@ -60,13 +60,12 @@ class Comparison:
 
 
 def compare_model(model: bytes, count: int = 8, seed: int = 0, sanitize: bool = False,
-                  workdir: Path | None = None, name: str = "model") -> Comparison:
-    compiled = compile_bytes(model, name)
+                  workdir: Path | None = None, name: str = "model", board: str = "host") -> Comparison:
+    compiled = compile_bytes(model, name, board=board)
     with tempfile.TemporaryDirectory(prefix="mcugen-cmp-") as tmp:
         d = Path(workdir or tmp) / name
         write_project(compiled.project.files, d, force=True)
-        exe = build_runner(d, name, sanitize=sanitize)
         xs = sample_inputs(compiled.graph.inputs, count, seed)
-        ours = run_runner(exe, xs, [(t.shape, t.dtype) for t in compiled.graph.outputs])
+        ours = make_runner(compiled, d, sanitize=sanitize)(xs)
     ref = tflm.run(model, xs, len(compiled.graph.outputs))
     return Comparison(ours, ref, compiled)

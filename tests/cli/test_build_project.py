@@ -60,7 +60,7 @@ def test_project_layout_and_report(model, tmp_path):
     r = _build(model, out)
     assert "arena" in r.output and "lower bound" in r.output
     for f in ("tiny.h", "tiny.c", "tiny_weights.c", "Makefile", "CMakeLists.txt", "README.md", "report.json",
-              "tiny_conv_s8.c", "tiny_fully_connected_s8.c", "harness/tiny_host_main.c"):
+              "tiny_conv_s8.c", "tiny_fully_connected_s8.c", "harness/tiny_main.c"):
         assert (out / f).is_file(), f
     assert not (out / "tiny_avgpool_s8.c").exists()  # only the kernels the model uses
     report = json.loads((out / "report.json").read_text())

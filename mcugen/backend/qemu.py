@@ -1,0 +1,84 @@
+"""Build the generated project as firmware for a board and run it in qemu-system-arm.
+
+Inputs and outputs move as files over semihosting: the harness (the same
+main.c as on the host) opens them through newlib's rdimon library, and QEMU's
+`-semihosting-config target=native` serves them from a temporary folder.
+The firmware's exit status is QEMU's; a fault handler prints
+"mcugen: <Fault> at PC=0x...." and exits non-zero.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ..boards import Board
+from ..errors import RunError, ToolchainError
+
+_FAULT = re.compile(r"mcugen: \w*Fault[^\n]*")
+
+
+def build_firmware(project_dir: Path, name: str) -> Path:
+    if shutil.which("arm-none-eabi-gcc") is None:
+        raise ToolchainError("arm-none-eabi-gcc is not installed: run `make setup` (Debian/Ubuntu: "
+                             "apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi).")
+    r = subprocess.run(["make", "-s", "-C", str(project_dir), "firmware"], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise ToolchainError(f"building the firmware in {project_dir} failed:\n{r.stdout}{r.stderr}".strip())
+    return project_dir / "build" / f"{name}.elf"
+
+
+def qemu_command(board: Board, elf: Path, args: list[str], extra: list[str] | None = None) -> list[str]:
+    if not board.can_emulate:
+        raise RunError(f"board '{board.name}' has no QEMU machine, so mcugen cannot run its firmware; "
+                       "flash it to the real chip instead.")
+    if shutil.which("qemu-system-arm") is None:
+        raise ToolchainError("qemu-system-arm is not installed: run `make setup` (Debian/Ubuntu: "
+                             "apt-get install qemu-system-arm).")
+    semi = ",".join(["enable=on", "target=native"] + [f"arg={a}" for a in args])
+    return ["qemu-system-arm", "-M", board.qemu_machine, *board.qemu_args, *(extra or []), "-nographic",
+            "-monitor", "none", "-serial", "none", "-semihosting-config", semi, "-kernel", str(elf)]
+
+
+def run_qemu(cmd: list[str], cwd: str, timeout: float) -> subprocess.CompletedProcess:
+    try:
+        r = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as e:
+        out = (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
+        fault = _FAULT.search(out)
+        if fault:
+            raise RunError(f"the firmware faulted: {fault.group(0)}.") from None
+        raise RunError(f"QEMU did not finish within {timeout:.0f} s: the firmware hangs or is too slow "
+                       "for this limit (raise it with --timeout).") from None
+    fault = _FAULT.search(r.stdout + r.stderr)
+    if fault:
+        raise RunError(f"the firmware faulted: {fault.group(0)}.")
+    return r
+
+
+def run_firmware(board: Board, elf: Path, name: str, inputs: list[np.ndarray],
+                 outputs: list[tuple[tuple[int, ...], str]], timeout: float = 600) -> list[np.ndarray]:
+    """Run N samples (inputs shaped (N, ...)) through the firmware; returns (N, *shape) per output."""
+    n = inputs[0].shape[0] if inputs else 1
+    with tempfile.TemporaryDirectory(prefix="mcugen-qemu-") as tmp:
+        t = Path(tmp)
+        args = [name, str(n)]
+        for i, x in enumerate(inputs):
+            (t / f"in{i}.bin").write_bytes(np.ascontiguousarray(x).tobytes())
+            args.append(f"in{i}.bin")
+        args += [f"out{i}.bin" for i in range(len(outputs))]
+        r = run_qemu(qemu_command(board, elf, args), tmp, timeout)
+        if r.returncode != 0:
+            raise RunError(f"the firmware exited with status {r.returncode}:\n{(r.stdout + r.stderr).strip()[-2000:]}")
+        results = []
+        for i, (shape, dtype) in enumerate(outputs):
+            data = np.frombuffer((t / f"out{i}.bin").read_bytes(), dtype=dtype)
+            if data.size != n * int(np.prod(shape, dtype=np.int64)):
+                raise RunError(f"output {i}: the firmware wrote {data.size} values, expected "
+                               f"{n} x {tuple(shape)}.")
+            results.append(data.reshape((n, *shape)))
+        return results
