@@ -1,15 +1,21 @@
-"""Shared fixtures: the real models of ../shared/models and the single-op comparison helper."""
+"""Shared fixtures: the real models of ../shared/models, the toolchain checks and the comparison helper."""
 from __future__ import annotations
 
 import os
+import shutil
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
-from mcugen.testing.compare import compare_model
+from mcugen.testing.compare import compare_model, count_mismatches, run_on_board
 
 MODELS_DIR = Path(os.environ.get("MCUGEN_MODELS_DIR", Path(__file__).resolve().parents[2] / "shared" / "models"))
 IN_CI = os.environ.get("CI") == "true"
+# The CPUs whose kernels must be proven under QEMU: each operator test file sends its first cases,
+# one per board, to these boards as well as to the host.
+QEMU_BOARDS = ["cortex-m0", "cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55"]
+SMALL_RAM_FALLBACK = {"cortex-m0": ("cortex-m3", 6 * 1024)}  # microbit: 16 KB RAM in all
 
 
 def shared_model(name: str) -> Path:
@@ -23,22 +29,65 @@ def shared_model(name: str) -> Path:
     return p
 
 
-def assert_bit_exact(model: bytes, count: int = 6, seed: int = 0, sanitize: bool = False):
-    """Compile `model`, run it on the host and in TFLM on `count` inputs, demand identical bytes."""
+def have_arm_tools() -> bool:
+    return all(shutil.which(t) for t in ("arm-none-eabi-gcc", "qemu-system-arm"))
+
+
+def need_arm_tools() -> None:
+    """Skip (fail in CI) when the Arm toolchain or QEMU is missing."""
+    if not have_arm_tools():
+        msg = "arm-none-eabi-gcc or qemu-system-arm is not installed (run `make setup`)"
+        if IN_CI:
+            pytest.fail(msg)
+        pytest.skip(msg)
+
+
+def _describe(ours, ref) -> str:
+    details = []
+    for i, (a, b) in enumerate(zip(ours, ref)):
+        if a.size != b.size:
+            details.append(f"output {i}: size {a.size} vs {b.size}")
+        elif (a.reshape(b.shape) != b).any():
+            d = abs(a.reshape(b.shape).astype(float) - b)
+            details.append(f"output {i}: {int((d > 0).sum())} of {b.size} differ, max |diff| {d.max():g}")
+    return "; ".join(details)
+
+
+def assert_bit_exact(model: bytes, count: int = 6, seed: int = 0, sanitize: bool = False,
+                     boards: tuple[str, ...] = ()):
+    """Compile `model`, run it on the host (and on `boards` under QEMU) and in TFLM; demand identical bytes."""
     cmp = compare_model(model, count=count, seed=seed, sanitize=sanitize)
-    bad = cmp.mismatches()
-    if any(bad):
-        details = []
-        for i, (a, b) in enumerate(zip(cmp.ours, cmp.ref)):
-            if a.size == b.size and bad[i]:
-                a = a.reshape(b.shape).astype(float)
-                details.append(f"output {i}: {bad[i]} of {b.size} differ, max |diff| {abs(a - b).max():g}")
-            elif bad[i]:
-                details.append(f"output {i}: size {a.size} vs {b.size}")
-        raise AssertionError("; ".join(details))
+    if any(cmp.mismatches()):
+        raise AssertionError("host: " + _describe(cmp.ours, cmp.ref))
+    for board in boards:
+        ours = run_on_board(model, board, cmp.inputs)
+        if any(count_mismatches(ours, cmp.ref)):
+            raise AssertionError(f"{board}: " + _describe(ours, cmp.ref))
     return cmp
 
 
+_cases_seen: dict[str, int] = defaultdict(int)
+
+
 @pytest.fixture
-def bit_exact():
-    return assert_bit_exact
+def bit_exact(request):
+    """assert_bit_exact; the i-th test of each module (i < 6) also runs on QEMU_BOARDS[i]."""
+    module = request.node.module.__name__
+    index = _cases_seen[module]
+    _cases_seen[module] += 1
+    board = QEMU_BOARDS[index] if index < len(QEMU_BOARDS) and have_arm_tools() else None
+    used = []
+
+    def check(model: bytes, **kw):
+        boards = ()
+        if board is not None and not used:
+            b = board
+            if b in SMALL_RAM_FALLBACK:
+                from mcugen.compiler import compile_bytes
+                fallback, limit = SMALL_RAM_FALLBACK[b]
+                if compile_bytes(model, "probe").plan.arena_size > limit:
+                    b = fallback
+            boards = (b,)
+            used.append(b)
+        return assert_bit_exact(model, boards=boards, **kw)
+    return check

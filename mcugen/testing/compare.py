@@ -44,15 +44,21 @@ def sample_inputs(tensors: list[Tensor], count: int, seed: int = 0) -> list[np.n
     return out
 
 
+def count_mismatches(ours: list[np.ndarray], ref: list[np.ndarray]) -> list[int]:
+    """Differing bytes per output (-1 when the sizes differ)."""
+    return [int(np.count_nonzero(a.reshape(b.shape).view(np.uint8) != b.view(np.uint8)))
+            if a.size == b.size else -1 for a, b in zip(ours, ref)]
+
+
 @dataclass
 class Comparison:
     ours: list[np.ndarray]
     ref: list[np.ndarray]
     compiled: Compiled
+    inputs: list[np.ndarray]
 
     def mismatches(self) -> list[int]:
-        return [int(np.count_nonzero(a.reshape(b.shape).view(np.uint8) != b.view(np.uint8)))
-                if a.size == b.size else -1 for a, b in zip(self.ours, self.ref)]
+        return count_mismatches(self.ours, self.ref)
 
     @property
     def exact(self) -> bool:
@@ -68,4 +74,14 @@ def compare_model(model: bytes, count: int = 8, seed: int = 0, sanitize: bool = 
         xs = sample_inputs(compiled.graph.inputs, count, seed)
         ours = make_runner(compiled, d, sanitize=sanitize)(xs)
     ref = tflm.run(model, xs, len(compiled.graph.outputs))
-    return Comparison(ours, ref, compiled)
+    return Comparison(ours, ref, compiled, xs)
+
+
+def run_on_board(model: bytes, board: str, inputs: list[np.ndarray], name: str = "model",
+                 timeout: float = 300) -> list[np.ndarray]:
+    """Build `model` as firmware for `board` and run `inputs` (N-leading) through it in QEMU."""
+    compiled = compile_bytes(model, name, board=board)
+    with tempfile.TemporaryDirectory(prefix="mcugen-fw-") as tmp:
+        d = Path(tmp) / name
+        write_project(compiled.project.files, d, force=True)
+        return make_runner(compiled, d, timeout=timeout)(inputs)

@@ -1,0 +1,144 @@
+"""Firmware for the Cortex-M boards, built with arm-none-eabi-gcc and run in QEMU, bit-exact with TFLM."""
+import subprocess
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from mcugen.backend import qemu
+from mcugen.boards import load_board
+from mcugen.cli import main
+from mcugen.compiler import compile_model
+from mcugen.errors import RunError
+from mcugen.oracle import tflm
+from mcugen.testing.builder import TensorSpec, single_op_model
+from mcugen.testing.compare import sample_inputs
+from tests.conftest import QEMU_BOARDS, need_arm_tools, shared_model
+
+M4_MODELS = ["hello_world_int8", "ad01_int8", "kws_ref_model", "micro_speech_quantized", "str_ww_ref_model",
+             "person_detect", "vww_96_int8", "pretrainedResnet_quant"]
+
+
+@pytest.fixture(autouse=True)
+def _tools():
+    need_arm_tools()
+
+
+def _cli(*args):
+    r = CliRunner().invoke(main, [str(a) for a in args])
+    assert "Traceback" not in r.output
+    return r
+
+
+def _run_via_cli(model_path, board, tmp_path, count, seed=4):
+    compiled = compile_model(model_path)
+    xs = sample_inputs(compiled.graph.inputs, count, seed=seed)
+    args = ["run", model_path, "--board", board]
+    for i, x in enumerate(xs):
+        np.save(tmp_path / f"in{i}.npy", x)
+        args += ["--input", tmp_path / f"in{i}.npy"]
+    for i in range(len(compiled.graph.outputs)):
+        args += ["--output", tmp_path / f"out{i}.npy"]
+    r = _cli(*args)
+    assert r.exit_code == 0, r.output
+    ref = tflm.run(compiled.model_bytes, xs, len(compiled.graph.outputs))
+    for i, want in enumerate(ref):
+        got = np.load(tmp_path / f"out{i}.npy")
+        assert got.shape == want.shape and np.count_nonzero(got != want) == 0, f"{board} output {i} differs"
+
+
+@pytest.mark.models
+@pytest.mark.parametrize("model", M4_MODELS)
+def test_models_on_cortex_m4(model, tmp_path):
+    _run_via_cli(shared_model(f"{model}.tflite"), "cortex-m4", tmp_path, count=4)
+
+
+@pytest.mark.models
+@pytest.mark.parametrize("board", QEMU_BOARDS)
+def test_hello_world_on_every_board(board, tmp_path):
+    _run_via_cli(shared_model("hello_world_int8.tflite"), board, tmp_path, count=6)
+
+
+@pytest.mark.models
+@pytest.mark.parametrize("board", [b for b in QEMU_BOARDS if b != "cortex-m0"])
+def test_kws_on_every_board_but_m0(board, tmp_path):
+    _run_via_cli(shared_model("kws_ref_model.tflite"), board, tmp_path, count=4)
+
+
+def test_verify_on_board_reports_bit_exact():
+    r = _cli("verify", "examples/tiny_cnn.tflite", "--board", "cortex-m33", "--count", "4")
+    assert r.exit_code == 0 and "bit-exact with TFLM on 4 inputs" in r.output, r.output
+
+
+def _big_arena_model(tmp_path):
+    w = np.ones((8, 1, 1, 8), np.int8)
+    p = tmp_path / "big.tflite"
+    p.write_bytes(single_op_model(
+        "CONV_2D", [TensorSpec((1, 64, 64, 8), "int8", 0.1, 0), TensorSpec(w.shape, "int8", [0.01] * 8, [0] * 8, data=w)],
+        [TensorSpec((1, 64, 64, 8), "int8", 0.2, 0)], {"padding": "VALID"}))
+    return p
+
+
+def _big_weights_model(tmp_path):
+    w = np.ones((600, 512), np.int8)
+    p = tmp_path / "heavy.tflite"
+    p.write_bytes(single_op_model("FULLY_CONNECTED", [TensorSpec((1, 512), "int8", 0.1, 0),
+                                                      TensorSpec(w.shape, "int8", 0.01, 0, data=w)],
+                                  [TensorSpec((1, 600), "int8", 0.5, 0)]))
+    return p
+
+
+def test_budget_error_gives_both_numbers_and_shortfall(tmp_path):
+    r = _cli("build", _big_arena_model(tmp_path), "--board", "cortex-m0", "-o", tmp_path / "o1")
+    assert r.exit_code == 5, r.output
+    assert "RAM: the model needs 65,5" in r.output and "the board has 16,384" in r.output and "short" in r.output
+    assert not (tmp_path / "o1").exists()
+    r = _cli("build", _big_weights_model(tmp_path), "--board", "cortex-m0", "-o", tmp_path / "o2")
+    assert r.exit_code == 5 and "flash: the model needs 30" in r.output and "262,144" in r.output, r.output
+    r = _cli("build", _big_arena_model(tmp_path), "--board", "cortex-m0", "-o", tmp_path / "o3", "--ignore-budget")
+    assert r.exit_code == 0, r.output
+
+
+def _firmware_with_main(tmp_path, body):
+    out = tmp_path / "fw"
+    assert _cli("build", "examples/tiny_cnn.tflite", "--board", "cortex-m4", "-o", out).exit_code == 0
+    (out / "harness/tiny_cnn_main.c").write_text("int main(void)\n{\n" + body + "\n}\n")
+    return qemu.build_firmware(out, "tiny_cnn")
+
+
+def test_faulting_firmware_reports_fault_and_pc(tmp_path):
+    elf = _firmware_with_main(tmp_path, "    ((void (*)(void))0x0badc0de)();\n    return 0;")
+    with pytest.raises(RunError, match=r"HardFault at PC=0x0badc0de"):
+        qemu.run_qemu(qemu.qemu_command(load_board("cortex-m4"), elf, ["fw"]), str(tmp_path), timeout=60)
+
+
+def test_hanging_firmware_times_out(tmp_path):
+    elf = _firmware_with_main(tmp_path, "    for (volatile int i = 0;; i++) {\n    }\n    return 0;")
+    with pytest.raises(RunError, match=r"did not finish within 3 s"):
+        qemu.run_qemu(qemu.qemu_command(load_board("cortex-m4"), elf, ["fw"]), str(tmp_path), timeout=3)
+
+
+def test_own_board_file_builds_but_cannot_run(tmp_path):
+    out = tmp_path / "stm"
+    r = _cli("build", "examples/tiny_cnn.tflite", "--board", "boards/stm32f746-example.toml", "-o", out)
+    assert r.exit_code == 0 and "on stm32f746-example (measured)" in r.output, r.output
+    subprocess.run(["make", "-s", "-C", str(out), "firmware"], check=True, capture_output=True)
+    ld = (out / "firmware/tiny_cnn.ld").read_text()
+    assert "0x08000000" in ld.lower() or "134217728" in ld
+    np.save(tmp_path / "x.npy", np.zeros((1, 32, 16, 1), np.int8))
+    r = _cli("run", "examples/tiny_cnn.tflite", "--board", "boards/stm32f746-example.toml",
+             "--input", tmp_path / "x.npy", "--output", tmp_path / "y.npy")
+    assert r.exit_code == 8 and "no QEMU machine" in r.output
+
+
+def test_cmake_toolchain_builds_firmware(tmp_path):
+    out = tmp_path / "p"
+    assert _cli("build", "examples/tiny_cnn.tflite", "--board", "cortex-m7", "-o", out).exit_code == 0
+    b = tmp_path / "b"
+    subprocess.run(["cmake", "-S", str(out), "-B", str(b), f"-DCMAKE_TOOLCHAIN_FILE={out}/cmake/tiny_cnn-toolchain.cmake"],
+                   check=True, capture_output=True)
+    subprocess.run(["cmake", "--build", str(b)], check=True, capture_output=True)
+    elf = b / "tiny_cnn.elf"
+    assert elf.exists()
+    r = qemu.run_qemu(qemu.qemu_command(load_board("cortex-m7"), elf, ["tiny_cnn"]), str(tmp_path), timeout=60)
+    assert r.returncode == 0 and "mcugen: PASS tiny_cnn" in r.stdout
