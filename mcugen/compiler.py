@@ -18,7 +18,8 @@ from .frontend import read_model_bytes
 from .ir import Graph
 from .ops import handler
 from .passes import run_passes
-from .planner import Plan, analyse, plan_arena
+from .planner import Plan, analyse, overlaps, plan_arena
+from .planner.apply import ALIGN
 from .support import check_supported
 
 
@@ -76,7 +77,9 @@ def compile_graph(graph: Graph, model_bytes: bytes, name: str, where: str, board
     check_supported(graph, where)
     _check_graph(graph, where)
     scratch = [handler(op.op).scratch_bytes(op) for op in graph.operators]
-    plan = plan_arena(analyse(graph, scratch))
+    buffers = analyse(graph, scratch)
+    pairs = overlaps(graph, buffers, lambda op: handler(op.op).overlap(op), ALIGN)
+    plan = plan_arena(buffers, pairs)
     sha = hashlib.sha256(model_bytes).hexdigest()
     b = _board(board)
     project = generate(graph, plan, name, Path(where).name, sha, b)

@@ -78,6 +78,11 @@ class OpHandler:
     def scratch_bytes(self, op: Operator) -> int:
         return 0
 
+    def overlap(self, op: Operator) -> dict[int, int]:
+        """{input index: minimum byte offset of that input relative to the output} for the inputs the
+        kernel may overwrite while it runs (see planner/overlap.py); empty when none may."""
+        return {}
+
 
 def register(cls):
     inst = cls()

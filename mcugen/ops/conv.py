@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import Operator
+from ..planner.overlap import streaming_min_offset, window_first_needed
 from ..quant import activation_range, f64, quantize_multiplier
 from .base import Layer, OpHandler, conv_out_size, need_quant, need_types, nhwc, register, same_padding
 
@@ -77,6 +78,14 @@ class _ConvBase(OpHandler):
         if not self.depthwise and op.inputs[1].shape[3] != ic:
             return f"grouped convolution (filter depth {op.inputs[1].shape[3]}, input depth {ic})"
         return None
+
+    def overlap(self, op):
+        """Both kernels stream over output pixels in raster order; each output channel is written after
+        reading its whole window, so the output may run over input rows no later window reads."""
+        n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw = self.geometry(op)
+        first = window_first_needed(n, ih, iw, ic, oh, ow, sh, sw, same_padding(ih, kh, sh, dh, oh),
+                                    same_padding(iw, kw, sw, dw, ow))
+        return {0: streaming_min_offset(oc, first)}
 
     def macs(self, op):
         n, ih, iw, ic, oh, ow, oc, kh, kw, *_ = self.geometry(op)

@@ -101,6 +101,11 @@ def mul_multiplier(s1: float, s2: float, so: float) -> tuple[int, int]:
 
 
 class _Binary(OpHandler):
+    def overlap(self, op):
+        """An input with the output's shape may be overwritten in place (see mcu_elementwise.h)."""
+        y = op.outputs[0]
+        return {i: 0 for i in (0, 1) if tuple(op.inputs[i].shape) == tuple(y.shape) and op.inputs[i].dtype == y.dtype}
+
     def rule_types(self, op):
         """Both inputs and the output are int8 with per-tensor quantization and positive scales."""
         msg = need_types(op, {0: ("int8",), 1: ("int8",)}) or need_quant(op.inputs[0], op.inputs[1], op.outputs[0])

@@ -1,6 +1,7 @@
 """AVERAGE_POOL_2D and MAX_POOL_2D, int8 (kernels: runtime_c/pooling/)."""
 from __future__ import annotations
 
+from ..planner.overlap import streaming_min_offset, window_first_needed
 from ..quant import activation_range
 from .base import Layer, OpHandler, conv_out_size, need_quant, need_types, nhwc, register, same_padding
 from .conv import FUSED
@@ -33,6 +34,16 @@ class _Pool(OpHandler):
         want = (conv_out_size(pad, ih, o["filter_height"], o["stride_h"], 1),
                 conv_out_size(pad, iw, o["filter_width"], o["stride_w"], 1))
         return None if want == (oh, ow) else f"output is {oh}x{ow}, expected {want[0]}x{want[1]}"
+
+    def overlap(self, op):
+        """Raster order over output pixels, each pixel's channels written after its window is read."""
+        n, ih, iw, c = nhwc(op.inputs[0].shape)
+        _, oh, ow, _ = nhwc(op.outputs[0].shape)
+        o = op.options
+        first = window_first_needed(n, ih, iw, c, oh, ow, o["stride_h"], o["stride_w"],
+                                    same_padding(ih, o["filter_height"], o["stride_h"], 1, oh),
+                                    same_padding(iw, o["filter_width"], o["stride_w"], 1, ow))
+        return {0: streaming_min_offset(c, first)}
 
     def lower(self, op, ctx):
         n, ih, iw, c = nhwc(op.inputs[0].shape)

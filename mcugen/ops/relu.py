@@ -34,6 +34,10 @@ class Int8Elementwise(OpHandler):
     def io(op):
         return op.inputs[0], op.outputs[0]
 
+    def overlap(self, op):
+        """Element i is read before element i is written, and never read again: fully in place."""
+        return {0: 0}
+
 
 def clamp_layer(op, ctx, lo: int, hi: int) -> Layer:
     x, y = op.inputs[0], op.outputs[0]

@@ -8,7 +8,7 @@ every alias's readers.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..ir import Graph, Tensor
 
@@ -24,6 +24,23 @@ class Buffer:
 
     def overlaps_in_time(self, other: "Buffer") -> bool:
         return self.first <= other.last and other.first <= self.last
+
+
+@dataclass
+class Overlap:
+    """The operator at `step` may overwrite `src` (an input dying there) while writing `dst`:
+    offset(src) - offset(dst) must be at least `min_offset` (planner/overlap.py)."""
+
+    src: Buffer
+    dst: Buffer
+    min_offset: int
+    step: int
+
+
+@dataclass
+class Analysis:
+    buffers: list[Buffer]
+    overlaps: list[Overlap] = field(default_factory=list)
 
 
 def analyse(graph: Graph, scratch: list[int]) -> list[Buffer]:
@@ -63,3 +80,36 @@ def liveness_lower_bound(buffers: list[Buffer]) -> int:
         return 0
     steps = range(min(b.first for b in buffers), max(b.last for b in buffers) + 1)
     return max(sum(b.size for b in buffers if b.first <= s <= b.last) for s in steps)
+
+
+def overlaps(graph: Graph, buffers: list[Buffer], rules, align: int) -> list[Overlap]:
+    """Pairs (input, output) that operators allow to share bytes; `rules(op)` is the handler's overlap().
+
+    An input qualifies only when this operator is its last reader, it is not a model output, it
+    appears once among the operator's inputs, and its buffer is not already the source of another
+    pair; the output must be first written here and have no other pair.
+    """
+    by_tensor = {id(b.tensor): b for b in buffers if b.tensor is not None}
+    outputs = {id(t.root()) for t in graph.outputs}
+    used_src: set[int] = set()
+    used_dst: set[int] = set()
+    found: list[Overlap] = []
+    for step, op in enumerate(graph.operators):
+        if len(op.outputs) != 1 or op.outputs[0].root().is_const:
+            continue
+        dst = by_tensor.get(id(op.outputs[0].root()))
+        if dst is None or dst.first != step or id(dst) in used_dst:
+            continue
+        roots = [t.root() if t is not None else None for t in op.inputs]
+        for index, min_offset in sorted(rules(op).items()):
+            x = roots[index]
+            if x is None or x.is_const or id(x) in outputs or sum(r is x for r in roots) != 1:
+                continue
+            src = by_tensor.get(id(x))
+            if src is None or src is dst or src.last != step or id(src) in used_src:
+                continue
+            found.append(Overlap(src, dst, -(-min_offset // align) * align, step))
+            used_src.add(id(src))
+            used_dst.add(id(dst))
+            break
+    return found

@@ -1,15 +1,23 @@
 """Re-check a plan after it is made: every build runs this.
 
-No two buffers alive at a common step share a byte, every offset is aligned,
-and the arena size is exactly the largest end offset.
+No two buffers alive at a common step share a byte, unless they are an overlap
+pair an operator declared (then the input sits at least the declared distance
+past the output's start); every offset is aligned; the arena size is exactly
+the largest end offset.
 """
 from __future__ import annotations
 
 from ..errors import InternalError
-from .analysis import Buffer
+from .analysis import Buffer, Overlap
 
 
-def verify_plan(buffers: list[Buffer], arena_size: int, align: int) -> None:
+def verify_plan(buffers: list[Buffer], arena_size: int, align: int, overlaps: list[Overlap] | None = None) -> None:
+    pairs = {}
+    for o in overlaps or []:
+        pairs[(id(o.src), id(o.dst))] = o
+        if o.src.offset - o.dst.offset < o.min_offset or o.src.last != o.step or o.dst.first != o.step:
+            raise InternalError(f"overlap of {o.src.name} and {o.dst.name} at step {o.step} breaks its rule "
+                                f"(distance {o.src.offset - o.dst.offset}, needs {o.min_offset})")
     end = 0
     for b in buffers:
         if b.offset < 0 or b.offset % align:
@@ -22,7 +30,10 @@ def verify_plan(buffers: list[Buffer], arena_size: int, align: int) -> None:
         for b in ordered[i + 1:]:
             if b.offset >= a.offset + a.size:
                 break
-            if a.overlaps_in_time(b) and a.size and b.size:
-                raise InternalError(
-                    f"buffers {a.name} [{a.offset},{a.offset + a.size}) steps {a.first}-{a.last} and "
-                    f"{b.name} [{b.offset},{b.offset + b.size}) steps {b.first}-{b.last} overlap")
+            if not (a.overlaps_in_time(b) and a.size and b.size):
+                continue
+            if (id(a), id(b)) in pairs or (id(b), id(a)) in pairs:
+                continue
+            raise InternalError(
+                f"buffers {a.name} [{a.offset},{a.offset + a.size}) steps {a.first}-{a.last} and "
+                f"{b.name} [{b.offset},{b.offset + b.size}) steps {b.first}-{b.last} overlap")
