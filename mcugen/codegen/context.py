@@ -76,5 +76,8 @@ class GenContext(LowerContext):
             return self.const("data", tensor.data, ctype)
         return f"({ctype} *)(arena + {self.plan.offset_of(tensor)})"
 
+    def reversed_step(self) -> bool:
+        return self.step in self.plan.reverse_steps
+
     def scratch(self, nbytes: int, ctype: str = "int8_t") -> str:
         return f"({ctype} *)(arena + {self.plan.scratch_offset(self.step)})"

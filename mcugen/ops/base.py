@@ -50,6 +50,10 @@ class LowerContext:
         """C expression pointing at a scratch buffer of nbytes for the current layer."""
         raise NotImplementedError
 
+    def reversed_step(self) -> bool:  # pragma: no cover - interface
+        """True when the planner chose to run the current layer backwards (see overlap())."""
+        raise NotImplementedError
+
 
 class OpHandler:
     ops: ClassVar[tuple[str, ...]] = ()
@@ -78,9 +82,11 @@ class OpHandler:
     def scratch_bytes(self, op: Operator) -> int:
         return 0
 
-    def overlap(self, op: Operator) -> dict[int, int]:
-        """{input index: minimum byte offset of that input relative to the output} for the inputs the
-        kernel may overwrite while it runs (see planner/overlap.py); empty when none may."""
+    def overlap(self, op: Operator) -> dict[int, tuple[int, int | None]]:
+        """{input index: (forward, backward)} for the inputs the kernel may overwrite while it runs:
+        forward = minimum offset of the input past the output's start when the kernel runs in order,
+        backward = minimum offset of the output past the input's start when it runs in reverse
+        (None: the kernel has no reverse mode). See planner/overlap.py; empty when none may."""
         return {}
 
 

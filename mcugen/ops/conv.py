@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import Operator
-from ..planner.overlap import streaming_min_offset, window_first_needed
+from ..planner.overlap import reverse_min_offset, streaming_min_offset, window_first_needed, window_last_needed
 from ..quant import activation_range, f64, quantize_multiplier
 from .base import Layer, OpHandler, conv_out_size, need_quant, need_types, nhwc, register, same_padding
 
@@ -80,12 +80,13 @@ class _ConvBase(OpHandler):
         return None
 
     def overlap(self, op):
-        """Both kernels stream over output pixels in raster order; each output channel is written after
-        reading its whole window, so the output may run over input rows no later window reads."""
+        """Both kernels produce output pixels in raster order, forwards or backwards (mcu_conv.h), so the
+        output may run over input rows that no later window reads."""
         n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw = self.geometry(op)
-        first = window_first_needed(n, ih, iw, ic, oh, ow, sh, sw, same_padding(ih, kh, sh, dh, oh),
-                                    same_padding(iw, kw, sw, dw, ow))
-        return {0: streaming_min_offset(oc, first)}
+        pt, pl = same_padding(ih, kh, sh, dh, oh), same_padding(iw, kw, sw, dw, ow)
+        first = window_first_needed(n, ih, iw, ic, oh, ow, sh, sw, pt, pl)
+        last = window_last_needed(n, ih, iw, ic, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl)
+        return {0: (streaming_min_offset(oc, first), reverse_min_offset(oc, last))}
 
     def macs(self, op):
         n, ih, iw, ic, oh, ow, oc, kh, kw, *_ = self.geometry(op)
@@ -105,6 +106,7 @@ class _ConvBase(OpHandler):
             ("out_c", oc), ("k_h", kh), ("k_w", kw), ("stride_h", sh), ("stride_w", sw),
             ("dil_h", dh), ("dil_w", dw), ("pad_top", pad_t), ("pad_left", pad_l),
             ("depth_multiplier", op.options.get("depth_multiplier", 1) if self.depthwise else 1),
+            ("reverse", int(ctx.reversed_step())),
             ("input_offset", -x.quant.zp), ("output_offset", y.quant.zp), ("act_min", lo), ("act_max", hi),
             ("filter", ctx.const("filter", w.data, "int8_t")),
             ("bias", ctx.const("bias", b.data, "int32_t") if b is not None else "NULL"),

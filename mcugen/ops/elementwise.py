@@ -104,7 +104,7 @@ class _Binary(OpHandler):
     def overlap(self, op):
         """An input with the output's shape may be overwritten in place (see mcu_elementwise.h)."""
         y = op.outputs[0]
-        return {i: 0 for i in (0, 1) if tuple(op.inputs[i].shape) == tuple(y.shape) and op.inputs[i].dtype == y.dtype}
+        return {i: (0, None) for i in (0, 1) if tuple(op.inputs[i].shape) == tuple(y.shape) and op.inputs[i].dtype == y.dtype}
 
     def rule_types(self, op):
         """Both inputs and the output are int8 with per-tensor quantization and positive scales."""

@@ -43,7 +43,7 @@ class _Pool(OpHandler):
         first = window_first_needed(n, ih, iw, c, oh, ow, o["stride_h"], o["stride_w"],
                                     same_padding(ih, o["filter_height"], o["stride_h"], 1, oh),
                                     same_padding(iw, o["filter_width"], o["stride_w"], 1, ow))
-        return {0: streaming_min_offset(c, first)}
+        return {0: (streaming_min_offset(c, first), None)}
 
     def lower(self, op, ctx):
         n, ih, iw, c = nhwc(op.inputs[0].shape)

@@ -36,7 +36,7 @@ class Int8Elementwise(OpHandler):
 
     def overlap(self, op):
         """Element i is read before element i is written, and never read again: fully in place."""
-        return {0: 0}
+        return {0: (0, None)}
 
 
 def clamp_layer(op, ctx, lo: int, hi: int) -> Layer:

@@ -28,13 +28,27 @@ class Buffer:
 
 @dataclass
 class Overlap:
-    """The operator at `step` may overwrite `src` (an input dying there) while writing `dst`:
-    offset(src) - offset(dst) must be at least `min_offset` (planner/overlap.py)."""
+    """The operator at `step` may overwrite `src` (an input dying there) while writing `dst`.
+
+    Running forwards it needs offset(src) - offset(dst) >= forward; running backwards (when
+    `backward` is not None) offset(dst) - offset(src) >= backward (planner/overlap.py). `reverse`
+    is the direction the planner chose; `delta` the resulting offset(src) - offset(dst).
+    """
 
     src: Buffer
     dst: Buffer
-    min_offset: int
+    forward: int
     step: int
+    backward: int | None = None
+    reverse: bool = False
+
+    @property
+    def delta(self) -> int:
+        return -self.backward if self.reverse else self.forward
+
+    def holds(self) -> bool:
+        d = self.src.offset - self.dst.offset
+        return d <= -self.backward if self.reverse else d >= self.forward
 
 
 @dataclass
@@ -101,14 +115,15 @@ def overlaps(graph: Graph, buffers: list[Buffer], rules, align: int) -> list[Ove
         if dst is None or dst.first != step or id(dst) in used_dst:
             continue
         roots = [t.root() if t is not None else None for t in op.inputs]
-        for index, min_offset in sorted(rules(op).items()):
+        for index, (fwd, bwd) in sorted(rules(op).items()):
             x = roots[index]
             if x is None or x.is_const or id(x) in outputs or sum(r is x for r in roots) != 1:
                 continue
             src = by_tensor.get(id(x))
             if src is None or src is dst or src.last != step or id(src) in used_src:
                 continue
-            found.append(Overlap(src, dst, -(-min_offset // align) * align, step))
+            up = lambda v: -(-v // align) * align  # noqa: E731
+            found.append(Overlap(src, dst, up(fwd), step, None if bwd is None else up(bwd)))
             used_src.add(id(src))
             used_dst.add(id(dst))
             break

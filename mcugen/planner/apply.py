@@ -19,6 +19,10 @@ class Plan:
     algorithm: str
     overlaps: list[Overlap] = field(default_factory=list)
 
+    @property
+    def reverse_steps(self) -> set[int]:
+        return {o.step for o in self.overlaps if o.reverse}
+
     def offset_of(self, tensor) -> int:
         r = tensor.root()
         for b in self.buffers:
@@ -34,11 +38,11 @@ class Plan:
 
 
 def _groups(buffers: list[Buffer], overlaps: list[Overlap]) -> list[Group]:
-    """Chains of overlap pairs become rigid groups: offset(src) = offset(dst) + min_offset."""
+    """Chains of overlap pairs become rigid groups: offset(src) = offset(dst) + delta."""
     edges: dict[int, list[tuple[Buffer, int]]] = {}
     for o in overlaps:
-        edges.setdefault(id(o.dst), []).append((o.src, o.min_offset))
-        edges.setdefault(id(o.src), []).append((o.dst, -o.min_offset))
+        edges.setdefault(id(o.dst), []).append((o.src, o.delta))
+        edges.setdefault(id(o.src), []).append((o.dst, -o.delta))
     seen: set[int] = set()
     groups = []
     for b in buffers:
@@ -85,23 +89,42 @@ def _best(buffers: list[Buffer], overlaps: list[Overlap], align: int, algorithms
 
 
 def plan_arena(buffers: list[Buffer], overlaps: list[Overlap] | None = None, align: int = ALIGN) -> Plan:
-    """Search which overlap pairs to use: start from all of them and drop, one at a time, any pair
-    whose removal shrinks the arena (rigid chains of pairs can also cost space); then place with
-    every algorithm and keep the smallest."""
+    """Search which overlap pairs to use and in which direction: coordinate descent from "all
+    forward", trying for each pair forward, backward and not at all, keeping any change that
+    shrinks the arena (rigid chains drifting one way can cost space); then place with every
+    algorithm and keep the smallest."""
     quick = ("greedy_by_size", "greedy_by_area")
-    chosen = list(overlaps or [])
-    size = _best(buffers, chosen, align, quick)[0]
-    for o in list(chosen):
-        trial = [x for x in chosen if x is not o]
-        t = _best(buffers, trial, align, quick)[0]
-        if size < 0 or (t >= 0 and t < size):
-            chosen, size = trial, t
-    if size < 0:
-        chosen = []
-    best_size, best_name, groups, bases = _best(buffers, chosen, align, tuple(ALGORITHMS))
+    candidates = list(overlaps or [])
+    mode = {id(o): "fwd" for o in candidates}
+
+    def chosen() -> list[Overlap]:
+        out = []
+        for o in candidates:
+            if mode[id(o)] != "off":
+                o.reverse = mode[id(o)] == "rev"
+                out.append(o)
+        return out
+
+    size = _best(buffers, chosen(), align, quick)[0]
+    for _ in range(2):
+        improved = False
+        for o in candidates:
+            for m in ("fwd", "rev", "off"):
+                if m == mode[id(o)] or (m == "rev" and o.backward is None):
+                    continue
+                old, mode[id(o)] = mode[id(o)], m
+                t = _best(buffers, chosen(), align, quick)[0]
+                if t >= 0 and (size < 0 or t < size):
+                    size, improved = t, True
+                else:
+                    mode[id(o)] = old
+        if not improved:
+            break
+    pairs = chosen() if size >= 0 else []
+    best_size, best_name, groups, bases = _best(buffers, pairs, align, tuple(ALGORITHMS))
     for g, base in zip(groups, bases):
         for b, rel in g.members:
             b.offset = base + rel
-    verify_plan(buffers, best_size, align, chosen)
+    verify_plan(buffers, best_size, align, pairs)
     total = -(-best_size // align) * align
-    return Plan(buffers, total, liveness_lower_bound(buffers), best_name, chosen)
+    return Plan(buffers, total, liveness_lower_bound(buffers), best_name, pairs)

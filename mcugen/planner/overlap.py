@@ -15,8 +15,17 @@ is written). The smallest such d is `min_input_offset`. This holds only if X
 dies at this operator (no later reader, not a model output), which analysis
 checks; the verifier then allows exactly this pair to overlap.
 
-Each handler declares its rule through `OpHandler.overlap(op)`: None (no
-overlap), or the minimum offset of the input relative to the output.
+A kernel that can also run backwards (last pixel first) allows the mirror
+image: the output placed at least `e` bytes past the input's start, with
+
+    e + p * out_bytes_per_pixel  >  last_needed(p)
+
+where last_needed(p) is the highest input byte read for pixel p or any earlier
+pixel. The planner picks a direction per operator so that chains of layers do
+not drift in one direction.
+
+Each handler declares its rules through `OpHandler.overlap(op)`:
+{input index: (forward minimum offset, backward minimum offset or None)}.
 """
 from __future__ import annotations
 
@@ -30,6 +39,27 @@ def streaming_min_offset(out_bytes_per_pixel: int, first_needed: np.ndarray) -> 
     """
     p = np.arange(first_needed.size, dtype=np.int64)
     return int(max(0, ((p + 1) * out_bytes_per_pixel - first_needed).max(initial=0)))
+
+
+def reverse_min_offset(out_bytes_per_pixel: int, last_needed: np.ndarray) -> int:
+    """Smallest e with e + p * out_bytes_per_pixel > last_needed[p] for all p (prefix maximum given)."""
+    p = np.arange(last_needed.size, dtype=np.int64)
+    return int(max(0, (last_needed + 1 - p * out_bytes_per_pixel).max(initial=0)))
+
+
+def window_last_needed(batches: int, in_h: int, in_w: int, in_c: int, out_h: int, out_w: int, k_h: int, k_w: int,
+                       stride_h: int, stride_w: int, dil_h: int, dil_w: int, pad_top: int, pad_left: int,
+                       itemsize: int = 1) -> np.ndarray:
+    """last_needed for a sliding-window op in raster order: the highest input byte of the window of
+    pixel p or of any earlier pixel (prefix maximum)."""
+    oy = np.arange(out_h)
+    ox = np.arange(out_w)
+    y1 = np.clip(oy * stride_h - pad_top + (k_h - 1) * dil_h, 0, in_h - 1)
+    x1 = np.clip(ox * stride_w - pad_left + (k_w - 1) * dil_w, 0, in_w - 1)
+    per_image = ((y1[:, None] * in_w + x1[None, :]).ravel() * in_c + in_c - 1) * itemsize + itemsize - 1
+    image_bytes = in_h * in_w * in_c * itemsize
+    last = np.concatenate([per_image + b * image_bytes for b in range(batches)])
+    return np.maximum.accumulate(last)
 
 
 def window_first_needed(batches: int, in_h: int, in_w: int, in_c: int, out_h: int, out_w: int,

@@ -15,9 +15,10 @@ def verify_plan(buffers: list[Buffer], arena_size: int, align: int, overlaps: li
     pairs = {}
     for o in overlaps or []:
         pairs[(id(o.src), id(o.dst))] = o
-        if o.src.offset - o.dst.offset < o.min_offset or o.src.last != o.step or o.dst.first != o.step:
+        if not o.holds() or o.src.last != o.step or o.dst.first != o.step:
             raise InternalError(f"overlap of {o.src.name} and {o.dst.name} at step {o.step} breaks its rule "
-                                f"(distance {o.src.offset - o.dst.offset}, needs {o.min_offset})")
+                                f"(input - output = {o.src.offset - o.dst.offset}, "
+                                f"{'backward' if o.reverse else 'forward'} rule {o.delta})")
     end = 0
     for b in buffers:
         if b.offset < 0 or b.offset % align:

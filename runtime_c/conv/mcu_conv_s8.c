@@ -2,42 +2,48 @@
 #include "mcu_conv.h"
 #include "mcu_fixedpoint.h"
 
-void mcu_conv_s8(const mcu_conv_params_t *p, const int8_t *input, int8_t *output)
+/* All output channels of pixel (oy, ox) of one image. */
+static void conv_pixel(const mcu_conv_params_t *p, const int8_t *image, int32_t oy, int32_t ox, int8_t *out)
 {
-    const int32_t in_c = p->in_c, out_c = p->out_c;
-    for (int32_t b = 0; b < p->batches; b++) {
-        const int8_t *in_b = input + (int64_t)b * p->in_h * p->in_w * in_c;
-        for (int32_t oy = 0; oy < p->out_h; oy++) {
-            const int32_t y0 = oy * p->stride_h - p->pad_top;
-            for (int32_t ox = 0; ox < p->out_w; ox++) {
-                const int32_t x0 = ox * p->stride_w - p->pad_left;
-                for (int32_t oc = 0; oc < out_c; oc++) {
-                    const int8_t *f = p->filter + (int64_t)oc * p->k_h * p->k_w * in_c;
-                    int32_t acc = 0;
-                    for (int32_t ky = 0; ky < p->k_h; ky++) {
-                        const int32_t y = y0 + ky * p->dil_h;
-                        if (y < 0 || y >= p->in_h) {
-                            continue;
-                        }
-                        for (int32_t kx = 0; kx < p->k_w; kx++) {
-                            const int32_t x = x0 + kx * p->dil_w;
-                            if (x < 0 || x >= p->in_w) {
-                                continue;
-                            }
-                            const int8_t *src = in_b + ((int64_t)y * p->in_w + x) * in_c;
-                            const int8_t *w = f + ((int64_t)ky * p->k_w + kx) * in_c;
-                            for (int32_t ic = 0; ic < in_c; ic++) {
-                                acc += ((int32_t)src[ic] + p->input_offset) * (int32_t)w[ic];
-                            }
-                        }
-                    }
-                    if (p->bias) {
-                        acc += p->bias[oc];
-                    }
-                    acc = mcu_requantize(acc, p->multiplier[oc], p->shift[oc]) + p->output_offset;
-                    *output++ = (int8_t)MCU_CLAMP(acc, p->act_min, p->act_max);
+    const int32_t in_c = p->in_c;
+    const int32_t y0 = oy * p->stride_h - p->pad_top;
+    const int32_t x0 = ox * p->stride_w - p->pad_left;
+    for (int32_t oc = 0; oc < p->out_c; oc++) {
+        const int8_t *f = p->filter + (int64_t)oc * p->k_h * p->k_w * in_c;
+        int32_t acc = 0;
+        for (int32_t ky = 0; ky < p->k_h; ky++) {
+            const int32_t y = y0 + ky * p->dil_h;
+            if (y < 0 || y >= p->in_h) {
+                continue;
+            }
+            for (int32_t kx = 0; kx < p->k_w; kx++) {
+                const int32_t x = x0 + kx * p->dil_w;
+                if (x < 0 || x >= p->in_w) {
+                    continue;
+                }
+                const int8_t *src = image + ((int64_t)y * p->in_w + x) * in_c;
+                const int8_t *w = f + ((int64_t)ky * p->k_w + kx) * in_c;
+                for (int32_t ic = 0; ic < in_c; ic++) {
+                    acc += ((int32_t)src[ic] + p->input_offset) * (int32_t)w[ic];
                 }
             }
         }
+        if (p->bias) {
+            acc += p->bias[oc];
+        }
+        acc = mcu_requantize(acc, p->multiplier[oc], p->shift[oc]) + p->output_offset;
+        out[oc] = (int8_t)MCU_CLAMP(acc, p->act_min, p->act_max);
+    }
+}
+
+void mcu_conv_s8(const mcu_conv_params_t *p, const int8_t *input, int8_t *output)
+{
+    const int32_t pixels = p->out_h * p->out_w;
+    const int32_t total = p->batches * pixels;
+    const int64_t image = (int64_t)p->in_h * p->in_w * p->in_c;
+    for (int32_t i = 0; i < total; i++) {
+        const int32_t n = p->reverse ? total - 1 - i : i;
+        const int32_t r = n % pixels;
+        conv_pixel(p, input + (n / pixels) * image, r / p->out_w, r % p->out_w, output + (int64_t)n * p->out_c);
     }
 }

@@ -5,6 +5,13 @@
  * O = input channels * depth_multiplier. Weights are symmetric (zero point 0),
  * per output channel or per tensor (then every channel repeats the same
  * multiplier). Parameters live in a const struct the generator writes to flash.
+ *
+ * Order contract (the arena planner relies on it to overlap output and input,
+ * see mcugen/planner/overlap.py): output pixels are produced one at a time in
+ * raster order over (batch, y, x), ascending, or descending when `reverse` is
+ * set; every byte of pixel p is written only after reading what pixel p needs,
+ * and once pixel p is written no input needed only by earlier pixels in that
+ * order is read again.
  */
 #ifndef MCU_CONV_H
 #define MCU_CONV_H
@@ -20,6 +27,7 @@ typedef struct {
     int32_t dil_h, dil_w;
     int32_t pad_top, pad_left;
     int32_t depth_multiplier;  /* depthwise only */
+    int32_t reverse;           /* 1: produce output pixels last to first */
     int32_t input_offset;      /* -input zero point */
     int32_t output_offset;     /* output zero point */
     int32_t act_min, act_max;

@@ -69,6 +69,12 @@ def test_verifier_rejects_a_pair_closer_than_its_rule():
     x.offset, y.offset = 4, 0
     with pytest.raises(InternalError, match="breaks its rule"):
         verify_plan([x, y], 68, 4, [Overlap(x, y, 8, 1)])
+    backwards = Overlap(x, y, 8, 1, backward=8, reverse=True)
+    x.offset, y.offset = 0, 4
+    with pytest.raises(InternalError, match="breaks its rule"):
+        verify_plan([x, y], 68, 4, [backwards])
+    y.offset = 8
+    verify_plan([x, y], 72, 4, [backwards])
 
 
 def test_streaming_rule_values():
@@ -114,6 +120,7 @@ def test_a_too_close_overlap_is_caught_by_comparison(monkeypatch):
     comparison with TFLM must see it (this is what makes the real rule's test meaningful)."""
     import mcugen.ops.conv as conv
     monkeypatch.setattr(conv, "streaming_min_offset", lambda out_bytes, first: 0)
+    monkeypatch.setattr(conv, "reverse_min_offset", lambda out_bytes, last: 0)
     model = _dw_pw_chain()
     with pytest.raises(AssertionError):
         assert_bit_exact(model, count=4)
