@@ -132,6 +132,43 @@ def verify(model, board, count, seed, sanitize, name, timeout):
     raise MismatchError(f"outputs differ from TFLM on {sum(1 for m in r.mismatches if m)} output(s); {where}.")
 
 
+@main.command("bench")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--board", default="cortex-m4", show_default=True,
+              help="Board with a QEMU machine (see `mcugen boards`) or path to your own board .toml file.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@name_option
+@timeout_option
+@_friendly
+def bench_cmd(model, board, as_json, name, timeout):
+    """Count the instructions of one inference of MODEL (and of each layer) in QEMU, with flash and RAM.
+
+    Exact and deterministic: a QEMU plugin counts every executed instruction of the second of two
+    inferences on a fixed input. Instructions, not cycles.
+    """
+    from . import api
+    from .bench import format_bench
+    r = api.bench(model, board=board, name=name, timeout=timeout)
+    click.echo(json.dumps(r, indent=1, sort_keys=True) if as_json else format_bench(r))
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@board_option
+@click.option("-o", "--output", "out", default="report", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for NAME_report.md and NAME_arena.svg.")
+@name_option
+@_friendly
+def report(model, board, out, name):
+    """Write a Markdown memory report of MODEL with a picture of its arena over time."""
+    from .boards import load_board
+    from .compiler import compile_model
+    from .report import write_report
+    c = compile_model(model, name, load_board(board))
+    for p in write_report(c, out):
+        click.echo(str(p))
+
+
 @main.command()
 @_friendly
 def boards():
