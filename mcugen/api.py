@@ -117,4 +117,12 @@ def verify(model, board: str = "host", count: int = 20, seed: int = 0, name: str
     return result
 
 
-__all__ = ["build", "run", "verify", "inspect", "model_name", "VerifyResult"]
+def bench(model, board: str = "cortex-m4", name: str | None = None, timeout: float = 600) -> dict:
+    """Instructions per inference (exact, counted in QEMU), per layer, and the firmware's flash and RAM.
+
+    Returns the dict `mcugen bench --json` prints; see mcugen/bench.py for the method."""
+    from .bench import bench as _bench
+    return _bench(model, board=board, name=name, timeout=timeout)
+
+
+__all__ = ["build", "run", "verify", "inspect", "bench", "model_name", "VerifyResult"]

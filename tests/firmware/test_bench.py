@@ -1,0 +1,235 @@
+"""`mcugen bench`: exact instruction counts under QEMU (TCG plugin), per layer, with the flash/RAM split."""
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import mcugen.bench as bench_mod
+from mcugen.backend import icount
+from mcugen.bench import counts_from_log, parse_map
+from mcugen.boards import load_board
+from mcugen.cli import main
+from mcugen.compiler import compile_model
+from mcugen.errors import RunError, ToolchainError
+from tests.conftest import need_arm_tools
+
+TINY = "examples/tiny_cnn.tflite"
+# tiny_cnn with the plain C kernels measured 3,261,692 instructions (cortex-m4, arm-none-eabi-gcc 12.2,
+# QEMU 7.2). Counts are exact and deterministic, so a bound on them is a fair test: 1.5x that.
+TINY_MAX_INSTRUCTIONS = 4_892_538
+# What invoke executes outside its layers: prologue, arena check, epilogue (7 on cortex-m4).
+MAX_GLUE = 32
+KEYS = ("instructions", "macs", "flash_bytes", "ram_bytes", "arena_bytes", "layers", "weights_bytes",
+        "kernel_code_bytes", "other_flash_bytes", "other_ram_bytes")
+
+
+def _cli(*args):
+    r = CliRunner().invoke(main, [str(a) for a in args])
+    assert "Traceback" not in r.output
+    return r
+
+
+@pytest.fixture(scope="module")
+def tiny_json():
+    need_arm_tools()
+    r = _cli("bench", TINY, "--board", "cortex-m4", "--json")
+    assert r.exit_code == 0, r.output
+    return json.loads(r.output)
+
+
+def test_bench_json_has_the_keys_and_per_layer_counts_add_up(tiny_json):
+    r = tiny_json
+    for k in KEYS:
+        assert k in r, k
+    rows = compile_model(TINY).project.report["layers"]
+    assert [L["op"] for L in r["layers"]] == [x["op"] for x in rows]
+    assert r["macs"] == sum(L["macs"] for L in r["layers"]) > 0
+    for L in r["layers"]:
+        assert {"op", "macs", "instructions", "step", "inputs", "outputs"} <= set(L)
+        assert L["instructions"] >= 0
+        if L["macs"]:
+            assert L["instructions"] > 0
+    aliases = [L for L in r["layers"] if L["op"] == "RESHAPE"]
+    assert aliases and all(L["instructions"] == 0 for L in aliases)  # no code, exactly 0 after the probe cost
+    glue = r["instructions"] - sum(L["instructions"] for L in r["layers"])
+    assert glue == r["invoke_glue_instructions"] and 0 <= glue <= MAX_GLUE
+    assert r["probe_instructions_per_mark"] > 0
+    assert r["invoke_instructions_with_probes"] == (r["instructions"] + r["probe_marks"] * r["probe_instructions_per_mark"])
+
+
+def test_bench_bound_on_tiny_cnn(tiny_json):
+    assert 0 < tiny_json["instructions"] <= TINY_MAX_INSTRUCTIONS
+
+
+def test_bench_memory_split(tiny_json):
+    r = tiny_json
+    assert r["flash_bytes"] == r["text_bytes"] + r["data_bytes"]
+    assert r["ram_bytes"] == r["data_bytes"] + r["bss_bytes"]
+    report = compile_model(TINY).project.report
+    assert r["weight_arrays_bytes"] == report["weight_bytes"]
+    assert r["weights_bytes"] == r["weight_arrays_bytes"] + r["layer_params_bytes"]
+    assert r["layer_params_bytes"] > 0 and r["kernel_code_bytes"] > 0 and r["other_flash_bytes"] > 0
+    assert r["flash_bytes"] == (r["weights_bytes"] + r["kernel_code_bytes"] + r["kernel_data_bytes"]
+                                + r["model_code_bytes"] + r["other_flash_bytes"])
+    assert r["arena_planned_bytes"] == report["arena_bytes"]
+    assert r["arena_planned_bytes"] <= r["arena_bytes"] <= r["arena_planned_bytes"] + 16
+    assert r["ram_bytes"] == r["arena_bytes"] + r["other_ram_bytes"]
+    assert set(r["kernel_code_by_object"]) == {f[:-2] for f in compile_model(TINY).project.files
+                                               if f.endswith(".c") and "/" not in f} - {"tiny_cnn", "tiny_cnn_weights"}
+
+
+def test_bench_counts_are_identical_across_runs(tiny_json):
+    r = _cli("bench", TINY, "--board", "cortex-m4", "--json")
+    assert r.exit_code == 0, r.output
+    again = json.loads(r.output)
+    assert again == tiny_json
+
+
+def test_bench_human_output_is_a_table():
+    need_arm_tools()
+    r = _cli("bench", TINY, "--board", "cortex-m4")
+    assert r.exit_code == 0, r.output
+    assert re.search(r"tiny_cnn on cortex-m4 .*: [\d,]+ instructions per inference", r.output)
+    assert re.search(r"^step\s+op\s+input -> output\s+MACs\s+instructions\s+instr/MAC", r.output, re.M)
+    assert re.search(r"^\s+0\s+CONV_2D\s+1x32x16x1 -> 1x16x8x16\s+[\d,]+\s+[\d,]+", r.output, re.M)
+    assert "not cycles" in r.output and "flash" in r.output and "arena" in r.output
+
+
+def test_counting_per_block_equals_counting_per_instruction(tiny_json):
+    per_insn = bench_mod.bench(TINY, board="cortex-m4", mode="insn")
+    for k in ("instructions", "layers", "firmware_instructions", "probe_instructions_per_mark"):
+        assert per_insn[k] == tiny_json[k], k
+
+
+def test_probes_barely_change_the_invoke_they_measure(tiny_json):
+    """The unprofiled library (same harness) differs by at most a few instructions from the estimate."""
+    elf = Path(tiny_json["elf"])
+    project = elf.parent.parent
+    subprocess.run(["make", "-s", "-C", str(project), "BUILD=build-noprobe", "CFLAGS=-O2 -DTINY_CNN_BENCH",
+                    "build-noprobe/tiny_cnn.elf"], check=True, capture_output=True)
+    plain = project / "build-noprobe" / "tiny_cnn.elf"
+    addrs = bench_mod.symbol_addresses(plain, ["tiny_cnn_bench_begin", "tiny_cnn_bench_end"])
+    records, _ = icount.run_counted(load_board("cortex-m4"), plain, ["tiny_cnn", "bench"],
+                                    {"begin": addrs["tiny_cnn_bench_begin"], "end": addrs["tiny_cnn_bench_end"]})
+    v = [x for label, x in records if label in ("begin", "end")]
+    unprofiled = (v[3] - v[2]) - (v[1] - v[0])
+    assert 0 <= tiny_json["instructions"] - unprofiled <= 4
+
+
+def test_normal_library_is_unchanged_by_the_profile_hook(tmp_path):
+    """Without -D<NAME>_PROFILE, tiny_cnn.c compiles to the same object as the file with its #ifdef blocks cut."""
+    need_arm_tools()
+    files = compile_model(TINY, board="cortex-m4").project.files
+    src = files["tiny_cnn.c"]
+    assert src.count("#ifdef TINY_CNN_PROFILE") == len(compile_model(TINY).project.report["layers"]) + 2
+    cut = re.sub(r"#ifdef TINY_CNN_PROFILE\n.*?#endif\n", "", src, flags=re.S)
+    assert "profile_mark" not in cut
+    objs = []
+    for sub, text in (("a", src), ("b", cut)):
+        d = tmp_path / sub
+        d.mkdir()
+        for f, t in files.items():
+            if "/" not in f:
+                (d / f).write_text(t)
+        (d / "tiny_cnn.c").write_text(text)
+        subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m4", "-mthumb", "-O2", "-ffunction-sections",
+                        "-fdata-sections", "-I.", "-c", "tiny_cnn.c", "-o", "m.o"], cwd=d, check=True)
+        objs.append(subprocess.run(["arm-none-eabi-objdump", "-d", "-s", "m.o"], cwd=d, check=True,
+                                   capture_output=True, text=True).stdout)
+    assert objs[0] == objs[1]
+
+
+def test_bench_needs_a_qemu_board():
+    r = _cli("bench", TINY, "--board", "host")
+    assert r.exit_code == 2 and "QEMU machine" in r.output, r.output
+    r = _cli("bench", TINY, "--board", "boards/stm32f746-example.toml")
+    assert r.exit_code == 2 and "QEMU machine" in r.output, r.output
+
+
+# ---------------------------------------------------------------- no QEMU needed
+
+def test_plugin_is_compiled_once_per_source_hash(tmp_path, monkeypatch):
+    monkeypatch.setenv("MCUGEN_CACHE_DIR", str(tmp_path))
+    lib = icount.plugin_library()
+    assert lib.is_file() and lib.parent == tmp_path / "qemu-plugins"
+    assert re.fullmatch(r"qemu_icount-[0-9a-f]{16}\.so", lib.name)
+    mtime = lib.stat().st_mtime_ns
+    assert icount.plugin_library() == lib and lib.stat().st_mtime_ns == mtime
+    syms = subprocess.run(["nm", "-D", "--defined-only", str(lib)], capture_output=True, text=True).stdout
+    assert "qemu_plugin_install" in syms and "qemu_plugin_version" in syms
+
+
+def test_plugin_without_host_compiler_is_a_toolchain_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("MCUGEN_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(icount.shutil, "which", lambda name: None)
+    with pytest.raises(ToolchainError, match="host C compiler"):
+        icount.plugin_library()
+
+
+def _log(warm, mid, measured, end):
+    recs = [("mark", x) for x in warm] + [("begin", mid[0]), ("end", mid[1]), ("mark", mid[2]), ("mark", mid[3]),
+                                          ("begin", mid[4])]
+    return recs + [("mark", x) for x in measured] + [("end", end), ("total", end + 100)]
+
+
+def test_counts_from_log_arithmetic():
+    # 2 layers; a mark costs 3, an empty region 3; the measured invoke: 5 glue, layer 0 = 100, layer 1 = 0, 2 glue.
+    measured = [1000 + 5, 1000 + 5 + 3 + 100, 1000 + 5 + 3 + 100 + 3]
+    end = measured[-1] + 3 + 2 + 1
+    c = counts_from_log(_log([10, 120, 130], [500, 503, 600, 603, 998], measured, end), 2)
+    assert c.per_mark == 3 and c.region == 3
+    assert c.layers == [100, 0]
+    assert c.raw == end - 998 - 3
+    assert c.instructions == c.raw - 3 * 3
+    assert c.instructions - sum(c.layers) == 7
+    assert c.warmup_layers == [107, 7]
+    with pytest.raises(RunError, match="expected sequence"):
+        counts_from_log(_log([10, 120], [500, 503, 600, 603, 998], measured, end), 2)
+
+
+MAP = """\
+Archive member included to satisfy reference by file (symbol)
+Linker script and memory map
+
+LOAD build-bench/libm.a
+.text           0x00000000      0x200
+ *(.vectors)
+ .vectors       0x00000000       0xc0 /tmp/cc1.o
+                0x00000000                m_vector_table
+ .text.m_invoke
+                0x000000c0       0x40 build-bench/libm.a(m.o)
+                0x000000c0                m_invoke
+ .text.m_conv_s8
+                0x00000100       0x80 build-bench/libm.a(m_conv_s8.o)
+ *fill*         0x00000180        0x4
+ .rodata.layer0
+                0x00000184       0x30 build-bench/libm.a(m.o)
+ .rodata.m_l0_filter
+                0x000001b4       0x40 build-bench/libm.a(m_weights.o)
+                0x000001b4                m_l0_filter
+
+.data           0x20000000       0x10 load address 0x00000200
+ .data          0x20000000       0x10 /usr/lib/libc.a(impure.o)
+
+.bss            0x20000010      0x110
+ .bss.arena     0x20000010        0x4 build-bench/libm.a(m.o)
+ .bss.m_arena_storage
+                0x20000018      0x100 build-bench/libm.a(m.o)
+"""
+
+
+def test_parse_map_and_split(monkeypatch):
+    secs = parse_map(MAP)
+    got = {(s.output, s.name, s.size, s.origin) for s in secs}
+    assert (".text", ".text.m_conv_s8", 0x80, "build-bench/libm.a(m_conv_s8.o)") in got
+    assert (".bss", ".bss.m_arena_storage", 0x100, "build-bench/libm.a(m.o)") in got
+    assert not any(s.name == "*fill*" for s in secs)
+    monkeypatch.setattr(bench_mod, "elf_size", lambda elf: (0x200, 0x10, 0x110))
+    m = bench_mod.memory_split(Path("x.elf"), MAP, "m")
+    assert m["weight_arrays_bytes"] == 0x40 and m["layer_params_bytes"] == 0x30 and m["weights_bytes"] == 0x70
+    assert m["kernel_code_bytes"] == 0x80 and m["model_code_bytes"] == 0x40 and m["arena_bytes"] == 0x100
+    assert m["flash_bytes"] == 0x210 and m["other_flash_bytes"] == 0x210 - 0x70 - 0x80 - 0x40
+    assert m["ram_bytes"] == 0x120 and m["other_ram_bytes"] == 0x20
