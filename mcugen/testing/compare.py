@@ -85,3 +85,22 @@ def run_on_board(model: bytes, board: str, inputs: list[np.ndarray], name: str =
         d = Path(tmp) / name
         write_project(compiled.project.files, d, force=True)
         return make_runner(compiled, d, timeout=timeout)(inputs)
+
+
+def rule_problems(model: bytes) -> list[str]:
+    """The support-rule messages mcugen reports for `model`, after the graph passes (empty: supported)."""
+    from ..frontend import read_model_bytes
+    from ..passes import run_passes
+    from ..support import problems
+    graph = read_model_bytes(model, "model.tflite")
+    run_passes(graph)
+    return [msg for _, _, msg in problems(graph)]
+
+
+def tflm_rejects(model: bytes) -> bool:
+    """True when the TFLM interpreter refuses to prepare `model`."""
+    try:
+        tflm.interpreter(model)
+    except RuntimeError:
+        return True
+    return False

@@ -6,11 +6,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mcugen.frontend.tflite_reader import read_model, read_model_bytes
+from mcugen.frontend.tflite_reader import read_model
 from mcugen.ops.elementwise import add_sub_multipliers, broadcast_plan
-from mcugen.support import problems
 from mcugen.testing.builder import TensorSpec, single_op_model
 from mcugen.testing.random_quant import rand_act_quant
+from mcugen.testing.compare import rule_problems
 
 from tests.conftest import shared_model
 
@@ -146,7 +146,7 @@ def _problems(op, a, b, y, sa=0.05, sb=0.05, so=0.05, act="NONE", dtype="int8", 
     model = single_op_model(op, [TensorSpec(a, dtype, sa, za, quantized_dimension=len(a) - 1),
                                  TensorSpec(b, "int8", sb, 0)],
                             [TensorSpec(y, "int8", so, 0)], {"fused_activation_function": act})
-    return [msg for _, _, msg in problems(read_model_bytes(model))]
+    return rule_problems(model)
 
 
 @pytest.mark.parametrize("op", ["ADD", "SUB"])

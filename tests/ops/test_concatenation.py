@@ -2,12 +2,9 @@
 import numpy as np
 import pytest
 
-from mcugen.frontend import read_model_bytes
-from mcugen.oracle import tflm
-from mcugen.passes import run_passes
-from mcugen.support import problems
 from mcugen.testing.builder import TensorSpec, single_op_model
 from mcugen.testing.random_quant import rand_act_quant
+from mcugen.testing.compare import rule_problems, tflm_rejects
 
 
 def _model(base, axis, sizes, dtype="int8", q=(0.05, 3), in_qs=None, const=(), act="NONE", out_q=None):
@@ -27,18 +24,8 @@ def _model(base, axis, sizes, dtype="int8", q=(0.05, 3), in_qs=None, const=(), a
     return single_op_model("CONCATENATION", inputs, [y], {"axis": axis, "fused_activation_function": act})
 
 
-def _problems(model):
-    g = read_model_bytes(model)
-    run_passes(g)
-    return [msg for _, _, msg in problems(g)]
 
 
-def _tflm_rejects(model) -> bool:
-    try:
-        tflm.interpreter(model)
-    except RuntimeError:
-        return True
-    return False
 
 
 @pytest.mark.parametrize("seed", range(12))
@@ -83,13 +70,13 @@ def test_concatenation_rules():
         (_model((2, 3), 1, [1, 2], act="RELU"), "fused activation"),
     ]
     for model, words in rejected:
-        msgs = _problems(model)
+        msgs = rule_problems(model)
         assert any(words in m for m in msgs), (words, msgs)
-        assert _tflm_rejects(model), words
+        assert tflm_rejects(model), words
     # TFLM accepts an out-of-range axis, then reads out of bounds
     x = TensorSpec((2, 3), "int8", 0.1, 0)
     bad_axis = single_op_model("CONCATENATION", [x, x], [TensorSpec((2, 6), "int8", 0.1, 0)], {"axis": 3})
-    assert any("out of range" in m for m in _problems(bad_axis))
+    assert any("out of range" in m for m in rule_problems(bad_axis))
     bad_shape = single_op_model("CONCATENATION", [x, TensorSpec((3, 3), "int8", 0.1, 0)],
                                 [TensorSpec((2, 6), "int8", 0.1, 0)], {"axis": 1})
-    assert any("does not fit" in m for m in _problems(bad_shape))
+    assert any("does not fit" in m for m in rule_problems(bad_shape))

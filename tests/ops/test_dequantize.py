@@ -8,11 +8,10 @@ import pytest
 from mcugen.backend.host import build_runner, run_runner
 from mcugen.codegen import write_project
 from mcugen.compiler import compile_bytes
-from mcugen.frontend import read_model_bytes
 from mcugen.oracle import tflm
-from mcugen.support import problems
 from mcugen.testing.builder import TensorSpec, single_op_model
 from mcugen.testing.random_quant import rand_act_quant
+from mcugen.testing.compare import rule_problems
 
 
 def run_exact(model: bytes, x: np.ndarray, sanitize: bool = False) -> np.ndarray:
@@ -52,17 +51,15 @@ def test_dequantize_every_value(scale, zp):
         assert np.isinf(ref).any()
 
 
-def _problems(model: bytes) -> list[str]:
-    return [msg for _, _, msg in problems(read_model_bytes(model, "t.tflite"))]
 
 
 def test_dequantize_rules():
     per_channel = single_op_model("DEQUANTIZE", [TensorSpec((2, 3), "int8", [0.1, 0.2], [0, 0])],
                                   [TensorSpec((2, 3), "float32")])
-    assert any("per channel" in m for m in _problems(per_channel))
+    assert any("per channel" in m for m in rule_problems(per_channel))
     # int16 input is valid TFLM but not supported by mcugen; TFLM itself rejects a non-float output
     for src, dst in [("int16", "float32"), ("int8", "int32")]:
         m = single_op_model("DEQUANTIZE", [TensorSpec((4,), src, 0.1, 0)], [TensorSpec((4,), dst, 0.1, 0)])
-        assert any("is not supported" in p for p in _problems(m)), (src, dst)
+        assert any("is not supported" in p for p in rule_problems(m)), (src, dst)
     ok = single_op_model("DEQUANTIZE", [TensorSpec((4,), "int8", 0.1, 0)], [TensorSpec((4,), "float32")])
-    assert _problems(ok) == []
+    assert rule_problems(ok) == []

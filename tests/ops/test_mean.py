@@ -2,11 +2,10 @@
 import numpy as np
 import pytest
 
-from mcugen.frontend import read_model_bytes
 from mcugen.ops.mean import fold_extents, mean_multiplier
-from mcugen.support import problems
 from mcugen.testing.builder import TensorSpec, single_op_model
 from mcugen.testing.random_quant import rand_act_quant
+from mcugen.testing.compare import rule_problems
 
 
 def mean_model(shape, axes, keep, qi, qo, out_shape=None):
@@ -67,22 +66,20 @@ def test_mean_multiplier_folds_count():
     assert mean_multiplier(0.5, 0.5, 49) == (((1 << 30) << 5) // 49, 1 - 5)
 
 
-def _problems(model: bytes) -> list[str]:
-    return [msg for _, _, msg in problems(read_model_bytes(model, "t.tflite"))]
 
 
 def test_mean_rules():
     q = (0.1, 0)
-    assert _problems(mean_model((2, 3, 4), [-1], False, q, q)) == []
-    assert any("out of range" in m for m in _problems(mean_model((2, 3, 4), [3], False, q, q, out_shape=(2, 3))))
-    assert any("rank 6" in m for m in _problems(mean_model((1, 2, 1, 2, 1, 2), [1], True, q, q)))
-    assert any("elements" in m for m in _problems(mean_model((2, 3, 4), [1], False, q, q, out_shape=(2, 3))))
+    assert rule_problems(mean_model((2, 3, 4), [-1], False, q, q)) == []
+    assert any("out of range" in m for m in rule_problems(mean_model((2, 3, 4), [3], False, q, q, out_shape=(2, 3))))
+    assert any("rank 6" in m for m in rule_problems(mean_model((1, 2, 1, 2, 1, 2), [1], True, q, q)))
+    assert any("elements" in m for m in rule_problems(mean_model((2, 3, 4), [1], False, q, q, out_shape=(2, 3))))
     # the axes must be a constant tensor
     axis = TensorSpec((1,), "int32")
     m = single_op_model("MEAN", [TensorSpec((2, 3), "int8", *q), axis], [TensorSpec((2,), "int8", *q)],
                         {"keep_dims": False})
-    assert any("constant" in p for p in _problems(m))
+    assert any("constant" in p for p in rule_problems(m))
     # int16 MEAN exists in TFLM but not in mcugen
     m = single_op_model("MEAN", [TensorSpec((2, 3), "int16", *q), TensorSpec((1,), "int32", data=np.array([1]))],
                         [TensorSpec((2,), "int16", *q)], {"keep_dims": False})
-    assert any("int16" in p for p in _problems(m))
+    assert any("int16" in p for p in rule_problems(m))

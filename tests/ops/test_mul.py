@@ -6,11 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mcugen.frontend.tflite_reader import read_model_bytes
 from mcugen.ops.elementwise import broadcast_plan, mul_multiplier
-from mcugen.support import problems
 from mcugen.testing.builder import TensorSpec, single_op_model
 from mcugen.testing.random_quant import rand_act_quant
+from mcugen.testing.compare import rule_problems
 
 ACTS = ["NONE", "RELU", "RELU6", "RELU_N1_TO_1"]
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,7 +117,7 @@ def _problems(a, b, y, sa=0.05, act="NONE", dtype="int8", per_channel=False):
     model = single_op_model("MUL", [TensorSpec(a, dtype, sa, za, quantized_dimension=len(a) - 1),
                                     TensorSpec(b, "int8", 0.05, 0)],
                             [TensorSpec(y, "int8", 0.05, 0)], {"fused_activation_function": act})
-    return [msg for _, _, msg in problems(read_model_bytes(model))]
+    return rule_problems(model)
 
 
 def test_rules():

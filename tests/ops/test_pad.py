@@ -2,12 +2,9 @@
 import numpy as np
 import pytest
 
-from mcugen.frontend import read_model_bytes
-from mcugen.oracle import tflm
-from mcugen.passes import run_passes
-from mcugen.support import problems
 from mcugen.testing.builder import TensorSpec, single_op_model
 from mcugen.testing.random_quant import rand_act_quant
+from mcugen.testing.compare import rule_problems, tflm_rejects
 
 
 def _pads(p, dtype="int32"):
@@ -34,18 +31,8 @@ def _model(shape, pads, dtype="int8", in_q=(0.05, 3), out_q=(0.05, 3), cv=None, 
     return single_op_model(opcode or ("PAD" if cv is None else "PADV2"), inputs, [y])
 
 
-def _problems(model):
-    g = read_model_bytes(model)
-    run_passes(g)
-    return [msg for _, _, msg in problems(g)]
 
 
-def _tflm_rejects(model) -> bool:
-    try:
-        tflm.interpreter(model)
-    except RuntimeError:
-        return True
-    return False
 
 
 @pytest.mark.parametrize("seed", range(14))
@@ -93,10 +80,10 @@ def test_pad_rules():
         (_model((2, 3), [[1, 0], [0, 1], [0, 0]]), "paddings has 6 values"),
     ]
     for model, words in rejected:
-        msgs = _problems(model)
+        msgs = rule_problems(model)
         assert any(words in m for m in msgs), (words, msgs)
-        assert _tflm_rejects(model), words
+        assert tflm_rejects(model), words
     # TFLM accepts a negative padding but then reads the input sequentially (a jumble)
     neg = _model((2, 3), [[1, 0], [-1, 1]])
-    assert any("negative" in m for m in _problems(neg))
-    assert not _tflm_rejects(neg)
+    assert any("negative" in m for m in rule_problems(neg))
+    assert not tflm_rejects(neg)

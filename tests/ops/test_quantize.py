@@ -8,11 +8,10 @@ import pytest
 from mcugen.backend.host import build_runner, run_runner
 from mcugen.codegen import write_project
 from mcugen.compiler import compile_bytes
-from mcugen.frontend import read_model_bytes
 from mcugen.oracle import tflm
-from mcugen.support import problems
 from mcugen.testing.builder import TensorSpec, single_op_model
 from mcugen.testing.random_quant import rand_act_quant
+from mcugen.testing.compare import rule_problems
 
 
 def run_exact(model: bytes, x: np.ndarray, sanitize: bool = False) -> np.ndarray:
@@ -104,19 +103,17 @@ def test_requantize_s8_random(seed, bit_exact):
     bit_exact(model, count=6, seed=seed)
 
 
-def _problems(model: bytes) -> list[str]:
-    return [msg for _, _, msg in problems(read_model_bytes(model, "t.tflite"))]
 
 
 def test_quantize_rules():
     # TFLM's Prepare demands a single output scale
     per_channel = single_op_model("QUANTIZE", [TensorSpec((2, 3), "float32")],
                                   [TensorSpec((2, 3), "int8", [0.1, 0.2], [0, 0], quantized_dimension=0)])
-    assert any("per channel" in m for m in _problems(per_channel))
+    assert any("per channel" in m for m in rule_problems(per_channel))
     # TFLM supports these; mcugen does not (yet)
     for src, dst in [("float32", "int16"), ("int32", "int8"), ("int8", "int32")]:
         x = TensorSpec((4,), src, None if src == "float32" else 0.1, None if src == "float32" else 0)
         m = single_op_model("QUANTIZE", [x], [TensorSpec((4,), dst, 0.1, 0)])
-        assert any("is not supported" in p for p in _problems(m)), (src, dst)
+        assert any("is not supported" in p for p in rule_problems(m)), (src, dst)
     ok = single_op_model("QUANTIZE", [TensorSpec((4,), "float32")], [TensorSpec((4,), "int8", 0.1, 0)])
-    assert _problems(ok) == []
+    assert rule_problems(ok) == []

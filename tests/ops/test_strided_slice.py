@@ -2,12 +2,9 @@
 import numpy as np
 import pytest
 
-from mcugen.frontend import read_model_bytes
-from mcugen.oracle import tflm
-from mcugen.passes import run_passes
-from mcugen.support import problems
 from mcugen.testing.builder import TensorSpec, single_op_model
 from mcugen.testing.random_quant import rand_act_quant
+from mcugen.testing.compare import rule_problems, tflm_rejects
 
 
 def _vec(v, dtype="int32"):
@@ -42,18 +39,8 @@ def _model(shape, begin, end, strides, out_shape=None, dtype="int8", in_q=(0.05,
                                              _vec(strides, idx_dtype)], [y], opts)
 
 
-def _problems(model):
-    g = read_model_bytes(model)
-    run_passes(g)
-    return [msg for _, _, msg in problems(g)]
 
 
-def _tflm_rejects(model) -> bool:
-    try:
-        tflm.interpreter(model)
-    except RuntimeError:
-        return True
-    return False
 
 
 def _random_case(rng, rank):
@@ -123,13 +110,13 @@ def test_strided_slice_rules():
         (_model((4, 5), [0, 0], [4, 5], [1, 1], out_shape=(4, 4)), "output shape"),
     ]
     for model, words in rejected:
-        msgs = _problems(model)
+        msgs = rule_problems(model)
         assert any(words in m for m in msgs), (words, msgs)
-        assert _tflm_rejects(model), words
+        assert tflm_rejects(model), words
     x = TensorSpec((4, 5), "int8", 0.1, 0)
     dynamic = single_op_model("STRIDED_SLICE", [x, TensorSpec((2,), "int32"), _vec([4, 5]), _vec([1, 1])],
                               [TensorSpec((4, 5), "int8", 0.1, 0)])
-    assert any("constant" in m for m in _problems(dynamic))
+    assert any("constant" in m for m in rule_problems(dynamic))
     # TFLM accepts these but ignores the option or leaves the output unwritten
     accepted = [
         (_model((4, 5), [0, 0], [4, 5], [1, 1], out_shape=(4, 5), ellipsis_mask=1), "ellipsis_mask"),
@@ -139,6 +126,6 @@ def test_strided_slice_rules():
         (_model((4, 5), [4, 1], [0, 5], [1, 1], out_shape=(4,), shrink_axis_mask=1), "selects nothing"),
     ]
     for model, words in accepted:
-        msgs = _problems(model)
+        msgs = rule_problems(model)
         assert any(words in m for m in msgs), (words, msgs)
-        assert not _tflm_rejects(model), words
+        assert not tflm_rejects(model), words

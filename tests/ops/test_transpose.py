@@ -2,12 +2,9 @@
 import numpy as np
 import pytest
 
-from mcugen.frontend import read_model_bytes
-from mcugen.oracle import tflm
-from mcugen.passes import run_passes
-from mcugen.support import problems
 from mcugen.testing.builder import TensorSpec, single_op_model
 from mcugen.testing.random_quant import rand_act_quant
+from mcugen.testing.compare import rule_problems, tflm_rejects
 
 
 def _perm(p, dtype="int32"):
@@ -24,18 +21,8 @@ def _model(shape, perm, dtype="int8", out_shape=None, in_q=(0.05, 3), out_q=None
     return single_op_model("TRANSPOSE", [x, _perm(perm, perm_dtype)], [y])
 
 
-def _problems(model):
-    g = read_model_bytes(model)
-    run_passes(g)
-    return [msg for _, _, msg in problems(g)]
 
 
-def _tflm_rejects(model) -> bool:
-    try:
-        tflm.interpreter(model)
-    except RuntimeError:
-        return True
-    return False
 
 
 @pytest.mark.parametrize("seed", range(14))
@@ -74,7 +61,7 @@ def test_transpose_rules():
         (single_op_model("TRANSPOSE", [TensorSpec((2, 3), "int8", 0.1, 0), TensorSpec((2,), "int32")],
                          [TensorSpec((3, 2), "int8", 0.1, 0)]), "constant"),
     ]:
-        msgs = _problems(model)
+        msgs = rule_problems(model)
         assert any(words in m for m in msgs), msgs
     # TFLM accepts these but computes garbage (duplicate axes; int64 read as int32)
     for model, words in [
@@ -82,6 +69,6 @@ def test_transpose_rules():
         (_model((2, 3, 4), (2, 0, 1), perm_dtype="int64"), "int64"),
         (_model((2, 3), (1, 0), out_shape=(2, 3)), "output shape"),
     ]:
-        msgs = _problems(model)
+        msgs = rule_problems(model)
         assert any(words in m for m in msgs), msgs
-    assert _tflm_rejects(_model((2,) * 6, list(range(6))[::-1]))
+    assert tflm_rejects(_model((2,) * 6, list(range(6))[::-1]))
