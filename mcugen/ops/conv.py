@@ -1,6 +1,8 @@
 """CONV_2D and DEPTHWISE_CONV_2D, int8 (kernels: runtime_c/conv/)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..ir import Operator
@@ -22,6 +24,37 @@ def per_channel_multipliers(op: Operator, channels: int) -> tuple[np.ndarray, np
         mult[c], shift[c] = quantize_multiplier(f64(x.quant.s) * s / f64(y.quant.s))
     return mult, shift
 
+
+
+def fast_requant_table(mult: np.ndarray, shift: np.ndarray, output_zp: int, acc_bound: np.ndarray) -> np.ndarray | None:
+    """{M, K, e} per channel for the kernels' one-multiply requantization, or None when it is not exact.
+
+    TFLM computes out = RDBPOT(SRDHM(acc * 2^left, M), right) + zp. When left = 0 and right = e >= 1:
+      - SRDHM(acc, M) = floor((acc*M + 2^30) / 2^31) (its nudge 1 - 2^30 for negative products, then
+        truncation, is the same floor), = floor((2acc*M + 2^31) / 2^32) = SMMLAR(2acc, M, 0) =: v;
+      - RDBPOT(v, e) = floor((v + 2^(e-1) - [v < 0]) / 2^e), and adding zp * 2^e inside the floor adds zp,
+        so out = (SMMLAR(2acc, M, K) - [v < 0]) >> e with K = 2^(e-1) + zp * 2^e;
+      - [v < 0] may be replaced by [acc < 0]: acc >= 0 gives v >= 0, and acc < 0 with v >= 0 means v = 0,
+        where subtracting 1 from 2^(e-1) + zp * 2^e does not change the floor (e >= 1).
+    No step overflows while |acc| < 2^30 (so 2acc fits) and |v| + |K| + 1 < 2^31, with
+    |v| <= |acc| * M / 2^31 + 1; `acc_bound` is the largest |acc| the layer can produce, per channel.
+    """
+    mult = np.asarray(mult, np.int64)
+    shift = np.asarray(shift, np.int64)
+    bound = np.broadcast_to(np.asarray(acc_bound, np.int64), mult.shape)
+    if np.any(shift > -1) or np.any(shift < -31) or np.any(mult <= 0) or np.any(bound >= 1 << 30):
+        return None
+    e = -shift
+    k = (np.int64(1) << (e - 1)) + np.int64(output_zp) * (np.int64(1) << e)
+    vmax = (bound * mult >> 31) + 1
+    if np.any(vmax + np.abs(k) + 1 >= 1 << 31):
+        return None
+    return np.stack([mult, k, e], axis=1).astype(np.int32).ravel()
+
+
+def wrap_int32(x) -> np.ndarray:
+    """Integers reduced modulo 2^32 into int32 (the C kernels add in uint32)."""
+    return (np.asarray(x, np.int64) & 0xFFFFFFFF).astype(np.uint32).view(np.int32)
 
 class _ConvBase(OpHandler):
     depthwise = False
@@ -118,9 +151,181 @@ class _ConvBase(OpHandler):
                      args=[ctx.ptr(x), ctx.ptr(y)], sources=(f"conv/mcu_{name}.c",))
 
 
+# ---- fast CONV_2D kernels (runtime_c/conv/mcu_conv_1x1_s8.c, mcu_conv_im2col_s8.c) -------------------
+
+_I32 = 1 << 31
+
+
+def _wrap32(v: int) -> int:
+    return (int(v) + _I32) % (1 << 32) - _I32
+
+
+def tflm_requantize(acc: int, mult: int, shift: int) -> int:
+    """mcu_requantize (TFLM MultiplyByQuantizedMultiplier) on Python integers, for build-time constants."""
+    left, right = max(shift, 0), max(-shift, 0)
+    a = _wrap32(acc << left)
+    if a == -_I32 and mult == -_I32:
+        v = _I32 - 1
+    else:
+        ab = a * mult
+        t = ab + ((1 << 30) if ab >= 0 else 1 - (1 << 30))
+        v = abs(t) >> 31 if t >= 0 else -(abs(t) >> 31)
+    mask = (1 << right) - 1
+    return (v >> right) + int((v & mask) > (mask >> 1) + int(v < 0))
+
+
+def fast_requant(acc: int, m2: int, h: int, e: int) -> int:
+    """mcu_conv_fast_requant (mcu_conv.h) on Python integers: SMMLAR(acc, m2, h + acc + s) >> e."""
+    t = _wrap32(h + acc - int(acc < 0))
+    return _wrap32(((t << 32) + acc * m2 + (1 << 31)) >> 32) >> e
+
+
+@dataclass
+class FastConv:
+    """What the fast kernels need for one CONV_2D, all computed at build time (see mcu_conv.h)."""
+
+    function: str          # conv_1x1_s8 or conv_im2col_s8
+    k_groups: int
+    weights: np.ndarray    # int32 stream in the kernels' order (mcu_conv.h)
+    constant_channels: int  # channels whose output is the same for every input (e.g. zero weights)
+
+    row_groups: int = 0     # groups per filter row (0: K padded at its end only)
+    w16: bool = False       # weights stored as int16 pairs (twice the flash, 20% fewer instructions)
+    pixels: int = 3         # output pixels per block (3, or 2 to save scratch)
+    staging: bool = False   # mcu_conv_im2col_s8 with in_c not a multiple of 4: a byte row after the slots
+
+    @property
+    def scratch(self) -> int:
+        """Bytes (mcu_conv_*_get_buffer_size): `pixels` x 4 int16 per group, plus the staging row."""
+        return (8 * self.pixels + (4 if self.staging else 0)) * self.k_groups
+
+
+# int16 weights: the product loop needs 12 instructions per 16 MACs instead of 15 (no SXTB16), for twice
+# the layer's weight flash. Each extra flash byte saves about 0.19 * (output pixels) instructions per
+# inference, so layers with many output pixels and few weights take them.
+W16_MIN_PIXELS = 64
+W16_MAX_BYTES = 16 * 1024
+# Blocks of 3 output pixels need 5% to 12% fewer instructions than blocks of 2 but a scratch half as
+# large again (24 instead of 16 bytes per group of 4 window values). The scratch only costs RAM where
+# the arena peaks, which in these networks is where activations are large: a layer whose input and
+# output together reach PIXELS2_ACTIVATIONS bytes uses blocks of 2 when its scratch would exceed
+# PIXELS3_MAX_SCRATCH (e.g. the 32x32x16 3x3 convolutions of pretrainedResnet_quant).
+PIXELS3_MAX_SCRATCH = 512
+PIXELS2_ACTIVATIONS = 32 * 1024
+
+
+def im2col_row_groups(k_w: int, in_c: int) -> int:
+    """mcu_conv_im2col_s8_row_groups (mcu_conv.h): groups of 4 values per filter row, whole rows or rows
+    padded to at most 1.5 times their length; 0: the window is padded at its end only."""
+    row = k_w * in_c
+    groups = (row + 3) // 4
+    return groups if row % 4 == 0 or 8 * groups <= 3 * row else 0
+
+
+def plan_fast_conv(op: Operator, geometry) -> FastConv | None:
+    """The fast kernels' constants for `op`, or None when a channel does not meet their condition:
+    every output channel is either constant over the whole input range, or has shift <= -1 (real
+    multiplier < 0.5) and h + v fitting int32 for every possible accumulator (mcu_conv_fast_requant).
+    The accumulator range comes from the weights: bias + sum w * (x - zp) with x in [-128, 127]."""
+    n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw = geometry
+    x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+    b = op.inputs[2] if len(op.inputs) > 2 else None
+    k = kh * kw * ic
+    one = kh == 1 and kw == 1
+    row_groups = 0 if one else im2col_row_groups(kw, ic)
+    groups = kh * row_groups if row_groups else (k + 3) // 4
+    wk = w.data.reshape(oc, k).astype(np.int64)
+    bias = b.data.astype(np.int64).reshape(-1) if b is not None else np.zeros(oc, np.int64)
+    mult, shift = per_channel_multipliers(op, oc)
+    zp_in, zp_out = int(x.quant.zp), int(y.quant.zp)
+    lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp)
+    d_lo, d_hi = -128 - zp_in, 127 - zp_in
+    acc_lo = bias + np.minimum(wk * d_lo, wk * d_hi).sum(axis=1)
+    acc_hi = bias + np.maximum(wk * d_lo, wk * d_hi).sum(axis=1)
+    if acc_lo.min() < -_I32 or acc_hi.max() >= _I32:
+        return None
+    oc2 = oc + (oc & 1)
+    wpad = np.zeros((oc2, 4 * groups), np.int64)
+    if row_groups:  # each filter row padded to row_groups groups
+        wpad.reshape(oc2, kh, 4 * row_groups)[:oc, :, :kw * ic] = wk.reshape(oc, kh, kw * ic)
+    else:
+        wpad[:oc, :k] = wk
+    quant = np.zeros((oc2, 4), np.int64)  # bias, m2, h, e
+    quant[oc:] = (0, -_I32, 0, 1)  # the padding channel
+    constant = 0
+    for c in range(oc):
+        m, s = int(mult[c]), int(shift[c])
+        ends = []
+        for a in (int(acc_lo[c]), int(acc_hi[c])):
+            if s > 0 and not -_I32 <= (a << s) < _I32:
+                break
+            ends.append(min(max(tflm_requantize(a, m, s) + zp_out, lo), hi))
+        if len(ends) == 2 and ends[0] == ends[1]:  # requantization is monotonic: constant channel
+            wpad[c] = 0
+            quant[c] = (0, -_I32, 2 * ends[0], 1)
+            constant += 1
+            continue
+        e = -s
+        if e < 1 or not (1 << 30) <= m < _I32:
+            return None
+        h = (1 << (e - 1)) + zp_out * (1 << e)
+        if abs(h) + max(abs(int(acc_lo[c])), abs(int(acc_hi[c]))) + 2 >= _I32:
+            return None
+        quant[c] = (_wrap32(int(bias[c]) - zp_in * int(wk[c].sum())), 2 * m - (1 << 32), h, e)
+    # per pair: bias[2], then [group][channel of the pair][4 bytes] as little-endian int32 words (w16:
+    # [group][channel of the pair][halves w0 w2 w1 w3] as int16 pairs), then m2[2], h[2], e[2]
+    w16 = n * oh * ow >= W16_MIN_PIXELS and oc2 * 4 * groups <= W16_MAX_BYTES
+    packed = wpad.reshape(oc2 // 2, 2, groups, 4).transpose(0, 2, 1, 3)  # [pair][group][channel][4]
+    if w16:  # int16 halves in the scratch's order: (w0, w2), (w1, w3)
+        words = np.ascontiguousarray(packed[..., [0, 2, 1, 3]].astype("<i2")).view("<i4")
+    else:
+        words = np.ascontiguousarray(packed.astype(np.int8)).view("<i4")
+    words = words.reshape(oc2 // 2, -1).astype(np.int64)
+    q = quant.reshape(oc2 // 2, 2, 4).transpose(0, 2, 1)  # [pair][bias, m2, h, e][channel]
+    stream = np.concatenate([q[:, 0], words, q[:, 1:].reshape(oc2 // 2, 6)], axis=1)
+    function = "conv_1x1_s8" if one else "conv_im2col_s8"
+    staging = not one and ic % 4 != 0
+    plan = FastConv(function, groups, stream.reshape(-1).astype(np.int32), constant, row_groups, w16, 3, staging)
+    if plan.scratch > PIXELS3_MAX_SCRATCH and x.size + y.size >= PIXELS2_ACTIVATIONS:
+        plan.pixels = 2
+    return plan
+
+
 @register
 class Conv2D(_ConvBase):
     ops = ("CONV_2D",)
+
+    def fast(self, op):
+        """The fast kernel plan for this layer, or None for the reference kernel mcu_conv_s8."""
+        return plan_fast_conv(op, self.geometry(op))
+
+    def scratch_bytes(self, op):
+        f = self.fast(op)
+        return f.scratch if f is not None else 0
+
+    def lower(self, op, ctx):
+        f = self.fast(op)
+        if f is None:
+            return super().lower(op, ctx)
+        n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw = self.geometry(op)
+        x, y = op.inputs[0], op.outputs[0]
+        lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp)
+        fields = [
+            ("batches", n), ("in_h", ih), ("in_w", iw), ("in_c", ic), ("out_h", oh), ("out_w", ow),
+            ("out_c", oc), ("k_h", kh), ("k_w", kw), ("stride_h", sh), ("stride_w", sw),
+            ("dil_h", dh), ("dil_w", dw), ("pad_top", same_padding(ih, kh, sh, dh, oh)),
+            ("pad_left", same_padding(iw, kw, sw, dw, ow)), ("reverse", int(ctx.reversed_step())),
+            ("k_groups", f.k_groups), ("row_groups", f.row_groups), ("w16", int(f.w16)),
+            ("pixels", f.pixels),
+            ("input_zp", x.quant.zp), ("act_min", lo), ("act_max", hi),
+            ("weights", ctx.const("weights", f.weights, "int32_t")),
+        ]
+        sources = ("conv/mcu_conv_1x1_s8.c",)
+        if f.function == "conv_im2col_s8":
+            sources = ("conv/mcu_conv_im2col_s8.c",) + sources
+        return Layer(op, function=f.function, struct="conv_fast_params_t", fields=fields,
+                     args=[ctx.ptr(x), ctx.ptr(y), ctx.scratch(f.scratch, "int16_t")], sources=sources,
+                     extra={"constant_channels": f.constant_channels})
 
 
 @register
@@ -133,3 +338,128 @@ class DepthwiseConv2D(_ConvBase):
         ic, oc = op.inputs[0].shape[-1], op.outputs[0].shape[-1]
         m = op.options.get("depth_multiplier", 1)
         return None if oc == ic * m else f"output depth {oc} is not input depth {ic} x multiplier {m}"
+
+    def rule_bias(self, op):
+        """A bias tensor is present (TFLM's interpreter crashes preparing a DEPTHWISE_CONV_2D without one)."""
+        return None if len(op.inputs) > 2 and op.inputs[2] is not None else "no bias tensor"
+
+    def lower(self, op, ctx):
+        n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw = self.geometry(op)
+        x, y = op.inputs[0], op.outputs[0]
+        plan = plan_depthwise(op, self.geometry(op))
+        groups = -(-ic // 4)
+        fields = [
+            ("batches", n), ("in_h", ih), ("in_w", iw), ("in_c", ic), ("out_h", oh), ("out_w", ow),
+            ("out_c", oc), ("k_h", kh), ("k_w", kw), ("stride_h", sh), ("stride_w", sw),
+            ("dil_h", dh), ("dil_w", dw), ("pad_top", same_padding(ih, kh, sh, dh, oh)),
+            ("pad_left", same_padding(iw, kw, sw, dw, ow)), ("depth_multiplier", plan.dm),
+            ("reverse", int(ctx.reversed_step())), ("output_offset", y.quant.zp),
+            ("act_min", plan.act_min), ("act_max", plan.act_max), ("fast", int(plan.fast)),
+            ("pad", ctx.const("pad", np.full(4 * groups, x.quant.zp, np.int8), "int8_t")),
+        ]
+        for key in ("filter", "weights", "quant", "bias", "rq", "multiplier", "shift"):
+            value = getattr(plan, key)
+            ctype = "int8_t" if key == "filter" else "int32_t"
+            fields.append((key, ctx.const(key, value, ctype) if value is not None else "NULL"))
+        return Layer(op, function=plan.function, struct="dw_params_t", fields=fields,
+                     args=[ctx.ptr(x), ctx.ptr(y)], sources=(f"conv/mcu_{plan.function}.c",))
+
+
+# ---- DEPTHWISE_CONV_2D kernels (runtime_c/conv/mcu_depthwise_conv*_s8.c; layouts in mcu_conv.h) --------
+
+@dataclass
+class DepthwisePlan:
+    """Everything the depthwise kernels read, computed at build time."""
+
+    function: str                     # depthwise_conv_3x3_s8 or depthwise_conv_s8
+    dm: int
+    fast: bool
+    act_min: int
+    act_max: int
+    filter: np.ndarray | None = None      # general kernel: the model's 1HWO int8 filter
+    weights: np.ndarray | None = None     # packed int32 (3x3 kernel; general kernel's DSP layout)
+    quant: np.ndarray | None = None       # 3x3: bias, M, K, e per group of 4 channels
+    bias: np.ndarray | None = None        # general: folded bias per output channel
+    rq: np.ndarray | None = None          # general, fast: {M, K, e} per output channel
+    multiplier: np.ndarray | None = None  # TFLM's, when not fast
+    shift: np.ndarray | None = None
+
+
+def _halves(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """int32 words holding two int16 values, lo in the low half."""
+    return (np.asarray(lo, np.int64) & 0xFFFF) | ((np.asarray(hi, np.int64) & 0xFFFF) << 16)
+
+
+def pack_dw3_weights(wt: np.ndarray) -> np.ndarray:
+    """[9 taps, channels] int16-range weights -> the 3x3 kernel's words (mcu_conv.h): per group of 4
+    channels, tap pairs (0,1) (2,3) (4,5) (6,7) as 4 words (one per channel), then tap 8 as
+    (c0, c2), (c1, c3)."""
+    taps, channels = wt.shape
+    groups = -(-channels // 4)
+    wp = np.zeros((9, 4 * groups), np.int64)
+    wp[:, :channels] = wt
+    pairs = _halves(wp[0:8:2], wp[1:8:2]).reshape(4, groups, 4).transpose(1, 0, 2).reshape(groups, 16)
+    w8 = wp[8].reshape(groups, 4)
+    single = np.stack([_halves(w8[:, 0], w8[:, 2]), _halves(w8[:, 1], w8[:, 3])], axis=1)
+    return wrap_int32(np.concatenate([pairs, single], axis=1).ravel())
+
+
+def plan_depthwise(op: Operator, geometry) -> DepthwisePlan:
+    """Kernel choice and constants of one DEPTHWISE_CONV_2D: the input offset folded into the bias
+    (bias + input_offset * sum of the channel's weights; padded taps read the input zero point), and
+    the fast requantization when fast_requant_table proves it exact for every reachable accumulator,
+    with weights and bias then doubled."""
+    n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw = geometry
+    x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+    b = op.inputs[2] if len(op.inputs) > 2 else None
+    dm = oc // ic
+    mult, shift = per_channel_multipliers(op, oc)
+    lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp)
+    io = -int(x.quant.zp)
+    wt = w.data.reshape(kh * kw, oc).astype(np.int64)            # [tap][output channel]
+    bias = b.data.astype(np.int64).reshape(-1) if b is not None else np.zeros(oc, np.int64)
+    folded = bias + io * wt.sum(axis=0)
+    bound = np.abs(bias) + 255 * np.abs(wt).sum(axis=0)          # |x + io| <= 255
+    rq = fast_requant_table(mult, shift, y.quant.zp - lo, bound)
+    fast = rq is not None
+    scale = 2 if fast else 1
+    plan = DepthwisePlan("depthwise_conv_s8", dm, fast, lo, hi)
+    if not fast:
+        plan.multiplier, plan.shift = mult, shift
+    if kh == 3 and kw == 3 and dm == 1:
+        plan.function = "depthwise_conv_3x3_s8"
+        groups = -(-oc // 4)
+        plan.weights = pack_dw3_weights(wt * scale)
+        q = np.zeros((groups, 16), np.int64)                     # [group][bias[4], (M, K)[4], e[4]]
+        b4 = np.zeros(4 * groups, np.int64)
+        b4[:oc] = folded * scale
+        q[:, 0:4] = b4.reshape(groups, 4)
+        if fast:
+            r = np.tile(np.array([1 << 30, 0, 1], np.int64), (4 * groups, 1))  # padding channels
+            r[:oc] = rq.reshape(oc, 3)
+            r = r.reshape(groups, 4, 3)
+            q[:, 4:12] = r[:, :, 0:2].reshape(groups, 8)
+            q[:, 12:16] = r[:, :, 2]
+        plan.quant = wrap_int32(q.ravel())
+        return plan
+    plan.filter = w.data.reshape(-1)
+    plan.bias = wrap_int32(folded * scale)
+    plan.rq = rq
+    if dm % 4 == 0 and kh * kw + (kh * kw) % 2 <= DW_DSP_MAX_TAPS:
+        plan.weights = pack_dw_dsp_weights(wt * scale, ic, dm)
+    return plan
+
+
+DW_DSP_MAX_TAPS = 32  # MCU_DW_MAX_TAPS in mcu_depthwise_conv_s8.c
+
+
+def pack_dw_dsp_weights(wt: np.ndarray, ic: int, dm: int) -> np.ndarray:
+    """[taps, out channels] -> the general kernel's DSP words: per input channel, per group of 4 of its
+    output channels, per tap pair (an odd last tap paired with 0), 4 words (w[2k], w[2k+1]) as int16."""
+    taps = wt.shape[0]
+    wp = np.zeros((taps + taps % 2, ic * dm), np.int64)
+    wp[:taps] = wt
+    words = _halves(wp[0::2], wp[1::2])                        # [pair][oc]
+    pairs = words.shape[0]
+    words = words.reshape(pairs, ic, dm // 4, 4).transpose(1, 2, 0, 3)  # [ic][group][pair][j]
+    return wrap_int32(words.ravel())

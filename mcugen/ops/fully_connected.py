@@ -5,7 +5,10 @@ import numpy as np
 
 from ..quant import activation_range, f64, quantize_multiplier
 from .base import Layer, OpHandler, need_quant, need_types, register
-from .conv import FUSED, per_channel_multipliers
+from .conv import FUSED, fast_requant_table, per_channel_multipliers, wrap_int32
+
+
+FC_BLOCK = 3  # row pairs interleaved per block (MCU_FC_BLOCK in the kernel)
 
 
 @register
@@ -58,14 +61,48 @@ class FullyConnected(OpHandler):
             m, s = quantize_multiplier(real)
             mult, shift = np.array([m], np.int32), np.array([s], np.int32)
         lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp)
+        io, fo = -x.quant.zp, -w.quant.zp
+        wt = w.data.astype(np.int64)
+        bias = b.data.astype(np.int64) if b is not None else np.zeros(units, np.int64)
+        # the input offset folded into the bias: sum (x+io)(w+fo) = sum x w + fo sum x + io sum w + depth io fo
+        folded = bias + io * wt.sum(axis=1) + depth * io * fo
+        folded = np.concatenate([folded, np.zeros(units % 2, np.int64)])  # the kernels read whole pairs
+        bound = np.abs(bias) + 255 * np.abs(wt + fo).sum(axis=1)
+        if not per_channel:
+            bound = np.array([bound.max()])
+        rq = fast_requant_table(mult, shift, y.quant.zp - lo, bound)
+        fast = rq is not None
+        # the DSP kernel recovers sum x * w_B from a 32-bit S - T = 256 * sum: |sum| < 2^23 over the depth
+        single_pass = int(128 * np.abs(wt[1::2]).sum(axis=1).max(initial=0) < 1 << 23)
         fields = [
             ("batches", x.size // depth), ("depth", depth), ("units", units),
-            ("input_offset", -x.quant.zp), ("filter_offset", -w.quant.zp), ("output_offset", y.quant.zp),
-            ("act_min", lo), ("act_max", hi), ("per_channel", int(per_channel)),
-            ("filter", ctx.const("weights", w.data, "int8_t")),
-            ("bias", ctx.const("bias", b.data, "int32_t") if b is not None else "NULL"),
-            ("multiplier", ctx.const("mult", mult, "int32_t")),
-            ("shift", ctx.const("shift", shift, "int32_t")),
+            ("filter_offset", fo), ("output_offset", y.quant.zp),
+            ("act_min", lo), ("act_max", hi), ("per_channel", int(per_channel)), ("fast", int(fast)),
+            ("single_pass", single_pass),
+            ("weights", ctx.const("weights", pack_fc_weights(w.data), "int32_t")),
+            ("bias", ctx.const("bias", wrap_int32(folded * (2 if fast else 1)), "int32_t")),
+            ("multiplier", "NULL" if fast else ctx.const("mult", mult, "int32_t")),
+            ("shift", "NULL" if fast else ctx.const("shift", shift, "int32_t")),
+            ("rq", ctx.const("rq", rq, "int32_t") if fast else "NULL"),
         ]
         return Layer(op, function="fully_connected_s8", struct="fc_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(y)], sources=("fully_connected/mcu_fully_connected_s8.c",))
+
+
+def pack_fc_weights(w: np.ndarray) -> np.ndarray:
+    """[units, depth] int8 -> the int32 words mcu_fully_connected_s8 reads (layout: mcu_fully_connected.h)."""
+    units, depth = w.shape
+    groups = -(-depth // 4)
+    rows = np.zeros((units + units % 2, groups * 4), np.int64)
+    rows[:units, :depth] = w
+    pairs = rows.shape[0] // 2
+    low = rows[0::2] + 128                      # unit A, unsigned
+    high = rows[1::2] & 0xFF                    # unit B, two's complement byte
+    half = (low | (high << 8)).reshape(pairs, groups, 4)
+    words = np.stack([half[:, :, 0] | (half[:, :, 2] << 16), half[:, :, 1] | (half[:, :, 3] << 16)], axis=-1)
+    out, p = [], 0
+    while p < pairs:
+        n = min(pairs - p, FC_BLOCK)
+        out.append(words[p:p + n].transpose(1, 0, 2).reshape(-1))  # per group: each pair's two words
+        p += n
+    return wrap_int32(np.concatenate(out))

@@ -89,7 +89,12 @@ def analyse(graph: Graph, scratch: list[int]) -> list[Buffer]:
 
 
 def liveness_lower_bound(buffers: list[Buffer]) -> int:
-    """The most bytes alive at any one step when no two buffers share memory."""
+    """The most activation bytes alive at any one step when no two tensors share memory.
+
+    Scratch buffers are left out, so the figure is the one TFLM's and the issue's tables use; the
+    arena itself holds scratch too.
+    """
+    buffers = [b for b in buffers if b.tensor is not None]
     if not buffers:
         return 0
     steps = range(min(b.first for b in buffers), max(b.last for b in buffers) + 1)

@@ -1,48 +1,203 @@
-/* mcu_depthwise_conv_s8.c - DEPTHWISE_CONV_2D, int8 (see mcu_conv.h). */
+/* mcu_depthwise_conv_s8.c - DEPTHWISE_CONV_2D, int8, any filter and depth multiplier (see mcu_conv.h:
+ * mcu_dw_params_t, the folded bias and the fast requantization). */
+#include <string.h>
+
 #include "mcu_conv.h"
 #include "mcu_fixedpoint.h"
 
-/* All output channels of pixel (oy, ox) of one image. */
-static void depthwise_pixel(const mcu_conv_params_t *p, const int8_t *image, int32_t oy, int32_t ox, int8_t *out)
+#if defined(__ARM_FEATURE_DSP)
+#include <arm_acle.h>
+#endif
+
+/* Taps of the DSP path's window, the zero-weight partner of an odd last tap included
+ * (mcugen/ops/conv.py DW_DSP_MAX_TAPS): larger filters take the plain path. */
+#define MCU_DW_MAX_TAPS 32
+
+/* (a * b + 2^31) / 2^32 rounded down, plus c: the SMMLAR instruction. */
+static inline int32_t mcu_dw_smmlar(int32_t a, int32_t b, int32_t c)
+{
+#if defined(__ARM_FEATURE_DSP)
+    int32_t r;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(c));
+    return r;
+#else
+    return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32) + c;
+#endif
+}
+
+/* Output byte of channel oc from its accumulator (doubled when fast). */
+static inline int8_t mcu_dw_output(const mcu_dw_params_t *p, int32_t acc, int32_t oc)
+{
+    int32_t v;
+    if (p->fast) {
+        const int32_t *rq = p->rq + 3 * oc;
+        v = (mcu_dw_smmlar(acc, rq[0], rq[1]) + (acc >> 31)) >> rq[2];
+        v = MCU_CLAMP(v, 0, p->act_max - p->act_min) + p->act_min;
+    } else {
+        v = mcu_requantize(acc, p->multiplier[oc], p->shift[oc]) + p->output_offset;
+        v = MCU_CLAMP(v, p->act_min, p->act_max);
+    }
+    return (int8_t)v;
+}
+
+/* All output channels of pixel (oy, ox) of one image: acc = bias_f + sum over every tap of
+ * x * w, a tap outside the image reading the input zero point (pad[0]). */
+static void mcu_dw_pixel(const mcu_dw_params_t *p, const int8_t *image, int32_t oy, int32_t ox, int8_t *out)
 {
     const int32_t in_c = p->in_c, out_c = p->out_c, mult = p->depth_multiplier;
     const int32_t y0 = oy * p->stride_h - p->pad_top;
     const int32_t x0 = ox * p->stride_w - p->pad_left;
+    const int32_t zp = p->pad[0];
     for (int32_t oc = 0; oc < out_c; oc++) {
         const int32_t ic = oc / mult;
+        const int8_t *w = p->filter + oc;
         int32_t acc = 0;
         for (int32_t ky = 0; ky < p->k_h; ky++) {
             const int32_t y = y0 + ky * p->dil_h;
-            if (y < 0 || y >= p->in_h) {
-                continue;
-            }
-            for (int32_t kx = 0; kx < p->k_w; kx++) {
+            const int row = y >= 0 && y < p->in_h;
+            for (int32_t kx = 0; kx < p->k_w; kx++, w += out_c) {
                 const int32_t x = x0 + kx * p->dil_w;
-                if (x < 0 || x >= p->in_w) {
-                    continue;
-                }
-                int32_t v = image[((int64_t)y * p->in_w + x) * in_c + ic];
-                int32_t w = p->filter[((int64_t)ky * p->k_w + kx) * out_c + oc];
-                acc += (v + p->input_offset) * w;
+                const int32_t v = row && x >= 0 && x < p->in_w ? image[(y * p->in_w + x) * in_c + ic] : zp;
+                acc += v * *w;
             }
         }
-        if (p->bias) {
-            acc += p->bias[oc];
-        }
-        acc = mcu_requantize(acc, p->multiplier[oc], p->shift[oc]) + p->output_offset;
-        out[oc] = (int8_t)MCU_CLAMP(acc, p->act_min, p->act_max);
+        acc = (int32_t)(((uint32_t)acc << p->fast) + (uint32_t)p->bias[oc]);
+        out[oc] = mcu_dw_output(p, acc, oc);
     }
 }
 
-void mcu_depthwise_conv_s8(const mcu_conv_params_t *p, const int8_t *input, int8_t *output)
+#if defined(__ARM_FEATURE_DSP)
+
+/* DSP path, for depth_multiplier % 4 == 0 and at most MCU_DW_MAX_TAPS taps. `weights` holds, per input
+ * channel ic and group of 4 output channels oc = ic * dm + 4g + j, per tap pair (2k, 2k+1) (taps in
+ * (ky, kx) order, an odd last tap paired with a zero weight), 4 words (w[2k][oc_j], w[2k+1][oc_j]) as
+ * int16 (doubled when fast). One pixel: the input pairs (x[2k], x[2k+1]) of each input channel are
+ * gathered once, then every group of 4 output channels takes one SMLAD per pair and channel. */
+/* a = p[0], b = p[1], p += 2, in one LDRD (p is 4-byte aligned: the weights are int32 arrays). */
+#define MCU_DW_LDRD(a, b, p) \
+    __asm__("ldrd %0, %1, [%2], #8" : "=r"(a), "=r"(b), "+r"(p) : "m"(*(const int32_t(*)[2])(p)))
+
+static void mcu_dw_pixel_dsp(const mcu_dw_params_t *p, const int8_t *const *tap, int8_t *out)
 {
+    const int32_t in_c = p->in_c, dm = p->depth_multiplier, pairs = (p->k_h * p->k_w + 1) >> 1;
+    const int32_t lo = p->act_min, span = p->act_max - p->act_min;
+    const uint32_t lo4 = (uint32_t)(uint8_t)lo * 0x01010101u;
+    const int32_t *w = p->weights;
+    const int32_t *bias = p->bias;
+    const int32_t *rq = p->rq;
+    int32_t oc = 0;
+    for (int32_t ic = 0; ic < in_c; ic++) {
+        int32_t xp[MCU_DW_MAX_TAPS / 2];
+        for (int32_t k = 0; k < pairs; k++) {
+            const int32_t xa = tap[2 * k][ic], xb = tap[2 * k + 1][ic];
+            int32_t x;
+            __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(x) : "r"(xa), "r"(xb));
+            xp[k] = x;
+        }
+        for (int32_t g = 0; g < dm; g += 4, oc += 4) {
+            int32_t a0 = bias[oc], a1 = bias[oc + 1], a2 = bias[oc + 2], a3 = bias[oc + 3];
+            for (int32_t k = 0; k < pairs; k++) {
+                const int32_t x = xp[k];
+                int32_t w0, w1;
+                MCU_DW_LDRD(w0, w1, w);
+                a0 = __smlad(x, w0, a0);
+                a1 = __smlad(x, w1, a1);
+                MCU_DW_LDRD(w0, w1, w);
+                a2 = __smlad(x, w0, a2);
+                a3 = __smlad(x, w1, a3);
+            }
+            if (p->fast) {
+                const int32_t *q = rq + 3 * oc;
+                int32_t v0 = (mcu_dw_smmlar(a0, q[0], q[1]) + (a0 >> 31)) >> q[2];
+                int32_t v1 = (mcu_dw_smmlar(a1, q[3], q[4]) + (a1 >> 31)) >> q[5];
+                int32_t v2 = (mcu_dw_smmlar(a2, q[6], q[7]) + (a2 >> 31)) >> q[8];
+                int32_t v3 = (mcu_dw_smmlar(a3, q[9], q[10]) + (a3 >> 31)) >> q[11];
+                v0 = MCU_MIN((int32_t)__usat(v0, 8), span);
+                v1 = MCU_MIN((int32_t)__usat(v1, 8), span);
+                v2 = MCU_MIN((int32_t)__usat(v2, 8), span);
+                v3 = MCU_MIN((int32_t)__usat(v3, 8), span);
+                const uint32_t word = __uadd8((uint32_t)v0 | ((uint32_t)v1 << 8) | ((uint32_t)v2 << 16) |
+                                                  ((uint32_t)v3 << 24), lo4);
+                memcpy(out + oc, &word, 4);
+            } else {
+                out[oc] = mcu_dw_output(p, a0, oc);
+                out[oc + 1] = mcu_dw_output(p, a1, oc + 1);
+                out[oc + 2] = mcu_dw_output(p, a2, oc + 2);
+                out[oc + 3] = mcu_dw_output(p, a3, oc + 3);
+            }
+        }
+    }
+}
+
+/* Every output pixel, in the order of the contract, through mcu_dw_pixel_dsp. */
+static void mcu_dw_run_dsp(const mcu_dw_params_t *p, const int8_t *input, int8_t *output)
+{
+    const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, out_w = p->out_w, out_c = p->out_c;
+    const int32_t taps = p->k_h * p->k_w;
+    const int32_t total = p->batches * p->out_h * out_w;
+    const int32_t image = in_h * in_w * in_c;
+    const int32_t span_h = (p->k_h - 1) * p->dil_h, span_w = (p->k_w - 1) * p->dil_w;
+    int32_t off[MCU_DW_MAX_TAPS];
+    const int8_t *tap[MCU_DW_MAX_TAPS];
+    for (int32_t ky = 0, t = 0; ky < p->k_h; ky++) {
+        for (int32_t kx = 0; kx < p->k_w; kx++, t++) {
+            off[t] = (ky * p->dil_h * in_w + kx * p->dil_w) * in_c;
+        }
+    }
+    if (taps & 1) {
+        tap[taps] = p->pad; /* the zero-weight partner of the last tap */
+    }
+    const int32_t step = p->reverse ? -1 : 1;
+    int32_t n = p->reverse ? total - 1 : 0;
+    const int32_t pixels = p->out_h * out_w;
+    int32_t b = n / pixels, oy = (n % pixels) / out_w, ox = (n % pixels) % out_w;
+    for (int32_t i = 0; i < total; i++, n += step) {
+        const int8_t *img = input + b * image;
+        const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+        if (y0 >= 0 && y0 + span_h < in_h && x0 >= 0 && x0 + span_w < in_w) {
+            const int8_t *base = img + (y0 * in_w + x0) * in_c;
+            for (int32_t t = 0; t < taps; t++) {
+                tap[t] = base + off[t];
+            }
+        } else {
+            for (int32_t ky = 0, t = 0; ky < p->k_h; ky++) {
+                const int32_t y = y0 + ky * p->dil_h;
+                for (int32_t kx = 0; kx < p->k_w; kx++, t++) {
+                    const int32_t x = x0 + kx * p->dil_w;
+                    const int inside = y >= 0 && y < in_h && x >= 0 && x < in_w;
+                    tap[t] = inside ? img + (y * in_w + x) * in_c : p->pad;
+                }
+            }
+        }
+        mcu_dw_pixel_dsp(p, tap, output + n * out_c);
+        ox += step;
+        if (ox == out_w || ox < 0) {
+            ox = ox < 0 ? out_w - 1 : 0;
+            oy += step;
+            if (oy == p->out_h || oy < 0) {
+                oy = oy < 0 ? p->out_h - 1 : 0;
+                b += step;
+            }
+        }
+    }
+}
+
+#endif /* __ARM_FEATURE_DSP */
+
+void mcu_depthwise_conv_s8(const mcu_dw_params_t *p, const int8_t *input, int8_t *output)
+{
+#if defined(__ARM_FEATURE_DSP)
+    if (p->weights != NULL) {
+        mcu_dw_run_dsp(p, input, output);
+        return;
+    }
+#endif
     const int32_t pixels = p->out_h * p->out_w;
     const int32_t total = p->batches * pixels;
-    const int64_t image = (int64_t)p->in_h * p->in_w * p->in_c;
+    const int32_t image = p->in_h * p->in_w * p->in_c;
     for (int32_t i = 0; i < total; i++) {
         const int32_t n = p->reverse ? total - 1 - i : i;
         const int32_t r = n % pixels;
-        depthwise_pixel(p, input + (n / pixels) * image, r / p->out_w, r % p->out_w,
-                        output + (int64_t)n * p->out_c);
+        mcu_dw_pixel(p, input + (n / pixels) * image, r / p->out_w, r % p->out_w, output + n * p->out_c);
     }
 }

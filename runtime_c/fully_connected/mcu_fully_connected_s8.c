@@ -1,23 +1,289 @@
-/* mcu_fully_connected_s8.c - FULLY_CONNECTED, int8 (see mcu_fully_connected.h). */
+/* mcu_fully_connected_s8.c - FULLY_CONNECTED, int8 (see mcu_fully_connected.h for the weight layout). */
+#include <string.h>
+
 #include "mcu_fully_connected.h"
 #include "mcu_fixedpoint.h"
 
+#if defined(__ARM_FEATURE_DSP)
+#include <arm_acle.h>
+#endif
+
+/* Row pairs per pass over the input (the weights are interleaved in blocks of this many pairs). */
+#define MCU_FC_BLOCK 3
+
+/* What every output of one batch needs, gathered once. */
+typedef struct {
+    const mcu_fc_params_t *p;
+    int8_t *out;
+    const int32_t *bias;
+    const int32_t *rq;
+    int32_t rq_step;     /* 3 per channel, 0 per tensor */
+    uint32_t off_a;      /* added to unit A's sum (see the kernels) */
+    uint32_t off_b;      /* added to unit B's sum */
+    int32_t dbl;         /* 1: accumulators are doubled (fast requantization) */
+    int32_t lo, span;    /* act_min, act_max - act_min */
+    int32_t units;
+} mcu_fc_ctx_t;
+
+/* (a * b + 2^31) / 2^32 rounded down, plus c: the SMMLAR instruction. */
+static inline int32_t mcu_fc_smmlar(int32_t a, int32_t b, int32_t c)
+{
+#if defined(__ARM_FEATURE_DSP)
+    int32_t r;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(c));
+    return r;
+#else
+    return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32) + c;
+#endif
+}
+
+/* Output bytes of units u0 .. u0+n-1 from their accumulators acc[k] (times 2^dbl, mod 2^32). Everything
+ * is read into locals first: the int8 stores may alias anything. */
+static inline __attribute__((always_inline)) void mcu_fc_outputs(const mcu_fc_ctx_t *c, const int32_t *acc,
+                                                                 int32_t n, int32_t u0)
+{
+    const int32_t lo = c->lo, span = c->span;
+    int8_t *out = c->out + u0;
+    if (c->dbl) {
+        /* TFLM's requantization, offset by -act_min (see fast_requant_table in mcugen/ops/conv.py) */
+        const int32_t step = c->rq_step;
+        const int32_t *rq = c->rq + u0 * step;
+        for (int32_t k = 0; k < n; k++, rq += step) {
+            const int32_t a = acc[k];
+            int32_t v = (mcu_fc_smmlar(a, rq[0], rq[1]) + (a >> 31)) >> rq[2];
+            v = MCU_CLAMP(v, 0, span);
+            out[k] = (int8_t)(v + lo);
+        }
+    } else {
+        const int32_t *mult = c->p->multiplier, *shift = c->p->shift;
+        const int32_t zp = c->p->output_offset - lo, per_channel = c->rq_step != 0;
+        for (int32_t k = 0; k < n; k++) {
+            const int32_t ch = per_channel ? u0 + k : 0;
+            int32_t v = mcu_requantize(acc[k], mult[ch], shift[ch]) + zp;
+            v = MCU_CLAMP(v, 0, span);
+            out[k] = (int8_t)(v + lo);
+        }
+    }
+}
+
+/* act_min-relative output of one unit from its doubled accumulator a (fast requantization). */
+static inline int32_t mcu_fc_fast(int32_t a, const int32_t *rq, int32_t span)
+{
+    int32_t v = (mcu_fc_smmlar(a, rq[0], rq[1]) + (a >> 31)) >> rq[2];
+#if defined(__ARM_FEATURE_DSP)
+    v = __usat(v, 8);
+    return v > span ? span : v;
+#else
+    return MCU_CLAMP(v, 0, span);
+#endif
+}
+
+/* Outputs of row pairs k = 0 .. np-1 (units u0 + 2k, u0 + 2k + 1) from t[k] = sum x * (w_A + 128) and
+ * b[k] = sum x * w_B (times 2^dbl). */
+static inline __attribute__((always_inline)) void mcu_fc_finish(const mcu_fc_ctx_t *c, const int32_t *t,
+                                                                const int32_t *b, int32_t np, int32_t u0)
+{
+    const uint32_t off_a = c->off_a, off_b = c->off_b;
+    const int32_t dbl = c->dbl, n = MCU_MIN(2 * np, c->units - u0);
+    const int32_t *bias = c->bias + u0;
+    int32_t acc[2 * MCU_FC_BLOCK];
+    for (int32_t k = 0; k < np; k++) {
+        acc[2 * k] = (int32_t)(((uint32_t)t[k] << dbl) + off_a + (uint32_t)bias[2 * k]);
+        acc[2 * k + 1] = (int32_t)((uint32_t)b[k] + off_b + (uint32_t)bias[2 * k + 1]);
+    }
+    mcu_fc_outputs(c, acc, n, u0);
+}
+
+/* Plain C: `np` interleaved row pairs starting at unit u0 (also the DSP fallback for deep layers). */
+static void mcu_fc_block_c(const mcu_fc_ctx_t *c, const uint32_t *w, const int8_t *x, int32_t depth, int32_t np,
+                           int32_t u0)
+{
+    const int32_t groups = (depth + 3) >> 2;
+    int32_t tk[MCU_FC_BLOCK], bk[MCU_FC_BLOCK];
+    for (int32_t k = 0; k < np; k++) {
+        int32_t t = 0, b = 0;
+        for (int32_t g = 0; g < groups; g++) {
+            const uint32_t *wg = w + (g * np + k) * 2;
+            const int32_t n = depth - 4 * g < 4 ? depth - 4 * g : 4;
+            for (int32_t j = 0; j < n; j++) {
+                /* depth 4g+j: word j&1, half j>>1 */
+                const uint32_t half = wg[j & 1] >> (16 * (j >> 1));
+                const int32_t xv = x[4 * g + j];
+                t += xv * (int32_t)(half & 0xFFu);
+                b += xv * ((int32_t)((half >> 8) & 0xFFu) - (int32_t)((half >> 8) & 0x80u) * 2);
+            }
+        }
+        tk[k] = t;
+        bk[k] = (int32_t)((uint32_t)b << c->dbl);
+    }
+    mcu_fc_finish(c, tk, bk, np, u0);
+}
+
+#if defined(__ARM_FEATURE_DSP)
+
+static inline int32_t mcu_fc_sxtb16_ror8(uint32_t x)
+{
+    int32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
+
+/* a = p[0], b = p[1], p += 2, in one LDRD (p is 4-byte aligned: the weights are int32 arrays). */
+#define MCU_FC_LDRD(a, b, p) \
+    __asm__("ldrd %0, %1, [%2], #8" : "=r"(a), "=r"(b), "+r"(p) : "m"(*(const int32_t(*)[2])(p)))
+
+/* One row pair's two words of a group against its inputs x0 = (x0, x2), x1 = (x1, x3):
+ * s += x * half, t += x * low byte. */
+#define MCU_FC_PAIR(w, x0, x1, s, t)                \
+    do {                                            \
+        int32_t wa, wb;                             \
+        MCU_FC_LDRD(wa, wb, w);                     \
+        s = __smlad(wa, (x0), s);                   \
+        wa = (int32_t)__uxtb16(wa);                 \
+        t = __smlad(wa, (x0), t);                   \
+        s = __smlad(wb, (x1), s);                   \
+        wb = (int32_t)__uxtb16(wb);                 \
+        t = __smlad(wb, (x1), t);                   \
+    } while (0)
+
+/* One group of 4 inputs (raw bytes `raw`) against `np` (1 to 3) interleaved row pairs. */
+#define MCU_FC_GROUP(raw, w, np)                                                   \
+    do {                                                                           \
+        const int32_t x0 = __sxtb16((int32_t)(raw)), x1 = mcu_fc_sxtb16_ror8(raw); \
+        MCU_FC_PAIR(w, x0, x1, s0, t0);                                            \
+        if ((np) >= 2) {                                                           \
+            MCU_FC_PAIR(w, x0, x1, s1, t1);                                        \
+        }                                                                          \
+        if ((np) >= 3) {                                                           \
+            MCU_FC_PAIR(w, x0, x1, s2, t2);                                        \
+        }                                                                          \
+    } while (0)
+
+/* `np` (1 to 3) interleaved row pairs starting at unit u0, over the whole input in one pass (the
+ * generator checked |sum x w_B| < 2^23 for every unit B, so S - T = 256 * sum(x w_B) exactly). */
+static inline __attribute__((always_inline)) void mcu_fc_block(const mcu_fc_ctx_t *c, const int32_t *w,
+                                                               const int8_t *x, int32_t full, int32_t has_tail,
+                                                               uint32_t tail, int32_t np, int32_t u0)
+{
+    int32_t s0 = 0, t0 = 0, s1 = 0, t1 = 0, s2 = 0, t2 = 0;
+    const int8_t *xend = x + 4 * full;
+    while (x != xend) {
+        uint32_t raw;
+        memcpy(&raw, x, 4);
+        x += 4;
+        MCU_FC_GROUP(raw, w, np);
+    }
+    if (has_tail) {
+        MCU_FC_GROUP(tail, w, np);
+    }
+    const int32_t sh = 8 - c->dbl;
+    const int32_t b0 = (int32_t)((uint32_t)s0 - (uint32_t)t0) >> sh;
+    const int32_t b1 = (int32_t)((uint32_t)s1 - (uint32_t)t1) >> sh;
+    const int32_t b2 = (int32_t)((uint32_t)s2 - (uint32_t)t2) >> sh;
+    if (c->dbl && c->units - u0 >= 2 * np) {
+        /* the common case, unrolled: fast requantization of whole pairs */
+        const uint32_t off_a = c->off_a, off_b = c->off_b;
+        const int32_t lo = c->lo, span = c->span, step = c->rq_step;
+        const int32_t *bias = c->bias + u0;
+        const int32_t *rq = c->rq + u0 * step;
+        int8_t *out = c->out + u0;
+#define MCU_FC_FAST_PAIR(k, t, b)                                                                  \
+    do {                                                                                           \
+        const int32_t acc_a = (int32_t)(((uint32_t)(t) << 1) + off_a + (uint32_t)bias[2 * (k)]);   \
+        const int32_t acc_b = (int32_t)((uint32_t)(b) + off_b + (uint32_t)bias[2 * (k) + 1]);      \
+        out[2 * (k)] = (int8_t)(mcu_fc_fast(acc_a, rq + 2 * (k) * step, span) + lo);               \
+        out[2 * (k) + 1] = (int8_t)(mcu_fc_fast(acc_b, rq + (2 * (k) + 1) * step, span) + lo);     \
+    } while (0)
+        MCU_FC_FAST_PAIR(0, t0, b0);
+        if (np >= 2) {
+            MCU_FC_FAST_PAIR(1, t1, b1);
+        }
+        if (np >= 3) {
+            MCU_FC_FAST_PAIR(2, t2, b2);
+        }
+#undef MCU_FC_FAST_PAIR
+    } else {
+        const int32_t tk[3] = {t0, t1, t2}, bk[3] = {b0, b1, b2};
+        mcu_fc_finish(c, tk, bk, np, u0);
+    }
+}
+
+/* sum of the input bytes: USADA8 sums unsigned bytes, so flip their sign bits and subtract 128 each. */
+static int32_t mcu_fc_sum(const int8_t *x, int32_t depth)
+{
+    uint32_t acc = 0;
+    int32_t d = 0;
+    for (; d + 4 <= depth; d += 4) {
+        uint32_t raw;
+        memcpy(&raw, x + d, 4);
+        acc = __usada8(raw ^ 0x80808080u, 0, acc);
+    }
+    int32_t sum = (int32_t)acc - 128 * d;
+    for (; d < depth; d++) {
+        sum += x[d];
+    }
+    return sum;
+}
+
+#else
+
+static int32_t mcu_fc_sum(const int8_t *x, int32_t depth)
+{
+    int32_t sum = 0;
+    for (int32_t d = 0; d < depth; d++) {
+        sum += x[d];
+    }
+    return sum;
+}
+
+#endif /* __ARM_FEATURE_DSP */
+
 void mcu_fully_connected_s8(const mcu_fc_params_t *p, const int8_t *input, int8_t *output)
 {
+    const int32_t depth = p->depth, units = p->units;
+    const int32_t groups = (depth + 3) >> 2;
+    const int32_t pairs = (units + 1) >> 1;
+    mcu_fc_ctx_t c;
+    c.p = p;
+    c.bias = p->bias;
+    c.rq = p->rq;
+    c.rq_step = p->per_channel ? 3 : 0;
+    c.dbl = p->fast;
+    c.lo = p->act_min;
+    c.span = p->act_max - p->act_min;
+    c.units = units;
     for (int32_t b = 0; b < p->batches; b++) {
-        const int8_t *in = input + (int64_t)b * p->depth;
-        for (int32_t u = 0; u < p->units; u++) {
-            const int8_t *w = p->filter + (int64_t)u * p->depth;
-            int32_t acc = 0;
-            for (int32_t d = 0; d < p->depth; d++) {
-                acc += ((int32_t)in[d] + p->input_offset) * ((int32_t)w[d] + p->filter_offset);
+        const int8_t *x = input + (int64_t)b * depth;
+        const int32_t xsum = mcu_fc_sum(x, depth);
+        c.out = output + (int64_t)b * units;
+        /* the filter offset's term, filter_offset * sum(x); unit A's sums hold 128 * sum(x) more */
+        c.off_b = ((uint32_t)p->filter_offset * (uint32_t)xsum) << c.dbl;
+        c.off_a = c.off_b - ((uint32_t)xsum << (7 + c.dbl));
+        const int32_t *w = p->weights;
+#if defined(__ARM_FEATURE_DSP)
+        const int32_t full = depth >> 2, has_tail = depth & 3;
+        uint32_t tail = 0; /* the last, partial group of inputs, zero-filled */
+        for (int32_t j = has_tail - 1; j >= 0; j--) {
+            tail = (tail << 8) | (uint8_t)x[4 * full + j];
+        }
+#endif
+        for (int32_t pair = 0; pair < pairs; pair += MCU_FC_BLOCK) {
+            const int32_t np = MCU_MIN(pairs - pair, MCU_FC_BLOCK);
+#if defined(__ARM_FEATURE_DSP)
+            if (p->single_pass) {
+                if (np == 3) {
+                    mcu_fc_block(&c, w, x, full, has_tail, tail, 3, 2 * pair);
+                } else if (np == 2) {
+                    mcu_fc_block(&c, w, x, full, has_tail, tail, 2, 2 * pair);
+                } else {
+                    mcu_fc_block(&c, w, x, full, has_tail, tail, 1, 2 * pair);
+                }
+            } else
+#endif
+            {
+                mcu_fc_block_c(&c, (const uint32_t *)w, x, depth, np, 2 * pair);
             }
-            if (p->bias) {
-                acc += p->bias[u];
-            }
-            const int32_t c = p->per_channel ? u : 0;
-            acc = mcu_requantize(acc, p->multiplier[c], p->shift[c]) + p->output_offset;
-            *output++ = (int8_t)MCU_CLAMP(acc, p->act_min, p->act_max);
+            w += 2 * np * groups;
         }
     }
 }

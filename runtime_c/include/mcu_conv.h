@@ -17,6 +17,11 @@
 #define MCU_CONV_H
 
 #include <stdint.h>
+#include <string.h>
+
+#if defined(__ARM_FEATURE_DSP)
+#include <arm_acle.h>
+#endif
 
 typedef struct {
     int32_t batches;
@@ -40,7 +45,259 @@ typedef struct {
 /* CONV_2D, int8 activations and weights, int32 bias. No scratch. */
 void mcu_conv_s8(const mcu_conv_params_t *p, const int8_t *input, int8_t *output);
 
-/* DEPTHWISE_CONV_2D, int8 activations and weights, int32 bias. No scratch. */
-void mcu_depthwise_conv_s8(const mcu_conv_params_t *p, const int8_t *input, int8_t *output);
+/* DEPTHWISE_CONV_2D: see mcu_dw_params_t and the depthwise kernels at the end of this header. */
+
+/* ------------------------------------------------------------------------------------------------
+ * Fast CONV_2D kernels (mcu_conv_1x1_s8.c, mcu_conv_im2col_s8.c): the generator picks them per
+ * layer when their build-time conditions hold (mcugen/ops/conv.py), else mcu_conv_s8.
+ *
+ * Both process output pixels P = `pixels` (2 or 3) at a time, in the order of the contract above
+ * (ascending blocks (p, p+1, ...), or descending (p, p-1, ...) when `reverse` is set; a short last
+ * block repeats its last pixel, computed and written twice): the input values of the P pixels'
+ * windows are gathered first (im2col) into the int16 scratch, then every output channel of the P
+ * pixels is computed and written. P = 3 is faster, P = 2 needs a third less scratch.
+ *
+ * Layout (all built by the generator). K, the window's values in filter order (ky, kx, channel),
+ * is split in k_groups groups of 4 values: filter rows are padded to row_groups groups each when
+ * row_groups > 0 (the padding has zero weights), else K is padded at its end.
+ *   scratch: per group g, 2P words: for each pixel, the pair words (x0,x2) (x1,x3) (int16 halves,
+ *   low half first), the order in which SXTB16 splits four int8 values. Padded taps hold the input
+ *   zero point, so they add exactly zero. mcu_conv_im2col_s8 with in_c not a multiple of 4 also
+ *   stages bytes in 4 * k_groups bytes after that.
+ *   weights: one int32 stream, per pair of output channels (2j, 2j+1) (an odd out_c is padded with
+ *   a channel of zero weights that is computed but never written):
+ *     bias[2]                 TFLM bias + input_offset * sum(weights): the input offset folded in;
+ *     2 * k_groups words      per group g, the four int8 weights of channel 2j, then of 2j+1,
+ *                             in memory order (little-endian words);
+ *       or, when w16 is set, 4 * k_groups words: per group g, for channel 2j then 2j+1, the
+ *                             weights as int16 pairs (w0,w2) (w1,w3) (low half first), the
+ *                             order of the scratch;
+ *     m2[2], h[2], e[2]       the requantization: e = -shift >= 1, m2 = 2 * multiplier - 2^32
+ *                             (mod 2^32), h = 2^(e-1) + output_zp * 2^e, and
+ *                             out = clamp(mcu_conv_fast_requant(acc, m2, h, e), act_min, act_max).
+ *   A channel whose output is the same for every input (e.g. all weights zero) has zero weights,
+ *   bias 0, m2 = -2^31, e = 1 and h = 2 * its output.
+ * ------------------------------------------------------------------------------------------------ */
+typedef struct {
+    int32_t batches;
+    int32_t in_h, in_w, in_c;
+    int32_t out_h, out_w, out_c;
+    int32_t k_h, k_w;
+    int32_t stride_h, stride_w;
+    int32_t dil_h, dil_w;
+    int32_t pad_top, pad_left;
+    int32_t reverse;           /* 1: produce output pixels last to first */
+    int32_t k_groups;          /* groups of 4 values per window (see above) */
+    int32_t row_groups;        /* groups per filter row, 0: K padded at its end only */
+    int32_t w16;               /* 1: weights stored as int16 pairs (see above) */
+    int32_t pixels;            /* output pixels per block: 2 or 3 */
+    int32_t input_zp;          /* input zero point: the value of padded taps */
+    int32_t act_min, act_max;
+    const int32_t *weights;    /* the stream described above */
+} mcu_conv_fast_params_t;
+
+/* CONV_2D with a 1x1 filter (any stride, no padding). Scratch: mcu_conv_1x1_s8_get_buffer_size(). */
+void mcu_conv_1x1_s8(const mcu_conv_fast_params_t *p, const int8_t *input, int8_t *output, int16_t *scratch);
+int32_t mcu_conv_1x1_s8_get_buffer_size(int32_t in_c, int32_t pixels);
+
+/* CONV_2D, any filter, stride, dilation and padding. Scratch: mcu_conv_im2col_s8_get_buffer_size(),
+   whose groups follow mcu_conv_im2col_s8_row_groups(). */
+void mcu_conv_im2col_s8(const mcu_conv_fast_params_t *p, const int8_t *input, int8_t *output, int16_t *scratch);
+int32_t mcu_conv_im2col_s8_get_buffer_size(int32_t k_h, int32_t k_w, int32_t in_c, int32_t pixels);
+
+/* Groups per filter row: whole rows when k_w * in_c is a multiple of 4, rows padded to a multiple
+   of 4 values when the padded row is at most 1.5 times as long (k_w * in_c = 3, 6, 7, 9, 10, 11,
+   ...: then a row inside the image is read straight from the input), else 0 (the window is
+   assembled byte by byte, K padded at its end). */
+static inline int32_t mcu_conv_im2col_s8_row_groups(int32_t k_w, int32_t in_c)
+{
+    const int32_t row = k_w * in_c;
+    const int32_t groups = (row + 3) / 4;
+    return (row % 4 == 0 || 8 * groups <= 3 * row) ? groups : 0;
+}
+
+/* The product of the P gathered pixels with every output channel, written to out0, out1 and (P = 3)
+   out2, which may repeat. Defined in mcu_conv_1x1_s8.c, used by both kernels. */
+void mcu_conv_fast_gemm(const mcu_conv_fast_params_t *p, const int16_t *scratch, int8_t *out0, int8_t *out1,
+                        int8_t *out2);
+
+#if defined(__ARM_FEATURE_DSP)
+/* The odd int8 of a word (bytes 1 and 3) as two int16: SXTB16 with its free rotation (ACLE has no
+   rotation operand; a separate ROR would cost an instruction). */
+static inline int32_t mcu_conv_fast_sxtb16_odd(uint32_t x)
+{
+    int32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
+#endif
+
+/* The int8 values src[0 .. 4 * groups) into a slot of the scratch (slot = scratch + 4 * pixel, in
+   int16 units; group g at slot + 4 * pixels * g). */
+static inline void mcu_conv_fast_put(int16_t *slot, const int8_t *src, int32_t groups, int32_t pixels)
+{
+#if defined(__ARM_FEATURE_DSP)
+    uint32_t *dst = (uint32_t *)(void *)slot;
+    const int32_t stride = 2 * pixels; /* words per group */
+    if (groups & 1) {
+        uint32_t v;
+        memcpy(&v, src, 4);
+        src += 4;
+        dst[0] = (uint32_t)__sxtb16(v);
+        dst[1] = (uint32_t)mcu_conv_fast_sxtb16_odd(v);
+        dst += stride;
+    }
+    uint32_t n = (uint32_t)groups >> 1;
+#if defined(__ARM_FEATURE_UNALIGNED) && defined(__GNUC__)
+    /* 5 instructions per group (gcc makes 7 of the C below): post-indexed loads and STRD */
+    if (n != 0) {
+        uint32_t v, u, a, b;
+#define MCU_CONV_FAST_PUT_LOOP(STEP)                                                            \
+        __asm__ volatile("1:\n\t"                                                               \
+                         "ldr %[v], [%[src]], #4\n\t"                                           \
+                         "ldr %[u], [%[src]], #4\n\t"                                           \
+                         "sxtb16 %[a], %[v]\n\t"                                                \
+                         "sxtb16 %[v], %[v], ror #8\n\t"                                        \
+                         "sxtb16 %[b], %[u]\n\t"                                                \
+                         "sxtb16 %[u], %[u], ror #8\n\t"                                        \
+                         "strd %[a], %[v], [%[dst]], #" STEP "\n\t"                             \
+                         "strd %[b], %[u], [%[dst]], #" STEP "\n\t"                             \
+                         "subs %[n], %[n], #1\n\t"                                              \
+                         "bne 1b"                                                               \
+                         : [src] "+r"(src), [dst] "+r"(dst), [n] "+r"(n), [v] "=&r"(v),         \
+                           [u] "=&r"(u), [a] "=&r"(a), [b] "=&r"(b)                             \
+                         :                                                                      \
+                         : "memory", "cc")
+        if (pixels == 3) {
+            MCU_CONV_FAST_PUT_LOOP("24");
+        } else {
+            MCU_CONV_FAST_PUT_LOOP("16");
+        }
+#undef MCU_CONV_FAST_PUT_LOOP
+    }
+#else
+    for (; n != 0; n--) {
+        uint32_t v, u;
+        memcpy(&v, src, 4);
+        memcpy(&u, src + 4, 4);
+        src += 8;
+        dst[0] = (uint32_t)__sxtb16(v);
+        dst[1] = (uint32_t)mcu_conv_fast_sxtb16_odd(v);
+        dst[stride] = (uint32_t)__sxtb16(u);
+        dst[stride + 1] = (uint32_t)mcu_conv_fast_sxtb16_odd(u);
+        dst += 2 * stride;
+    }
+#endif
+#else
+    for (int32_t g = 0; g < groups; g++) {
+        slot[0] = src[0];
+        slot[1] = src[2];
+        slot[2] = src[1];
+        slot[3] = src[3];
+        src += 4;
+        slot += 4 * pixels;
+    }
+#endif
+}
+
+/* Every value of `groups` groups of a slot set to `value`. */
+static inline void mcu_conv_fast_fill(int16_t *slot, int32_t groups, int32_t value, int32_t pixels)
+{
+#if defined(__ARM_FEATURE_DSP)
+    uint32_t *dst = (uint32_t *)(void *)slot;
+    const uint32_t v = (uint32_t)(uint16_t)value * 0x00010001u;
+    for (int32_t g = 0; g < groups; g++) {
+        dst[0] = v;
+        dst[1] = v;
+        dst += 2 * pixels;
+    }
+#else
+    for (int32_t g = 0; g < groups; g++) {
+        slot[0] = slot[1] = slot[2] = slot[3] = (int16_t)value;
+        slot += 4 * pixels;
+    }
+#endif
+}
+
+/* TFLM's requantization mcu_requantize(acc, M, -e) + output_zp for e >= 1, bit for bit:
+ *   v = mcu_sat_rdhm(acc, M) = floor((acc * M + 2^30) / 2^31)    (never saturates: M < 2^31),
+ *   mcu_rdbpot(v, e) = floor((v + 2^(e-1) - [v < 0]) / 2^e)     (and [v < 0] may be [acc < 0]:
+ *   they differ only when v = 0, where both give 0), so with h = 2^(e-1) + output_zp * 2^e
+ *   result = (h + [acc < 0 ? -1 : 0] + v) >> e. One SMMLAR computes h + s + v: its
+ *   ((t << 32) + acc * m2 + 2^31) >> 32 with m2 = 2M - 2^32 and t = h + s + acc is
+ *   t - acc + floor((2 * acc * M + 2^31) / 2^32) = h + s + v (mod 2^32). Exact when h + s + v
+ *   fits int32, which the generator checks per channel from the range of acc. */
+static inline int32_t mcu_conv_fast_requant(int32_t acc, int32_t m2, int32_t h, int32_t e)
+{
+    uint32_t t = (uint32_t)h + (uint32_t)acc + (acc < 0 ? 0xFFFFFFFFu : 0u);
+#if defined(__ARM_FEATURE_DSP)
+    int32_t r;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(acc), "r"(m2), "r"(t));
+    return r >> e;
+#else
+    uint64_t sum = ((uint64_t)t << 32) + (uint64_t)((int64_t)acc * (int64_t)m2) + 0x80000000u;
+    uint32_t hi = (uint32_t)(sum >> 32);
+    int32_t r = hi <= 0x7FFFFFFFu ? (int32_t)hi : -(int32_t)(~hi) - 1;
+    return r >> e;
+#endif
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * DEPTHWISE_CONV_2D kernels (mcu_depthwise_conv_s8.c, mcu_depthwise_conv_3x3_s8.c), one parameter
+ * struct for both; the generator (DepthwiseConv2D in mcugen/ops/conv.py) picks the kernel per layer.
+ * Both produce output pixels one at a time in the order of the contract above, each pixel's channels
+ * in groups of four, every group written after its reads: all of a pixel's output lies before (after,
+ * in reverse) every input byte that pixel and the later ones read, so the planner's distances hold.
+ *
+ * Folded bias: the input offset is folded at build time, bias_f = bias + input_offset * sum(w over
+ * all taps), so the kernels multiply raw inputs; a tap outside the image reads the input zero point
+ * from `pad` (in_c bytes, rounded up to a multiple of 4, all -input_offset) and so adds exactly zero.
+ *
+ * Fast requantization (fast = 1): weights and bias_f are stored doubled (acc2 = 2 * acc) and
+ *   out = act_min + clamp((SMMLAR(acc2, M, K) + (acc2 < 0 ? -1 : 0)) >> e, 0, act_max - act_min)
+ * with e = -shift >= 1 and K = 2^(e-1) + (output_offset - act_min) * 2^e, which the generator proved
+ * equal to TFLM's clamp(MultiplyByQuantizedMultiplier(acc, M, shift) + output_offset) for every
+ * accumulator the layer can produce (fast_requant_table in mcugen/ops/conv.py). fast = 0: TFLM's
+ * requantization (mcu_requantize) through multiplier/shift, on the accumulator itself.
+ *
+ * mcu_depthwise_conv_3x3_s8: k 3x3, depth_multiplier 1; any stride, dilation and padding.
+ *   weights: per group of 4 channels (c0..c3, the last group padded with zero weights), 18 int32:
+ *     for each tap pair (0,1), (2,3), (4,5), (6,7) (tap = 3 * ky + kx): 4 words, channel c0..c3,
+ *     each (w[first tap], w[second tap]) as int16 (low half first); then tap 8 as (w_c0, w_c2),
+ *     (w_c1, w_c3). That is the order PKHBT/PKHTB + SXTB16 split two input words in.
+ *   quant: per group of 4 channels, 16 int32: bias_f[4], (M, K)[4], e[4] (M, K, e 0 when !fast).
+ * mcu_depthwise_conv_s8: any kernel and depth_multiplier; quant per output channel is in `bias`
+ *   (bias_f) and `rq` ({M, K, e} per output channel, fast only); weights are the model's int8 1HWO
+ *   filter (doubled into int16 `weights16` for the DSP path, see mcu_depthwise_conv_s8.c).
+ * ------------------------------------------------------------------------------------------------ */
+typedef struct {
+    int32_t batches;
+    int32_t in_h, in_w, in_c;
+    int32_t out_h, out_w, out_c;
+    int32_t k_h, k_w;
+    int32_t stride_h, stride_w;
+    int32_t dil_h, dil_w;
+    int32_t pad_top, pad_left;
+    int32_t depth_multiplier;
+    int32_t reverse;           /* 1: produce output pixels last to first */
+    int32_t output_offset;     /* output zero point */
+    int32_t act_min, act_max;
+    int32_t fast;              /* see above */
+    const int8_t *pad;         /* in_c (rounded up to 4) bytes of the input zero point */
+    const int8_t *filter;      /* mcu_depthwise_conv_s8: the model's 1HWO int8 filter */
+    const int32_t *weights;    /* mcu_depthwise_conv_3x3_s8: packed as above; mcu_depthwise_conv_s8: DSP
+                                  layout (see there) or NULL */
+    const int32_t *quant;      /* mcu_depthwise_conv_3x3_s8: per group as above */
+    const int32_t *bias;       /* mcu_depthwise_conv_s8: bias_f per output channel (times 2 when fast) */
+    const int32_t *rq;         /* mcu_depthwise_conv_s8, fast: {M, K, e} per output channel */
+    const int32_t *multiplier; /* TFLM's multiplier and shift per output channel (used when !fast) */
+    const int32_t *shift;
+} mcu_dw_params_t;
+
+/* DEPTHWISE_CONV_2D, any shape, int8 activations and weights, int32 bias. No scratch. */
+void mcu_depthwise_conv_s8(const mcu_dw_params_t *p, const int8_t *input, int8_t *output);
+
+/* DEPTHWISE_CONV_2D with a 3x3 filter and depth_multiplier 1. No scratch. */
+void mcu_depthwise_conv_3x3_s8(const mcu_dw_params_t *p, const int8_t *input, int8_t *output);
 
 #endif /* MCU_CONV_H */

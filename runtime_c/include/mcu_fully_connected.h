@@ -2,8 +2,29 @@
  * mcu_fully_connected.h - FULLY_CONNECTED, int8.
  *
  * Input is read as [batches, depth] (row-major, whatever its declared rank),
- * filter is [units, depth], output [batches, units]. Quantization per tensor
- * or per output unit (multiplier/shift arrays of length `units`).
+ * output is [batches, units]. Quantization per tensor or per output unit.
+ *
+ * The weights are NOT in the model's [units, depth] order: the generator
+ * (mcugen/ops/fully_connected.py, pack_fc_weights) repacks them as 32-bit words
+ * that hold two units ("a row pair": unit A = 2k, unit B = 2k + 1) side by side,
+ * so that one SMLAD multiplies two inputs by both units' weights at once:
+ *   - the depth is cut in groups of 4 (the last one padded with zero weights);
+ *     for group g, word 0 holds depths 4g and 4g+2, word 1 holds 4g+1 and 4g+3,
+ *     one 16-bit half per depth, low half first;
+ *   - a half is the byte (w_A + 128) (unsigned) below the byte w_B (signed), so
+ *     as a signed 16-bit number it equals 256 * w_B + w_A + 128;
+ *   - an odd unit count gets a zero row B that is never stored;
+ *   - row pairs go in blocks of three (six units): per group, the two words of the
+ *     block's first pair, then the two of its second, then its third; the last
+ *     block may hold fewer pairs.
+ * Summed over the input x: S = sum x * half = 256 * sum(x w_B) + T with
+ * T = sum x * (w_A + 128), which one more SMLAD on the zero-extended low bytes
+ * gives; so sum(x w_B) = (S - T) / 256 (exact while |sum x w_B| < 2^23, i.e. for
+ * up to 511 depths at a time) and sum(x w_A) = T - 128 * sum(x).
+ *
+ * The input offset is folded at build time: bias[u] = bias + input_offset * sum_d w
+ * + depth * input_offset * filter_offset, so the kernels multiply raw inputs; the
+ * filter offset (per-tensor asymmetric weights) adds filter_offset * sum(x) per batch.
  */
 #ifndef MCU_FULLY_CONNECTED_H
 #define MCU_FULLY_CONNECTED_H
@@ -12,17 +33,24 @@
 
 typedef struct {
     int32_t batches, depth, units;
-    int32_t input_offset;   /* -input zero point */
-    int32_t filter_offset;  /* -filter zero point (0 for symmetric weights) */
-    int32_t output_offset;  /* output zero point */
+    int32_t filter_offset;     /* -filter zero point (0 for symmetric weights) */
+    int32_t output_offset;     /* output zero point */
     int32_t act_min, act_max;
-    int32_t per_channel;    /* 1: multiplier/shift indexed by unit; 0: element 0 used */
-    const int8_t *filter;
-    const int32_t *bias;    /* may be NULL */
-    const int32_t *multiplier;
+    int32_t per_channel;       /* 1: multiplier/shift/rq indexed by unit; 0: entry 0 for all units */
+    int32_t fast;              /* 1: accumulators are doubled and requantized through rq (see below) */
+    int32_t single_pass;       /* 1: |sum x * w_B| < 2^23 for every unit B and input, so the DSP kernel
+                                  takes (S - T) / 256 once over the whole depth (else: plain C path) */
+    const int32_t *weights;    /* packed as described above */
+    const int32_t *bias;       /* folded bias per unit (times 2 when fast), padded to an even count */
+    const int32_t *multiplier; /* TFLM's Q31 multiplier and shift, used when !fast */
     const int32_t *shift;
+    /* fast: per unit {M, K, e}; the output is act_min + clamp((SMMLAR(2*acc, M, K) + (acc < 0 ? -1 : 0)) >> e,
+     * 0, act_max - act_min) with K = 2^(e-1) + (output_offset - act_min) * 2^e, which the generator proved
+     * equal to TFLM's clamped MultiplyByQuantizedMultiplier(acc, M, -e) + output_offset for every reachable acc. */
+    const int32_t *rq;
 } mcu_fc_params_t;
 
+/* FULLY_CONNECTED, int8 activations and weights, int32 bias. No scratch. */
 void mcu_fully_connected_s8(const mcu_fc_params_t *p, const int8_t *input, int8_t *output);
 
 #endif /* MCU_FULLY_CONNECTED_H */

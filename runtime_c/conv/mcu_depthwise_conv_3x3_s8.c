@@ -1,0 +1,303 @@
+/* mcu_depthwise_conv_3x3_s8.c - DEPTHWISE_CONV_2D, 3x3 filter, depth_multiplier 1 (see mcu_conv.h:
+ * mcu_dw_params_t, the packed weights and quant, the folded bias and the fast requantization). */
+#include <string.h>
+
+#include "mcu_conv.h"
+#include "mcu_fixedpoint.h"
+
+#if defined(__ARM_FEATURE_DSP)
+#include <arm_acle.h>
+#endif
+
+#define MCU_DW3_WORDS 18 /* weights per group of 4 channels */
+#define MCU_DW3_QUANT 16 /* quant words per group of 4 channels */
+
+/* (a * b + 2^31) / 2^32 rounded down, plus c: the SMMLAR instruction. */
+static inline int32_t mcu_dw3_smmlar(int32_t a, int32_t b, int32_t c)
+{
+#if defined(__ARM_FEATURE_DSP)
+    int32_t r;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(c));
+    return r;
+#else
+    return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32) + c;
+#endif
+}
+
+/* The first n (1 to 3) bytes at p, zero-filled, as a little-endian word. */
+static inline uint32_t mcu_dw3_load_part(const int8_t *p, int32_t n)
+{
+    uint32_t v = 0;
+    for (int32_t j = n - 1; j >= 0; j--) {
+        v = (v << 8) | (uint8_t)p[j];
+    }
+    return v;
+}
+
+/* Output bytes of the n (1 to 4) channels of a group from their accumulators a[0..3]. */
+static inline void mcu_dw3_store(const mcu_dw_params_t *p, const int32_t *q, int32_t c, const int32_t *a,
+                                 int32_t n, int8_t *out)
+{
+    const int32_t lo = p->act_min, span = p->act_max - p->act_min;
+    uint8_t u[4];
+    if (p->fast) {
+        for (int32_t j = 0; j < 4; j++) {
+            int32_t v = (mcu_dw3_smmlar(a[j], q[4 + 2 * j], q[5 + 2 * j]) + (a[j] >> 31)) >> q[12 + j];
+            v = MCU_CLAMP(v, 0, span);
+            u[j] = (uint8_t)(v + lo);
+        }
+    } else {
+        for (int32_t j = 0; j < n; j++) {
+            int32_t v = mcu_requantize(a[j], p->multiplier[c + j], p->shift[c + j]) + p->output_offset;
+            v = MCU_CLAMP(v, p->act_min, p->act_max);
+            u[j] = (uint8_t)v;
+        }
+    }
+    memcpy(out + c, u, (size_t)n);
+}
+
+#if defined(__ARM_FEATURE_DSP) && defined(__OPTIMIZE__) /* the register-hungry asm needs an optimising build */
+
+static inline int32_t mcu_dw3_sxtb16_ror8(uint32_t x)
+{
+    int32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
+
+/* Low halves of a and b: (a[15:0], b[15:0]). */
+static inline uint32_t mcu_dw3_pkhbt(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
+/* High halves of a and b: (a[31:16], b[31:16]). */
+static inline uint32_t mcu_dw3_pkhtb(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(b), "r"(a));
+    return r;
+}
+
+/* Taps a and b (channels c .. c+3 of each) into the four accumulators: their words are split by
+ * PKHBT/PKHTB into (c0 c1 of a, c0 c1 of b) and (c2 c3 of a, c2 c3 of b), then by SXTB16 into the
+ * int16 pairs (a_c0, b_c0) ... (a_c3, b_c3) that meet the packed weights in SMLAD. One asm block so
+ * that the compiler cannot hoist the loads of later pairs and run out of registers. */
+#define MCU_DW3_PAIR(ta, tb)                                                                      \
+    do {                                                                                          \
+        uint32_t xa_, xb_, lo_;                                                                   \
+        int32_t w0_, w1_;                                                                         \
+        __asm__("ldr %[xa], [%[pa], %[c]]\n\t"                                                    \
+                "ldr %[xb], [%[pb], %[c]]\n\t"                                                    \
+                "pkhbt %[lo], %[xa], %[xb], lsl #16\n\t"                                          \
+                "pkhtb %[xb], %[xb], %[xa], asr #16\n\t"                                          \
+                "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                               \
+                "sxtb16 %[xa], %[lo]\n\t"                                                         \
+                "smlad %[a0], %[xa], %[w0], %[a0]\n\t"                                            \
+                "sxtb16 %[xa], %[lo], ror #8\n\t"                                                 \
+                "smlad %[a1], %[xa], %[w1], %[a1]\n\t"                                            \
+                "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                               \
+                "sxtb16 %[xa], %[xb]\n\t"                                                         \
+                "smlad %[a2], %[xa], %[w0], %[a2]\n\t"                                            \
+                "sxtb16 %[xa], %[xb], ror #8\n\t"                                                 \
+                "smlad %[a3], %[xa], %[w1], %[a3]"                                                \
+                : [xa] "=&r"(xa_), [xb] "=&r"(xb_), [lo] "=&r"(lo_), [w0] "=&r"(w0_), [w1] "=&r"(w1_), \
+                  [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w)         \
+                : [pa] "r"(ta), [pb] "r"(tb), [c] "r"(c)                                          \
+                : "memory");                                                                      \
+    } while (0)
+
+/* Tap 8 (channels c .. c+3) into the four accumulators. */
+#define MCU_DW3_SINGLE(t8)                                                                        \
+    do {                                                                                          \
+        uint32_t x_, e_;                                                                          \
+        int32_t w0_, w1_;                                                                         \
+        __asm__("ldr %[x], [%[p], %[c]]\n\t"                                                      \
+                "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                               \
+                "sxtb16 %[e], %[x]\n\t"                                                           \
+                "smlabb %[a0], %[e], %[w0], %[a0]\n\t"                                            \
+                "smlatt %[a2], %[e], %[w0], %[a2]\n\t"                                            \
+                "sxtb16 %[e], %[x], ror #8\n\t"                                                   \
+                "smlabb %[a1], %[e], %[w1], %[a1]\n\t"                                            \
+                "smlatt %[a3], %[e], %[w1], %[a3]"                                                \
+                : [x] "=&r"(x_), [e] "=&r"(e_), [w0] "=&r"(w0_), [w1] "=&r"(w1_), [a0] "+r"(a0),    \
+                  [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w)                          \
+                : [p] "r"(t8), [c] "r"(c)                                                         \
+                : "memory");                                                                      \
+    } while (0)
+
+/* The same two macros for the last, partial group: the words are built byte by byte. */
+#define MCU_DW3_PAIR_WORDS(xa, xb)                             \
+    do {                                                       \
+        const uint32_t xa2_ = (xa), xb2_ = (xb);               \
+        const uint32_t lo2_ = mcu_dw3_pkhbt(xa2_, xb2_);       \
+        const uint32_t hi2_ = mcu_dw3_pkhtb(xa2_, xb2_);       \
+        a0 = __smlad(__sxtb16((int32_t)lo2_), w[0], a0);       \
+        a1 = __smlad(mcu_dw3_sxtb16_ror8(lo2_), w[1], a1);     \
+        a2 = __smlad(__sxtb16((int32_t)hi2_), w[2], a2);       \
+        a3 = __smlad(mcu_dw3_sxtb16_ror8(hi2_), w[3], a3);     \
+        w += 4;                                                \
+    } while (0)
+
+#define MCU_DW3_SINGLE_WORD(x8)                                \
+    do {                                                       \
+        const uint32_t x2_ = (x8);                             \
+        const int32_t e2_ = __sxtb16((int32_t)x2_);            \
+        const int32_t o2_ = mcu_dw3_sxtb16_ror8(x2_);          \
+        a0 = __smlabb(e2_, w[0], a0);                          \
+        a2 = __smlatt(e2_, w[0], a2);                          \
+        a1 = __smlabb(o2_, w[1], a1);                          \
+        a3 = __smlatt(o2_, w[1], a3);                          \
+        w += 2;                                                \
+    } while (0)
+
+/* Fast requantization of the four accumulators into one word of output bytes (act_min-relative). */
+static inline uint32_t mcu_dw3_fast4(const int32_t *q, int32_t a0, int32_t a1, int32_t a2, int32_t a3, int32_t span)
+{
+    int32_t v0 = (mcu_dw3_smmlar(a0, q[4], q[5]) + (a0 >> 31)) >> q[12];
+    int32_t v1 = (mcu_dw3_smmlar(a1, q[6], q[7]) + (a1 >> 31)) >> q[13];
+    int32_t v2 = (mcu_dw3_smmlar(a2, q[8], q[9]) + (a2 >> 31)) >> q[14];
+    int32_t v3 = (mcu_dw3_smmlar(a3, q[10], q[11]) + (a3 >> 31)) >> q[15];
+    v0 = __usat(v0, 8);
+    v1 = __usat(v1, 8);
+    v2 = __usat(v2, 8);
+    v3 = __usat(v3, 8);
+    if (span < 255) {
+        v0 = MCU_MIN(v0, span);
+        v1 = MCU_MIN(v1, span);
+        v2 = MCU_MIN(v2, span);
+        v3 = MCU_MIN(v3, span);
+    }
+    return (uint32_t)v0 | ((uint32_t)v1 << 8) | ((uint32_t)v2 << 16) | ((uint32_t)v3 << 24);
+}
+
+/* Every channel of one output pixel; t[k] points at tap k's input pixel (or at `pad`). */
+static void mcu_dw3_pixel(const mcu_dw_params_t *p, const int8_t *const *t, int8_t *out)
+{
+    const int32_t channels = p->in_c, full = channels & ~3;
+    const int32_t *w = p->weights;
+    const int32_t *q = p->quant;
+    const int8_t *t0 = t[0], *t1 = t[1], *t2 = t[2], *t3 = t[3], *t4 = t[4];
+    const int8_t *t5 = t[5], *t6 = t[6], *t7 = t[7], *t8 = t[8];
+    const int32_t span = p->act_max - p->act_min;
+    const uint32_t lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
+    const int32_t fast = p->fast;
+    int32_t c = 0;
+    for (; c < full; c += 4) {
+        int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
+        MCU_DW3_PAIR(t0, t1);
+        MCU_DW3_PAIR(t2, t3);
+        MCU_DW3_PAIR(t4, t5);
+        MCU_DW3_PAIR(t6, t7);
+        MCU_DW3_SINGLE(t8);
+        if (fast) {
+            const uint32_t word = __uadd8(mcu_dw3_fast4(q, a0, a1, a2, a3, span), lo4);
+            memcpy(out + c, &word, 4);
+        } else {
+            const int32_t a[4] = {a0, a1, a2, a3};
+            mcu_dw3_store(p, q, c, a, 4, out);
+        }
+        q += MCU_DW3_QUANT;
+    }
+    if (c < channels) {
+        /* the last 1 to 3 channels: the same with partial loads */
+        const int32_t n = channels - c;
+        int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
+        MCU_DW3_PAIR_WORDS(mcu_dw3_load_part(t0 + c, n), mcu_dw3_load_part(t1 + c, n));
+        MCU_DW3_PAIR_WORDS(mcu_dw3_load_part(t2 + c, n), mcu_dw3_load_part(t3 + c, n));
+        MCU_DW3_PAIR_WORDS(mcu_dw3_load_part(t4 + c, n), mcu_dw3_load_part(t5 + c, n));
+        MCU_DW3_PAIR_WORDS(mcu_dw3_load_part(t6 + c, n), mcu_dw3_load_part(t7 + c, n));
+        MCU_DW3_SINGLE_WORD(mcu_dw3_load_part(t8 + c, n));
+        const int32_t a[4] = {a0, a1, a2, a3};
+        mcu_dw3_store(p, q, c, a, n, out);
+    }
+}
+
+#else /* plain C */
+
+/* Half h (0: low, 1: high) of word v as int16. */
+static inline int32_t mcu_dw3_half(uint32_t v, int32_t h)
+{
+    const uint32_t u = (v >> (16 * h)) & 0xFFFFu;
+    return (int32_t)u - (int32_t)((u & 0x8000u) << 1);
+}
+
+static void mcu_dw3_pixel(const mcu_dw_params_t *p, const int8_t *const *t, int8_t *out)
+{
+    const int32_t channels = p->in_c;
+    const int32_t *w = p->weights;
+    const int32_t *q = p->quant;
+    for (int32_t c = 0; c < channels; c += 4, w += MCU_DW3_WORDS, q += MCU_DW3_QUANT) {
+        const int32_t n = channels - c < 4 ? channels - c : 4;
+        int32_t a[4];
+        for (int32_t j = 0; j < 4; j++) {
+            int32_t acc = q[j];
+            if (j < n) {
+                for (int32_t k = 0; k < 4; k++) {
+                    const uint32_t wj = (uint32_t)w[4 * k + j];
+                    acc += t[2 * k][c + j] * mcu_dw3_half(wj, 0) + t[2 * k + 1][c + j] * mcu_dw3_half(wj, 1);
+                }
+                acc += t[8][c + j] * mcu_dw3_half((uint32_t)w[16 + (j & 1)], j >> 1);
+            }
+            a[j] = acc;
+        }
+        mcu_dw3_store(p, q, c, a, n, out);
+    }
+}
+
+#endif /* __ARM_FEATURE_DSP */
+
+void mcu_depthwise_conv_3x3_s8(const mcu_dw_params_t *p, const int8_t *input, int8_t *output)
+{
+    const int32_t in_h = p->in_h, in_w = p->in_w, channels = p->in_c;
+    const int32_t out_w = p->out_w;
+    const int32_t pixels = p->out_h * out_w;
+    const int32_t total = p->batches * pixels;
+    const int32_t image = in_h * in_w * channels;
+    const int32_t row = in_w * channels;
+    const int32_t dy = p->dil_h * row, dx = p->dil_w * channels;
+    const int32_t step = p->reverse ? -1 : 1;
+    int32_t n = p->reverse ? total - 1 : 0;
+    int32_t b = n / pixels, oy = (n % pixels) / out_w, ox = (n % pixels) % out_w;
+    for (int32_t i = 0; i < total; i++, n += step) {
+        const int8_t *img = input + b * image;
+        const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+        const int8_t *t[9];
+        if (y0 >= 0 && y0 + 2 * p->dil_h < in_h && x0 >= 0 && x0 + 2 * p->dil_w < in_w) {
+            const int8_t *s = img + y0 * row + x0 * channels;
+            t[0] = s;
+            t[1] = s + dx;
+            t[2] = s + 2 * dx;
+            s += dy;
+            t[3] = s;
+            t[4] = s + dx;
+            t[5] = s + 2 * dx;
+            s += dy;
+            t[6] = s;
+            t[7] = s + dx;
+            t[8] = s + 2 * dx;
+        } else {
+            for (int32_t ky = 0; ky < 3; ky++) {
+                const int32_t y = y0 + ky * p->dil_h;
+                for (int32_t kx = 0; kx < 3; kx++) {
+                    const int32_t x = x0 + kx * p->dil_w;
+                    const int inside = y >= 0 && y < in_h && x >= 0 && x < in_w;
+                    t[3 * ky + kx] = inside ? img + y * row + x * channels : p->pad;
+                }
+            }
+        }
+        mcu_dw3_pixel(p, t, output + n * channels);
+        /* the next pixel in the order of the contract */
+        ox += step;
+        if (ox == out_w || ox < 0) {
+            ox = ox < 0 ? out_w - 1 : 0;
+            oy += step;
+            if (oy == p->out_h || oy < 0) {
+                oy = oy < 0 ? p->out_h - 1 : 0;
+                b += step;
+            }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+"""FULLY_CONNECTED kernel against TFLM: the plain C path (host, and the first cases on every QEMU CPU)
+and the DSP path (cortex-m4 and cortex-m33 under QEMU), over unit counts that leave every partial block
+of row pairs (odd units, 1 to 5 units past a block of 6), depths that leave every partial group of 4,
+per-tensor and per-channel quantization, asymmetric per-tensor weights (filter zero point), both
+requantizations (fast and TFLM's), no bias, batches, and a layer too deep for the single-pass sums."""
+import numpy as np
+import pytest
+
+from mcugen.compiler import compile_bytes
+from mcugen.ops.fully_connected import pack_fc_weights
+from mcugen.testing.builder import OpSpec, TensorSpec, build_model, single_op_model
+from mcugen.testing.random_quant import rand_act_quant, rand_bias, rand_weights
+from tests.conftest import assert_bit_exact, need_arm_tools
+
+ACTS = ["NONE", "RELU", "RELU6", "RELU_N1_TO_1"]
+DSP_BOARDS = ("cortex-m4", "cortex-m33")
+
+
+def _case(rng, units, depth, batches=1, per_channel=False, filter_zp=0, bias=True, slow=False, act="NONE",
+          big=False):
+    """Input, weights, bias specs and the output spec of one layer.
+    slow: a real multiplier >= 0.5, which the fast requantization does not take.
+    big: weights of magnitude near 127 everywhere (sums beyond the single-pass bound when deep)."""
+    (si, zi), (so, zo) = rand_act_quant(rng), rand_act_quant(rng)
+    w, ws = rand_weights(rng, (units, depth), per_channel, axis=0)
+    if big:
+        w = (rng.choice([-1, 1], size=w.shape) * rng.integers(120, 128, size=w.shape)).astype(np.int8)
+    if filter_zp:
+        w = rng.integers(-128, 128, size=w.shape, dtype=np.int8)
+    if slow:
+        so = si * max(ws) * 1.2
+    zps = [filter_zp] * len(ws)
+    inputs = [TensorSpec((batches, depth), "int8", si, zi),
+              TensorSpec((units, depth), "int8", ws, zps, data=w),
+              TensorSpec((units,), "int32", [si * s for s in ws], [0] * len(ws), data=rand_bias(rng, units))
+              if bias else None]
+    return inputs, TensorSpec((batches, units), "int8", so, zo), {"fused_activation_function": act}
+
+
+def _model(*cases):
+    tensors, ops, ins, outs = [], [], [], []
+    for inputs, output, options in cases:
+        idx = []
+        for t in inputs:
+            if t is None:
+                idx.append(-1)
+            else:
+                idx.append(len(tensors))
+                tensors.append(t)
+        tensors.append(output)
+        ops.append(OpSpec("FULLY_CONNECTED", idx, [len(tensors) - 1], options))
+        ins.append(idx[0])
+        outs.append(len(tensors) - 1)
+    return build_model(tensors, ops, ins, outs)
+
+
+def _fields(model):
+    """The generated layer struct initializers, as one text."""
+    return "\n".join(compile_bytes(model, "m").project.files.values())
+
+
+HOST_CASES = [
+    # units, depth, extra
+    (6, 16, {}), (7, 13, {"per_channel": True}), (1, 1, {}), (2, 5, {"batches": 3}), (12, 64, {"filter_zp": 9}),
+    (9, 30, {"slow": True}), (3, 7, {"bias": False}), (11, 600, {"big": True}), (4, 2, {"filter_zp": -20, "batches": 2}),
+    (13, 40, {"per_channel": True, "slow": True}), (8, 3, {}), (5, 257, {}),
+]
+
+
+@pytest.mark.parametrize("i", range(len(HOST_CASES)))
+def test_fully_connected_random(i, bit_exact):
+    rng = np.random.default_rng(900 + i)
+    units, depth, extra = HOST_CASES[i]
+    inputs, output, options = _case(rng, units, depth, act=ACTS[i % 4], **extra)
+    bit_exact(single_op_model("FULLY_CONNECTED", inputs, [output], options), sanitize=i in (1, 4))
+
+
+def test_variant_choice():
+    """Fast requantization when exact, TFLM's otherwise; single-pass DSP sums unless too deep."""
+    rng = np.random.default_rng(5)
+
+    def fields(**kw):
+        inputs, output, options = _case(rng, **kw)
+        return _fields(single_op_model("FULLY_CONNECTED", inputs, [output], options))
+
+    normal = fields(units=4, depth=32)
+    assert ".fast = 1" in normal and ".single_pass = 1" in normal
+    assert ".fast = 0" in fields(units=4, depth=32, slow=True)
+    assert ".single_pass = 0" in fields(units=4, depth=700, big=True)
+
+
+def test_weight_packing():
+    """The packed words decode back to the weights (layout: mcu_fully_connected.h)."""
+    rng = np.random.default_rng(6)
+    for units, depth in ((1, 1), (2, 4), (7, 9), (12, 13), (13, 8)):
+        w = rng.integers(-128, 128, (units, depth), dtype=np.int8)
+        words = pack_fc_weights(w).view(np.uint32).astype(np.int64)
+        groups, pairs = -(-depth // 4), -(-units // 2)
+        got = np.zeros((2 * pairs, 4 * groups), np.int64)
+        pos, p = 0, 0
+        while p < pairs:
+            n = min(pairs - p, 3)
+            blk = words[pos:pos + 2 * n * groups].reshape(groups, n, 2)
+            for k in range(n):
+                for g in range(groups):
+                    for j in range(4):
+                        half = (blk[g, k, j & 1] >> (16 * (j >> 1))) & 0xFFFF
+                        got[2 * (p + k), 4 * g + j] = (half & 0xFF) - 128
+                        got[2 * (p + k) + 1, 4 * g + j] = ((half >> 8) ^ 0x80) - 0x80
+            pos += 2 * n * groups
+            p += n
+        assert pos == words.size
+        np.testing.assert_array_equal(got[:units, :depth], w)
+        assert not got[units:].any() and not got[:, depth:].any()
+
+
+def test_fully_connected_dsp():
+    """Every partial block and group, both requantizations, the filter offset and the deep fallback,
+    on cortex-m4 and cortex-m33."""
+    need_arm_tools()
+    rng = np.random.default_rng(21)
+    specs = [(6, 16, {}), (1, 3, {}), (2, 6, {"per_channel": True}), (3, 9, {"batches": 2}), (4, 1, {}),
+             (5, 14, {"slow": True}), (7, 33, {"filter_zp": 5}), (11, 40, {"per_channel": True, "bias": False}),
+             (13, 2, {}), (8, 600, {"big": True}), (10, 128, {"filter_zp": -3, "slow": True}), (9, 31, {})]
+    cases = [_case(rng, u, d, act=ACTS[j % 4], **extra) for j, (u, d, extra) in enumerate(specs)]
+    for i in range(0, len(cases), 6):  # the semihosting harness keeps every input and output file open
+        assert_bit_exact(_model(*cases[i:i + 6]), count=4, boards=DSP_BOARDS)
