@@ -12,18 +12,6 @@
 #define MCU_DW3_WORDS 18 /* weights per group of 4 channels */
 #define MCU_DW3_QUANT 16 /* quant words per group of 4 channels */
 
-/* (a * b + 2^31) / 2^32 rounded down, plus c: the SMMLAR instruction. */
-static inline int32_t mcu_dw3_smmlar(int32_t a, int32_t b, int32_t c)
-{
-#if defined(__ARM_FEATURE_DSP)
-    int32_t r;
-    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(c));
-    return r;
-#else
-    return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32) + c;
-#endif
-}
-
 /* The first n (1 to 3) bytes at p, zero-filled, as a little-endian word. */
 static inline uint32_t mcu_dw3_load_part(const int8_t *p, int32_t n)
 {
@@ -42,7 +30,7 @@ static inline void mcu_dw3_store(const mcu_dw_params_t *p, const int32_t *q, int
     uint8_t u[4];
     if (p->fast) {
         for (int32_t j = 0; j < 4; j++) {
-            int32_t v = (mcu_dw3_smmlar(a[j], q[4 + 2 * j], q[5 + 2 * j]) + (a[j] >> 31)) >> q[12 + j];
+            int32_t v = (mcu_smmlar(a[j], q[4 + 2 * j], q[5 + 2 * j]) + (a[j] >> 31)) >> q[12 + j];
             v = MCU_CLAMP(v, 0, span);
             u[j] = (uint8_t)(v + lo);
         }
@@ -156,10 +144,10 @@ static inline uint32_t mcu_dw3_pkhtb(uint32_t a, uint32_t b)
 /* Fast requantization of the four accumulators into one word of output bytes (act_min-relative). */
 static inline uint32_t mcu_dw3_fast4(const int32_t *q, int32_t a0, int32_t a1, int32_t a2, int32_t a3, int32_t span)
 {
-    int32_t v0 = (mcu_dw3_smmlar(a0, q[4], q[5]) + (a0 >> 31)) >> q[12];
-    int32_t v1 = (mcu_dw3_smmlar(a1, q[6], q[7]) + (a1 >> 31)) >> q[13];
-    int32_t v2 = (mcu_dw3_smmlar(a2, q[8], q[9]) + (a2 >> 31)) >> q[14];
-    int32_t v3 = (mcu_dw3_smmlar(a3, q[10], q[11]) + (a3 >> 31)) >> q[15];
+    int32_t v0 = (mcu_smmlar(a0, q[4], q[5]) + (a0 >> 31)) >> q[12];
+    int32_t v1 = (mcu_smmlar(a1, q[6], q[7]) + (a1 >> 31)) >> q[13];
+    int32_t v2 = (mcu_smmlar(a2, q[8], q[9]) + (a2 >> 31)) >> q[14];
+    int32_t v3 = (mcu_smmlar(a3, q[10], q[11]) + (a3 >> 31)) >> q[15];
     v0 = __usat(v0, 8);
     v1 = __usat(v1, 8);
     v2 = __usat(v2, 8);

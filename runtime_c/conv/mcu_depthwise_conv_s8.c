@@ -13,25 +13,13 @@
  * (mcugen/ops/conv.py DW_DSP_MAX_TAPS): larger filters take the plain path. */
 #define MCU_DW_MAX_TAPS 32
 
-/* (a * b + 2^31) / 2^32 rounded down, plus c: the SMMLAR instruction. */
-static inline int32_t mcu_dw_smmlar(int32_t a, int32_t b, int32_t c)
-{
-#if defined(__ARM_FEATURE_DSP)
-    int32_t r;
-    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(c));
-    return r;
-#else
-    return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32) + c;
-#endif
-}
-
 /* Output byte of channel oc from its accumulator (doubled when fast). */
 static inline int8_t mcu_dw_output(const mcu_dw_params_t *p, int32_t acc, int32_t oc)
 {
     int32_t v;
     if (p->fast) {
         const int32_t *rq = p->rq + 3 * oc;
-        v = (mcu_dw_smmlar(acc, rq[0], rq[1]) + (acc >> 31)) >> rq[2];
+        v = (mcu_smmlar(acc, rq[0], rq[1]) + (acc >> 31)) >> rq[2];
         v = MCU_CLAMP(v, 0, p->act_max - p->act_min) + p->act_min;
     } else {
         v = mcu_requantize(acc, p->multiplier[oc], p->shift[oc]) + p->output_offset;
@@ -108,10 +96,10 @@ static void mcu_dw_pixel_dsp(const mcu_dw_params_t *p, const int8_t *const *tap,
             }
             if (p->fast) {
                 const int32_t *q = rq + 3 * oc;
-                int32_t v0 = (mcu_dw_smmlar(a0, q[0], q[1]) + (a0 >> 31)) >> q[2];
-                int32_t v1 = (mcu_dw_smmlar(a1, q[3], q[4]) + (a1 >> 31)) >> q[5];
-                int32_t v2 = (mcu_dw_smmlar(a2, q[6], q[7]) + (a2 >> 31)) >> q[8];
-                int32_t v3 = (mcu_dw_smmlar(a3, q[9], q[10]) + (a3 >> 31)) >> q[11];
+                int32_t v0 = (mcu_smmlar(a0, q[0], q[1]) + (a0 >> 31)) >> q[2];
+                int32_t v1 = (mcu_smmlar(a1, q[3], q[4]) + (a1 >> 31)) >> q[5];
+                int32_t v2 = (mcu_smmlar(a2, q[6], q[7]) + (a2 >> 31)) >> q[8];
+                int32_t v3 = (mcu_smmlar(a3, q[9], q[10]) + (a3 >> 31)) >> q[11];
                 v0 = MCU_MIN((int32_t)__usat(v0, 8), span);
                 v1 = MCU_MIN((int32_t)__usat(v1, 8), span);
                 v2 = MCU_MIN((int32_t)__usat(v2, 8), span);

@@ -25,18 +25,6 @@ typedef struct {
     int32_t units;
 } mcu_fc_ctx_t;
 
-/* (a * b + 2^31) / 2^32 rounded down, plus c: the SMMLAR instruction. */
-static inline int32_t mcu_fc_smmlar(int32_t a, int32_t b, int32_t c)
-{
-#if defined(__ARM_FEATURE_DSP)
-    int32_t r;
-    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(c));
-    return r;
-#else
-    return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32) + c;
-#endif
-}
-
 /* Output bytes of units u0 .. u0+n-1 from their accumulators acc[k] (times 2^dbl, mod 2^32). Everything
  * is read into locals first: the int8 stores may alias anything. */
 static inline __attribute__((always_inline)) void mcu_fc_outputs(const mcu_fc_ctx_t *c, const int32_t *acc,
@@ -50,7 +38,7 @@ static inline __attribute__((always_inline)) void mcu_fc_outputs(const mcu_fc_ct
         const int32_t *rq = c->rq + u0 * step;
         for (int32_t k = 0; k < n; k++, rq += step) {
             const int32_t a = acc[k];
-            int32_t v = (mcu_fc_smmlar(a, rq[0], rq[1]) + (a >> 31)) >> rq[2];
+            int32_t v = (mcu_smmlar(a, rq[0], rq[1]) + (a >> 31)) >> rq[2];
             v = MCU_CLAMP(v, 0, span);
             out[k] = (int8_t)(v + lo);
         }
@@ -69,7 +57,7 @@ static inline __attribute__((always_inline)) void mcu_fc_outputs(const mcu_fc_ct
 /* act_min-relative output of one unit from its doubled accumulator a (fast requantization). */
 static inline int32_t mcu_fc_fast(int32_t a, const int32_t *rq, int32_t span)
 {
-    int32_t v = (mcu_fc_smmlar(a, rq[0], rq[1]) + (a >> 31)) >> rq[2];
+    int32_t v = (mcu_smmlar(a, rq[0], rq[1]) + (a >> 31)) >> rq[2];
 #if defined(__ARM_FEATURE_DSP)
     v = __usat(v, 8);
     return v > span ? span : v;

@@ -45,4 +45,16 @@ static inline int32_t mcu_requantize(int32_t x, int32_t multiplier, int32_t shif
     return mcu_rdbpot(mcu_sat_rdhm(scaled, multiplier), right);
 }
 
+/* (a * b + 2^31) / 2^32 rounded down, plus c: the SMMLAR instruction where the DSP extension has it. */
+static inline int32_t mcu_smmlar(int32_t a, int32_t b, int32_t c)
+{
+#if defined(__ARM_FEATURE_DSP)
+    int32_t r;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(c));
+    return r;
+#else
+    return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32) + c;
+#endif
+}
+
 #endif /* MCU_FIXEDPOINT_H */
