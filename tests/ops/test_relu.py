@@ -10,39 +10,9 @@ import pytest
 from mcugen.ir import Operator, Quant, Tensor
 from mcugen.ops.base import handler
 from mcugen.ops.relu import leaky_relu_multipliers, relu6_bounds
-from mcugen.testing.builder import OpSpec, TensorSpec, build_model
-from mcugen.testing.compare import sample_inputs
 from mcugen.testing.random_quant import rand_act_quant
 
-COUNT = 24  # samples per comparison: 22 random ones cover all 256 values of a 256-element input
-
-
-def parallel_model(opcode, cases):
-    """One model, one `opcode` per case = (shape, (in_scale, in_zp), (out_scale, out_zp), options)."""
-    tensors, ops, ins, outs = [], [], [], []
-    for shape, (si, zi), (so, zo), options in cases:
-        ins.append(len(tensors))
-        tensors.append(TensorSpec(shape, "int8", si, zi))
-        outs.append(len(tensors))
-        tensors.append(TensorSpec(shape, "int8", so, zo))
-        ops.append(OpSpec(opcode, [ins[-1]], [outs[-1]], options))
-    return build_model(tensors, ops, ins, outs)
-
-
-def check(bit_exact, opcode, cases, seed, sanitize=False):
-    cmp = bit_exact(parallel_model(opcode, cases), count=COUNT, seed=seed, sanitize=sanitize)
-    for x in sample_inputs(cmp.compiled.graph.inputs, COUNT, seed):
-        if x[0].size >= 256:
-            assert np.unique(x).size == 256, "an input value was never exercised"
-    return cmp
-
-
-def rand_shape(rng):
-    rank = int(rng.integers(1, 5))
-    shape = [int(rng.integers(1, 9)) for _ in range(rank)]
-    shape[-1] = int(rng.integers(256, 400)) // int(np.prod(shape[:-1]))
-    return tuple(max(1, s) for s in shape)
-
+from tests.ops.unary_cases import check, rand_shape
 
 def rand_cases(rng, n=6, options=lambda r: {}, same_quant_every=0):
     cases = []
