@@ -15,6 +15,7 @@ from mcugen.testing.random_quant import rand_act_quant
 
 from tests.ops.unary_cases import check, rand_shape
 
+
 def rand_cases(rng, out_quant):
     cases = [((1, 256), rand_act_quant(rng), out_quant(rng), {})]
     cases += [(rand_shape(rng), rand_act_quant(rng), out_quant(rng), {}) for _ in range(5)]

@@ -14,6 +14,7 @@ from mcugen.testing.random_quant import rand_act_quant
 
 from tests.ops.unary_cases import check, rand_shape
 
+
 def rand_cases(rng, n=6, options=lambda r: {}, same_quant_every=0):
     cases = []
     for k in range(n):
