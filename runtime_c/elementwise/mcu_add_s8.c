@@ -1,4 +1,8 @@
-/* mcu_add_s8.c - ADD, int8, with broadcasting (see mcu_elementwise.h). */
+/* mcu_add_s8.c - ADD and SUB, int8, with broadcasting (see mcu_elementwise.h).
+ *
+ * SUB follows TFLM: it subtracts the two rescaled inputs. (ADD with the second
+ * multiplier negated would round exact halves differently: mcu_sat_rdhm rounds
+ * them upward.) Both share one body; `sign` is a constant in each caller. */
 #include "mcu_elementwise.h"
 #include "mcu_fixedpoint.h"
 
@@ -15,7 +19,8 @@ static inline int8_t mcu_add_output(int32_t sum, int32_t mult, int32_t shift, in
     return (int8_t)MCU_CLAMP(out, lo, hi);
 }
 
-void mcu_add_s8(const mcu_add_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output)
+static inline void mcu_add_sub(const mcu_add_params_t *p, const int8_t *input1, const int8_t *input2,
+                               int8_t *output, const int32_t sign)
 {
     /* Parameters in locals: stores through int8_t pointers may alias *p, which would force reloads. */
     const int32_t off1 = p->input1_offset, off2 = p->input2_offset, ls = p->left_shift;
@@ -25,7 +30,7 @@ void mcu_add_s8(const mcu_add_params_t *p, const int8_t *input1, const int8_t *i
     const int32_t lo = p->act_min, hi = p->act_max;
     const int32_t size = p->size;
 #define MCU_ADD_A(x) mcu_add_rescale((x), off1, ls, m1, sh1)
-#define MCU_ADD_B(x) mcu_add_rescale((x), off2, ls, m2, sh2)
+#define MCU_ADD_B(x) (sign * mcu_add_rescale((x), off2, ls, m2, sh2))
 #define MCU_ADD_OUT(sum) mcu_add_output((sum), mo, sho, zo, lo, hi)
     const mcu_broadcast_t *bc = &p->bcast;
     if (bc->rank == 0) {
@@ -64,4 +69,14 @@ void mcu_add_s8(const mcu_add_params_t *p, const int8_t *input1, const int8_t *i
 #undef MCU_ADD_A
 #undef MCU_ADD_B
 #undef MCU_ADD_OUT
+}
+
+void mcu_add_s8(const mcu_add_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output)
+{
+    mcu_add_sub(p, input1, input2, output, 1);
+}
+
+void mcu_sub_s8(const mcu_add_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output)
+{
+    mcu_add_sub(p, input1, input2, output, -1);
 }
