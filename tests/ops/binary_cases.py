@@ -1,0 +1,50 @@
+"""Shared case builders for the int8 binary element-wise tests (ADD/SUB, MUL): broadcast shape pairs and
+converter-like output quantization."""
+import numpy as np
+
+ACTS = ["NONE", "RELU", "RELU6", "RELU_N1_TO_1"]
+
+
+def rand_pair(rng, kind):
+    """Two broadcast-compatible input shapes for a named broadcasting pattern."""
+    d = lambda: int(rng.integers(1, 6))  # noqa: E731
+    if kind == "same":
+        s = tuple(d() for _ in range(int(rng.integers(1, 5))))
+        return s, s
+    if kind == "scalar":
+        return (1, d(), d(), d()), ()
+    if kind == "one":
+        return (d(), d()), (1,)
+    if kind == "channel":
+        n, h, w, c = 1, d(), d(), int(rng.integers(2, 17))
+        return (n, h, w, c), ((c,) if rng.integers(2) else (1, 1, 1, c))
+    if kind == "cross":
+        return (d(), 1, d(), 1), (1, d(), 1, d())
+    # random rank 1..6: every dimension of each input is the output's, 1, or absent (leading)
+    rank = int(rng.integers(1, 7))
+    out = [int(rng.integers(1, 4)) for _ in range(rank)]
+    shapes = []
+    for _ in range(2):
+        s = [1 if rng.random() < 0.4 else n for n in out]
+        shapes.append(tuple(s[int(rng.integers(0, rank + 1)) if rng.random() < 0.3 else 0:]))
+    return shapes[0], shapes[1]
+
+
+def out_shape(a, b):
+    return tuple(np.broadcast_shapes(a, b))
+
+
+def out_quant(rng, op, q1, q2, act, data2=None):
+    """Output scale and zero point the way a converter picks them: the real range of the result, cut to the
+    fused activation's range and widened to include 0, with the scale scaled by a random factor."""
+    r1 = [q1[0] * (v - q1[1]) for v in (-128, 127)]
+    r2 = [q2[0] * (int(v) - q2[1]) for v in ((-128, 127) if data2 is None else (data2.min(), data2.max()))]
+    fn = {"ADD": lambda x, y: x + y, "SUB": lambda x, y: x - y, "MUL": lambda x, y: x * y}[op]
+    ends = [fn(x, y) for x in r1 for y in r2]
+    lo, hi = {"NONE": (-1e9, 1e9), "RELU": (0, 1e9), "RELU6": (0, 6), "RELU_N1_TO_1": (-1, 1)}[act]
+    lo, hi = min(max(min(ends), lo), 0.0), max(min(max(ends), hi), 0.0)
+    if hi - lo < 1e-3:
+        hi = lo + 1.0
+    so = (hi - lo) / 255 * float(np.exp(rng.uniform(-0.7, 0.3)))
+    zo = int(np.clip(round(-(lo + hi) / 2 / so) + int(rng.integers(-10, 11)), -128, 127))
+    return so, zo
