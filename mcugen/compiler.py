@@ -76,12 +76,13 @@ def compile_graph(graph: Graph, model_bytes: bytes, name: str, where: str, board
     run_passes(graph)
     check_supported(graph, where)
     _check_graph(graph, where)
-    scratch = [handler(op.op).scratch_bytes(op) for op in graph.operators]
+    b = _board(board)
+    features = frozenset(b.features)
+    scratch = [handler(op.op).scratch_bytes(op, features) for op in graph.operators]
     buffers = analyse(graph, scratch)
     pairs = overlaps(graph, buffers, lambda op: handler(op.op).overlap(op), ALIGN)
     plan = plan_arena(buffers, pairs)
     sha = hashlib.sha256(model_bytes).hexdigest()
-    b = _board(board)
     project = generate(graph, plan, name, Path(where).name, sha, b)
     return Compiled(graph, plan, project, model_bytes, b)
 

@@ -33,7 +33,8 @@ def inspect(path) -> dict:
             "supported": not problems, "problems": problems,
         })
         if problems:
-            unsupported.append({"index": op.index, "op": op.op, "problems": problems})
+            unsupported.append({"index": op.index, "op": op.op, "problems": problems,
+                                "supported_types": h.supported_types() if h is not None else []})
     scratch = [0] * len(graph.operators)
     return {
         "model": str(path),
@@ -63,6 +64,8 @@ def format_inspect(info: dict) -> str:
         lines.append(f"unsupported ({len(info['unsupported'])}):")
         for u in info["unsupported"]:
             lines.append(f"  node {u['index']}: {u['op']}: {'; '.join(u['problems'])}")
+            if u.get("supported_types"):
+                lines.append(f"    {u['op']} compiles: {'; '.join(u['supported_types'])}")
         lines.append("supported operators: " + ", ".join(info["supported_operators"]))
     else:
         lines.append("every operator is supported")

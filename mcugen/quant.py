@@ -37,10 +37,17 @@ def quantize_multiplier_smaller_than_one(real: float) -> tuple[int, int]:
     return quantize_multiplier(real)
 
 
-def activation_range(act: str, scale: float, zero_point: int, dtype: str = "int8") -> tuple[int, int]:
-    """Clamp range in quantized space for a fused activation (TFLM CalculateActivationRangeQuantized)."""
-    info = np.iinfo(dtype)
-    qmin, qmax = int(info.min), int(info.max)
+def type_range(dtype: str) -> tuple[int, int]:
+    """The representable range of an integer tensor type: (-128, 127) for int8, (-32768, 32767) for int16."""
+    info = np.iinfo(np.dtype(dtype))
+    return int(info.min), int(info.max)
+
+
+def activation_range(act: str, scale: float, zero_point: int, dtype: str) -> tuple[int, int]:
+    """Clamp range in quantized space for a fused activation (TFLM CalculateActivationRangeQuantized).
+
+    `dtype` is the output tensor's type: the range is clipped to what that type holds."""
+    qmin, qmax = type_range(dtype)
 
     def q(x: float) -> int:
         return zero_point + int(round_half_away(np.float32(x) / np.float32(scale)))

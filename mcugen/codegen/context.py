@@ -45,8 +45,9 @@ def c_literal(value, ctype: str) -> str:
 
 
 class GenContext(LowerContext):
-    def __init__(self, name: str, plan: Plan):
+    def __init__(self, name: str, plan: Plan, features: frozenset = frozenset()):
         self.name = name
+        self.features = frozenset(features)
         self.plan = plan
         self.consts: list[ConstArray] = []
         self._by_hash: dict[tuple, str] = {}

@@ -20,6 +20,7 @@ from ..planner import Plan
 from ..resources import RUNTIME_C, TEMPLATES
 from ..version import __version__
 from .context import CTYPES, GenContext, c_literal
+from .cvalue import c_value
 
 ROW = 16
 
@@ -38,6 +39,7 @@ def _env() -> jinja2.Environment:
         keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
     )
     env.filters["c"] = c_literal
+    env.filters["cvalue"] = c_value
     return env
 
 
@@ -61,7 +63,7 @@ def _shape(t: Tensor | None) -> str:
 
 def generate(graph: Graph, plan: Plan, name: str, source_name: str, model_sha256: str,
              board: Board) -> GeneratedProject:
-    ctx = GenContext(name, plan)
+    ctx = GenContext(name, plan, frozenset(board.features))
     layers: list[Layer] = []
     rows = []
     for step, op in enumerate(graph.operators):
@@ -75,7 +77,8 @@ def generate(graph: Graph, plan: Plan, name: str, source_name: str, model_sha256
             "inputs": [_shape(t) for t in op.inputs], "outputs": [_shape(t) for t in op.outputs],
             "macs": h.macs(op), "weight_bytes": ctx.layer_weight_bytes,
             "output_offsets": [plan.offset_of(t) for t in op.outputs],
-            "scratch_bytes": h.scratch_bytes(op),
+            "scratch_bytes": h.scratch_bytes(op, ctx.features),
+            "scheme": h.scheme(op) or "",
         })
     sources = sorted({s for L in layers for s in L.sources})
     kernel_files = {}

@@ -2,11 +2,23 @@
 
 One module per operator (or per family) in mcugen/ops/ subclasses OpHandler and
 decorates it with @register. The handler:
+  - declares the type schemes it compiles (`signatures`: one Sig per scheme, e.g.
+    's8' int8 activations, 's16' int16 activations with int8 weights (16x8),
+    later 'f32', 'hybrid', 's4'); the scheme of an operator is found from its
+    tensors' types and picks the kernel (`<op>_<scheme>` in runtime_c/);
   - lists its support rules: methods named `rule_*` whose docstring is the rule
     as a user reads it; each returns None when met, or what is wrong;
   - lowers one IR operator to a Layer: the C kernel to call, the fields of its
-    const parameter struct (flash), and the runtime_c sources it needs;
+    const parameter struct (flash), and the runtime_c sources it needs. Field
+    values are data (ints, floats, lists, dicts of them, or a C name returned by
+    the context): the code generator turns them into C (codegen/cvalue.py);
+    handlers never write C text and never import codegen;
   - counts MACs and weight bytes for `inspect` and the report.
+
+Nothing here assumes int8: clamp ranges, zero points and tables come from the
+tensor's type (quant.type_range, quant.activation_range(..., dtype)), and the
+board's features (ctx.features: 'dsp', 'fpu', 'mve') choose kernel variants and
+weight layouts.
 """
 from __future__ import annotations
 
@@ -18,6 +30,58 @@ import numpy as np
 from ..ir import Operator, Tensor
 
 _REGISTRY: dict[str, "OpHandler"] = {}
+
+INTEGER_TYPES = ("int8", "uint8", "int16", "int32", "int64", "bool")
+ALL_TYPES = ("int8", "uint8", "int16", "int32", "int64", "float32", "bool")
+SCHEME_NAMES = {
+    "s8": "int8 activations",
+    "s16": "int16 activations, int8 weights (16x8)",
+    "f32": "float32",
+    "hybrid": "float32 activations, int8 weights (dynamic range)",
+    "s4": "int8 activations, int4 weights",
+    "any": "any element type (data movement)",
+}
+
+
+@dataclass(frozen=True)
+class Sig:
+    """One supported type combination of an operator.
+
+    inputs[i]: the dtypes input i may have (None: it must be absent); inputs past the end of the tuple are
+    not checked. `optional`: indices of inputs that may also be absent. outputs[j] likewise (the last entry
+    applies to any further outputs)."""
+
+    scheme: str
+    inputs: tuple[tuple[str, ...] | None, ...]
+    outputs: tuple[tuple[str, ...], ...]
+    optional: tuple[int, ...] = ()
+
+    def matches(self, op: Operator) -> bool:
+        for i, allowed in enumerate(self.inputs):
+            t = op.inputs[i] if i < len(op.inputs) else None
+            if t is None:
+                if allowed is not None and i not in self.optional:
+                    return False
+                continue
+            if allowed is None or t.dtype not in allowed:
+                return False
+        if not op.outputs or not self.outputs:
+            return bool(op.outputs) == bool(self.outputs)
+        for j, t in enumerate(op.outputs):
+            allowed = self.outputs[min(j, len(self.outputs) - 1)]
+            if t.dtype not in allowed:
+                return False
+        return True
+
+    def describe(self) -> str:
+        def one(a, i=None):
+            if a is None:
+                return "-"
+            text = "|".join(a) if len(a) < 6 else "any"
+            return text + ("?" if i is not None and i in self.optional else "")
+        ins = ", ".join(one(a, i) for i, a in enumerate(self.inputs))
+        outs = ", ".join(one(a) for a in self.outputs)
+        return f"{self.scheme} ({ins} -> {outs})"
 
 
 @dataclass
@@ -54,10 +118,38 @@ class LowerContext:
         """True when the planner chose to run the current layer backwards (see overlap())."""
         raise NotImplementedError
 
+    #: the target board's features ('dsp', 'fpu', 'mve'): kernel variants and weight layouts follow them
+    features: frozenset = frozenset()
+
+    def has(self, feature: str) -> bool:
+        return feature in self.features
+
 
 class OpHandler:
     ops: ClassVar[tuple[str, ...]] = ()
     alias: ClassVar[bool] = False  # the output is the input's bytes reinterpreted
+    #: the type schemes this handler compiles; empty: the handler checks types in its own rule_types
+    signatures: ClassVar[tuple[Sig, ...]] = ()
+
+    def scheme(self, op: Operator) -> str | None:
+        """The type scheme of `op` ('s8', 's16', ...), or None when no signature matches."""
+        for sig in self.signatures:
+            if sig.matches(op):
+                return sig.scheme
+        return None
+
+    def supported_types(self) -> list[str]:
+        """The type combinations this handler compiles, as `inspect` prints them."""
+        return [sig.describe() for sig in self.signatures]
+
+    def rule_type_signature(self, op):
+        """The operand types form one of the operator's supported type schemes (`mcugen inspect` lists them)."""
+        if not self.signatures or self.scheme(op) is not None:
+            return None
+        have = ", ".join(t.dtype if t is not None else "-" for t in op.inputs)
+        got = ", ".join(t.dtype for t in op.outputs)
+        return (f"type combination ({have} -> {got}) is not supported; supported: "
+                + "; ".join(self.supported_types()))
 
     def rules(self) -> list[Callable[[Operator], str | None]]:
         return [getattr(self, n) for n in sorted(dir(self)) if n.startswith("rule_")]
@@ -74,12 +166,18 @@ class OpHandler:
         return out
 
     def lower(self, op: Operator, ctx: LowerContext) -> Layer:
-        raise NotImplementedError
+        """Dispatch to lower_<scheme> (e.g. lower_s16) when the handler declares signatures."""
+        scheme = self.scheme(op)
+        fn = getattr(self, f"lower_{scheme}", None) if scheme else None
+        if fn is None:
+            raise NotImplementedError(f"{type(self).__name__} has no lowering for {op} (scheme {scheme})")
+        return fn(op, ctx)
 
     def macs(self, op: Operator) -> int:
         return 0
 
-    def scratch_bytes(self, op: Operator) -> int:
+    def scratch_bytes(self, op: Operator, features: frozenset = frozenset()) -> int:
+        """Scratch bytes of the layer's kernel on a board with `features` (the same value lower() uses)."""
         return 0
 
     def overlap(self, op: Operator) -> dict[int, tuple[int, int | None]]:

@@ -131,7 +131,7 @@ class _ConvBase(OpHandler):
         x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
         b = op.inputs[2] if len(op.inputs) > 2 else None
         mult, shift = per_channel_multipliers(op, oc)
-        lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp)
+        lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
         pad_t = same_padding(ih, kh, sh, dh, oh)
         pad_l = same_padding(iw, kw, sw, dw, ow)
         fields = [
@@ -238,7 +238,7 @@ def plan_fast_conv(op: Operator, geometry) -> FastConv | None:
     bias = b.data.astype(np.int64).reshape(-1) if b is not None else np.zeros(oc, np.int64)
     mult, shift = per_channel_multipliers(op, oc)
     zp_in, zp_out = int(x.quant.zp), int(y.quant.zp)
-    lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp)
+    lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
     d_lo, d_hi = -128 - zp_in, 127 - zp_in
     acc_lo = bias + np.minimum(wk * d_lo, wk * d_hi).sum(axis=1)
     acc_hi = bias + np.maximum(wk * d_lo, wk * d_hi).sum(axis=1)
@@ -299,7 +299,7 @@ class Conv2D(_ConvBase):
         """The fast kernel plan for this layer, or None for the reference kernel mcu_conv_s8."""
         return plan_fast_conv(op, self.geometry(op))
 
-    def scratch_bytes(self, op):
+    def scratch_bytes(self, op, features=frozenset()):
         f = self.fast(op)
         return f.scratch if f is not None else 0
 
@@ -309,7 +309,7 @@ class Conv2D(_ConvBase):
             return super().lower(op, ctx)
         n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw = self.geometry(op)
         x, y = op.inputs[0], op.outputs[0]
-        lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp)
+        lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
         fields = [
             ("batches", n), ("in_h", ih), ("in_w", iw), ("in_c", ic), ("out_h", oh), ("out_w", ow),
             ("out_c", oc), ("k_h", kh), ("k_w", kw), ("stride_h", sh), ("stride_w", sw),
@@ -414,7 +414,7 @@ def plan_depthwise(op: Operator, geometry) -> DepthwisePlan:
     b = op.inputs[2] if len(op.inputs) > 2 else None
     dm = oc // ic
     mult, shift = per_channel_multipliers(op, oc)
-    lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp)
+    lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
     io = -int(x.quant.zp)
     wt = w.data.reshape(kh * kw, oc).astype(np.int64)            # [tap][output channel]
     bias = b.data.astype(np.int64).reshape(-1) if b is not None else np.zeros(oc, np.int64)

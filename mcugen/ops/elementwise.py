@@ -76,16 +76,15 @@ def broadcast_plan(s1: tuple[int, ...], s2: tuple[int, ...], so: tuple[int, ...]
     return len(dims), shape[::-1], st1[::-1], st2[::-1]
 
 
-def _c_array(values: list[int], fill: int) -> str:
-    v = list(values) + [fill] * (KERNEL_DIMS - len(values))
-    return "{" + ", ".join(str(int(x)) for x in v) + "}"
+def _padded(values: list[int], fill: int) -> list[int]:
+    return [int(x) for x in values] + [fill] * (KERNEL_DIMS - len(values))
 
 
-def broadcast_field(op: Operator) -> str:
+def broadcast_field(op: Operator) -> dict:
+    """The mcu_broadcast_t of a binary operator, as data."""
     x1, x2, y = op.inputs[0], op.inputs[1], op.outputs[0]
     rank, shape, st1, st2 = broadcast_plan(x1.shape, x2.shape, y.shape)
-    return (f"{{ .rank = {rank}, .shape = {_c_array(shape, 1)}, "
-            f".stride1 = {_c_array(st1, 0)}, .stride2 = {_c_array(st2, 0)} }}")
+    return {"rank": rank, "shape": _padded(shape, 1), "stride1": _padded(st1, 0), "stride2": _padded(st2, 0)}
 
 
 def add_sub_multipliers(s1: float, s2: float, so: float) -> list[tuple[float, int, int]]:
@@ -146,7 +145,7 @@ class _Binary(OpHandler):
 
     def activation_fields(self, op):
         y = op.outputs[0]
-        lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp)
+        lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
         return [("act_min", lo), ("act_max", hi)]
 
 

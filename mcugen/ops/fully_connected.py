@@ -60,7 +60,7 @@ class FullyConnected(OpHandler):
             real = f64(np.float32(x.quant.s) * np.float32(w.quant.s)) / f64(y.quant.s)
             m, s = quantize_multiplier(real)
             mult, shift = np.array([m], np.int32), np.array([s], np.int32)
-        lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp)
+        lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
         io, fo = -x.quant.zp, -w.quant.zp
         wt = w.data.astype(np.int64)
         bias = b.data.astype(np.int64) if b is not None else np.zeros(units, np.int64)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..codegen.context import c_literal
 from ..ir import Operator
 from ..quant import f64, quantize_multiplier
 from .base import Layer, OpHandler, need_quant, need_types, register
@@ -123,7 +122,7 @@ class Mean(OpHandler):
     def macs(self, op):
         return op.inputs[0].size
 
-    def scratch_bytes(self, op):
+    def scratch_bytes(self, op, features=frozenset()):
         ext, _ = self._plan(op)
         return 4 * ext[2] * ext[4]
 
@@ -132,7 +131,7 @@ class Mean(OpHandler):
         ext, count = self._plan(op)
         mult, shift = mean_multiplier(x.quant.s, y.quant.s, count)
         fields = [(k, v) for k, v in zip(("k0", "r0", "k1", "r1", "k2", "r2"), ext)]
-        fields += [("sum_offset", c_literal(_wrap32(-x.quant.zp * count), "int32_t")),
+        fields += [("sum_offset", _wrap32(-x.quant.zp * count)),
                    ("multiplier", mult), ("shift", shift), ("output_offset", y.quant.zp)]
         return Layer(op, function="mean_s8", struct="mean_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(y), ctx.scratch(self.scratch_bytes(op), "int32_t")],

@@ -50,7 +50,7 @@ class _Pool(OpHandler):
         _, oh, ow, _ = nhwc(op.outputs[0].shape)
         o, y = op.options, op.outputs[0]
         kh, kw, sh, sw = o["filter_height"], o["filter_width"], o["stride_h"], o["stride_w"]
-        lo, hi = activation_range(o.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp)
+        lo, hi = activation_range(o.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
         fields = [
             ("batches", n), ("in_h", ih), ("in_w", iw), ("channels", c), ("out_h", oh), ("out_w", ow),
             ("k_h", kh), ("k_w", kw), ("stride_h", sh), ("stride_w", sw),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 
-from ..codegen.context import c_literal
 from ..ir import Operator, Tensor
 from ..quant import f64, quantize_multiplier
 from .base import Layer, OpHandler, need_quant, register
@@ -70,13 +69,13 @@ class Quantize(OpHandler):
     def lower(self, op, ctx):
         x, y = op.inputs[0], op.outputs[0]
         if x.dtype == "float32":
-            fields = [("size", y.size), ("scale", c_literal(y.quant.s, "float")), ("zero_point", y.quant.zp)]
+            fields = [("size", y.size), ("scale", float(y.quant.s)), ("zero_point", y.quant.zp)]
             return Layer(op, function="quantize_f32_s8", struct="affine_params_t", fields=fields,
                          args=[ctx.ptr(x), ctx.ptr(y)], sources=("quantize/mcu_quantize_f32_s8.c",))
         # TFLM PrepareQuantizeReference: in_scale / out_scale, both widened to double
         mult, shift = quantize_multiplier(f64(x.quant.s) / f64(y.quant.s))
         fields = [("size", y.size), ("input_offset", -x.quant.zp), ("output_offset", y.quant.zp),
-                  ("multiplier", c_literal(mult, "int32_t")), ("shift", shift)]
+                  ("multiplier", int(mult)), ("shift", shift)]
         return Layer(op, function=REQUANTIZE[(x.dtype, y.dtype)], struct="requantize_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(y)], sources=("quantize/mcu_requantize_s8.c",))
 
@@ -102,6 +101,6 @@ class Dequantize(OpHandler):
 
     def lower(self, op, ctx):
         x, y = op.inputs[0], op.outputs[0]
-        fields = [("size", x.size), ("scale", c_literal(x.quant.s, "float")), ("zero_point", x.quant.zp)]
+        fields = [("size", x.size), ("scale", float(x.quant.s)), ("zero_point", x.quant.zp)]
         return Layer(op, function="dequantize_s8_f32", struct="affine_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(y)], sources=("quantize/mcu_dequantize_s8_f32.c",))
