@@ -24,6 +24,15 @@ REFERENCE = {
     "ad01_int8": 582_948,
     "person_detect": 22_928_405,
 }
+# The int16x8 models (int16 activations, int8 weights) beside their int8 twins. TFLM + CMSIS-NN cannot run
+# them as the converter writes them (CMSIS-NN's FULLY_CONNECTED rejects per-channel int16 weights); the
+# reference is TFLM with its reference FULLY_CONNECTED and CMSIS-NN for every other operator, measured on
+# cortex-m4 (../shared/ANCHORS.md, "int16x8").
+REFERENCE_16X8 = {
+    "kws_ref_model_int16x8": (16_011_907, "kws_ref_model"),
+    "vww_96_int16x8": (47_687_789, "vww_96_int8"),
+    "ad01_int16x8": (2_233_252, "ad01_int8"),
+}
 COMMAND = "python -m mcugen.benchmarks_md --models-dir ../shared/models --out BENCHMARKS.md"
 
 
@@ -38,8 +47,36 @@ def _n(v: int) -> str:
     return f"{v:,}"
 
 
-def render(results: dict[str, dict], board: str = BOARD) -> str:
-    """The Markdown text for bench results keyed by model stem (in REFERENCE order)."""
+def _table_16x8(results: dict[str, dict], results16: dict[str, dict]) -> list[str]:
+    if not results16:
+        return []
+    lines = [
+        "",
+        "## int16x8 models",
+        "",
+        "The same networks converted in 16x8 mode (int16 activations, int8 weights, int64 bias; "
+        "`../shared/models/int16x8/`), beside their int8 twins above. TFLM + CMSIS-NN cannot run these files "
+        "(CMSIS-NN's FULLY_CONNECTED rejects the per-channel int16 weights the converter writes); the reference "
+        "column is TFLM with its reference FULLY_CONNECTED and CMSIS-NN for every other operator, measured on "
+        "the same core (`../shared/ANCHORS.md`).",
+        "",
+        "| model | MACs | mcugen instructions | instructions / MAC | int8 twin (mcugen) | TFLM (+ CMSIS-NN) | "
+        "mcugen / TFLM | flash bytes | static RAM bytes | arena bytes |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for stem, r in results16.items():
+        ref, twin = REFERENCE_16X8[stem]
+        ipm = f"{r['instructions_per_mac']:.2f}" if r["instructions_per_mac"] is not None else "-"
+        t = results.get(twin)
+        twin_text = f"{_n(t['instructions'])} ({twin})" if t else "-"
+        lines.append(f"| {stem} | {_n(r['macs'])} | {_n(r['instructions'])} | {ipm} | {twin_text} | {_n(ref)} | "
+                     f"{r['instructions'] / ref:.2f}x | {_n(r['flash_bytes'])} | {_n(r['ram_bytes'])} | "
+                     f"{_n(r['arena_bytes'])} |")
+    return lines
+
+
+def render(results: dict[str, dict], board: str = BOARD, results16: dict[str, dict] | None = None) -> str:
+    """The Markdown text for bench results keyed by model stem (in REFERENCE order), and the int16x8 table."""
     from .version import __version__
     first = next(iter(results.values()))
     lines = [
@@ -67,6 +104,7 @@ def render(results: dict[str, dict], board: str = BOARD) -> str:
         ipm = f"{r['instructions_per_mac']:.2f}" if r["instructions_per_mac"] is not None else "-"
         lines.append(f"| {stem} | {_n(r['macs'])} | {_n(r['instructions'])} | {ipm} | {_n(ref)} | {ratio:.2f}x | "
                      f"{_n(goal)}: {met} | {_n(r['flash_bytes'])} | {_n(r['ram_bytes'])} | {_n(r['arena_bytes'])} |")
+    lines += _table_16x8(results, results16 or {})
     lines += [
         "",
         "## Method",
@@ -101,7 +139,7 @@ def render(results: dict[str, dict], board: str = BOARD) -> str:
         f"{_tool_version(['qemu-system-arm', '--version'])}. The kernels are the plain C ones of `runtime_c/`; "
         "faster kernels change these numbers.",
     ]
-    for stem, r in results.items():
+    for stem, r in {**results, **(results16 or {})}.items():
         lines += ["", f"## {stem}", "",
                   f"{_n(r['instructions'])} instructions, {_n(r['macs'])} MACs; flash {_n(r['flash_bytes'])} bytes "
                   f"(weights and layer parameters {_n(r['weights_bytes'])}, kernel code {_n(r['kernel_code_bytes'])}), "
@@ -140,7 +178,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"benchmarks_md: {stem}: {e.title}: {e.message}", file=sys.stderr)
             return e.exit_code
         print(f"benchmarks_md: {stem}: {results[stem]['instructions']:,} instructions", file=sys.stderr)
-    args.out.write_text(render(results))
+    results16 = {}
+    for stem in REFERENCE_16X8:
+        path = args.models_dir / "int16x8" / f"{stem}.tflite"
+        if not path.is_file():
+            print(f"benchmarks_md: {path} is missing; the int16x8 table leaves it out", file=sys.stderr)
+            continue
+        print(f"benchmarks_md: {stem} ...", file=sys.stderr, flush=True)
+        try:
+            results16[stem] = bench(path, board=BOARD, timeout=args.timeout)
+        except McugenError as e:
+            print(f"benchmarks_md: {stem}: {e.title}: {e.message}", file=sys.stderr)
+            return e.exit_code
+    args.out.write_text(render(results, results16=results16))
     print(f"benchmarks_md: wrote {args.out}", file=sys.stderr)
     return 0
 
