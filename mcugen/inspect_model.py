@@ -4,6 +4,7 @@ from __future__ import annotations
 from .frontend.tflite_reader import read_model
 from .ir import Tensor
 from .ops import handler, supported_ops
+from .ops.base import infer_scheme
 from .passes import run_passes
 from .planner.analysis import analyse, liveness_lower_bound
 
@@ -27,10 +28,11 @@ def inspect(path) -> dict:
         except Exception:
             macs = 0
         weights = sum(t.nbytes for t in op.inputs if t is not None and t.is_const)
+        scheme = (h.scheme(op) if h is not None and h.signatures else None) or infer_scheme(op)
         rows.append({
             "index": op.index, "op": op.op, "inputs": [_t(t) for t in op.inputs],
             "outputs": [_t(t) for t in op.outputs], "macs": macs, "weight_bytes": weights,
-            "supported": not problems, "problems": problems,
+            "supported": not problems, "problems": problems, "scheme": scheme,
         })
         if problems:
             unsupported.append({"index": op.index, "op": op.op, "problems": problems,
@@ -53,9 +55,9 @@ def format_inspect(info: dict) -> str:
     def shapes(ts):
         return ", ".join("x".join(map(str, t["shape"])) + ("c" if t["const"] else "") + f":{t['dtype']}"
                          for t in ts if t is not None)
-    lines = [f"{'#':>4}  {'operator':<20} {'inputs':<44} {'outputs':<22} {'MACs':>11} {'weights':>9}  ok"]
+    lines = [f"{'#':>4}  {'operator':<20} {'scheme':<7} {'inputs':<44} {'outputs':<22} {'MACs':>11} {'weights':>9}  ok"]
     for r in info["operators"]:
-        lines.append(f"{r['index']:>4}  {r['op']:<20} {shapes(r['inputs']):<44} {shapes(r['outputs']):<22} "
+        lines.append(f"{r['index']:>4}  {r['op']:<20} {r['scheme']:<7} {shapes(r['inputs']):<44} {shapes(r['outputs']):<22} "
                      f"{r['macs']:>11,} {r['weight_bytes']:>9,}  {'yes' if r['supported'] else 'NO'}")
     lines.append(f"total: {len(info['operators'])} operators, {info['total_macs']:,} MACs, "
                  f"{info['weight_bytes']:,} constant bytes, activation liveness lower bound "

@@ -125,6 +125,26 @@ class LowerContext:
         return feature in self.features
 
 
+def infer_scheme(op: Operator) -> str:
+    """The type scheme an operator's tensors suggest, for handlers without signatures and for `inspect`:
+    int4 weights -> s4; float activations with integer weights -> hybrid; float -> f32; int16
+    activations -> s16; int8 activations -> s8; otherwise the output's type."""
+    acts = [t for t in op.inputs + op.outputs if t is not None and not t.is_const]
+    consts = [t for t in op.inputs if t is not None and t.is_const]
+    types = {t.dtype for t in acts}
+    if any(t.dtype == "int4" for t in consts):
+        return "s4"
+    if "float32" in types and any(t.dtype == "int8" for t in consts):
+        return "hybrid"
+    if "float32" in types and len(types) == 1:
+        return "f32"
+    if "int16" in types:
+        return "s16"
+    if "int8" in types:
+        return "s8"
+    return op.outputs[0].dtype if op.outputs else "-"
+
+
 class OpHandler:
     ops: ClassVar[tuple[str, ...]] = ()
     alias: ClassVar[bool] = False  # the output is the input's bytes reinterpreted
