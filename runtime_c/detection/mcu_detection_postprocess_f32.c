@@ -144,10 +144,6 @@ static void mcu_det_fast(const mcu_detection_params_t *p, const float *scores, c
     int32_t *selected = (int32_t *)(void *)(scratch + L->selected);
     const int32_t per_anchor = p->max_classes_per_detection;
     const int32_t ncls = per_anchor < p->num_classes ? per_anchor : p->num_classes;
-    for (int32_t a = 0; a < p->num_boxes; a++) {
-        const float *s = scores + (size_t)a * (size_t)p->num_scores + p->label_offset;
-        max_scores[a] = s[mcu_det_next_class(s, p->num_classes, -1)];
-    }
     const mcu_det_scores_t ms = { max_scores, 1 };
     const int32_t count = mcu_det_nms(p, decoded, &ms, p->max_detections, (int32_t *)(void *)(scratch + L->keep),
                                       scratch + L->active, selected);
@@ -225,6 +221,26 @@ void mcu_detection_decode_one(const mcu_detection_params_t *p, const float enc[4
     box[3] = xc + hw;
 }
 
+uint8_t *mcu_detection_candidates(const mcu_detection_params_t *p, const float *scores, uint8_t *scratch)
+{
+    uint8_t *need = scratch + p->scratch.active;
+    float *max_scores = (float *)(void *)(scratch + p->scratch.max_scores);
+    for (int32_t a = 0; a < p->num_boxes; a++) {
+        const float *s = scores + (size_t)a * (size_t)p->num_scores + p->label_offset;
+        if (p->use_regular_nms) {
+            int32_t c = 0;
+            while (c < p->num_classes && !(s[c] >= p->score_threshold)) {
+                c++;
+            }
+            need[a] = (uint8_t)(c < p->num_classes);
+        } else {
+            max_scores[a] = s[mcu_det_next_class(s, p->num_classes, -1)];
+            need[a] = (uint8_t)(max_scores[a] >= p->score_threshold);
+        }
+    }
+    return need;
+}
+
 void mcu_detection_select(const mcu_detection_params_t *p, const float *scores, float *out_boxes,
                           float *out_classes, float *out_scores, float *out_num, uint8_t *scratch)
 {
@@ -246,7 +262,11 @@ void mcu_detection_postprocess_f32(const mcu_detection_params_t *p, const float 
 {
     uint8_t *s = (uint8_t *)scratch;
     float *decoded = (float *)(void *)(s + p->scratch.decoded);
+    const uint8_t *need = mcu_detection_candidates(p, scores, s);
     for (int32_t a = 0; a < p->num_boxes; a++) {
+        if (!need[a]) {
+            continue;
+        }
         mcu_detection_decode_one(p, boxes + (size_t)a * (size_t)p->box_stride, anchors + 4 * (size_t)a,
                                  decoded + 4 * (size_t)a);
     }

@@ -18,7 +18,21 @@ void mcu_detection_postprocess_u8(const mcu_detection_params_t *p, const void *b
 {
     uint8_t *s = (uint8_t *)scratch;
     float *decoded = (float *)(void *)(s + p->scratch.decoded);
+    const float *f = (const float *)scores;
+    if (p->scores_u8) {
+        float *deq = (float *)(void *)(s + p->scratch.scores);
+        const uint8_t *q = (const uint8_t *)scores;
+        const int32_t n = p->num_boxes * p->num_scores;
+        for (int32_t i = 0; i < n; i++) {
+            deq[i] = ((float)q[i] - (float)p->score_zero_point) * p->score_scale;
+        }
+        f = deq;
+    }
+    const uint8_t *need = mcu_detection_candidates(p, f, s);
     for (int32_t a = 0; a < p->num_boxes; a++) {
+        if (!need[a]) {
+            continue;
+        }
         const size_t at = (size_t)a * (size_t)p->box_stride;
         if (p->boxes_u8) {
             float enc[4], anchor[4];
@@ -29,16 +43,6 @@ void mcu_detection_postprocess_u8(const mcu_detection_params_t *p, const void *b
             mcu_detection_decode_one(p, (const float *)boxes + at, (const float *)anchors + 4 * (size_t)a,
                                      decoded + 4 * (size_t)a);
         }
-    }
-    const float *f = (const float *)scores;
-    if (p->scores_u8) {
-        float *deq = (float *)(void *)(s + p->scratch.scores);
-        const uint8_t *q = (const uint8_t *)scores;
-        const int32_t n = p->num_boxes * p->num_scores;
-        for (int32_t i = 0; i < n; i++) {
-            deq[i] = ((float)q[i] - (float)p->score_zero_point) * p->score_scale;
-        }
-        f = deq;
     }
     mcu_detection_select(p, f, out_boxes, out_classes, out_scores, out_num, s);
 }

@@ -24,6 +24,9 @@
  *    the best max_detections found so far (decreasing score, ties: earlier classes first, then NMS
  *    order); num = the list's size.
  *    Every row past the written ones is zero (the references leave them unwritten).
+ * Only anchors that reach score_threshold in some pass are decoded (the others can never be
+ * selected; TFLM decodes and validates all of them, which changes nothing but its failure on
+ * degenerate boxes).
  * No recursion, no allocation: the caller gives scratch laid out by mcu_detection_scratch_t (byte
  * offsets, multiples of 4, computed at build time).
  */
@@ -36,8 +39,8 @@ typedef struct {
     int32_t decoded;      /* float[4 * N]: decoded boxes */
     int32_t scores;       /* float[N * K]: dequantized class predictions (quantized scores only) */
     int32_t keep;         /* int32[N]: candidate anchors of one NMS pass */
-    int32_t active;       /* uint8[N]: candidates not yet suppressed */
-    int32_t max_scores;   /* float[N]: fast mode, best class score per anchor */
+    int32_t active;       /* uint8[N]: the candidate mask, then the candidates not yet suppressed */
+    int32_t max_scores;   /* float[N]: fast mode, best class score per anchor (absent in regular mode) */
     int32_t selected;     /* int32[max_out]: anchors selected by one NMS pass */
     int32_t list;         /* regular mode: int32 anchor[M], int32 cls[M], float score[M], twice (M = max_detections) */
 } mcu_detection_scratch_t;
@@ -79,7 +82,10 @@ void mcu_detection_postprocess_u8(const mcu_detection_params_t *p, const void *b
                                   const void *anchors, float *out_boxes, float *out_classes,
                                   float *out_scores, float *out_num, void *scratch);
 
-/* Shared by both entry points (mcu_detection_postprocess_f32.c). */
+/* Shared by both entry points (mcu_detection_postprocess_f32.c): the candidate mask (anchors with a
+ * score >= score_threshold in some NMS pass; only they are decoded, the others are never read) and,
+ * in fast mode, each anchor's best class score; then NMS and the outputs. */
+uint8_t *mcu_detection_candidates(const mcu_detection_params_t *p, const float *scores, uint8_t *scratch);
 void mcu_detection_decode_one(const mcu_detection_params_t *p, const float enc[4], const float anchor[4],
                               float box[4]);
 void mcu_detection_select(const mcu_detection_params_t *p, const float *scores, float *out_boxes,
