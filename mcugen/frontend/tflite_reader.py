@@ -143,7 +143,10 @@ def _convert(model, data: bytes) -> Graph:
             name = "CUSTOM:" + (code.CustomCode() or b"?").decode()
         ins = [tensors[j] if j >= 0 else None for j in o.InputsAsNumpy()] if o.InputsLength() else []
         outs = [tensors[j] for j in o.OutputsAsNumpy()] if o.OutputsLength() else []
-        ops.append(Operator(op=name, inputs=ins, outputs=outs, options=_read_options(o), index=i))
+        options = _read_options(o)
+        if o.CustomOptionsLength():  # raw bytes (a FlexBuffer for most custom operators): the handler decodes them
+            options["custom_options"] = o.CustomOptionsAsNumpy().tobytes()
+        ops.append(Operator(op=name, inputs=ins, outputs=outs, options=options, index=i))
     g_in = [tensors[j] for j in sg.InputsAsNumpy()] if sg.InputsLength() else []
     g_out = [tensors[j] for j in sg.OutputsAsNumpy()] if sg.OutputsLength() else []
     desc = (model.Description() or b"").decode("utf-8", "replace")

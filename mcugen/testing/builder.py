@@ -21,7 +21,7 @@ import flatbuffers
 import numpy as np
 import tflite
 
-__all__ = ["TensorSpec", "OpSpec", "build_model", "single_op_model"]
+__all__ = ["TensorSpec", "OpSpec", "build_model", "single_op_model", "flexbuffer_options"]
 
 _DTYPES = {  # dtype name -> (TensorType, little-endian numpy dtype)
     "int8": (tflite.TensorType.INT8, "<i1"),
@@ -72,12 +72,22 @@ class TensorSpec:
 
 @dataclass
 class OpSpec:
-    """A builtin operator; ``inputs``/``outputs`` are tensor indices (-1 = absent)."""
+    """An operator; ``inputs``/``outputs`` are tensor indices (-1 = absent).
+
+    A custom operator has the opcode ``CUSTOM:<name>`` (an OperatorCode with builtin CUSTOM and
+    custom_code <name>); its options are ``custom_options`` bytes (see ``flexbuffer_options``)."""
 
     opcode: str
     inputs: list[int]
     outputs: list[int]
     options: dict = field(default_factory=dict)
+    custom_options: bytes | None = None
+
+
+def flexbuffer_options(options: dict) -> bytes:
+    """A custom operator's options as the FlexBuffer map TFLite kernels read (ints, floats, bools)."""
+    from flatbuffers import flexbuffers
+    return bytes(flexbuffers.Dumps(dict(options)))
 
 
 def _camel(snake: str) -> str:
@@ -202,6 +212,8 @@ def _build_vector(b: flatbuffers.Builder, start_fn, offsets: list[int]) -> int:
 
 
 def _opcode_value(opcode: str) -> int:
+    if opcode.startswith("CUSTOM:"):
+        return tflite.BuiltinOperator.CUSTOM
     code = getattr(tflite.BuiltinOperator, opcode, None)
     if not isinstance(code, int):
         raise ValueError(f"unknown builtin operator {opcode!r}")
@@ -233,7 +245,10 @@ def build_model(tensors: list[TensorSpec], ops: list[OpSpec],
     code_offs = []
     for opcode in codes:
         value = _opcode_value(opcode)
+        custom = b.CreateString(opcode[len("CUSTOM:"):]) if opcode.startswith("CUSTOM:") else None
         tflite.OperatorCodeStart(b)
+        if custom is not None:
+            tflite.OperatorCodeAddCustomCode(b, custom)
         tflite.OperatorCodeAddDeprecatedBuiltinCode(b, min(value, 127))
         tflite.OperatorCodeAddBuiltinCode(b, value)
         tflite.OperatorCodeAddVersion(b, 1)
@@ -243,7 +258,10 @@ def build_model(tensors: list[TensorSpec], ops: list[OpSpec],
     for op in ops:
         opt_type, opt_off = _build_options(b, op.opcode, op.options)
         op_in, op_out = _int32_vector(b, op.inputs), _int32_vector(b, op.outputs)
+        custom = None if op.custom_options is None else b.CreateByteVector(bytes(op.custom_options))
         tflite.OperatorStart(b)
+        if custom is not None:
+            tflite.OperatorAddCustomOptions(b, custom)
         tflite.OperatorAddOpcodeIndex(b, codes.index(op.opcode))
         tflite.OperatorAddInputs(b, op_in)
         tflite.OperatorAddOutputs(b, op_out)
@@ -279,8 +297,11 @@ def build_model(tensors: list[TensorSpec], ops: list[OpSpec],
 
 
 def single_op_model(opcode: str, inputs: list[TensorSpec | None],
-                    outputs: list[TensorSpec], options: dict | None = None) -> bytes:
+                    outputs: list[TensorSpec], options: dict | None = None,
+                    custom_options: bytes | None = None) -> bytes:
     """Model with one operator; ``None`` inputs become absent (-1) inputs.
+
+    For a custom operator (``CUSTOM:<name>``) pass its options as ``custom_options`` bytes.
 
     Tensors are numbered inputs first (skipping ``None``), then outputs; the
     subgraph inputs are the non-constant operator inputs.
@@ -296,5 +317,5 @@ def single_op_model(opcode: str, inputs: list[TensorSpec | None],
         tensors.append(spec)
     op_outputs = list(range(len(tensors), len(tensors) + len(outputs)))
     tensors.extend(outputs)
-    op = OpSpec(opcode, op_inputs, op_outputs, dict(options or {}))
+    op = OpSpec(opcode, op_inputs, op_outputs, dict(options or {}), custom_options)
     return build_model(tensors, [op], graph_inputs, op_outputs)
