@@ -26,7 +26,8 @@ def probe_model(data: bytes, where: str = "model.tflite") -> bytes:
     index = {id(t): i for i, t in enumerate(g.tensors)}
     ops = [OpSpec(op.op, [index[id(t)] if t is not None else -1 for t in op.inputs],
                   [index[id(t)] for t in op.outputs],
-                  {k: v for k, v in op.options.items() if v is not None})
+                  {k: v for k, v in op.options.items() if v is not None and k != "custom_options"},
+                  op.options.get("custom_options"))
            for op in g.operators]
     outputs = [index[id(t)] for t in g.outputs]
     for op in g.operators:
