@@ -1,6 +1,6 @@
 /*
- * mcu_activation.h - int8 activation kernels: SOFTMAX, LOGISTIC, TANH, RELU,
- * RELU6, LEAKY_RELU, HARD_SWISH.
+ * mcu_activation.h - activation kernels: SOFTMAX, LOGISTIC, TANH, RELU, RELU6,
+ * LEAKY_RELU (int8 and int16), HARD_SWISH (int8).
  *
  * Every kernel follows TFLM's int8 reference recipe bit for bit; the generator
  * computes the multipliers, shifts and radii exactly as TFLM's Prepare does and
@@ -40,6 +40,16 @@ typedef struct {
     int32_t input_multiplier;    /* input_scale * 2^27 = multiplier * 2^(shift - 31) */
     int32_t input_left_shift;
 } mcu_sigmoid_params_t;
+
+/* LOGISTIC and TANH, int16: input brought to the table scale 1/(3 * 4096) by
+ * (x * input_multiplier + 2^(shift-1)) >> shift, then the sigmoid table (256
+ * entries, 0.16 format) interpolated; output scale 1/32768, zero point 0. */
+typedef struct {
+    int32_t size;
+    int32_t input_multiplier;   /* <= 32767 */
+    int32_t input_right_shift;  /* 0..31 */
+    const uint16_t *table;      /* sigmoid(i / 24) * 65536, 256 entries */
+} mcu_sigmoid_s16_params_t;
 
 /* RELU with requantization: out = clamp(zo + (x - zi) * M * 2^shift, act_min, act_max). */
 typedef struct {
@@ -92,6 +102,10 @@ void mcu_logistic_s8(const mcu_sigmoid_params_t *p, const int8_t *input, int8_t 
 /* TANH, int8; the output is on scale 1/128, zero point 0. */
 void mcu_tanh_s8(const mcu_sigmoid_params_t *p, const int8_t *input, int8_t *output);
 
+/* LOGISTIC and TANH, int16 (TFLM's table recipe). */
+void mcu_logistic_s16(const mcu_sigmoid_s16_params_t *p, const int16_t *input, int16_t *output);
+void mcu_tanh_s16(const mcu_sigmoid_s16_params_t *p, const int16_t *input, int16_t *output);
+
 /* RELU, int8, with requantization from the input to the output quantization. */
 void mcu_relu_s8(const mcu_relu_params_t *p, const int8_t *input, int8_t *output);
 
@@ -100,6 +114,11 @@ void mcu_relu_clamp_s8(const mcu_relu_clamp_params_t *p, const int8_t *input, in
 
 /* LEAKY_RELU, int8. */
 void mcu_leaky_relu_s8(const mcu_leaky_relu_params_t *p, const int8_t *input, int8_t *output);
+
+/* int16 versions of RELU, the clamp and LEAKY_RELU: the same parameters and recipes. */
+void mcu_relu_s16(const mcu_relu_params_t *p, const int16_t *input, int16_t *output);
+void mcu_relu_clamp_s16(const mcu_relu_clamp_params_t *p, const int16_t *input, int16_t *output);
+void mcu_leaky_relu_s16(const mcu_leaky_relu_params_t *p, const int16_t *input, int16_t *output);
 
 /* HARD_SWISH, int8. */
 void mcu_hard_swish_s8(const mcu_hard_swish_params_t *p, const int8_t *input, int8_t *output);
