@@ -32,6 +32,15 @@ typedef struct {
     int32_t diff_min;          /* differences to the row max below this give exp 0 */
 } mcu_softmax_params_t;
 
+/* SOFTMAX, int16 in and out: `rows` rows of `depth` elements; the two tables
+ * (513 entries each) are built at build time as TFLM's Prepare builds them. */
+typedef struct {
+    int32_t rows, depth;
+    int32_t input_multiplier, input_left_shift;  /* input_scale * beta / (10 / 65535) */
+    const int16_t *exp_lut;                  /* exp(x) on [-10, 0] */
+    const int16_t *one_over_one_plus_x_lut;  /* 1 / (1 + x) on [0, 1] */
+} mcu_softmax_s16_params_t;
+
 /* LOGISTIC and TANH: input rescaled to Q4.27, saturating outside the radius. */
 typedef struct {
     int32_t size;
@@ -95,6 +104,9 @@ void mcu_softmax_s8(const mcu_softmax_params_t *p, const int8_t *input, int8_t *
 
 /* SOFTMAX, int8 in, int16 out (scale 1/65536, zero point -32768). */
 void mcu_softmax_s8_s16(const mcu_softmax_params_t *p, const int8_t *input, int16_t *output);
+
+/* SOFTMAX, int16 in, int16 out (scale 1/32768, zero point 0). */
+void mcu_softmax_s16(const mcu_softmax_s16_params_t *p, const int16_t *input, int16_t *output);
 
 /* LOGISTIC, int8; the output is on scale 1/256, zero point -128. */
 void mcu_logistic_s8(const mcu_sigmoid_params_t *p, const int8_t *input, int8_t *output);
