@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from ..quant import f64, quantize_multiplier, round_half_away
+from ..quant import f64, quantize_multiplier, round_half_away, type_range
 from .base import Layer, OpHandler, Sig, need_quant, register
 
 SCALED_DIFF_INTEGER_BITS = 5
@@ -38,6 +38,7 @@ def gen_lut_s16(func, input_min: float, input_max: float) -> np.ndarray:
 
     def rnd(v):
         return F32(round_half_away(F32(v)))
+    qmin, qmax = (float(v) for v in type_range("int16"))
     out = []
     for i in range(512):
         x = F32(lo + F32(F32(i) * step))
@@ -46,8 +47,8 @@ def gen_lut_s16(func, input_min: float, input_max: float) -> np.ndarray:
         sample = rnd(F32(val * scale))
         interp = rnd(F32(F32(F32(nxt * scale) + sample) / F32(2)))
         bias = rnd(F32(F32(interp - rnd(F32(mid * scale))) / F32(2)))
-        out.append(min(max(float(F32(sample - bias)), -32768.0), 32767.0))
-    out.append(min(max(float(rnd(F32(func(hi) * scale))), -32768.0), 32767.0))
+        out.append(min(max(float(F32(sample - bias)), qmin), qmax))
+    out.append(min(max(float(rnd(F32(func(hi) * scale))), qmin), qmax))
     return np.array(out, dtype=np.int16)
 
 
