@@ -72,3 +72,11 @@ def round_half_away(x) -> float:
 def f64(x) -> float:
     """A float32 quantity widened to double, as TFLM's static_cast<double>(float)."""
     return float(np.float32(x))
+
+
+def checked_log2(x: float) -> tuple[bool, int]:
+    """TFLM CheckedLog2: (x is within 1e-3 of a power of two in log2, log2(x) rounded), in float32 as TFLM
+    computes it (logf(x) * (1 / logf(2)), rounded half away from zero)."""
+    lg = np.float32(np.float32(math.log(float(np.float32(x)))) * np.float32(np.float32(1.0) / np.float32(math.log(2.0))))
+    r = np.float32(round_half_away(lg))
+    return bool(abs(float(np.float32(lg - r))) < 1e-3), int(r)

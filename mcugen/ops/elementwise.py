@@ -1,4 +1,4 @@
-"""ADD, SUB and MUL, int8, with broadcasting (kernels: runtime_c/elementwise/).
+"""ADD, SUB and MUL, int8 and int16, with broadcasting (kernels: runtime_c/elementwise/).
 
 Constants follow TFLM's Prepare:
   ADD and SUB (CalculateOpDataAdd / CalculateOpDataSub), in double from the
@@ -14,6 +14,18 @@ aborts unless 0 < m < 1 and the shift is <= 0 (rule_rescale rejects those).
 SUB subtracts the two rescaled inputs (TFLM's int8 SUB): it is not ADD with the
 second multiplier negated, because the rounding high multiply rounds exact
 halves upward, not symmetrically.
+
+int16 (scheme s16; int16 inputs and output):
+  ADD and SUB: TFLM's micro kernels compute the same constants with left_shift
+      15 instead of 20 and always call the general-scale reference (add.cc
+      passes pot_scale=false; sub.cc calls the general Sub/BroadcastQuantSubSlow),
+      whatever the `pot_scale_int16` option says: with power-of-two scales and
+      zero points 0 the general recipe is what runs (checked against the
+      oracle with the option true and false). Zero points need not be 0.
+  MUL: the int8 recipe with int16 data; TFLM requires all three zero points to
+      be 0. int16 inputs with an int8 output are rejected: TFLM's micro MUL
+      accepts them but writes int16 values into the int8 output buffer (it
+      calls the int16/int16 kernel), so it has no meaningful reference.
 """
 from __future__ import annotations
 
@@ -21,12 +33,16 @@ import numpy as np
 
 from ..ir import Operator
 from ..quant import activation_range, f64, quantize_multiplier
-from .base import Layer, OpHandler, need_quant, need_types, register
+from .base import Layer, OpHandler, Sig, need_quant, register
 from .conv import FUSED
 
 MAX_RANK = 6     # TFLM's RuntimeShape holds 6 dimensions; higher ranks overrun it (wrong results)
 KERNEL_DIMS = 6  # MCU_ELTWISE_MAX_DIMS: compressed dimensions the kernel iterates
-LEFT_SHIFT = 20  # int8 ADD/SUB
+LEFT_SHIFT = {"int8": 20, "int16": 15}  # ADD/SUB: the inputs' left shift before rescaling, by output type
+SIGNATURES = (
+    Sig("s8", (("int8",), ("int8",)), (("int8",),)),
+    Sig("s16", (("int16",), ("int16",)), (("int16",),)),
+)
 
 
 def broadcast_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None:
@@ -87,10 +103,11 @@ def broadcast_field(op: Operator) -> dict:
     return {"rank": rank, "shape": _padded(shape, 1), "stride1": _padded(st1, 0), "stride2": _padded(st2, 0)}
 
 
-def add_sub_multipliers(s1: float, s2: float, so: float) -> list[tuple[float, int, int]]:
-    """(real, M, shift) for input1, input2 and output, as TFLM's ADD/SUB Prepare computes them."""
+def add_sub_multipliers(s1: float, s2: float, so: float, dtype: str = "int8") -> list[tuple[float, int, int]]:
+    """(real, M, shift) for input1, input2 and output, as TFLM's ADD/SUB Prepare computes them for an output
+    of type `dtype`."""
     twice = 2 * f64(max(np.float32(s1), np.float32(s2)))
-    reals = [f64(s1) / twice, f64(s2) / twice, twice / ((1 << LEFT_SHIFT) * f64(so))]
+    reals = [f64(s1) / twice, f64(s2) / twice, twice / ((1 << LEFT_SHIFT[dtype]) * f64(so))]
     return [(r, *quantize_multiplier(r)) for r in reals]
 
 
@@ -100,14 +117,17 @@ def mul_multiplier(s1: float, s2: float, so: float) -> tuple[int, int]:
 
 
 class _Binary(OpHandler):
+    signatures = SIGNATURES
+    kernel = ""  # C function stem: <kernel>_<scheme>, e.g. add_s16
+
     def overlap(self, op):
         """An input with the output's shape may be overwritten in place (see mcu_elementwise.h)."""
         y = op.outputs[0]
         return {i: (0, None) for i in (0, 1) if tuple(op.inputs[i].shape) == tuple(y.shape) and op.inputs[i].dtype == y.dtype}
 
-    def rule_types(self, op):
-        """Both inputs and the output are int8 with per-tensor quantization and positive scales."""
-        msg = need_types(op, {0: ("int8",), 1: ("int8",)}) or need_quant(op.inputs[0], op.inputs[1], op.outputs[0])
+    def rule_quantization(self, op):
+        """Both inputs and the output have per-tensor quantization with positive scales."""
+        msg = need_quant(op.inputs[0], op.inputs[1], op.outputs[0])
         if msg:
             return msg
         for t in (op.inputs[0], op.inputs[1], op.outputs[0]):
@@ -150,55 +170,76 @@ class _Binary(OpHandler):
 
 
 class _AddSub(_Binary):
-    function = ""
-
     def rule_rescale(self, op):
-        """Output scale is large enough for the rescaling: 2 * max(input scales) / (2^20 * output scale) < 1."""
+        """Output scale is large enough for the rescaling: 2 * max(input scales) / (2^k * output scale) < 1, with
+        k = 20 for int8 and 15 for int16."""
         x1, x2, y = op.inputs[0], op.inputs[1], op.outputs[0]
+        if any(t.quant is None for t in (x1, x2, y)) or y.dtype not in LEFT_SHIFT:
+            return None
         names = ("input1", "input2", "output")
-        for name, (real, _, shift) in zip(names, add_sub_multipliers(x1.quant.s, x2.quant.s, y.quant.s)):
+        for name, (real, _, shift) in zip(names, add_sub_multipliers(x1.quant.s, x2.quant.s, y.quant.s, y.dtype)):
             if not 0.0 < real < 1.0 or shift > 0:
                 return f"{name} rescale factor {real:g} is outside (0, 1)"
         return None
 
-    def lower(self, op, ctx):
+    def lower_s8(self, op, ctx):
+        return self._lower(op, ctx, "s8")
+
+    def lower_s16(self, op, ctx):
+        return self._lower(op, ctx, "s16")
+
+    def _lower(self, op, ctx, scheme):
         x1, x2, y = op.inputs[0], op.inputs[1], op.outputs[0]
-        (_, m1, sh1), (_, m2, sh2), (_, mo, sho) = add_sub_multipliers(x1.quant.s, x2.quant.s, y.quant.s)
+        (_, m1, sh1), (_, m2, sh2), (_, mo, sho) = add_sub_multipliers(x1.quant.s, x2.quant.s, y.quant.s, y.dtype)
         fields = self.common_fields(op) + [
-            ("left_shift", LEFT_SHIFT),
+            ("left_shift", LEFT_SHIFT[y.dtype]),
             ("input1_multiplier", m1), ("input1_shift", sh1),
             ("input2_multiplier", m2), ("input2_shift", sh2),
             ("output_multiplier", mo), ("output_shift", sho),
         ] + self.activation_fields(op)
-        return Layer(op, function=self.function, struct="add_params_t", fields=fields,
+        return Layer(op, function=f"{self.kernel}_{scheme}", struct="add_params_t", fields=fields,
                      args=[ctx.ptr(x1), ctx.ptr(x2), ctx.ptr(y)],
-                     sources=("elementwise/mcu_add_s8.c",))
+                     sources=(f"elementwise/mcu_add_{scheme}.c",))  # SUB shares ADD's file
 
 
 @register
 class Add(_AddSub):
     ops = ("ADD",)
-    function = "add_s8"
+    kernel = "add"
 
 
 @register
 class Sub(_AddSub):
     ops = ("SUB",)
-    function = "sub_s8"
+    kernel = "sub"
 
 
 @register
 class Mul(_Binary):
     ops = ("MUL",)
+    kernel = "mul"
 
     def macs(self, op):
         return op.outputs[0].size
 
-    def lower(self, op, ctx):
+    def rule_int16_zero_points(self, op):
+        """int16 inputs and output have zero point 0 (TFLM's MUL requires it)."""
+        for t in (op.inputs[0], op.inputs[1], op.outputs[0]):
+            if t.dtype == "int16" and t.quant is not None and any(int(z) != 0 for z in t.quant.zero_point):
+                return f"int16 tensor '{t.name}' has zero point {t.quant.zp}, TFLM requires 0"
+        return None
+
+    def lower_s8(self, op, ctx):
+        return self._lower(op, ctx, "s8")
+
+    def lower_s16(self, op, ctx):
+        return self._lower(op, ctx, "s16")
+
+    def _lower(self, op, ctx, scheme):
         x1, x2, y = op.inputs[0], op.inputs[1], op.outputs[0]
         mult, shift = mul_multiplier(x1.quant.s, x2.quant.s, y.quant.s)
         fields = self.common_fields(op) + [
             ("output_multiplier", mult), ("output_shift", shift),
         ] + self.activation_fields(op)
-        return Layer(op, function="mul_s8", struct="mul_params_t", fields=fields,
-                     args=[ctx.ptr(x1), ctx.ptr(x2), ctx.ptr(y)], sources=("elementwise/mcu_mul_s8.c",))
+        return Layer(op, function=f"mul_{scheme}", struct="mul_params_t", fields=fields,
+                     args=[ctx.ptr(x1), ctx.ptr(x2), ctx.ptr(y)], sources=(f"elementwise/mcu_mul_{scheme}.c",))

@@ -5,6 +5,8 @@ multiplier hires / out_scale and the "reluish" multiplier hires / (3 / 32768)
 (both float32 quotients) are split by QuantizeMultiplier and their Q31 parts
 rounded to Q15 (DownScaleInt32ToInt16Multiplier). TFLM fails Prepare when the
 output multiplier's exponent is positive, i.e. out_scale <= in_scale / 128.
+int16 stays unsupported: the TFLM interpreter prepares an int16 HARD_SWISH but
+fails to invoke it ("Unsupported type INT16"), so there is no reference.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import numpy as np
 
 from ..quant import f64, quantize_multiplier
 from .base import Layer, register
-from .relu import Int8Elementwise
+from .relu import S8, UnaryElementwise
 
 
 def downscale_to_int16(m: int) -> int:
@@ -32,8 +34,9 @@ def hard_swish_params(in_scale: float, out_scale: float) -> tuple[int, int, int,
 
 
 @register
-class HardSwish(Int8Elementwise):
+class HardSwish(UnaryElementwise):
     ops = ("HARD_SWISH",)
+    signatures = (S8,)  # TFLM fails to invoke int16 HARD_SWISH
 
     def rule_output_scale(self, op):
         """The output scale is above input scale / 128 (the output multiplier must not shift left)."""
@@ -44,7 +47,7 @@ class HardSwish(Int8Elementwise):
         return None if oe <= 0 else (f"output scale {y.quant.s:g} is too small for input scale "
                                      f"{x.quant.s:g} (needs more than input scale / 128)")
 
-    def lower(self, op, ctx):
+    def lower_s8(self, op, ctx):
         x, y = self.io(op)
         om, oe, rm, re = hard_swish_params(x.quant.s, y.quant.s)
         fields = [("size", x.size), ("input_zero_point", x.quant.zp), ("output_zero_point", y.quant.zp),

@@ -23,6 +23,6 @@ void mcu_leaky_relu_s8(const mcu_leaky_relu_params_t *p, const int8_t *input, in
             }
         }
         q += p->output_offset;
-        output[i] = (int8_t)MCU_CLAMP(q, -128, 127);
+        output[i] = (int8_t)MCU_CLAMP(q, INT8_MIN, INT8_MAX);
     }
 }

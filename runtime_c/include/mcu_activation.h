@@ -1,6 +1,6 @@
 /*
- * mcu_activation.h - int8 activation kernels: SOFTMAX, LOGISTIC, TANH, RELU,
- * RELU6, LEAKY_RELU, HARD_SWISH.
+ * mcu_activation.h - activation kernels: SOFTMAX, LOGISTIC, TANH, RELU, RELU6,
+ * LEAKY_RELU (int8 and int16), HARD_SWISH (int8).
  *
  * Every kernel follows TFLM's int8 reference recipe bit for bit; the generator
  * computes the multipliers, shifts and radii exactly as TFLM's Prepare does and
@@ -32,6 +32,15 @@ typedef struct {
     int32_t diff_min;          /* differences to the row max below this give exp 0 */
 } mcu_softmax_params_t;
 
+/* SOFTMAX, int16 in and out: `rows` rows of `depth` elements; the two tables
+ * (513 entries each) are built at build time as TFLM's Prepare builds them. */
+typedef struct {
+    int32_t rows, depth;
+    int32_t input_multiplier, input_left_shift;  /* input_scale * beta / (10 / 65535) */
+    const int16_t *exp_lut;                  /* exp(x) on [-10, 0] */
+    const int16_t *one_over_one_plus_x_lut;  /* 1 / (1 + x) on [0, 1] */
+} mcu_softmax_s16_params_t;
+
 /* LOGISTIC and TANH: input rescaled to Q4.27, saturating outside the radius. */
 typedef struct {
     int32_t size;
@@ -40,6 +49,16 @@ typedef struct {
     int32_t input_multiplier;    /* input_scale * 2^27 = multiplier * 2^(shift - 31) */
     int32_t input_left_shift;
 } mcu_sigmoid_params_t;
+
+/* LOGISTIC and TANH, int16: input brought to the table scale 1/(3 * 4096) by
+ * (x * input_multiplier + 2^(shift-1)) >> shift, then the sigmoid table (256
+ * entries, 0.16 format) interpolated; output scale 1/32768, zero point 0. */
+typedef struct {
+    int32_t size;
+    int32_t input_multiplier;   /* <= 32767 */
+    int32_t input_right_shift;  /* 0..31 */
+    const uint16_t *table;      /* sigmoid(i / 24) * 65536, 256 entries */
+} mcu_sigmoid_s16_params_t;
 
 /* RELU with requantization: out = clamp(zo + (x - zi) * M * 2^shift, act_min, act_max). */
 typedef struct {
@@ -86,11 +105,18 @@ void mcu_softmax_s8(const mcu_softmax_params_t *p, const int8_t *input, int8_t *
 /* SOFTMAX, int8 in, int16 out (scale 1/65536, zero point -32768). */
 void mcu_softmax_s8_s16(const mcu_softmax_params_t *p, const int8_t *input, int16_t *output);
 
+/* SOFTMAX, int16 in, int16 out (scale 1/32768, zero point 0). */
+void mcu_softmax_s16(const mcu_softmax_s16_params_t *p, const int16_t *input, int16_t *output);
+
 /* LOGISTIC, int8; the output is on scale 1/256, zero point -128. */
 void mcu_logistic_s8(const mcu_sigmoid_params_t *p, const int8_t *input, int8_t *output);
 
 /* TANH, int8; the output is on scale 1/128, zero point 0. */
 void mcu_tanh_s8(const mcu_sigmoid_params_t *p, const int8_t *input, int8_t *output);
+
+/* LOGISTIC and TANH, int16 (TFLM's table recipe). */
+void mcu_logistic_s16(const mcu_sigmoid_s16_params_t *p, const int16_t *input, int16_t *output);
+void mcu_tanh_s16(const mcu_sigmoid_s16_params_t *p, const int16_t *input, int16_t *output);
 
 /* RELU, int8, with requantization from the input to the output quantization. */
 void mcu_relu_s8(const mcu_relu_params_t *p, const int8_t *input, int8_t *output);
@@ -100,6 +126,11 @@ void mcu_relu_clamp_s8(const mcu_relu_clamp_params_t *p, const int8_t *input, in
 
 /* LEAKY_RELU, int8. */
 void mcu_leaky_relu_s8(const mcu_leaky_relu_params_t *p, const int8_t *input, int8_t *output);
+
+/* int16 versions of RELU, the clamp and LEAKY_RELU: the same parameters and recipes. */
+void mcu_relu_s16(const mcu_relu_params_t *p, const int16_t *input, int16_t *output);
+void mcu_relu_clamp_s16(const mcu_relu_clamp_params_t *p, const int16_t *input, int16_t *output);
+void mcu_leaky_relu_s16(const mcu_leaky_relu_params_t *p, const int16_t *input, int16_t *output);
 
 /* HARD_SWISH, int8. */
 void mcu_hard_swish_s8(const mcu_hard_swish_params_t *p, const int8_t *input, int8_t *output);

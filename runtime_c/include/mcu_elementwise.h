@@ -1,6 +1,6 @@
 /*
- * mcu_elementwise.h - element-wise binary operators ADD, SUB and MUL, int8,
- * with NumPy-style broadcasting up to rank 6.
+ * mcu_elementwise.h - element-wise binary operators ADD, SUB and MUL, int8 and
+ * int16, with NumPy-style broadcasting up to rank 6, and PRELU.
  *
  * Each of the two inputs and the output has its own scale and zero point.
  * Every constant (offsets, multipliers, shifts, clamp range) is computed at
@@ -48,7 +48,7 @@ typedef struct {
     int32_t input1_offset;      /* -input1 zero point */
     int32_t input2_offset;      /* -input2 zero point */
     int32_t output_offset;      /* output zero point */
-    int32_t left_shift;         /* 20 for int8 */
+    int32_t left_shift;         /* 20 for int8, 15 for int16 */
     int32_t input1_multiplier, input1_shift;   /* shifts are <= 0 (right shifts) */
     int32_t input2_multiplier, input2_shift;
     int32_t output_multiplier, output_shift;
@@ -90,5 +90,11 @@ void mcu_sub_s8(const mcu_add_params_t *p, const int8_t *input1, const int8_t *i
 
 /* output = input1 * input2 (MUL). No scratch; see the in-place note above. */
 void mcu_mul_s8(const mcu_mul_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output);
+
+/* int16 versions: the same parameters and recipes (ADD/SUB with left_shift 15;
+ * MUL with zero points 0, which TFLM requires for int16). */
+void mcu_add_s16(const mcu_add_params_t *p, const int16_t *input1, const int16_t *input2, int16_t *output);
+void mcu_sub_s16(const mcu_add_params_t *p, const int16_t *input1, const int16_t *input2, int16_t *output);
+void mcu_mul_s16(const mcu_mul_params_t *p, const int16_t *input1, const int16_t *input2, int16_t *output);
 
 #endif /* MCU_ELEMENTWISE_H */

@@ -48,3 +48,27 @@ def out_quant(rng, op, q1, q2, act, data2=None):
     so = (hi - lo) / 255 * float(np.exp(rng.uniform(-0.7, 0.3)))
     zo = int(np.clip(round(-(lo + hi) / 2 / so) + int(rng.integers(-10, 11)), -128, 127))
     return so, zo
+
+
+def rand_quant_s16(rng, pot=False, zero_point=True):
+    """An int16 activation scale (log-uniform over [2^-15, 2^-5], or a power of two) and zero point (0 unless
+    `zero_point` and the dice say otherwise: TFLM's ADD/SUB accept non-zero int16 zero points)."""
+    if pot:
+        return float(2.0 ** -int(rng.integers(5, 16))), 0
+    s = float(np.exp(rng.uniform(np.log(2.0 ** -15), np.log(2.0 ** -5))))
+    return s, (int(rng.integers(-2000, 2001)) if zero_point and rng.random() < 0.3 else 0)
+
+
+def out_quant_s16(rng, op, q1, q2, act, pot=False, zero_point=False):
+    """int16 output scale the way the converter picks it (symmetric: max |range| / 32767, cut to the fused
+    activation), times a random factor; a power of two when `pot`."""
+    r1 = [q1[0] * (v - q1[1]) for v in (-32768, 32767)]
+    r2 = [q2[0] * (v - q2[1]) for v in (-32768, 32767)]
+    fn = {"ADD": lambda x, y: x + y, "SUB": lambda x, y: x - y, "MUL": lambda x, y: x * y}[op]
+    ends = [fn(x, y) for x in r1 for y in r2]
+    lo, hi = {"NONE": (-1e9, 1e9), "RELU": (0, 1e9), "RELU6": (0, 6), "RELU_N1_TO_1": (-1, 1)}[act]
+    m = max(abs(max(min(ends), lo)), abs(min(max(ends), hi)), 1e-3)
+    so = m / 32767 * float(np.exp(rng.uniform(-0.7, 0.3)))
+    if pot:
+        return float(2.0 ** np.ceil(np.log2(so))), 0
+    return so, (int(rng.integers(-3000, 3001)) if zero_point and rng.random() < 0.3 else 0)

@@ -103,3 +103,16 @@ def test_hard_swish_output_scale_rule(in_scale, out_scale):
 def test_hard_swish_rules_accept():
     assert HardSwish().problems(_op(0.5, 0.5 / 127)) == []
     assert HardSwish().problems(_op(0.01, 0.02)) == []
+
+
+def test_hard_swish_int16_rejected():
+    """TFLM prepares an int16 HARD_SWISH but fails to invoke it ("Unsupported type INT16"): no reference."""
+    import pytest as _pytest
+
+    from mcugen.oracle import tflm
+    from mcugen.testing.builder import TensorSpec, single_op_model
+    from mcugen.testing.compare import rule_problems
+    model = single_op_model("HARD_SWISH", [TensorSpec((1, 8), "int16", 0.001, 0)], [TensorSpec((1, 8), "int16", 0.001, 0)])
+    assert any("is not supported" in m for m in rule_problems(model))
+    with _pytest.raises(RuntimeError):
+        tflm.run(model, [np.zeros((1, 1, 8), np.int16)], 1)
