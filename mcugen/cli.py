@@ -21,7 +21,13 @@ def _friendly(fn):
     @wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
+            sys.stdout.flush()  # here, so that a closed pipe is caught below
+            return result
+        except BrokenPipeError:  # `mcugen boards | head -1`: the reader left; stop quietly, like a SIGPIPE
+            import os
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(141)
         except McugenError as e:
             click.echo(f"mcugen: {e.title}: {e.message}", err=True)
             sys.exit(e.exit_code)
