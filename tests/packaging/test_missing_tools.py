@@ -58,8 +58,9 @@ def mcugen(monkeypatch, tmp_path):
             monkeypatch.delenv("CC", raising=False)
         else:
             monkeypatch.setenv("CC", cc)
-        for m in block:
-            monkeypatch.setitem(sys.modules, m, None)
+        for m in block:  # the package and any of its modules an earlier test imported
+            for name in [m] + [k for k in sys.modules if k.startswith(m + ".")]:
+                monkeypatch.setitem(sys.modules, name, None)
         return CliRunner().invoke(main, [str(a) for a in args])
     return run
 
