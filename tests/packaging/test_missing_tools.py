@@ -176,3 +176,11 @@ def test_litert_check_without_litert(monkeypatch):
 def test_every_hint_names_an_install_command():
     for tool, (what, how) in tools.HINTS.items():
         assert what and ("install" in how), tool
+
+
+def test_missing_package_data_is_named(monkeypatch, tmp_path):
+    """A broken install (or a checkout without its links) says so instead of "unknown board 'host'. Available: ;"."""
+    import mcugen.resources as resources
+    monkeypatch.setattr(resources, "BOARDS", tmp_path / "nowhere")
+    r = CliRunner().invoke(main, ["boards"])
+    assert r.exit_code == 70 and "package data is missing" in r.output and "core.symlinks" in r.output, r.output
