@@ -37,7 +37,6 @@ Method
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,11 +56,8 @@ METHOD = ("exact count of executed guest instructions by a QEMU TCG plugin (mcug
 # ---------------------------------------------------------------- building
 
 def _need(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        raise ToolchainError(f"{tool} is not installed: run `make setup` (Debian/Ubuntu: "
-                             "apt-get install gcc-arm-none-eabi binutils-arm-none-eabi libnewlib-arm-none-eabi).")
-    return path
+    from .backend import tools
+    return tools.require(tool, "`mcugen bench`")
 
 
 def prepare_project(model, board: Board, name: str | None = None) -> tuple[Compiled, Path]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import UsageError
-from .resources import BOARDS
+from .resources import BOARDS, check as check_package_data
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -104,6 +104,7 @@ def load_board(name_or_path: str) -> Board:
 
 
 def board_names() -> list[str]:
+    check_package_data()  # an empty list here would only mean a broken install: say so
     return sorted(p.stem for p in BOARDS.glob("*.toml") if not p.stem.endswith("-example"))
 
 

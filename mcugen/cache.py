@@ -12,7 +12,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from .resources import ROOT
+from .resources import DATA, PACKAGE, RUNTIME_C, TEMPLATES
 from .version import __version__
 
 
@@ -24,10 +24,10 @@ def cache_root() -> Path:
 @lru_cache(maxsize=1)
 def _sources_digest() -> str:
     h = hashlib.sha256()
-    for sub in ("mcugen", "templates", "runtime_c"):
-        for p in sorted((ROOT / sub).rglob("*")):
-            if p.is_file() and p.suffix in (".py", ".j2", ".c", ".h"):
-                h.update(str(p.relative_to(ROOT)).encode())
+    for label, folder in (("mcugen", PACKAGE), ("templates", TEMPLATES), ("runtime_c", RUNTIME_C)):
+        for p in sorted(folder.rglob("*")):
+            if p.is_file() and p.suffix in (".py", ".j2", ".c", ".h") and DATA not in p.parents:
+                h.update(f"{label}/{p.relative_to(folder).as_posix()}".encode())
                 h.update(p.read_bytes())
     return h.hexdigest()
 

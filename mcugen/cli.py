@@ -2,7 +2,8 @@
 
 Exit codes: 0 ok; 1 verify found differences; 2 bad usage or input files;
 3 model unreadable; 4 unsupported model; 5 does not fit the board; 6 output
-folder holds files mcugen did not write; 7 compiler/toolchain failure;
+folder holds files mcugen did not write; 7 a tool is missing (named, with how to install it)
+or the generated code failed to build;
 8 the generated program failed or hung; 70 internal error (a bug).
 """
 from __future__ import annotations
@@ -21,7 +22,13 @@ def _friendly(fn):
     @wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
+            sys.stdout.flush()  # here, so that a closed pipe is caught below
+            return result
+        except BrokenPipeError:  # `mcugen boards | head -1`: the reader left; stop quietly, like a SIGPIPE
+            import os
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(141)
         except McugenError as e:
             click.echo(f"mcugen: {e.title}: {e.message}", err=True)
             sys.exit(e.exit_code)

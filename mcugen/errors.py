@@ -51,6 +51,13 @@ class ToolchainError(McugenError):
     title = "build failed"
 
 
+class MissingToolError(ToolchainError):
+    """A program or Python package a command needs is not installed (the message says how to install it)."""
+
+    exit_code = 7
+    title = "missing tool"
+
+
 class RunError(McugenError):
     """The generated program failed or hung at run time."""
 

@@ -1,7 +1,6 @@
 """Build the generated project with the host C compiler and run it on numpy inputs."""
 from __future__ import annotations
 
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -9,16 +8,19 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import RunError, ToolchainError
+from . import tools
 
 SANITIZE_FLAGS = "-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
 
 
 def build_runner(project_dir: Path, name: str, sanitize: bool = False) -> Path:
     """`make host` in the project; returns the harness executable."""
-    if shutil.which("make") is None or shutil.which("cc") is None:
-        raise ToolchainError("the host build needs `make` and a C compiler (`cc`); install build-essential.")
+    purpose = "building the generated project for the host"
+    make = tools.require("make", purpose)
+    cc = tools.host_compiler(purpose)
+    tools.require("ar", purpose)
     build = "build-asan" if sanitize else "build"
-    args = ["make", "-s", "-C", str(project_dir), "host", f"BUILD={build}"]
+    args = [make, "-s", "-C", str(project_dir), "host", f"BUILD={build}", f"CC={cc}"]
     if sanitize:
         args += [f"CFLAGS={SANITIZE_FLAGS}", f"LDFLAGS={SANITIZE_FLAGS}"]
     r = subprocess.run(args, capture_output=True, text=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
+import shlex
 import subprocess
 import tempfile
 from pathlib import Path
@@ -21,10 +21,11 @@ from pathlib import Path
 from ..boards import Board
 from ..cache import cache_root
 from ..errors import RunError, ToolchainError
+from . import tools
 from .qemu import qemu_command, run_qemu
 
 PLUGIN_SOURCE = Path(__file__).resolve().parent / "qemu_icount.c"
-HOST_COMPILERS = ("cc", "gcc", "clang")
+HOST_COMPILERS = tools.HOST_COMPILERS
 
 
 def plugin_library() -> Path:
@@ -38,15 +39,12 @@ def plugin_library() -> Path:
     lib = folder / f"qemu_icount-{digest}.so"
     if lib.is_file():
         return lib
-    cc = next((c for c in HOST_COMPILERS if shutil.which(c)), None)
-    if cc is None:
-        raise ToolchainError("`mcugen bench` compiles a QEMU plugin with the host C compiler, and none was found "
-                             "(cc, gcc or clang): run `make setup` (Debian/Ubuntu: apt-get install build-essential).")
+    cc = tools.host_compiler("`mcugen bench` (it compiles a QEMU plugin with the host C compiler)")
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix="qemu_icount-", suffix=".so.tmp", dir=folder)
     os.close(fd)
     try:
-        r = subprocess.run([cc, "-shared", "-fPIC", "-O2", "-o", tmp, str(PLUGIN_SOURCE)],
+        r = subprocess.run([*shlex.split(cc), "-shared", "-fPIC", "-O2", "-o", tmp, str(PLUGIN_SOURCE)],
                            capture_output=True, text=True)
         if r.returncode != 0:
             raise ToolchainError(f"compiling the QEMU instruction-counting plugin with `{cc} -shared -fPIC -O2 "

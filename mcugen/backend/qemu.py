@@ -9,7 +9,6 @@ The firmware's exit status is QEMU's; a fault handler prints
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -18,16 +17,21 @@ import numpy as np
 
 from ..boards import Board
 from ..errors import RunError, ToolchainError
+from . import tools
 
 _FAULT = re.compile(r"mcugen: \w*Fault[^\n]*")
 
 
 def build_firmware(project_dir: Path, name: str) -> Path:
-    if shutil.which("arm-none-eabi-gcc") is None:
-        raise ToolchainError("arm-none-eabi-gcc is not installed: run `make setup` (Debian/Ubuntu: "
-                             "apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi).")
-    r = subprocess.run(["make", "-s", "-C", str(project_dir), "firmware"], capture_output=True, text=True)
+    purpose = "building the firmware"
+    make = tools.require("make", purpose)
+    for tool in ("arm-none-eabi-gcc", "arm-none-eabi-ar", "arm-none-eabi-size"):
+        tools.require(tool, purpose)
+    r = subprocess.run([make, "-s", "-C", str(project_dir), "firmware"], capture_output=True, text=True)
     if r.returncode != 0:
+        problem = tools.firmware_build_problem(r.stdout + r.stderr)
+        if problem is not None:
+            raise problem
         raise ToolchainError(f"building the firmware in {project_dir} failed:\n{r.stdout}{r.stderr}".strip())
     return project_dir / "build" / f"{name}.elf"
 
@@ -36,9 +40,7 @@ def qemu_command(board: Board, elf: Path, args: list[str], extra: list[str] | No
     if not board.can_emulate:
         raise RunError(f"board '{board.name}' has no QEMU machine, so mcugen cannot run its firmware; "
                        "flash it to the real chip instead.")
-    if shutil.which("qemu-system-arm") is None:
-        raise ToolchainError("qemu-system-arm is not installed: run `make setup` (Debian/Ubuntu: "
-                             "apt-get install qemu-system-arm).")
+    tools.require("qemu-system-arm", f"running the {board.name} firmware")
     semi = ",".join(["enable=on", "target=native"] + [f"arg={a}" for a in args])
     return ["qemu-system-arm", "-M", board.qemu_machine, *board.qemu_args, *(extra or []), "-nographic",
             "-monitor", "none", "-serial", "none", "-semihosting-config", semi, "-kernel", str(elf)]

@@ -9,8 +9,6 @@ import os
 
 import numpy as np
 
-from ..errors import ToolchainError
-
 ARENA = 16 * 1024 * 1024
 
 
@@ -35,7 +33,8 @@ def interpreter(model: bytes):
     try:
         from tflite_micro.python.tflite_micro import runtime
     except ImportError:
-        raise ToolchainError("the reference interpreter is missing: pip install tflite-micro") from None
+        from ..backend.tools import missing
+        raise missing("tflite_micro", "comparing with the reference interpreter") from None
     with _quiet_stderr():
         return runtime.Interpreter.from_bytes(model, arena_size=max(ARENA, 8 * len(model)))
 

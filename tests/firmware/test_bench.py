@@ -164,7 +164,8 @@ def test_plugin_is_compiled_once_per_source_hash(tmp_path, monkeypatch):
 
 def test_plugin_without_host_compiler_is_a_toolchain_error(tmp_path, monkeypatch):
     monkeypatch.setenv("MCUGEN_CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(icount.shutil, "which", lambda name: None)
+    monkeypatch.setenv("PATH", str(tmp_path / "no-programs"))  # no cc, gcc, clang
+    monkeypatch.delenv("CC", raising=False)
     with pytest.raises(ToolchainError, match="host C compiler"):
         icount.plugin_library()
 
