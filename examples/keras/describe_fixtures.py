@@ -9,8 +9,9 @@ constant tensors, the multiply-accumulates of its CONV_2D / DEPTHWISE_CONV_2D /
 TRANSPOSE_CONV / FULLY_CONNECTED / BATCH_MATMUL nodes (from the stored
 shapes), whether TFLM (pip tflite-micro) prepares and runs it, whether its
 outputs on 10 samples (all-minimum, all-maximum, seeded random) equal LiteRT's
-reference kernels (OpResolverType.BUILTIN_REF, run in a subprocess: the two
-interpreters must not share a process), and what mcugen's support rules say.
+reference kernels (OpResolverType.BUILTIN_REF) and its optimized ones (BUILTIN),
+run in a subprocess (the two interpreters must not share a process), and what
+mcugen's support rules say.
 """
 from __future__ import annotations
 
@@ -36,10 +37,10 @@ COUNT = 10
 _LITERT = """
 import sys, numpy as np
 from ai_edge_litert.interpreter import Interpreter, OpResolverType
-model, inputs, out = sys.argv[1:4]
+model, inputs, out, kind = sys.argv[1:5]
 data = np.load(inputs)
 xs = [data[f"x{i}"] for i in range(len(data.files))]
-ip = Interpreter(model_path=model, experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
+ip = Interpreter(model_path=model, experimental_op_resolver_type=getattr(OpResolverType, kind))
 ip.allocate_tensors()
 ins, outs = ip.get_input_details(), ip.get_output_details()
 res = [[] for _ in outs]
@@ -96,11 +97,11 @@ def tflm_why(path: Path) -> str:
     return "; ".join(lines[:3])[:200]
 
 
-def litert_run(path: Path, xs: list[np.ndarray]) -> list[np.ndarray]:
+def litert_run(path: Path, xs: list[np.ndarray], kind: str = "BUILTIN_REF") -> list[np.ndarray]:
     with tempfile.TemporaryDirectory(prefix="mcugen-litert-") as tmp:
         ins, out = Path(tmp) / "in.npz", Path(tmp) / "out.npz"
         np.savez(ins, **{f"x{i}": x for i, x in enumerate(xs)})
-        r = subprocess.run([sys.executable, "-c", _LITERT, str(path), str(ins), str(out)],
+        r = subprocess.run([sys.executable, "-c", _LITERT, str(path), str(ins), str(out), kind],
                            capture_output=True, text=True)
         if r.returncode:
             raise RuntimeError(r.stderr.strip().splitlines()[-1] if r.stderr.strip() else f"exit {r.returncode}")
@@ -125,18 +126,20 @@ def describe(path: Path) -> dict:
     except Exception as e:  # noqa: BLE001  (TFLM raises RuntimeError with its own message)
         ref = None
         info["tflm"] = f"fails ({str(e).strip()}): {tflm_why(path)}"
-    try:
-        lite = litert_run(path, xs)
-        info["litert"] = "runs"
-    except Exception as e:  # noqa: BLE001
-        lite = None
-        info["litert"] = f"rejects: {str(e)[:160]}"
-    if ref is not None and lite is not None:
-        diff = count_mismatches(ref, lite)
-        info["tflm_vs_litert"] = "equal" if all(d == 0 for d in diff) else f"differ: bytes per output {diff}"
-        if any(d for d in diff):
-            info["max_abs_diff"] = [int(np.max(np.abs(a.astype(np.int64) - b.reshape(a.shape).astype(np.int64))))
-                                    if a.size == b.size else None for a, b in zip(ref, lite)]
+    for kind, key in (("BUILTIN_REF", "litert"), ("BUILTIN", "litert_optimized")):
+        try:
+            lite = litert_run(path, xs, kind)
+            info[key] = "runs"
+        except Exception as e:  # noqa: BLE001
+            lite = None
+            info[key] = f"rejects: {str(e)[:160]}"
+        if ref is not None and lite is not None:
+            diff = count_mismatches(ref, lite)
+            info[f"tflm_vs_{key}"] = "equal" if all(d == 0 for d in diff) else f"differ: bytes per output {diff}"
+            if any(d for d in diff):
+                info[f"max_abs_diff_{key}"] = [
+                    int(np.max(np.abs(a.astype(np.int64) - b.reshape(a.shape).astype(np.int64))))
+                    if a.size == b.size else None for a, b in zip(ref, lite)]
     try:
         problems = rule_problems(path.read_bytes())
         info["mcugen"] = "compiles" if not problems else "unsupported: " + " | ".join(problems)
@@ -158,8 +161,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{r['file']}: {r['bytes']} bytes, {r['macs']:,} MACs, in {r['inputs']} out {r['outputs']}")
         print(f"  operators: {', '.join(r['operators'])}")
         print(f"  activations {r['activation_types']}, constants {r['constant_types']}")
-        print(f"  TFLM {r['tflm']}; LiteRT {r['litert']}; TFLM vs LiteRT: {r.get('tflm_vs_litert', '-')}"
-              + (f" (max |diff| {r['max_abs_diff']})" if "max_abs_diff" in r else ""))
+        print(f"  TFLM {r['tflm']}")
+        for key, what in (("litert", "LiteRT BUILTIN_REF"), ("litert_optimized", "LiteRT BUILTIN")):
+            d = r.get(f"max_abs_diff_{key}")
+            print(f"  {what} {r[key]}; TFLM vs it: {r.get(f'tflm_vs_{key}', '-')}" + (f" (max |diff| {d})" if d else ""))
         print(f"  mcugen: {r['mcugen']}")
     return 0
 

@@ -20,6 +20,7 @@ From the repository root, with TensorFlow in a virtualenv of its own:
 from __future__ import annotations
 
 import sys
+import zlib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -149,6 +150,8 @@ KERAS_MODELS = {
 MODELS = {f"{name}_{io_type}": (builds[i], io_type)
           for name, builds in KERAS_MODELS.items() for i, io_type in enumerate(("int8", "int16")) if builds[i]}
 # the int16 model shares the int8 one's weights and representative samples
+# the TF2 converter still takes uint8 edges: int8 inside, QUANTIZE uint8 -> int8 -> uint8 around it
+MODELS["conv2d_uint8_io"] = (base.conv2d_bn_relu_maxpool, "uint8")
 SAME_WEIGHTS_AS = {n: n[: -len("int16")] + "int8" for n in MODELS if n.endswith("_int16")}
 SAME_WEIGHTS_AS["upsampling_decoder_nearest_int16"] = "upsampling_decoder_int8"  # only the upsampling differs
 for _t in ("int8", "int16"):  # the same network as the batch_size=1 stack: LiteRT's outputs can be set beside TFLM's
@@ -186,7 +189,12 @@ def legacy_uint8() -> bytes:
 def make(name: str) -> bytes:
     if name == "legacy_uint8":
         return base.twice(name, legacy_uint8)
-    return base.make(name, MODELS, SAME_WEIGHTS_AS, SEED)
+    return base.make(name, MODELS, SAME_WEIGHTS_AS, seed_of)
+
+
+def seed_of(name: str) -> int:
+    """From the name alone, so that adding a model changes no other model's weights."""
+    return SEED + zlib.crc32(name.encode()) % 10007
 
 
 ALL = {**MODELS, "legacy_uint8": None}

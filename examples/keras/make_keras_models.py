@@ -211,6 +211,7 @@ def representative_data(shape: tuple[int, ...], seed: int) -> list[np.ndarray]:
 MODES = {
     "int8": ("TFLITE_BUILTINS_INT8", "int8"),
     "float32": ("TFLITE_BUILTINS_INT8", "float32"),
+    "uint8": ("TFLITE_BUILTINS_INT8", "uint8"),  # int8 inside, QUANTIZE uint8 <-> int8 at the edges
     "int16": ("EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8", "int16"),
 }
 
@@ -242,10 +243,12 @@ def twice(name: str, make_bytes) -> bytes:
     return results[0]
 
 
-def make(name: str, models: dict = MODELS, same_weights_as: dict = SAME_WEIGHTS_AS, seed0: int = SEED) -> bytes:
-    """models[name] = (build, io_type); the seed is seed0 + the index of the name whose weights it shares."""
+def make(name: str, models: dict = MODELS, same_weights_as: dict = SAME_WEIGHTS_AS, seed_of=None) -> bytes:
+    """models[name] = (build, io_type); the seed is seed_of(the name whose weights it shares), by default
+    SEED + that name's index in sorted(models)."""
     build, io_type = models[name]
-    seed = seed0 + sorted(models).index(same_weights_as.get(name, name))
+    owner = same_weights_as.get(name, name)
+    seed = seed_of(owner) if seed_of else SEED + sorted(models).index(owner)
 
     def once() -> bytes:
         _fresh(seed)
