@@ -123,6 +123,23 @@ def split_unpack_frontend(int16: bool = False) -> keras.Model:
     return keras.Model(x, y, name="split_unpack_frontend")
 
 
+def elementwise_activations(prelu: bool = True) -> keras.Model:
+    """Element-wise activations on a Dense layer's output: sigmoid, tanh, their product, PReLU (seeded slopes),
+    a Subtract, LeakyReLU; concatenated into a Dense. The 16x8 quantizer refuses PRELU: the int16 model
+    (prelu=False) has a ReLU in its place."""
+    x = keras.Input((16,), batch_size=1, name="input")
+    h = layers.Dense(16)(x)
+    s = layers.Activation("sigmoid")(h)
+    t = layers.Activation("tanh")(h)
+    m = layers.Multiply()([s, t])
+    p = layers.PReLU(alpha_initializer=keras.initializers.RandomUniform(0.05, 0.4))(h) if prelu else layers.ReLU()(h)
+    d = layers.Subtract()([p, t])
+    lr = layers.LeakyReLU(negative_slope=0.2)(h)
+    y = layers.Concatenate()([m, p, d, lr])
+    y = layers.Dense(4)(y)
+    return keras.Model(x, y, name="elementwise_activations")
+
+
 def dilated_conv1d_stack(batch_size: int | None = 1, name: str = "dilated_conv1d_stack") -> keras.Model:
     """A TCN-like stack: causal Conv1D with dilations 1, 2 and 4, then global average pooling and a Dense."""
     x = keras.Input((32, 4), batch_size=batch_size, name="input")
@@ -143,6 +160,7 @@ KERAS_MODELS = {
     "upsampling_decoder": (upsampling_decoder, upsampling_decoder),
     "attention_block": (attention_block, attention_block),
     "upsampling_decoder_nearest": (None, upsampling_decoder_nearest),
+    "elementwise_activations": (elementwise_activations, lambda: elementwise_activations(prelu=False)),
     "split_unpack_frontend": (split_unpack_frontend, lambda: split_unpack_frontend(int16=True)),
     "dilated_conv1d_stack": (dilated_conv1d_stack, dilated_conv1d_stack),
     "dilated_conv1d_stack_dynamic_batch": (dilated_conv1d_stack_dynamic_batch, dilated_conv1d_stack_dynamic_batch),

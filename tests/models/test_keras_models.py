@@ -52,6 +52,8 @@ BIT_EXACT = [
     "attention_block_int16",
     "split_unpack_frontend_int8",        # SPLIT, SPLIT_V, UNPACK, PACK, MAXIMUM, MINIMUM, GREATER, SELECT_V2,
     "split_unpack_frontend_int16",       # REDUCE_MAX, SUM (int16: MEAN instead of REDUCE_MAX, no select)
+    "elementwise_activations_int8",      # LOGISTIC, TANH, MUL, PRELU, SUB, LEAKY_RELU
+    "elementwise_activations_int16",     # the same without PRELU (the 16x8 quantizer refuses it)
     "dilated_conv1d_stack_int8",
     "dilated_conv1d_stack_int16",
     "conv2d_uint8_io",                   # QUANTIZE uint8 -> int8 and int8 -> uint8 at the edges
