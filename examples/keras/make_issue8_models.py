@@ -10,8 +10,15 @@ output), both from the same weights. Inputs have batch_size=1, except in
 dilated_conv1d_stack_dynamic_batch, whose point is the Keras default dynamic
 batch (SPACE_TO_BATCH_ND -> CONV_2D -> BATCH_TO_SPACE_ND).
 
-legacy_uint8.tflite is the TF1 path: a tf.compat.v1 graph with fake-quant
-nodes converted with inference_type=tf.uint8 and quantized_input_stats.
+Where the 16x8 quantizer or TFLM lacks an int16 operator the int16 model
+leaves it out (split_unpack_frontend: GREATER/SELECT_V2 and REDUCE_MAX;
+elementwise_activations: PRELU), or the fixture records the refusal
+(upsampling_decoder_int16: TFLM has no int16 RESIZE_BILINEAR).
+
+uint8: conv2d_uint8_io is conv2d_bn_relu_maxpool with uint8 input and output
+(TF2 converter: QUANTIZE at the edges); legacy_uint8.tflite is the TF1 path, a
+tf.compat.v1 graph with fake-quant nodes converted with inference_type=tf.uint8
+and quantized_input_stats (TFLM refuses it).
 
 From the repository root, with TensorFlow in a virtualenv of its own:
 
@@ -167,9 +174,9 @@ KERAS_MODELS = {
 }
 MODELS = {f"{name}_{io_type}": (builds[i], io_type)
           for name, builds in KERAS_MODELS.items() for i, io_type in enumerate(("int8", "int16")) if builds[i]}
-# the int16 model shares the int8 one's weights and representative samples
 # the TF2 converter still takes uint8 edges: int8 inside, QUANTIZE uint8 -> int8 -> uint8 around it
 MODELS["conv2d_uint8_io"] = (base.conv2d_bn_relu_maxpool, "uint8")
+# the int16 model shares the int8 one's weights and representative samples
 SAME_WEIGHTS_AS = {n: n[: -len("int16")] + "int8" for n in MODELS if n.endswith("_int16")}
 SAME_WEIGHTS_AS["upsampling_decoder_nearest_int16"] = "upsampling_decoder_int8"  # only the upsampling differs
 for _t in ("int8", "int16"):  # the same network as the batch_size=1 stack: LiteRT's outputs can be set beside TFLM's
