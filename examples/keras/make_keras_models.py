@@ -207,43 +207,67 @@ def representative_data(shape: tuple[int, ...], seed: int) -> list[np.ndarray]:
     return [rng.uniform(-1.0, 1.0, size=(1, *shape)).astype(np.float32) for _ in range(REPRESENTATIVE_SAMPLES)]
 
 
+# io_type -> (supported_ops, the input/output type); "int16" is the 16x8 scheme (int16 activations, int8 weights)
+MODES = {
+    "int8": ("TFLITE_BUILTINS_INT8", "int8"),
+    "float32": ("TFLITE_BUILTINS_INT8", "float32"),
+    "uint8": ("TFLITE_BUILTINS_INT8", "uint8"),  # int8 inside, QUANTIZE uint8 <-> int8 at the edges
+    "int16": ("EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8", "int16"),
+}
+
+
+def quiet(fn):
+    """Run fn() without Keras' export listing and the converter's notes."""
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fn()
+
+
 def convert(model: keras.Model, io_type: str, seed: int) -> bytes:
     samples = representative_data(tuple(model.inputs[0].shape[1:]), seed)
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = lambda: ([s] for s in samples)
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    dtype = {"int8": tf.int8, "float32": tf.float32}[io_type]
-    converter.inference_input_type = dtype
-    converter.inference_output_type = dtype
-    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # Keras' export listing and the converter's notes
-        return converter.convert()
+    ops, edge = MODES[io_type]
+    converter.target_spec.supported_ops = [getattr(tf.lite.OpsSet, ops)]
+    converter.inference_input_type = getattr(tf, edge)
+    converter.inference_output_type = getattr(tf, edge)
+    return quiet(converter.convert)
 
 
-def make(name: str) -> bytes:
-    build, io_type = MODELS[name]
-    seed = SEED + sorted(MODELS).index(SAME_WEIGHTS_AS.get(name, name))
-    results = []
-    for _ in range(2):  # twice: the bytes must not depend on anything but the seed
-        _fresh(seed)
-        model = build()
-        _randomize_constants(model, seed)
-        results.append(convert(model, io_type, seed))
+def twice(name: str, make_bytes) -> bytes:
+    """make_bytes() run twice: the bytes must not depend on anything but the seed."""
+    results = [make_bytes() for _ in range(2)]
     if results[0] != results[1]:
         raise SystemExit(f"{name}: two conversions with the same seed gave different bytes")
     return results[0]
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", type=Path, default=OUT)
-    ap.add_argument("--only", nargs="*", choices=sorted(MODELS), default=None)
+def make(name: str, models: dict = MODELS, same_weights_as: dict = SAME_WEIGHTS_AS, seed_of=None) -> bytes:
+    """models[name] = (build, io_type); the seed is seed_of(the name whose weights it shares), by default
+    SEED + that name's index in sorted(models)."""
+    build, io_type = models[name]
+    owner = same_weights_as.get(name, name)
+    seed = seed_of(owner) if seed_of else SEED + sorted(models).index(owner)
+
+    def once() -> bytes:
+        _fresh(seed)
+        model = build()
+        _randomize_constants(model, seed)
+        return convert(model, io_type, seed)
+    return twice(name, once)
+
+
+def main(argv: list[str] | None = None, models: dict = MODELS, make_one=make, out: Path = OUT,
+         doc: str | None = None) -> int:
+    ap = argparse.ArgumentParser(description=(doc or __doc__).split("\n")[0])
+    ap.add_argument("--out", type=Path, default=out)
+    ap.add_argument("--only", nargs="*", choices=sorted(models), default=None)
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, NumPy {np.__version__}")
-    for name in args.only or MODELS:
-        data = make(name)
+    for name in args.only or models:
+        data = make_one(name)
         if len(data) > MAX_BYTES:
             raise SystemExit(f"{name}: {len(data)} bytes, over the {MAX_BYTES}-byte limit for a fixture")
         path = args.out / f"{name}.tflite"

@@ -1,4 +1,5 @@
-"""Small Keras models (tests/fixtures/keras/, written by examples/keras/make_keras_models.py), bit-exact with TFLM.
+"""Small Keras models (tests/fixtures/keras/, written by examples/keras/make_keras_models.py and
+make_issue8_models.py), bit-exact with TFLM.
 
 Each fixture is what TFLiteConverter makes of ordinary Keras layers with
 full-integer int8 quantization: SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE
@@ -11,14 +12,26 @@ tensors are stored with the placeholder batch 1 instead of their real batch
 (2 for Conv1D, 4 for Conv2D); TFLM runs them with the stored shapes and gets
 wrong outputs (docs/tflm-differences.md). mcugen must refuse those models with
 exit code 4 and name the operators, rather than reproduce the wrong numbers.
+
+The make_issue8_models.py fixtures come in int8 and 16x8 (`_int16`) versions.
+Where TFLM refuses a model (an int16 RESIZE_BILINEAR or SPACE_TO_BATCH_ND, a
+legacy uint8 CONV_2D), mcugen must refuse it too; the test checks TFLM still
+refuses it, so that a TFLM upgrade shows up here.
 """
+import json
+import subprocess
+import sys
 from pathlib import Path
+
+import numpy as np
 
 import pytest
 from click.testing import CliRunner
 
 from mcugen.cli import main
-from mcugen.testing.compare import compare_model
+from mcugen.frontend import read_model_bytes
+from mcugen.oracle import tflm
+from mcugen.testing.compare import compare_model, sample_inputs
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "keras"
 
@@ -32,11 +45,35 @@ BIT_EXACT = [
     "activations",
     "padding_permute",
     "float_io",
+    # make_issue8_models.py
+    "upsampling_decoder_int8",          # RESIZE_NEAREST_NEIGHBOR, RESIZE_BILINEAR, TRANSPOSE_CONV
+    "upsampling_decoder_nearest_int16",  # the same in 16x8, nearest upsampling twice
+    "attention_block_int8",              # BATCH_MATMUL, SOFTMAX, 3-D FULLY_CONNECTED
+    "attention_block_int16",
+    "split_unpack_frontend_int8",        # SPLIT, SPLIT_V, UNPACK, PACK, MAXIMUM, MINIMUM, GREATER, SELECT_V2,
+    "split_unpack_frontend_int16",       # REDUCE_MAX, SUM (int16: MEAN instead of REDUCE_MAX, no select)
+    "elementwise_activations_int8",      # LOGISTIC, TANH, MUL, PRELU, SUB, LEAKY_RELU
+    "elementwise_activations_int16",     # the same without PRELU (the 16x8 quantizer refuses it)
+    "dilated_conv1d_stack_int8",
+    "dilated_conv1d_stack_int16",
+    "conv2d_uint8_io",                   # QUANTIZE uint8 -> int8 and int8 -> uint8 at the edges
 ]
-# fixture -> operators the error must name
+# fixture -> "node N: OPERATOR" lines the error must hold
 UNSUPPORTED = {
-    "conv1d_dilated": ("SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND"),
-    "conv2d_dilated_dynamic_batch": ("SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND"),
+    "conv1d_dilated": ("node 0: SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND"),
+    "conv2d_dilated_dynamic_batch": ("node 0: SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND"),
+    # TFLM runs it with the stored placeholder batch and gets wrong outputs (test_dynamic_batch_tflm_is_wrong)
+    "dilated_conv1d_stack_dynamic_batch_int8": ("node 5: SPACE_TO_BATCH_ND", "node 9: BATCH_TO_SPACE_ND"),
+    # TFLM refuses each of these (test_tflm_refuses)
+    "dilated_conv1d_stack_dynamic_batch_int16": ("node 5: SPACE_TO_BATCH_ND", "node 9: BATCH_TO_SPACE_ND"),
+    "upsampling_decoder_int16": ("node 5: RESIZE_BILINEAR",),
+    "legacy_uint8": ("node 0: CONV_2D",),
+}
+# fixture -> what TFLM prints when it refuses it (stderr of the interpreter)
+TFLM_REFUSES = {
+    "dilated_conv1d_stack_dynamic_batch_int16": "Node SPACE_TO_BATCH_ND (number 5) failed to invoke",
+    "upsampling_decoder_int16": "Node RESIZE_BILINEAR (number 5) failed to invoke",
+    "legacy_uint8": "Node CONV_2D (number 0) failed to prepare",
 }
 
 
@@ -59,11 +96,71 @@ def test_keras_model_bit_exact(name):
 
 
 @pytest.mark.parametrize("name", sorted(UNSUPPORTED))
-def test_keras_model_dynamic_batch_space_to_batch_rejected(name, tmp_path):
+def test_keras_model_rejected(name, tmp_path):
     r = CliRunner().invoke(main, ["build", str(_fixture(name)), "--board", "host", "-o", str(tmp_path / "out")])
     assert r.exit_code == 4, r.output
     assert "Traceback" not in r.output
-    for op in UNSUPPORTED[name]:
-        assert op in r.output, r.output
-    assert "node 0" in r.output, r.output
+    for line in UNSUPPORTED[name]:
+        assert line in r.output, r.output
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+_TFLM_ONE_RUN = """
+import sys
+import numpy as np
+from tflite_micro.python.tflite_micro import runtime
+from mcugen.frontend import read_model_bytes
+from mcugen.oracle.tflm import ARENA
+from mcugen.testing.compare import sample_inputs
+data = open(sys.argv[1], "rb").read()
+ip = runtime.Interpreter.from_bytes(data, arena_size=ARENA)
+for i, x in enumerate(sample_inputs(read_model_bytes(data).inputs, 1)):
+    ip.set_input(x[0], i)
+ip.invoke()
+"""
+
+
+@pytest.mark.parametrize("name", sorted(TFLM_REFUSES))
+def test_tflm_refuses(name):
+    """Why these are in UNSUPPORTED: TFLM fails to prepare or to invoke them (its message goes to stderr)."""
+    with pytest.raises(RuntimeError):
+        tflm.run(_fixture(name).read_bytes(), sample_inputs(read_model_bytes(_fixture(name).read_bytes()).inputs, 1),
+                 1)
+    r = subprocess.run([sys.executable, "-c", _TFLM_ONE_RUN, str(_fixture(name))], capture_output=True, text=True,
+                       cwd=Path(__file__).resolve().parents[2])
+    assert r.returncode != 0 and TFLM_REFUSES[name] in r.stderr, r.stderr
+
+
+_LITERT_RUN = """
+import sys
+import numpy as np
+from ai_edge_litert.interpreter import Interpreter, OpResolverType
+ip = Interpreter(model_path=sys.argv[1], experimental_op_resolver_type=OpResolverType.BUILTIN_REF)
+ip.allocate_tensors()
+xs = np.load(sys.argv[2])
+out = []
+for x in xs:
+    ip.set_tensor(ip.get_input_details()[0]["index"], x)
+    ip.invoke()
+    out.append(ip.get_tensor(ip.get_output_details()[0]["index"]).astype(int).tolist())
+print(__import__("json").dumps(out))
+"""
+
+
+def test_dynamic_batch_tflm_is_wrong(tmp_path):
+    """dilated_conv1d_stack_dynamic_batch_int8 has the weights of dilated_conv1d_stack_int8 (batch_size=1, the
+    dilation folded into CONV_2D): LiteRT, which resizes the tensors between SPACE_TO_BATCH_ND and
+    BATCH_TO_SPACE_ND at run time, stays within a few steps of TFLM's run of the batch-1 model; TFLM's run of
+    the dynamic-batch model, which trusts the stored placeholder batch, does not."""
+    pytest.importorskip("ai_edge_litert")
+    dyn, one = _fixture("dilated_conv1d_stack_dynamic_batch_int8"), _fixture("dilated_conv1d_stack_int8")
+    xs = sample_inputs(read_model_bytes(dyn.read_bytes()).inputs, 10)
+    np.save(tmp_path / "x.npy", xs[0])
+    r = subprocess.run([sys.executable, "-c", _LITERT_RUN, str(dyn), str(tmp_path / "x.npy")], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
+    litert_dyn = np.array(json.loads(r.stdout)).reshape(10, -1)
+    tflm_one = tflm.run(one.read_bytes(), xs, 1)[0].reshape(10, -1).astype(int)
+    tflm_dyn = tflm.run(dyn.read_bytes(), xs, 1)[0].reshape(10, -1).astype(int)
+    assert np.abs(litert_dyn - tflm_one).max() <= 2   # a separate requantized bias ADD vs a fused bias
+    assert np.abs(tflm_dyn - tflm_one).max() >= 50
