@@ -220,7 +220,8 @@ def handler(op_name: str) -> OpHandler | None:
 
 
 def supported_ops() -> list[str]:
-    return sorted(_REGISTRY)
+    """The TFLite operators mcugen compiles (internal MCU_* steps that passes insert are left out)."""
+    return sorted(n for n in _REGISTRY if not n.startswith("MCU_"))
 
 
 # ---- small helpers shared by handlers ------------------------------------------

@@ -3,8 +3,9 @@ from ..ir import Graph
 from .alias_reshapes import alias_reshapes
 from .fold_constants import fold_constants
 from .fuse_activations import fuse_activations
+from .uint8_to_int8 import uint8_to_int8
 
-PASSES = (fold_constants, alias_reshapes, fuse_activations)
+PASSES = (uint8_to_int8, fold_constants, alias_reshapes, fuse_activations)
 
 
 def run_passes(graph: Graph) -> Graph:
@@ -14,4 +15,4 @@ def run_passes(graph: Graph) -> Graph:
     return graph
 
 
-__all__ = ["PASSES", "run_passes", "fold_constants", "alias_reshapes", "fuse_activations"]
+__all__ = ["PASSES", "run_passes", "uint8_to_int8", "fold_constants", "alias_reshapes", "fuse_activations"]

@@ -66,14 +66,21 @@ class Comparison:
 
 
 def compare_model(model: bytes, count: int = 8, seed: int = 0, sanitize: bool = False,
-                  workdir: Path | None = None, name: str = "model", board: str = "host") -> Comparison:
+                  workdir: Path | None = None, name: str = "model", board: str = "host",
+                  oracle: str = "tflm") -> Comparison:
+    """Compile and run `model` and the reference on the same inputs. oracle: 'tflm' (the TFLM interpreter)
+    or 'litert' (LiteRT's reference kernels, for what TFLM does not run: legacy uint8, hybrid)."""
     compiled = compile_bytes(model, name, board=board)
     with tempfile.TemporaryDirectory(prefix="mcugen-cmp-") as tmp:
         d = Path(workdir or tmp) / name
         write_project(compiled.project.files, d, force=True)
         xs = sample_inputs(compiled.graph.inputs, count, seed)
         ours = make_runner(compiled, d, sanitize=sanitize)(xs)
-    ref = tflm.run(model, xs, len(compiled.graph.outputs))
+    if oracle == "litert":
+        from ..oracle import litert
+        ref = litert.run(model, xs, len(compiled.graph.outputs))
+    else:
+        ref = tflm.run(model, xs, len(compiled.graph.outputs))
     return Comparison(ours, ref, compiled, xs)
 
 

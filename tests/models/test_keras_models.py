@@ -67,8 +67,11 @@ UNSUPPORTED = {
     # TFLM refuses each of these (test_tflm_refuses)
     "dilated_conv1d_stack_dynamic_batch_int16": ("node 5: SPACE_TO_BATCH_ND", "node 9: BATCH_TO_SPACE_ND"),
     "upsampling_decoder_int16": ("node 5: RESIZE_BILINEAR",),
-    "legacy_uint8": ("node 0: CONV_2D",),
 }
+# fixtures TFLM refuses (test_tflm_refuses) that mcugen compiles, compared with LiteRT's reference kernels
+LITERT_EXACT = [
+    "legacy_uint8",  # all-uint8 TF1 fake-quant model: passes/uint8_to_int8.py runs it on the int8 kernels
+]
 # fixture -> what TFLM prints when it refuses it (stderr of the interpreter)
 TFLM_REFUSES = {
     "dilated_conv1d_stack_dynamic_batch_int16": "Node SPACE_TO_BATCH_ND (number 5) failed to invoke",
@@ -85,7 +88,7 @@ def _fixture(name: str) -> Path:
 
 def test_every_fixture_is_tested():
     on_disk = {p.stem for p in FIXTURES.glob("*.tflite")}
-    assert on_disk == set(BIT_EXACT) | set(UNSUPPORTED)
+    assert on_disk == set(BIT_EXACT) | set(UNSUPPORTED) | set(LITERT_EXACT)
 
 
 @pytest.mark.parametrize("name", BIT_EXACT)
@@ -93,6 +96,13 @@ def test_keras_model_bit_exact(name):
     cmp = compare_model(_fixture(name).read_bytes(), count=10, name=name)
     bad = cmp.mismatches()
     assert cmp.exact, f"{name}: differing bytes per output (-1: size differs): {bad}"
+
+
+@pytest.mark.parametrize("name", LITERT_EXACT)
+def test_keras_model_bit_exact_with_litert(name):
+    cmp = compare_model(_fixture(name).read_bytes(), count=10, name=name, oracle="litert")
+    assert cmp.exact, f"{name}: differing bytes per output (-1: size differs): {cmp.mismatches()}"
+    assert all(t.dtype == "uint8" for t in cmp.compiled.graph.inputs + cmp.compiled.graph.outputs)
 
 
 @pytest.mark.parametrize("name", sorted(UNSUPPORTED))
