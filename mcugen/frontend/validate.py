@@ -349,6 +349,28 @@ def per_channel_counts(g: Graph):
             yield f"{_label(t)}: shape {t.shape}, quantized dimension {q.axis}, {q.scale.size} scales"
 
 
+#: inputs each operator kind needs (present, not -1) for the ones mcugen evaluates, folds or compiles
+MIN_INPUTS = {
+    **dict.fromkeys(("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB", "MUL", "TRANSPOSE", "PAD",
+                     "PADV2", "MEAN", "GATHER"), 2),
+    "STRIDED_SLICE": 4,
+    **dict.fromkeys(("RESHAPE", "SQUEEZE", "EXPAND_DIMS", "SHAPE", "CAST", "PACK", "CONCATENATION", "SOFTMAX",
+                     "LOGISTIC", "TANH", "RELU", "RELU6", "LEAKY_RELU", "HARD_SWISH", "QUANTIZE", "DEQUANTIZE",
+                     "AVERAGE_POOL_2D", "MAX_POOL_2D"), 1),
+}
+
+
+@check("graph")
+def operator_inputs_present(g: Graph):
+    """Every operator has the inputs its kind requires (e.g. a convolution its input and filter; an element-wise
+    operator its operands); only optional inputs (such as a bias) may be absent."""
+    for op in g.operators:
+        need = MIN_INPUTS.get(op.op, 0)
+        have = op.inputs[:need]
+        if len(have) < need or any(t is None for t in have):
+            yield f"{_op_label(op)} has inputs {[t.index if t is not None else -1 for t in op.inputs]}, needs {need}"
+
+
 @check("graph")
 def operators_write_tensors(g: Graph):
     """Every operator writes at least one tensor, and writes no constant."""

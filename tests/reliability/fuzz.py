@@ -408,6 +408,12 @@ def summary(results: list[Outcome]) -> str:
     bad = [r for r in results if not r.ok]
     lines = [f"{len(results)} cases: " + ", ".join(f"exit {k}: {v}" for k, v in sorted(codes.items()))
              + f"; failures: {len(bad)}; slowest {max((r.seconds for r in results), default=0):.2f} s"]
+    crashes = [r for r in results if r.ok and r.code == 4 and ("handler failed" in r.message
+                                                               or "malformed operator" in r.message)]
+    lines[0] += f"; operator handler failures reported as exit 4: {len(crashes)}"
+    for r in crashes[:50]:
+        msg = next((ln.strip() for ln in r.message.splitlines() if "handler failed" in ln or "malformed" in ln), "")
+        lines.append(f"  handler: case {r.case} ({r.base}; {'; '.join(r.notes)}): {msg[:300]}")
     for r in bad[:50]:
         lines.append(f"  case {r.case} ({r.base}; {'; '.join(r.notes)}): exit {r.code}: {r.message[:300]}")
         if r.trace:
