@@ -203,3 +203,10 @@ def test_fuzzer_finds_of_seed_1(case):
     from tests.reliability import fuzz
     r = fuzz.run_case(case, 1, fuzz.base_models())
     assert r.ok and r.code == 3, (r.notes, r.code, r.message)
+
+
+def test_docs_table_is_current():
+    from pathlib import Path
+    from mcugen.frontend.validate import checks_markdown
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "validation.md").read_text()
+    assert checks_markdown() in doc, "regenerate the table: python3 -m mcugen.frontend.validate"
