@@ -1,9 +1,10 @@
 """The `mcugen` command. Every McugenError becomes a one-paragraph message and its exit code.
 
 Exit codes: 0 ok; 1 verify found differences; 2 bad usage or input files;
-3 model unreadable; 4 unsupported model; 5 does not fit the board; 6 output
-folder holds files mcugen did not write; 7 a tool is missing (named, with how to install it)
-or the generated code failed to build;
+3 model unreadable or inconsistent (a validation check failed: docs/validation.md);
+4 unsupported model (also: an operator handler failed on the node it names);
+5 does not fit the board; 6 output folder holds files mcugen did not write;
+7 a tool is missing (named, with how to install it) or the generated code failed to build;
 8 the generated program failed or hung; 70 internal error (a bug).
 """
 from __future__ import annotations

@@ -13,7 +13,7 @@ from pathlib import Path
 from .boards import Board, load_board
 from .budget import Footprint, check_budget, estimate, measure_library
 from .codegen import GeneratedProject, generate, write_project
-from .errors import InternalError, UnsupportedModelError
+from .errors import InternalError, McugenError, ModelReadError, UnsupportedModelError, guarded, guarded_call
 from .frontend import read_model_bytes
 from .ir import Graph
 from .ops import handler
@@ -73,18 +73,73 @@ def _board(board: Board | str | None) -> Board:
 
 
 def compile_graph(graph: Graph, model_bytes: bytes, name: str, where: str, board: Board | str | None = None) -> Compiled:
-    run_passes(graph)
+    """Passes, support check, plan, C. `graph` comes from the reader, which has validated it
+    (frontend/validate.py); a handler that still fails on it is reported naming its node (guarded)."""
+    try:
+        run_passes(graph)
+    except McugenError:
+        raise
+    except Exception as e:
+        raise _pass_error(e, where) from None
     check_supported(graph, where)
     _check_graph(graph, where)
     b = _board(board)
     features = frozenset(b.features)
-    scratch = [handler(op.op).scratch_bytes(op, features) for op in graph.operators]
-    buffers = analyse(graph, scratch)
-    pairs = overlaps(graph, buffers, lambda op: handler(op.op).overlap(op), ALIGN)
-    plan = plan_arena(buffers, pairs)
+    scratch = [guarded_call(op, "sizing its scratch buffer", handler(op.op).scratch_bytes, op, features)
+               for op in graph.operators]
+    rules = {id(op): guarded_call(op, "declaring its overlap rules", handler(op.op).overlap, op)
+             for op in graph.operators}
+    with guarded("planning the arena"):
+        buffers = analyse(graph, scratch)
+        pairs = overlaps(graph, buffers, lambda op: rules[id(op)], ALIGN)
+        plan = plan_arena(buffers, pairs)
     sha = hashlib.sha256(model_bytes).hexdigest()
-    project = generate(graph, plan, name, Path(where).name, sha, b)
+    try:
+        project = generate(graph, plan, name, Path(where).name, sha, b)
+    except McugenError:
+        raise
+    except Exception as e:
+        raise _lowering_error(graph, plan, name, b, e) from None
     return Compiled(graph, plan, project, model_bytes, b)
+
+
+def _pass_error(e: Exception, where: str) -> McugenError:
+    """A graph pass failed on a validated model: name the operator it was at (its loop variable `op`).
+    Constant folding failing means the operator's constant inputs do not give its declared output
+    (inconsistent shapes or options): exit 3; any other pass failing is a bug (InternalError)."""
+    import os
+    from .ir import Operator
+    if os.environ.get("MCUGEN_DEBUG"):
+        raise e
+    op, fn, tb = None, "", e.__traceback__
+    while tb is not None:
+        candidate = tb.tb_frame.f_locals.get("op")
+        if op is None and isinstance(candidate, Operator) and "passes" in tb.tb_frame.f_code.co_filename:
+            op, fn = candidate, tb.tb_frame.f_code.co_name
+        tb = tb.tb_next
+    what = f"{type(e).__name__}: {e}"
+    if op is not None and fn == "fold_constants":
+        return ModelReadError(f"{where} is inconsistent: node {op.index} ({op.op}): evaluating it at build time on its "
+                              f"constant inputs failed ({what}); its shapes or options do not agree.")
+    at = f" at node {op.index} ({op.op})" if op is not None else ""
+    return InternalError(f"the graph pass {fn or '?'} failed{at} ({what}). This is a bug in mcugen; rerun with "
+                         "MCUGEN_DEBUG=1 for a traceback and report it.")
+
+
+def _lowering_error(graph: Graph, plan: Plan, name: str, board: Board, e: Exception) -> McugenError:
+    """Which operator made code generation fail: lower each again on its own (lowering is pure)."""
+    import os
+    if os.environ.get("MCUGEN_DEBUG"):
+        raise e
+    from .codegen.context import GenContext
+    ctx = GenContext(name, plan, frozenset(board.features))
+    for step, op in enumerate(graph.operators):
+        ctx.step = step
+        h = handler(op.op)
+        guarded_call(op, "lowering it to C", h.lower, op, ctx)
+        guarded_call(op, "counting its MACs", h.macs, op)
+    return InternalError(f"generating the C project failed ({type(e).__name__}: {e}). This is a bug in mcugen; "
+                         "rerun with MCUGEN_DEBUG=1 for a traceback and report it.")
 
 
 def compile_model(path: str | Path, name: str | None = None, board: Board | str | None = None) -> Compiled:

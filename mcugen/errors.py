@@ -84,3 +84,48 @@ class InternalError(McugenError):
 
     exit_code = 70
     title = "internal error"
+
+
+class HandlerError(UnsupportedModelError):
+    """An operator handler failed on a model that passed validation: the operator is reported, by node,
+    as not compilable (exit 4), with the handler's error. A bug to report: the handler lacks a rule."""
+
+    title = "unsupported model (operator handler failed)"
+
+
+def _handler_error(op, doing: str, e: BaseException) -> HandlerError:
+    return HandlerError(
+        f"node {op.index} ({op.op}): mcugen's {op.op} handler failed while {doing} "
+        f"({type(e).__name__}: {e}). The operator's parameters are outside what mcugen's support rules check; "
+        "please report this with the model (rerun with MCUGEN_DEBUG=1 for a traceback).")
+
+
+def guarded_call(op, doing: str, fn, *args):
+    """fn(*args); an exception that is not a McugenError becomes a HandlerError naming `op`'s node."""
+    try:
+        return fn(*args)
+    except McugenError:
+        raise
+    except Exception as e:
+        import os
+        if os.environ.get("MCUGEN_DEBUG"):
+            raise
+        raise _handler_error(op, doing, e) from None
+
+
+class guarded:
+    """`with guarded("planning the arena"):` an exception that is not a McugenError becomes an
+    InternalError saying which stage failed (never a bare numpy/Jinja exception)."""
+
+    def __init__(self, doing: str):
+        self.doing = doing
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, e, tb):
+        import os
+        if e is None or isinstance(e, McugenError) or not isinstance(e, Exception) or os.environ.get("MCUGEN_DEBUG"):
+            return False
+        raise InternalError(f"{self.doing} failed ({type(e).__name__}: {e}). This is a bug in mcugen; "
+                            "rerun with MCUGEN_DEBUG=1 for a traceback and report it.") from None

@@ -14,13 +14,8 @@ import tflite
 
 from ..errors import ModelReadError, UnsupportedModelError
 from ..ir import Graph, Operator, Quant, Tensor
+from .validate import RawBuffer, RawModel, RawOp, RawTensor, validate_graph, validate_raw
 
-_TYPE_NAMES = {v: k for k, v in vars(tflite.TensorType).items() if not k.startswith("_")}
-_NUMPY_TYPES = {
-    "FLOAT32": "float32", "FLOAT16": "float16", "FLOAT64": "float64", "INT8": "int8", "UINT8": "uint8",
-    "INT16": "int16", "UINT16": "uint16", "INT32": "int32", "UINT32": "uint32", "INT64": "int64",
-    "BOOL": "bool",
-}
 _OP_NAMES = {v: k for k, v in vars(tflite.BuiltinOperator).items() if not k.startswith("_")}
 _OPTION_TYPES = {v: k for k, v in vars(tflite.BuiltinOptions).items() if not k.startswith("_")}
 _ENUM_OPTIONS = {
@@ -42,21 +37,38 @@ def read_model(path: str | Path) -> Graph:
 
 
 def read_model_bytes(data: bytes, where: str = "<bytes>") -> Graph:
+    """Read and validate (frontend/validate.py): the Graph returned meets every validation check."""
     if len(data) < 8 or data[4:8] != b"TFL3":
         raise ModelReadError(
             f"{where} is not a TensorFlow Lite model: a .tflite file carries the identifier 'TFL3' at "
             f"byte 4, this file ({len(data)} bytes) does not. Convert the model with the TFLite converter first."
         )
+    model = tflite.Model.GetRootAs(data, 0)
+    raw = _corrupt_guard(where, "its tables", lambda: _raw(model, data))
+    validate_raw(raw, where)
+    graph = _corrupt_guard(where, "its tensors", lambda: _build(model, raw, data))
+    validate_graph(graph, where)
+    return graph
+
+
+def _corrupt_guard(where: str, part: str, fn):
     try:
-        model = tflite.Model.GetRootAs(data, 0)
-        return _convert(model, data)
-    except (UnsupportedModelError, ModelReadError):
+        return fn()
+    except UnsupportedModelError:
         raise
+    except ModelReadError as e:
+        raise ModelReadError(f"{where} is inconsistent: {e.message}") from None
     except Exception as e:  # the flatbuffer library raises assorted errors on corrupt input
         raise ModelReadError(
-            f"{where} is truncated or corrupt: reading its flatbuffer failed ({type(e).__name__}: {e}). "
+            f"{where} is truncated or corrupt: reading {part} failed ({type(e).__name__}: {e}). "
             "Check that the file was copied completely."
         ) from None
+
+
+def _ints(n: int, get, limit: int, what: str) -> list[int]:
+    if n < 0 or n > limit:
+        raise ModelReadError(f"{what} claims {n} entries, more than the file can hold")
+    return [int(v) for v in get()] if n else []
 
 
 def _snake(name: str) -> str:
@@ -97,57 +109,89 @@ def _read_options(op) -> dict:
     return out
 
 
-def _quant(t) -> Quant | None:
-    q = t.Quantization()
-    if q is None or q.ScaleLength() == 0:
-        return None
-    scale = q.ScaleAsNumpy().astype(np.float32)
-    zp = q.ZeroPointAsNumpy() if q.ZeroPointLength() else np.zeros_like(scale, dtype=np.int64)
-    return Quant(scale=scale, zero_point=np.asarray(zp, dtype=np.int64), axis=q.QuantizedDimension())
-
-
-def _convert(model, data: bytes) -> Graph:
-    if model.SubgraphsLength() < 1:
-        raise ModelReadError("the model has no subgraph.")
-    sg = model.Subgraphs(0)
-    tensors: list[Tensor] = []
-    for i in range(sg.TensorsLength()):
-        t = sg.Tensors(i)
-        type_name = _TYPE_NAMES.get(t.Type(), str(t.Type()))
-        dtype = _NUMPY_TYPES.get(type_name)
-        shape = tuple(int(s) for s in t.ShapeAsNumpy()) if t.ShapeLength() else ()
-        buf = model.Buffers(t.Buffer())
-        value = None
-        if buf is not None and buf.DataLength() > 0:
-            if dtype is None:
-                raise UnsupportedModelError(f"tensor {i} ({t.Name().decode()}) has unsupported type {type_name}.")
-            raw = buf.DataAsNumpy().tobytes()
-            value = np.frombuffer(raw, dtype=np.dtype(dtype).newbyteorder("<")).astype(dtype).reshape(shape)
-        elif buf is not None and buf.Offset() > 1:  # large models keep buffers after the flatbuffer
-            n = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
-            raw = data[buf.Offset(): buf.Offset() + buf.Size()]
-            if len(raw) != n:
-                raise ModelReadError(f"tensor {i}: its external buffer is truncated ({len(raw)} of {n} bytes).")
-            value = np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
-        tensors.append(Tensor(
-            name=(t.Name() or b"t%d" % i).decode("utf-8", "replace"), shape=shape, dtype=dtype or type_name.lower(),
-            quant=_quant(t), data=value, index=i,
-        ))
-    ops: list[Operator] = []
-    for i in range(sg.OperatorsLength()):
-        o = sg.Operators(i)
-        code = model.OperatorCodes(o.OpcodeIndex())
+def _raw(model, data: bytes) -> RawModel:
+    """The fields validation needs, read without trusting any index, size or type."""
+    limit = len(data) // 4
+    raw = RawModel(file_size=len(data), subgraphs=model.SubgraphsLength())
+    if raw.subgraphs < 1:
+        return raw
+    if raw.subgraphs > limit:
+        raise ModelReadError(f"the subgraph count {raw.subgraphs} is more than the file can hold")
+    for i in range(_count(model.BuffersLength(), limit, "the buffer list")):
+        b = model.Buffers(i)
+        raw.buffers.append(RawBuffer() if b is None else RawBuffer(b.DataLength(), int(b.Offset()), int(b.Size())))
+    for i in range(_count(model.OperatorCodesLength(), limit, "the operator code list")):
+        code = model.OperatorCodes(i)
         builtin = max(code.BuiltinCode(), code.DeprecatedBuiltinCode())
         name = _OP_NAMES.get(builtin, f"BUILTIN_{builtin}")
         if name == "CUSTOM":
-            name = "CUSTOM:" + (code.CustomCode() or b"?").decode()
-        ins = [tensors[j] if j >= 0 else None for j in o.InputsAsNumpy()] if o.InputsLength() else []
-        outs = [tensors[j] for j in o.OutputsAsNumpy()] if o.OutputsLength() else []
-        options = _read_options(o)
-        if o.CustomOptionsLength():  # raw bytes (a FlexBuffer for most custom operators): the handler decodes them
-            options["custom_options"] = o.CustomOptionsAsNumpy().tobytes()
-        ops.append(Operator(op=name, inputs=ins, outputs=outs, options=options, index=i))
-    g_in = [tensors[j] for j in sg.InputsAsNumpy()] if sg.InputsLength() else []
-    g_out = [tensors[j] for j in sg.OutputsAsNumpy()] if sg.OutputsLength() else []
+            name = "CUSTOM:" + (code.CustomCode() or b"?").decode("utf-8", "replace")
+        raw.opcodes.append(name)
+    sg = model.Subgraphs(0)
+    for i in range(_count(sg.TensorsLength(), limit, "the tensor list")):
+        t = sg.Tensors(i)
+        rt = RawTensor(index=i, name=(t.Name() or b"t%d" % i).decode("utf-8", "replace"), type_code=t.Type(),
+                       shape=_ints(t.ShapeLength(), t.ShapeAsNumpy, limit, f"tensor {i}'s shape"),
+                       buffer=int(t.Buffer()), variable=bool(t.IsVariable()))
+        q = t.Quantization()
+        if q is not None and q.ScaleLength() > 0:
+            _count(q.ScaleLength(), limit, f"tensor {i}'s scales")
+            rt.scale = np.asarray(q.ScaleAsNumpy(), dtype=np.float32).copy()
+            rt.zero_point = (np.asarray(q.ZeroPointAsNumpy(), dtype=np.int64).copy()
+                             if _count(q.ZeroPointLength(), limit, f"tensor {i}'s zero points") else None)
+            rt.axis = int(q.QuantizedDimension())
+        raw.tensors.append(rt)
+    for i in range(_count(sg.OperatorsLength(), limit, "the operator list")):
+        o = sg.Operators(i)
+        op = RawOp(i, int(o.OpcodeIndex()), _ints(o.InputsLength(), o.InputsAsNumpy, limit, f"node {i}'s inputs"),
+                   _ints(o.OutputsLength(), o.OutputsAsNumpy, limit, f"node {i}'s outputs"))
+        if 0 <= op.opcode_index < len(raw.opcodes):
+            op.name = raw.opcodes[op.opcode_index]
+        raw.ops.append(op)
+    raw.inputs = _ints(sg.InputsLength(), sg.InputsAsNumpy, limit, "the model's inputs")
+    raw.outputs = _ints(sg.OutputsLength(), sg.OutputsAsNumpy, limit, "the model's outputs")
+    return raw
+
+
+def _count(n: int, limit: int, what: str) -> int:
+    if n < 0 or n > limit:
+        raise ModelReadError(f"{what} claims {n} entries, more than the file can hold")
+    return n
+
+
+def _build(model, raw: RawModel, data: bytes) -> Graph:
+    """The IR of a RawModel that passed the file checks (indices, sizes and types are valid)."""
+    tensors: list[Tensor] = []
+    for rt in raw.tensors:
+        dtype = rt.dtype
+        buf = raw.buffers[rt.buffer]
+        value = None
+        if dtype is not None and (buf.data_len > 0 or buf.offset > 1):
+            if buf.data_len > 0:
+                raw_bytes = model.Buffers(rt.buffer).DataAsNumpy().tobytes()
+            else:
+                raw_bytes = data[buf.offset: buf.offset + buf.size]
+            le = np.dtype(dtype).newbyteorder("<")
+            value = np.frombuffer(raw_bytes, dtype=le).astype(dtype).reshape(rt.shape)
+        quant = None
+        if rt.scale is not None:
+            zp = rt.zero_point if rt.zero_point is not None and rt.zero_point.size else np.zeros(rt.scale.size, np.int64)
+            quant = Quant(scale=rt.scale, zero_point=zp, axis=rt.axis)
+        tensors.append(Tensor(name=rt.name, shape=tuple(rt.shape), dtype=dtype or rt.type_name.lower(),
+                              quant=quant, data=value, index=rt.index, variable=rt.variable))
+    ops: list[Operator] = []
+    sg = model.Subgraphs(0)
+    for r in raw.ops:
+        try:
+            o = sg.Operators(r.index)
+            options = _read_options(o)
+            if o.CustomOptionsLength():  # raw bytes (a FlexBuffer for most custom operators): the handler decodes them
+                options["custom_options"] = o.CustomOptionsAsNumpy().tobytes()
+        except Exception as e:
+            raise ModelReadError(f"node {r.index} ({r.name}): its options are corrupt "
+                                 f"({type(e).__name__}: {e}).") from None
+        ops.append(Operator(op=r.name, inputs=[tensors[j] if j >= 0 else None for j in r.inputs],
+                            outputs=[tensors[j] for j in r.outputs], options=options, index=r.index))
     desc = (model.Description() or b"").decode("utf-8", "replace")
-    return Graph(tensors=tensors, operators=ops, inputs=g_in, outputs=g_out, description=desc)
+    return Graph(tensors=tensors, operators=ops, inputs=[tensors[j] for j in raw.inputs],
+                 outputs=[tensors[j] for j in raw.outputs], description=desc)

@@ -23,6 +23,10 @@ class Group:
         return max(rel + b.size for b, rel in self.members)
 
     @property
+    def align(self) -> int:
+        return max((b.align for b, _ in self.members), default=1)
+
+    @property
     def span(self) -> int:
         return max(b.last for b, _ in self.members) - min(b.first for b, _ in self.members)
 
@@ -46,7 +50,8 @@ def _place(order: list[int], groups: list[Group], align: int) -> list[int]:
             for p, off in placed:
                 if p.overlaps_in_time(b) and p.size and b.size:
                     forbidden.append((off - rel - b.size, off + p.size - rel))  # open interval of bases
-        candidates = sorted({0} | {_align(max(hi, 0), align) for _, hi in forbidden})
+        a = max(align, groups[gi].align)
+        candidates = sorted({0} | {_align(max(hi, 0), a) for _, hi in forbidden})
         base = next(c for c in candidates if all(not (lo < c < hi) for lo, hi in forbidden))
         bases[gi] = base
         placed.extend((b, base + rel) for b, rel in groups[gi].members)

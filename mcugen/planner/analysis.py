@@ -22,6 +22,7 @@ class Buffer:
     tensor: Tensor | None = None  # None for a scratch buffer (or a buffer of a unit test)
     offset: int = -1
     scratch: bool = False
+    align: int = 1  # the element size: the kernels access the buffer as that type (the plan adds its own minimum)
 
     def overlaps_in_time(self, other: "Buffer") -> bool:
         return self.first <= other.last and other.first <= self.last
@@ -70,7 +71,7 @@ def analyse(graph: Graph, scratch: list[int]) -> list[Buffer]:
             return
         b = spans.get(id(r))
         if b is None:
-            spans[id(r)] = Buffer(r.name, r.nbytes, step, step, r)
+            spans[id(r)] = Buffer(r.name, r.nbytes, step, step, r, align=r.itemsize)
         else:
             b.first, b.last = min(b.first, step), max(b.last, step)
 
@@ -127,6 +128,8 @@ def overlaps(graph: Graph, buffers: list[Buffer], rules, align: int) -> list[Ove
                 continue
             src = by_tensor.get(id(x))
             if src is None or src is dst or src.last != step or id(src) in used_src:
+                continue
+            if max(src.align, dst.align) > align:  # e.g. int64: rigid groups keep the plan's alignment only
                 continue
             up = lambda v: -(-v // align) * align  # noqa: E731
             found.append(Overlap(src, dst, up(fwd), step, None if bwd is None else up(bwd)))

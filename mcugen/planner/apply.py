@@ -8,7 +8,10 @@ from .algorithms import ALGORITHMS, Group, arena_size
 from .analysis import Buffer, Overlap, liveness_lower_bound
 from .verify import verify_plan
 
+#: every arena offset is a multiple of ALIGN and of its buffer's element size; the arena itself is 8-aligned
+#: (docs/validation.md, "Alignment")
 ALIGN = 4
+MAX_ARENA = (1 << 31) - 1
 
 
 @dataclass
@@ -127,4 +130,8 @@ def plan_arena(buffers: list[Buffer], overlaps: list[Overlap] | None = None, ali
             b.offset = base + rel
     verify_plan(buffers, best_size, align, pairs)
     total = -(-best_size // align) * align
+    if total > MAX_ARENA:
+        from ..errors import UnsupportedModelError
+        raise UnsupportedModelError(f"the model needs an arena of {total:,} bytes; the generated code addresses "
+                                    f"at most {MAX_ARENA:,} (32-bit offsets).")
     return Plan(buffers, total, liveness_lower_bound(buffers), best_name, pairs)

@@ -2,7 +2,8 @@
 
 No two buffers alive at a common step share a byte, unless they are an overlap
 pair an operator declared (then the input sits at least the declared distance
-past the output's start); every offset is aligned; the arena size is exactly
+past the output's start); every offset is a multiple of the plan's alignment and of its buffer's element size (an int64 tensor
+sits at a multiple of 8); the arena size is exactly
 the largest end offset.
 """
 from __future__ import annotations
@@ -21,8 +22,10 @@ def verify_plan(buffers: list[Buffer], arena_size: int, align: int, overlaps: li
                                 f"{'backward' if o.reverse else 'forward'} rule {o.delta})")
     end = 0
     for b in buffers:
-        if b.offset < 0 or b.offset % align:
-            raise InternalError(f"buffer {b.name} has offset {b.offset}, not a multiple of {align}")
+        need = max(align, b.align)
+        if b.offset < 0 or b.offset % need:
+            raise InternalError(f"buffer {b.name} has offset {b.offset}, not a multiple of {need} "
+                                f"(the plan's alignment, or its element size)")
         end = max(end, b.offset + b.size)
     if end != arena_size:
         raise InternalError(f"arena size {arena_size} but buffers end at {end}")
