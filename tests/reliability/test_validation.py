@@ -201,7 +201,7 @@ def test_cli_exit_codes_without_traceback(tmp_path, monkeypatch):
 def test_fuzzer_finds_of_seed_1(case):
     """Cases the long fuzz run (seed 1) found ending in internal errors (graph passes on bad operators)."""
     from tests.reliability import fuzz
-    r = fuzz.run_case(case, 1, fuzz.base_models())
+    r = fuzz.run_case(case, 1, fuzz.base_models(fuzz.FIXTURES_2026_12))
     assert r.ok and r.code == 3, (r.notes, r.code, r.message)
 
 
