@@ -23,13 +23,6 @@ class _Pool(OpHandler):
         nhwc(op.inputs[0].shape), nhwc(op.outputs[0].shape)
         return need_quant(op.inputs[0], op.outputs[0])
 
-    def rule_int16_zero_point(self, op):
-        """int16: the zero point is 0 (TFLM rejects others)."""
-        q = op.inputs[0].quant
-        if self.scheme(op) == "s16" and q is not None and q.zp != 0:
-            return f"int16 input has zero point {q.zp}, needs 0"
-        return None
-
     def rule_same_quantization(self, op):
         """Input and output have the same scale and zero point."""
         a, b = op.inputs[0].quant, op.outputs[0].quant
