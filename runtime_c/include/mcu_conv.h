@@ -362,4 +362,37 @@ static inline int16_t mcu_output_s16(int64_t acc, int32_t acc64, int32_t multipl
     return (int16_t)(v < act_min ? act_min : (v > act_max ? act_max : v));
 }
 
+/* ------------------------------------------------------------------------------------------------
+ * TRANSPOSE_CONV (mcu_transpose_conv.c), TFLM's reference integer kernels: every input pixel's
+ * channels times the OHWI filter are scattered (added) into an accumulator per output element,
+ * at out = in * stride - pad + k (taps outside the output skipped); then each accumulator plus the
+ * bias is requantized, offset and clamped.
+ *   s8:  int32 accumulators (wrapping, as TFLM's int32 adds), (x + input_offset) * w, int32 bias,
+ *        mcu_requantize with Q31 multipliers, + output_offset. Scratch: 4 bytes per output element.
+ *   s16: int64 accumulators, x * w, int64 bias (an int16 bias is widened at build time),
+ *        mcu_requantize_s64 with reduced multipliers, zero points 0. Scratch: 8 bytes per output
+ *        element (stored as pairs of int32 words, so 4-byte alignment suffices).
+ * ------------------------------------------------------------------------------------------------ */
+typedef struct {
+    int32_t batches;
+    int32_t in_h, in_w, in_c;
+    int32_t out_h, out_w, out_c;
+    int32_t k_h, k_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_top, pad_left;
+    int32_t input_offset;      /* s8: -input zero point */
+    int32_t output_offset;     /* s8: output zero point */
+    int32_t act_min, act_max;
+    const int8_t *filter;      /* OHWI */
+    const int32_t *bias;       /* s8, may be NULL */
+    const int64_t *bias64;     /* s16, may be NULL */
+    const int32_t *multiplier; /* per output channel: Q31 (s8) or reduced to 16 bits (s16) */
+    const int32_t *shift;
+} mcu_transpose_conv_params_t;
+
+void mcu_transpose_conv_s8(const mcu_transpose_conv_params_t *p, const int8_t *input, int8_t *output,
+                           int32_t *scratch);
+void mcu_transpose_conv_s16(const mcu_transpose_conv_params_t *p, const int16_t *input, int16_t *output,
+                            int32_t *scratch);
+
 #endif /* MCU_CONV_H */
