@@ -1,23 +1,6 @@
-/* mcu_conv_s16.c - CONV_2D, int16 activations, int8 weights (16x8; see mcu_conv.h). Plain C. */
+/* mcu_conv_s16.c - CONV_2D, int16 activations, int8 weights (16x8; see mcu_conv.h). Plain C,
+ * with the DSP dot product of mcu_dot_s16 where the board has it. */
 #include "mcu_conv.h"
-
-/* sum of x[i] * w[i] for i < n, in int64 through int32 partial sums of MCU_S16_CHUNK products */
-static int64_t mcu_dot_s16(const int16_t *x, const int8_t *w, int32_t n)
-{
-    int64_t acc = 0;
-    while (n > 0) {
-        const int32_t m = n < MCU_S16_CHUNK ? n : MCU_S16_CHUNK;
-        int32_t s = 0;
-        for (int32_t i = 0; i < m; i++) {
-            s += (int32_t)x[i] * (int32_t)w[i];
-        }
-        acc += s;
-        x += m;
-        w += m;
-        n -= m;
-    }
-    return acc;
-}
 
 /* All output channels of pixel (oy, ox) of one image. */
 static void mcu_conv_s16_pixel(const mcu_conv_s16_params_t *p, const int16_t *image, int32_t oy, int32_t ox,

@@ -1,5 +1,6 @@
 /* mcu_fully_connected_s16.c - FULLY_CONNECTED, int16 activations, int8 weights (see
- * mcu_fully_connected.h). Plain C. */
+ * mcu_fully_connected.h). Plain C,
+ * with the DSP dot product of mcu_dot_s16 (mcu_conv.h) where the board has it. */
 #include "mcu_fully_connected.h"
 #include "mcu_conv.h"
 
@@ -10,15 +11,7 @@ void mcu_fully_connected_s16(const mcu_fc_s16_params_t *p, const int16_t *input,
         const int16_t *x = input + (int64_t)b * depth;
         for (int32_t u = 0; u < units; u++) {
             const int8_t *w = p->weights + (int64_t)u * depth;
-            int64_t acc = 0;
-            for (int32_t d0 = 0; d0 < depth; d0 += MCU_S16_CHUNK) {
-                const int32_t end = depth - d0 < MCU_S16_CHUNK ? depth : d0 + MCU_S16_CHUNK;
-                int32_t s = 0;
-                for (int32_t d = d0; d < end; d++) {
-                    s += (int32_t)x[d] * (int32_t)w[d];
-                }
-                acc += s;
-            }
+            int64_t acc = mcu_dot_s16(x, w, depth);
             if (p->bias) {
                 acc += p->bias[u];
             }

@@ -337,6 +337,48 @@ void mcu_depthwise_conv_s16(const mcu_conv_s16_params_t *p, const int16_t *input
    MCU_S16_CHUNK products into their int64 accumulators. */
 #define MCU_S16_CHUNK 511
 
+/* sum of x[i] * w[i] for i < n (int16 activations, int8 weights), in int64 through int32 partial sums of
+ * at most MCU_S16_CHUNK products. DSP: per 4 values one SMLAD pair, (x0, x2) * (w0, w2) and
+ * (x1, x3) * (w1, w3), the weights sign-extended by SXTB16 and the inputs paired by PKHBT/PKHTB; chunks
+ * of 508 values keep every partial sum (and SMLAD's intermediate) inside int32. */
+static inline int64_t mcu_dot_s16(const int16_t *x, const int8_t *w, int32_t n)
+{
+    int64_t acc = 0;
+#if defined(__ARM_FEATURE_DSP)
+    while (n >= 4) {
+        const int32_t m = n < 508 ? (n & ~3) : 508;
+        int32_t s = 0;
+        for (int32_t i = 0; i < m; i += 4) {
+            uint32_t x01, x23, w4;
+            int32_t x02, x13;
+            memcpy(&x01, x + i, 4);
+            memcpy(&x23, x + i + 2, 4);
+            memcpy(&w4, w + i, 4);
+            __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(x02) : "r"(x01), "r"(x23));
+            __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(x13) : "r"(x23), "r"(x01));
+            s = __smlad(x02, __sxtb16(w4), s);
+            s = __smlad(x13, mcu_conv_fast_sxtb16_odd(w4), s);
+        }
+        acc += s;
+        x += m;
+        w += m;
+        n -= m;
+    }
+#endif
+    while (n > 0) {
+        const int32_t m = n < MCU_S16_CHUNK ? n : MCU_S16_CHUNK;
+        int32_t s = 0;
+        for (int32_t i = 0; i < m; i++) {
+            s += (int32_t)x[i] * (int32_t)w[i];
+        }
+        acc += s;
+        x += m;
+        w += m;
+        n -= m;
+    }
+    return acc;
+}
+
 /* TFLM's MultiplyByQuantizedMultiplier(int64_t x, M, shift) with reduced = its 16-bit multiplier
  * (M < 0x7FFF0000 ? (M + 2^15) >> 16 : 0x7FFF, computed at build time), shift in [-31, 7]:
  * (x * reduced + 2^(14 - shift)) >> (15 - shift), truncated to int32. Computed modulo 2^64 (TFLM

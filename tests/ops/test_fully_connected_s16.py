@@ -5,7 +5,8 @@ import pytest
 
 from mcugen.testing.builder import TensorSpec, single_op_model
 from mcugen.testing.compare import rule_problems
-from tests.ops.s16_cases import fc_model
+from tests.conftest import assert_bit_exact, need_arm_tools
+from tests.ops.s16_cases import conv_model, fc_model
 
 BIAS = ["int64", "int32", None]
 
@@ -33,3 +34,15 @@ def test_weight_zero_point_is_rejected():
         "FULLY_CONNECTED", [TensorSpec((1, 3), "int16", 0.1, 0), TensorSpec(w.shape, "int8", [0.1], [2], data=w), None],
         [TensorSpec((1, 2), "int16", 0.1, 0)], {})
     assert any("zero point" in m for m in rule_problems(model))
+
+
+def test_dsp_dot_product():
+    """The DSP dot product (SMLAD on PKHBT-paired inputs and SXTB16 weights, 508-value int32 chunks) on
+    cortex-m4 and cortex-m33: FULLY_CONNECTED with depths around the chunk and the 4-value step (1100,
+    509, 7), extreme weights, and a CONV_2D that uses the same function per filter tap."""
+    need_arm_tools()
+    for seed, depth, extreme in ((2300, 1100, True), (2301, 509, True), (2302, 7, False)):
+        assert_bit_exact(fc_model(seed, "int64", per_channel=True, depth=depth, extreme=extreme), count=3,
+                         boards=("cortex-m4", "cortex-m33"))
+    assert_bit_exact(conv_model(2303, False, "int64", per_channel=True, extreme=True), count=3,
+                     boards=("cortex-m4", "cortex-m33"))
