@@ -80,3 +80,18 @@ def checked_log2(x: float) -> tuple[bool, int]:
     lg = np.float32(np.float32(math.log(float(np.float32(x)))) * np.float32(np.float32(1.0) / np.float32(math.log(2.0))))
     r = np.float32(round_half_away(lg))
     return bool(abs(float(np.float32(lg - r))) < 1e-3), int(r)
+
+
+def reduce_multiplier_16(multiplier: int) -> int:
+    """TFLM's int64 MultiplyByQuantizedMultiplier first rounds the Q31 multiplier to 16 bits:
+    (M + 2^15) >> 16, or 0x7FFF when M >= 0x7FFF0000."""
+    m = int(multiplier)
+    return (m + (1 << 15)) >> 16 if m < 0x7FFF0000 else 0x7FFF
+
+
+def requantize_64(x: int, multiplier: int, shift: int) -> int:
+    """TFLM MultiplyByQuantizedMultiplier(int64_t x, M, shift) on Python integers (shift in [-31, 7]):
+    (x * reduced + 2^(14 - shift)) >> (15 - shift), truncated to int32 as TFLM's static_cast."""
+    total = 15 - int(shift)
+    v = (int(x) * reduce_multiplier_16(multiplier) + (1 << (total - 1))) >> total
+    return (v + (1 << 31)) % (1 << 32) - (1 << 31)

@@ -1,4 +1,10 @@
-"""CONV_2D and DEPTHWISE_CONV_2D, int8 (kernels: runtime_c/conv/)."""
+"""CONV_2D and DEPTHWISE_CONV_2D, int8 and 16x8 (kernels: runtime_c/conv/).
+
+s8: int8 activations, int8 symmetric weights, int32 bias (fast kernels chosen per layer, below).
+s16: int16 activations with zero point 0, int8 symmetric weights, int64 bias (int32 too for CONV_2D, as
+TFLM accepts) or none: TFLM's reference int16 kernels (int64 accumulator and the 64-bit requantization;
+an int32 bias makes TFLM's CONV_2D sum in int32 and requantize with the 32-bit recipe).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,8 +13,8 @@ import numpy as np
 
 from ..ir import Operator
 from ..planner.overlap import reverse_min_offset, streaming_min_offset, window_first_needed, window_last_needed
-from ..quant import activation_range, f64, quantize_multiplier
-from .base import Layer, OpHandler, conv_out_size, need_quant, need_types, nhwc, register, same_padding
+from ..quant import activation_range, f64, quantize_multiplier, reduce_multiplier_16, type_range
+from .base import Layer, OpHandler, Sig, conv_out_size, need_quant, nhwc, register, same_padding
 
 FUSED = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 
@@ -59,14 +65,23 @@ def wrap_int32(x) -> np.ndarray:
 class _ConvBase(OpHandler):
     depthwise = False
 
-    def rule_types(self, op):
-        """Input, filter and output are int8; the bias, if present, is int32."""
-        msg = need_types(op, {0: ("int8",), 1: ("int8",)})
-        if msg:
-            return msg
-        if len(op.inputs) > 2 and op.inputs[2] is not None and op.inputs[2].dtype != "int32":
-            return f"bias has type {op.inputs[2].dtype}, needs int32"
+    signatures = (
+        Sig("s8", (("int8",), ("int8",), ("int32",)), (("int8",),), optional=(2,)),
+        Sig("s16", (("int16",), ("int8",), ("int64", "int32")), (("int16",),), optional=(2,)),
+    )
+
+    def rule_quantized(self, op):
+        """Input, filter and output carry quantization parameters."""
         return need_quant(op.inputs[0], op.inputs[1], op.outputs[0])
+
+    def rule_int16_zero_points(self, op):
+        """16x8 (int16 activations): input and output zero points are 0 (TFLM's int16 kernels ignore them)."""
+        if self.scheme(op) != "s16":
+            return None
+        for t in (op.inputs[0], op.outputs[0]):
+            if t.quant is not None and np.any(t.quant.zero_point != 0):
+                return f"int16 tensor '{t.name}' has zero point {int(t.quant.zero_point.flat[0])}, needs 0"
+        return None
 
     def rule_constant_weights(self, op):
         """Filter and bias are constant tensors."""
@@ -117,16 +132,49 @@ class _ConvBase(OpHandler):
         output may run over input rows that no later window reads."""
         n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw = self.geometry(op)
         pt, pl = same_padding(ih, kh, sh, dh, oh), same_padding(iw, kw, sw, dw, ow)
-        first = window_first_needed(n, ih, iw, ic, oh, ow, sh, sw, pt, pl)
-        last = window_last_needed(n, ih, iw, ic, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl)
-        return {0: (streaming_min_offset(oc, first), reverse_min_offset(oc, last))}
+        item = np.dtype(op.inputs[0].dtype).itemsize
+        first = window_first_needed(n, ih, iw, ic, oh, ow, sh, sw, pt, pl, item)
+        last = window_last_needed(n, ih, iw, ic, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl, item)
+        return {0: (streaming_min_offset(oc * item, first), reverse_min_offset(oc * item, last))}
 
     def macs(self, op):
         n, ih, iw, ic, oh, ow, oc, kh, kw, *_ = self.geometry(op)
         per_out = kh * kw * (1 if self.depthwise else ic)
         return n * oh * ow * oc * per_out
 
-    def lower(self, op, ctx):
+    def geometry_fields(self, op, ctx):
+        n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw = self.geometry(op)
+        return [
+            ("batches", n), ("in_h", ih), ("in_w", iw), ("in_c", ic), ("out_h", oh), ("out_w", ow),
+            ("out_c", oc), ("k_h", kh), ("k_w", kw), ("stride_h", sh), ("stride_w", sw),
+            ("dil_h", dh), ("dil_w", dw), ("pad_top", same_padding(ih, kh, sh, dh, oh)),
+            ("pad_left", same_padding(iw, kw, sw, dw, ow)),
+            ("depth_multiplier", op.options.get("depth_multiplier", 1) if self.depthwise else 1),
+            ("reverse", int(ctx.reversed_step())),
+        ]
+
+    def lower_s16(self, op, ctx):
+        """TFLM's reference int16 kernels (mcu_conv_s16.c, mcu_depthwise_conv_s16.c; see mcu_conv.h)."""
+        oc = self.geometry(op)[6]
+        x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+        b = op.inputs[2] if len(op.inputs) > 2 else None
+        mult, shift = per_channel_multipliers(op, oc)
+        acc64 = b is None or b.dtype == "int64"
+        if acc64:
+            mult = np.array([reduce_multiplier_16(m) for m in mult], np.int32)
+        lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
+        fields = self.geometry_fields(op, ctx) + [
+            ("acc64", int(acc64)), ("act_min", lo), ("act_max", hi),
+            ("filter", ctx.const("filter", w.data, "int8_t")),
+            ("bias", ctx.const("bias", b.data.astype(np.int64), "int64_t") if b is not None else "NULL"),
+            ("multiplier", ctx.const("mult", mult, "int32_t")),
+            ("shift", ctx.const("shift", shift, "int32_t")),
+        ]
+        name = "depthwise_conv_s16" if self.depthwise else "conv_s16"
+        return Layer(op, function=name, struct="conv_s16_params_t", fields=fields,
+                     args=[ctx.ptr(x), ctx.ptr(y)], sources=(f"conv/mcu_{name}.c",))
+
+    def lower_reference_s8(self, op, ctx):
         n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw = self.geometry(op)
         x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
         b = op.inputs[2] if len(op.inputs) > 2 else None
@@ -222,11 +270,13 @@ def im2col_row_groups(k_w: int, in_c: int) -> int:
     return groups if row % 4 == 0 or 8 * groups <= 3 * row else 0
 
 
-def plan_fast_conv(op: Operator, geometry) -> FastConv | None:
+def plan_fast_conv(op: Operator, geometry, features=frozenset()) -> FastConv | None:
     """The fast kernels' constants for `op`, or None when a channel does not meet their condition:
     every output channel is either constant over the whole input range, or has shift <= -1 (real
     multiplier < 0.5) and h + v fitting int32 for every possible accumulator (mcu_conv_fast_requant).
-    The accumulator range comes from the weights: bias + sum w * (x - zp) with x in [-128, 127]."""
+    The accumulator range comes from the weights: bias + sum w * (x - zp) with x in the int8 range.
+    int16 weights (w16) only pay on a board with the DSP extension (the plain C product reads either
+    layout at the same cost), so other boards keep the compact int8 layout."""
     n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw = geometry
     x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
     b = op.inputs[2] if len(op.inputs) > 2 else None
@@ -239,7 +289,8 @@ def plan_fast_conv(op: Operator, geometry) -> FastConv | None:
     mult, shift = per_channel_multipliers(op, oc)
     zp_in, zp_out = int(x.quant.zp), int(y.quant.zp)
     lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
-    d_lo, d_hi = -128 - zp_in, 127 - zp_in
+    q_lo, q_hi = type_range(x.dtype)
+    d_lo, d_hi = q_lo - zp_in, q_hi - zp_in
     acc_lo = bias + np.minimum(wk * d_lo, wk * d_hi).sum(axis=1)
     acc_hi = bias + np.maximum(wk * d_lo, wk * d_hi).sum(axis=1)
     if acc_lo.min() < -_I32 or acc_hi.max() >= _I32:
@@ -274,7 +325,7 @@ def plan_fast_conv(op: Operator, geometry) -> FastConv | None:
         quant[c] = (_wrap32(int(bias[c]) - zp_in * int(wk[c].sum())), 2 * m - (1 << 32), h, e)
     # per pair: bias[2], then [group][channel of the pair][4 bytes] as little-endian int32 words (w16:
     # [group][channel of the pair][halves w0 w2 w1 w3] as int16 pairs), then m2[2], h[2], e[2]
-    w16 = n * oh * ow >= W16_MIN_PIXELS and oc2 * 4 * groups <= W16_MAX_BYTES
+    w16 = "dsp" in features and n * oh * ow >= W16_MIN_PIXELS and oc2 * 4 * groups <= W16_MAX_BYTES
     packed = wpad.reshape(oc2 // 2, 2, groups, 4).transpose(0, 2, 1, 3)  # [pair][group][channel][4]
     if w16:  # int16 halves in the scratch's order: (w0, w2), (w1, w3)
         words = np.ascontiguousarray(packed[..., [0, 2, 1, 3]].astype("<i2")).view("<i4")
@@ -295,18 +346,21 @@ def plan_fast_conv(op: Operator, geometry) -> FastConv | None:
 class Conv2D(_ConvBase):
     ops = ("CONV_2D",)
 
-    def fast(self, op):
-        """The fast kernel plan for this layer, or None for the reference kernel mcu_conv_s8."""
-        return plan_fast_conv(op, self.geometry(op))
+    def fast(self, op, features=frozenset()):
+        """The fast kernel plan for this int8 layer on a board with `features`, or None for the reference
+        kernel mcu_conv_s8 (and for the 16x8 scheme, which has only the reference kernel)."""
+        if self.scheme(op) != "s8":
+            return None
+        return plan_fast_conv(op, self.geometry(op), features)
 
     def scratch_bytes(self, op, features=frozenset()):
-        f = self.fast(op)
+        f = self.fast(op, features)
         return f.scratch if f is not None else 0
 
-    def lower(self, op, ctx):
-        f = self.fast(op)
+    def lower_s8(self, op, ctx):
+        f = self.fast(op, ctx.features)
         if f is None:
-            return super().lower(op, ctx)
+            return self.lower_reference_s8(op, ctx)
         n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw = self.geometry(op)
         x, y = op.inputs[0], op.outputs[0]
         lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
@@ -343,10 +397,17 @@ class DepthwiseConv2D(_ConvBase):
         """A bias tensor is present (TFLM's interpreter crashes preparing a DEPTHWISE_CONV_2D without one)."""
         return None if len(op.inputs) > 2 and op.inputs[2] is not None else "no bias tensor"
 
-    def lower(self, op, ctx):
+    def rule_int16_bias(self, op):
+        """16x8: the bias is int64 (TFLM's int16 DEPTHWISE_CONV_2D reads an int32 bias as int64: wrong results)."""
+        b = op.inputs[2] if len(op.inputs) > 2 else None
+        if self.scheme(op) == "s16" and b is not None and b.dtype != "int64":
+            return f"int16 depthwise bias has type {b.dtype}, needs int64"
+        return None
+
+    def lower_s8(self, op, ctx):
         n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw = self.geometry(op)
         x, y = op.inputs[0], op.outputs[0]
-        plan = plan_depthwise(op, self.geometry(op))
+        plan = plan_depthwise(op, self.geometry(op), ctx.features)
         groups = -(-ic // 4)
         fields = [
             ("batches", n), ("in_h", ih), ("in_w", iw), ("in_c", ic), ("out_h", oh), ("out_w", ow),
@@ -404,11 +465,12 @@ def pack_dw3_weights(wt: np.ndarray) -> np.ndarray:
     return wrap_int32(np.concatenate([pairs, single], axis=1).ravel())
 
 
-def plan_depthwise(op: Operator, geometry) -> DepthwisePlan:
+def plan_depthwise(op: Operator, geometry, features=frozenset()) -> DepthwisePlan:
     """Kernel choice and constants of one DEPTHWISE_CONV_2D: the input offset folded into the bias
     (bias + input_offset * sum of the channel's weights; padded taps read the input zero point), and
     the fast requantization when fast_requant_table proves it exact for every reachable accumulator,
-    with weights and bias then doubled."""
+    with weights and bias then doubled. The general kernel's int16 `weights` layout is read only by its
+    DSP path: a board without the DSP extension gets NULL there (the int8 filter serves its plain C)."""
     n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw = geometry
     x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
     b = op.inputs[2] if len(op.inputs) > 2 else None
@@ -419,7 +481,8 @@ def plan_depthwise(op: Operator, geometry) -> DepthwisePlan:
     wt = w.data.reshape(kh * kw, oc).astype(np.int64)            # [tap][output channel]
     bias = b.data.astype(np.int64).reshape(-1) if b is not None else np.zeros(oc, np.int64)
     folded = bias + io * wt.sum(axis=0)
-    bound = np.abs(bias) + 255 * np.abs(wt).sum(axis=0)          # |x + io| <= 255
+    q_lo, q_hi = type_range(x.dtype)
+    bound = np.abs(bias) + (q_hi - q_lo) * np.abs(wt).sum(axis=0)  # |x + io| <= the type's span
     rq = fast_requant_table(mult, shift, y.quant.zp - lo, bound)
     fast = rq is not None
     scale = 2 if fast else 1
@@ -445,7 +508,7 @@ def plan_depthwise(op: Operator, geometry) -> DepthwisePlan:
     plan.filter = w.data.reshape(-1)
     plan.bias = wrap_int32(folded * scale)
     plan.rq = rq
-    if dm % 4 == 0 and kh * kw + (kh * kw) % 2 <= DW_DSP_MAX_TAPS:
+    if "dsp" in features and dm % 4 == 0 and kh * kw + (kh * kw) % 2 <= DW_DSP_MAX_TAPS:
         plan.weights = pack_dw_dsp_weights(wt * scale, ic, dm)
     return plan
 

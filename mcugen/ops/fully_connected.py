@@ -1,10 +1,15 @@
-"""FULLY_CONNECTED, int8 (kernel: runtime_c/fully_connected/)."""
+"""FULLY_CONNECTED, int8 and 16x8 (kernels: runtime_c/fully_connected/).
+
+s16: int16 input and output with zero point 0, int8 symmetric weights per tensor or per unit, int64 bias,
+int32 bias or none, as TFLM's reference int16 FullyConnected: an int32 bias makes TFLM sum in int32 and
+requantize with the 32-bit recipe, otherwise it sums in int64 and uses the 64-bit requantization.
+"""
 from __future__ import annotations
 
 import numpy as np
 
-from ..quant import activation_range, f64, quantize_multiplier
-from .base import Layer, OpHandler, need_quant, need_types, register
+from ..quant import activation_range, f64, quantize_multiplier, reduce_multiplier_16, type_range
+from .base import Layer, OpHandler, Sig, need_quant, register
 from .conv import FUSED, fast_requant_table, per_channel_multipliers, wrap_int32
 
 
@@ -15,14 +20,24 @@ FC_BLOCK = 3  # row pairs interleaved per block (MCU_FC_BLOCK in the kernel)
 class FullyConnected(OpHandler):
     ops = ("FULLY_CONNECTED",)
 
-    def rule_types(self, op):
-        """Input, weights and output are int8; the bias, if present, is int32."""
-        msg = need_types(op, {0: ("int8",), 1: ("int8",)})
-        if msg:
-            return msg
-        if len(op.inputs) > 2 and op.inputs[2] is not None and op.inputs[2].dtype != "int32":
-            return f"bias has type {op.inputs[2].dtype}, needs int32"
+    signatures = (
+        Sig("s8", (("int8",), ("int8",), ("int32",)), (("int8",),), optional=(2,)),
+        Sig("s16", (("int16",), ("int8",), ("int64", "int32")), (("int16",),), optional=(2,)),
+    )
+
+    def rule_quantized(self, op):
+        """Input, weights and output carry quantization parameters."""
         return need_quant(op.inputs[0], op.inputs[1], op.outputs[0])
+
+    def rule_int16_zero_points(self, op):
+        """16x8 (int16 activations): input, output and weight zero points are 0 (TFLM's int16 kernel
+        ignores them)."""
+        if self.scheme(op) != "s16":
+            return None
+        for t in (op.inputs[0], op.inputs[1], op.outputs[0]):
+            if t.quant is not None and np.any(t.quant.zero_point != 0):
+                return f"tensor '{t.name}' has zero point {int(t.quant.zero_point.flat[0])}, needs 0"
+        return None
 
     def rule_constant_weights(self, op):
         """Weights and bias are constant tensors of shape [units, depth] and [units]."""
@@ -48,18 +63,43 @@ class FullyConnected(OpHandler):
     def macs(self, op):
         return op.inputs[0].size * op.inputs[1].shape[0]
 
-    def lower(self, op, ctx):
+    def multipliers(self, op):
+        """Per unit (per-channel weights) or one (M, shift): TFLM's multipliers."""
+        x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+        if w.quant.per_channel:
+            return per_channel_multipliers(op, w.shape[0])
+        # TFLM GetQuantizedConvolutionMultipler: the scale product is taken in float32
+        real = f64(np.float32(x.quant.s) * np.float32(w.quant.s)) / f64(y.quant.s)
+        m, s = quantize_multiplier(real)
+        return np.array([m], np.int32), np.array([s], np.int32)
+
+    def lower_s16(self, op, ctx):
+        """mcu_fully_connected_s16 (TFLM's reference int16 FullyConnected; see mcu_fully_connected.h)."""
+        x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+        b = op.inputs[2] if len(op.inputs) > 2 else None
+        units, depth = w.shape
+        mult, shift = self.multipliers(op)
+        acc64 = b is None or b.dtype == "int64"
+        if acc64:
+            mult = np.array([reduce_multiplier_16(m) for m in mult], np.int32)
+        lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
+        fields = [
+            ("batches", x.size // depth), ("depth", depth), ("units", units),
+            ("per_channel", int(w.quant.per_channel)), ("acc64", int(acc64)), ("act_min", lo), ("act_max", hi),
+            ("weights", ctx.const("weights", w.data, "int8_t")),
+            ("bias", ctx.const("bias", b.data.astype(np.int64), "int64_t") if b is not None else "NULL"),
+            ("multiplier", ctx.const("mult", mult, "int32_t")),
+            ("shift", ctx.const("shift", shift, "int32_t")),
+        ]
+        return Layer(op, function="fully_connected_s16", struct="fc_s16_params_t", fields=fields,
+                     args=[ctx.ptr(x), ctx.ptr(y)], sources=("fully_connected/mcu_fully_connected_s16.c",))
+
+    def lower_s8(self, op, ctx):
         x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
         b = op.inputs[2] if len(op.inputs) > 2 else None
         units, depth = w.shape
         per_channel = w.quant.per_channel
-        if per_channel:
-            mult, shift = per_channel_multipliers(op, units)
-        else:
-            # TFLM GetQuantizedConvolutionMultipler: the scale product is taken in float32
-            real = f64(np.float32(x.quant.s) * np.float32(w.quant.s)) / f64(y.quant.s)
-            m, s = quantize_multiplier(real)
-            mult, shift = np.array([m], np.int32), np.array([s], np.int32)
+        mult, shift = self.multipliers(op)
         lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
         io, fo = -x.quant.zp, -w.quant.zp
         wt = w.data.astype(np.int64)
@@ -67,7 +107,8 @@ class FullyConnected(OpHandler):
         # the input offset folded into the bias: sum (x+io)(w+fo) = sum x w + fo sum x + io sum w + depth io fo
         folded = bias + io * wt.sum(axis=1) + depth * io * fo
         folded = np.concatenate([folded, np.zeros(units % 2, np.int64)])  # the kernels read whole pairs
-        bound = np.abs(bias) + 255 * np.abs(wt + fo).sum(axis=1)
+        q_lo, q_hi = type_range(x.dtype)
+        bound = np.abs(bias) + (q_hi - q_lo) * np.abs(wt + fo).sum(axis=1)
         if not per_channel:
             bound = np.array([bound.max()])
         rq = fast_requant_table(mult, shift, y.quant.zp - lo, bound)

@@ -1,19 +1,27 @@
-"""AVERAGE_POOL_2D and MAX_POOL_2D, int8 (kernels: runtime_c/pooling/)."""
+"""AVERAGE_POOL_2D and MAX_POOL_2D, int8 and int16 (kernels: runtime_c/pooling/; TFLM's reference pooling,
+the average rounded half away from zero in both types)."""
 from __future__ import annotations
+
+import numpy as np
 
 from ..planner.overlap import streaming_min_offset, window_first_needed
 from ..quant import activation_range
-from .base import Layer, OpHandler, conv_out_size, need_quant, need_types, nhwc, register, same_padding
+from .base import Layer, OpHandler, Sig, conv_out_size, need_quant, nhwc, register, same_padding
 from .conv import FUSED
 
 
 class _Pool(OpHandler):
     function = ""
 
-    def rule_types(self, op):
-        """Input and output are int8 NHWC tensors."""
+    signatures = (
+        Sig("s8", (("int8",),), (("int8",),)),
+        Sig("s16", (("int16",),), (("int16",),)),
+    )
+
+    def rule_shapes(self, op):
+        """Input and output are quantized 4-D NHWC tensors."""
         nhwc(op.inputs[0].shape), nhwc(op.outputs[0].shape)
-        return need_types(op, {0: ("int8",)}) or need_quant(op.inputs[0], op.outputs[0])
+        return need_quant(op.inputs[0], op.outputs[0])
 
     def rule_same_quantization(self, op):
         """Input and output have the same scale and zero point."""
@@ -40,12 +48,15 @@ class _Pool(OpHandler):
         n, ih, iw, c = nhwc(op.inputs[0].shape)
         _, oh, ow, _ = nhwc(op.outputs[0].shape)
         o = op.options
+        item = np.dtype(op.inputs[0].dtype).itemsize
         first = window_first_needed(n, ih, iw, c, oh, ow, o["stride_h"], o["stride_w"],
                                     same_padding(ih, o["filter_height"], o["stride_h"], 1, oh),
-                                    same_padding(iw, o["filter_width"], o["stride_w"], 1, ow))
-        return {0: (streaming_min_offset(c, first), None)}
+                                    same_padding(iw, o["filter_width"], o["stride_w"], 1, ow), item)
+        return {0: (streaming_min_offset(c * item, first), None)}
 
     def lower(self, op, ctx):
+        """Both schemes share the parameters; the kernel is mcu_<avg|max>pool_<scheme>."""
+        function = f"{self.function}_{self.scheme(op)}"
         n, ih, iw, c = nhwc(op.inputs[0].shape)
         _, oh, ow, _ = nhwc(op.outputs[0].shape)
         o, y = op.options, op.outputs[0]
@@ -57,17 +68,17 @@ class _Pool(OpHandler):
             ("pad_top", same_padding(ih, kh, sh, 1, oh)), ("pad_left", same_padding(iw, kw, sw, 1, ow)),
             ("act_min", lo), ("act_max", hi),
         ]
-        return Layer(op, function=self.function, struct="pool_params_t", fields=fields,
-                     args=[ctx.ptr(op.inputs[0]), ctx.ptr(y)], sources=(f"pooling/mcu_{self.function}.c",))
+        return Layer(op, function=function, struct="pool_params_t", fields=fields,
+                     args=[ctx.ptr(op.inputs[0]), ctx.ptr(y)], sources=(f"pooling/mcu_{function}.c",))
 
 
 @register
 class AveragePool2D(_Pool):
     ops = ("AVERAGE_POOL_2D",)
-    function = "avgpool_s8"
+    function = "avgpool"
 
 
 @register
 class MaxPool2D(_Pool):
     ops = ("MAX_POOL_2D",)
-    function = "maxpool_s8"
+    function = "maxpool"

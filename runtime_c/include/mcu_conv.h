@@ -18,6 +18,7 @@
 
 #include <stdint.h>
 #include <string.h>
+#include "mcu_fixedpoint.h"
 
 #if defined(__ARM_FEATURE_DSP)
 #include <arm_acle.h>
@@ -299,5 +300,141 @@ void mcu_depthwise_conv_s8(const mcu_dw_params_t *p, const int8_t *input, int8_t
 
 /* DEPTHWISE_CONV_2D with a 3x3 filter and depth_multiplier 1. No scratch. */
 void mcu_depthwise_conv_3x3_s8(const mcu_dw_params_t *p, const int8_t *input, int8_t *output);
+
+/* ------------------------------------------------------------------------------------------------
+ * 16x8 kernels (mcu_conv_s16.c, mcu_depthwise_conv_s16.c): int16 activations with zero point 0,
+ * symmetric int8 weights, per output channel multipliers (a per-tensor layer repeats its own).
+ * Exactly TFLM's reference ConvPerChannel / DepthwiseConvPerChannel for int16:
+ *   acc64 = 1 (int64 bias, or none): acc = bias + sum x * w in int64, then mcu_requantize_s64 with
+ *     `multiplier` holding TFLM's multiplier reduced to 16 bits (see mcu_requantize_s64);
+ *   acc64 = 0 (int32 bias, CONV_2D only): TFLM sums in int32 (wrapping) and requantizes with the
+ *     32-bit mcu_requantize; `multiplier` is the Q31 multiplier, the bias is stored widened to int64.
+ * Taps outside the image are skipped. Output pixels follow the order contract at the top.
+ * ------------------------------------------------------------------------------------------------ */
+typedef struct {
+    int32_t batches;
+    int32_t in_h, in_w, in_c;
+    int32_t out_h, out_w, out_c;
+    int32_t k_h, k_w;
+    int32_t stride_h, stride_w;
+    int32_t dil_h, dil_w;
+    int32_t pad_top, pad_left;
+    int32_t depth_multiplier;  /* depthwise only */
+    int32_t reverse;           /* 1: produce output pixels last to first */
+    int32_t acc64;             /* see above */
+    int32_t act_min, act_max;
+    const int8_t *filter;      /* OHWI (CONV_2D) or 1HWO (DEPTHWISE_CONV_2D), the model's */
+    const int64_t *bias;       /* may be NULL */
+    const int32_t *multiplier; /* per output channel: reduced (acc64) or Q31 */
+    const int32_t *shift;      /* per output channel */
+} mcu_conv_s16_params_t;
+
+void mcu_conv_s16(const mcu_conv_s16_params_t *p, const int16_t *input, int16_t *output);
+void mcu_depthwise_conv_s16(const mcu_conv_s16_params_t *p, const int16_t *input, int16_t *output);
+
+/* Products x * w of an int16 and an int8 value lie in [-2^22, 2^22]: this many of them always sum
+   in int32 without overflow (511 * 2^22 < 2^31), so the kernels add int32 partial sums of at most
+   MCU_S16_CHUNK products into their int64 accumulators. */
+#define MCU_S16_CHUNK 511
+
+/* sum of x[i] * w[i] for i < n (int16 activations, int8 weights), in int64 through int32 partial sums of
+ * at most MCU_S16_CHUNK products. DSP: per 4 values one SMLAD pair, (x0, x2) * (w0, w2) and
+ * (x1, x3) * (w1, w3), the weights sign-extended by SXTB16 and the inputs paired by PKHBT/PKHTB; chunks
+ * of 508 values keep every partial sum (and SMLAD's intermediate) inside int32. */
+static inline int64_t mcu_dot_s16(const int16_t *x, const int8_t *w, int32_t n)
+{
+    int64_t acc = 0;
+#if defined(__ARM_FEATURE_DSP)
+    while (n >= 4) {
+        const int32_t m = n < 508 ? (n & ~3) : 508;
+        int32_t s = 0;
+        for (int32_t i = 0; i < m; i += 4) {
+            uint32_t x01, x23, w4;
+            int32_t x02, x13;
+            memcpy(&x01, x + i, 4);
+            memcpy(&x23, x + i + 2, 4);
+            memcpy(&w4, w + i, 4);
+            __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(x02) : "r"(x01), "r"(x23));
+            __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(x13) : "r"(x23), "r"(x01));
+            s = __smlad(x02, __sxtb16(w4), s);
+            s = __smlad(x13, mcu_conv_fast_sxtb16_odd(w4), s);
+        }
+        acc += s;
+        x += m;
+        w += m;
+        n -= m;
+    }
+#endif
+    while (n > 0) {
+        const int32_t m = n < MCU_S16_CHUNK ? n : MCU_S16_CHUNK;
+        int32_t s = 0;
+        for (int32_t i = 0; i < m; i++) {
+            s += (int32_t)x[i] * (int32_t)w[i];
+        }
+        acc += s;
+        x += m;
+        w += m;
+        n -= m;
+    }
+    return acc;
+}
+
+/* TFLM's MultiplyByQuantizedMultiplier(int64_t x, M, shift) with reduced = its 16-bit multiplier
+ * (M < 0x7FFF0000 ? (M + 2^15) >> 16 : 0x7FFF, computed at build time), shift in [-31, 7]:
+ * (x * reduced + 2^(14 - shift)) >> (15 - shift), truncated to int32. Computed modulo 2^64 (TFLM
+ * assumes |x| < 2^47, where nothing wraps). */
+static inline int32_t mcu_requantize_s64(int64_t x, int32_t reduced, int32_t shift)
+{
+    const int32_t total = 15 - shift;
+    const uint64_t sum = (uint64_t)x * (uint64_t)(int64_t)reduced + ((uint64_t)1 << (total - 1));
+    const int64_t v = (int64_t)sum >> total;
+    return (int32_t)(uint32_t)(uint64_t)v;
+}
+
+/* The int16 output of an accumulator: requantized per acc64 (see mcu_conv_s16_params_t), clamped. */
+static inline int16_t mcu_output_s16(int64_t acc, int32_t acc64, int32_t multiplier, int32_t shift,
+                                     int32_t act_min, int32_t act_max)
+{
+    int32_t v;
+    if (acc64) {
+        v = mcu_requantize_s64(acc, multiplier, shift);
+    } else {
+        v = mcu_requantize((int32_t)(uint32_t)(uint64_t)acc, multiplier, shift);
+    }
+    return (int16_t)(v < act_min ? act_min : (v > act_max ? act_max : v));
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * TRANSPOSE_CONV (mcu_transpose_conv.c), TFLM's reference integer kernels: every input pixel's
+ * channels times the OHWI filter are scattered (added) into an accumulator per output element,
+ * at out = in * stride - pad + k (taps outside the output skipped); then each accumulator plus the
+ * bias is requantized, offset and clamped.
+ *   s8:  int32 accumulators (wrapping, as TFLM's int32 adds), (x + input_offset) * w, int32 bias,
+ *        mcu_requantize with Q31 multipliers, + output_offset. Scratch: 4 bytes per output element.
+ *   s16: int64 accumulators, x * w, int64 bias (an int16 bias is widened at build time),
+ *        mcu_requantize_s64 with reduced multipliers, zero points 0. Scratch: 8 bytes per output
+ *        element (stored as pairs of int32 words, so 4-byte alignment suffices).
+ * ------------------------------------------------------------------------------------------------ */
+typedef struct {
+    int32_t batches;
+    int32_t in_h, in_w, in_c;
+    int32_t out_h, out_w, out_c;
+    int32_t k_h, k_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_top, pad_left;
+    int32_t input_offset;      /* s8: -input zero point */
+    int32_t output_offset;     /* s8: output zero point */
+    int32_t act_min, act_max;
+    const int8_t *filter;      /* OHWI */
+    const int32_t *bias;       /* s8, may be NULL */
+    const int64_t *bias64;     /* s16, may be NULL */
+    const int32_t *multiplier; /* per output channel: Q31 (s8) or reduced to 16 bits (s16) */
+    const int32_t *shift;
+} mcu_transpose_conv_params_t;
+
+void mcu_transpose_conv_s8(const mcu_transpose_conv_params_t *p, const int8_t *input, int8_t *output,
+                           int32_t *scratch);
+void mcu_transpose_conv_s16(const mcu_transpose_conv_params_t *p, const int16_t *input, int16_t *output,
+                            int32_t *scratch);
 
 #endif /* MCU_CONV_H */

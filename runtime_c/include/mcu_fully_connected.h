@@ -53,4 +53,21 @@ typedef struct {
 /* FULLY_CONNECTED, int8 activations and weights, int32 bias. No scratch. */
 void mcu_fully_connected_s8(const mcu_fc_params_t *p, const int8_t *input, int8_t *output);
 
+/* FULLY_CONNECTED 16x8: int16 input and output (zero point 0), int8 symmetric weights in the model's
+ * [units, depth] order, TFLM's reference arithmetic: acc64 = 1 (int64 bias or none): int64 sum and
+ * TFLM's 64-bit requantization (multiplier reduced to 16 bits, mcu_requantize_s64 in mcu_conv.h);
+ * acc64 = 0 (int32 bias): int32 wrapping sum and the 32-bit mcu_requantize. No scratch. */
+typedef struct {
+    int32_t batches, depth, units;
+    int32_t per_channel;       /* 1: multiplier/shift indexed by unit; 0: entry 0 for all units */
+    int32_t acc64;
+    int32_t act_min, act_max;
+    const int8_t *weights;     /* [units][depth] */
+    const int64_t *bias;       /* per unit, or NULL */
+    const int32_t *multiplier; /* reduced to 16 bits when acc64, else Q31 */
+    const int32_t *shift;
+} mcu_fc_s16_params_t;
+
+void mcu_fully_connected_s16(const mcu_fc_s16_params_t *p, const int16_t *input, int16_t *output);
+
 #endif /* MCU_FULLY_CONNECTED_H */

@@ -1,5 +1,5 @@
 /*
- * mcu_pooling.h - AVERAGE_POOL_2D and MAX_POOL_2D, int8, NHWC.
+ * mcu_pooling.h - AVERAGE_POOL_2D and MAX_POOL_2D, int8 and int16, NHWC.
  *
  * Input and output share scale and zero point (TFLM requires it), so no
  * requantization: the average is the rounded (half away from zero) mean of the
@@ -23,5 +23,7 @@ typedef struct {
 
 void mcu_avgpool_s8(const mcu_pool_params_t *p, const int8_t *input, int8_t *output);
 void mcu_maxpool_s8(const mcu_pool_params_t *p, const int8_t *input, int8_t *output);
+void mcu_avgpool_s16(const mcu_pool_params_t *p, const int16_t *input, int16_t *output);
+void mcu_maxpool_s16(const mcu_pool_params_t *p, const int16_t *input, int16_t *output);
 
 #endif /* MCU_POOLING_H */

@@ -14,7 +14,7 @@ void mcu_maxpool_s8(const mcu_pool_params_t *p, const int8_t *input, int8_t *out
                 const int32_t x0 = ox * p->stride_w - p->pad_left;
                 const int32_t xs = MCU_MAX(0, -x0), xe = MCU_MIN(p->k_w, p->in_w - x0);
                 for (int32_t c = 0; c < ch; c++) {
-                    int32_t m = -128;
+                    int32_t m = INT8_MIN;
                     for (int32_t ky = ys; ky < ye; ky++) {
                         const int8_t *row = in_b + ((int64_t)(y0 + ky) * p->in_w + x0) * ch + c;
                         for (int32_t kx = xs; kx < xe; kx++) {

@@ -63,8 +63,9 @@ def conv_model(seed, n, h, w, ic, oc, kh, kw, stride=(1, 1), dil=(1, 1), pad="SA
          "dilation_w_factor": dil[1], "fused_activation_function": act})
 
 
-def conv_layer(model: bytes):
-    layers = [L for L in compile_bytes(model, "m").project.layers if L.op.op == "CONV_2D"]
+def conv_layer(model: bytes, board: str = "cortex-m4"):
+    """The first CONV_2D layer as lowered for `board` (the layouts below are the DSP boards' choice)."""
+    layers = [L for L in compile_bytes(model, "m", board=board).project.layers if L.op.op == "CONV_2D"]
     return layers[0]
 
 
@@ -116,6 +117,8 @@ def test_fast_conv(case):
     assert field(layer, "row_groups") == row_groups
     if w16 is not None:
         assert field(layer, "w16") == int(w16)
+    # int16 weights only pay with the DSP product loop: a board without it keeps the int8 layout
+    assert field(conv_layer(model, "host"), "w16") == 0
     assert_bit_exact(model, count=4, boards=dsp_boards())
 
 

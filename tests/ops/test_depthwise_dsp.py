@@ -217,3 +217,19 @@ def test_depthwise_overlapping_chain():
     model = build_model(t, ops, [0], [len(t) - 1])
     assert compile_bytes(model, "m").plan.overlaps
     assert_bit_exact(model, count=4, boards=("cortex-m4",) if have_arm_tools() else ())
+
+
+def test_dsp_layout_only_on_dsp_boards():
+    """The general kernel's int16 weight layout is read only by its DSP path: the host and the Cortex-M0/M3
+    get NULL there (and no such constant), a DSP board gets it."""
+    rng = np.random.default_rng(14)
+    inputs, output, options = _case(rng, 2, dm=4, k=(2, 3))
+    model = single_op_model("DEPTHWISE_CONV_2D", inputs, [output], options)
+
+    def weights_field(board):
+        layer = compile_bytes(model, "m", board=board).project.layers[0]
+        return dict(layer.fields)["weights"], compile_bytes(model, "m", board=board).project.report["weight_bytes"]
+
+    (host, host_bytes), (m0, _), (m4, m4_bytes) = (weights_field(b) for b in ("host", "cortex-m0", "cortex-m4"))
+    assert host == "NULL" and m0 == "NULL" and m4 != "NULL"
+    assert host_bytes < m4_bytes

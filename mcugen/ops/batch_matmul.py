@@ -1,0 +1,109 @@
+"""BATCH_MATMUL, int8 and 16x8 (int16 operands; kernel: runtime_c/matmul/mcu_batch_matmul.c).
+
+TFLM's reference BatchMatMul: per-tensor quantization; the multiplier is GetQuantizedConvolutionMultipler
+(the two input scales multiplied in float32, then divided by the output scale in double); no fused
+activation (the clamp is the type's range). int8 accumulates (lhs - zp) * (rhs - zp) in int32 and uses the
+32-bit requantization; int16 needs zero points 0 (TFLM checks) and accumulates in int64 with the 64-bit
+requantization. Either operand may be constant or computed at run time; adj_x / adj_y and broadcast batch
+dimensions (ranks 2 to 5) are handled by strides, without transposed copies.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..quant import f64, quantize_multiplier, reduce_multiplier_16, type_range
+from .base import Layer, OpHandler, Sig, need_quant, register
+
+MAX_RANK = 5  # TFLM accepts ranks 2..5
+
+
+@register
+class BatchMatMul(OpHandler):
+    ops = ("BATCH_MATMUL",)
+    signatures = (
+        Sig("s8", (("int8",), ("int8",)), (("int8",),)),
+        Sig("s16", (("int16",), ("int16",)), (("int16",),)),
+    )
+
+    def rule_quantized(self, op):
+        """Both operands and the output are quantized per tensor."""
+        msg = need_quant(op.inputs[0], op.inputs[1], op.outputs[0])
+        if msg:
+            return msg
+        for t in (op.inputs[0], op.inputs[1], op.outputs[0]):
+            if t.quant.per_channel:
+                return f"tensor '{t.name}' is quantized per channel"
+        return None
+
+    def rule_int16_zero_points(self, op):
+        """int16: every zero point is 0 (TFLM rejects others)."""
+        if self.scheme(op) == "s16" and any(t.quant is not None and t.quant.zp != 0
+                                             for t in (op.inputs[0], op.inputs[1], op.outputs[0])):
+            return "int16 BATCH_MATMUL needs zero points 0"
+        return None
+
+    def rule_shapes(self, op):
+        """Ranks are 2 to 5; the batch dimensions broadcast; the contracted dimensions agree (after adj_x and
+        adj_y); the output has the broadcast batch and [rows, columns]; no dimension is 0."""
+        a, b, y = op.inputs[0].shape, op.inputs[1].shape, op.outputs[0].shape
+        for s in (a, b):
+            if not 2 <= len(s) <= MAX_RANK:
+                return f"rank {len(s)} is outside 2..{MAX_RANK}"
+        if any(d <= 0 for s in (a, b, y) for d in s):
+            return "a dimension is 0"
+        want = self.output_shape(op)
+        if want is None:
+            return f"shapes {a} and {b} do not multiply"
+        return None if tuple(want) == tuple(y) else f"output shape {tuple(y)} is not {tuple(want)}"
+
+    def dims(self, op):
+        """(batch extents, lhs batch strides, rhs batch strides, M, N, K, K of rhs) or None."""
+        a, b = list(op.inputs[0].shape), list(op.inputs[1].shape)
+        o = op.options
+        r = max(len(a), len(b))
+        a, b = [1] * (r - len(a)) + a, [1] * (r - len(b)) + b
+        m, ka = (a[-1], a[-2]) if o.get("adj_x") else (a[-2], a[-1])
+        kb, n = (b[-1], b[-2]) if o.get("adj_y") else (b[-2], b[-1])
+        batch, sa, sb = [], [], []
+        acc_a, acc_b = m * ka, kb * n
+        for da, db in zip(reversed(a[:-2]), reversed(b[:-2])):
+            if da != db and da != 1 and db != 1:
+                return None
+            batch.append(max(da, db))
+            sa.append(acc_a if da != 1 else 0)
+            sb.append(acc_b if db != 1 else 0)
+            acc_a *= da
+            acc_b *= db
+        return batch[::-1], sa[::-1], sb[::-1], m, n, ka, kb
+
+    def output_shape(self, op):
+        d = self.dims(op)
+        if d is None or d[5] != d[6]:
+            return None
+        return (*d[0], d[3], d[4])
+
+    def macs(self, op):
+        return int(np.prod(op.outputs[0].shape)) * self.dims(op)[5]
+
+    def lower(self, op, ctx):
+        scheme = self.scheme(op)
+        x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+        batch, sa, sb, m, n, k, _ = self.dims(op)
+        pad = 3 - len(batch)
+        batch, sa, sb = [1] * pad + batch, [0] * pad + sa, [0] * pad + sb
+        o = op.options
+        lhs_m, lhs_k = (1, m) if o.get("adj_x") else (k, 1)
+        rhs_k, rhs_n = (1, k) if o.get("adj_y") else (n, 1)
+        real = f64(np.float32(x.quant.s) * np.float32(w.quant.s)) / f64(y.quant.s)
+        mult, shift = quantize_multiplier(real)
+        if scheme == "s16":
+            mult = reduce_multiplier_16(mult)
+        lo, hi = type_range(y.dtype)
+        fields = [
+            ("batch", batch), ("lhs_batch_stride", sa), ("rhs_batch_stride", sb), ("m", m), ("n", n), ("k", k),
+            ("lhs_m_stride", lhs_m), ("lhs_k_stride", lhs_k), ("rhs_k_stride", rhs_k), ("rhs_n_stride", rhs_n),
+            ("lhs_offset", -x.quant.zp), ("rhs_offset", -w.quant.zp), ("output_offset", y.quant.zp),
+            ("multiplier", mult), ("shift", shift), ("act_min", lo), ("act_max", hi),
+        ]
+        return Layer(op, function=f"batch_matmul_{scheme}", struct="batch_matmul_params_t", fields=fields,
+                     args=[ctx.ptr(x), ctx.ptr(w), ctx.ptr(y)], sources=("matmul/mcu_batch_matmul.c",))
