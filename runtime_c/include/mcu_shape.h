@@ -1,6 +1,8 @@
 /*
- * mcu_shape.h - data-movement operators: PAD / PADV2, CONCATENATION,
- * TRANSPOSE and STRIDED_SLICE.
+ * mcu_shape.h - data-movement operators: PAD / PADV2, CONCATENATION and
+ * PACK, TRANSPOSE, STRIDED_SLICE and SLICE, SPACE_TO_DEPTH / DEPTH_TO_SPACE
+ * (transposes), SPLIT / SPLIT_V / UNPACK, GATHER, RESIZE_NEAREST_NEIGHBOR,
+ * SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND.
  *
  * All kernels here are generic over the element type (suffix _b, "bytes"):
  * they move whole elements of `elem_size` bytes and never look at a value,
@@ -53,6 +55,34 @@ typedef struct {
  * turn. inputs[i] points at input i's data.
  */
 void mcu_concat_b(const mcu_concat_params_t *p, const void *const *inputs, void *output);
+
+/* ---- SPLIT, SPLIT_V, UNPACK ----------------------------------------------- */
+
+typedef struct {
+    int32_t num_outputs;
+    int32_t outer;             /* product of the input dimensions before the axis */
+    const int32_t *out_bytes;  /* per output: bytes per outer step = dims[axis..] * elem_size */
+} mcu_split_params_t;
+
+/* The inverse of mcu_concat_b: each outer step of the input is dealt out to the outputs in turn. */
+void mcu_split_b(const mcu_split_params_t *p, const void *input, void *const *outputs);
+
+/* ---- GATHER with run-time indices ------------------------------------------- */
+
+typedef struct {
+    int32_t batches;      /* product of the first batch_dims dimensions */
+    int32_t outer;        /* product of the input dimensions between batch_dims and the axis */
+    int32_t axis_size;    /* the input's size along the axis */
+    int32_t coords;       /* indices per batch */
+    int32_t inner_bytes;  /* bytes of one slice after the axis */
+} mcu_gather_index_params_t;
+
+/*
+ * output[b][o][i] = input[b][o][indices[b][i]] (slices of inner_bytes). An index outside
+ * [0, axis_size) gives a zero slice (TFLM fails the invoke instead).
+ */
+void mcu_gather_index_b(const mcu_gather_index_params_t *p, const void *input, const int32_t *indices,
+                        void *output);
 
 /* ---- TRANSPOSE and STRIDED_SLICE: a strided gather ------------------------ */
 
