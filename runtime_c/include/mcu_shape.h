@@ -84,6 +84,23 @@ typedef struct {
 void mcu_gather_index_b(const mcu_gather_index_params_t *p, const void *input, const int32_t *indices,
                         void *output);
 
+/* ---- CAST ------------------------------------------------------------------ */
+
+enum { MCU_CAST_INT8 = 0, MCU_CAST_INT16 = 1, MCU_CAST_INT32 = 2, MCU_CAST_FLOAT32 = 3, MCU_CAST_BOOL = 4 };
+
+typedef struct {
+    int32_t size;      /* elements */
+    int32_t in_type;   /* MCU_CAST_* */
+    int32_t out_type;  /* MCU_CAST_* */
+} mcu_cast_params_t;
+
+/*
+ * TFLM's semantics: integers wrap to a narrower type, float -> integer truncates toward zero and
+ * saturates at the type's limits (NaN -> 0), integer -> float rounds to nearest, anything -> bool
+ * is (x != 0), bool -> anything 0 or 1.
+ */
+void mcu_cast_b(const mcu_cast_params_t *p, const void *input, void *output);
+
 /* ---- TRANSPOSE and STRIDED_SLICE: a strided gather ------------------------ */
 
 typedef struct {
