@@ -84,6 +84,31 @@ typedef struct {
 void mcu_gather_index_b(const mcu_gather_index_params_t *p, const void *input, const int32_t *indices,
                         void *output);
 
+/* ---- RESIZE_NEAREST_NEIGHBOR and RESIZE_BILINEAR (NHWC) ---------------------- */
+
+typedef struct {
+    int32_t batches, in_h, in_w, out_h, out_w;
+    int32_t depth;              /* channels */
+    int32_t elem_size;          /* bytes per element (nearest neighbour) */
+    const int32_t *y_table;     /* nearest: the input row of each output row; bilinear: (y0, y1, w1) each */
+    const int32_t *x_table;     /* likewise for columns */
+    const float *y_weight;      /* float bilinear: the weight of row y1 per output row (else NULL) */
+    const float *x_weight;      /* float bilinear: the weight of column x1 per output column (else NULL) */
+} mcu_resize_params_t;
+
+/* Nearest neighbour: every output pixel copies the input pixel the tables name. */
+void mcu_resize_nearest_b(const mcu_resize_params_t *p, const void *input, void *output);
+
+/*
+ * Bilinear, int8: TFLM's integer arithmetic. The tables hold per output row (y0, y1, w) with the
+ * row weight w in 1/1024 (may be negative or exceed 1024 at the borders, as in TFLM); the four
+ * products sum in int64 and are divided by 2^20 rounding half away from zero.
+ */
+void mcu_resize_bilinear_s8(const mcu_resize_params_t *p, const int8_t *input, int8_t *output);
+
+/* Bilinear, float32: TFLM's float expression in its order (weights from the tables). */
+void mcu_resize_bilinear_f32(const mcu_resize_params_t *p, const float *input, float *output);
+
 /* ---- CAST ------------------------------------------------------------------ */
 
 enum { MCU_CAST_INT8 = 0, MCU_CAST_INT16 = 1, MCU_CAST_INT32 = 2, MCU_CAST_FLOAT32 = 3, MCU_CAST_BOOL = 4 };
