@@ -109,6 +109,24 @@ void mcu_resize_bilinear_s8(const mcu_resize_params_t *p, const int8_t *input, i
 /* Bilinear, float32: TFLM's float expression in its order (weights from the tables). */
 void mcu_resize_bilinear_f32(const mcu_resize_params_t *p, const float *input, float *output);
 
+/* ---- SPACE_TO_BATCH_ND and BATCH_TO_SPACE_ND (NHWC; 3-D inputs as NH1C) ------- */
+
+typedef struct {
+    int32_t in_b, in_h, in_w;
+    int32_t out_b, out_h, out_w;
+    int32_t block_h, block_w;
+    int32_t top, left;         /* SPACE_TO_BATCH: leading padding; BATCH_TO_SPACE: leading crop */
+    int32_t pixel_bytes;       /* channels * element size */
+    int32_t pad_byte;          /* SPACE_TO_BATCH: every byte of a padded pixel (TFLM memsets) */
+} mcu_space_batch_params_t;
+
+/* out[(sh * block_w + sw) * in_b + b][oh][ow] = in[b][oh*block_h + sh - top][ow*block_w + sw - left]
+ * or padding. */
+void mcu_space_to_batch_b(const mcu_space_batch_params_t *p, const void *input, void *output);
+
+/* The inverse: each input pixel lands at its place, the cropped ones are dropped. */
+void mcu_batch_to_space_b(const mcu_space_batch_params_t *p, const void *input, void *output);
+
 /* ---- CAST ------------------------------------------------------------------ */
 
 enum { MCU_CAST_INT8 = 0, MCU_CAST_INT16 = 1, MCU_CAST_INT32 = 2, MCU_CAST_FLOAT32 = 3, MCU_CAST_BOOL = 4 };
