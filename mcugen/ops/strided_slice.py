@@ -65,10 +65,10 @@ def axis_plan(op) -> list[tuple[int, int, int, bool]]:
 @register
 class StridedSlice(OpHandler):
     ops = ("STRIDED_SLICE",)
-    types = ("int8", "int16", "int32", "float32")
+    types = ("int8", "int16", "int32", "float32", "bool")
 
     def rule_types(self, op):
-        """Input and output have the same type: int8, int16, int32 or float32."""
+        """Input and output have the same type: int8, int16, int32, float32 or bool (TFLM's types)."""
         return same_type(op, self.types)
 
     def rule_rank(self, op):
