@@ -32,6 +32,12 @@ class Cast(OpHandler):
         x, y = op.inputs[0], op.outputs[0]
         return None if x.size == y.size else f"input has {x.size} elements, output {y.size}"
 
+    def overlap(self, op):
+        """Element by element, each read (through memcpy) before it is written: in place when the
+        output's elements are no wider than the input's."""
+        x, y = op.inputs[0], op.outputs[0]
+        return {0: (0, None)} if y.itemsize <= x.itemsize else {}
+
     def lower(self, op, ctx):
         x, y = op.inputs[0], op.outputs[0]
         fields = [("size", y.size), ("in_type", CODES[x.dtype]), ("out_type", CODES[y.dtype])]

@@ -10,7 +10,7 @@ b^2 dividing the depth (DEPTH_TO_SPACE). Bytes are copied as they are.
 from __future__ import annotations
 
 from .base import Layer, OpHandler, register
-from .transpose import data_ptr, elem_strides, gather_fields, same_type
+from .transpose import data_ptr, elem_strides, gather_fields, gather_overlap, same_type
 
 TYPES = ("int8", "float32")
 
@@ -42,6 +42,20 @@ class DepthSpace(OpHandler):
                 return f"block_size {b} squared does not divide depth {c}"
             want = (n, h * b, w * b, c // (b * b))
         return None if tuple(y.shape) == want else f"output shape {y.shape}, expected {want}"
+
+    def _view(self, op):
+        b = int(op.options["block_size"])
+        n, h, w, c = op.inputs[0].shape
+        if op.op == "SPACE_TO_DEPTH":
+            return (n, h // b, b, w // b, b, c)
+        return (n, h, w, b, b, c // (b * b))
+
+    def overlap(self, op):
+        """A transpose: the output may start over the input where no later element's source is
+        overwritten."""
+        view, perm = self._view(op), (0, 1, 3, 2, 4, 5)
+        st = elem_strides(view)
+        return gather_overlap([view[p] for p in perm], [st[p] for p in perm], 0, op.inputs[0].itemsize)
 
     def lower(self, op, ctx):
         x, y = op.inputs[0], op.outputs[0]

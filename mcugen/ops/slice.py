@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Layer, OpHandler, register
-from .transpose import data_ptr, elem_strides, gather_fields, same_type
+from .transpose import data_ptr, elem_strides, gather_fields, gather_overlap, same_type
 
 TYPES = ("int8", "int16", "int32", "float32", "bool")
 
@@ -51,6 +51,13 @@ class Slice(OpHandler):
             if b < 0 or s < 0 or b + s > n:
                 return f"dimension {d}: begin {b} size {s} leave the input's {n}"
         return None if tuple(y.shape) == tuple(size) else f"output shape {y.shape}, expected {tuple(size)}"
+
+    def overlap(self, op):
+        """A slice reads ahead of what it writes: the output may start at (or near) the input's start."""
+        x = op.inputs[0]
+        begin, size = slice_box(op)
+        st = elem_strides(x.shape)
+        return gather_overlap(size, st, sum(b * e for b, e in zip(begin, st)) if all(size) else 0, x.itemsize)
 
     def lower(self, op, ctx):
         x, y = op.inputs[0], op.outputs[0]

@@ -156,7 +156,9 @@ typedef struct {
 
 /*
  * output is written sequentially; element (i0, .., i{dims-1}) is read at
- * input + in_offset + sum(i_d * in_stride[d]).
+ * input + in_offset + sum(i_d * in_stride[d]). Each element (each contiguous run) is read before it
+ * is written, so the output may overlap input bytes that no later element reads (the offset
+ * transpose.gather_overlap computes).
  */
 void mcu_transpose_b(const mcu_gather_params_t *p, const void *input, void *output);
 void mcu_strided_slice_b(const mcu_gather_params_t *p, const void *input, void *output);
@@ -182,22 +184,23 @@ static inline void mcu_gather_b(const mcu_gather_params_t *p, const void *input,
     for (;;) {
         /* the innermost dimension: one run of n elements */
         if (step == es) {
-            memcpy(out, in + off, (size_t)n * (size_t)es);
+            /* memmove: the planner may place the output over the input's earlier bytes */
+            memmove(out, in + off, (size_t)n * (size_t)es);
         } else if (es == 1) {
             for (int32_t i = 0; i < n; i++) {
                 out[i] = in[off + i * step];
             }
         } else if (es == 2) {
             for (int32_t i = 0; i < n; i++) {
-                memcpy(out + 2 * i, in + off + i * step, 2);
+                memmove(out + 2 * i, in + off + i * step, 2);
             }
         } else if (es == 4) {
             for (int32_t i = 0; i < n; i++) {
-                memcpy(out + 4 * i, in + off + i * step, 4);
+                memmove(out + 4 * i, in + off + i * step, 4);
             }
         } else {
             for (int32_t i = 0; i < n; i++) {
-                memcpy(out + (size_t)i * (size_t)es, in + off + i * step, (size_t)es);
+                memmove(out + (size_t)i * (size_t)es, in + off + i * step, (size_t)es);
             }
         }
         out += (size_t)n * (size_t)es;

@@ -128,3 +128,28 @@ def test_data_movement_rules():
     # PACK: uint8 fails in TFLM
     pu = single_op_model("PACK", [tensor((2,), "uint8")] * 2, [tensor((2, 2), "uint8")], {"values_count": 2})
     assert any("needs int8" in m for m in rule_problems(pu))
+
+
+def test_gather_overlap_offsets():
+    """The minimum input-past-output offsets the strided-gather kernels declare to the planner."""
+    from mcugen.ops.transpose import gather_overlap
+    assert gather_overlap([3], [1], 2, 1) == {0: (0, None)}          # a slice reads ahead: in place
+    assert gather_overlap([2, 3], [3, 1], 0, 4) == {0: (0, None)}    # identity
+    assert gather_overlap([3, 2], [1, 3], 0, 1) == {0: (2, None)}    # 2x3 transpose
+    assert gather_overlap([3], [-1], 2, 2) == {0: (4, None)}         # reversed: the last element in place
+
+
+def test_chain_in_place(bit_exact):
+    """PAD -> SLICE -> TRANSPOSE: the planner places the transpose's output over its input (declared
+    overlap); the result is still exact (under the sanitizers)."""
+    from mcugen.testing.builder import OpSpec, build_model
+    from mcugen.compiler import compile_bytes
+    ts = [tensor((4, 6, 8), "int8"), const([[1, 1], [0, 0], [0, 0]]), tensor((6, 6, 8), "int8"), const([1, 0, 0]),
+          const([4, 6, 8]), tensor((4, 6, 8), "int8"), const([2, 0, 1]), tensor((8, 4, 6), "int8")]
+    ops = [OpSpec("PAD", [0, 1], [2]), OpSpec("SLICE", [2, 3, 4], [5]), OpSpec("TRANSPOSE", [5, 6], [7])]
+    model = build_model(ts, ops, [0], [7])
+    plan = compile_bytes(model, "m").plan
+    spans = {b.name: (b.offset, b.offset + b.size) for b in plan.buffers}
+    (a0, a1), (b0, b1) = spans["tensor_5"], spans["tensor_7"]
+    assert a0 < b1 and b0 < a1  # the transpose writes over its input
+    bit_exact(model, sanitize=True)
