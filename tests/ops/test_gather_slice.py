@@ -8,6 +8,42 @@ from mcugen.testing.compare import rule_problems, tflm_rejects
 from .shape_cases import const, rand_shape, run_exact, tensor
 
 
+def _smoke_models():
+    """One small model per operator of this file (the first cases of a module also run under QEMU)."""
+    rng = np.random.default_rng(7)
+    x8 = lambda shape: tensor(shape, "int8", q=(0.1, 2))  # noqa: E731
+    return [
+        single_op_model("PACK", [x8((3, 2)), x8((3, 2))], [x8((3, 2, 2))], {"values_count": 2, "axis": -1}),
+        single_op_model("SLICE", [tensor((3, 5, 2), "int16"), const([1, 1, 0]), const([2, -1, 1])],
+                        [tensor((2, 4, 1), "int16")]),
+        _gather_model((5, 3), (2, 2), 0, 0, "int8", rng, idx_values=[[4, 0], [2, 2]], const_input=False),
+        single_op_model("SPACE_TO_DEPTH", [x8((1, 4, 6, 3))], [x8((1, 2, 3, 12))], {"block_size": 2}),
+        single_op_model("DEPTH_TO_SPACE", [tensor((1, 2, 3, 8), "float32")], [tensor((1, 4, 6, 2), "float32")],
+                        {"block_size": 2}),
+        _gather_model((4, 3, 2), (2,), -2, 0, "float32", rng, idx_values=[2, 0]),
+    ]
+
+
+@pytest.mark.parametrize("index", range(6))
+def test_smoke(index, bit_exact):
+    bit_exact(_smoke_models()[index])
+
+
+def test_gather_runtime_indices_on_board():
+    """Run-time indices on a Cortex-M4 under QEMU (the sample inputs of bit_exact would be out of range)."""
+    from tests.conftest import need_arm_tools
+    from mcugen.oracle import tflm
+    from mcugen.testing.compare import run_on_board
+    need_arm_tools()
+    rng = np.random.default_rng(3)
+    model = _gather_model((2, 5, 3), (2, 3), 1, 1, "int8", rng)
+    xs = [rng.integers(-128, 128, size=(3, 2, 5, 3)).astype(np.int8),
+          rng.integers(0, 5, size=(3, 2, 3)).astype(np.int32)]
+    ours = run_on_board(model, "cortex-m4", xs)
+    ref = tflm.run(model, xs, 1)
+    assert np.array_equal(ours[0].reshape(ref[0].shape), ref[0])
+
+
 @pytest.mark.parametrize("seed", range(8))
 def test_pack_random(seed, bit_exact):
     rng = np.random.default_rng(seed)
