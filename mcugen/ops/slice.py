@@ -28,6 +28,11 @@ def slice_box(op) -> tuple[list[int], list[int]]:
 class Slice(OpHandler):
     ops = ("SLICE",)
 
+    def rule_no_empty_output(self, op):
+        """No output has a dimension of size 0 (TFLM reads it as a dynamic tensor and refuses the model)."""
+        bad = [t.name for t in op.outputs if any(int(d) == 0 for d in t.shape)]
+        return f"zero-size output(s) {bad}: TFLM refuses dynamic (0-sized) tensors" if bad else None
+
     def rule_types(self, op):
         """Input and output have the same type: int8, int16, int32, float32 or bool (TFLM's types)."""
         return same_type(op, TYPES)

@@ -73,6 +73,11 @@ def split_layer(op, ctx, x, axis: int, sizes: list[int]) -> Layer:
 @register
 class Split(OpHandler):
     ops = ("SPLIT", "SPLIT_V", "UNPACK")
+    def rule_no_empty_output(self, op):
+        """No output has a dimension of size 0 (TFLM reads it as a dynamic tensor and refuses the model)."""
+        bad = [t.name for t in op.outputs if any(int(d) == 0 for d in t.shape)]
+        return f"zero-size output(s) {bad}: TFLM refuses dynamic (0-sized) tensors" if bad else None
+
     def rule_types(self, op):
         """Input and outputs have one type: int8, int16, int32 or float32 (TFLM's types)."""
         x = _data(op)

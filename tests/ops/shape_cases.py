@@ -86,3 +86,9 @@ def run_ours(model: bytes, xs: list, sanitize: bool = False) -> list:
         write_project(c.project.files, d, force=True)
         exe = build_runner(d, "model", sanitize=sanitize)
         return run_runner(exe, xs, [(y.shape, y.dtype) for y in c.graph.outputs])
+
+
+def seeds(n: int, long: int = 40) -> range:
+    """n seeds for the suite; `long` of them with MCUGEN_LONG=1 (a longer sweep)."""
+    import os
+    return range(long if os.environ.get("MCUGEN_LONG") == "1" else n)

@@ -85,11 +85,8 @@ REQ_CASES = [
     ("int16", "int32", (0.25, 7), (1e-4, -1000)),
     ("int16", "int16", (0.0005, -300), (0.0005, 120)),  # equal scales: zero point moves, saturates
     ("int8", "uint8", (0.02, -128), (0.02, 0)),        # TFLM's XOR fast path
-    ("int8", "uint8", (0.05, 3), (0.03, 128)),
     ("uint8", "int8", (0.02, 128), (0.02, 0)),         # TFLM's XOR fast path
-    ("uint8", "int8", (0.01, 17), (0.04, -5)),
     ("int8", "int32", (0.05, -9), (0.0001, 77)),
-    ("int32", "int8", (0.0001, 0), (0.05, 3)),
     ("int32", "int8", (1e-9, 12345), (0.02, -100)),
     ("int32", "int16", (3e-6, -7), (0.001, 0)),
 ]
@@ -114,11 +111,11 @@ def test_requantize_s8_random(seed, bit_exact):
 
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(4))
 def test_quantize_f32_s16(seed):
     """float32 -> int16: ties, saturation at the int16 extremes, random values over the output's range."""
     rng = np.random.default_rng(200 + seed)
-    s, zp = [(1 / 32768, 0), (0.0003, 0), (0.001, -1000), (0.5, 0), (3.0517578e-05, 32767), (1e-3, 5)][seed]
+    s, zp = [(1 / 32768, 0), (0.001, -1000), (0.5, 0), (3.0517578e-05, 32767)][seed]
     x, n_exact = _ties(s, -3000, 3000)
     lo, hi = s * (-32768 - zp), s * (32767 - zp)
     rnd = rng.uniform(lo * 1.2, hi * 1.2, size=2048).astype(np.float32)

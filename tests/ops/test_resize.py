@@ -5,7 +5,7 @@ import pytest
 from mcugen.testing.builder import single_op_model
 from mcugen.testing.compare import rule_problems, tflm_rejects
 
-from .shape_cases import const, rand_shape, tensor
+from .shape_cases import seeds, const, rand_shape, tensor
 
 
 def _model(op, in_shape, size, dtype, align=False, half=False, rng=None):
@@ -17,7 +17,7 @@ def _model(op, in_shape, size, dtype, align=False, half=False, rng=None):
 OPTIONS = [(False, False), (True, False), (False, True), (True, True)]
 
 
-@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("seed", seeds(8))
 def test_resize_nearest_random(seed, bit_exact):
     rng = np.random.default_rng(seed)
     dtype = ["int8", "int16", "float32"][seed % 3]
@@ -27,7 +27,7 @@ def test_resize_nearest_random(seed, bit_exact):
     bit_exact(_model("RESIZE_NEAREST_NEIGHBOR", in_shape, size, dtype, align, half, rng), sanitize=seed == 4)
 
 
-@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("seed", seeds(8))
 def test_resize_bilinear_random(seed, bit_exact):
     rng = np.random.default_rng(100 + seed)
     dtype = ["int8", "float32"][seed % 2] if seed < 10 else "int8"

@@ -7,7 +7,7 @@ from mcugen.testing.compare import rule_problems
 
 from mcugen.oracle import tflm
 
-from .shape_cases import const, litert_ref, run_ours, tensor
+from .shape_cases import seeds, const, litert_ref, run_ours, tensor
 
 
 def s2b_model(in_shape, block, pads, dtype, rng=None, out_shape=None, zp=0):
@@ -28,7 +28,7 @@ def b2s_model(in_shape, block, crops, dtype, rng=None, out_shape=None):
     return single_op_model("BATCH_TO_SPACE_ND", [x, const(block), const(crops)], [y])
 
 
-@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("seed", seeds(6))
 def test_space_to_batch_random(seed, bit_exact):
     rng = np.random.default_rng(seed)
     dtype = ("int8", "float32")[seed % 2]
@@ -45,7 +45,7 @@ def test_space_to_batch_random(seed, bit_exact):
     bit_exact(s2b_model(shape, block, pads, dtype, rng), sanitize=seed == 1)
 
 
-@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("seed", seeds(6))
 def test_batch_to_space_random(seed, bit_exact):
     rng = np.random.default_rng(30 + seed)
     dtype = ("int8", "float32")[seed % 2]
@@ -61,7 +61,7 @@ def test_batch_to_space_random(seed, bit_exact):
     bit_exact(b2s_model(shape, block, crops, dtype, rng), sanitize=seed == 2)
 
 
-@pytest.mark.parametrize("zp", [5, -128, 127])
+@pytest.mark.parametrize("zp", [5, -128])
 def test_space_to_batch_zero_point(zp):
     """int8 padding is the zero point (a real 0), as in LiteRT's reference kernel; TFLM writes raw 0."""
     rng = np.random.default_rng(zp & 0xFF)
