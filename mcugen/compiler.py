@@ -56,9 +56,7 @@ def _check_graph(graph: Graph, where: str) -> None:
             if t is not None and not t.is_const and id(t) not in available:
                 raise InternalError(f"{op}: input '{t.name}' is never produced")
     for t in graph.outputs:
-        if t.is_const:
-            raise UnsupportedModelError(f"{where}: output '{t.name}' is a constant; nothing to compute.")
-        if id(t) not in available:
+        if id(t) not in available and not t.root().is_const:  # a constant output is read from flash
             raise UnsupportedModelError(f"{where}: output '{t.name}' is not computed by any operator.")
     for t in graph.inputs + graph.outputs:
         if any(d <= 0 for d in t.shape):

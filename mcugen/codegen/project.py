@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 import jinja2
+import numpy as np
 
 from ..boards import Board
 from ..ir import Graph, Tensor
@@ -52,7 +53,8 @@ def prefix_source(text: str, name: str) -> str:
 def _io(t: Tensor, plan: Plan, i: int) -> dict:
     return {
         "index": i, "name": t.name, "ctype": CTYPES[t.dtype], "dtype": t.dtype, "shape": list(t.shape),
-        "size": t.size, "bytes": t.nbytes, "offset": plan.offset_of(t),
+        "size": t.size, "bytes": t.nbytes, "offset": 0 if t.root().is_const else plan.offset_of(t),
+        "const": None,  # a constant output: the name of its bytes in flash
         "scale": float(t.quant.s) if t.quant else 0.0, "zero_point": t.quant.zp if t.quant else 0,
     }
 
@@ -80,6 +82,12 @@ def generate(graph: Graph, plan: Plan, name: str, source_name: str, model_sha256
             "scratch_bytes": h.scratch_bytes(op, ctx.features),
             "scheme": h.scheme(op) or "",
         })
+    outputs = [_io(t, plan, i) for i, t in enumerate(graph.outputs)]
+    ctx.step = len(graph.operators)
+    for io, t in zip(outputs, graph.outputs):
+        if t.root().is_const:
+            raw = np.ascontiguousarray(np.asarray(t.root().data, dtype=t.dtype)).tobytes()
+            io["const"] = ctx.const(f"output{io['index']}", np.frombuffer(raw, np.uint8), "uint8_t")
     sources = sorted({s for L in layers for s in L.sources})
     kernel_files = {}
     for rel in sources + sorted(str(p.relative_to(RUNTIME_C)) for p in (RUNTIME_C / "include").glob("*.h")):
@@ -92,7 +100,6 @@ def generate(graph: Graph, plan: Plan, name: str, source_name: str, model_sha256
     } for c in ctx.consts]
     weight_bytes = sum(c.nbytes for c in ctx.consts)
     inputs = [_io(t, plan, i) for i, t in enumerate(graph.inputs)]
-    outputs = [_io(t, plan, i) for i, t in enumerate(graph.outputs)]
     lib_sources = sorted([f"{name}.c", f"{name}_weights.c"] + [f for f in kernel_files if f.endswith(".c")])
     v = {
         "name": name, "NAME": name.upper(), "version": __version__, "source": source_name,

@@ -1,7 +1,7 @@
 """CONCATENATION, any element size (kernel: runtime_c/shape/mcu_concat.c).
 
 TFLM's CONCATENATION copies bytes; it never requantizes. Its Prepare wants:
-no fused activation, the types int8, int16, int32, int64 or float32 (input 0
+no fused activation, the types int8, int16, int32, int64, float32 or bool (input 0
 and output alike), at most 10 inputs, at most 6 dimensions, and for int8
 every input's scale and zero point equal to the output's (the scale compared
 as float; checked against the pip tflite-micro build, older TFLM sources
@@ -22,7 +22,7 @@ from .transpose import data_ptr
 
 MAX_INPUTS = 10  # TFLM's kMaxInputNum
 MAX_RANK = 6     # TFLM's RuntimeShape::kMaxSmallSize
-_TYPES = ("int8", "int16", "int32", "int64", "float32")
+_TYPES = ("int8", "int16", "int32", "int64", "float32", "bool")
 
 
 def _axis(op) -> int:
@@ -39,7 +39,7 @@ class Concatenation(OpHandler):
     ops = ("CONCATENATION",)
 
     def rule_types(self, op):
-        """Inputs and output have one type: int8, int16, int32, int64 or float32."""
+        """Inputs and output have one type: int8, int16, int32, int64, float32 or bool (TFLM's types)."""
         y = op.outputs[0]
         if y.dtype not in _TYPES:
             return f"output has type {y.dtype}, needs {' or '.join(_TYPES)}"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..quant import type_range
 from .base import Layer, OpHandler, register
 from .transpose import MAX_DIMS, c_array, data_ptr, same_type
 
@@ -95,8 +96,10 @@ class Pad(OpHandler):
         x, y = op.inputs[0], op.outputs[0]
         cv = _constant_values(op)
         if cv is None:
-            if x.dtype == "int8" and not -128 <= _scale_zp(y)[1] <= 127:
-                return f"output zero point {_scale_zp(y)[1]} does not fit in int8"
+            if x.dtype == "int8":
+                lo, hi = type_range(x.dtype)
+                if not lo <= _scale_zp(y)[1] <= hi:
+                    return f"output zero point {_scale_zp(y)[1]} does not fit in {x.dtype}"
             return None
         if cv.dtype != x.dtype:
             return f"constant_values has type {cv.dtype}, the input {x.dtype}"

@@ -23,7 +23,7 @@ end), leaving the output unwritten; mcugen refuses those too.
 from __future__ import annotations
 
 from .base import Layer, OpHandler, register
-from .transpose import const_int32_vector, data_ptr, elem_strides, gather_fields, same_type
+from .transpose import const_int32_vector, data_ptr, elem_strides, gather_fields, gather_overlap, same_type
 
 
 def _clamp(v: int, lo: int, hi: int) -> int:
@@ -65,10 +65,10 @@ def axis_plan(op) -> list[tuple[int, int, int, bool]]:
 @register
 class StridedSlice(OpHandler):
     ops = ("STRIDED_SLICE",)
-    types = ("int8", "int16", "int32", "float32")
+    types = ("int8", "int16", "int32", "float32", "bool")
 
     def rule_types(self, op):
-        """Input and output have the same type: int8, int16, int32 or float32."""
+        """Input and output have the same type: int8, int16, int32, float32 or bool (TFLM's types)."""
         return same_type(op, self.types)
 
     def rule_rank(self, op):
@@ -110,6 +110,19 @@ class StridedSlice(OpHandler):
         want = tuple(c for (_, c, _, s) in plan if not s)
         y = op.outputs[0]
         return None if tuple(y.shape) == want else f"output shape {y.shape}, expected {want}"
+
+    def _gather(self, op):
+        x = op.inputs[0]
+        plan = axis_plan(op)
+        st = elem_strides(x.shape)
+        counts = [c for (_, c, _, _) in plan]
+        strides = [s * e for (_, _, s, _), e in zip(plan, st)]
+        offset = sum(start * e for (start, _, _, _), e in zip(plan, st)) if all(counts) else 0
+        return counts, strides, offset
+
+    def overlap(self, op):
+        """A slice reads ahead of what it writes: the output may start at (or near) the input's start."""
+        return gather_overlap(*self._gather(op), op.inputs[0].itemsize)
 
     def lower(self, op, ctx):
         x, y = op.inputs[0], op.outputs[0]

@@ -68,6 +68,27 @@ def gather_fields(counts: list[int], strides_el: list[int], offset_el: int, elem
     ]
 
 
+def gather_overlap(counts: list[int], strides_el: list[int], offset_el: int, elem_size: int,
+                   limit: int = 1 << 20) -> dict[int, tuple[int, None]]:
+    """overlap() of a strided-gather layer: the smallest offset of the input past the output's start
+    such that writing output element p never overwrites an input element read for a later one
+    (element p itself is read first; mcu_gather_b moves contiguous runs with memmove). Empty for
+    an empty output or one over `limit` elements (not worth the build time)."""
+    total = int(np.prod(counts, dtype=np.int64)) if counts else 1
+    if total == 0 or total > limit:
+        return {}
+    pos = np.full((), offset_el, dtype=np.int64)
+    for c, s in zip(counts, strides_el):
+        pos = pos[..., None] + np.arange(int(c), dtype=np.int64) * int(s)
+    pos = pos.reshape(-1) * elem_size
+    later = np.empty_like(pos)  # lowest input byte read for any element after p
+    later[-1] = np.iinfo(np.int64).max // 4
+    if pos.size > 1:
+        later[:-1] = np.minimum.accumulate(pos[::-1])[::-1][1:]
+    p = np.arange(pos.size, dtype=np.int64)
+    return {0: (int(max(0, ((p + 1) * elem_size - later).max(initial=0))), None)}
+
+
 def data_ptr(ctx, t: Tensor) -> str:
     """C pointer to a data input: the arena for an activation; for a constant, its raw bytes
     in flash (the kernels copy bytes, so this holds for every type)."""
@@ -126,6 +147,13 @@ class Transpose(OpHandler):
             return f"perm {perm} is not a permutation of 0..{len(x.shape) - 1}"
         want = tuple(x.shape[p] for p in perm)
         return None if tuple(y.shape) == want else f"output shape {y.shape}, expected {want}"
+
+    def overlap(self, op):
+        """The output may start over the input where no later element's source is overwritten."""
+        x = op.inputs[0]
+        perm = [int(p) for p in op.inputs[1].data]
+        st = elem_strides(x.shape)
+        return gather_overlap([x.shape[p] for p in perm], [st[p] for p in perm], 0, x.itemsize)
 
     def lower(self, op, ctx):
         x, y = op.inputs[0], op.outputs[0]

@@ -1,6 +1,8 @@
 /*
- * mcu_shape.h - data-movement operators: PAD / PADV2, CONCATENATION,
- * TRANSPOSE and STRIDED_SLICE.
+ * mcu_shape.h - data-movement operators: PAD / PADV2, CONCATENATION and
+ * PACK, TRANSPOSE, STRIDED_SLICE and SLICE, SPACE_TO_DEPTH / DEPTH_TO_SPACE
+ * (transposes), SPLIT / SPLIT_V / UNPACK, GATHER, RESIZE_NEAREST_NEIGHBOR,
+ * SPACE_TO_BATCH_ND / BATCH_TO_SPACE_ND.
  *
  * All kernels here are generic over the element type (suffix _b, "bytes"):
  * they move whole elements of `elem_size` bytes and never look at a value,
@@ -54,6 +56,94 @@ typedef struct {
  */
 void mcu_concat_b(const mcu_concat_params_t *p, const void *const *inputs, void *output);
 
+/* ---- SPLIT, SPLIT_V, UNPACK ----------------------------------------------- */
+
+typedef struct {
+    int32_t num_outputs;
+    int32_t outer;             /* product of the input dimensions before the axis */
+    const int32_t *out_bytes;  /* per output: bytes per outer step = dims[axis..] * elem_size */
+} mcu_split_params_t;
+
+/* The inverse of mcu_concat_b: each outer step of the input is dealt out to the outputs in turn. */
+void mcu_split_b(const mcu_split_params_t *p, const void *input, void *const *outputs);
+
+/* ---- GATHER with run-time indices ------------------------------------------- */
+
+typedef struct {
+    int32_t batches;      /* product of the first batch_dims dimensions */
+    int32_t outer;        /* product of the input dimensions between batch_dims and the axis */
+    int32_t axis_size;    /* the input's size along the axis */
+    int32_t coords;       /* indices per batch */
+    int32_t inner_bytes;  /* bytes of one slice after the axis */
+} mcu_gather_index_params_t;
+
+/*
+ * output[b][o][i] = input[b][o][indices[b][i]] (slices of inner_bytes). An index outside
+ * [0, axis_size) gives a zero slice (TFLM fails the invoke instead).
+ */
+void mcu_gather_index_b(const mcu_gather_index_params_t *p, const void *input, const int32_t *indices,
+                        void *output);
+
+/* ---- RESIZE_NEAREST_NEIGHBOR and RESIZE_BILINEAR (NHWC) ---------------------- */
+
+typedef struct {
+    int32_t batches, in_h, in_w, out_h, out_w;
+    int32_t depth;              /* channels */
+    int32_t elem_size;          /* bytes per element (nearest neighbour) */
+    const int32_t *y_table;     /* nearest: the input row of each output row; bilinear: (y0, y1, w1) each */
+    const int32_t *x_table;     /* likewise for columns */
+    const float *y_weight;      /* float bilinear: the weight of row y1 per output row (else NULL) */
+    const float *x_weight;      /* float bilinear: the weight of column x1 per output column (else NULL) */
+} mcu_resize_params_t;
+
+/* Nearest neighbour: every output pixel copies the input pixel the tables name. */
+void mcu_resize_nearest_b(const mcu_resize_params_t *p, const void *input, void *output);
+
+/*
+ * Bilinear, int8: TFLM's integer arithmetic. The tables hold per output row (y0, y1, w) with the
+ * row weight w in 1/1024 (may be negative or exceed 1024 at the borders, as in TFLM); the four
+ * products sum in int64 and are divided by 2^20 rounding half away from zero.
+ */
+void mcu_resize_bilinear_s8(const mcu_resize_params_t *p, const int8_t *input, int8_t *output);
+
+/* Bilinear, float32: TFLM's float expression in its order (weights from the tables). */
+void mcu_resize_bilinear_f32(const mcu_resize_params_t *p, const float *input, float *output);
+
+/* ---- SPACE_TO_BATCH_ND and BATCH_TO_SPACE_ND (NHWC; 3-D inputs as NH1C) ------- */
+
+typedef struct {
+    int32_t in_b, in_h, in_w;
+    int32_t out_b, out_h, out_w;
+    int32_t block_h, block_w;
+    int32_t top, left;         /* SPACE_TO_BATCH: leading padding; BATCH_TO_SPACE: leading crop */
+    int32_t pixel_bytes;       /* channels * element size */
+    int32_t pad_byte;          /* SPACE_TO_BATCH: every byte of a padded pixel (TFLM memsets) */
+} mcu_space_batch_params_t;
+
+/* out[(sh * block_w + sw) * in_b + b][oh][ow] = in[b][oh*block_h + sh - top][ow*block_w + sw - left]
+ * or padding. */
+void mcu_space_to_batch_b(const mcu_space_batch_params_t *p, const void *input, void *output);
+
+/* The inverse: each input pixel lands at its place, the cropped ones are dropped. */
+void mcu_batch_to_space_b(const mcu_space_batch_params_t *p, const void *input, void *output);
+
+/* ---- CAST ------------------------------------------------------------------ */
+
+enum { MCU_CAST_INT8 = 0, MCU_CAST_INT16 = 1, MCU_CAST_INT32 = 2, MCU_CAST_FLOAT32 = 3, MCU_CAST_BOOL = 4 };
+
+typedef struct {
+    int32_t size;      /* elements */
+    int32_t in_type;   /* MCU_CAST_* */
+    int32_t out_type;  /* MCU_CAST_* */
+} mcu_cast_params_t;
+
+/*
+ * TFLM's semantics: integers wrap to a narrower type, float -> integer truncates toward zero and
+ * saturates at the type's limits (NaN -> 0), integer -> float rounds to nearest, anything -> bool
+ * is (x != 0), bool -> anything 0 or 1.
+ */
+void mcu_cast_b(const mcu_cast_params_t *p, const void *input, void *output);
+
 /* ---- TRANSPOSE and STRIDED_SLICE: a strided gather ------------------------ */
 
 typedef struct {
@@ -66,7 +156,9 @@ typedef struct {
 
 /*
  * output is written sequentially; element (i0, .., i{dims-1}) is read at
- * input + in_offset + sum(i_d * in_stride[d]).
+ * input + in_offset + sum(i_d * in_stride[d]). Each element (each contiguous run) is read before it
+ * is written, so the output may overlap input bytes that no later element reads (the offset
+ * transpose.gather_overlap computes).
  */
 void mcu_transpose_b(const mcu_gather_params_t *p, const void *input, void *output);
 void mcu_strided_slice_b(const mcu_gather_params_t *p, const void *input, void *output);
@@ -92,22 +184,23 @@ static inline void mcu_gather_b(const mcu_gather_params_t *p, const void *input,
     for (;;) {
         /* the innermost dimension: one run of n elements */
         if (step == es) {
-            memcpy(out, in + off, (size_t)n * (size_t)es);
+            /* memmove: the planner may place the output over the input's earlier bytes */
+            memmove(out, in + off, (size_t)n * (size_t)es);
         } else if (es == 1) {
             for (int32_t i = 0; i < n; i++) {
                 out[i] = in[off + i * step];
             }
         } else if (es == 2) {
             for (int32_t i = 0; i < n; i++) {
-                memcpy(out + 2 * i, in + off + i * step, 2);
+                memmove(out + 2 * i, in + off + i * step, 2);
             }
         } else if (es == 4) {
             for (int32_t i = 0; i < n; i++) {
-                memcpy(out + 4 * i, in + off + i * step, 4);
+                memmove(out + 4 * i, in + off + i * step, 4);
             }
         } else {
             for (int32_t i = 0; i < n; i++) {
-                memcpy(out + (size_t)i * (size_t)es, in + off + i * step, (size_t)es);
+                memmove(out + (size_t)i * (size_t)es, in + off + i * step, (size_t)es);
             }
         }
         out += (size_t)n * (size_t)es;

@@ -1,31 +1,45 @@
-/* mcu_quantize_f32_s8.c - QUANTIZE float32 -> int8 (see mcu_quantize.h). */
+/* mcu_quantize_f32_s8.c - QUANTIZE float32 -> int8 and int16 (see mcu_quantize.h). */
 #include "mcu_quantize.h"
 #include "mcu_fixedpoint.h"
+
+/*
+ * round(q) + zp clamped to [lo, hi], NaN -> zp. `limit` is a power of two below 2^23 beyond which
+ * round(q) + zp saturates whatever the zero point (|zp| + hi < limit): inside it the float
+ * truncates exactly to int32 and the fraction q - trunc(q) is exact.
+ */
+static inline int32_t mcu_affine_q(float q, int32_t zp, int32_t lo, int32_t hi, float limit)
+{
+    if (q >= limit) {
+        return hi;
+    }
+    if (q > -limit) {
+        int32_t t = (int32_t)q;
+        const float frac = q - (float)t;
+        if (frac >= 0.5f) {
+            t += 1;
+        } else if (frac <= -0.5f) {
+            t -= 1;
+        }
+        return MCU_CLAMP(t + zp, lo, hi);
+    }
+    if (q <= -limit) {
+        return lo;
+    }
+    return zp; /* NaN */
+}
 
 void mcu_quantize_f32_s8(const mcu_affine_params_t *p, const float *input, int8_t *output)
 {
     const float scale = p->scale;
-    const int32_t zp = p->zero_point;
     for (int32_t i = 0; i < p->size; i++) {
-        const float q = input[i] / scale;
-        int32_t v;
-        if (q >= 512.0f) {          /* round(q) + zp >= 385: saturates */
-            v = 127;
-        } else if (q > -512.0f) {
-            /* |q| < 512: truncate, then round the exact fraction half away from zero. */
-            int32_t t = (int32_t)q;
-            const float frac = q - (float)t;
-            if (frac >= 0.5f) {
-                t += 1;
-            } else if (frac <= -0.5f) {
-                t -= 1;
-            }
-            v = MCU_CLAMP(t + zp, -128, 127);
-        } else if (q <= -512.0f) {  /* round(q) + zp <= -385: saturates */
-            v = -128;
-        } else {                    /* NaN */
-            v = zp;
-        }
-        output[i] = (int8_t)v;
+        output[i] = (int8_t)mcu_affine_q(input[i] / scale, p->zero_point, -128, 127, 512.0f);
+    }
+}
+
+void mcu_quantize_f32_s16(const mcu_affine_params_t *p, const float *input, int16_t *output)
+{
+    const float scale = p->scale;
+    for (int32_t i = 0; i < p->size; i++) {
+        output[i] = (int16_t)mcu_affine_q(input[i] / scale, p->zero_point, -32768, 32767, 131072.0f);
     }
 }

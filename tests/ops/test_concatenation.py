@@ -51,7 +51,7 @@ def test_concatenation_layouts(base, axis, sizes, bit_exact):
     bit_exact(_model(base, axis, sizes))
 
 
-@pytest.mark.parametrize("dtype", ["int16", "int32", "int64", "float32"])
+@pytest.mark.parametrize("dtype", ["int16", "int32", "int64", "float32", "bool"])
 def test_concatenation_other_types(dtype, bit_exact):
     # TFLM checks quantization only for int8: int16 inputs may differ from the output (bytes are copied)
     in_qs = [(0.001, 0), (0.002, 0), (0.003, 0)]

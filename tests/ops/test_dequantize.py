@@ -53,12 +53,35 @@ def test_dequantize_every_value(scale, zp):
 
 
 
+@pytest.mark.parametrize("src,scale,zp", [
+    ("int16", 1 / 32768, 0), ("int16", 0.00123, -77), ("int16", 1e-39, 3), ("int16", 7.3, 1000),
+    ("uint8", 0.0039215689, 128), ("uint8", 0.0731, 255),
+])
+def test_dequantize_other_types(src, scale, zp):
+    """Every value of the input type (int16: all 65536) through DEQUANTIZE."""
+    info = np.iinfo(src)
+    x = np.arange(info.min, int(info.max) + 1).astype(src)
+    n = 256
+    x = x.reshape(-1, n)
+    model = single_op_model("DEQUANTIZE", [TensorSpec((n,), src, scale, zp)], [TensorSpec((n,), "float32")])
+    run_exact(model, x, sanitize=src == "uint8" and zp == 128)
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_dequantize_s16_random(seed, bit_exact):
+    rng = np.random.default_rng(seed)
+    shape = tuple(int(d) for d in rng.integers(1, 9, size=int(rng.integers(1, 5))))
+    model = single_op_model("DEQUANTIZE", [TensorSpec(shape, "int16", float(rng.uniform(1e-5, 1e-3)), 0)],
+                            [TensorSpec(shape, "float32")])
+    bit_exact(model, count=6, seed=seed)
+
+
 def test_dequantize_rules():
     per_channel = single_op_model("DEQUANTIZE", [TensorSpec((2, 3), "int8", [0.1, 0.2], [0, 0])],
                                   [TensorSpec((2, 3), "float32")])
     assert any("per channel" in m for m in rule_problems(per_channel))
-    # int16 input is valid TFLM but not supported by mcugen; TFLM itself rejects a non-float output
-    for src, dst in [("int16", "float32"), ("int8", "int32")]:
+    # TFLM rejects these too
+    for src, dst in [("int32", "float32"), ("int8", "int32")]:
         m = single_op_model("DEQUANTIZE", [TensorSpec((4,), src, 0.1, 0)], [TensorSpec((4,), dst, 0.1, 0)])
         assert any("is not supported" in p for p in rule_problems(m)), (src, dst)
     ok = single_op_model("DEQUANTIZE", [TensorSpec((4,), "int8", 0.1, 0)], [TensorSpec((4,), "float32")])

@@ -83,6 +83,12 @@ REQ_CASES = [
     ("int16", "int16", (0.0003, 0), (0.0011, 0)),
     ("int16", "int32", (1.5259e-05, -32768), (3.0519e-05, 0)),  # keyword_scrambled's output QUANTIZE
     ("int16", "int32", (0.25, 7), (1e-4, -1000)),
+    ("int16", "int16", (0.0005, -300), (0.0005, 120)),  # equal scales: zero point moves, saturates
+    ("int8", "uint8", (0.02, -128), (0.02, 0)),        # TFLM's XOR fast path
+    ("uint8", "int8", (0.02, 128), (0.02, 0)),         # TFLM's XOR fast path
+    ("int8", "int32", (0.05, -9), (0.0001, 77)),
+    ("int32", "int8", (1e-9, 12345), (0.02, -100)),
+    ("int32", "int16", (3e-6, -7), (0.001, 0)),
 ]
 
 
@@ -105,13 +111,36 @@ def test_requantize_s8_random(seed, bit_exact):
 
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_quantize_f32_s16(seed):
+    """float32 -> int16: ties, saturation at the int16 extremes, random values over the output's range."""
+    rng = np.random.default_rng(200 + seed)
+    s, zp = [(1 / 32768, 0), (0.001, -1000), (0.5, 0), (3.0517578e-05, 32767)][seed]
+    x, n_exact = _ties(s, -3000, 3000)
+    lo, hi = s * (-32768 - zp), s * (32767 - zp)
+    rnd = rng.uniform(lo * 1.2, hi * 1.2, size=2048).astype(np.float32)
+    # (quotients beyond int32 are undefined behaviour in TFLM: x86 gives INT32_MIN, so none here)
+    extra = np.array([lo, hi, lo * 4, hi * 4, 0.0, -0.0, s * 1e9, -s * 1e9], np.float32)
+    x = np.concatenate([x, rnd, extra])
+    x = np.pad(x, (0, (-x.size) % 128)).reshape(-1, 128)
+    model = single_op_model("QUANTIZE", [TensorSpec((128,), "float32")], [TensorSpec((128,), "int16", s, zp)])
+    ref = run_exact(model, x, sanitize=seed == 1)
+    assert ref.min() == -32768 and ref.max() == 32767
+
+
+def test_quantize_f32_s16_random_shape(bit_exact):
+    model = single_op_model("QUANTIZE", [TensorSpec((3, 5, 7), "float32")],
+                            [TensorSpec((3, 5, 7), "int16", 1e-4, 0)])
+    bit_exact(model, count=6)
+
+
 def test_quantize_rules():
     # TFLM's Prepare demands a single output scale
     per_channel = single_op_model("QUANTIZE", [TensorSpec((2, 3), "float32")],
                                   [TensorSpec((2, 3), "int8", [0.1, 0.2], [0, 0], quantized_dimension=0)])
     assert any("per channel" in m for m in rule_problems(per_channel))
-    # TFLM supports these; mcugen does not (yet)
-    for src, dst in [("float32", "int16"), ("int32", "int8"), ("int8", "int32")]:
+    # TFLM refuses these too
+    for src, dst in [("float32", "int32"), ("int64", "int8"), ("uint8", "int16"), ("int16", "uint8")]:
         x = TensorSpec((4,), src, None if src == "float32" else 0.1, None if src == "float32" else 0)
         m = single_op_model("QUANTIZE", [x], [TensorSpec((4,), dst, 0.1, 0)])
         assert any("is not supported" in p for p in rule_problems(m)), (src, dst)

@@ -94,7 +94,7 @@ def test_strided_slice_cases(begin, end, strides, masks, bit_exact):
     bit_exact(_model((1, 6, 7, 8), begin, end, strides, **masks))
 
 
-@pytest.mark.parametrize("dtype", ["int16", "int32", "float32"])
+@pytest.mark.parametrize("dtype", ["int16", "int32", "float32", "bool"])
 def test_strided_slice_other_types(dtype, bit_exact):
     bit_exact(_model((3, 4, 5), [2, 0, 1], [0, 4, 5], [-1, 2, 2], dtype=dtype, in_q=(0.001, 0)),
               sanitize=dtype == "float32")
