@@ -129,9 +129,10 @@ def _convert(model, data: bytes) -> Graph:
             if len(raw) != n:
                 raise ModelReadError(f"tensor {i}: its external buffer is truncated ({len(raw)} of {n} bytes).")
             value = np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+        variable = bool(t.IsVariable())  # state: TFLM ignores its buffer and zeroes it (planner/analysis.py)
         tensors.append(Tensor(
             name=(t.Name() or b"t%d" % i).decode("utf-8", "replace"), shape=shape, dtype=dtype or type_name.lower(),
-            quant=_quant(t), data=value, index=i,
+            quant=_quant(t), data=None if variable else value, index=i, is_variable=variable,
         ))
     ops: list[Operator] = []
     for i in range(sg.OperatorsLength()):
