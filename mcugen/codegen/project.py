@@ -80,6 +80,7 @@ def generate(graph: Graph, plan: Plan, name: str, source_name: str, model_sha256
             "scratch_bytes": h.scratch_bytes(op, ctx.features),
             "scheme": h.scheme(op) or "",
             "state_bytes": sum(t.nbytes for t in op.inputs if t is not None and t.is_variable),
+            "macs_per_step": h.macs_per_step(op) if hasattr(h, "macs_per_step") else None,
         })
     sources = sorted({s for L in layers for s in L.sources})
     kernel_files = {}
