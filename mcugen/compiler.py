@@ -53,7 +53,7 @@ def _check_graph(graph: Graph, where: str) -> None:
     available = produced | {id(t) for t in graph.inputs}
     for op in graph.operators:
         for t in op.inputs:
-            if t is not None and not t.is_const and id(t) not in available:
+            if t is not None and not t.is_const and not t.is_variable and id(t) not in available:
                 raise InternalError(f"{op}: input '{t.name}' is never produced")
     for t in graph.outputs:
         if id(t) not in available and not t.root().is_const:  # a constant output is read from flash

@@ -28,7 +28,7 @@ def _spec(t: Tensor) -> TensorSpec:
     return TensorSpec(
         shape=tuple(t.shape), dtype=t.dtype, scale=[float(s) for s in q.scale] if q else None,
         zero_point=[int(z) for z in q.zero_point] if q else None, quantized_dimension=q.axis if q else 0,
-        data=t.data, name=t.name)
+        data=t.data, name=t.name, is_variable=t.is_variable)
 
 
 def single_op_of(op: Operator) -> bytes:
@@ -54,7 +54,7 @@ def first_differing_layer(model, inputs: list[np.ndarray], name: str | None = No
     for step, op in enumerate(graph.operators):
         if op.outputs[0].alias_of is not None:
             continue
-        live = [t for t in op.inputs if t is not None and not t.is_const]
+        live = [t for t in op.inputs if t is not None and not t.is_const and not t.is_variable]
         try:
             ref = tflm.run(single_op_of(op), [value_of[id(t)].reshape(1, *t.shape) for t in live], len(op.outputs))
         except Exception as e:  # the single-op cut itself may not load in TFLM

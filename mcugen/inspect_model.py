@@ -33,6 +33,7 @@ def inspect(path) -> dict:
             "index": op.index, "op": op.op, "inputs": [_t(t) for t in op.inputs],
             "outputs": [_t(t) for t in op.outputs], "macs": macs, "weight_bytes": weights,
             "supported": not problems, "problems": problems, "scheme": scheme,
+            "state_bytes": sum(t.nbytes for t in op.inputs if t is not None and t.is_variable),
         })
         if problems:
             unsupported.append({"index": op.index, "op": op.op, "problems": problems,
@@ -45,6 +46,7 @@ def inspect(path) -> dict:
         "operators": rows,
         "total_macs": sum(r["macs"] for r in rows),
         "weight_bytes": sum(t.nbytes for t in graph.tensors if t.is_const),
+        "state_bytes": sum(t.nbytes for t in graph.tensors if t.is_variable),
         "liveness_lower_bound": liveness_lower_bound(analyse(graph, scratch)),
         "unsupported": unsupported,
         "supported_operators": supported_ops(),
@@ -62,6 +64,9 @@ def format_inspect(info: dict) -> str:
     lines.append(f"total: {len(info['operators'])} operators, {info['total_macs']:,} MACs, "
                  f"{info['weight_bytes']:,} constant bytes, activation liveness lower bound "
                  f"{info['liveness_lower_bound']:,} bytes")
+    if info.get("state_bytes"):
+        lines.append(f"recurrent state: {info['state_bytes']:,} bytes in variable tensors, kept across invocations "
+                     f"(MACs are per invocation)")
     if info["unsupported"]:
         lines.append(f"unsupported ({len(info['unsupported'])}):")
         for u in info["unsupported"]:

@@ -44,7 +44,7 @@ class Tensor:
     data: np.ndarray | None = None  # constant value (weights, shapes); None for activations
     index: int = -1  # index in the source flatbuffer, for messages
     alias_of: "Tensor | None" = None  # set by the aliasing pass: shares that tensor's bytes
-    variable: bool = False  # state kept between invocations (IsVariable): read before any operator writes it
+    is_variable: bool = False  # state kept across invocations (IsVariable in the flatbuffer); never constant
 
     @property
     def is_const(self) -> bool:

@@ -81,6 +81,8 @@ def generate(graph: Graph, plan: Plan, name: str, source_name: str, model_sha256
             "output_offsets": [plan.offset_of(t) for t in op.outputs],
             "scratch_bytes": h.scratch_bytes(op, ctx.features),
             "scheme": h.scheme(op) or "",
+            "state_bytes": sum(t.nbytes for t in op.inputs if t is not None and t.is_variable),
+            "macs_per_step": h.macs_per_step(op) if hasattr(h, "macs_per_step") else None,
         })
     outputs = [_io(t, plan, i) for i, t in enumerate(graph.outputs)]
     ctx.step = len(graph.operators)
@@ -100,6 +102,9 @@ def generate(graph: Graph, plan: Plan, name: str, source_name: str, model_sha256
     } for c in ctx.consts]
     weight_bytes = sum(c.nbytes for c in ctx.consts)
     inputs = [_io(t, plan, i) for i, t in enumerate(graph.inputs)]
+    variables = [{"name": t.name, "dtype": t.dtype, "shape": list(t.shape), "bytes": t.nbytes,
+                  "offset": plan.offset_of(t), "fill": (t.quant.zp if t.dtype == "int8" and t.quant else 0) & 0xFF}
+                 for t in graph.tensors if t.is_variable and t.alias_of is None]
     lib_sources = sorted([f"{name}.c", f"{name}_weights.c"] + [f for f in kernel_files if f.endswith(".c")])
     v = {
         "name": name, "NAME": name.upper(), "version": __version__, "source": source_name,
@@ -107,7 +112,7 @@ def generate(graph: Graph, plan: Plan, name: str, source_name: str, model_sha256
         "inputs": inputs, "outputs": outputs, "arena_size": plan.arena_size, "lower_bound": plan.lower_bound,
         "weight_bytes": weight_bytes, "lib_sources": lib_sources,
         "headers": sorted(f for f in kernel_files if f.endswith(".h")),
-        "total_macs": sum(r["macs"] for r in rows), "board": board,
+        "total_macs": sum(r["macs"] for r in rows), "board": board, "variables": variables,
     }
     env = _env()
     files = dict(kernel_files)
@@ -128,6 +133,8 @@ def generate(graph: Graph, plan: Plan, name: str, source_name: str, model_sha256
         "arena_bytes": plan.arena_size, "liveness_lower_bound": plan.lower_bound,
         "planner": plan.algorithm, "weight_bytes": weight_bytes, "total_macs": v["total_macs"],
         "inputs": inputs, "outputs": outputs, "layers": rows,
+        "state": {"bytes": sum(v["bytes"] for v in variables), "tensors": variables,
+                  "note": "variable tensors: planned over the whole program, never shared; reset() restores them"},
     }
     files["report.json"] = json.dumps(report, indent=1, sort_keys=True) + "\n"
     return GeneratedProject(name, files, report, layers)

@@ -178,7 +178,8 @@ def _build(model, raw: RawModel, data: bytes) -> Graph:
             zp = rt.zero_point if rt.zero_point is not None and rt.zero_point.size else np.zeros(rt.scale.size, np.int64)
             quant = Quant(scale=rt.scale, zero_point=zp, axis=rt.axis)
         tensors.append(Tensor(name=rt.name, shape=tuple(rt.shape), dtype=dtype or rt.type_name.lower(),
-                              quant=quant, data=value, index=rt.index, variable=rt.variable))
+                              quant=quant, data=None if rt.variable else value, index=rt.index,
+                              is_variable=rt.variable))  # state: TFLM ignores its buffer (planner/analysis.py)
     ops: list[Operator] = []
     sg = model.Subgraphs(0)
     for r in raw.ops:

@@ -402,7 +402,7 @@ def dataflow_order(g: Graph):
     ready = {id(t) for t in g.inputs}
     for op in g.operators:
         for t in op.inputs:
-            if t is not None and not t.is_const and not t.variable and id(t) not in ready:
+            if t is not None and not t.is_const and not t.is_variable and id(t) not in ready:
                 yield f"{_op_label(op)} reads {_label(t)} before any operator writes it"
         ready.update(id(t) for t in op.outputs)
 

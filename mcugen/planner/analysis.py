@@ -4,7 +4,9 @@ Step i is the i-th layer of the generated invoke function. A tensor lives from
 the step that writes it (0 for model inputs) to the last step that reads it
 (the last step for model outputs, which the caller reads after invoke).
 Reshape aliases share their root tensor's buffer, so the root's lifetime covers
-every alias's readers.
+every alias's readers. A variable tensor (recurrent state) keeps its value from
+one invocation to the next, so it lives over the whole program: no other buffer
+ever shares its bytes, and no operator may overwrite it in place.
 """
 from __future__ import annotations
 
@@ -83,6 +85,9 @@ def analyse(graph: Graph, scratch: list[int]) -> list[Buffer]:
                 touch(t, i)
     for t in graph.outputs:
         touch(t, last_step)
+    for b in spans.values():
+        if b.tensor is not None and b.tensor.is_variable:
+            b.first, b.last = 0, last_step
     out = sorted(spans.values(), key=lambda b: (b.first, b.tensor.index if b.tensor else 0))
     for i, size in enumerate(scratch):
         if size > 0:
@@ -116,7 +121,7 @@ def overlaps(graph: Graph, buffers: list[Buffer], rules, align: int) -> list[Ove
     used_dst: set[int] = set()
     found: list[Overlap] = []
     for step, op in enumerate(graph.operators):
-        if len(op.outputs) != 1 or op.outputs[0].root().is_const:
+        if len(op.outputs) != 1 or op.outputs[0].root().is_const or op.outputs[0].root().is_variable:
             continue
         dst = by_tensor.get(id(op.outputs[0].root()))
         if dst is None or dst.first != step or id(dst) in used_dst:
@@ -124,7 +129,7 @@ def overlaps(graph: Graph, buffers: list[Buffer], rules, align: int) -> list[Ove
         roots = [t.root() if t is not None else None for t in op.inputs]
         for index, (fwd, bwd) in sorted(rules(op).items()):
             x = roots[index]
-            if x is None or x.is_const or id(x) in outputs or sum(r is x for r in roots) != 1:
+            if x is None or x.is_const or x.is_variable or id(x) in outputs or sum(r is x for r in roots) != 1:
                 continue
             src = by_tensor.get(id(x))
             if src is None or src is dst or src.last != step or id(src) in used_src:

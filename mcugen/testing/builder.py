@@ -68,6 +68,7 @@ class TensorSpec:
     quantized_dimension: int = 0
     data: np.ndarray | None = None
     name: str | None = None
+    is_variable: bool = False  # a state tensor (SVDF, LSTM) that keeps its value between invocations
 
 
 @dataclass
@@ -190,6 +191,8 @@ def _build_tensor(b: flatbuffers.Builder, spec: TensorSpec, index: int, buffer: 
     tflite.TensorAddName(b, name)
     if quant is not None:
         tflite.TensorAddQuantization(b, quant)
+    if spec.is_variable:
+        tflite.TensorAddIsVariable(b, True)
     return tflite.TensorEnd(b)
 
 
@@ -312,7 +315,7 @@ def single_op_model(opcode: str, inputs: list[TensorSpec | None],
             op_inputs.append(-1)
             continue
         op_inputs.append(len(tensors))
-        if spec.data is None:
+        if spec.data is None and not spec.is_variable:
             graph_inputs.append(len(tensors))
         tensors.append(spec)
     op_outputs = list(range(len(tensors), len(tensors) + len(outputs)))

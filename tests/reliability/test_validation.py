@@ -157,7 +157,7 @@ def test_variable_tensors_may_be_read_first():
     data = build_model(t, [OpSpec("ADD", [0, 1], [2])], [0], [2])
     data = edit(data, lambda m, sg: set_(sg.tensors[1], isVariable=True))
     g = read_model_bytes(data)
-    assert g.tensors[1].variable
+    assert g.tensors[1].is_variable
     e = refused(edit(data, lambda m, sg: set_(sg.tensors[1], isVariable=False)))
     assert "dataflow_order" in e.message
 

@@ -1,0 +1,76 @@
+/*
+ * mcu_recurrent.h - recurrent layers with state kept across invocations:
+ * SVDF and UNIDIRECTIONAL_SEQUENCE_LSTM, int8 activations (TFLM's integer schemes).
+ *
+ * The state tensors ("variables") live in the arena at offsets no other buffer
+ * ever uses; the model's init()/reset() set them to TFLM's initial value (the
+ * zero point for int8 state, 0 for int16) and each invoke() advances them.
+ *
+ * SVDF (int8 input, int8 feature weights, int8 or int16 time weights and state):
+ *   state[b][f][0..M-2] <- state[b][f][1..M-1]   (the whole buffer moves by one element)
+ *   state[b][f][M-1]    <- clamp(state_zp + rq1(sum_i wf[f][i] * (x[b][i] - x_zp)))
+ *   out[b][u]           <- clamp8(out_zp + rq2(bias[u] + sum_{f in u} sum_m wt[f][m] * (state[b][f][m] - state_zp)))
+ * with TFLM's double-rounding requantization; int32 sums wrap as TFLM's do. The
+ * input and state offsets are folded at build time into feature_bias[f] and
+ * unit_bias[u]. TFLM's integer SVDF applies no fused activation (only the int8
+ * clamp), and neither does this kernel. No scratch.
+ *
+ * LSTM (int8 input/hidden, int8 weights, int32 bias, int16 cell, no CIFG,
+ * peephole, projection or layer norm: what TFLM's kernel accepts). Per time step
+ * and batch row, for each unit u (gates k = input, forget, cell, output):
+ *   g_k   = act_k(sat16(sat16(rq_k(W_k[u].x + bi_k[u])) + sat16(rr_k(R_k[u].h + br_k[u]))))   (Q3.12 -> Q0.15)
+ *   c[u]  = clip(sat16(sat16(mul(g_f, c[u])) + sat16(mul(g_i, g_c))))
+ *   out[u]= clamp8(h_zp + mul(tanh(c[u]), g_o))
+ * act is sigmoid for i, f, o and the layer's activation (TANH or SIGMOID) for
+ * the cell gate, both by TFLM's interpolated 256-entry sigmoid table; the new
+ * hidden row is written to the output first and copied to the hidden state once
+ * the row is done, so the kernel needs no scratch (TFLM's needs four int16
+ * gate buffers of batch * units).
+ */
+#ifndef MCU_RECURRENT_H
+#define MCU_RECURRENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    int32_t batches, input_size, filters, units, rank, memory;
+    int32_t state_zero_point, output_zero_point;
+    int32_t mult1, shift1;            /* input * feature weights -> state */
+    int32_t mult2, shift2;            /* state * time weights -> output */
+    const int8_t *weights_feature;    /* [filters][input_size] */
+    const int8_t *weights_time8;      /* [filters][memory], int8 state (NULL otherwise) */
+    const int16_t *weights_time16;    /* [filters][memory], int16 state (NULL otherwise) */
+    const int32_t *feature_bias;      /* [filters]: -x_zp * sum_i wf[f][i] */
+    const int32_t *unit_bias;         /* [units]: bias[u] - state_zp * sum_{f in u} sum_m wt[f][m] */
+} mcu_svdf_params_t;
+
+/* SVDF with int16 state and time weights. */
+void mcu_svdf_s8_s16(const mcu_svdf_params_t *p, const int8_t *input, int16_t *state, int8_t *output);
+/* SVDF with int8 state and time weights. */
+void mcu_svdf_s8_s8(const mcu_svdf_params_t *p, const int8_t *input, int8_t *state, int8_t *output);
+
+#define MCU_LSTM_GATES 4 /* input, forget, cell, output (TFLM's tensor order) */
+
+typedef struct {
+    int32_t time_steps, batches, input_size, units;
+    int32_t time_major;                               /* 1: input [T, B, I]; 0: [B, T, I] */
+    const int8_t *input_weights[MCU_LSTM_GATES];      /* [units][input_size] */
+    const int8_t *recurrent_weights[MCU_LSTM_GATES];  /* [units][units] */
+    const int32_t *input_bias[MCU_LSTM_GATES];        /* bias - x_zp * row sums */
+    const int32_t *recurrent_bias[MCU_LSTM_GATES];    /* -h_zp * row sums */
+    int32_t input_mult[MCU_LSTM_GATES], input_shift[MCU_LSTM_GATES];        /* -> Q3.12 */
+    int32_t recurrent_mult[MCU_LSTM_GATES], recurrent_shift[MCU_LSTM_GATES];
+    int32_t cell_gate_tanh;                           /* 1: tanh, 0: sigmoid */
+    int32_t forget_mult, forget_shift;                /* Q0.15 * cell -> cell */
+    int32_t update_mult, update_shift;                /* Q0.15 * Q0.15 -> cell */
+    int32_t hidden_mult, hidden_shift, hidden_zero_point; /* Q0.15 * Q0.15 -> hidden */
+    int32_t cell_clip;                                /* quantized |cell| bound; 0: no clipping */
+    int32_t cell_tanh_mult, cell_tanh_shift;          /* tanh(cell) input scaling (TFLM's 3 << k or 3 >> k) */
+    const uint16_t *sigmoid_table;                    /* sigmoid(i / 24) in 0.16, 256 entries */
+} mcu_lstm_params_t;
+
+void mcu_lstm_s8(const mcu_lstm_params_t *p, const int8_t *input, int8_t *hidden_state, int16_t *cell_state,
+                 int8_t *output);
+
+#endif /* MCU_RECURRENT_H */

@@ -1,0 +1,79 @@
+"""UNIDIRECTIONAL_SEQUENCE_LSTM (int8 activations, int16 cell) against TFLM over consecutive invocations."""
+import numpy as np
+import pytest
+
+from mcugen.diagnose import single_op_of
+from mcugen.frontend.tflite_reader import read_model
+from mcugen.ops.lstm import sigmoid_table
+from mcugen.testing.builder import TensorSpec, single_op_model
+from mcugen.testing.compare import rule_problems, tflm_rejects
+from mcugen.testing.random_quant import rand_act_quant
+
+from tests.conftest import shared_model
+
+
+def lstm_model(rng, time_steps, batches, input_size, units, time_major=False, act="TANH", cell_clip=0.0,
+               cell_power=-12, peephole=False, variable=True):
+    (xs, xz), (hs, hz) = rand_act_quant(rng), rand_act_quant(rng)
+    cs = 2.0 ** cell_power
+    x_shape = (time_steps, batches, input_size) if time_major else (batches, time_steps, input_size)
+    y_shape = x_shape[:2] + (units,)
+    ins = [TensorSpec(x_shape, "int8", xs, xz)]
+    wscale = []
+    for shape in [(units, input_size)] * 4 + [(units, units)] * 4:
+        s = float(np.exp(rng.uniform(np.log(0.002), np.log(0.03))))
+        wscale.append(s)
+        ins.append(TensorSpec(shape, "int8", s, 0, data=rng.integers(-127, 128, shape).astype(np.int8)))
+    if peephole:
+        ins += [TensorSpec((units,), "int16", 0.001, 0, data=rng.integers(-1000, 1000, units).astype(np.int16))] * 3
+    else:
+        ins += [None] * 3
+    for k in range(4):
+        bs = float(np.float32(xs) * np.float32(wscale[k]))
+        ins.append(TensorSpec((units,), "int32", bs, 0, data=rng.integers(-20000, 20000, units).astype(np.int32)))
+    ins += [None, None]
+    ins.append(TensorSpec((batches, units), "int8", hs, hz, is_variable=variable))
+    ins.append(TensorSpec((batches, units), "int16", cs, 0, is_variable=variable))
+    ins += [None] * 4
+    opts = {"fused_activation_function": act, "cell_clip": cell_clip, "proj_clip": 0.0, "time_major": time_major,
+            "asymmetric_quantize_inputs": False}
+    return single_op_model("UNIDIRECTIONAL_SEQUENCE_LSTM", ins, [TensorSpec(y_shape, "int8", hs, hz)], opts)
+
+
+def test_sigmoid_table_shape():
+    t = sigmoid_table()
+    assert t[0] == 32768 and t[255] == 65535 and t.size == 256
+    assert np.all(np.diff(t.astype(int)) >= 0)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_lstm_random(seed, bit_exact):
+    """Random sizes, quantization, time/batch major, cell clip and cell scale; 8 invocations carry the state."""
+    rng = np.random.default_rng(200 + seed)
+    small = seed < 6
+    t = int(rng.integers(1, 4 if small else 7))
+    b = int(rng.integers(1, 3 if small else 4))
+    n_in = int(rng.integers(1, 8 if small else 30))
+    units = int(rng.integers(1, 6 if small else 24))
+    model = lstm_model(rng, t, b, n_in, units, time_major=bool(seed % 2), cell_clip=[0.0, 0.5, 3.0, 10.0][seed % 4], cell_power=[-12, -11, -15, -10, -9, -13][seed % 6])
+    assert not rule_problems(model)
+    bit_exact(model, count=8, sanitize=seed in (7, 8))
+
+
+def test_lstm_rules():
+    rng = np.random.default_rng(5)
+    peep = lstm_model(rng, 2, 1, 3, 2, peephole=True)
+    assert any("peephole" in m or "type combination" in m for m in rule_problems(peep))
+    assert tflm_rejects(peep)
+    relu = lstm_model(rng, 2, 1, 3, 2, act="RELU")
+    assert any("activation" in m for m in rule_problems(relu))
+    novar = lstm_model(rng, 2, 1, 3, 2, variable=False)
+    assert any("variable" in m for m in rule_problems(novar))
+    assert tflm_rejects(novar)
+
+
+def test_trained_lstm_layer(bit_exact):
+    """The LSTM layer of trained_lstm_int8 (28 steps x 28 inputs, 20 units), cut out alone, 20 invocations."""
+    g = read_model(shared_model("trained_lstm_int8.tflite"))
+    op = next(o for o in g.operators if o.op == "UNIDIRECTIONAL_SEQUENCE_LSTM")
+    bit_exact(single_op_of(op), count=20)
