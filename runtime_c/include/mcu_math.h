@@ -1,0 +1,123 @@
+/*
+ * mcu_math.h - element-wise math, comparison and selection operators:
+ * MAXIMUM / MINIMUM, EQUAL ... GREATER_EQUAL, SELECT_V2, SQUARED_DIFFERENCE.
+ *
+ * Binary operators broadcast with an mcu_broadcast_t (mcu_elementwise.h): the
+ * generator compresses the shapes at build time; rank 0 means no broadcasting
+ * and one flat loop. In-place use: the output may occupy the bytes of an input
+ * whose shape and element size are the output's (element i of both inputs is
+ * read before output element i is written; the broadcast input must not
+ * overlap the output).
+ *
+ * MAXIMUM / MINIMUM (TFLM maximum_minimum.cc) compare the stored values, whatever
+ * the quantization: out = a > b ? a : b (a < b ? a : b), for int8, int16, int32,
+ * int64 and float32.
+ *
+ * Comparisons write bool (one byte, 0 or 1). int8 inputs are rescaled first, as
+ * TFLM's ComparisonsPrepare / *WithScaling do: v = mcu_rdbpot(mcu_sat_rdhm(
+ * (q - zp) * 2^8, M), -shift) with (M, shift) from the input's scale (< 1);
+ * int32, int64, float32 and bool (EQUAL / NOT_EQUAL only) compare raw values.
+ *
+ * SQUARED_DIFFERENCE (TFLM squared_difference.cc): int8 with left shift 7, int16
+ * with left shift 0 (zero points 0); each input is rescaled like ADD's, the
+ * difference squared in int32 and requantized by the output multiplier; int32
+ * and float32 square the raw difference (int32 wraps modulo 2^32).
+ *
+ * SELECT_V2: out = cond ? x : y with three-way broadcasting; the element is
+ * copied (1, 2 or 4 bytes), whatever its type.
+ */
+#ifndef MCU_MATH_H
+#define MCU_MATH_H
+
+#include <stdint.h>
+#include "mcu_elementwise.h"
+
+enum { MCU_CMP_EQ = 0, MCU_CMP_NE = 1, MCU_CMP_LT = 2, MCU_CMP_LE = 3, MCU_CMP_GT = 4, MCU_CMP_GE = 5 };
+
+/* Raw binary operators (MAXIMUM / MINIMUM, raw comparisons, raw SQUARED_DIFFERENCE). */
+typedef struct {
+    int32_t size;            /* output element count */
+    mcu_broadcast_t bcast;
+    int32_t op;              /* MAXIMUM 0 / MINIMUM 1, or an MCU_CMP_* */
+} mcu_math_binary_params_t;
+
+void mcu_max_min_s8(const mcu_math_binary_params_t *p, const int8_t *a, const int8_t *b, int8_t *out);
+void mcu_max_min_s16(const mcu_math_binary_params_t *p, const int16_t *a, const int16_t *b, int16_t *out);
+void mcu_max_min_s32(const mcu_math_binary_params_t *p, const int32_t *a, const int32_t *b, int32_t *out);
+void mcu_max_min_s64(const mcu_math_binary_params_t *p, const int64_t *a, const int64_t *b, int64_t *out);
+void mcu_max_min_f32(const mcu_math_binary_params_t *p, const float *a, const float *b, float *out);
+
+void mcu_compare_s32(const mcu_math_binary_params_t *p, const int32_t *a, const int32_t *b, uint8_t *out);
+void mcu_compare_s64(const mcu_math_binary_params_t *p, const int64_t *a, const int64_t *b, uint8_t *out);
+void mcu_compare_f32(const mcu_math_binary_params_t *p, const float *a, const float *b, uint8_t *out);
+void mcu_compare_b8(const mcu_math_binary_params_t *p, const uint8_t *a, const uint8_t *b, uint8_t *out);
+
+/* int8 comparisons with rescaled inputs. */
+typedef struct {
+    int32_t size;
+    mcu_broadcast_t bcast;
+    int32_t op;                                /* MCU_CMP_* */
+    int32_t input1_offset, input2_offset;      /* -zero points */
+    int32_t left_shift;                        /* 8 */
+    int32_t input1_multiplier, input1_shift;   /* shifts <= 0 */
+    int32_t input2_multiplier, input2_shift;
+} mcu_compare_params_t;
+
+void mcu_compare_s8(const mcu_compare_params_t *p, const int8_t *a, const int8_t *b, uint8_t *out);
+
+/* SQUARED_DIFFERENCE, int8 and int16. */
+typedef struct {
+    int32_t size;
+    mcu_broadcast_t bcast;
+    int32_t input1_offset, input2_offset, output_offset;
+    int32_t left_shift;                        /* 7 (int8) or 0 (int16) */
+    int32_t input1_multiplier, input1_shift;   /* shifts <= 0 */
+    int32_t input2_multiplier, input2_shift;
+    int32_t output_multiplier, output_shift;   /* shift may be positive */
+    int32_t act_min, act_max;                  /* the output type's range */
+} mcu_squared_difference_params_t;
+
+void mcu_squared_difference_s8(const mcu_squared_difference_params_t *p, const int8_t *a, const int8_t *b, int8_t *out);
+void mcu_squared_difference_s16(const mcu_squared_difference_params_t *p, const int16_t *a, const int16_t *b,
+                                int16_t *out);
+void mcu_squared_difference_s32(const mcu_math_binary_params_t *p, const int32_t *a, const int32_t *b, int32_t *out);
+void mcu_squared_difference_f32(const mcu_math_binary_params_t *p, const float *a, const float *b, float *out);
+
+/* SELECT_V2. */
+typedef struct {
+    int32_t size;                           /* output element count */
+    int32_t elem_size;                      /* 1, 2 or 4 bytes */
+    int32_t rank;                           /* compressed dimensions; 0: no broadcasting */
+    int32_t shape[MCU_ELTWISE_MAX_DIMS];    /* output extents, outermost first */
+    int32_t stride_c[MCU_ELTWISE_MAX_DIMS]; /* element strides, 0 = broadcast */
+    int32_t stride_x[MCU_ELTWISE_MAX_DIMS];
+    int32_t stride_y[MCU_ELTWISE_MAX_DIMS];
+} mcu_select_params_t;
+
+void mcu_select(const mcu_select_params_t *p, const uint8_t *cond, const void *x, const void *y, void *out);
+
+/* The broadcast loop every binary kernel here shares: out[k] = F(a[.], b[.]) over the output in order. */
+#define MCU_MATH_BINARY_LOOP(p, a, b, out, F)                                              \
+    do {                                                                                   \
+        const mcu_broadcast_t *bc_ = &(p)->bcast;                                          \
+        if (bc_->rank == 0) {                                                              \
+            for (int32_t i_ = 0; i_ < (p)->size; i_++) {                                   \
+                (out)[i_] = F((a)[i_], (b)[i_]);                                           \
+            }                                                                              \
+            break;                                                                         \
+        }                                                                                  \
+        const int32_t n_ = bc_->shape[bc_->rank - 1];                                      \
+        const int32_t s1_ = bc_->stride1[bc_->rank - 1], s2_ = bc_->stride2[bc_->rank - 1]; \
+        const int32_t runs_ = (p)->size / n_;                                              \
+        int32_t idx_[MCU_ELTWISE_MAX_DIMS] = {0};                                          \
+        int32_t o1_ = 0, o2_ = 0, k_ = 0;                                                  \
+        for (int32_t r_ = 0; r_ < runs_; r_++) {                                           \
+            for (int32_t i_ = 0; i_ < n_; i_++) {                                          \
+                (out)[k_ + i_] = F((a)[o1_ + i_ * s1_], (b)[o2_ + i_ * s2_]);              \
+            }                                                                              \
+            k_ += n_;                                                                      \
+            mcu_broadcast_next(bc_, idx_, &o1_, &o2_);                                     \
+        }                                                                                  \
+    } while (0)
+
+#endif /* MCU_MATH_H */
