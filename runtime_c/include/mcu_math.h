@@ -29,7 +29,9 @@
 #ifndef MCU_MATH_H
 #define MCU_MATH_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "mcu_elementwise.h"
 
 enum { MCU_CMP_EQ = 0, MCU_CMP_NE = 1, MCU_CMP_LT = 2, MCU_CMP_LE = 3, MCU_CMP_GT = 4, MCU_CMP_GE = 5 };
@@ -96,13 +98,30 @@ typedef struct {
 
 void mcu_select(const mcu_select_params_t *p, const uint8_t *cond, const void *x, const void *y, void *out);
 
-/* The broadcast loop every binary kernel here shares: out[k] = F(a[.], b[.]) over the output in order. */
-#define MCU_MATH_BINARY_LOOP(p, a, b, out, F)                                              \
+/* Element access: plain indexing, or memcpy for int64 (the arena aligns tensors to 4 bytes only). */
+#define MCU_MATH_LD(arr, i) ((arr)[i])
+#define MCU_MATH_ST(arr, i, v) ((arr)[i] = (v))
+static inline int64_t mcu_math_ld64(const int64_t *arr, int32_t i)
+{
+    int64_t v;
+    memcpy(&v, (const unsigned char *)arr + (size_t)i * sizeof v, sizeof v);
+    return v;
+}
+static inline void mcu_math_st64(int64_t *arr, int32_t i, int64_t v)
+{
+    memcpy((unsigned char *)arr + (size_t)i * sizeof v, &v, sizeof v);
+}
+#define MCU_MATH_LD64(arr, i) mcu_math_ld64((arr), (i))
+#define MCU_MATH_ST64(arr, i, v) mcu_math_st64((arr), (i), (v))
+
+/* The broadcast loop every binary kernel here shares: out[k] = F(a[.], b[.]) over the output in order,
+ * with element loads LD(array, index) and stores ST(array, index, value). */
+#define MCU_MATH_BINARY_LOOP_LS(p, a, b, out, F, LDA, ST)                                  \
     do {                                                                                   \
         const mcu_broadcast_t *bc_ = &(p)->bcast;                                          \
         if (bc_->rank == 0) {                                                              \
             for (int32_t i_ = 0; i_ < (p)->size; i_++) {                                   \
-                (out)[i_] = F((a)[i_], (b)[i_]);                                           \
+                ST(out, i_, F(LDA(a, i_), LDA(b, i_)));                                    \
             }                                                                              \
             break;                                                                         \
         }                                                                                  \
@@ -113,11 +132,13 @@ void mcu_select(const mcu_select_params_t *p, const uint8_t *cond, const void *x
         int32_t o1_ = 0, o2_ = 0, k_ = 0;                                                  \
         for (int32_t r_ = 0; r_ < runs_; r_++) {                                           \
             for (int32_t i_ = 0; i_ < n_; i_++) {                                          \
-                (out)[k_ + i_] = F((a)[o1_ + i_ * s1_], (b)[o2_ + i_ * s2_]);              \
+                ST(out, k_ + i_, F(LDA(a, o1_ + i_ * s1_), LDA(b, o2_ + i_ * s2_)));       \
             }                                                                              \
             k_ += n_;                                                                      \
             mcu_broadcast_next(bc_, idx_, &o1_, &o2_);                                     \
         }                                                                                  \
     } while (0)
+
+#define MCU_MATH_BINARY_LOOP(p, a, b, out, F) MCU_MATH_BINARY_LOOP_LS(p, a, b, out, F, MCU_MATH_LD, MCU_MATH_ST)
 
 #endif /* MCU_MATH_H */
