@@ -25,6 +25,14 @@
  *
  * SELECT_V2: out = cond ? x : y with three-way broadcasting; the element is
  * copied (1, 2 or 4 bytes), whatever its type.
+ *
+ * Unary int8 operators (ABS, RSQRT) are a 256-entry table built at build time
+ * with TFLM's arithmetic (mcu_lut_s8). int16 ABS and RSQRT compute (TFLM
+ * elementwise.cc): ABS |q| (rescaled by in/out when the scales differ); RSQRT
+ * 1/sqrt(q) through GetInvSqrtQuantizedMultiplierExp (five Newton-Raphson steps
+ * in Q3.28), then two MultiplyByQuantizedMultiplier steps with a 2^20 guard;
+ * q == 0 gives the type's maximum. float32 ABS, SQRT and RSQRT use fabsf,
+ * sqrtf and 1.0f / sqrtf.
  */
 #ifndef MCU_MATH_H
 #define MCU_MATH_H
@@ -113,6 +121,36 @@ static inline void mcu_math_st64(int64_t *arr, int32_t i, int64_t v)
 }
 #define MCU_MATH_LD64(arr, i) mcu_math_ld64((arr), (i))
 #define MCU_MATH_ST64(arr, i, v) mcu_math_st64((arr), (i), (v))
+
+/* Unary operators. */
+typedef struct {
+    int32_t size;                 /* element count */
+} mcu_lut_params_t;
+
+/* out[i] = table[in[i] + 128]; fully in place. */
+void mcu_lut_s8(const mcu_lut_params_t *p, const int8_t *input, int8_t *output, const int8_t *table);
+
+typedef struct {
+    int32_t size;
+    int32_t mode;                 /* ABS: 0 raw (unquantized), 1 same scales, 2 rescale; RSQRT: unused */
+    int32_t input_offset;         /* -input zero point */
+    int32_t output_offset;        /* output zero point */
+    int32_t multiplier, shift;    /* ABS: in/out; RSQRT: 1 / (sqrt(in) * out) */
+} mcu_unary_s16_params_t;
+
+void mcu_abs_s16(const mcu_unary_s16_params_t *p, const int16_t *input, int16_t *output);
+void mcu_rsqrt_s16(const mcu_unary_s16_params_t *p, const int16_t *input, int16_t *output);
+
+/* TFLM GetInvSqrtQuantizedMultiplierExp with reverse shift -1: 1/sqrt(x) ~ *mult * 2^(*shift - 31). */
+void mcu_inv_sqrt_multiplier(int32_t x, int32_t *mult, int32_t *shift);
+
+enum { MCU_UNARY_ABS = 0, MCU_UNARY_SQRT = 1, MCU_UNARY_RSQRT = 2 };
+typedef struct {
+    int32_t size;
+    int32_t op;                   /* MCU_UNARY_* */
+} mcu_unary_f32_params_t;
+
+void mcu_unary_f32(const mcu_unary_f32_params_t *p, const float *input, float *output);
 
 /* The broadcast loop every binary kernel here shares: out[k] = F(a[.], b[.]) over the output in order,
  * with element loads LD(array, index) and stores ST(array, index, value). */
