@@ -33,6 +33,10 @@
  * in Q3.28), then two MultiplyByQuantizedMultiplier steps with a 2^20 guard;
  * q == 0 gives the type's maximum. float32 ABS, SQRT and RSQRT use fabsf,
  * sqrtf and 1.0f / sqrtf.
+ *
+ * ARG_MAX / ARG_MIN (TFLM arg_min_max.cc: int8 and float32 inputs, int32 axis
+ * and output): the input is [outer][axis][inner]; the index of the first
+ * largest (smallest) value along the axis, by strict > (<) on stored values.
  */
 #ifndef MCU_MATH_H
 #define MCU_MATH_H
@@ -151,6 +155,14 @@ typedef struct {
 } mcu_unary_f32_params_t;
 
 void mcu_unary_f32(const mcu_unary_f32_params_t *p, const float *input, float *output);
+
+typedef struct {
+    int32_t outer, axis, inner;   /* the input as [outer][axis][inner] */
+    int32_t is_min;               /* 0: ARG_MAX, 1: ARG_MIN */
+} mcu_arg_max_params_t;
+
+void mcu_arg_max_s8(const mcu_arg_max_params_t *p, const int8_t *input, int32_t *output);
+void mcu_arg_max_f32(const mcu_arg_max_params_t *p, const float *input, int32_t *output);
 
 /* The broadcast loop every binary kernel here shares: out[k] = F(a[.], b[.]) over the output in order,
  * with element loads LD(array, index) and stores ST(array, index, value). */
