@@ -164,6 +164,22 @@ typedef struct {
 void mcu_arg_max_s8(const mcu_arg_max_params_t *p, const int8_t *input, int32_t *output);
 void mcu_arg_max_f32(const mcu_arg_max_params_t *p, const float *input, int32_t *output);
 
+typedef struct {
+    int32_t outer, depth;            /* rows, row length (the last axis) */
+    int32_t input_multiplier, input_left_shift;
+    int32_t reverse_scaling_divisor, reverse_scaling_shift;  /* shift <= 0 */
+    int32_t diff_min;
+} mcu_log_softmax_params_t;
+
+void mcu_log_softmax_s8(const mcu_log_softmax_params_t *p, const int8_t *input, int8_t *output);
+
+typedef struct {
+    int32_t outer, depth;
+    int32_t input_offset;            /* -input zero point */
+} mcu_l2norm_params_t;
+
+void mcu_l2norm_s8(const mcu_l2norm_params_t *p, const int8_t *input, int8_t *output);
+
 /* The broadcast loop every binary kernel here shares: out[k] = F(a[.], b[.]) over the output in order,
  * with element loads LD(array, index) and stores ST(array, index, value). */
 #define MCU_MATH_BINARY_LOOP_LS(p, a, b, out, F, LDA, ST)                                  \
