@@ -1,6 +1,8 @@
-"""Reductions over constant axes: MEAN and SUM (int8, int16), REDUCE_MAX and REDUCE_MIN (int8).
+"""Reductions over constant axes: MEAN and SUM (int8, int16, float32), REDUCE_MAX and REDUCE_MIN (int8,
+float32).
 
-Kernels: runtime_c/reduce/mcu_mean_s8.c, mcu_mean_s16.c (MEAN and SUM), mcu_reduce_max_s8.c.
+Kernels: runtime_c/reduce/mcu_mean_s8.c, mcu_mean_s16.c (MEAN and SUM), mcu_reduce_max_s8.c,
+mcu_reduce_f32.c (every float32 reduction).
 
 TFLM's quantized MEAN and SUM (reduce_common.cc -> reference QuantizedMeanOrSum)
 always requantize: the int32 sum minus zero_point * count goes through one
@@ -12,9 +14,13 @@ int8 and int16 follow the same recipe, clamped to the output type's range.
 for equal input/output quantization; the interpreter mcugen checks against no
 longer takes them, even with equal quantization, for int8 or int16.)
 
-REDUCE_MAX / REDUCE_MIN: TFLM has int8 (and float32) only; its Eval fails unless
-the input and output scales and zero points are equal; the result is the raw
-maximum / minimum of the stored values.
+REDUCE_MAX / REDUCE_MIN: TFLM has int8 and float32 only; for int8 its Eval fails
+unless the input and output scales and zero points are equal; the result is the
+raw maximum / minimum of the stored values.
+
+float32: TFLM's reference loops combine the values one at a time in input order
+(MEAN then divides by the count in float); mcugen's kernel does the same, so the
+results are bit-exact, not merely close.
 """
 from __future__ import annotations
 
@@ -93,7 +99,9 @@ class _Reduce(OpHandler):
         return None if op.inputs[1].is_const else "the axes tensor must be constant"
 
     def rule_quantized(self, op):
-        """Input and output have quantization parameters, per tensor."""
+        """Integer input and output have quantization parameters, per tensor."""
+        if op.inputs[0].dtype == "float32":
+            return None
         msg = need_quant(op.inputs[0], op.outputs[0])
         if msg:
             return msg
@@ -140,15 +148,29 @@ class _Reduce(OpHandler):
         ext, _ = self._plan(op)
         return [(k, v) for k, v in zip(("k0", "r0", "k1", "r1", "k2", "r2"), ext)]
 
+    code = 0  # MCU_REDUCE_* of the float32 kernel
+
+    def lower_f32(self, op, ctx):
+        x, y = op.inputs[0], op.outputs[0]
+        _, count = self._plan(op)
+        return Layer(op, function="reduce_f32", struct="reduce_f32_params_t",
+                     fields=self.extent_fields(op) + [("op", self.code), ("count", count)],
+                     args=[ctx.ptr(x), ctx.ptr(y)], sources=("reduce/mcu_reduce_f32.c",))
+
+
+F32 = Sig("f32", (("float32",), AXES), (("float32",),))
+
 
 class _MeanSum(_Reduce):
     signatures = (Sig("s8", (("int8",), AXES), (("int8",),)),
-                  Sig("s16", (("int16",), AXES), (("int16",),)))
+                  Sig("s16", (("int16",), AXES), (("int16",),)), F32)
 
     def multiplier(self, op, count):  # pragma: no cover - overridden
         raise NotImplementedError
 
     def scratch_bytes(self, op, features=frozenset()):
+        if self.scheme(op) == "f32":
+            return 0
         ext, _ = self._plan(op)
         return 4 * ext[2] * ext[4]
 
@@ -173,6 +195,7 @@ class _MeanSum(_Reduce):
 @register
 class Mean(_MeanSum):
     ops = ("MEAN",)
+    code = 1
 
     def multiplier(self, op, count):
         return mean_multiplier(op.inputs[0].quant.s, op.outputs[0].quant.s, count)
@@ -187,13 +210,13 @@ class Sum(_MeanSum):
 
 
 class _ReduceMaxMin(_Reduce):
-    signatures = (Sig("s8", (("int8",), AXES), (("int8",),)),)
+    signatures = (Sig("s8", (("int8",), AXES), (("int8",),)), F32)
     is_min = 0
 
     def rule_same_quantization(self, op):
         """Input and output have the same scale and zero point (TFLM's Eval fails otherwise)."""
         x, y = op.inputs[0], op.outputs[0]
-        if x.quant is None or y.quant is None:
+        if x.dtype == "float32" or x.quant is None or y.quant is None:
             return None
         if np.float32(x.quant.s) != np.float32(y.quant.s) or x.quant.zp != y.quant.zp:
             return (f"input quantization ({x.quant.s:g}, {x.quant.zp}) differs from the output's "
@@ -211,9 +234,11 @@ class _ReduceMaxMin(_Reduce):
 @register
 class ReduceMax(_ReduceMaxMin):
     ops = ("REDUCE_MAX",)
+    code = 2
 
 
 @register
 class ReduceMin(_ReduceMaxMin):
     ops = ("REDUCE_MIN",)
     is_min = 1
+    code = 3

@@ -20,6 +20,11 @@
  * REDUCE_MAX / REDUCE_MIN compare the stored values (TFLM demands equal input
  * and output quantization); the output rows accumulate in place, so they need
  * no scratch. The output must not overlap the input.
+ *
+ * float32 (all four): the values are combined one at a time in input order,
+ * which is the order of TFLM's reference loops, so the float sums round as
+ * TFLM's do; MEAN divides the sum by (float)count; MAX / MIN start from
+ * -FLT_MAX / FLT_MAX (numeric_limits<float>::lowest() / max()).
  */
 #ifndef MCU_REDUCE_H
 #define MCU_REDUCE_H
@@ -48,5 +53,16 @@ typedef struct {
 
 /* REDUCE_MAX / REDUCE_MIN, int8 -> int8. No scratch. */
 void mcu_reduce_max_s8(const mcu_reduce_max_params_t *p, const int8_t *input, int8_t *output);
+
+enum { MCU_REDUCE_SUM = 0, MCU_REDUCE_MEAN = 1, MCU_REDUCE_MAX = 2, MCU_REDUCE_MIN = 3 };
+
+typedef struct {
+    int32_t k0, r0, k1, r1, k2, r2; /* folded extents, see above */
+    int32_t op;                     /* MCU_REDUCE_* */
+    int32_t count;                  /* reduced elements per output (MEAN) */
+} mcu_reduce_f32_params_t;
+
+/* SUM / MEAN / REDUCE_MAX / REDUCE_MIN, float32. No scratch; the output must not overlap the input. */
+void mcu_reduce_f32(const mcu_reduce_f32_params_t *p, const float *input, float *output);
 
 #endif /* MCU_REDUCE_H */

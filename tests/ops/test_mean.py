@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mcugen.ops.mean import fold_extents, mean_multiplier
-from mcugen.testing.builder import TensorSpec, single_op_model
+from mcugen.testing.builder import OpSpec, TensorSpec, build_model, single_op_model
 from mcugen.testing.random_quant import rand_act_quant
 from mcugen.testing.compare import rule_problems
 from mcugen.oracle import tflm
@@ -145,3 +145,32 @@ def test_reduce_max_rules(op):
         with pytest.raises(RuntimeError):
             tflm.run(m, [x.astype(dtype)], 1)
     assert rule_problems(mean_model((2, 3), [1], False, q, q, op=op)) == []
+
+
+F32_OPS = ["MEAN", "SUM", "REDUCE_MAX", "REDUCE_MIN"]
+
+
+def f32_reduce_model(shape, axes, keep):
+    """The four float32 reductions of one input in one model."""
+    rank = len(shape)
+    red = {a % rank for a in axes}
+    out_shape = tuple(1 if d in red else n for d, n in enumerate(shape) if keep or d not in red)
+    tensors = [TensorSpec(tuple(shape), "float32"), TensorSpec((len(axes),), "int32", data=np.asarray(axes, np.int32))]
+    tensors += [TensorSpec(out_shape, "float32") for _ in F32_OPS]
+    ops = [OpSpec(op, [0, 1], [2 + i], {"keep_dims": keep}) for i, op in enumerate(F32_OPS)]
+    return build_model(tensors, ops, [0], list(range(2, 2 + len(F32_OPS))))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_reduce_f32_random(seed, bit_exact):
+    """float32 results are bit-exact too: the values are added in TFLM's order."""
+    rng = np.random.default_rng(2000 + seed)
+    rank = int(rng.integers(1, 6))
+    shape = [int(d) for d in rng.integers(1, 8, size=rank)]
+    bit_exact(f32_reduce_model(shape, rand_axes(rng, rank, repeat=seed == 3), bool(seed % 2)), count=5, seed=seed)
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_reduce_f32_spatial(keep, bit_exact):
+    """4-D axes {1, 2}: TFLM's float MEAN has a separate path for it with keep_dims."""
+    bit_exact(f32_reduce_model((2, 9, 7, 5), [2, 1], keep), count=4)
