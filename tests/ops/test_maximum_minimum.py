@@ -38,3 +38,22 @@ def test_max_min_rules():
     # uint8 and bool are not TFLM MAXIMUM types
     assert any("not supported" in m for m in rule_problems(binary_model("MINIMUM", (2, 3), (3,), "uint8", q, q,
                                                                         "uint8", q)))
+
+
+def test_in_place_chain(bit_exact):
+    """ABS, MAXIMUM (broadcast), SQUARED_DIFFERENCE, LESS and SELECT_V2 in a chain: the planner puts each
+    output over its full-shaped input (checked below), and the results stay exact."""
+    from mcugen.compiler import compile_bytes
+    from mcugen.testing.builder import OpSpec, TensorSpec, build_model
+    q = (0.05, 3)
+    full = (6, 40)
+    tensors = [TensorSpec(full, "int8", *q), TensorSpec((40,), "int8", *q)]  # 0: x, 1: row
+    tensors += [TensorSpec(full, "int8", *q), TensorSpec(full, "int8", *q), TensorSpec(full, "int8", 0.2, -128),
+                TensorSpec(full, "bool"), TensorSpec(full, "int8", *q)]
+    ops = [OpSpec("ABS", [0], [2]), OpSpec("MAXIMUM", [2, 1], [3]), OpSpec("SQUARED_DIFFERENCE", [3, 1], [4]),
+           OpSpec("LESS", [4, 1], [5]), OpSpec("SELECT_V2", [5, 4, 1], [6])]
+    model = build_model(tensors, ops, [0, 1], [6])
+    c = compile_bytes(model, "chain")
+    shared = [op.op for op in c.graph.operators if c.plan.offset_of(op.inputs[0]) == c.plan.offset_of(op.outputs[0])]
+    assert len(shared) >= 3, shared
+    bit_exact(model, count=6, sanitize=True)
