@@ -59,3 +59,10 @@ def test_squared_difference_rules():
         assert any("not supported" in p for p in rule_problems(m))
         with pytest.raises(RuntimeError):
             tflm.run(m, [np.zeros((1, 2, 3), dtype)] * 2, 1)
+
+
+@pytest.mark.parametrize("a,b", [((2, 3, 2, 2, 3), (2, 1, 2, 1, 3)), ((3, 1, 2, 1, 2, 3), (2, 1, 2, 1, 3))],
+                         ids=["rank5", "rank6"])
+def test_squared_difference_high_rank_broadcast(a, b, bit_exact):
+    """TFLM's broadcast path is named 4DSlow but takes ranks 5 and 6 too (checked against it here)."""
+    bit_exact(binary_model("SQUARED_DIFFERENCE", a, b, "int8", (0.05, 3), (0.07, -5), "int8", (0.01, -100)), count=4)
