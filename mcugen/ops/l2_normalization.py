@@ -1,11 +1,12 @@
-"""L2_NORMALIZATION over the last axis, int8 (kernel: runtime_c/math/mcu_l2norm_s8.c).
+"""L2_NORMALIZATION over the last axis, int8 and float32 (kernel: runtime_c/math/mcu_l2norm_s8.c).
 
 TFLM (l2norm.cc, reference integer_ops L2Normalization): input rank at most 4,
 fused activation NONE. Per row, acc = sum (q - zi)^2 in int32;
 (M, s) = GetInvSqrtQuantizedMultiplierExp(acc, -1); out = clamp(
 MultiplyByQuantizedMultiplier(q - zi, M, s + 7), -128, 127). The result is in
 scale 1/128 with zero point 0 whatever the output tensor's quantization says
-(TFLM does not look at it; the converter writes (1/128, 0)).
+(TFLM does not look at it; the converter writes (1/128, 0)). float32:
+x / max(sqrt(sum of squares added in order), 1e-6), all in float.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ MAX_RANK = 4
 @register
 class L2Normalization(OpHandler):
     ops = ("L2_NORMALIZATION",)
-    signatures = (Sig("s8", (("int8",),), (("int8",),)),)
+    signatures = (Sig("s8", (("int8",),), (("int8",),)), Sig("f32", (("float32",),), (("float32",),)))
 
     def rule_shape(self, op):
         """Output has the input's shape; the rank is 1 to 4 (TFLM) with no empty dimension."""
@@ -31,8 +32,10 @@ class L2Normalization(OpHandler):
         return None
 
     def rule_quantized(self, op):
-        """The input is quantized per tensor."""
+        """An int8 input is quantized per tensor."""
         x = op.inputs[0]
+        if x.dtype == "float32":
+            return None
         msg = need_quant(x)
         if msg:
             return msg
@@ -48,4 +51,11 @@ class L2Normalization(OpHandler):
         depth = int(x.shape[-1])
         fields = [("outer", x.size // depth), ("depth", depth), ("input_offset", -x.quant.zp)]
         return Layer(op, function="l2norm_s8", struct="l2norm_params_t", fields=fields,
+                     args=[ctx.ptr(x), ctx.ptr(y)], sources=("math/mcu_l2norm_s8.c", "math/mcu_unary_s16.c"))
+
+    def lower_f32(self, op, ctx):
+        x, y = op.inputs[0], op.outputs[0]
+        depth = int(x.shape[-1])
+        return Layer(op, function="l2norm_f32", struct="l2norm_params_t",
+                     fields=[("outer", x.size // depth), ("depth", depth), ("input_offset", 0)],
                      args=[ctx.ptr(x), ctx.ptr(y)], sources=("math/mcu_l2norm_s8.c", "math/mcu_unary_s16.c"))

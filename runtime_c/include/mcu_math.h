@@ -179,6 +179,7 @@ typedef struct {
 } mcu_l2norm_params_t;
 
 void mcu_l2norm_s8(const mcu_l2norm_params_t *p, const int8_t *input, int8_t *output);
+void mcu_l2norm_f32(const mcu_l2norm_params_t *p, const float *input, float *output);
 
 /* The broadcast loop every binary kernel here shares: out[k] = F(a[.], b[.]) over the output in order,
  * with element loads LD(array, index) and stores ST(array, index, value). */

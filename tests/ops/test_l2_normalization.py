@@ -28,3 +28,10 @@ def test_l2norm_rules():
     assert rule_problems(model((2, 5), q)) == []
     for bad in (model((1, 2, 2, 2, 5), q), model((2, 5), q, act="RELU")):
         assert rule_problems(bad) and tflm_rejects(bad)
+
+
+@pytest.mark.parametrize("shape", [(3, 5, 33), (2, 300)])
+def test_l2norm_f32(shape, bit_exact):
+    """float32: the squares are added in TFLM's order, so the results are bit-exact."""
+    bit_exact(single_op_model("L2_NORMALIZATION", [TensorSpec(shape, "float32")], [TensorSpec(shape, "float32")]),
+              count=4)
