@@ -95,3 +95,74 @@ def requantize_64(x: int, multiplier: int, shift: int) -> int:
     total = 15 - int(shift)
     v = (int(x) * reduce_multiplier_16(multiplier) + (1 << (total - 1))) >> total
     return (v + (1 << 31)) % (1 << 32) - (1 << 31)
+
+
+# ---- gemmlowp / TFLM integer arithmetic in Python (for build-time tables) ------------------------
+
+INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
+
+
+def _wrap_i32(v: int) -> int:
+    return (v + (1 << 31)) % (1 << 32) - (1 << 31)
+
+
+def sat_rdhm(a: int, b: int) -> int:
+    """SaturatingRoundingDoublingHighMul: high 32 bits of 2ab, rounded half up, saturating INT32_MIN^2."""
+    if a == INT32_MIN and b == INT32_MIN:
+        return INT32_MAX
+    ab = a * b
+    nudge = (1 << 30) if ab >= 0 else 1 - (1 << 30)
+    q = abs(ab + nudge) >> 31  # C integer division truncates toward zero
+    return q if ab + nudge >= 0 else -q
+
+
+def rdbpot(x: int, e: int) -> int:
+    """RoundingDivideByPOT: x / 2^e rounded half away from zero."""
+    mask = (1 << e) - 1
+    rem = x & mask
+    threshold = (mask >> 1) + (1 if x < 0 else 0)
+    return (x >> e) + (1 if rem > threshold else 0)
+
+
+def sat_mul_pot(x: int, e: int) -> int:
+    """SaturatingRoundingMultiplyByPOT<e>: a saturating left shift for e > 0, rdbpot for e < 0."""
+    if e < 0:
+        return rdbpot(x, -e)
+    if x > (INT32_MAX >> e):
+        return INT32_MAX
+    if x < (INT32_MIN >> e):
+        return INT32_MIN
+    return x << e
+
+
+def multiply_by_quantized_multiplier(x: int, mult: int, shift: int) -> int:
+    """TFLM's int32 MultiplyByQuantizedMultiplier (double rounding), x * (1 << left) wrapping like int32."""
+    left, right = (shift, 0) if shift > 0 else (0, -shift)
+    return rdbpot(sat_rdhm(_wrap_i32(x * (1 << left)), mult), right)
+
+
+def inv_sqrt_multiplier_exp(x: int, reverse_shift: int = -1) -> tuple[int, int]:
+    """TFLM GetInvSqrtQuantizedMultiplierExp: 1/sqrt(x) as (Q31 multiplier, shift) by five Newton-Raphson steps
+    in gemmlowp fixed point with 3 integer bits; x <= 1 gives (INT32_MAX, 0)."""
+    if x <= 1:
+        return INT32_MAX, 0
+    shift = 11
+    while x >= (1 << 29):
+        x //= 4
+        shift += 1
+    clz = 32 - x.bit_length()
+    pairs = (clz - 1) // 2 - 1
+    shift -= pairs
+    x <<= 2 * pairs
+    half_input = rdbpot(x >> 1, 1)                 # F3
+    half_three = (1 << 28) + (1 << 27)             # 1.5 in F3
+    v = 1 << 28                                    # F3 one
+    for _ in range(5):
+        x3 = sat_mul_pot(sat_rdhm(sat_rdhm(v, v), v), 6)      # F9 -> F3
+        d = _wrap_i32(sat_rdhm(half_three, v) - sat_rdhm(half_input, x3))  # F6
+        v = sat_mul_pot(d, 3)                                   # F6 -> F3
+    v = sat_rdhm(v, 1518500250)                    # times sqrt(2)/2 (F0)
+    if shift < 0:
+        v = _wrap_i32(v << -shift)
+        shift = 0
+    return v, shift * reverse_shift

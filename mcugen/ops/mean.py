@@ -1,21 +1,37 @@
-"""MEAN over constant axes, int8 (kernel: runtime_c/reduce/mcu_mean_s8.c).
+"""Reductions over constant axes: MEAN and SUM (int8, int16, float32), REDUCE_MAX and REDUCE_MIN (int8,
+float32).
 
-TFLM's int8 MEAN (reduce_common.cc -> reference QuantizedMeanOrSum) always
-requantizes: the sum minus zero_point * count goes through one
-MultiplyByQuantizedMultiplier whose multiplier folds in_scale / out_scale and
-1 / count. (Older TFLM releases had separate paths for 4-D axes {1, 2} with
-keep_dims and for equal input/output quantization; the reference interpreter
-mcugen checks against no longer takes them, even with equal quantization.)
+Kernels: runtime_c/reduce/mcu_mean_s8.c, mcu_mean_s16.c (MEAN and SUM), mcu_reduce_max_s8.c,
+mcu_reduce_f32.c (every float32 reduction).
+
+TFLM's quantized MEAN and SUM (reduce_common.cc -> reference QuantizedMeanOrSum)
+always requantize: the int32 sum minus zero_point * count goes through one
+MultiplyByQuantizedMultiplier of QuantizeMultiplier(in_scale / out_scale in
+double). MEAN folds 1 / count into that multiplier (M' = (M << s) / count,
+shift' = shift - s, s = min(floor(log2 count), 32, 31 + shift)); SUM does not.
+int8 and int16 follow the same recipe, clamped to the output type's range.
+(Older TFLM releases had separate paths for 4-D axes {1, 2} with keep_dims and
+for equal input/output quantization; the interpreter mcugen checks against no
+longer takes them, even with equal quantization, for int8 or int16.)
+
+REDUCE_MAX / REDUCE_MIN: TFLM has int8 and float32 only; for int8 its Eval fails
+unless the input and output scales and zero points are equal; the result is the
+raw maximum / minimum of the stored values.
+
+float32: TFLM's reference loops combine the values one at a time in input order
+(MEAN then divides by the count in float); mcugen's kernel does the same, so the
+results are bit-exact, not merely close.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..ir import Operator
-from ..quant import f64, quantize_multiplier
-from .base import Layer, OpHandler, need_quant, need_types, register
+from ..quant import f64, quantize_multiplier, type_range
+from .base import Layer, OpHandler, Sig, need_quant, register
 
-MAX_RANK = 5  # TFLM's MEAN indexes at most 5 dimensions (kMaxNumberOfAxis)
+MAX_RANK = 5  # TFLM's reductions index at most 5 dimensions (kMaxNumberOfAxis)
+AXES = ("int32",)
 
 
 def resolved_axes(op: Operator) -> list[int]:
@@ -64,25 +80,31 @@ def mean_multiplier(in_scale: float, out_scale: float, count: int) -> tuple[int,
     return (mult << s) // count, shift - s
 
 
+def sum_multiplier(in_scale: float, out_scale: float) -> tuple[int, int]:
+    """TFLM's quantized SUM: QuantizeMultiplier(in/out in double), no count folded in."""
+    return quantize_multiplier(f64(in_scale) / f64(out_scale))
+
+
 def _wrap32(v: int) -> int:
     return (v + (1 << 31)) % (1 << 32) - (1 << 31)
 
 
-@register
-class Mean(OpHandler):
-    ops = ("MEAN",)
+class _Reduce(OpHandler):
+    """Rules and folding shared by the reductions over a constant axes tensor."""
 
-    def rule_types(self, op):
-        """Input and output are int8 with quantization parameters; the axes are a constant int32 tensor."""
-        msg = need_types(op, {0: ("int8",), 1: ("int32",)})
+    def rule_axes_constant(self, op):
+        """The axes are a constant int32 tensor."""
+        if len(op.inputs) < 2 or op.inputs[1] is None:
+            return "the axes input is missing"
+        return None if op.inputs[1].is_const else "the axes tensor must be constant"
+
+    def rule_quantized(self, op):
+        """Integer input and output have quantization parameters, per tensor."""
+        if op.inputs[0].dtype == "float32":
+            return None
+        msg = need_quant(op.inputs[0], op.outputs[0])
         if msg:
             return msg
-        if not op.inputs[1].is_const:
-            return "the axes tensor must be constant"
-        return need_quant(op.inputs[0], op.outputs[0])
-
-    def rule_per_tensor(self, op):
-        """Input and output are quantized per tensor."""
         for t in (op.inputs[0], op.outputs[0]):
             if t.quant.scale.size != 1:
                 return f"tensor '{t.name}' is quantized per channel"
@@ -108,7 +130,7 @@ class Mean(OpHandler):
         try:
             axes = resolved_axes(op)
         except (ValueError, TypeError):
-            return None  # reported by rule_axes / rule_types
+            return None  # reported by rule_axes / rule_axes_constant
         want = int(np.prod([n for d, n in enumerate(shape) if d not in axes], dtype=np.int64))
         got = op.outputs[0].size
         return None if got == want else f"output has {got} elements, the reduction gives {want}"
@@ -122,17 +144,101 @@ class Mean(OpHandler):
     def macs(self, op):
         return op.inputs[0].size
 
+    def extent_fields(self, op):
+        ext, _ = self._plan(op)
+        return [(k, v) for k, v in zip(("k0", "r0", "k1", "r1", "k2", "r2"), ext)]
+
+    code = 0  # MCU_REDUCE_* of the float32 kernel
+
+    def lower_f32(self, op, ctx):
+        x, y = op.inputs[0], op.outputs[0]
+        _, count = self._plan(op)
+        return Layer(op, function="reduce_f32", struct="reduce_f32_params_t",
+                     fields=self.extent_fields(op) + [("op", self.code), ("count", count)],
+                     args=[ctx.ptr(x), ctx.ptr(y)], sources=("reduce/mcu_reduce_f32.c",))
+
+
+F32 = Sig("f32", (("float32",), AXES), (("float32",),))
+
+
+class _MeanSum(_Reduce):
+    signatures = (Sig("s8", (("int8",), AXES), (("int8",),)),
+                  Sig("s16", (("int16",), AXES), (("int16",),)), F32)
+
+    def multiplier(self, op, count):  # pragma: no cover - overridden
+        raise NotImplementedError
+
     def scratch_bytes(self, op, features=frozenset()):
+        if self.scheme(op) == "f32":
+            return 0
         ext, _ = self._plan(op)
         return 4 * ext[2] * ext[4]
 
-    def lower(self, op, ctx):
+    def _lower(self, op, ctx, scheme):
         x, y = op.inputs[0], op.outputs[0]
-        ext, count = self._plan(op)
-        mult, shift = mean_multiplier(x.quant.s, y.quant.s, count)
-        fields = [(k, v) for k, v in zip(("k0", "r0", "k1", "r1", "k2", "r2"), ext)]
-        fields += [("sum_offset", _wrap32(-x.quant.zp * count)),
-                   ("multiplier", mult), ("shift", shift), ("output_offset", y.quant.zp)]
-        return Layer(op, function="mean_s8", struct="mean_params_t", fields=fields,
+        _, count = self._plan(op)
+        mult, shift = self.multiplier(op, count)
+        fields = self.extent_fields(op) + [
+            ("sum_offset", _wrap32(-x.quant.zp * count)),
+            ("multiplier", mult), ("shift", shift), ("output_offset", y.quant.zp)]
+        return Layer(op, function=f"mean_{scheme}", struct="mean_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(y), ctx.scratch(self.scratch_bytes(op), "int32_t")],
-                     sources=("reduce/mcu_mean_s8.c",))
+                     sources=(f"reduce/mcu_mean_{scheme}.c",))
+
+    def lower_s8(self, op, ctx):
+        return self._lower(op, ctx, "s8")
+
+    def lower_s16(self, op, ctx):
+        return self._lower(op, ctx, "s16")
+
+
+@register
+class Mean(_MeanSum):
+    ops = ("MEAN",)
+    code = 1
+
+    def multiplier(self, op, count):
+        return mean_multiplier(op.inputs[0].quant.s, op.outputs[0].quant.s, count)
+
+
+@register
+class Sum(_MeanSum):
+    ops = ("SUM",)
+
+    def multiplier(self, op, count):
+        return sum_multiplier(op.inputs[0].quant.s, op.outputs[0].quant.s)
+
+
+class _ReduceMaxMin(_Reduce):
+    signatures = (Sig("s8", (("int8",), AXES), (("int8",),)), F32)
+    is_min = 0
+
+    def rule_same_quantization(self, op):
+        """Input and output have the same scale and zero point (TFLM's Eval fails otherwise)."""
+        x, y = op.inputs[0], op.outputs[0]
+        if x.dtype == "float32" or x.quant is None or y.quant is None:
+            return None
+        if np.float32(x.quant.s) != np.float32(y.quant.s) or x.quant.zp != y.quant.zp:
+            return (f"input quantization ({x.quant.s:g}, {x.quant.zp}) differs from the output's "
+                    f"({y.quant.s:g}, {y.quant.zp})")
+        return None
+
+    def lower_s8(self, op, ctx):
+        x, y = op.inputs[0], op.outputs[0]
+        lo, hi = type_range(y.dtype)
+        fields = self.extent_fields(op) + [("is_min", self.is_min), ("init", hi if self.is_min else lo)]
+        return Layer(op, function="reduce_max_s8", struct="reduce_max_params_t", fields=fields,
+                     args=[ctx.ptr(x), ctx.ptr(y)], sources=("reduce/mcu_reduce_max_s8.c",))
+
+
+@register
+class ReduceMax(_ReduceMaxMin):
+    ops = ("REDUCE_MAX",)
+    code = 2
+
+
+@register
+class ReduceMin(_ReduceMaxMin):
+    ops = ("REDUCE_MIN",)
+    is_min = 1
+    code = 3

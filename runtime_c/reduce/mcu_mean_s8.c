@@ -1,4 +1,4 @@
-/* mcu_mean_s8.c - MEAN, int8 (see mcu_reduce.h). */
+/* mcu_mean_s8.c - MEAN and SUM, int8 (see mcu_reduce.h). */
 #include "mcu_reduce.h"
 #include "mcu_fixedpoint.h"
 
@@ -42,7 +42,7 @@ void mcu_mean_s8(const mcu_mean_params_t *p, const int8_t *input, int8_t *output
             const int32_t shifted = (int32_t)((uint32_t)scratch[j] + (uint32_t)p->sum_offset);
             const int32_t scaled = mcu_requantize(shifted, p->multiplier, p->shift);
             const int32_t v = (int32_t)((uint32_t)scaled + (uint32_t)p->output_offset);
-            output[j] = (int8_t)MCU_CLAMP(v, -128, 127);
+            output[j] = (int8_t)MCU_CLAMP(v, INT8_MIN, INT8_MAX);
         }
         output += block;
     }
