@@ -27,7 +27,10 @@ def sample_inputs(tensors: list[Tensor], count: int, seed: int = 0) -> list[np.n
     out = []
     for t in tensors:
         shape = (count, *t.shape)
-        if np.issubdtype(np.dtype(t.dtype), np.integer):
+        if t.dtype == "bool":
+            x = rng.integers(0, 2, size=shape).astype(bool)
+            lo, hi = False, True
+        elif np.issubdtype(np.dtype(t.dtype), np.integer):
             info = np.iinfo(t.dtype)
             x = rng.integers(info.min, int(info.max) + 1, size=shape, dtype=t.dtype)
             lo, hi = info.min, info.max
