@@ -20,8 +20,10 @@ def _spec(t: Tensor) -> TensorSpec:
         data=t.data, name=t.name)
 
 
-def probe_model(data: bytes, where: str = "model.tflite") -> bytes:
-    """`data` rewritten with every operator output also a model output (after the original outputs)."""
+def probe_model(data: bytes, where: str = "model.tflite", only: list[str] | None = None) -> bytes:
+    """`data` rewritten with every operator output also a model output (after the original outputs); with
+    `only`, the model's outputs become just the tensors of those names (what the rest of it does not need is
+    still in the file, unused)."""
     g = read_model_bytes(data, where)
     index = {id(t): i for i, t in enumerate(g.tensors)}
     ops = [OpSpec(op.op, [index[id(t)] if t is not None else -1 for t in op.inputs],
@@ -29,6 +31,10 @@ def probe_model(data: bytes, where: str = "model.tflite") -> bytes:
                   {k: v for k, v in op.options.items() if v is not None and k != "custom_options"},
                   op.options.get("custom_options"))
            for op in g.operators]
+    if only is not None:
+        by_name = {t.name: i for i, t in enumerate(g.tensors)}
+        outputs = [by_name[n] for n in only]
+        return build_model([_spec(t) for t in g.tensors], ops, [index[id(t)] for t in g.inputs], outputs)
     outputs = [index[id(t)] for t in g.outputs]
     for op in g.operators:
         for t in op.outputs:

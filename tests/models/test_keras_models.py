@@ -10,8 +10,10 @@ A dilated convolution in a model with a dynamic batch dimension (the Keras
 default) becomes SPACE_TO_BATCH_ND -> CONV_2D -> BATCH_TO_SPACE_ND whose middle
 tensors are stored with the placeholder batch 1 instead of their real batch
 (2 for Conv1D, 4 for Conv2D); TFLM runs them with the stored shapes and gets
-wrong outputs (docs/tflm-differences.md). mcugen must refuse those models with
-exit code 4 and name the operators, rather than reproduce the wrong numbers.
+wrong outputs (docs/tflm-differences.md). mcugen recognises the pattern and compiles
+one dilated CONV_2D (passes/fuse_dilated_conv.py), which matches desktop TFLite's
+reference kernels (tests/passes/test_fuse_dilated_conv.py); a SPACE_TO_BATCH_ND whose
+stored shapes are wrong outside that pattern is refused.
 
 The make_issue8_models.py fixtures come in int8 and 16x8 (`_int16`) versions.
 Where TFLM refuses a model (an int16 RESIZE_BILINEAR or SPACE_TO_BATCH_ND, a
@@ -60,14 +62,15 @@ BIT_EXACT = [
 ]
 # fixture -> "node N: OPERATOR" lines the error must hold
 UNSUPPORTED = {
-    "conv1d_dilated": ("node 0: SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND"),
-    "conv2d_dilated_dynamic_batch": ("node 0: SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND"),
-    # TFLM runs it with the stored placeholder batch and gets wrong outputs (test_dynamic_batch_tflm_is_wrong)
-    "dilated_conv1d_stack_dynamic_batch_int8": ("node 5: SPACE_TO_BATCH_ND", "node 9: BATCH_TO_SPACE_ND"),
-    # TFLM refuses each of these (test_tflm_refuses)
-    "dilated_conv1d_stack_dynamic_batch_int16": ("node 5: SPACE_TO_BATCH_ND", "node 9: BATCH_TO_SPACE_ND"),
+    # TFLM refuses it (test_tflm_refuses): there is no int16 RESIZE_BILINEAR
     "upsampling_decoder_int16": ("node 5: RESIZE_BILINEAR",),
 }
+# dynamic-batch dilated convolutions: TFLM is wrong (test_dynamic_batch_tflm_is_wrong) or refuses them; mcugen
+# fuses them into dilated CONV_2D layers, compared with LiteRT in tests/passes/test_fuse_dilated_conv.py
+DILATED_DYNAMIC_BATCH = [
+    "conv1d_dilated", "conv2d_dilated_dynamic_batch",
+    "dilated_conv1d_stack_dynamic_batch_int8", "dilated_conv1d_stack_dynamic_batch_int16",
+]
 # fixtures TFLM refuses (test_tflm_refuses) that mcugen compiles, compared with LiteRT's reference kernels
 LITERT_EXACT = [
     "legacy_uint8",  # all-uint8 TF1 fake-quant model: passes/uint8_to_int8.py runs it on the int8 kernels
@@ -88,7 +91,7 @@ def _fixture(name: str) -> Path:
 
 def test_every_fixture_is_tested():
     on_disk = {p.stem for p in FIXTURES.glob("*.tflite")}
-    assert on_disk == set(BIT_EXACT) | set(UNSUPPORTED) | set(LITERT_EXACT)
+    assert on_disk == set(BIT_EXACT) | set(UNSUPPORTED) | set(LITERT_EXACT) | set(DILATED_DYNAMIC_BATCH)
 
 
 @pytest.mark.parametrize("name", BIT_EXACT)
