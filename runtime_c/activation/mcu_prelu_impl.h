@@ -27,11 +27,15 @@ void MCU_PRELU_FN(const mcu_prelu_params_t *p, const MCU_PRELU_T *input, const i
     const int32_t pm = p->positive_multiplier, ps = p->positive_shift;
     const int32_t nm = p->negative_multiplier, ns = p->negative_shift;
     const int32_t size = p->size;
+    const mcu_broadcast_t *bc = &p->bcast;
 #define MCU_PRELU_A(x) ((x) + zi)
 #define MCU_PRELU_B(a) ((a) + za)
 #define MCU_PRELU_OUT(x, a) mcu_prelu_output((x), (a), pm, ps, nm, ns, zo)
-    MCU_BROADCAST_LOOP(MCU_PRELU_T, int8_t, &p->bcast, size, input, alpha, output, MCU_PRELU_A, MCU_PRELU_B,
-                       MCU_PRELU_OUT);
+    if (bc->rank == 0) {  /* in place safe: element i is read before it is written */
+        MCU_FLAT_LOOP(size, input, alpha, output, MCU_PRELU_A, MCU_PRELU_B, MCU_PRELU_OUT);
+        return;
+    }
+    MCU_BROADCAST_LOOP(MCU_PRELU_T, int8_t, bc, size, input, alpha, output, MCU_PRELU_A, MCU_PRELU_B, MCU_PRELU_OUT);
 #undef MCU_PRELU_A
 #undef MCU_PRELU_B
 #undef MCU_PRELU_OUT

@@ -37,10 +37,15 @@ static inline void mcu_add_sub(const mcu_add_params_t *p, const MCU_ADD_T *input
     const int32_t mo = p->output_multiplier, sho = p->output_shift, zo = p->output_offset;
     const int32_t lo = p->act_min, hi = p->act_max;
     const int32_t size = p->size;
+    const mcu_broadcast_t *bc = &p->bcast;
 #define MCU_ADD_A(x) mcu_add_rescale((x), off1, ls, m1, sh1)
 #define MCU_ADD_B(x) (sign * mcu_add_rescale((x), off2, ls, m2, sh2))
 #define MCU_ADD_OUT(a, b) mcu_add_output((a) + (b), mo, sho, zo, lo, hi)
-    MCU_BROADCAST_LOOP(MCU_ADD_T, MCU_ADD_T, &p->bcast, size, input1, input2, output, MCU_ADD_A, MCU_ADD_B, MCU_ADD_OUT);
+    if (bc->rank == 0) {  /* in place safe: element i is read before it is written */
+        MCU_FLAT_LOOP(size, input1, input2, output, MCU_ADD_A, MCU_ADD_B, MCU_ADD_OUT);
+        return;
+    }
+    MCU_BROADCAST_LOOP(MCU_ADD_T, MCU_ADD_T, bc, size, input1, input2, output, MCU_ADD_A, MCU_ADD_B, MCU_ADD_OUT);
 #undef MCU_ADD_A
 #undef MCU_ADD_B
 #undef MCU_ADD_OUT

@@ -25,10 +25,15 @@ void MCU_MUL_FN(const mcu_mul_params_t *p, const MCU_MUL_T *input1, const MCU_MU
     const int32_t mo = p->output_multiplier, sho = p->output_shift, zo = p->output_offset;
     const int32_t lo = p->act_min, hi = p->act_max;
     const int32_t size = p->size;
+    const mcu_broadcast_t *bc = &p->bcast;
 #define MCU_MUL_A(x) ((x) + off1)
 #define MCU_MUL_B(x) ((x) + off2)
 #define MCU_MUL_OUT(a, b) mcu_mul_output((a) * (b), mo, sho, zo, lo, hi)
-    MCU_BROADCAST_LOOP(MCU_MUL_T, MCU_MUL_T, &p->bcast, size, input1, input2, output, MCU_MUL_A, MCU_MUL_B, MCU_MUL_OUT);
+    if (bc->rank == 0) {  /* in place safe: element i is read before it is written */
+        MCU_FLAT_LOOP(size, input1, input2, output, MCU_MUL_A, MCU_MUL_B, MCU_MUL_OUT);
+        return;
+    }
+    MCU_BROADCAST_LOOP(MCU_MUL_T, MCU_MUL_T, bc, size, input1, input2, output, MCU_MUL_A, MCU_MUL_B, MCU_MUL_OUT);
 #undef MCU_MUL_A
 #undef MCU_MUL_B
 #undef MCU_MUL_OUT
