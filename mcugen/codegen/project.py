@@ -91,8 +91,9 @@ def generate(graph: Graph, plan: Plan, name: str, source_name: str, model_sha256
             raw = np.ascontiguousarray(np.asarray(t.root().data, dtype=t.dtype)).tobytes()
             io["const"] = ctx.const(f"output{io['index']}", np.frombuffer(raw, np.uint8), "uint8_t")
     sources = sorted({s for L in layers for s in L.sources})
+    public = sorted(str(p.relative_to(RUNTIME_C)) for p in (RUNTIME_C / "include").glob("*.h"))
     kernel_files = {}
-    for rel in sources + sorted(str(p.relative_to(RUNTIME_C)) for p in (RUNTIME_C / "include").glob("*.h")):
+    for rel in sources + public:
         base = rel.rsplit("/", 1)[-1]
         kernel_files[prefix_source(base, name)] = prefix_source((RUNTIME_C / rel).read_text(), name)
     consts = [{
@@ -111,7 +112,8 @@ def generate(graph: Graph, plan: Plan, name: str, source_name: str, model_sha256
         "model_sha256": model_sha256, "layers": layers, "rows": rows, "consts": consts,
         "inputs": inputs, "outputs": outputs, "arena_size": plan.arena_size, "lower_bound": plan.lower_bound,
         "weight_bytes": weight_bytes, "lib_sources": lib_sources,
-        "headers": sorted(f for f in kernel_files if f.endswith(".h")),
+        # the public headers only: a kernel's own .h (e.g. an implementation body) is included by its .c files
+        "headers": sorted(prefix_source(rel.rsplit("/", 1)[-1], name) for rel in public),
         "total_macs": sum(r["macs"] for r in rows), "board": board, "variables": variables,
     }
     env = _env()

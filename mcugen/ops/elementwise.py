@@ -103,6 +103,44 @@ def broadcast_field(op: Operator) -> dict:
     return {"rank": rank, "shape": _padded(shape, 1), "stride1": _padded(st1, 0), "stride2": _padded(st2, 0)}
 
 
+def per_tensor_problem(*tensors) -> str | None:
+    """What keeps `tensors` from having per-tensor quantization with a positive scale, or None."""
+    msg = need_quant(*tensors)
+    if msg:
+        return msg
+    for t in tensors:
+        if t.quant.per_channel:
+            return f"tensor '{t.name}' is quantized per channel"
+        if not t.quant.s > 0:
+            return f"tensor '{t.name}' has scale {t.quant.s}, needs a positive scale"
+    return None
+
+
+def broadcast_problem(op: Operator, max_rank: int) -> str | None:
+    """What keeps a binary operator's inputs 0 and 1 from broadcasting to its output (ranks <= max_rank, no
+    empty dimension), or None."""
+    x1, x2, y = op.inputs[0], op.inputs[1], op.outputs[0]
+    for t in (x1, x2, y):
+        if len(t.shape) > max_rank:
+            return f"tensor '{t.name}' has rank {len(t.shape)}, at most {max_rank} is supported"
+        if any(d <= 0 for d in t.shape):
+            return f"tensor '{t.name}' has an empty dimension {t.shape}"
+    want = broadcast_shape(x1.shape, x2.shape)
+    if want is None:
+        return f"input shapes {x1.shape} and {x2.shape} do not broadcast"
+    if tuple(want) != tuple(y.shape):
+        return f"output shape {y.shape} is not the broadcast shape {want}"
+    return None
+
+
+def in_place_inputs(op: Operator) -> dict[int, tuple[int, None]]:
+    """The overlap() of a kernel on the broadcast loop: inputs 0/1 of the output's shape and type may be
+    overwritten in place (see mcu_elementwise.h)."""
+    y = op.outputs[0]
+    return {i: (0, None) for i in (0, 1)
+            if tuple(op.inputs[i].shape) == tuple(y.shape) and op.inputs[i].dtype == y.dtype}
+
+
 def add_sub_multipliers(s1: float, s2: float, so: float, dtype: str = "int8") -> list[tuple[float, int, int]]:
     """(real, M, shift) for input1, input2 and output, as TFLM's ADD/SUB Prepare computes them for an output
     of type `dtype`."""
@@ -122,41 +160,27 @@ class _Binary(OpHandler):
 
     def overlap(self, op):
         """An input with the output's shape may be overwritten in place (see mcu_elementwise.h)."""
-        y = op.outputs[0]
-        return {i: (0, None) for i in (0, 1) if tuple(op.inputs[i].shape) == tuple(y.shape) and op.inputs[i].dtype == y.dtype}
+        return in_place_inputs(op)
 
     def rule_quantization(self, op):
         """Both inputs and the output have per-tensor quantization with positive scales."""
-        msg = need_quant(op.inputs[0], op.inputs[1], op.outputs[0])
-        if msg:
-            return msg
-        for t in (op.inputs[0], op.inputs[1], op.outputs[0]):
-            if t.quant.per_channel:
-                return f"tensor '{t.name}' is quantized per channel"
-            if not t.quant.s > 0:
-                return f"tensor '{t.name}' has scale {t.quant.s}, needs a positive scale"
-        return None
+        return per_tensor_problem(op.inputs[0], op.inputs[1], op.outputs[0])
 
     def rule_shapes(self, op):
         """Inputs broadcast against each other (NumPy rules) to the output's shape; ranks are at most 6; no
         dimension is 0."""
-        x1, x2, y = op.inputs[0], op.inputs[1], op.outputs[0]
-        for t in (x1, x2, y):
-            if len(t.shape) > MAX_RANK:
-                return f"tensor '{t.name}' has rank {len(t.shape)}, at most {MAX_RANK} is supported"
-            if any(d <= 0 for d in t.shape):
-                return f"tensor '{t.name}' has an empty dimension {t.shape}"
-        want = broadcast_shape(x1.shape, x2.shape)
-        if want is None:
-            return f"input shapes {x1.shape} and {x2.shape} do not broadcast"
-        if tuple(want) != tuple(y.shape):
-            return f"output shape {y.shape} is not the broadcast shape {want}"
-        return None
+        return broadcast_problem(op, MAX_RANK)
 
     def rule_activation(self, op):
         """Fused activation is NONE, RELU, RELU6 or RELU_N1_TO_1."""
         act = op.options.get("fused_activation_function", "NONE")
         return None if act in FUSED else f"fused activation {act} is not supported"
+
+    def lower_s8(self, op, ctx):
+        return self._lower(op, ctx, "s8")
+
+    def lower_s16(self, op, ctx):
+        return self._lower(op, ctx, "s16")
 
     def common_fields(self, op):
         x1, x2, y = op.inputs[0], op.inputs[1], op.outputs[0]
@@ -182,12 +206,6 @@ class _AddSub(_Binary):
                 return f"{name} rescale factor {real:g} is outside (0, 1)"
         return None
 
-    def lower_s8(self, op, ctx):
-        return self._lower(op, ctx, "s8")
-
-    def lower_s16(self, op, ctx):
-        return self._lower(op, ctx, "s16")
-
     def _lower(self, op, ctx, scheme):
         x1, x2, y = op.inputs[0], op.inputs[1], op.outputs[0]
         (_, m1, sh1), (_, m2, sh2), (_, mo, sho) = add_sub_multipliers(x1.quant.s, x2.quant.s, y.quant.s, y.dtype)
@@ -199,7 +217,7 @@ class _AddSub(_Binary):
         ] + self.activation_fields(op)
         return Layer(op, function=f"{self.kernel}_{scheme}", struct="add_params_t", fields=fields,
                      args=[ctx.ptr(x1), ctx.ptr(x2), ctx.ptr(y)],
-                     sources=(f"elementwise/mcu_add_{scheme}.c",))  # SUB shares ADD's file
+                     sources=(f"elementwise/mcu_add_{scheme}.c", "elementwise/mcu_add_impl.h"))  # SUB shares ADD's file
 
 
 @register
@@ -229,12 +247,6 @@ class Mul(_Binary):
                 return f"int16 tensor '{t.name}' has zero point {t.quant.zp}, TFLM requires 0"
         return None
 
-    def lower_s8(self, op, ctx):
-        return self._lower(op, ctx, "s8")
-
-    def lower_s16(self, op, ctx):
-        return self._lower(op, ctx, "s16")
-
     def _lower(self, op, ctx, scheme):
         x1, x2, y = op.inputs[0], op.inputs[1], op.outputs[0]
         mult, shift = mul_multiplier(x1.quant.s, x2.quant.s, y.quant.s)
@@ -242,4 +254,5 @@ class Mul(_Binary):
             ("output_multiplier", mult), ("output_shift", shift),
         ] + self.activation_fields(op)
         return Layer(op, function=f"mul_{scheme}", struct="mul_params_t", fields=fields,
-                     args=[ctx.ptr(x1), ctx.ptr(x2), ctx.ptr(y)], sources=(f"elementwise/mcu_mul_{scheme}.c",))
+                     args=[ctx.ptr(x1), ctx.ptr(x2), ctx.ptr(y)],
+                     sources=(f"elementwise/mcu_mul_{scheme}.c", "elementwise/mcu_mul_impl.h"))

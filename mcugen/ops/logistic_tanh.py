@@ -102,7 +102,7 @@ class _Sigmoid(UnaryElementwise):
         table = ctx.const("sigmoid_table", sigmoid_table_s16(), "uint16_t")
         fields = [("size", x.size), ("input_multiplier", mult), ("input_right_shift", shift), ("table", table)]
         return Layer(op, function=f"{self.kernel}_s16", struct="sigmoid_s16_params_t", fields=fields,
-                     args=[ctx.ptr(x), ctx.ptr(y)], sources=(f"activation/mcu_{self.kernel}_s16.c",))
+                     args=[ctx.ptr(x), ctx.ptr(y)], sources=("activation/mcu_logistic_s16.c",))  # TANH shares it
 
 
 @register

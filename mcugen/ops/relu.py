@@ -60,7 +60,7 @@ def clamp_layer(op, ctx, lo: int, hi: int) -> Layer:
     sc = scheme_of(x.dtype)
     return Layer(op, function=f"relu_clamp_{sc}", struct="relu_clamp_params_t",
                  fields=[("size", x.size), ("lo", lo), ("hi", hi)],
-                 args=[ctx.ptr(x), ctx.ptr(y)], sources=(f"activation/mcu_relu_{sc}.c",))
+                 args=[ctx.ptr(x), ctx.ptr(y)], sources=(f"activation/mcu_relu_{sc}.c", "activation/mcu_relu_impl.h"))
 
 
 def relu6_bounds(scale: float, zero_point: int, dtype: str = "int8") -> tuple[int, int]:
@@ -102,8 +102,8 @@ class Relu(UnaryElementwise):
         sc = scheme_of(x.dtype)
         fields = [("size", x.size), ("input_offset", zi), ("output_offset", zo),
                   ("multiplier", mult), ("shift", shift), ("act_min", act_min), ("act_max", qmax)]
-        return Layer(op, function=f"relu_{sc}", struct="relu_params_t", fields=fields,
-                     args=[ctx.ptr(x), ctx.ptr(y)], sources=(f"activation/mcu_relu_{sc}.c",))
+        return Layer(op, function=f"relu_{sc}", struct="relu_params_t", fields=fields, args=[ctx.ptr(x), ctx.ptr(y)],
+                     sources=(f"activation/mcu_relu_{sc}.c", "activation/mcu_relu_impl.h"))
 
 
 @register
@@ -137,6 +137,7 @@ class LeakyRelu(UnaryElementwise):
                   ("identity_multiplier", im), ("identity_shift", ish),
                   ("alpha_multiplier", am), ("alpha_shift", ash), ("alpha_negative", neg)]
         return Layer(op, function=f"leaky_relu_{sc}", struct="leaky_relu_params_t", fields=fields,
-                     args=[ctx.ptr(x), ctx.ptr(y)], sources=(f"activation/mcu_leaky_relu_{sc}.c",))
+                     args=[ctx.ptr(x), ctx.ptr(y)],
+                     sources=(f"activation/mcu_leaky_relu_{sc}.c", "activation/mcu_leaky_relu_impl.h"))
 
     lower_s16 = lower_s8

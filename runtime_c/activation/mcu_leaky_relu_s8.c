@@ -1,28 +1,8 @@
-/* mcu_leaky_relu_s8.c - LEAKY_RELU, int8 (see mcu_activation.h).
- *
- * x - zi >= 0 is requantized with in_scale / out_scale, below with
- * |alpha| * in_scale / out_scale and then negated if alpha < 0 (TFLM keeps the
- * multiplier non-negative this way, which rounds halves differently from a
- * negative multiplier).
- */
-#include "mcu_activation.h"
-#include "mcu_fixedpoint.h"
+/* mcu_leaky_relu_s8.c - LEAKY_RELU, int8 (body: mcu_leaky_relu_impl.h). */
+#include <stdint.h>
 
-void mcu_leaky_relu_s8(const mcu_leaky_relu_params_t *p, const int8_t *input, int8_t *output)
-{
-    int32_t i;
-    for (i = 0; i < p->size; i++) {
-        const int32_t x = (int32_t)input[i] - p->input_offset;
-        int32_t q;
-        if (x >= 0) {
-            q = mcu_requantize(x, p->identity_multiplier, p->identity_shift);
-        } else {
-            q = mcu_requantize(x, p->alpha_multiplier, p->alpha_shift);
-            if (p->alpha_negative) {
-                q = -q;
-            }
-        }
-        q += p->output_offset;
-        output[i] = (int8_t)MCU_CLAMP(q, INT8_MIN, INT8_MAX);
-    }
-}
+#define MCU_LEAKY_RELU_T int8_t
+#define MCU_LEAKY_RELU_MIN INT8_MIN
+#define MCU_LEAKY_RELU_MAX INT8_MAX
+#define MCU_LEAKY_RELU_FN mcu_leaky_relu_s8
+#include "mcu_leaky_relu_impl.h"

@@ -1,25 +1,8 @@
 /* mcu_relu_s8.c - RELU with requantization, and the plain clamp used for RELU6
- * and for RELU between equal quantizations (see mcu_activation.h). */
-#include "mcu_activation.h"
-#include "mcu_fixedpoint.h"
+ * and for RELU between equal quantizations, int8 (body: mcu_relu_impl.h). */
+#include <stdint.h>
 
-void mcu_relu_s8(const mcu_relu_params_t *p, const int8_t *input, int8_t *output)
-{
-    int32_t i;
-    for (i = 0; i < p->size; i++) {
-        int32_t q = p->output_offset
-                  + mcu_requantize((int32_t)input[i] - p->input_offset, p->multiplier, p->shift);
-        q = MCU_CLAMP(q, p->act_min, p->act_max);
-        output[i] = (int8_t)q;
-    }
-}
-
-void mcu_relu_clamp_s8(const mcu_relu_clamp_params_t *p, const int8_t *input, int8_t *output)
-{
-    const int8_t lo = (int8_t)p->lo, hi = (int8_t)p->hi;
-    int32_t i;
-    for (i = 0; i < p->size; i++) {
-        const int8_t v = input[i];
-        output[i] = v > hi ? hi : (v < lo ? lo : v);
-    }
-}
+#define MCU_RELU_T int8_t
+#define MCU_RELU_FN mcu_relu_s8
+#define MCU_RELU_CLAMP_FN mcu_relu_clamp_s8
+#include "mcu_relu_impl.h"

@@ -1,6 +1,6 @@
 /*
  * mcu_activation.h - activation kernels: SOFTMAX, LOGISTIC, TANH, RELU, RELU6,
- * LEAKY_RELU (int8 and int16), HARD_SWISH (int8).
+ * LEAKY_RELU, PRELU (int8 and int16), HARD_SWISH (int8).
  *
  * Every kernel follows TFLM's int8 reference recipe bit for bit; the generator
  * computes the multipliers, shifts and radii exactly as TFLM's Prepare does and
@@ -20,6 +20,7 @@
 
 #include <stdint.h>
 
+#include "mcu_elementwise.h"
 #include "mcu_fixedpoint.h"
 
 /* ---- parameters --------------------------------------------------------------- */
@@ -87,6 +88,20 @@ typedef struct {
     int32_t alpha_negative;                 /* 1 when alpha < 0 */
 } mcu_leaky_relu_params_t;
 
+/* PRELU: out = clamp(zo + (x - zi) * M1 * 2^s1) for x >= zi, else
+ * clamp(zo + (x - zi) * (alpha - za) * M2 * 2^s2), clamped to the output type;
+ * alpha (int8 for both int8 and int16 inputs) broadcasts against the input as
+ * input2 of an ADD would (bcast: input1 = the input, input2 = alpha). */
+typedef struct {
+    int32_t size;               /* output element count */
+    mcu_broadcast_t bcast;
+    int32_t input_offset;       /* -input zero point */
+    int32_t alpha_offset;       /* -alpha zero point */
+    int32_t output_offset;      /* output zero point */
+    int32_t positive_multiplier, positive_shift;  /* in_scale / out_scale */
+    int32_t negative_multiplier, negative_shift;  /* in_scale * alpha_scale / out_scale */
+} mcu_prelu_params_t;
+
 /* HARD_SWISH: TFLM's int16 fixed-point recipe (HardSwishParams). */
 typedef struct {
     int32_t size;
@@ -132,8 +147,28 @@ void mcu_relu_s16(const mcu_relu_params_t *p, const int16_t *input, int16_t *out
 void mcu_relu_clamp_s16(const mcu_relu_clamp_params_t *p, const int16_t *input, int16_t *output);
 void mcu_leaky_relu_s16(const mcu_leaky_relu_params_t *p, const int16_t *input, int16_t *output);
 
+/* PRELU, int8 input and alpha; int16 input with int8 alpha. The output may
+ * overlay an input of its own shape and type (mcu_elementwise.h's in-place rules). */
+void mcu_prelu_s8(const mcu_prelu_params_t *p, const int8_t *input, const int8_t *alpha, int8_t *output);
+void mcu_prelu_s16(const mcu_prelu_params_t *p, const int16_t *input, const int8_t *alpha, int16_t *output);
+
 /* HARD_SWISH, int8. */
 void mcu_hard_swish_s8(const mcu_hard_swish_params_t *p, const int8_t *input, int8_t *output);
+
+/* ---- int16 LOGISTIC / TANH table helpers ------------------------------------- */
+
+/* The sigmoid table at |x'| >> frac_bits, interpolated towards the next entry by the
+ * low frac_bits bits (a value with frac_bits more fraction bits than the table);
+ * `saturated` past the table's end. All unsigned, as in TFLM. */
+static inline uint32_t mcu_sigmoid_s16_lookup(const uint16_t *table, uint32_t ax, uint32_t frac_bits, uint32_t saturated)
+{
+    const uint32_t uh = ax >> frac_bits;
+    if (uh >= 255u) {
+        return saturated;
+    }
+    const uint32_t ua = table[uh], ub = table[uh + 1u];
+    return (ua << frac_bits) + (ax & ((1u << frac_bits) - 1u)) * (ub - ua);
+}
 
 /* ---- gemmlowp fixed-point helpers ------------------------------------------- */
 

@@ -1,6 +1,7 @@
 /*
  * mcu_elementwise.h - element-wise binary operators ADD, SUB and MUL, int8 and
- * int16, with NumPy-style broadcasting up to rank 6, and PRELU.
+ * int16, with NumPy-style broadcasting up to rank 6 (the broadcast loop serves
+ * PRELU too: mcu_activation.h).
  *
  * Each of the two inputs and the output has its own scale and zero point.
  * Every constant (offsets, multipliers, shifts, clamp range) is computed at
@@ -81,6 +82,56 @@ static inline void mcu_broadcast_next(const mcu_broadcast_t *bc, int32_t *idx, i
         *o2 -= bc->stride2[d] * bc->shape[d];
     }
 }
+
+/* The loop of a binary kernel over a broadcast (bc->rank > 0): writes
+ * output[0 .. size) from input1 (element type T1, the output's too) and input2
+ * (type T2) as OUT(A(x1), B(x2)), and advances `output` (a variable) past them.
+ * A and B bring one element of each input to its operand form (an int32); OUT
+ * combines the two operands into an output element. A, B and OUT name
+ * function-like macros or functions. The operand of an input that is broadcast
+ * along the innermost dimension is computed once per run. Element i of each
+ * input is read before output element i is written (the in-place rules above).
+ * Kernels run rank 0 (no broadcasting) through MCU_FLAT_LOOP and return before
+ * this one: kept apart, the flat loop compiles as tightly as it would alone
+ * (measured on Cortex-M4: ADD int8 took 1-2% more instructions with both loops
+ * in one if/else). */
+#define MCU_FLAT_LOOP(size, input1, input2, output, A, B, OUT)                              \
+    do {                                                                                    \
+        for (int32_t i_ = 0; i_ < (size); i_++) {                                           \
+            (output)[i_] = OUT(A((input1)[i_]), B((input2)[i_]));                           \
+        }                                                                                   \
+    } while (0)
+
+#define MCU_BROADCAST_LOOP(T1, T2, bc, size, input1, input2, output, A, B, OUT)                \
+    do {                                                                                    \
+        const int32_t n_ = (bc)->shape[(bc)->rank - 1];                                     \
+        const int32_t s1_ = (bc)->stride1[(bc)->rank - 1];                                  \
+        const int32_t s2_ = (bc)->stride2[(bc)->rank - 1];                                  \
+        const int32_t runs_ = (size) / n_;                                                  \
+        int32_t idx_[MCU_ELTWISE_MAX_DIMS] = {0};                                           \
+        int32_t o1_ = 0, o2_ = 0;                                                           \
+        for (int32_t r_ = 0; r_ < runs_; r_++) {                                            \
+            const T1 *a_ = (input1) + o1_;                                                  \
+            const T2 *b_ = (input2) + o2_;                                                  \
+            if (s1_ == 0) {                                                                 \
+                const int32_t av_ = A(a_[0]);                                               \
+                for (int32_t i_ = 0; i_ < n_; i_++) {                                       \
+                    (output)[i_] = OUT(av_, B(b_[i_]));                                     \
+                }                                                                           \
+            } else if (s2_ == 0) {                                                          \
+                const int32_t bv_ = B(b_[0]);                                               \
+                for (int32_t i_ = 0; i_ < n_; i_++) {                                       \
+                    (output)[i_] = OUT(A(a_[i_]), bv_);                                     \
+                }                                                                           \
+            } else {                                                                        \
+                for (int32_t i_ = 0; i_ < n_; i_++) {                                       \
+                    (output)[i_] = OUT(A(a_[i_]), B(b_[i_]));                               \
+                }                                                                           \
+            }                                                                               \
+            (output) += n_;                                                                 \
+            mcu_broadcast_next((bc), idx_, &o1_, &o2_);                                     \
+        }                                                                                   \
+    } while (0)
 
 /* output = input1 + input2 (ADD). No scratch; see the in-place note above. */
 void mcu_add_s8(const mcu_add_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output);

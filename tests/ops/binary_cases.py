@@ -1,4 +1,4 @@
-"""Shared case builders for the int8 binary element-wise tests (ADD/SUB, MUL): broadcast shape pairs and
+"""Shared case builders for the int8 and int16 binary element-wise tests (ADD/SUB, MUL): broadcast shape pairs and
 converter-like output quantization."""
 import numpy as np
 
@@ -28,6 +28,17 @@ def rand_pair(rng, kind):
         s = [1 if rng.random() < 0.4 else n for n in out]
         shapes.append(tuple(s[int(rng.integers(0, rank + 1)) if rng.random() < 0.3 else 0:]))
     return shapes[0], shapes[1]
+
+
+def rand_inputs(rng, kind):
+    """rand_pair, in random order (a scalar stays second), with a rank-0 first input moved second or made
+    (1,): the oracle cannot feed a rank-0 model input, so the tests keep those constant."""
+    a, b = rand_pair(rng, kind)
+    if rng.integers(2) and kind != "scalar":
+        a, b = b, a
+    if len(a) == 0:
+        a, b = (b, a) if len(b) else ((1,), b)
+    return a, b
 
 
 def out_shape(a, b):
