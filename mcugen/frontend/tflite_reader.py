@@ -13,7 +13,7 @@ import numpy as np
 import tflite
 
 from ..errors import ModelReadError, UnsupportedModelError
-from ..ir import Graph, Operator, Quant, Tensor
+from ..ir import Graph, Operator, Quant, Signature, Tensor
 
 _TYPE_NAMES = {v: k for k, v in vars(tflite.TensorType).items() if not k.startswith("_")}
 _NUMPY_TYPES = {
@@ -131,7 +131,8 @@ def _convert(model, data: bytes) -> Graph:
             value = np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
         tensors.append(Tensor(
             name=(t.Name() or b"t%d" % i).decode("utf-8", "replace"), shape=shape, dtype=dtype or type_name.lower(),
-            quant=_quant(t), data=value, index=i,
+            quant=_quant(t), data=value, index=i, is_variable=bool(t.IsVariable()),
+            shape_signature=tuple(int(s) for s in t.ShapeSignatureAsNumpy()) if t.ShapeSignatureLength() else None,
         ))
     ops: list[Operator] = []
     for i in range(sg.OperatorsLength()):
@@ -146,8 +147,17 @@ def _convert(model, data: bytes) -> Graph:
         options = _read_options(o)
         if o.CustomOptionsLength():  # raw bytes (a FlexBuffer for most custom operators): the handler decodes them
             options["custom_options"] = o.CustomOptionsAsNumpy().tobytes()
-        ops.append(Operator(op=name, inputs=ins, outputs=outs, options=options, index=i))
+        inter = [tensors[j] for j in o.IntermediatesAsNumpy()] if o.IntermediatesLength() else []
+        ops.append(Operator(op=name, inputs=ins, outputs=outs, options=options, index=i, intermediates=inter))
     g_in = [tensors[j] for j in sg.InputsAsNumpy()] if sg.InputsLength() else []
     g_out = [tensors[j] for j in sg.OutputsAsNumpy()] if sg.OutputsLength() else []
     desc = (model.Description() or b"").decode("utf-8", "replace")
-    return Graph(tensors=tensors, operators=ops, inputs=g_in, outputs=g_out, description=desc)
+    sigs = []
+    for k in range(model.SignatureDefsLength()):
+        sd = model.SignatureDefs(k)
+        if sd.SubgraphIndex() != 0:
+            continue
+        maps = [[((m.Name() or b"").decode(), tensors[m.TensorIndex()]) for m in (get(j) for j in range(n))]
+                for get, n in ((sd.Inputs, sd.InputsLength()), (sd.Outputs, sd.OutputsLength()))]
+        sigs.append(Signature((sd.SignatureKey() or b"").decode(), maps[0], maps[1]))
+    return Graph(tensors=tensors, operators=ops, inputs=g_in, outputs=g_out, description=desc, signatures=sigs)
