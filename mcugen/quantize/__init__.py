@@ -8,6 +8,7 @@ The pipeline, one module per stage (as in the compiler):
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,9 +73,7 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
     if io not in IO_MODES:
         raise UsageError(f"unknown --io {io!r}; available: {', '.join(IO_MODES)}.")
     g, data, where = load_float_model(model)
-    bad = _rewrite.float_problems(g)
-    if bad:  # refuse before the (slow) calibration
-        _rewrite.rewrite(g, {}, not per_tensor, io)
+    _rewrite.refuse(g, where)  # before the (slow) calibration
     if calibration_files is not None:
         arrays = calibration.load_files(list(calibration_files), g.inputs)
     elif samples is not None:
@@ -98,3 +97,14 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
 
 
 __all__ = ["quantize", "QuantizeResult", "IO_MODES"]
+
+
+class _CallableModule(type(sys.modules[__name__])):
+    """`mcugen.quantize` is both this package and the API function: importing the package binds the name
+    `quantize` in `mcugen` to it, so the package itself is made callable as `quantize(...)`."""
+
+    def __call__(self, *args, **kwargs):
+        return quantize(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

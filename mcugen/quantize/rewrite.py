@@ -78,6 +78,15 @@ def float_problems(g: Graph) -> list[tuple[int, str, str]]:
     return out
 
 
+def refuse(graph: Graph, where: str = "the model") -> None:
+    """UnsupportedModelError (exit 4) listing every operator the quantizer cannot quantize, if any."""
+    bad = float_problems(graph)
+    if bad:
+        lines = "\n".join(f"  node {i}: {op}: {why}" for i, op, why in bad)
+        raise UnsupportedModelError(f"{where} has {len(bad)} operator(s) the quantizer cannot quantize:\n{lines}"
+                                    f"\nQuantizable operators: {', '.join(sorted(RULES))}.")
+
+
 class _Groups:
     """Union-find over tensors that must share one quantization."""
 
@@ -109,11 +118,7 @@ def rewrite(graph: Graph, ranges: dict[int, tuple[float, float]], per_channel: b
             io: str = "int8") -> Graph:
     """The int8 graph of the float `graph`. `ranges`: real range per activation tensor, by id(tensor) of
     `graph`'s tensors (constants that are not weights may be left out: their data gives it)."""
-    bad = float_problems(graph)
-    if bad:
-        lines = "\n".join(f"  node {i}: {op}: {why}" for i, op, why in bad)
-        raise UnsupportedModelError(f"the model has {len(bad)} operator(s) the quantizer cannot quantize:\n{lines}"
-                                    f"\nQuantizable operators: {', '.join(sorted(RULES))}.")
+    refuse(graph)
     ranges = dict(ranges)
     memo = {}
     g = copy.deepcopy(graph, memo)
