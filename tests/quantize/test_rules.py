@@ -35,7 +35,8 @@ CASES = {
     "MAX_POOL_2D": (lambda: _single("MAX_POOL_2D", [(1, 6, 6, 2)], (1, 3, 3, 2),
                                     {"filter_height": 2, "filter_width": 2, "stride_h": 2, "stride_w": 2}), 1),
     "AVERAGE_POOL_2D": (lambda: _single("AVERAGE_POOL_2D", [(1, 6, 5, 2)], (1, 3, 2, 2),
-                                        {"filter_height": 2, "filter_width": 3, "stride_h": 2, "stride_w": 2, "padding": "VALID"}), 1),
+                                        {"filter_height": 2, "filter_width": 3, "stride_h": 2, "stride_w": 2,
+                                         "padding": "VALID"}), 1),
     "PAD": (lambda: _single("PAD", [(1, 3, 3, 2)], (1, 5, 4, 2), consts=[TensorSpec(
         (4, 2), "int32", data=np.array([[0, 0], [1, 1], [0, 1], [0, 0]]))]), 1),
     "LOGISTIC": (lambda: _single("LOGISTIC", [(1, 17)], (1, 17)), 1),
