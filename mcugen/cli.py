@@ -182,8 +182,9 @@ def report(model, board, out, name):
               help="Calibration samples: one .npy per model input (in input order), N samples along the first "
                    "axis, float32 in the model's input space; or one .npz keyed by input name.")
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False), help="The int8 .tflite.")
-@click.option("--method", default="minmax", show_default=True, type=click.Choice(["minmax"]),
-              help="Activation range calibrator (minmax: global min/max over all samples).")
+@click.option("--method", default="minmax", show_default=True, type=click.Choice(["minmax", "percentile"]),
+              help="Activation range calibrator: minmax (global min/max over all samples) or percentile "
+                   "(99.99th percentile of a 2048-bin histogram; two passes over the samples).")
 @click.option("--per-tensor", is_flag=True, help="One weight scale per tensor instead of per output channel.")
 @click.option("--io", "io", default="int8", show_default=True, type=click.Choice(["int8", "float"]),
               help="Model inputs/outputs: int8, or float with QUANTIZE/DEQUANTIZE at the edges.")

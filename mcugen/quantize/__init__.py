@@ -81,7 +81,7 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
     else:
         raise UsageError("no calibration data given.")
     wanted = [t.index for t in g.tensors if t.dtype == "float32" and not t.is_const]
-    stats = statistics.collect(data, wanted, arrays)
+    stats = statistics.collect(data, wanted, arrays, bins=_ranges.HISTOGRAM_BINS[method])
     calibrate = _ranges.METHODS[method]
     by_index = {t.index: t for t in g.tensors}
     chosen = {id(by_index[i]): calibrate(s) for i, s in stats.items() if np.isfinite(s.min)}

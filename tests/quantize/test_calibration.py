@@ -95,6 +95,20 @@ def test_minmax_includes_zero_and_is_the_global_range():
     assert minmax(TensorStats(-1.5, 2.5, 10)) == (-1.5, 2.5)
 
 
+def test_percentile_clips_outliers_and_keeps_zero():
+    from mcugen.quantize.ranges import percentile
+    x = np.random.default_rng(0).normal(size=200_000) + 1.0
+    x[:3] = 80.0
+    st = TensorStats(float(x.min()), float(x.max()), 1, np.histogram(x, 2048, (x.min(), x.max()))[0])
+    lo, hi = percentile(st, 99.99)
+    want_lo, want_hi = np.percentile(x, [0.01, 99.99])
+    bin_width = (x.max() - x.min()) / 2048
+    assert abs(lo - want_lo) <= 2 * bin_width and abs(hi - want_hi) <= 2 * bin_width
+    assert percentile(TensorStats(0.5, 3.0, 1, None)) == (0.0, 3.0)  # no histogram: minmax
+    pos = np.random.default_rng(1).uniform(2, 3, 10_000)
+    assert percentile(TensorStats(2.0, 3.0, 1, np.histogram(pos, 2048, (2, 3))[0]))[0] == 0.0
+
+
 def test_statistics_independent_of_sample_order():
     from mcugen.frontend import read_model
     from mcugen.quantize.statistics import collect
@@ -111,3 +125,5 @@ def test_statistics_independent_of_sample_order():
     # the min/max are the true extremes: the model input's are the data's
     i = g.inputs[0].index
     assert (a[i].min, a[i].max) == (float(x.min()), float(x.max()))
+    h = collect(path.read_bytes(), [i], [x], bins=64)
+    assert h[i].hist.shape == (64,) and h[i].hist.sum() == x.size

@@ -5,6 +5,7 @@ held-back samples.
 Measured bounds (seeded synthetic data in each model's real input range, tests/quantize/realistic.py; minmax
 ranges, per-channel weights, int8 I/O): output SQNR kws 24.2 dB, vww 46.1, ad01 36.0, hello_world 31.4; top-1
 agreement with the float model kws 0.94 (60/64), vww 1.0 (12/12). The asserted bounds sit a little below.
+With --method percentile (99.99) kws reaches 26.1 dB and 0.95.
 """
 from __future__ import annotations
 
@@ -30,11 +31,11 @@ def sqnr_db(ref: np.ndarray, got: np.ndarray) -> float:
     return float(10 * np.log10((ref ** 2).sum() / max(((ref - got) ** 2).sum(), 1e-30)))
 
 
-def quantized_vs_float(name: str, per_tensor: bool = False):
+def quantized_vs_float(name: str, per_tensor: bool = False, method: str = "minmax"):
     ncal, nev, _, _ = CASES[name]
     path = shared_model(f"float/{name}.tflite")
     gen = DATA[name]
-    r = quantize(path, gen(ncal, 1), per_tensor=per_tensor)
+    r = quantize(path, gen(ncal, 1), per_tensor=per_tensor, method=method)
     ev = gen(nev, 2)
     ref = litert.run(path.read_bytes(), [ev])[0]
     qi, qo = r.graph.inputs[0].quant, r.graph.outputs[0].quant
@@ -65,6 +66,13 @@ def test_per_tensor_weights():
     for op in r.graph.operators:
         assert op.inputs[1].quant.scale.size == 1
     assert_bit_exact(r.model, count=4, seed=4)
+
+
+def test_percentile_on_kws():
+    r, sqnr, agree = quantized_vs_float("kws_ref_model_float", method="percentile")  # measured 26.1 dB, 0.95
+    assert sqnr >= 24.0 and agree >= 0.9
+    assert "percentile" in r.graph.description
+    assert_bit_exact(r.model, count=4, seed=6)
 
 
 def test_weights_and_bias_follow_the_scheme():
