@@ -125,4 +125,14 @@ def bench(model, board: str = "cortex-m4", name: str | None = None, timeout: flo
     return _bench(model, board=board, name=name, timeout=timeout)
 
 
-__all__ = ["build", "run", "verify", "inspect", "bench", "model_name", "VerifyResult"]
+def quantize(model, samples=None, *, calibration_files=None, method: str = "minmax", per_tensor: bool = False,
+             io: str = "int8", output=None):
+    """Quantize a float32 model (path or bytes) to int8 from calibration samples (any iterable of arrays, or
+    `calibration_files`: .npy per input / one .npz). Returns a QuantizeResult (`.model` holds the bytes);
+    writes `output` if given. See mcugen/quantize/__init__.py."""
+    from .quantize import quantize as _quantize
+    return _quantize(model, samples, calibration_files=calibration_files, method=method, per_tensor=per_tensor,
+                     io=io, output=output)
+
+
+__all__ = ["build", "run", "verify", "inspect", "bench", "quantize", "model_name", "VerifyResult"]

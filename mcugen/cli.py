@@ -177,6 +177,32 @@ def report(model, board, out, name):
         click.echo(str(p))
 
 
+@main.command("quantize")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--calibration", "calibration", multiple=True, required=True, type=click.Path(dir_okay=False),
+              help="Calibration samples: one .npy per model input (in input order), N samples along the first "
+                   "axis, float32 in the model's input space; or one .npz keyed by input name.")
+@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False), help="The int8 .tflite.")
+@click.option("--method", default="minmax", show_default=True, type=click.Choice(["minmax", "percentile"]),
+              help="Activation range calibrator: minmax (global min/max over all samples) or percentile "
+                   "(99.99th percentile of a 2048-bin histogram; two passes over the samples).")
+@click.option("--per-tensor", is_flag=True, help="One weight scale per tensor instead of per output channel.")
+@click.option("--io", "io", default="int8", show_default=True, type=click.Choice(["int8", "float"]),
+              help="Model inputs/outputs: int8, or float with QUANTIZE/DEQUANTIZE at the edges.")
+@_friendly
+def quantize_cmd(model, calibration, out, method, per_tensor, io):
+    """Quantize a float32 MODEL to int8 (static post-training quantization, no TensorFlow needed).
+
+    Exit codes: 2 bad calibration data, 3 unreadable model, 4 a model that is already quantized, has no float
+    tensors, or holds operators the quantizer cannot quantize (listed), 7 LiteRT missing.
+    """
+    from . import api
+    r = api.quantize(model, calibration_files=list(calibration), method=method, per_tensor=per_tensor, io=io,
+                     output=out)
+    click.echo(f"{out}: int8, {len(r.graph.operators)} operators, {method} ranges from {r.samples} samples, "
+               f"{'per-tensor' if per_tensor else 'per-channel'} weights, {io} I/O")
+
+
 @main.command()
 @_friendly
 def boards():

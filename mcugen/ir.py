@@ -45,6 +45,7 @@ class Tensor:
     index: int = -1  # index in the source flatbuffer, for messages
     alias_of: "Tensor | None" = None  # set by the aliasing pass: shares that tensor's bytes
     is_variable: bool = False  # state kept across invocations (IsVariable in the flatbuffer); never constant
+    shape_signature: tuple[int, ...] | None = None  # the flatbuffer's shape_signature (-1: dynamic), if any
 
     @property
     def is_const(self) -> bool:
@@ -80,9 +81,19 @@ class Operator:
     outputs: list[Tensor]
     options: dict[str, Any] = field(default_factory=dict)
     index: int = -1  # node index in the source model, for messages
+    intermediates: list[Tensor] = field(default_factory=list)  # LSTM gate quantization (the converter's)
 
     def __repr__(self) -> str:
         return f"Operator(#{self.index} {self.op})"
+
+
+@dataclass(eq=False)
+class Signature:
+    """A SignatureDef of the model: names of its inputs and outputs (for subgraph 0)."""
+
+    key: str
+    inputs: list[tuple[str, Tensor]]
+    outputs: list[tuple[str, Tensor]]
 
 
 @dataclass
@@ -92,6 +103,7 @@ class Graph:
     inputs: list[Tensor]
     outputs: list[Tensor]
     description: str = ""
+    signatures: list[Signature] = field(default_factory=list)
 
     def producers(self) -> dict[int, Operator]:
         return {id(t): op for op in self.operators for t in op.outputs}

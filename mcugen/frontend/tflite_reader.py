@@ -13,7 +13,7 @@ import numpy as np
 import tflite
 
 from ..errors import ModelReadError, UnsupportedModelError
-from ..ir import Graph, Operator, Quant, Tensor
+from ..ir import Graph, Operator, Quant, Signature, Tensor
 from .validate import RawBuffer, RawModel, RawOp, RawTensor, validate_graph, validate_raw
 
 _OP_NAMES = {v: k for k, v in vars(tflite.BuiltinOperator).items() if not k.startswith("_")}
@@ -179,7 +179,8 @@ def _build(model, raw: RawModel, data: bytes) -> Graph:
             quant = Quant(scale=rt.scale, zero_point=zp, axis=rt.axis)
         tensors.append(Tensor(name=rt.name, shape=tuple(rt.shape), dtype=dtype or rt.type_name.lower(),
                               quant=quant, data=None if rt.variable else value, index=rt.index,
-                              is_variable=rt.variable))  # state: TFLM ignores its buffer (planner/analysis.py)
+                              is_variable=rt.variable,  # state: TFLM ignores its buffer (planner/analysis.py)
+                              shape_signature=_shape_signature(model, rt.index)))
     ops: list[Operator] = []
     sg = model.Subgraphs(0)
     for r in raw.ops:
@@ -191,8 +192,31 @@ def _build(model, raw: RawModel, data: bytes) -> Graph:
         except Exception as e:
             raise ModelReadError(f"node {r.index} ({r.name}): its options are corrupt "
                                  f"({type(e).__name__}: {e}).") from None
+        inter = [int(j) for j in o.IntermediatesAsNumpy()] if o.IntermediatesLength() else []
         ops.append(Operator(op=r.name, inputs=[tensors[j] if j >= 0 else None for j in r.inputs],
-                            outputs=[tensors[j] for j in r.outputs], options=options, index=r.index))
+                            outputs=[tensors[j] for j in r.outputs], options=options, index=r.index,
+                            intermediates=[tensors[j] for j in inter if 0 <= j < len(tensors)]))
     desc = (model.Description() or b"").decode("utf-8", "replace")
     return Graph(tensors=tensors, operators=ops, inputs=[tensors[j] for j in raw.inputs],
-                 outputs=[tensors[j] for j in raw.outputs], description=desc)
+                 outputs=[tensors[j] for j in raw.outputs], description=desc, signatures=_signatures(model, tensors))
+
+
+def _shape_signature(model, index: int) -> tuple[int, ...] | None:
+    t = model.Subgraphs(0).Tensors(index)
+    return tuple(int(s) for s in t.ShapeSignatureAsNumpy()) if t.ShapeSignatureLength() else None
+
+
+def _signatures(model, tensors: list[Tensor]) -> list[Signature]:
+    """The SignatureDefs of subgraph 0 (names of its inputs and outputs); entries naming no tensor are dropped."""
+    sigs = []
+    for k in range(model.SignatureDefsLength()):
+        sd = model.SignatureDefs(k)
+        if sd.SubgraphIndex() != 0:
+            continue
+        maps = []
+        for get, n in ((sd.Inputs, sd.InputsLength()), (sd.Outputs, sd.OutputsLength())):
+            entries = (get(j) for j in range(n))
+            maps.append([((m.Name() or b"").decode("utf-8", "replace"), tensors[m.TensorIndex()])
+                         for m in entries if 0 <= m.TensorIndex() < len(tensors)])
+        sigs.append(Signature((sd.SignatureKey() or b"").decode("utf-8", "replace"), maps[0], maps[1]))
+    return sigs

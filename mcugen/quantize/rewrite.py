@@ -1,0 +1,233 @@
+"""Rewrite a float graph into an int8 one: activation quantization from ranges, weights and biases quantized,
+QUANTIZE/DEQUANTIZE at the edges for float I/O. The rules each operator needs come from rules.RULES.
+
+- Activations: asymmetric int8, scale (hi - lo) / 255, zero point the rounded -128 - lo / scale (clamped),
+  as the converter computes them; the range always includes 0. Tensors an operator ties together
+  (rules: same_scale) share the union of their ranges; a fixed output quantization (SOFTMAX, LOGISTIC, TANH)
+  is imposed on the whole tied group.
+- Weights: symmetric int8 in [-127, 127], per channel along the rule's axis (or per tensor), scale
+  max|w| / 127 (1.0 for an all-zero channel).
+- Bias: int32, scale input_scale x weight_scale[c], zero point 0; where a bias value would not fit in int32
+  the channel's weight scale is widened until it does.
+"""
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from ..errors import UnsupportedModelError
+from ..ir import Graph, Operator, Quant, Tensor
+from ..quant import type_range
+from .rules import RULES
+
+ACT = "int8"
+WEIGHT_MAX = 127  # weights are symmetric: -127..127 (TFLM's int8 kernels assume the -128 code is unused)
+INT32_MAX = np.iinfo(np.int32).max
+
+
+def activation_quant(lo: float, hi: float, dtype: str = ACT) -> Quant:
+    """Asymmetric quantization covering [lo, hi] (which includes 0)."""
+    qmin, qmax = type_range(dtype)
+    lo, hi = min(float(lo), 0.0), max(float(hi), 0.0)
+    scale = (hi - lo) / (qmax - qmin)
+    if not scale > 0:  # an all-zero tensor: any scale represents it
+        scale = 1.0 / (qmax - qmin)
+    scale = float(np.float32(scale))
+    zp = int(np.clip(np.round(qmin - lo / scale), qmin, qmax))
+    return Quant(np.array([scale], np.float32), np.array([zp], np.int64))
+
+
+def weight_scales(w: np.ndarray, axis: int | None) -> np.ndarray:
+    """Symmetric scales: one per index of `axis`, or one for the tensor (axis None)."""
+    a = np.abs(w.astype(np.float64))
+    m = np.array([a.max()]) if axis is None else a.max(axis=tuple(i for i in range(w.ndim) if i != axis))
+    s = m / WEIGHT_MAX
+    return np.where(s > 0, s, 1.0).astype(np.float32)
+
+
+def quantize_weights(w: np.ndarray, scales: np.ndarray, axis: int | None) -> np.ndarray:
+    shape = [1] * w.ndim
+    if axis is not None:
+        shape[axis] = -1
+    q = np.round(w.astype(np.float64) / scales.astype(np.float64).reshape(shape))
+    return np.clip(q, -WEIGHT_MAX, WEIGHT_MAX).astype(np.int8)
+
+
+def float_problems(g: Graph) -> list[tuple[int, str, str]]:
+    """(node index, op, why) for every operator of the float graph the quantizer cannot handle."""
+    out = []
+    for op in g.operators:
+        floats = [t for t in op.inputs + op.outputs if t is not None and t.dtype == "float32"]
+        if not floats:
+            continue
+        rule = RULES.get(op.op)
+        if rule is None:
+            out.append((op.index, op.op, "the quantizer has no int8 rule for this operator"))
+            continue
+        others = [t for t in op.inputs + op.outputs if t is not None and t.dtype not in ("float32", "int32")]
+        if others:
+            out.append((op.index, op.op, f"mixes float32 with {others[0].dtype} tensor '{others[0].name}'"))
+        if rule.weights_axis is not None:
+            w = op.inputs[1] if len(op.inputs) > 1 else None
+            b = op.inputs[2] if len(op.inputs) > 2 else None
+            if w is None or not w.is_const or w.dtype != "float32":
+                out.append((op.index, op.op, "its weights (input 1) are not a constant float32 tensor"))
+            if b is not None and (not b.is_const or b.dtype != "float32"):
+                out.append((op.index, op.op, "its bias (input 2) is not a constant float32 tensor"))
+    return out
+
+
+def refuse(graph: Graph, where: str = "the model") -> None:
+    """UnsupportedModelError (exit 4) listing every operator the quantizer cannot quantize, if any."""
+    bad = float_problems(graph)
+    if bad:
+        lines = "\n".join(f"  node {i}: {op}: {why}" for i, op, why in bad)
+        raise UnsupportedModelError(f"{where} has {len(bad)} operator(s) the quantizer cannot quantize:\n{lines}"
+                                    f"\nQuantizable operators: {', '.join(sorted(RULES))}.")
+
+
+class _Groups:
+    """Union-find over tensors that must share one quantization."""
+
+    def __init__(self):
+        self.parent: dict[int, int] = {}
+
+    def find(self, k: int) -> int:
+        self.parent.setdefault(k, k)
+        while self.parent[k] != k:
+            self.parent[k] = self.parent[self.parent[k]]
+            k = self.parent[k]
+        return k
+
+    def union(self, a: int, b: int) -> None:
+        self.parent[self.find(a)] = self.find(b)
+
+
+def _activations(g: Graph) -> list[Tensor]:
+    """Float tensors that become int8 activations (everything float except weights and biases)."""
+    params = set()
+    for op in g.operators:
+        rule = RULES.get(op.op)
+        if rule is not None and rule.weights_axis is not None:
+            params.update(id(t) for t in op.inputs[1:3] if t is not None)
+    return [t for t in g.tensors if t.dtype == "float32" and id(t) not in params]
+
+
+def rewrite(graph: Graph, ranges: dict[int, tuple[float, float]], per_channel: bool = True,
+            io: str = "int8") -> Graph:
+    """The int8 graph of the float `graph`. `ranges`: real range per activation tensor, by id(tensor) of
+    `graph`'s tensors (constants that are not weights may be left out: their data gives it)."""
+    refuse(graph)
+    ranges = dict(ranges)
+    memo = {}
+    g = copy.deepcopy(graph, memo)
+    new = {id(t): memo[id(t)] for t in graph.tensors if id(t) in memo}
+    ranges = {id(new[k]) if k in new else k: v for k, v in ranges.items()}
+
+    acts = _activations(g)
+    for t in acts:
+        if id(t) not in ranges:
+            if t.is_const:
+                ranges[id(t)] = (float(t.data.min()), float(t.data.max())) if t.data.size else (0.0, 0.0)
+            else:
+                raise UnsupportedModelError(f"tensor {t.index} ('{t.name}') was never computed during calibration "
+                                            "(no operator produces it and it is no model input).")
+    groups = _Groups()
+    fixed: dict[int, tuple[float, int, str]] = {}
+    for op in g.operators:
+        rule = RULES.get(op.op)
+        if rule is None:
+            continue
+        ins = [t for t in op.inputs if t is not None and t.dtype == "float32" and id(t) in ranges]
+        if rule.same_scale:
+            for t in ins[: None if op.op == "CONCATENATION" else 1]:
+                groups.union(id(t), id(op.outputs[0]))
+        if rule.fixed_output is not None:
+            fixed[id(op.outputs[0])] = (*rule.fixed_output, f"node {op.index} {op.op}")
+    group_range: dict[int, list[float]] = {}
+    for t in acts:
+        lo, hi = ranges[id(t)]
+        r = group_range.setdefault(groups.find(id(t)), [0.0, 0.0])
+        r[0], r[1] = min(r[0], lo), max(r[1], hi)
+    group_fixed: dict[int, tuple[float, int, str]] = {}
+    for k, f in fixed.items():
+        root = groups.find(k)
+        if root in group_fixed and group_fixed[root][:2] != f[:2]:
+            raise UnsupportedModelError(f"{f[2]} and {group_fixed[root][2]} need different fixed output "
+                                        "quantizations on tensors that must share one.")
+        group_fixed[root] = f
+    for t in acts:
+        root = groups.find(id(t))
+        if root in group_fixed:
+            s, zp, _ = group_fixed[root]
+            t.quant = Quant(np.array([s], np.float32), np.array([zp], np.int64))
+        else:
+            t.quant = activation_quant(*group_range[root])
+    for t in acts:  # after all quant is set
+        t.dtype = ACT
+        if t.is_const:
+            t.data = _quantize_activation_const(t.data, t.quant)
+
+    for op in g.operators:
+        rule = RULES.get(op.op)
+        if rule is not None and rule.weights_axis is not None and op.inputs[1].dtype == "float32":
+            _quantize_params(op, rule.weights_axis if per_channel else None)
+    if io == "float":
+        _float_edges(g)
+    elif io != "int8":
+        raise ValueError(f"io must be 'int8' or 'float', not {io!r}")
+    return g
+
+
+def _quantize_activation_const(x: np.ndarray, q: Quant) -> np.ndarray:
+    qmin, qmax = type_range(ACT)
+    return np.clip(np.round(x.astype(np.float64) / q.s) + q.zp, qmin, qmax).astype(ACT)
+
+
+def _quantize_params(op: Operator, axis: int | None) -> None:
+    x, w = op.inputs[0], op.inputs[1]
+    b = op.inputs[2] if len(op.inputs) > 2 else None
+    wf = w.data.astype(np.float32)
+    scales = weight_scales(wf, axis)
+    s_in = np.float64(x.quant.s)
+    if b is not None:  # widen weight scales where the bias would overflow int32
+        bf = b.data.astype(np.float64)
+        need = np.abs(bf) / (s_in * INT32_MAX)
+        if axis is None:
+            scales = np.maximum(scales, np.float32(need.max() * (1 + 1e-6))).astype(np.float32)
+        else:
+            scales = np.maximum(scales, (need * (1 + 1e-6)).astype(np.float32)).astype(np.float32)
+    w.data = quantize_weights(wf, scales, axis)
+    w.dtype = "int8"
+    w.quant = Quant(scales.astype(np.float32), np.zeros(scales.size, np.int64), axis if axis is not None else 0)
+    if b is not None:
+        bscale = (np.float32(x.quant.s) * scales).astype(np.float32)  # (1,) per tensor or (channels,)
+        q = np.round(b.data.astype(np.float64) / np.broadcast_to(bscale.astype(np.float64), b.data.shape))
+        b.data = np.clip(q, -INT32_MAX, INT32_MAX).astype(np.int32)
+        b.dtype = "int32"
+        b.quant = Quant(bscale, np.zeros(bscale.size, np.int64), 0)
+
+
+def _float_edges(g: Graph) -> None:
+    """Float model inputs and outputs: QUANTIZE after each input, DEQUANTIZE before each output."""
+    swap: dict[int, Tensor] = {}
+    for i, t in enumerate(g.inputs):
+        f = Tensor(t.name, t.shape, "float32", shape_signature=t.shape_signature, index=-1)
+        t.name += "_int8"
+        g.tensors.append(f)
+        g.operators.insert(0, Operator("QUANTIZE", [f], [t], {}, index=-1))
+        g.inputs[i] = f
+        swap[id(t)] = f
+    for i, t in enumerate(g.outputs):
+        f = Tensor(t.name, t.shape, "float32", shape_signature=t.shape_signature, index=-1)
+        t.name += "_int8"
+        g.tensors.append(f)
+        g.operators.append(Operator("DEQUANTIZE", [t], [f], {}, index=-1))
+        g.outputs[i] = f
+        swap[id(t)] = f
+    for s in g.signatures:
+        s.inputs = [(n, swap.get(id(t), t)) for n, t in s.inputs]
+        s.outputs = [(n, swap.get(id(t), t)) for n, t in s.outputs]
+    for k, op in enumerate(g.operators):
+        op.index = k

@@ -1,0 +1,45 @@
+"""What TFLM needs of a quantized graph, stated once per operator.
+
+For each operator the quantizer handles: which input holds weights and along which axis they are
+quantized per channel (the bias is then input 2, int32 with scale input_scale x weight_scale[c]), whether
+the operator requires its activation inputs and output to share one quantization (the TFLM kernel copies or
+compares values without rescaling them; the converter ties them the same way), and whether its int8 output
+has a fixed quantization (the kernel writes in that scale whatever the tensor says). An operator absent
+from RULES is refused by the quantizer.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rule:
+    doc: str
+    weights_axis: int | None = None  # input 1 is a constant weight tensor, per-channel along this axis
+    same_scale: bool = False  # activation inputs and output share one quantization
+    fixed_output: tuple[float, int] | None = None  # (scale, zero point) of an int8 output
+
+
+RULES: dict[str, Rule] = {
+    "CONV_2D": Rule("weights int8 symmetric per output channel (axis 0), bias int32", weights_axis=0),
+    "DEPTHWISE_CONV_2D": Rule("weights int8 symmetric per channel (axis 3), bias int32", weights_axis=3),
+    "FULLY_CONNECTED": Rule("weights int8 symmetric per output unit (axis 0), bias int32", weights_axis=0),
+    "AVERAGE_POOL_2D": Rule("output quantization = input quantization (TFLM does not rescale)", same_scale=True),
+    "MAX_POOL_2D": Rule("output quantization = input quantization (TFLM does not rescale)", same_scale=True),
+    "RESHAPE": Rule("output quantization = input quantization (bytes are shared)", same_scale=True),
+    "SQUEEZE": Rule("output quantization = input quantization (bytes are shared)", same_scale=True),
+    "EXPAND_DIMS": Rule("output quantization = input quantization (bytes are shared)", same_scale=True),
+    "PAD": Rule("output quantization = input quantization (padding is the zero point)", same_scale=True),
+    "CONCATENATION": Rule("every input and the output share one quantization (TFLM copies bytes)",
+                          same_scale=True),
+    "TRANSPOSE": Rule("output quantization = input quantization (TFLM copies bytes)", same_scale=True),
+    "STRIDED_SLICE": Rule("output quantization = input quantization (TFLM copies bytes)", same_scale=True),
+    "SOFTMAX": Rule("int8 output fixed at scale 1/256, zero point -128", fixed_output=(1.0 / 256, -128)),
+    "LOGISTIC": Rule("int8 output fixed at scale 1/256, zero point -128", fixed_output=(1.0 / 256, -128)),
+    "TANH": Rule("int8 output fixed at scale 1/128, zero point 0", fixed_output=(1.0 / 128, 0)),
+    "ADD": Rule("inputs and output quantized independently (the kernel rescales)"),
+    "SUB": Rule("inputs and output quantized independently (the kernel rescales)"),
+    "MUL": Rule("inputs and output quantized independently (the kernel rescales)"),
+    "RELU": Rule("input and output quantized independently (the kernel rescales)"),
+    "RELU6": Rule("input and output quantized independently (the kernel rescales)"),
+}

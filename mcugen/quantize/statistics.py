@@ -1,0 +1,98 @@
+"""Activation statistics of the float model: per-tensor running min/max (and a histogram when asked).
+
+The float model runs in LiteRT's reference kernels (`OpResolverType.BUILTIN_REF`, every intermediate tensor
+kept with `experimental_preserve_all_tensors`) in a child process: LiteRT must never meet tflite-micro in
+one process. Samples stream from memory-mapped .npy files, one invocation at a time; the child keeps only
+the running statistics, so memory stays bounded by the model, not by the calibration set. The min/max are
+exact and independent of sample order.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import MissingToolError
+
+_CHILD = r"""
+import sys
+import numpy as np
+try:
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+except ImportError:
+    sys.exit(17)
+model, out_path, wanted, bins, *inputs = sys.argv[1:]
+wanted = [int(i) for i in wanted.split(",")] if wanted else []
+bins = int(bins)
+ip = Interpreter(model_path=model, experimental_op_resolver_type=OpResolverType.BUILTIN_REF,
+                 experimental_preserve_all_tensors=True)
+ip.allocate_tensors()
+xs = [np.load(p, mmap_mode="r") for p in inputs]
+details = ip.get_input_details()
+n = xs[0].shape[0]
+lo = np.full(len(wanted), np.inf)
+hi = np.full(len(wanted), -np.inf)
+for s in range(n):
+    for d, x in zip(details, xs):
+        ip.set_tensor(d["index"], np.ascontiguousarray(x[s], dtype=np.float32).reshape(d["shape"]))
+    ip.invoke()
+    for k, i in enumerate(wanted):
+        v = ip.get_tensor(i)
+        if v.size:
+            lo[k] = min(lo[k], float(v.min()))
+            hi[k] = max(hi[k], float(v.max()))
+    if s % 16 == 15 or s == n - 1:
+        print(f"{s + 1}/{n}", file=sys.stderr, flush=True)
+hist = np.zeros((len(wanted), max(bins, 1)), np.int64)
+if bins:  # second pass: a histogram over each tensor's [min, max]
+    for s in range(n):
+        for d, x in zip(details, xs):
+            ip.set_tensor(d["index"], np.ascontiguousarray(x[s], dtype=np.float32).reshape(d["shape"]))
+        ip.invoke()
+        for k, i in enumerate(wanted):
+            if hi[k] > lo[k]:
+                hist[k] += np.histogram(ip.get_tensor(i), bins=bins, range=(lo[k], hi[k]))[0]
+np.savez(out_path, index=np.asarray(wanted, dtype=np.int64), min=lo, max=hi, count=np.int64(n), hist=hist)
+"""
+
+
+@dataclass
+class TensorStats:
+    """What calibration saw of one tensor over all samples."""
+
+    min: float
+    max: float
+    count: int  # samples
+    hist: np.ndarray | None = None  # counts of values in `bins` equal bins over [min, max] (if asked for)
+
+
+def collect(model: bytes, tensor_indices: list[int], arrays: list[np.ndarray], bins: int = 0,
+            timeout: float = 3600) -> dict[int, TensorStats]:
+    """Run the float `model` on every sample of `arrays` (one (N, ...) array per input) in LiteRT and return
+    the statistics of each flatbuffer tensor in `tensor_indices`; with `bins`, also a histogram (a second
+    pass over the samples, once the ranges are known)."""
+    with tempfile.TemporaryDirectory(prefix="mcugen-calib-") as tmp:
+        d = Path(tmp)
+        (d / "model.tflite").write_bytes(model)
+        paths = []
+        for i, x in enumerate(arrays):
+            p = d / f"x{i}.npy"
+            np.save(p, np.asarray(x, dtype=np.float32))
+            paths.append(str(p))
+        r = subprocess.run([sys.executable, "-c", _CHILD, str(d / "model.tflite"), str(d / "stats.npz"),
+                            ",".join(map(str, tensor_indices)), str(bins), *paths],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout)
+        if r.returncode == 17:
+            raise MissingToolError("calibration runs the float model in LiteRT, which is not installed: "
+                                   "pip install ai-edge-litert (or mcugen[quantize]).")
+        if r.returncode != 0:
+            tail = [ln for ln in (r.stderr or r.stdout).strip().splitlines() if "/" not in ln[:8]][-3:]
+            raise RuntimeError("LiteRT failed to run the float model: " + " / ".join(tail))
+        z = np.load(d / "stats.npz")
+        n = int(z["count"])
+        return {int(i): TensorStats(float(a), float(b), n, h if bins else None)
+                for i, a, b, h in zip(z["index"], z["min"], z["max"], z["hist"])}

@@ -1,0 +1,58 @@
+"""`mcugen quantize` on the command line: the result builds, and each bad input is one paragraph and an exit code."""
+from __future__ import annotations
+
+import numpy as np
+from click.testing import CliRunner
+
+from mcugen.cli import main
+from mcugen.frontend import read_model
+from tests.conftest import shared_model
+from tests.quantize.realistic import hello_world
+
+
+def run(*args):
+    r = CliRunner().invoke(main, ["quantize", *map(str, args)])
+    return r.exit_code, r.output
+
+
+def test_quantize_command(tmp_path):
+    cal = tmp_path / "cal.npy"
+    np.save(cal, hello_world(32, 0))
+    out = tmp_path / "q.tflite"
+    code, text = run(shared_model("float/hello_world_float.tflite"), "--calibration", cal, "-o", out)
+    assert code == 0, text
+    assert "int8, 3 operators, minmax ranges from 32 samples, per-channel weights, int8 I/O" in text
+    g = read_model(out)
+    assert g.inputs[0].dtype == "int8" and g.signatures and g.signatures[0].key == "serving_default"
+    code, text = run(shared_model("float/hello_world_float.tflite"), "--calibration", cal, "-o", out,
+                     "--io", "float", "--per-tensor")
+    assert code == 0, text
+    assert read_model(out).inputs[0].dtype == "float32"
+
+
+def test_errors(tmp_path):
+    cal = tmp_path / "cal.npy"
+    np.save(cal, hello_world(8, 0))
+    nan = tmp_path / "nan.npy"
+    x = hello_world(8, 0)
+    x[3] = np.nan
+    np.save(nan, x)
+    wrong = tmp_path / "wrong.npy"
+    np.save(wrong, np.zeros((8, 3), np.float32) + np.arange(3, dtype=np.float32))
+    empty = tmp_path / "empty.tflite"
+    empty.write_bytes(b"")
+    out = tmp_path / "q.tflite"
+    fl = shared_model("float/hello_world_float.tflite")
+    cases = [
+        ((shared_model("hello_world_int8.tflite"), "--calibration", cal), 4, "is already quantized"),
+        ((empty, "--calibration", cal), 3, "0 bytes"),
+        ((fl, "--calibration", nan), 2, "1 of 8 values are NaN"),
+        ((fl, "--calibration", wrong), 2, "shape (8, 3)"),
+        ((fl, "--calibration", cal, "--calibration", cal), 2, "2 calibration file(s) given"),
+        ((shared_model("float/trained_lstm.tflite"), "--calibration", cal), 4, "UNIDIRECTIONAL_SEQUENCE_LSTM"),
+    ]
+    for args, code, words in cases:
+        got, text = run(*args, "-o", out)
+        assert got == code and words in text, (args, got, text)
+        assert text.startswith("mcugen: ") and "Traceback" not in text
+    assert not out.exists()
