@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..quant import f64, quantize_multiplier, reduce_multiplier_16, type_range
+from ..planner.overlap import streaming_min_offset
 from .base import Layer, OpHandler, Sig, need_quant, register
 
 MAX_RANK = 5  # TFLM accepts ranks 2..5
@@ -85,6 +86,28 @@ class BatchMatMul(OpHandler):
     def macs(self, op):
         return int(np.prod(op.outputs[0].shape)) * self.dims(op)[5]
 
+    def scratch_bytes(self, op, features=frozenset()):
+        """The DSP path's gathered row or column: k int16 values, on a board with the DSP extension,
+        unless both operands are read with k strides other than 1 (adj_x without adj_y: plain C)."""
+        o = op.options
+        if "dsp" not in features or (o.get("adj_x") and not o.get("adj_y")):
+            return 0
+        return -(-2 * self.dims(op)[5] // 4) * 4
+
+    def overlap(self, op):
+        """lhs and output may share bytes when the kernel writes output row i only after reading lhs row
+        i and never reads rows below i again: lhs not broadcast over a batch dimension and stored
+        [M, K] (no adj_x), and rhs read row by row (adj_y), where the plain and DSP paths both go row by
+        row (without adj_y the DSP path goes column by column and reads every lhs row for each)."""
+        o = op.options
+        batch, sa, _, m, n, k, _ = self.dims(op)
+        if o.get("adj_x") or not o.get("adj_y") or any(s == 0 for s, d in zip(sa, batch) if d > 1):
+            return {}
+        item = np.dtype(op.inputs[0].dtype).itemsize
+        rows = int(np.prod(batch, dtype=np.int64)) * m
+        first = np.arange(rows, dtype=np.int64) * k * item
+        return {0: (streaming_min_offset(n * item, first), None)}
+
     def lower(self, op, ctx):
         scheme = self.scheme(op)
         x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
@@ -105,5 +128,7 @@ class BatchMatMul(OpHandler):
             ("lhs_offset", -x.quant.zp), ("rhs_offset", -w.quant.zp), ("output_offset", y.quant.zp),
             ("multiplier", mult), ("shift", shift), ("act_min", lo), ("act_max", hi),
         ]
+        nbytes = self.scratch_bytes(op, ctx.features)
+        scratch = ctx.scratch(nbytes, "int16_t") if nbytes else "NULL"
         return Layer(op, function=f"batch_matmul_{scheme}", struct="batch_matmul_params_t", fields=fields,
-                     args=[ctx.ptr(x), ctx.ptr(w), ctx.ptr(y)], sources=("matmul/mcu_batch_matmul.c",))
+                     args=[ctx.ptr(x), ctx.ptr(w), ctx.ptr(y), scratch], sources=("matmul/mcu_batch_matmul.c",))

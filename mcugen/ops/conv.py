@@ -163,16 +163,45 @@ class _ConvBase(OpHandler):
         if acc64:
             mult = np.array([reduce_multiplier_16(m) for m in mult], np.int32)
         lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
+        packed = self.dw_s16_dsp_weights(op, ctx.features)
         fields = self.geometry_fields(op, ctx) + [
             ("acc64", int(acc64)), ("act_min", lo), ("act_max", hi),
-            ("filter", ctx.const("filter", w.data, "int8_t")),
-            ("bias", ctx.const("bias", b.data.astype(np.int64), "int64_t") if b is not None else "NULL"),
-            ("multiplier", ctx.const("mult", mult, "int32_t")),
-            ("shift", ctx.const("shift", shift, "int32_t")),
+            ("filter", ctx.const("filter", w.data, "int8_t") if packed is None else "NULL"),
+            ("bias", ctx.const("bias", b.data.astype(np.int64), "int64_t") if b is not None and packed is None
+             else "NULL"),
+            ("multiplier", ctx.const("mult", mult, "int32_t") if packed is None else "NULL"),
+            ("shift", ctx.const("shift", shift, "int32_t") if packed is None else "NULL"),
         ]
+        if packed is not None:  # the DSP path reads only these (bias and multipliers folded into rq)
+            bias = b.data.astype(np.int64).reshape(-1) if b is not None else np.zeros(oc, np.int64)
+            rq = np.zeros((oc, 4), np.int64)
+            for c in range(oc):
+                total = 15 - int(shift[c])
+                folded = (int(bias[c]) * int(mult[c]) + (1 << (total - 1))) % (1 << 64)
+                rq[c] = (folded & 0xFFFFFFFF, folded >> 32, int(mult[c]), total)
+            fields += [("weights", ctx.const("weights", packed, "int32_t")),
+                       ("pad", ctx.const("pad", np.zeros(x.shape[-1], np.int16), "int16_t")),
+                       ("rq", ctx.const("rq", wrap_int32(rq.ravel()), "int32_t"))]
         name = "depthwise_conv_s16" if self.depthwise else "conv_s16"
         return Layer(op, function=name, struct="conv_s16_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(y)], sources=(f"conv/mcu_{name}.c",))
+
+    def dw_s16_dsp_weights(self, op, features=frozenset()):
+        """The 16x8 depthwise kernel's DSP weight words (mcu_depthwise_conv_s16.c): per group of 4
+        output channels, per tap pair, 4 words (w[2k][c], w[2k+1][c]) as int16; or None: only for a
+        board with the DSP extension and at most DW16_DSP_MAX_TAPS taps (an odd count padded by one);
+        the kernel then reads only these words (int16 pairs of taps), so the int8 filter is left out."""
+        if not self.depthwise or "dsp" not in features:
+            return None
+        kh, kw, oc = op.inputs[1].shape[1], op.inputs[1].shape[2], op.outputs[0].shape[-1]
+        taps = kh * kw
+        if taps + taps % 2 > DW16_DSP_MAX_TAPS:
+            return None
+        oc4 = -(-oc // 4) * 4
+        wt = np.zeros((taps + taps % 2, oc4), np.int64)             # [tap][output channel], zero padded
+        wt[:taps, :oc] = op.inputs[1].data.reshape(taps, oc)
+        words = _halves(wt[0::2], wt[1::2])                         # [tap pair][channel]
+        return wrap_int32(words.reshape(words.shape[0], oc4 // 4, 4).transpose(1, 0, 2).ravel())
 
     def lower_reference_s8(self, op, ctx):
         n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw = self.geometry(op)
@@ -514,6 +543,7 @@ def plan_depthwise(op: Operator, geometry, features=frozenset()) -> DepthwisePla
 
 
 DW_DSP_MAX_TAPS = 32  # MCU_DW_MAX_TAPS in mcu_depthwise_conv_s8.c
+DW16_DSP_MAX_TAPS = 64  # MCU_DW16_MAX_TAPS in mcu_depthwise_conv_s16.c
 
 
 def pack_dw_dsp_weights(wt: np.ndarray, ic: int, dm: int) -> np.ndarray:

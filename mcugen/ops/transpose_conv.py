@@ -92,6 +92,11 @@ class TransposeConv(OpHandler):
         """One accumulator per output element: int32 (s8) or int64 (s16)."""
         return op.outputs[0].size * (8 if self.scheme(op) == "s16" else 4)
 
+    def overlap(self, op):
+        """The kernel reads its whole input (the scatter into the scratch accumulators) before it writes
+        any output byte, so input and output may share bytes in any placement."""
+        return {2: (0, 0)}
+
     def _multipliers(self, op):
         x, w, y = op.inputs[2], op.inputs[1], op.outputs[0]
         ws = w.quant.scale

@@ -327,6 +327,10 @@ typedef struct {
     const int64_t *bias;       /* may be NULL */
     const int32_t *multiplier; /* per output channel: reduced (acc64) or Q31 */
     const int32_t *shift;      /* per output channel */
+    const int32_t *weights;    /* DEPTHWISE_CONV_2D DSP layout (mcu_depthwise_conv_s16.c) or NULL */
+    const int16_t *pad;        /* with `weights`: in_c zeros, read by taps outside the image */
+    const int32_t *rq;         /* with `weights`: per output channel {C lo, C hi, reduced, 15 - shift},
+                                  C = bias * reduced + 2^(14 - shift) mod 2^64 (mcu_requantize_s64) */
 } mcu_conv_s16_params_t;
 
 void mcu_conv_s16(const mcu_conv_s16_params_t *p, const int16_t *input, int16_t *output);

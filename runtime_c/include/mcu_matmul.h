@@ -7,7 +7,7 @@
  * operands are read through strides, so adj_x (lhs stored [K, M]) and adj_y (rhs stored [N, K]) need
  * no transposed copy. int8: int32 accumulator (wrapping, as TFLM's) and the 32-bit mcu_requantize;
  * int16: zero points 0, int64 accumulator and mcu_requantize_s64 (multiplier reduced to 16 bits).
- * The output is written in order; no scratch.
+ * The plain path writes the output in order (see the DSP path's order at the functions).
  */
 #ifndef MCU_MATMUL_H
 #define MCU_MATMUL_H
@@ -26,8 +26,15 @@ typedef struct {
     int32_t act_min, act_max;
 } mcu_batch_matmul_params_t;
 
-void mcu_batch_matmul_s8(const mcu_batch_matmul_params_t *p, const int8_t *lhs, const int8_t *rhs, int8_t *output);
+/* scratch: NULL (plain C, the order above), or, on a board with the DSP extension, k int16 values
+ * (mcugen/ops/batch_matmul.py BatchMatMul.scratch_bytes) for the DSP path: when rhs is read with a
+ * k stride other than 1 (no adj_y; then lhs rows must be contiguous, no adj_x) it computes the output
+ * column by column, each rhs column gathered once into the scratch; else row by row, each lhs row
+ * gathered once (int8: always, with its offset; int16: when strided, adj_x). Products as the plain
+ * path: int8 by SMLAD (sums modulo 2^32 like the plain int32 sum), int16 by SMLALD (int64, exact). */
+void mcu_batch_matmul_s8(const mcu_batch_matmul_params_t *p, const int8_t *lhs, const int8_t *rhs, int8_t *output,
+                         int16_t *scratch);
 void mcu_batch_matmul_s16(const mcu_batch_matmul_params_t *p, const int16_t *lhs, const int16_t *rhs,
-                          int16_t *output);
+                          int16_t *output, int16_t *scratch);
 
 #endif /* MCU_MATMUL_H */
