@@ -204,7 +204,7 @@ class _ConvBase(OpHandler):
     rule_quantized = integer_only(rule_quantized)
 
     def lower_f32(self, op, ctx):
-        """Float weights and bias as in the model (float32 in flash; CONV_2D's grouped by 4 output channels,
+        """Float weights and bias as in the model (float32 in flash; CONV_2D's grouped by 8 output channels,
         see mcu_conv.h); the fused activation is a float clamp."""
         x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
         b = op.inputs[2] if len(op.inputs) > 2 else None

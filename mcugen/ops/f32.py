@@ -9,7 +9,7 @@ import numpy as np
 
 F32_SIG_INPUTS = (("float32",), ("float32",), ("float32",))
 FLT_MAX = float(np.finfo(np.float32).max)
-GROUP = 4  # MCU_F32_GROUP in runtime_c/include/mcu_f32.h
+GROUP = 8  # MCU_F32_GROUP in runtime_c/include/mcu_f32.h
 
 
 def float_activation_range(act: str) -> tuple[float, float]:

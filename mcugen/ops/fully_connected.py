@@ -135,7 +135,7 @@ class FullyConnected(OpHandler):
     rule_quantized = integer_only(rule_quantized)
 
     def lower_f32(self, op, ctx):
-        """Float weights (grouped by 4 units, see mcu_fully_connected.h) and bias as in the model; the fused
+        """Float weights (grouped by 8 units, see mcu_fully_connected.h) and bias as in the model; the fused
         activation is a float clamp."""
         x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
         b = op.inputs[2] if len(op.inputs) > 2 else None

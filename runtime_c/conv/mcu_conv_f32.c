@@ -35,25 +35,25 @@ void mcu_conv_f32(const mcu_conv_f32_params_t *p, const float *input, float *out
         float *out = output + (size_t)q * (size_t)oc;
         for (int32_t g = 0; g < groups; g++) {
             const float *wg = p->filter + (size_t)g * (size_t)group_size;
-            float a0 = 0.f, a1 = 0.f, a2 = 0.f, a3 = 0.f;
-            for (int32_t fy = fy0; fy < fy1; fy++) {
+            float acc[MCU_F32_GROUP] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
+            for (int32_t fy = fy0; fy < fy1 && fx0 < fx1; fy++) {
                 const int32_t iy = y0 + fy * p->dil_h;
+                if (p->dil_w == 1) {
+                    /* the row's taps are adjacent in the input and in the filter: one run */
+                    const float *xp = in_b + ((size_t)iy * (size_t)p->in_w + (size_t)(x0 + fx0)) * (size_t)ic;
+                    const float *wp = wg + (size_t)(fy * kw + fx0) * (size_t)ic * MCU_F32_GROUP;
+                    mcu_f32_dot8(xp, wp, (fx1 - fx0) * ic, acc);
+                    continue;
+                }
                 for (int32_t fx = fx0; fx < fx1; fx++) {
                     const int32_t ix = x0 + fx * p->dil_w;
                     const float *xp = in_b + ((size_t)iy * (size_t)p->in_w + (size_t)ix) * (size_t)ic;
                     const float *wp = wg + (size_t)(fy * kw + fx) * (size_t)ic * MCU_F32_GROUP;
-                    for (int32_t c = 0; c < ic; c++, wp += MCU_F32_GROUP) {
-                        const float x = xp[c];
-                        a0 += x * wp[0];
-                        a1 += x * wp[1];
-                        a2 += x * wp[2];
-                        a3 += x * wp[3];
-                    }
+                    mcu_f32_dot8(xp, wp, ic, acc);
                 }
             }
             const int32_t o = g * MCU_F32_GROUP;
             const int32_t n = oc - o < MCU_F32_GROUP ? oc - o : MCU_F32_GROUP;
-            const float acc[MCU_F32_GROUP] = {a0, a1, a2, a3};
             for (int32_t k = 0; k < n; k++) {
                 const float bias = p->bias ? p->bias[o + k] : 0.f;
                 out[o + k] = mcu_clamp_f32(acc[k] + bias, lo, hi);

@@ -14,18 +14,11 @@ void mcu_fully_connected_f32(const mcu_fc_f32_params_t *p, const float *input, f
         const float *x = input + (size_t)b * (size_t)depth;
         float *out = output + (size_t)b * (size_t)units;
         const float *wp = p->weights;
-        for (int32_t g = 0; g < groups; g++) {
-            float a0 = 0.f, a1 = 0.f, a2 = 0.f, a3 = 0.f;
-            for (int32_t d = 0; d < depth; d++, wp += MCU_F32_GROUP) {
-                const float v = x[d];
-                a0 += v * wp[0];
-                a1 += v * wp[1];
-                a2 += v * wp[2];
-                a3 += v * wp[3];
-            }
+        for (int32_t g = 0; g < groups; g++, wp += (size_t)depth * MCU_F32_GROUP) {
+            float acc[MCU_F32_GROUP] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
+            mcu_f32_dot8(x, wp, depth, acc);
             const int32_t u = g * MCU_F32_GROUP;
             const int32_t n = units - u < MCU_F32_GROUP ? units - u : MCU_F32_GROUP;
-            const float acc[MCU_F32_GROUP] = {a0, a1, a2, a3};
             for (int32_t k = 0; k < n; k++) {
                 const float bias = p->bias ? p->bias[u + k] : 0.f;
                 out[u + k] = mcu_clamp_f32(acc[k] + bias, lo, hi);

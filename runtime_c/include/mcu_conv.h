@@ -443,7 +443,7 @@ void mcu_transpose_conv_s16(const mcu_transpose_conv_params_t *p, const int16_t 
  * filter_y, filter_x for DEPTHWISE_CONV_2D), then + bias (0 without one), then the clamp to
  * [act_min, act_max]. Output pixels in raster order, or last pixel first when `reverse` (the overlap
  * contract of the integer kernels: a pixel is written only while its own window is being read). No scratch.
- *   conv:      filter grouped by MCU_F32_GROUP output channels: [ceil(out_c / 4)][k_h][k_w][in_c][4]
+ *   conv:      filter grouped by MCU_F32_GROUP (8) output channels: [ceil(out_c / 8)][k_h][k_w][in_c][8]
  *              (the model's OHWI values, the last group padded with zeros);
  *   depthwise: filter in the model's order [1][k_h][k_w][out_c], out_c = in_c * depth_multiplier. */
 typedef struct {

@@ -72,7 +72,7 @@ void mcu_fully_connected_s16(const mcu_fc_s16_params_t *p, const int16_t *input,
 
 /* FULLY_CONNECTED, float32: TFLM's reference float FullyConnected (see mcu_f32.h): per output, float total
  * = 0 plus input[d] * weight[u][d] for d = 0 .. depth-1 in order, then + bias (0 without one), then the clamp.
- * The weights are the model's float values grouped by MCU_F32_GROUP units: [ceil(units / 4)][depth][4]
+ * The weights are the model's float values grouped by MCU_F32_GROUP (8) units: [ceil(units / 8)][depth][8]
  * (the last group padded with zeros). No scratch. */
 typedef struct {
     int32_t batches, depth, units;
