@@ -89,6 +89,9 @@ class VerifyResult:
     mismatches: list[int]            # per output: differing bytes over all samples
     sizes: list[int]                 # per output: bytes over all samples
     first_bad_layer: dict | None = None
+    #: per output: the float error (mcugen.testing.compare.FloatError) of a float output, None for integer
+    #: outputs; a float output's `mismatches` entry counts its values beyond the tolerance
+    errors: list = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -98,19 +101,20 @@ class VerifyResult:
 
 def verify(model, board: str = "host", count: int = 20, seed: int = 0, name: str | None = None,
            sanitize: bool = False, timeout: float = 600) -> VerifyResult:
-    """Compare the generated code with the TFLM interpreter, byte for byte, on `count` inputs."""
+    """Compare the generated code with the TFLM interpreter on `count` inputs: integer outputs byte for byte,
+    float outputs within mcugen.testing.compare.FLOAT_TOLERANCE of the reference's output range."""
     from .oracle import tflm
     from .testing.compare import sample_inputs
     compiled, runner = prepared_runner(model, board, name, sanitize=sanitize, timeout=timeout)
     xs = sample_inputs(compiled.graph.inputs, count, seed)
     ours = runner(xs)
     ref = tflm.run(compiled.model_bytes, xs, len(compiled.graph.outputs))
-    mism = [int(np.count_nonzero(a.reshape(b.shape).view(np.uint8) != b.view(np.uint8))) for a, b in zip(ours, ref)]
-    result = VerifyResult(count, mism, [int(b.nbytes) for b in ref])
+    from .testing.compare import count_differences, output_errors, sample_differs
+    mism = count_differences(ours, ref)
+    result = VerifyResult(count, mism, [int(b.nbytes) for b in ref], errors=output_errors(ours, ref))
     if not result.ok:
         from .diagnose import first_differing_layer
-        bad = next(s for s in range(count) if any(
-            not np.array_equal(a[s].reshape(b[s].shape).view(np.uint8), b[s].view(np.uint8)) for a, b in zip(ours, ref)))
+        bad = next(s for s in range(count) if sample_differs(ours, ref, s))
         result.first_bad_layer = first_differing_layer(model, [x[bad:bad + 1] for x in xs], name=name,
                                                        board=compiled.board, timeout=timeout)
         result.first_bad_layer["sample"] = bad

@@ -88,6 +88,10 @@ def build(model, board, out, name, force, ignore_budget):
     click.echo(f"{out}: model '{c.project.name}', {len(r['layers'])} layers, {r['total_macs']:,} MACs")
     click.echo(f"  arena {r['arena_bytes']:,} bytes (liveness lower bound {lb:,}{below}), "
                f"constants {r['weight_bytes']:,} bytes")
+    from .support import float_warning
+    warning = float_warning(c.graph, c.board)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
     if c.footprint is not None:
         fp, b = c.footprint, c.board
         how = "measured" if fp.measured else "estimated"
@@ -121,17 +125,25 @@ def run(model, board, inputs, outputs, name, timeout):
 @timeout_option
 @_friendly
 def verify(model, board, count, seed, sanitize, name, timeout):
-    """Compare the generated code with the TFLM interpreter byte for byte."""
+    """Compare the generated code with the TFLM interpreter: integer outputs byte for byte, float outputs
+    within 1e-5 of the output's range (max absolute and relative error reported)."""
     from . import api
     from .errors import MismatchError
     if count < 1:
         from .errors import UsageError
         raise UsageError("--count must be at least 1.")
     r = api.verify(model, board=board, count=count, seed=seed, name=name, sanitize=sanitize, timeout=timeout)
-    for i, (m, n) in enumerate(zip(r.mismatches, r.sizes)):
-        click.echo(f"output {i}: {m} of {n} bytes differ over {r.count} inputs")
+    errors = r.errors or [None] * len(r.mismatches)
+    for i, (m, n, e) in enumerate(zip(r.mismatches, r.sizes, errors)):
+        if e is not None:
+            click.echo(f"output {i} (float): {e.describe()} over {r.count} inputs")
+        else:
+            click.echo(f"output {i}: {m} of {n} bytes differ over {r.count} inputs")
     if r.ok:
-        click.echo(f"bit-exact with TFLM on {r.count} inputs")
+        if any(e is not None for e in errors):
+            click.echo(f"matches TFLM on {r.count} inputs (integer outputs bit-exact, float outputs within tolerance)")
+        else:
+            click.echo(f"bit-exact with TFLM on {r.count} inputs")
         return
     b = r.first_bad_layer or {}
     where = (f"first differing layer: step {b['step']} (node {b['node']}, {b['op']})" + (

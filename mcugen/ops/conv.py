@@ -15,6 +15,7 @@ from ..ir import Operator
 from ..planner.overlap import reverse_min_offset, streaming_min_offset, window_first_needed, window_last_needed
 from ..quant import activation_range, f64, quantize_multiplier, reduce_multiplier_16, type_range
 from .base import Layer, OpHandler, Sig, conv_out_size, need_quant, nhwc, register, same_padding
+from .f32 import F32_SIG_INPUTS, float_activation_range, group_rows, integer_only
 
 FUSED = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 
@@ -225,6 +226,27 @@ class _ConvBase(OpHandler):
         ]
         name = "depthwise_conv_s8" if self.depthwise else "conv_s8"
         return Layer(op, function=name, struct="conv_params_t", fields=fields,
+                     args=[ctx.ptr(x), ctx.ptr(y)], sources=(f"conv/mcu_{name}.c",))
+
+    # ---- float32 (scheme f32): TFLM's reference float kernels (mcu_conv_f32.c, mcu_depthwise_conv_f32.c) ----
+    signatures = signatures + (Sig("f32", F32_SIG_INPUTS, (("float32",),), optional=(2,)),)
+    rule_quantized = integer_only(rule_quantized)
+
+    def lower_f32(self, op, ctx):
+        """Float weights and bias as in the model (float32 in flash; CONV_2D's grouped by 8 output channels,
+        see mcu_conv.h); the fused activation is a float clamp."""
+        x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+        b = op.inputs[2] if len(op.inputs) > 2 else None
+        lo, hi = float_activation_range(op.options.get("fused_activation_function", "NONE"))
+        wf = np.asarray(w.data, np.float32)
+        filt = wf if self.depthwise else group_rows(wf.reshape(wf.shape[0], -1))
+        fields = self.geometry_fields(op, ctx) + [
+            ("act_min", lo), ("act_max", hi),
+            ("filter", ctx.const("filter", filt, "float")),
+            ("bias", ctx.const("bias", b.data, "float") if b is not None else "NULL"),
+        ]
+        name = "depthwise_conv_f32" if self.depthwise else "conv_f32"
+        return Layer(op, function=name, struct="conv_f32_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(y)], sources=(f"conv/mcu_{name}.c",))
 
 

@@ -11,6 +11,7 @@ import numpy as np
 from ..quant import activation_range, f64, quantize_multiplier, reduce_multiplier_16, type_range
 from .base import Layer, OpHandler, Sig, need_quant, register
 from .conv import FUSED, fast_requant_table, per_channel_multipliers, wrap_int32
+from .f32 import F32_SIG_INPUTS, float_activation_range, group_rows, integer_only
 
 
 FC_BLOCK = 3  # row pairs interleaved per block (MCU_FC_BLOCK in the kernel)
@@ -128,6 +129,25 @@ class FullyConnected(OpHandler):
         ]
         return Layer(op, function="fully_connected_s8", struct="fc_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(y)], sources=("fully_connected/mcu_fully_connected_s8.c",))
+
+    # ---- float32 (scheme f32): TFLM's reference float FullyConnected (mcu_fully_connected_f32.c) ----
+    signatures = signatures + (Sig("f32", F32_SIG_INPUTS, (("float32",),), optional=(2,)),)
+    rule_quantized = integer_only(rule_quantized)
+
+    def lower_f32(self, op, ctx):
+        """Float weights (grouped by 8 units, see mcu_fully_connected.h) and bias as in the model; the fused
+        activation is a float clamp."""
+        x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+        b = op.inputs[2] if len(op.inputs) > 2 else None
+        units, depth = w.shape
+        lo, hi = float_activation_range(op.options.get("fused_activation_function", "NONE"))
+        fields = [
+            ("batches", x.size // depth), ("depth", depth), ("units", units), ("act_min", lo), ("act_max", hi),
+            ("weights", ctx.const("weights", group_rows(w.data), "float")),
+            ("bias", ctx.const("bias", b.data, "float") if b is not None else "NULL"),
+        ]
+        return Layer(op, function="fully_connected_f32", struct="fc_f32_params_t", fields=fields,
+                     args=[ctx.ptr(x), ctx.ptr(y)], sources=("fully_connected/mcu_fully_connected_f32.c",))
 
 
 def pack_fc_weights(w: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ from ..planner.overlap import streaming_min_offset, window_first_needed
 from ..quant import activation_range
 from .base import Layer, OpHandler, Sig, conv_out_size, need_quant, nhwc, register, same_padding
 from .conv import FUSED
+from .f32 import float_activation_range, integer_only
 
 
 class _Pool(OpHandler):
@@ -56,6 +57,8 @@ class _Pool(OpHandler):
 
     def lower(self, op, ctx):
         """Both schemes share the parameters; the kernel is mcu_<avg|max>pool_<scheme>."""
+        if self.scheme(op) == "f32":
+            return self.lower_f32(op, ctx)
         function = f"{self.function}_{self.scheme(op)}"
         n, ih, iw, c = nhwc(op.inputs[0].shape)
         _, oh, ow, _ = nhwc(op.outputs[0].shape)
@@ -69,6 +72,34 @@ class _Pool(OpHandler):
             ("act_min", lo), ("act_max", hi),
         ]
         return Layer(op, function=function, struct="pool_params_t", fields=fields,
+                     args=[ctx.ptr(op.inputs[0]), ctx.ptr(y)], sources=(f"pooling/mcu_{function}.c",))
+
+    # ---- float32 (scheme f32): TFLM's reference float pooling (mcu_avgpool_f32.c, mcu_maxpool_f32.c) ----
+    signatures = signatures + (Sig("f32", (("float32",),), (("float32",),)),)
+    rule_shapes = integer_only(rule_shapes)
+    rule_same_quantization = integer_only(rule_same_quantization)
+
+    def rule_f32_shapes(self, op):
+        """Float32: input and output are 4-D NHWC tensors."""
+        if self.scheme(op) == "f32":
+            nhwc(op.inputs[0].shape), nhwc(op.outputs[0].shape)
+        return None
+
+    def lower_f32(self, op, ctx):
+        """The integer kernels' geometry with a float clamp (mcu_pool_f32_params_t)."""
+        n, ih, iw, c = nhwc(op.inputs[0].shape)
+        _, oh, ow, _ = nhwc(op.outputs[0].shape)
+        o, y = op.options, op.outputs[0]
+        kh, kw, sh, sw = o["filter_height"], o["filter_width"], o["stride_h"], o["stride_w"]
+        lo, hi = float_activation_range(o.get("fused_activation_function", "NONE"))
+        fields = [
+            ("batches", n), ("in_h", ih), ("in_w", iw), ("channels", c), ("out_h", oh), ("out_w", ow),
+            ("k_h", kh), ("k_w", kw), ("stride_h", sh), ("stride_w", sw),
+            ("pad_top", same_padding(ih, kh, sh, 1, oh)), ("pad_left", same_padding(iw, kw, sw, 1, ow)),
+            ("act_min", lo), ("act_max", hi),
+        ]
+        function = f"{self.function}_f32"
+        return Layer(op, function=function, struct="pool_f32_params_t", fields=fields,
                      args=[ctx.ptr(op.inputs[0]), ctx.ptr(y)], sources=(f"pooling/mcu_{function}.c",))
 
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..quant import f64, quantize_multiplier, round_half_away, type_range
 from .base import Layer, OpHandler, Sig, need_quant, register
+from .f32 import integer_only
 
 SCALED_DIFF_INTEGER_BITS = 5
 F32 = np.float32
@@ -144,3 +145,15 @@ class Softmax(OpHandler):
         function = "softmax_s8_s16" if y.dtype == "int16" else "softmax_s8"
         return Layer(op, function=function, struct="softmax_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(y)], sources=("activation/mcu_softmax_s8.c",))
+
+    # ---- float32 (scheme f32): TFLM's reference float Softmax (mcu_softmax_f32.c) ----
+    signatures = signatures + (Sig("f32", (("float32",),), (("float32",),)),)
+    rule_quantization = integer_only(rule_quantization)
+
+    def lower_f32(self, op, ctx):
+        x, y = op.inputs[0], op.outputs[0]
+        depth = int(x.shape[-1])
+        fields = [("rows", x.size // depth if depth else 0), ("depth", depth),
+                  ("beta", float(np.float32(op.options.get("beta", 1.0))))]
+        return Layer(op, function="softmax_f32", struct="softmax_f32_params_t", fields=fields,
+                     args=[ctx.ptr(x), ctx.ptr(y)], sources=("activation/mcu_softmax_f32.c",))

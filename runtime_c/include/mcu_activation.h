@@ -323,4 +323,13 @@ static inline int32_t mcu_fp_tanh_q4(int32_t a)
     return a < 0 ? mcu_fp_sub(0, t) : t;
 }
 
+/* SOFTMAX, float32: TFLM's reference float Softmax. Per row: max from -FLT_MAX with std::max; exp_c =
+ * expf((x_c - max) * beta) stored in the output while sum += exp_c in order; then output_c = exp_c / sum. */
+typedef struct {
+    int32_t rows, depth;
+    float beta;
+} mcu_softmax_f32_params_t;
+
+void mcu_softmax_f32(const mcu_softmax_f32_params_t *p, const float *input, float *output);
+
 #endif /* MCU_ACTIVATION_H */

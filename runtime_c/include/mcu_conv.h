@@ -441,4 +441,24 @@ void mcu_transpose_conv_s8(const mcu_transpose_conv_params_t *p, const int8_t *i
 void mcu_transpose_conv_s16(const mcu_transpose_conv_params_t *p, const int16_t *input, int16_t *output,
                             int32_t *scratch);
 
+/* ---- float32 CONV_2D and DEPTHWISE_CONV_2D (mcu_conv_f32.c, mcu_depthwise_conv_f32.c) ----------------
+ * TFLM's reference float kernels' arithmetic (see mcu_f32.h): per output, float total = 0 plus
+ * input * filter over the taps inside the image (filter_y, filter_x, then input channel for CONV_2D;
+ * filter_y, filter_x for DEPTHWISE_CONV_2D), then + bias (0 without one), then the clamp to
+ * [act_min, act_max]. Output pixels in raster order, or last pixel first when `reverse` (the overlap
+ * contract of the integer kernels: a pixel is written only while its own window is being read). No scratch.
+ *   conv:      filter grouped by MCU_F32_GROUP (8) output channels: [ceil(out_c / 8)][k_h][k_w][in_c][8]
+ *              (the model's OHWI values, the last group padded with zeros);
+ *   depthwise: filter in the model's order [1][k_h][k_w][out_c], out_c = in_c * depth_multiplier. */
+typedef struct {
+    int32_t batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w;
+    int32_t stride_h, stride_w, dil_h, dil_w, pad_top, pad_left, depth_multiplier, reverse;
+    float act_min, act_max;
+    const float *filter;
+    const float *bias;         /* [out_c] or NULL */
+} mcu_conv_f32_params_t;
+
+void mcu_conv_f32(const mcu_conv_f32_params_t *p, const float *input, float *output);
+void mcu_depthwise_conv_f32(const mcu_conv_f32_params_t *p, const float *input, float *output);
+
 #endif /* MCU_CONV_H */

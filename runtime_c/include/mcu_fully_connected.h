@@ -70,4 +70,17 @@ typedef struct {
 
 void mcu_fully_connected_s16(const mcu_fc_s16_params_t *p, const int16_t *input, int16_t *output);
 
+/* FULLY_CONNECTED, float32: TFLM's reference float FullyConnected (see mcu_f32.h): per output, float total
+ * = 0 plus input[d] * weight[u][d] for d = 0 .. depth-1 in order, then + bias (0 without one), then the clamp.
+ * The weights are the model's float values grouped by MCU_F32_GROUP (8) units: [ceil(units / 8)][depth][8]
+ * (the last group padded with zeros). No scratch. */
+typedef struct {
+    int32_t batches, depth, units;
+    float act_min, act_max;
+    const float *weights;
+    const float *bias;         /* [units] or NULL */
+} mcu_fc_f32_params_t;
+
+void mcu_fully_connected_f32(const mcu_fc_f32_params_t *p, const float *input, float *output);
+
 #endif /* MCU_FULLY_CONNECTED_H */

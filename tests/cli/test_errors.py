@@ -68,14 +68,26 @@ def test_unsupported_operators_listed_with_node_index(tmp_path):
     assert "node 0: EXP" in r.output and "node 1: FLOOR" in r.output and "Supported operators:" in r.output
 
 
-def test_float_model_on_int8_path(tmp_path):
+def test_float_model_builds_and_warns_without_fpu(tmp_path):
     w = np.ones((4, 8), np.float32)
     p = tmp_path / "float.tflite"
     p.write_bytes(single_op_model("FULLY_CONNECTED", [TensorSpec((1, 8), "float32"), TensorSpec((4, 8), "float32", data=w)],
                                   [TensorSpec((1, 4), "float32")]))
     r = _cli("build", p, "-o", tmp_path / "out")
-    assert r.exit_code == 4
-    assert "float32 model" in r.output and "int8" in r.output
+    assert r.exit_code == 0 and "warning" not in r.output
+    r = _cli("build", p, "--board", "cortex-m3", "-o", tmp_path / "m3")
+    assert r.exit_code == 0 and "no FPU" in r.output
+    r = _cli("build", p, "--board", "cortex-m4", "-o", tmp_path / "m4")
+    assert r.exit_code == 0 and "no FPU" not in r.output
+
+
+def test_float_operator_without_float_kernel_hint(tmp_path):
+    from mcugen.testing.builder import OpSpec, build_model
+    tensors = [TensorSpec((1, 4), "float32"), TensorSpec((1, 4), "float32")]
+    p = tmp_path / "exp.tflite"
+    p.write_bytes(build_model(tensors, [OpSpec("EXP", [0], [1])], [0], [1]))
+    r = _cli("build", p, "-o", tmp_path / "out")
+    assert r.exit_code == 4 and "no float32 kernel for EXP" in r.output
 
 
 def test_never_overwrites_foreign_files(tmp_path, conv_model):
