@@ -184,8 +184,12 @@ class _ConvBase(OpHandler):
                        ("pad", ctx.const("pad", np.zeros(x.shape[-1], np.int16), "int16_t")),
                        ("rq", ctx.const("rq", wrap_int32(rq.ravel()), "int32_t"))]
         name = "depthwise_conv_s16" if self.depthwise else "conv_s16"
+        args = [ctx.ptr(x), ctx.ptr(y)]
+        if not self.depthwise:
+            col = conv_s16_scratch_bytes(op)
+            args.append(ctx.scratch(col, "int16_t") if col else "NULL")
         return Layer(op, function=name, struct="conv_s16_params_t", fields=fields,
-                     args=[ctx.ptr(x), ctx.ptr(y)], sources=(f"conv/mcu_{name}.c",))
+                     args=args, sources=(f"conv/mcu_{name}.c",))
 
     def dw_s16_dsp_weights(self, op, features=frozenset()):
         """The 16x8 depthwise kernel's DSP weight words (mcu_depthwise_conv_s16.c): per group of 4
@@ -393,6 +397,12 @@ def plan_fast_conv(op: Operator, geometry, features=frozenset()) -> FastConv | N
     return plan
 
 
+def conv_s16_scratch_bytes(op: Operator) -> int:
+    """mcu_conv_s16_get_buffer_size (mcu_conv.h): the im2col window of a 16x8 CONV_2D larger than 1x1."""
+    _, kh, kw, ic = op.inputs[1].shape
+    return 0 if kh == 1 and kw == 1 else (kh * kw * ic * 2 + 3) & ~3
+
+
 @register
 class Conv2D(_ConvBase):
     ops = ("CONV_2D",)
@@ -405,6 +415,8 @@ class Conv2D(_ConvBase):
         return plan_fast_conv(op, self.geometry(op), features)
 
     def scratch_bytes(self, op, features=frozenset()):
+        if self.scheme(op) == "s16":
+            return conv_s16_scratch_bytes(op)
         f = self.fast(op, features)
         return f.scratch if f is not None else 0
 

@@ -333,7 +333,15 @@ typedef struct {
                                   C = bias * reduced + 2^(14 - shift) mod 2^64 (mcu_requantize_s64) */
 } mcu_conv_s16_params_t;
 
-void mcu_conv_s16(const mcu_conv_s16_params_t *p, const int16_t *input, int16_t *output);
+/* scratch: NULL (1x1 filters), or mcu_conv_s16_get_buffer_size() bytes for the im2col window. */
+void mcu_conv_s16(const mcu_conv_s16_params_t *p, const int16_t *input, int16_t *output, int16_t *scratch);
+
+/* Scratch bytes of mcu_conv_s16: one window of k_h * k_w * in_c int16 values for filters larger than
+ * 1x1 (rounded up to 4 bytes), else 0. The same formula is conv_s16_scratch_bytes in mcugen/ops/conv.py. */
+static inline int32_t mcu_conv_s16_get_buffer_size(int32_t k_h, int32_t k_w, int32_t in_c)
+{
+    return (k_h == 1 && k_w == 1) ? 0 : ((k_h * k_w * in_c * 2 + 3) & ~3);
+}
 void mcu_depthwise_conv_s16(const mcu_conv_s16_params_t *p, const int16_t *input, int16_t *output);
 
 /* Products x * w of an int16 and an int8 value lie in [-2^22, 2^22]: this many of them always sum
@@ -381,6 +389,65 @@ static inline int64_t mcu_dot_s16(const int16_t *x, const int8_t *w, int32_t n)
         n -= m;
     }
     return acc;
+}
+
+/* mcu_dot_s16 for four weight rows at once (w, w + stride, w + 2 stride, w + 3 stride) against one x:
+ * acc[j] = sum x[i] * w[j * stride + i]. The same int32 partial sums of at most 508 (DSP) or
+ * MCU_S16_CHUNK products as mcu_dot_s16, so each acc[j] equals mcu_dot_s16 of its row; x is loaded and
+ * paired once for the four rows. */
+static inline void mcu_dot4_s16(const int16_t *x, const int8_t *w, int32_t stride, int32_t n, int64_t *acc)
+{
+    acc[0] = acc[1] = acc[2] = acc[3] = 0;
+#if defined(__ARM_FEATURE_DSP)
+    while (n >= 4) {
+        const int32_t m = n < 508 ? (n & ~3) : 508;
+        int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (int32_t i = 0; i < m; i += 4) {
+            uint32_t x01, x23, w4;
+            int32_t x02, x13;
+            memcpy(&x01, x + i, 4);
+            memcpy(&x23, x + i + 2, 4);
+            __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(x02) : "r"(x01), "r"(x23));
+            __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(x13) : "r"(x23), "r"(x01));
+            memcpy(&w4, w + i, 4);
+            s0 = __smlad(x02, __sxtb16(w4), s0);
+            s0 = __smlad(x13, mcu_conv_fast_sxtb16_odd(w4), s0);
+            memcpy(&w4, w + stride + i, 4);
+            s1 = __smlad(x02, __sxtb16(w4), s1);
+            s1 = __smlad(x13, mcu_conv_fast_sxtb16_odd(w4), s1);
+            memcpy(&w4, w + 2 * stride + i, 4);
+            s2 = __smlad(x02, __sxtb16(w4), s2);
+            s2 = __smlad(x13, mcu_conv_fast_sxtb16_odd(w4), s2);
+            memcpy(&w4, w + 3 * stride + i, 4);
+            s3 = __smlad(x02, __sxtb16(w4), s3);
+            s3 = __smlad(x13, mcu_conv_fast_sxtb16_odd(w4), s3);
+        }
+        acc[0] += s0;
+        acc[1] += s1;
+        acc[2] += s2;
+        acc[3] += s3;
+        x += m;
+        w += m;
+        n -= m;
+    }
+#endif
+    while (n > 0) {
+        const int32_t m = n < MCU_S16_CHUNK ? n : MCU_S16_CHUNK;
+        int32_t s[4] = {0, 0, 0, 0};
+        for (int32_t i = 0; i < m; i++) {
+            const int32_t v = x[i];
+            s[0] += v * (int32_t)w[i];
+            s[1] += v * (int32_t)w[stride + i];
+            s[2] += v * (int32_t)w[2 * stride + i];
+            s[3] += v * (int32_t)w[3 * stride + i];
+        }
+        for (int32_t j = 0; j < 4; j++) {
+            acc[j] += s[j];
+        }
+        x += m;
+        w += m;
+        n -= m;
+    }
 }
 
 /* TFLM's MultiplyByQuantizedMultiplier(int64_t x, M, shift) with reduced = its 16-bit multiplier
