@@ -22,6 +22,6 @@ example:
 	mcugen verify examples/tiny_cnn.tflite --board host
 
 test:
-	$(PYTHON) -m pytest -q
+	$(PYTHON) -m pytest -q -n 2 --dist loadfile
 
 .PHONY: setup deps example test

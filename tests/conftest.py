@@ -10,6 +10,13 @@ import pytest
 
 from mcugen.testing.compare import compare_model, count_mismatches, run_on_board
 
+# Under pytest-xdist (`make test` runs two workers, one per core), each worker builds into its own cache
+# folder, so two processes never write the same cached build at once.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if _WORKER:
+    _base = os.environ.get("MCUGEN_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "mcugen")
+    os.environ["MCUGEN_CACHE_DIR"] = os.path.join(_base, f"xdist-{_WORKER}")
+
 MODELS_DIR = Path(os.environ.get("MCUGEN_MODELS_DIR", Path(__file__).resolve().parents[2] / "shared" / "models"))
 IN_CI = os.environ.get("CI") == "true"
 # The CPUs whose kernels must be proven under QEMU: each operator test file sends its first cases,
