@@ -371,6 +371,29 @@ def operator_inputs_present(g: Graph):
             yield f"{_op_label(op)} has inputs {[t.index if t is not None else -1 for t in op.inputs]}, needs {need}"
 
 
+_WINDOW_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV", "AVERAGE_POOL_2D", "MAX_POOL_2D", "L2_POOL_2D")
+
+
+@check("graph")
+def window_options_valid(g: Graph):
+    """Convolutions and pools have strides, dilations, window sizes and a depth multiplier of at least 1, and
+    padding SAME or VALID."""
+    for op in g.operators:
+        if op.op not in _WINDOW_OPS:
+            continue
+        o = op.options
+        keys = ["stride_h", "stride_w"]
+        keys += {"CONV_2D": ["dilation_h_factor", "dilation_w_factor"],
+                 "DEPTHWISE_CONV_2D": ["dilation_h_factor", "dilation_w_factor", "depth_multiplier"]}.get(op.op, [])
+        if op.op.endswith("POOL_2D"):
+            keys += ["filter_height", "filter_width"]
+        bad = [f"{k} {o[k]}" for k in keys if k in o and not (isinstance(o[k], int) and o[k] >= 1)]
+        if "padding" in o and o["padding"] not in ("SAME", "VALID"):
+            bad.append(f"padding {o['padding']!r}")
+        if bad:
+            yield f"{_op_label(op)}: {', '.join(bad)}"
+
+
 @check("graph")
 def operators_write_tensors(g: Graph):
     """Every operator writes at least one tensor, and writes no constant."""

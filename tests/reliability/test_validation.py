@@ -83,6 +83,8 @@ CASES = {
                            "tensor 1 'tensor_1': shape (2, 3, 3, 1), 2 scales along dimension 1"),
     "operator_inputs_present": (conv_model, lambda m, sg: set_(sg.operators[0], inputs=np.array([0, -1, 2], np.int32)),
                                 "node 0 (CONV_2D) has inputs [0, -1, 2], needs 2"),
+    "window_options_valid": (conv_model, lambda m, sg: set_(sg.operators[0].builtinOptions, strideW=0),
+                             "node 0 (CONV_2D): stride_w 0"),
     "operators_write_tensors": (conv_model, lambda m, sg: set_(sg.operators[0], outputs=np.array([1], np.int32)),
                                 "node 0 (CONV_2D) writes tensor 1 'tensor_1'"),
     "single_writer": (relu_chain, lambda m, sg: set_(sg.operators[1], outputs=np.array([1], np.int32)),
