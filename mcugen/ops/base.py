@@ -179,6 +179,8 @@ class OpHandler:
         for rule in self.rules():
             try:
                 msg = rule(op)
+            except ValueError as e:  # a shape helper's own message (e.g. "expected a 4-D NHWC shape")
+                msg = f"malformed operator: {e}"
             except Exception as e:  # a malformed operator breaks a rule too
                 msg = f"malformed operator ({type(e).__name__}: {e})"
             if msg:
