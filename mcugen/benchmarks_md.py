@@ -33,6 +33,30 @@ REFERENCE_16X8 = {
     "vww_96_int16x8": (47_687_789, "vww_96_int8"),
     "ad01_int16x8": (2_233_252, "ad01_int8"),
 }
+# Further models on cortex-m4: (path under the models folder, what it is, TFLM's instructions on cortex-m4 from
+# ../shared/ANCHORS.md or None where TFLM cannot run it, the int8 twin whose mcugen figure is shown beside it)
+MORE_MODELS = [
+    ("str_ww_ref_model.tflite", "int8", 2_227_070, None),
+    ("micro_speech_quantized.tflite", "int8", 1_495_332, None),
+    ("keyword_scrambled_8bit.tflite", "int8 SVDF", 120_239, None),
+    ("trained_lstm_int8.tflite", "int8 LSTM", 574_897, None),
+    ("float/ad01_fp32.tflite", "float32", 1_360_199, "ad01_int8"),
+    ("float/kws_ref_model_float.tflite", "float32", 36_196_339, "kws_ref_model"),
+    ("float/vww_96_float.tflite", "float32", 80_595_759, "vww_96_int8"),
+    ("float/hello_world_float.tflite", "float32", 3_418, None),
+    ("float/trained_lstm.tflite", "float32 LSTM", 1_049_520, "trained_lstm_int8"),
+    ("dynamic/ad01_dynamic.tflite", "hybrid", None, "ad01_int8"),
+    ("dynamic/kws_ref_model_dynamic.tflite", "hybrid", None, "kws_ref_model"),
+    ("dynamic/vww_96_dynamic.tflite", "hybrid", None, "vww_96_int8"),
+]
+# The five reference models on other cores: TFLM + CMSIS-NN's instructions (../shared/ANCHORS.md; cortex-m55 runs
+# CMSIS-NN's Helium code, cortex-m3 its plain C).
+OTHER_CORES = {
+    "cortex-m55": {"kws_ref_model": 1_813_686, "vww_96_int8": 6_558_334, "pretrainedResnet_quant": 4_910_117,
+                   "ad01_int8": 149_993, "person_detect": 6_508_091},
+    "cortex-m3": {"kws_ref_model": 10_532_657, "vww_96_int8": 31_959_373, "pretrainedResnet_quant": 41_846_036,
+                  "ad01_int8": 955_978, "person_detect": 30_327_163},
+}
 COMMAND = "python -m mcugen.benchmarks_md --models-dir ../shared/models --out BENCHMARKS.md"
 
 
@@ -75,7 +99,53 @@ def _table_16x8(results: dict[str, dict], results16: dict[str, dict]) -> list[st
     return lines
 
 
-def render(results: dict[str, dict], board: str = BOARD, results16: dict[str, dict] | None = None) -> str:
+def _table_more(results: dict[str, dict], more: dict[str, dict | str]) -> list[str]:
+    if not more:
+        return []
+    lines = [
+        "",
+        "## More models on cortex-m4",
+        "",
+        "Other shared models: int8 models outside the five, recurrent models, float32 models (TFLM runs its "
+        "reference float kernels; mcugen's float kernels use the FPU), and dynamic-range (hybrid) models, which "
+        "TFLM refuses (the reference for their outputs is LiteRT). A model mcugen cannot compile shows why.",
+        "",
+        "| model | kind | MACs | mcugen instructions | instructions / MAC | TFLM (+ CMSIS-NN) | mcugen / TFLM | "
+        "int8 twin (mcugen) | flash bytes | arena bytes |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for path, kind, ref, twin in MORE_MODELS:
+        if path not in more:
+            continue
+        r = more[path]
+        if isinstance(r, str):
+            lines.append(f"| {path} | {kind} | - | {r} | - | {_n(ref) if ref else '-'} | - | - | - | - |")
+            continue
+        ipm = f"{r['instructions_per_mac']:.2f}" if r["instructions_per_mac"] is not None else "-"
+        t = results.get(twin) if twin else None
+        ratio = f"{r['instructions'] / ref:.2f}x" if ref else "-"
+        lines.append(f"| {path} | {kind} | {_n(r['macs'])} | {_n(r['instructions'])} | {ipm} | "
+                     f"{_n(ref) if ref else 'refuses it'} | {ratio} | "
+                     f"{_n(t['instructions']) if t else '-'} | {_n(r['flash_bytes'])} | {_n(r['arena_bytes'])} |")
+    return lines
+
+
+def _table_cores(cores: dict[str, dict[str, dict]]) -> list[str]:
+    lines = []
+    for core, res in cores.items():
+        if not res:
+            continue
+        ref = OTHER_CORES[core]
+        lines += ["", f"## The five models on {core}", "",
+                  f"| model | mcugen instructions | TFLM + CMSIS-NN on {core} | mcugen / TFLM |",
+                  "|---|---:|---:|---:|"]
+        for stem, r in res.items():
+            lines.append(f"| {stem} | {_n(r['instructions'])} | {_n(ref[stem])} | {r['instructions'] / ref[stem]:.2f}x |")
+    return lines
+
+
+def render(results: dict[str, dict], board: str = BOARD, results16: dict[str, dict] | None = None,
+           more: dict | None = None, cores: dict | None = None) -> str:
     """The Markdown text for bench results keyed by model stem (in REFERENCE order), and the int16x8 table."""
     from .version import __version__
     first = next(iter(results.values()))
@@ -105,6 +175,8 @@ def render(results: dict[str, dict], board: str = BOARD, results16: dict[str, di
         lines.append(f"| {stem} | {_n(r['macs'])} | {_n(r['instructions'])} | {ipm} | {_n(ref)} | {ratio:.2f}x | "
                      f"{_n(goal)}: {met} | {_n(r['flash_bytes'])} | {_n(r['ram_bytes'])} | {_n(r['arena_bytes'])} |")
     lines += _table_16x8(results, results16 or {})
+    lines += _table_more(results, more or {})
+    lines += _table_cores(cores or {})
     lines += [
         "",
         "## Method",
@@ -161,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--models-dir", required=True, type=Path, help="folder holding the reference .tflite models")
     ap.add_argument("--out", required=True, type=Path, help="the Markdown file to write (BENCHMARKS.md)")
     ap.add_argument("--timeout", type=float, default=1800.0, help="seconds one QEMU run may take")
+    ap.add_argument("--cores", type=lambda v: [c for c in v.split(",") if c], default=list(OTHER_CORES),
+                    help="other cores to run the five models on (comma-separated; '' for none)")
     args = ap.parse_args(argv)
     from .bench import bench
     from .errors import McugenError
@@ -190,7 +264,27 @@ def main(argv: list[str] | None = None) -> int:
         except McugenError as e:
             print(f"benchmarks_md: {stem}: {e.title}: {e.message}", file=sys.stderr)
             return e.exit_code
-    args.out.write_text(render(results, results16=results16))
+    more: dict = {}
+    for path, _, _, _ in MORE_MODELS:
+        p = args.models_dir / path
+        if not p.is_file():
+            continue
+        print(f"benchmarks_md: {path} ...", file=sys.stderr, flush=True)
+        try:
+            more[path] = bench(p, board=BOARD, timeout=args.timeout)
+        except McugenError as e:
+            more[path] = f"not compiled ({e.title})"
+    cores: dict = {}
+    for core in args.cores:
+        cores[core] = {}
+        for stem in OTHER_CORES[core]:
+            print(f"benchmarks_md: {stem} on {core} ...", file=sys.stderr, flush=True)
+            try:
+                cores[core][stem] = bench(args.models_dir / f"{stem}.tflite", board=core, timeout=args.timeout)
+            except McugenError as e:
+                print(f"benchmarks_md: {stem} on {core}: {e.title}: {e.message}", file=sys.stderr)
+                return e.exit_code
+    args.out.write_text(render(results, results16=results16, more=more, cores=cores))
     print(f"benchmarks_md: wrote {args.out}", file=sys.stderr)
     return 0
 
