@@ -208,7 +208,7 @@ def render(results: dict[str, dict], board: str = BOARD, results16: dict[str, di
         "introduced `mcugen bench`; they are not re-measured here.",
         "",
         f"Produced by mcugen {__version__} with {_tool_version(['arm-none-eabi-gcc', '--version'])} and "
-        f"{_tool_version(['qemu-system-arm', '--version'])}. The kernels are the plain C ones of `runtime_c/`; "
+        f"{_tool_version(['qemu-system-arm', '--version'])}. The kernels are those of `runtime_c/` that the board's features (dsp, fpu, mve) select; "
         "faster kernels change these numbers.",
     ]
     for stem, r in {**results, **(results16 or {})}.items():
