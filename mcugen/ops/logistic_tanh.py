@@ -65,6 +65,7 @@ def sigmoid_params(input_scale: float) -> tuple[int, int, int]:
 
 class _Sigmoid(UnaryElementwise):
     kernel = ""
+    f32_source = "activation/mcu_logistic_f32.c"  # float32: TFLM's reference Logistic / Tanh (expf, tanhf)
 
     def rule_input_scale(self, op):
         """int8: the input scale is at least 2^-28 and below 2^35 (TFLM's radius arithmetic needs a shift in
@@ -109,6 +110,7 @@ class _Sigmoid(UnaryElementwise):
 class Logistic(_Sigmoid):
     ops = ("LOGISTIC",)
     kernel = "logistic"
+    f32_kernel = "logistic"
 
     def rule_output_zero_point(self, op):
         """int8: the output zero point is -128 (the output scale is taken to be 1/256 whatever it says)."""
@@ -123,3 +125,4 @@ class Logistic(_Sigmoid):
 class Tanh(_Sigmoid):
     ops = ("TANH",)
     kernel = "tanh"
+    f32_kernel = "tanh"
