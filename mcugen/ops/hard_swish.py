@@ -7,6 +7,7 @@ rounded to Q15 (DownScaleInt32ToInt16Multiplier). TFLM fails Prepare when the
 output multiplier's exponent is positive, i.e. out_scale <= in_scale / 128.
 int16 stays unsupported: the TFLM interpreter prepares an int16 HARD_SWISH but
 fails to invoke it ("Unsupported type INT16"), so there is no reference.
+float32 (mcu_hard_swish_f32.c): TFLM's reference x * min(6, max(0, x + 3)) / 6.
 """
 from __future__ import annotations
 

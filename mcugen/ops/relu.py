@@ -16,6 +16,9 @@ TFLM's recipes (activations_common.cc, leaky_relu_common.cc):
     type's range.
 The int16 versions (scheme s16) are the same recipes on int16 data; RELU6 and
 LEAKY_RELU accept any int16 zero point, as TFLM does.
+float32 (scheme f32, runtime_c/activation/mcu_relu_f32.c): TFLM's ReluFloat (x < 0 ? 0 : x), Relu6Float
+and reference LeakyRelu (x > 0 ? x : x * alpha); RELU_N1_TO_1 is float32 only (TFLM has no kernel; LiteRT's
+Relu1 is the reference).
 """
 from __future__ import annotations
 
