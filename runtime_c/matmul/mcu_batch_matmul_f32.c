@@ -5,6 +5,7 @@
 
 void mcu_batch_matmul_f32(const mcu_batch_matmul_params_t *p, const float *lhs, const float *rhs, float *output)
 {
+    const int32_t k = p->k, ka = p->lhs_k_stride, kc = p->rhs_k_stride;
     for (int32_t b0 = 0; b0 < p->batch[0]; b0++) {
         for (int32_t b1 = 0; b1 < p->batch[1]; b1++) {
             for (int32_t b2 = 0; b2 < p->batch[2]; b2++) {
@@ -16,9 +17,10 @@ void mcu_batch_matmul_f32(const mcu_batch_matmul_params_t *p, const float *lhs, 
                     const float *a = l + (int64_t)i * p->lhs_m_stride;
                     for (int32_t j = 0; j < p->n; j++) {
                         const float *c = r + (int64_t)j * p->rhs_n_stride;
+                        int32_t ia = 0, ic = 0;  /* element offsets: no pointer is formed past the operands */
                         float acc = 0.0f;
-                        for (int32_t q = 0; q < p->k; q++) {
-                            acc += a[(int64_t)q * p->lhs_k_stride] * c[(int64_t)q * p->rhs_k_stride];
+                        for (int32_t q = 0; q < k; q++, ia += ka, ic += kc) {
+                            acc += a[ia] * c[ic];
                         }
                         *output++ = acc;
                     }
