@@ -14,7 +14,7 @@ import numpy as np
 from ..quant import activation_range, f64, quantize_multiplier, reduce_multiplier_16
 from .base import Layer, OpHandler, Sig, conv_out_size, need_quant, nhwc, register, same_padding
 from .conv import FUSED
-from .f32 import float_activation_range, integer_only
+from .f32 import float_activation_range, group_rows, integer_only
 
 
 @register
@@ -161,7 +161,7 @@ class TransposeConv(OpHandler):
             ("batches", n), ("in_h", ih), ("in_w", iw), ("in_c", ic), ("out_h", oh), ("out_w", ow),
             ("out_c", oc), ("k_h", kh), ("k_w", kw), ("stride_h", sh), ("stride_w", sw),
             ("pad_top", pt), ("pad_left", pl), ("act_min", lo), ("act_max", hi),
-            ("filter", ctx.const("filter", np.asarray(w.data, np.float32), "float")),
+            ("filter", ctx.const("filter", group_rows(np.asarray(w.data, np.float32).reshape(oc, -1)), "float")),
             ("bias", ctx.const("bias", np.asarray(b.data, np.float32), "float") if b is not None else "NULL"),
         ]
         return Layer(op, function="transpose_conv_f32", struct="transpose_conv_f32_params_t", fields=fields,

@@ -30,24 +30,26 @@ void mcu_transpose_conv_f32(const mcu_transpose_conv_f32_params_t *p, const floa
             for (int32_t ox = 0; ox < ow; ox++) {
                 int32_t x0, x1;
                 mcu_tconv_range(ox + p->pad_left, kw, sw, iw, &x0, &x1);
-                for (int32_t c = 0; c < oc; c++) {
-                    const float *w_c = filter + (size_t)c * (size_t)kh * (size_t)kw * (size_t)ic;
-                    float acc = 0.0f;
+                for (int32_t g = 0; g * MCU_F32_GROUP < oc; g++) {
+                    const float *w_g = filter + (size_t)g * (size_t)kh * (size_t)kw * (size_t)ic * MCU_F32_GROUP;
+                    float acc[MCU_F32_GROUP] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
                     for (int32_t iy = y0; iy < y1; iy++) {
                         const int32_t fy = oy + p->pad_top - iy * sh;
                         for (int32_t ix = x0; ix < x1; ix++) {
                             const int32_t fx = ox + p->pad_left - ix * sw;
                             const float *xv = in_b + ((size_t)iy * (size_t)iw + (size_t)ix) * (size_t)ic;
-                            const float *wv = w_c + ((size_t)fy * (size_t)kw + (size_t)fx) * (size_t)ic;
-                            for (int32_t i = 0; i < ic; i++) {
-                                acc += xv[i] * wv[i];
-                            }
+                            const float *wv = w_g + ((size_t)fy * (size_t)kw + (size_t)fx) * (size_t)ic * MCU_F32_GROUP;
+                            mcu_f32_dot8(xv, wv, ic, acc);
                         }
                     }
-                    if (bias != NULL) {
-                        acc += bias[c];
+                    const int32_t n = (oc - g * MCU_F32_GROUP < MCU_F32_GROUP) ? oc - g * MCU_F32_GROUP : MCU_F32_GROUP;
+                    for (int32_t j = 0; j < n; j++) {
+                        float v = acc[j];
+                        if (bias != NULL) {
+                            v += bias[g * MCU_F32_GROUP + j];
+                        }
+                        *output++ = mcu_clamp_f32(v, lo, hi);
                     }
-                    *output++ = mcu_clamp_f32(acc, lo, hi);
                 }
             }
         }
