@@ -132,3 +132,33 @@ class BatchMatMul(OpHandler):
         scratch = ctx.scratch(nbytes, "int16_t") if nbytes else "NULL"
         return Layer(op, function=f"batch_matmul_{scheme}", struct="batch_matmul_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(w), ctx.ptr(y), scratch], sources=("matmul/mcu_batch_matmul.c",))
+
+    # ---- float32 (scheme f32): TFLM's reference float BatchMatMul (mcu_batch_matmul_f32.c) ----
+    signatures = signatures + (Sig("f32", (("float32",), ("float32",)), (("float32",),)),)
+    from .f32 import integer_only as _f32_integer_only  # an import here keeps this block append-only
+    rule_quantized = _f32_integer_only(rule_quantized)
+    del _f32_integer_only
+    _lower_before_f32, _scratch_before_f32 = lower, scratch_bytes
+
+    def scratch_bytes(self, op, features=frozenset()):
+        """Integer schemes: the DSP path's gathered row or column (see above); float32: none."""
+        return 0 if self.scheme(op) == "f32" else self._scratch_before_f32(op, features)
+
+    def lower(self, op, ctx):
+        if self.scheme(op) != "f32":
+            return self._lower_before_f32(op, ctx)
+        x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+        batch, sa, sb, m, n, k, _ = self.dims(op)
+        pad = 3 - len(batch)
+        batch, sa, sb = [1] * pad + batch, [0] * pad + sa, [0] * pad + sb
+        o = op.options
+        lhs_m, lhs_k = (1, m) if o.get("adj_x") else (k, 1)
+        rhs_k, rhs_n = (1, k) if o.get("adj_y") else (n, 1)
+        fields = [
+            ("batch", batch), ("lhs_batch_stride", sa), ("rhs_batch_stride", sb), ("m", m), ("n", n), ("k", k),
+            ("lhs_m_stride", lhs_m), ("lhs_k_stride", lhs_k), ("rhs_k_stride", rhs_k), ("rhs_n_stride", rhs_n),
+            ("lhs_offset", 0), ("rhs_offset", 0), ("output_offset", 0), ("multiplier", 0), ("shift", 0),
+            ("act_min", 0), ("act_max", 0),
+        ]
+        return Layer(op, function="batch_matmul_f32", struct="batch_matmul_params_t", fields=fields,
+                     args=[ctx.ptr(x), ctx.ptr(w), ctx.ptr(y)], sources=("matmul/mcu_batch_matmul_f32.c",))

@@ -35,6 +35,7 @@ from ..ir import Operator
 from ..quant import activation_range, f64, quantize_multiplier
 from .base import Layer, OpHandler, Sig, need_quant, register
 from .conv import FUSED
+from .f32 import float_activation_range, integer_only
 
 MAX_RANK = 6     # TFLM's RuntimeShape holds 6 dimensions; higher ranks overrun it (wrong results)
 KERNEL_DIMS = 6  # MCU_ELTWISE_MAX_DIMS: compressed dimensions the kernel iterates
@@ -191,6 +192,19 @@ class _Binary(OpHandler):
         y = op.outputs[0]
         lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
         return [("act_min", lo), ("act_max", hi)]
+
+    # ---- float32 (scheme f32): TFLM's reference float Add / Sub / Mul (mcu_add_f32.c, mcu_mul_f32.c) ----
+    signatures = signatures + (Sig("f32", (("float32",), ("float32",)), (("float32",),)),)
+    rule_quantization = integer_only(rule_quantization)
+
+    def lower_f32(self, op, ctx):
+        """One IEEE operation per element, then the fused activation's float clamp (bit-exact with TFLM)."""
+        x1, x2, y = op.inputs[0], op.inputs[1], op.outputs[0]
+        lo, hi = float_activation_range(op.options.get("fused_activation_function", "NONE"))
+        fields = [("size", y.size), ("bcast", broadcast_field(op)), ("act_min", lo), ("act_max", hi)]
+        source = "elementwise/mcu_mul_f32.c" if self.kernel == "mul" else "elementwise/mcu_add_f32.c"
+        return Layer(op, function=f"{self.kernel}_f32", struct="binary_f32_params_t", fields=fields,
+                     args=[ctx.ptr(x1), ctx.ptr(x2), ctx.ptr(y)], sources=(source,))
 
 
 class _AddSub(_Binary):

@@ -7,6 +7,7 @@ rounded to Q15 (DownScaleInt32ToInt16Multiplier). TFLM fails Prepare when the
 output multiplier's exponent is positive, i.e. out_scale <= in_scale / 128.
 int16 stays unsupported: the TFLM interpreter prepares an int16 HARD_SWISH but
 fails to invoke it ("Unsupported type INT16"), so there is no reference.
+float32 (mcu_hard_swish_f32.c): TFLM's reference x * min(6, max(0, x + 3)) / 6.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import numpy as np
 
 from ..quant import f64, quantize_multiplier
 from .base import Layer, register
-from .relu import S8, UnaryElementwise
+from .relu import F32, S8, UnaryElementwise
 
 
 def downscale_to_int16(m: int) -> int:
@@ -36,7 +37,9 @@ def hard_swish_params(in_scale: float, out_scale: float) -> tuple[int, int, int,
 @register
 class HardSwish(UnaryElementwise):
     ops = ("HARD_SWISH",)
-    signatures = (S8,)  # TFLM fails to invoke int16 HARD_SWISH
+    signatures = (S8, F32)  # TFLM fails to invoke int16 HARD_SWISH
+    f32_kernel = "hard_swish"  # float32: TFLM's reference x * min(6, max(0, x + 3)) / 6
+    f32_source = "activation/mcu_hard_swish_f32.c"
 
     def rule_output_scale(self, op):
         """The output scale is above input scale / 128 (the output multiplier must not shift left)."""

@@ -68,3 +68,18 @@ class LogSoftmax(OpHandler):
                   ("reverse_scaling_shift", rev_shift), ("diff_min", diff_min)]
         return Layer(op, function="log_softmax_s8", struct="log_softmax_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(y)], sources=("math/mcu_log_softmax_s8.c",))
+
+    # ---- float32 (scheme f32): TFLM's reference float LogSoftmax (mcu_log_softmax_f32.c) ----
+    signatures = signatures + (Sig("f32", (("float32",),), (("float32",),)),)
+    from .f32 import integer_only as _f32_integer_only  # an import here keeps this block append-only
+    rule_output_quantization = _f32_integer_only(rule_output_quantization)
+    del _f32_integer_only
+
+    def lower_f32(self, op, ctx):
+        """x - max - logf(sum expf(x - max)) per row of the last axis (expf and logf: the C library's)."""
+        x, y = op.inputs[0], op.outputs[0]
+        depth = int(x.shape[-1])
+        fields = [("outer", x.size // depth), ("depth", depth), ("input_multiplier", 0), ("input_left_shift", 0),
+                  ("reverse_scaling_divisor", 0), ("reverse_scaling_shift", 0), ("diff_min", 0)]
+        return Layer(op, function="log_softmax_f32", struct="log_softmax_params_t", fields=fields,
+                     args=[ctx.ptr(x), ctx.ptr(y)], sources=("math/mcu_log_softmax_f32.c",))

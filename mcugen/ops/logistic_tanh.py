@@ -14,6 +14,10 @@ interpolation (tanh reads it at twice the argument). A power-of-two input scale
 of 2^-12 (LOGISTIC; TANH also 2^-11) multiplies by 3 << shift; any other scale
 becomes an integer multiplier <= 32767 and a right shift, doubled until the
 multiplier exceeds 32767 / 2 (truncated, not rounded, as TFLM does).
+
+float32 (mcu_logistic_f32.c): TFLM's reference Logistic (1 above 16.619047, expf(x) below -9, else
+1 / (1 + expf(-x))) and Tanh (tanhf). Bit-exact on the host (glibc, as TFLM's interpreter); on Arm,
+newlib's expf differs from glibc's by up to 2 ulp of the LOGISTIC output (1.2e-7), tanhf not at all.
 """
 from __future__ import annotations
 
@@ -65,6 +69,7 @@ def sigmoid_params(input_scale: float) -> tuple[int, int, int]:
 
 class _Sigmoid(UnaryElementwise):
     kernel = ""
+    f32_source = "activation/mcu_logistic_f32.c"  # float32: TFLM's reference Logistic / Tanh (expf, tanhf)
 
     def rule_input_scale(self, op):
         """int8: the input scale is at least 2^-28 and below 2^35 (TFLM's radius arithmetic needs a shift in
@@ -109,6 +114,7 @@ class _Sigmoid(UnaryElementwise):
 class Logistic(_Sigmoid):
     ops = ("LOGISTIC",)
     kernel = "logistic"
+    f32_kernel = "logistic"
 
     def rule_output_zero_point(self, op):
         """int8: the output zero point is -128 (the output scale is taken to be 1/256 whatever it says)."""
@@ -123,3 +129,4 @@ class Logistic(_Sigmoid):
 class Tanh(_Sigmoid):
     ops = ("TANH",)
     kernel = "tanh"
+    f32_kernel = "tanh"

@@ -17,6 +17,7 @@ from __future__ import annotations
 from ..quant import f64, quantize_multiplier
 from .base import Layer, OpHandler, Sig, register
 from .elementwise import broadcast_field, broadcast_problem, in_place_inputs, per_tensor_problem
+from .f32 import integer_only
 
 MAX_RANK = 4  # BroadcastPrelu4DSlow extends every shape to 4-D; larger ranks compute from a truncated shape
 
@@ -68,3 +69,14 @@ class Prelu(OpHandler):
         return Layer(op, function=f"prelu_{scheme}", struct="prelu_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(alpha, "int8_t"), ctx.ptr(y)],
                      sources=(f"activation/mcu_prelu_{scheme}.c", "activation/mcu_prelu_impl.h"))
+
+    # ---- float32 (scheme f32): TFLM's BroadcastPrelu4DSlowFloat (mcu_prelu_f32.c) ----
+    signatures = signatures + (Sig("f32", (("float32",), ("float32",)), (("float32",),)),)
+    rule_quantization = integer_only(rule_quantization)
+
+    def lower_f32(self, op, ctx):
+        """x >= 0 ? x : x * alpha per element, alpha broadcast as input2 of the element-wise plan."""
+        x, alpha, y = op.inputs[0], op.inputs[1], op.outputs[0]
+        return Layer(op, function="prelu_f32", struct="prelu_f32_params_t",
+                     fields=[("size", y.size), ("bcast", broadcast_field(op))],
+                     args=[ctx.ptr(x), ctx.ptr(alpha), ctx.ptr(y)], sources=("activation/mcu_prelu_f32.c",))

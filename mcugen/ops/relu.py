@@ -16,6 +16,9 @@ TFLM's recipes (activations_common.cc, leaky_relu_common.cc):
     type's range.
 The int16 versions (scheme s16) are the same recipes on int16 data; RELU6 and
 LEAKY_RELU accept any int16 zero point, as TFLM does.
+float32 (scheme f32, runtime_c/activation/mcu_relu_f32.c): TFLM's ReluFloat (x < 0 ? 0 : x), Relu6Float
+and reference LeakyRelu (x > 0 ? x : x * alpha); RELU_N1_TO_1 is float32 only (TFLM has no kernel; LiteRT's
+Relu1 is the reference).
 """
 from __future__ import annotations
 
@@ -23,9 +26,11 @@ import numpy as np
 
 from ..quant import f64, quantize_multiplier, round_half_away, type_range
 from .base import Layer, OpHandler, Sig, need_quant, register
+from .f32 import integer_only
 
 S8 = Sig("s8", (("int8",),), (("int8",),))
 S16 = Sig("s16", (("int16",),), (("int16",),))
+F32 = Sig("f32", (("float32",),), (("float32",),))
 
 
 class UnaryElementwise(OpHandler):
@@ -49,6 +54,19 @@ class UnaryElementwise(OpHandler):
     def overlap(self, op):
         """Element i is read before element i is written, and never read again: fully in place."""
         return {0: (0, None)}
+
+    # ---- float32 (scheme f32): TFLM's reference float kernels, element by element (mcu_activation.h) ----
+    signatures = signatures + (F32,)
+    rule_quantization = integer_only(rule_quantization)
+    f32_kernel = ""                               # <kernel>_f32 in f32_source
+    f32_source = "activation/mcu_relu_f32.c"
+
+    def lower_f32(self, op, ctx):
+        """No constants: the float formula of TFLM's kernel per element (alpha for LEAKY_RELU)."""
+        x, y = self.io(op)
+        fields = [("size", x.size), ("alpha", float(op.options.get("alpha", 0.0)))]
+        return Layer(op, function=f"{self.f32_kernel}_f32", struct="act_f32_params_t", fields=fields,
+                     args=[ctx.ptr(x), ctx.ptr(y)], sources=(self.f32_source,))
 
 
 def scheme_of(dtype: str) -> str:
@@ -80,6 +98,7 @@ def _zero_points_zero_int16(op) -> str | None:
 @register
 class Relu(UnaryElementwise):
     ops = ("RELU",)
+    f32_kernel = "relu"
 
     def rule_int16_zero_points(self, op):
         """int16 input and output have zero point 0 (TFLM's RELU requires it)."""
@@ -109,6 +128,7 @@ class Relu(UnaryElementwise):
 @register
 class Relu6(UnaryElementwise):
     ops = ("RELU6",)
+    f32_kernel = "relu6"
 
     def lower_s8(self, op, ctx):
         x, _ = self.io(op)
@@ -128,6 +148,7 @@ def leaky_relu_multipliers(in_scale: float, out_scale: float, alpha: float):
 @register
 class LeakyRelu(UnaryElementwise):
     ops = ("LEAKY_RELU",)
+    f32_kernel = "leaky_relu"
 
     def lower_s8(self, op, ctx):
         x, y = self.io(op)
@@ -141,3 +162,12 @@ class LeakyRelu(UnaryElementwise):
                      sources=(f"activation/mcu_leaky_relu_{sc}.c", "activation/mcu_leaky_relu_impl.h"))
 
     lower_s16 = lower_s8
+
+
+@register
+class ReluN1To1(UnaryElementwise):
+    """RELU_N1_TO_1 (clamp to [-1, 1]): float32 only. TFLM has no kernel for it (its interpreter fails to
+    prepare such a model), so the float kernel follows LiteRT's reference Relu1 and is tested against it."""
+    ops = ("RELU_N1_TO_1",)
+    signatures = (F32,)
+    f32_kernel = "relu_n1_to_1"

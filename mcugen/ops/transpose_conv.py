@@ -14,6 +14,7 @@ import numpy as np
 from ..quant import activation_range, f64, quantize_multiplier, reduce_multiplier_16
 from .base import Layer, OpHandler, Sig, conv_out_size, need_quant, nhwc, register, same_padding
 from .conv import FUSED
+from .f32 import float_activation_range, group_rows, integer_only
 
 
 @register
@@ -131,3 +132,37 @@ class TransposeConv(OpHandler):
         return Layer(op, function=f"transpose_conv_{scheme}", struct="transpose_conv_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(y), ctx.scratch(self.scratch_bytes(op, ctx.features), "int32_t")],
                      sources=("conv/mcu_transpose_conv.c",))
+
+    # ---- float32 (scheme f32): TFLM's reference float TransposeConv, gathered (mcu_transpose_conv_f32.c) ----
+    signatures = signatures + (
+        Sig("f32", (("int32",), ("float32",), ("float32",), ("float32",)), (("float32",),), optional=(3,)),)
+    rule_quantized = integer_only(rule_quantized)
+    _lower_integer, _scratch_integer, _overlap_integer = lower, scratch_bytes, overlap
+
+    def scratch_bytes(self, op, features=frozenset()):
+        """Integer schemes: one accumulator per output element, int32 (s8) or int64 (s16); float32: none (the
+        float kernel gathers each output value)."""
+        return 0 if self.scheme(op) == "f32" else self._scratch_integer(op, features)
+
+    def overlap(self, op):
+        """Integer schemes: the input is read fully (into the scratch accumulators) before any output byte is
+        written, so input and output may share bytes; float32: no overlap (each output gathers from the
+        whole input)."""
+        return {} if self.scheme(op) == "f32" else self._overlap_integer(op)
+
+    def lower(self, op, ctx):
+        if self.scheme(op) != "f32":
+            return self._lower_integer(op, ctx)
+        n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, pt, pl = self.geometry(op)
+        w, x, y = op.inputs[1], op.inputs[2], op.outputs[0]
+        b = op.inputs[3] if len(op.inputs) > 3 else None
+        lo, hi = float_activation_range(op.options.get("fused_activation_function", "NONE") or "NONE")
+        fields = [
+            ("batches", n), ("in_h", ih), ("in_w", iw), ("in_c", ic), ("out_h", oh), ("out_w", ow),
+            ("out_c", oc), ("k_h", kh), ("k_w", kw), ("stride_h", sh), ("stride_w", sw),
+            ("pad_top", pt), ("pad_left", pl), ("act_min", lo), ("act_max", hi),
+            ("filter", ctx.const("filter", group_rows(np.asarray(w.data, np.float32).reshape(oc, -1)), "float")),
+            ("bias", ctx.const("bias", np.asarray(b.data, np.float32), "float") if b is not None else "NULL"),
+        ]
+        return Layer(op, function="transpose_conv_f32", struct="transpose_conv_f32_params_t", fields=fields,
+                     args=[ctx.ptr(x), ctx.ptr(y)], sources=("conv/mcu_transpose_conv_f32.c",))

@@ -332,4 +332,31 @@ typedef struct {
 
 void mcu_softmax_f32(const mcu_softmax_f32_params_t *p, const float *input, float *output);
 
+/* ---- float32 activations (TFLM's reference float kernels, element by element) ----------------------- */
+
+/* RELU (x < 0 ? 0 : x), RELU6 (x > 6 ? 6 : x < 0 ? 0 : x), RELU_N1_TO_1 (the same with -1 and 1),
+ * LEAKY_RELU (x > 0 ? x : x * alpha), LOGISTIC (1 / (1 + expf(-x)), with TFLM's cutoffs: 1 above
+ * 16.619047, expf(x) below -9), TANH (tanhf), HARD_SWISH (x * min(6, max(0, x + 3)) / 6). NaN passes
+ * through as in TFLM's comparisons. The output may be the input (element i is read before it is written). */
+typedef struct {
+    int32_t size;
+    float alpha;  /* LEAKY_RELU only */
+} mcu_act_f32_params_t;
+
+void mcu_relu_f32(const mcu_act_f32_params_t *p, const float *input, float *output);
+void mcu_relu6_f32(const mcu_act_f32_params_t *p, const float *input, float *output);
+void mcu_relu_n1_to_1_f32(const mcu_act_f32_params_t *p, const float *input, float *output);
+void mcu_leaky_relu_f32(const mcu_act_f32_params_t *p, const float *input, float *output);
+void mcu_logistic_f32(const mcu_act_f32_params_t *p, const float *input, float *output);
+void mcu_tanh_f32(const mcu_act_f32_params_t *p, const float *input, float *output);
+void mcu_hard_swish_f32(const mcu_act_f32_params_t *p, const float *input, float *output);
+
+/* PRELU, float32: x >= 0 ? x : x * alpha, alpha broadcast against the input (mcu_broadcast_t, input2). */
+typedef struct {
+    int32_t size;               /* output element count */
+    mcu_broadcast_t bcast;
+} mcu_prelu_f32_params_t;
+
+void mcu_prelu_f32(const mcu_prelu_f32_params_t *p, const float *input, const float *alpha, float *output);
+
 #endif /* MCU_ACTIVATION_H */

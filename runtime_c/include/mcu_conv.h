@@ -528,4 +528,23 @@ typedef struct {
 void mcu_conv_f32(const mcu_conv_f32_params_t *p, const float *input, float *output);
 void mcu_depthwise_conv_f32(const mcu_conv_f32_params_t *p, const float *input, float *output);
 
+/* ---- float32 TRANSPOSE_CONV (mcu_transpose_conv_f32.c) ----------------------------------------------
+ * TFLM's reference float TransposeConv scatters every input value into a zeroed output, input pixel by
+ * pixel (in_y, in_x, in_channel), then adds the bias and clamps. This kernel gathers instead: per output
+ * value, float total = 0 plus input * filter over the input pixels that reach it in ascending (in_y, in_x,
+ * in_channel) order, which is the order the scatter adds them in, so the sums are TFLM's bit for bit;
+ * then + bias (when present) and the clamp to [act_min, act_max]. Eight output channels at a time
+ * (mcu_f32_dot8: VMLA on a single-precision FPU, the same bits), so the filter is grouped like CONV_2D's:
+ * [ceil(out_c / 8)][k_h][k_w][in_c][8], the last group padded with zeros. No scratch; the output must not
+ * overlap the input. */
+typedef struct {
+    int32_t batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w;
+    int32_t stride_h, stride_w, pad_top, pad_left;
+    float act_min, act_max;
+    const float *filter;
+    const float *bias;         /* [out_c] or NULL */
+} mcu_transpose_conv_f32_params_t;
+
+void mcu_transpose_conv_f32(const mcu_transpose_conv_f32_params_t *p, const float *input, float *output);
+
 #endif /* MCU_CONV_H */

@@ -148,4 +148,50 @@ void mcu_add_s16(const mcu_add_params_t *p, const int16_t *input1, const int16_t
 void mcu_sub_s16(const mcu_add_params_t *p, const int16_t *input1, const int16_t *input2, int16_t *output);
 void mcu_mul_s16(const mcu_mul_params_t *p, const int16_t *input1, const int16_t *input2, int16_t *output);
 
+/* ---- float32 (TFLM's reference float kernels: Add/Sub/Mul and their Broadcast*6DSlow) ---------------- */
+
+/* ADD, SUB and MUL, float32: out = min(max(a op b, act_min), act_max) (mcu_clamp_f32 in mcu_f32.h), one
+ * IEEE operation per element, so the result is TFLM's bit for bit. Broadcasting and in-place use as above. */
+typedef struct {
+    int32_t size;               /* output element count */
+    mcu_broadcast_t bcast;
+    float act_min, act_max;     /* the fused activation's float range (-FLT_MAX..FLT_MAX for NONE) */
+} mcu_binary_f32_params_t;
+
+/* MCU_BROADCAST_LOOP for float operands: OUT(a, b) combines one float of each input. */
+#define MCU_BROADCAST_LOOP_F32(bc, size, input1, input2, output, OUT)                           \
+    do {                                                                                    \
+        const int32_t n_ = (bc)->shape[(bc)->rank - 1];                                     \
+        const int32_t s1_ = (bc)->stride1[(bc)->rank - 1];                                  \
+        const int32_t s2_ = (bc)->stride2[(bc)->rank - 1];                                  \
+        const int32_t runs_ = (size) / n_;                                                  \
+        int32_t idx_[MCU_ELTWISE_MAX_DIMS] = {0};                                           \
+        int32_t o1_ = 0, o2_ = 0;                                                           \
+        for (int32_t r_ = 0; r_ < runs_; r_++) {                                            \
+            const float *a_ = (input1) + o1_;                                               \
+            const float *b_ = (input2) + o2_;                                               \
+            if (s1_ == 0) {                                                                 \
+                const float av_ = a_[0];                                                    \
+                for (int32_t i_ = 0; i_ < n_; i_++) {                                       \
+                    (output)[i_] = OUT(av_, b_[i_]);                                        \
+                }                                                                           \
+            } else if (s2_ == 0) {                                                          \
+                const float bv_ = b_[0];                                                    \
+                for (int32_t i_ = 0; i_ < n_; i_++) {                                       \
+                    (output)[i_] = OUT(a_[i_], bv_);                                        \
+                }                                                                           \
+            } else {                                                                        \
+                for (int32_t i_ = 0; i_ < n_; i_++) {                                       \
+                    (output)[i_] = OUT(a_[i_], b_[i_]);                                     \
+                }                                                                           \
+            }                                                                               \
+            (output) += n_;                                                                 \
+            mcu_broadcast_next((bc), idx_, &o1_, &o2_);                                     \
+        }                                                                                   \
+    } while (0)
+
+void mcu_add_f32(const mcu_binary_f32_params_t *p, const float *input1, const float *input2, float *output);
+void mcu_sub_f32(const mcu_binary_f32_params_t *p, const float *input1, const float *input2, float *output);
+void mcu_mul_f32(const mcu_binary_f32_params_t *p, const float *input1, const float *input2, float *output);
+
 #endif /* MCU_ELEMENTWISE_H */

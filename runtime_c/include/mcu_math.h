@@ -208,4 +208,9 @@ void mcu_l2norm_f32(const mcu_l2norm_params_t *p, const float *input, float *out
 
 #define MCU_MATH_BINARY_LOOP(p, a, b, out, F) MCU_MATH_BINARY_LOOP_LS(p, a, b, out, F, MCU_MATH_LD, MCU_MATH_ST)
 
+/* LOG_SOFTMAX, float32 (TFLM's reference float LogSoftmax): per row of `depth`, max (from -FLT_MAX), sum of
+ * expf(x - max) in order, out = x - max - logf(sum); the `outer` and `depth` of mcu_log_softmax_params_t
+ * (the other fields unused). expf and logf are the C library's. */
+void mcu_log_softmax_f32(const mcu_log_softmax_params_t *p, const float *input, float *output);
+
 #endif /* MCU_MATH_H */

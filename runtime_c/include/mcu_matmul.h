@@ -37,4 +37,9 @@ void mcu_batch_matmul_s8(const mcu_batch_matmul_params_t *p, const int8_t *lhs, 
 void mcu_batch_matmul_s16(const mcu_batch_matmul_params_t *p, const int16_t *lhs, const int16_t *rhs,
                           int16_t *output, int16_t *scratch);
 
+/* float32 (TFLM's reference float BatchMatMul): out[b][m][n] = float total = 0 plus lhs * rhs over
+ * k = 0 .. K-1 in order, no activation; the same parameters (offsets, multiplier, shift and clamp unused)
+ * and the plain path's order (output in order, row by row). */
+void mcu_batch_matmul_f32(const mcu_batch_matmul_params_t *p, const float *lhs, const float *rhs, float *output);
+
 #endif /* MCU_MATMUL_H */
