@@ -1,0 +1,59 @@
+/* mcu_conv_s4.c - CONV_2D, int8 activations, packed int4 weights (see mcu_conv.h and mcu_s4_impl.h). */
+#include "mcu_conv.h"
+#include "mcu_fixedpoint.h"
+#include "mcu_s4_impl.h"
+
+int32_t mcu_conv_s4_get_buffer_size(int32_t row_words)
+{
+    return 16 * row_words;
+}
+
+/* The window of pixel (oy, ox) minus the input zero point into x (taps outside the image: 0), then every
+ * output channel of that pixel. */
+static void mcu_conv_s4_pixel(const mcu_conv_s4_params_t *p, const int8_t *image, int32_t oy, int32_t ox,
+                              int8_t *out, int16_t *x)
+{
+    const int32_t in_c = p->in_c, zp = p->input_zp;
+    const int32_t y0 = oy * p->stride_h - p->pad_top;
+    const int32_t x0 = ox * p->stride_w - p->pad_left;
+    int16_t *dst = x;
+    for (int32_t ky = 0; ky < p->k_h; ky++) {
+        const int32_t y = y0 + ky * p->dil_h;
+        for (int32_t kx = 0; kx < p->k_w; kx++, dst += in_c) {
+            const int32_t xx = x0 + kx * p->dil_w;
+            if (y < 0 || y >= p->in_h || xx < 0 || xx >= p->in_w) {
+                memset(dst, 0, (size_t)in_c * sizeof(int16_t));
+                continue;
+            }
+            const int8_t *src = image + ((int64_t)y * p->in_w + xx) * in_c;
+            for (int32_t c = 0; c < in_c; c++) {
+                dst[c] = (int16_t)(src[c] - zp);
+            }
+        }
+    }
+    const int32_t words = p->row_words;
+    const int32_t *w = p->filter;
+    for (int32_t oc = 0; oc < p->out_c; oc++, w += words) {
+        int32_t acc = mcu_s4_dot(x, w, words);
+        if (p->bias) {
+            acc = (int32_t)((uint32_t)acc + (uint32_t)p->bias[oc]);
+        }
+        out[oc] = mcu_s4_output(acc, p->multiplier[oc], p->shift[oc], p->output_zp, p->act_min, p->act_max);
+    }
+}
+
+void mcu_conv_s4(const mcu_conv_s4_params_t *p, const int8_t *input, int8_t *output, int16_t *scratch)
+{
+    const int32_t k = p->k_h * p->k_w * p->in_c;
+    /* the row's padding values stay 0 for the whole call */
+    memset(scratch + k, 0, (size_t)(8 * p->row_words - k) * sizeof(int16_t));
+    const int32_t pixels = p->out_h * p->out_w;
+    const int32_t total = p->batches * pixels;
+    const int64_t image = (int64_t)p->in_h * p->in_w * p->in_c;
+    for (int32_t i = 0; i < total; i++) {
+        const int32_t n = p->reverse ? total - 1 - i : i;
+        const int32_t r = n % pixels;
+        mcu_conv_s4_pixel(p, input + (n / pixels) * image, r / p->out_w, r % p->out_w,
+                          output + (int64_t)n * p->out_c, scratch);
+    }
+}
