@@ -286,9 +286,13 @@ class _ConvBase(OpHandler):
             ("row_words", words),
             ("filter", ctx.const("filter", filt, "int32_t")),
             ("bias", ctx.const("bias", b.data, "int32_t") if b is not None else "NULL"),
-            ("multiplier", ctx.const("mult", mult, "int32_t")),
-            ("shift", ctx.const("shift", shift, "int32_t")),
         ]
+        rq = s4_fast_requant(op, mult, shift, w.data.reshape(-1, oc).T if self.depthwise else w.data.reshape(oc, -1))
+        fields += [("multiplier", ctx.const("mult", mult, "int32_t") if rq is None else "NULL"),
+                   ("shift", ctx.const("shift", shift, "int32_t") if rq is None else "NULL"),
+                   ("rq", ctx.const("rq", rq, "int32_t") if rq is not None else "NULL"),
+                   ("pad", ctx.const("pad", np.full(x.shape[-1], x.quant.zp, np.int8), "int8_t")
+                    if self.depthwise else "NULL")]
         name = "depthwise_conv_s4" if self.depthwise else "conv_s4"
         scratch = self.s4_scratch_bytes(op)
         return Layer(op, function=name, struct="conv_s4_params_t", fields=fields,
@@ -661,3 +665,19 @@ def pack_int4_words(values: np.ndarray) -> np.ndarray:
     raw = pack_int4(values)
     raw = np.concatenate([raw, np.zeros(-raw.size % 4, np.uint8)])
     return raw.view("<i4").astype(np.int32)
+
+
+def s4_fast_requant(op: Operator, mult, shift, rows: np.ndarray, filter_offset: int = 0) -> np.ndarray | None:
+    """{M, K, e} per multiplier for mcu_s4_output_rq, or None when fast_requant_table cannot prove it exact:
+    the accumulator of row r is bounded by |bias| + (input type's span) * sum |w + filter_offset|; with one
+    multiplier (per-tensor FULLY_CONNECTED) the largest bound over the rows is taken."""
+    x, y = op.inputs[0], op.outputs[0]
+    b = op.inputs[2] if len(op.inputs) > 2 else None
+    lo, _ = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
+    q_lo, q_hi = type_range(x.dtype)
+    r = rows.astype(np.int64) + filter_offset
+    bias = np.abs(b.data.astype(np.int64).reshape(-1)) if b is not None else np.zeros(r.shape[0], np.int64)
+    bound = bias + (q_hi - q_lo) * np.abs(r).sum(axis=1)
+    if len(mult) == 1:
+        bound = bound.max(initial=0).reshape(1)
+    return fast_requant_table(mult, shift, y.quant.zp - lo, bound)

@@ -11,7 +11,7 @@ import numpy as np
 from ..quant import activation_range, f64, quantize_multiplier, reduce_multiplier_16, type_range
 from .base import Layer, OpHandler, Sig, need_quant, register
 from .conv import FUSED, fast_requant_table, per_channel_multipliers, wrap_int32
-from .conv import S4_MAX_ROW, pack_s4_rows, s4_row_words
+from .conv import S4_MAX_ROW, pack_s4_rows, s4_fast_requant, s4_row_words
 from .f32 import F32_SIG_INPUTS, float_activation_range, group_rows, integer_only
 
 
@@ -185,9 +185,11 @@ class FullyConnected(OpHandler):
             ("act_min", lo), ("act_max", hi), ("row_words", nwords),
             ("weights", ctx.const("weights", words, "int32_t")),
             ("bias", ctx.const("bias", b.data, "int32_t") if b is not None else "NULL"),
-            ("multiplier", ctx.const("mult", mult[:1], "int32_t")),
-            ("shift", ctx.const("shift", shift[:1], "int32_t")),
         ]
+        rq = s4_fast_requant(op, mult[:1], shift[:1], w.data.reshape(units, depth), -w.quant.zp)
+        fields += [("multiplier", ctx.const("mult", mult[:1], "int32_t") if rq is None else "NULL"),
+                   ("shift", ctx.const("shift", shift[:1], "int32_t") if rq is None else "NULL"),
+                   ("rq", ctx.const("rq", rq, "int32_t") if rq is not None else "NULL")]
         return Layer(op, function="fully_connected_s4", struct="fc_s4_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(y), ctx.scratch(self.scratch_bytes(op), "int16_t")],
                      sources=("fully_connected/mcu_fully_connected_s4.c", "conv/mcu_s4_impl.h"))

@@ -8,6 +8,15 @@ int32_t mcu_conv_s4_get_buffer_size(int32_t row_words)
     return 16 * row_words;
 }
 
+/* The output byte of channel oc. */
+static inline int8_t mcu_conv_s4_out(const mcu_conv_s4_params_t *p, int32_t acc, int32_t oc)
+{
+    if (p->rq) {
+        return mcu_s4_output_rq(acc, p->rq + 3 * oc, p->act_min, p->act_max);
+    }
+    return mcu_s4_output(acc, p->multiplier[oc], p->shift[oc], p->output_zp, p->act_min, p->act_max);
+}
+
 /* The window of pixel (oy, ox) minus the input zero point into x (taps outside the image: 0), then every
  * output channel of that pixel. */
 static void mcu_conv_s4_pixel(const mcu_conv_s4_params_t *p, const int8_t *image, int32_t oy, int32_t ox,
@@ -33,12 +42,24 @@ static void mcu_conv_s4_pixel(const mcu_conv_s4_params_t *p, const int8_t *image
     }
     const int32_t words = p->row_words;
     const int32_t *w = p->filter;
-    for (int32_t oc = 0; oc < p->out_c; oc++, w += words) {
+    const int32_t out_c = p->out_c;
+    int32_t oc = 0;
+    for (; oc + 2 <= out_c; oc += 2, w += 2 * words) {
+        int32_t acc0, acc1;
+        mcu_s4_dot2(x, w, words, &acc0, &acc1);
+        if (p->bias) {
+            acc0 = (int32_t)((uint32_t)acc0 + (uint32_t)p->bias[oc]);
+            acc1 = (int32_t)((uint32_t)acc1 + (uint32_t)p->bias[oc + 1]);
+        }
+        out[oc] = mcu_conv_s4_out(p, acc0, oc);
+        out[oc + 1] = mcu_conv_s4_out(p, acc1, oc + 1);
+    }
+    if (oc < out_c) {
         int32_t acc = mcu_s4_dot(x, w, words);
         if (p->bias) {
             acc = (int32_t)((uint32_t)acc + (uint32_t)p->bias[oc]);
         }
-        out[oc] = mcu_s4_output(acc, p->multiplier[oc], p->shift[oc], p->output_zp, p->act_min, p->act_max);
+        out[oc] = mcu_conv_s4_out(p, acc, oc);
     }
 }
 

@@ -70,12 +70,56 @@ static inline int32_t mcu_s4_dot(const int16_t *x, const int32_t *w, int32_t wor
 #endif
 }
 
+/* The sums of two consecutive rows w0 = w, w1 = w + words over the same x: each input pair is loaded
+ * once for both rows. */
+static inline void mcu_s4_dot2(const int16_t *x, const int32_t *w, int32_t words, int32_t *acc0, int32_t *acc1)
+{
+    const int32_t *w1 = w + words;
+#if defined(__ARM_FEATURE_DSP)
+    int32_t a = 0, b = 0;
+    for (int32_t i = 0; i < words; i++, x += 8) {
+        const uint32_t v = (uint32_t)w[i], u = (uint32_t)w1[i];
+        const uint32_t vlo = (v & 0x0F0F0F0Fu) << 4, vhi = v & 0xF0F0F0F0u;
+        const uint32_t ulo = (u & 0x0F0F0F0Fu) << 4, uhi = u & 0xF0F0F0F0u;
+        int32_t x01, x23, x45, x67;
+        memcpy(&x01, x, 4);
+        memcpy(&x23, x + 2, 4);
+        memcpy(&x45, x + 4, 4);
+        memcpy(&x67, x + 6, 4);
+        a = __smlad(__sxtb16((int32_t)vlo), x01, a);
+        b = __smlad(__sxtb16((int32_t)ulo), x01, b);
+        a = __smlad(mcu_s4_sxtb16_ror8(vlo), x23, a);
+        b = __smlad(mcu_s4_sxtb16_ror8(ulo), x23, b);
+        a = __smlad(__sxtb16((int32_t)vhi), x45, a);
+        b = __smlad(__sxtb16((int32_t)uhi), x45, b);
+        a = __smlad(mcu_s4_sxtb16_ror8(vhi), x67, a);
+        b = __smlad(mcu_s4_sxtb16_ror8(uhi), x67, b);
+    }
+    *acc0 = a / 16;
+    *acc1 = b / 16;
+#else
+    *acc0 = mcu_s4_dot(x, w, words);
+    *acc1 = mcu_s4_dot(x, w1, words);
+#endif
+}
+
 /* The output byte of an accumulator: TFLM's requantization, output zero point, clamp. */
 static inline int8_t mcu_s4_output(int32_t acc, int32_t multiplier, int32_t shift, int32_t output_zp,
                                    int32_t act_min, int32_t act_max)
 {
     const int32_t v = mcu_requantize(acc, multiplier, shift) + output_zp;
     return (int8_t)MCU_CLAMP(v, act_min, act_max);
+}
+
+/* The same output through rq = {M, K, e} (mcugen/ops/conv.py fast_requant_table with the output offset
+ * output_zp - act_min): (SMMLAR(2 acc, M, K) - [acc < 0]) >> e, clamped to [0, act_max - act_min], + act_min;
+ * equal to mcu_s4_output for every accumulator the layer can produce (checked at build time). */
+static inline int8_t mcu_s4_output_rq(int32_t acc, const int32_t *rq, int32_t act_min, int32_t act_max)
+{
+    const int32_t a = (int32_t)((uint32_t)acc << 1);
+    int32_t v = (mcu_smmlar(a, rq[0], rq[1]) + (a >> 31)) >> rq[2];
+    v = MCU_CLAMP(v, 0, act_max - act_min);
+    return (int8_t)(v + act_min);
 }
 
 #endif /* MCU_S4_IMPL_H */

@@ -30,8 +30,9 @@ void mcu_fully_connected_s4(const mcu_fc_s4_params_t *p, const int8_t *input, in
             if (p->bias) {
                 acc += (uint32_t)p->bias[u];
             }
-            out[u] = mcu_s4_output((int32_t)acc, p->multiplier[0], p->shift[0], p->output_zp, p->act_min,
-                                   p->act_max);
+            out[u] = p->rq ? mcu_s4_output_rq((int32_t)acc, p->rq, p->act_min, p->act_max)
+                           : mcu_s4_output((int32_t)acc, p->multiplier[0], p->shift[0], p->output_zp, p->act_min,
+                                           p->act_max);
         }
     }
 }

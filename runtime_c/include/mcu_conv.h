@@ -480,8 +480,11 @@ typedef struct {
     int32_t row_words;         /* CONV_2D: words per packed filter row */
     const int32_t *filter;     /* CONV_2D: packed rows; DEPTHWISE_CONV_2D: the model's packed bytes */
     const int32_t *bias;       /* per output channel, or NULL */
-    const int32_t *multiplier; /* TFLM's, per output channel */
+    const int32_t *multiplier; /* TFLM's, per output channel (read only when rq is NULL) */
     const int32_t *shift;
+    const int32_t *rq;         /* or NULL: per output channel {M, K, e}, the one-multiply requantization that
+                                  mcugen proved exact for every reachable accumulator (mcu_s4_impl.h) */
+    const int8_t *pad;         /* DEPTHWISE_CONV_2D: in_c bytes of input_zp, read by taps outside the image */
 } mcu_conv_s4_params_t;
 
 void mcu_conv_s4(const mcu_conv_s4_params_t *p, const int8_t *input, int8_t *output, int16_t *scratch);

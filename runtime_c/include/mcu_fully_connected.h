@@ -95,8 +95,9 @@ typedef struct {
     int32_t row_words;
     const int32_t *weights;
     const int32_t *bias;       /* per unit, or NULL */
-    const int32_t *multiplier; /* TFLM's (one: per tensor) */
+    const int32_t *multiplier; /* TFLM's (one: per tensor; read only when rq is NULL) */
     const int32_t *shift;
+    const int32_t *rq;         /* or NULL: {M, K, e}, the one-multiply requantization (mcu_s4_impl.h) */
 } mcu_fc_s4_params_t;
 
 void mcu_fully_connected_s4(const mcu_fc_s4_params_t *p, const int8_t *input, int8_t *output, int16_t *scratch);

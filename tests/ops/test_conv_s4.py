@@ -107,14 +107,15 @@ def test_int4_packing_round_trip():
 
 
 def test_int4_flash_is_packed():
-    """The generated constants hold the filter at 4 bits a weight (rows padded to 8 values)."""
+    """The generated constants hold the filter at 4 bits a weight (rows of 72 values: 9 words), plus 12 bytes
+    of requantization constants per channel."""
     from mcugen.compiler import compile_bytes
     wt = np.random.default_rng(1).integers(-8, 8, (16, 3, 3, 8)).astype(np.int8)
     spec = lambda dt: single_op_model(  # noqa: E731
         "CONV_2D", [TensorSpec((1, 8, 8, 8), "int8", 0.05, 0), TensorSpec(wt.shape, dt, [0.05], [0], data=wt)],
         [TensorSpec((1, 8, 8, 16), "int8", 0.5, 0)], {"padding": "SAME"})
     layer = compile_bytes(spec("int4"), "m").project.report["layers"][0]
-    assert layer["weight_bytes"] <= wt.size // 2 + 2 * 4 * 16  # packed filter + multipliers and shifts
+    assert layer["weight_bytes"] == wt.size // 2 + 12 * 16
 
 
 def test_filter_zero_point_is_rejected():
@@ -132,3 +133,24 @@ def test_int4_activations_are_rejected():
                                         TensorSpec((2, 1, 1, 3), "int4", [0.1], [0])],
                             [TensorSpec((1, 2, 2, 2), "int8", 0.1, 0)], {"padding": "VALID"})
     assert any("constant" in m for m in rule_problems(model))  # (TFLM's interpreter accepts this model)
+
+
+@pytest.mark.parametrize("depthwise", [False, True])
+def test_conv_s4_large_multiplier(depthwise, bit_exact):
+    """Real multipliers above 1 (shift > 0): the one-multiply requantization does not apply and the kernels
+    take TFLM's mcu_requantize (rq NULL)."""
+    from mcugen.compiler import compile_bytes
+    rng = np.random.default_rng(4900 + depthwise)
+    shape, axis = ((1, 3, 3, 6), 3) if depthwise else ((6, 3, 3, 5), 0)
+    wt, _ = rand_int4(rng, shape, True, axis)
+    ws = [0.5] * 6
+    options = {"padding": "SAME", "depth_multiplier": 2} if depthwise else {"padding": "SAME"}
+    model = single_op_model(
+        "DEPTHWISE_CONV_2D" if depthwise else "CONV_2D",
+        [TensorSpec((1, 5, 4, 3 if depthwise else 5), "int8", 0.1, 2),
+         TensorSpec(wt.shape, "int4", ws, [0] * 6, data=wt, quantized_dimension=axis),
+         TensorSpec((6,), "int32", [0.05] * 6, [0] * 6, data=rng.integers(-50, 50, 6).astype(np.int32))],
+        [TensorSpec((1, 5, 4, 6), "int8", 0.02, -5)], options)
+    layer = compile_bytes(model, "m").project.layers[0]
+    assert dict(layer.fields)["rq"] == "NULL"
+    bit_exact(model)

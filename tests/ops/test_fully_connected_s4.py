@@ -51,3 +51,15 @@ def test_per_channel_int4_is_rejected():
         [TensorSpec((1, wt_units), "int8", 0.1, 0)], {})
     assert tflm_rejects(model)
     assert any("per channel" in msg for msg in rule_problems(model))
+
+
+def test_fully_connected_s4_large_multiplier(bit_exact):
+    """A real multiplier above 1: TFLM's mcu_requantize path (rq NULL)."""
+    rng = np.random.default_rng(4950)
+    wt, _ = rand_int4(rng, (5, 9), False, 0)
+    model = single_op_model(
+        "FULLY_CONNECTED",
+        [TensorSpec((2, 9), "int8", 0.1, 3), TensorSpec(wt.shape, "int4", [0.5], [0], data=wt),
+         TensorSpec((5,), "int32", [0.05], [0], data=rng.integers(-50, 50, 5).astype(np.int32))],
+        [TensorSpec((2, 5), "int8", 0.02, -5)], {})
+    bit_exact(model)
