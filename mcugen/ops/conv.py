@@ -263,11 +263,11 @@ class _ConvBase(OpHandler):
         return None if k <= S4_MAX_ROW else f"filter row of {k} values, at most {S4_MAX_ROW}"
 
     def s4_scratch_bytes(self, op):
-        """mcu_conv_s4_get_buffer_size: the window of one pixel as int16 (none for the depthwise kernel)."""
+        """mcu_conv_s4_get_buffer_size: the windows of two pixels as int16 (none for the depthwise kernel)."""
         if self.depthwise:
             return 0
         f = op.inputs[1].shape
-        return 16 * s4_row_words(f[1] * f[2] * f[3])
+        return 32 * s4_row_words(f[1] * f[2] * f[3])
 
     def lower_s4(self, op, ctx):
         """Packed int4 weights: CONV_2D rows in the layout of mcu_s4_impl.h (pack_s4_rows), DEPTHWISE_CONV_2D

@@ -103,6 +103,49 @@ static inline void mcu_s4_dot2(const int16_t *x, const int32_t *w, int32_t words
 #endif
 }
 
+/* Rows w0 = w and w1 = w + words against two inputs x0 and x1 (two output pixels): each weight word is
+ * unpacked once for both pixels. acc[0] = x0.w0, acc[1] = x0.w1, acc[2] = x1.w0, acc[3] = x1.w1. */
+static inline void mcu_s4_dot2x2(const int16_t *x0, const int16_t *x1, const int32_t *w, int32_t words,
+                                 int32_t *acc)
+{
+#if defined(__ARM_FEATURE_DSP)
+    const int32_t *w1 = w + words;
+    int32_t a = 0, b = 0, c = 0, d = 0;
+    for (int32_t i = 0; i < words; i++, x0 += 8, x1 += 8) {
+        const uint32_t v = (uint32_t)w[i], u = (uint32_t)w1[i];
+        const uint32_t vlo = (v & 0x0F0F0F0Fu) << 4, ulo = (u & 0x0F0F0F0Fu) << 4;
+        int32_t p, q, wv, wu;
+#define MCU_S4_STEP(k, extract, vv, uu)          \
+    do {                                         \
+        memcpy(&p, x0 + (k), 4);                 \
+        memcpy(&q, x1 + (k), 4);                 \
+        wv = extract(vv);                        \
+        wu = extract(uu);                        \
+        a = __smlad(wv, p, a);                   \
+        b = __smlad(wu, p, b);                   \
+        c = __smlad(wv, q, c);                   \
+        d = __smlad(wu, q, d);                   \
+    } while (0)
+#define MCU_S4_SX(x) __sxtb16((int32_t)(x))
+        MCU_S4_STEP(0, MCU_S4_SX, vlo, ulo);
+        MCU_S4_STEP(2, mcu_s4_sxtb16_ror8, vlo, ulo);
+        MCU_S4_STEP(4, MCU_S4_SX, v & 0xF0F0F0F0u, u & 0xF0F0F0F0u);
+        MCU_S4_STEP(6, mcu_s4_sxtb16_ror8, v & 0xF0F0F0F0u, u & 0xF0F0F0F0u);
+#undef MCU_S4_SX
+#undef MCU_S4_STEP
+    }
+    acc[0] = a / 16;
+    acc[1] = b / 16;
+    acc[2] = c / 16;
+    acc[3] = d / 16;
+#else
+    acc[0] = mcu_s4_dot(x0, w, words);
+    acc[1] = mcu_s4_dot(x0, w + words, words);
+    acc[2] = mcu_s4_dot(x1, w, words);
+    acc[3] = mcu_s4_dot(x1, w + words, words);
+#endif
+}
+
 /* The output byte of an accumulator: TFLM's requantization, output zero point, clamp. */
 static inline int8_t mcu_s4_output(int32_t acc, int32_t multiplier, int32_t shift, int32_t output_zp,
                                    int32_t act_min, int32_t act_max)

@@ -466,9 +466,10 @@ void mcu_depthwise_conv_f32(const mcu_conv_f32_params_t *p, const float *input, 
  * acc = bias + sum over the taps inside the image of (x - input_zp) * w, then mcu_requantize, + output_zp,
  * clamp. The weights stay packed (two per byte) and are unpacked in registers:
  *   CONV_2D: `filter` holds one row of `row_words` words per output channel in the layout of
- *            mcu_s4_impl.h (the OHWI row, zero-padded to a multiple of 8 values); per output pixel the
- *            window minus input_zp is gathered into `scratch` (8 * row_words int16, padded taps 0):
- *            mcu_conv_s4_get_buffer_size() bytes;
+ *            mcu_s4_impl.h (the OHWI row, zero-padded to a multiple of 8 values); pixels go in pairs
+ *            (consecutive in the contract's order): both windows minus input_zp are gathered into
+ *            `scratch` (2 x 8 * row_words int16, padded taps 0: mcu_conv_s4_get_buffer_size() bytes),
+ *            then both pixels are written, every weight word unpacked once for the two;
  *   DEPTHWISE_CONV_2D: `filter` is the model's own dense packing of the 1HWO filter (value e = tap *
  *            out_c + channel in the low nibble of byte e / 2 when e is even, else the high nibble),
  *            row_words unused, no scratch (pass NULL).
