@@ -277,6 +277,7 @@ class _ConvBase(OpHandler):
         b = op.inputs[2] if len(op.inputs) > 2 else None
         mult, shift = per_channel_multipliers(op, oc)
         lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
+        grouped = self.depthwise and dw_s4_grouped(op, ctx.features)
         if self.depthwise:
             words, filt = 0, pack_int4_words(w.data)
         else:
@@ -284,8 +285,8 @@ class _ConvBase(OpHandler):
         fields = self.geometry_fields(op, ctx) + [
             ("input_zp", x.quant.zp), ("output_zp", y.quant.zp), ("act_min", lo), ("act_max", hi),
             ("row_words", words),
-            ("filter", ctx.const("filter", filt, "int32_t")),
-            ("bias", ctx.const("bias", b.data, "int32_t") if b is not None else "NULL"),
+            ("filter", ctx.const("filter", filt, "int32_t") if not grouped else "NULL"),
+            ("bias", ctx.const("bias", b.data, "int32_t") if b is not None and not grouped else "NULL"),
         ]
         rq = s4_fast_requant(op, mult, shift, w.data.reshape(-1, oc).T if self.depthwise else w.data.reshape(oc, -1))
         fields += [("multiplier", ctx.const("mult", mult, "int32_t") if rq is None else "NULL"),
@@ -293,6 +294,12 @@ class _ConvBase(OpHandler):
                    ("rq", ctx.const("rq", rq, "int32_t") if rq is not None else "NULL"),
                    ("pad", ctx.const("pad", np.full(x.shape[-1], x.quant.zp, np.int8), "int8_t")
                     if self.depthwise else "NULL")]
+        if grouped:
+            gw, gb = pack_dw_s4_groups(op)
+            fields += [("group_weights", ctx.const("gweights", gw, "int32_t")),
+                       ("group_bias", ctx.const("gbias", gb, "int32_t"))]
+        else:
+            fields += [("group_weights", "NULL"), ("group_bias", "NULL")]
         name = "depthwise_conv_s4" if self.depthwise else "conv_s4"
         scratch = self.s4_scratch_bytes(op)
         return Layer(op, function=name, struct="conv_s4_params_t", fields=fields,
@@ -681,3 +688,31 @@ def s4_fast_requant(op: Operator, mult, shift, rows: np.ndarray, filter_offset: 
     if len(mult) == 1:
         bound = bound.max(initial=0).reshape(1)
     return fast_requant_table(mult, shift, y.quant.zp - lo, bound)
+
+
+DW_S4_GROUP_MAX_TAPS = 64  # MCU_DW_S4_MAX_TAPS in mcu_depthwise_conv_s4.c
+#: bit of channel j of a group of 8 in the grouped depthwise words: SXTB16 gives the pairs (0, 2), (1, 3)...
+DW_S4_GROUP_SHIFTS = tuple(8 * (j & 3) + 4 * (j >> 2) for j in range(8))
+
+
+def dw_s4_grouped(op: Operator, features=frozenset()) -> bool:
+    """The int4 depthwise kernel's grouped (SMLABB/SMLATT) path: boards with the DSP extension, depth
+    multiplier 1, channels a multiple of 8, at most DW_S4_GROUP_MAX_TAPS taps."""
+    f = op.inputs[1].shape
+    return ("dsp" in features and op.options.get("depth_multiplier", 1) == 1 and f[3] % 8 == 0
+            and f[1] * f[2] <= DW_S4_GROUP_MAX_TAPS)
+
+
+def pack_dw_s4_groups(op: Operator) -> tuple[np.ndarray, np.ndarray]:
+    """(words [tap][group of 8 channels], group_bias) of the grouped depthwise path (mcu_conv.h): the input
+    zero point folded into the bias, bias - input_zp * sum of the channel's weights (wrapping int32)."""
+    x, w = op.inputs[0], op.inputs[1]
+    b = op.inputs[2] if len(op.inputs) > 2 else None
+    _, kh, kw, oc = w.shape
+    wt = w.data.reshape(kh * kw, oc).astype(np.int64)
+    nib = (wt & 0xF).reshape(kh * kw, oc // 8, 8)
+    words = np.zeros((kh * kw, oc // 8), np.int64)
+    for j, sh in enumerate(DW_S4_GROUP_SHIFTS):
+        words |= nib[:, :, j] << sh
+    bias = b.data.astype(np.int64).reshape(-1) if b is not None else np.zeros(oc, np.int64)
+    return wrap_int32(words.ravel()), wrap_int32(bias - int(x.quant.zp) * wt.sum(axis=0))

@@ -78,6 +78,55 @@ static void mcu_dw_s4_pixel_pairs(const mcu_conv_s4_params_t *p, const int8_t *c
     }
 }
 
+/* Grouped path (see mcu_conv_s4_params_t): one pixel from its tap pointers. */
+static void mcu_dw_s4_pixel_groups(const mcu_conv_s4_params_t *p, const int8_t *const *tap, int32_t taps,
+                                   int8_t *out)
+{
+    const int32_t groups = p->out_c >> 3;
+    const int32_t *wg = p->group_weights;
+    for (int32_t g = 0; g < groups; g++) {
+        const int32_t c = 8 * g;
+        const int32_t *w = wg + g;
+#if defined(__ARM_FEATURE_DSP)
+        /* channels c..c+3 from the low nibbles, then c+4..c+7 from the high ones: 4 accumulators in registers */
+        int32_t acc[8];
+        for (int32_t h = 0; h < 2; h++) {
+            const int32_t *wh = w;
+            const int32_t ch = c + 4 * h, sh = 4 * h;
+            int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+            for (int32_t t = 0; t < taps; t++, wh += groups) {
+                const uint32_t nib = (((uint32_t)*wh >> sh) & 0x0F0F0F0Fu) << 4;
+                uint32_t xv;
+                memcpy(&xv, tap[t] + ch, 4);
+                const int32_t w02 = __sxtb16((int32_t)nib), w13 = mcu_s4_sxtb16_ror8(nib);
+                const int32_t x02 = __sxtb16((int32_t)xv), x13 = mcu_s4_sxtb16_ror8(xv);
+                a0 = __smlabb(x02, w02, a0);
+                a2 = __smlatt(x02, w02, a2);
+                a1 = __smlabb(x13, w13, a1);
+                a3 = __smlatt(x13, w13, a3);
+            }
+            acc[4 * h] = a0 / 16;
+            acc[4 * h + 1] = a1 / 16;
+            acc[4 * h + 2] = a2 / 16;
+            acc[4 * h + 3] = a3 / 16;
+        }
+#else
+        int32_t acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        for (int32_t t = 0; t < taps; t++, w += groups) {
+            const uint32_t v = (uint32_t)*w;
+            const int8_t *x = tap[t] + c;
+            for (int32_t j = 0; j < 8; j++) {
+                acc[j] += x[j] * MCU_S4_VALUE(v, 8 * (j & 3) + 4 * (j >> 2));
+            }
+        }
+#endif
+        for (int32_t j = 0; j < 8; j++) {
+            const int32_t a = (int32_t)((uint32_t)acc[j] + (uint32_t)p->group_bias[c + j]);
+            out[c + j] = mcu_dw_s4_out(p, a, c + j);
+        }
+    }
+}
+
 void mcu_depthwise_conv_s4(const mcu_conv_s4_params_t *p, const int8_t *input, int8_t *output, int16_t *scratch)
 {
     (void)scratch;
@@ -86,7 +135,7 @@ void mcu_depthwise_conv_s4(const mcu_conv_s4_params_t *p, const int8_t *input, i
     const int32_t image = p->in_h * p->in_w * p->in_c;
     const int32_t taps = p->k_h * p->k_w;
     const int32_t span_h = (p->k_h - 1) * p->dil_h, span_w = (p->k_w - 1) * p->dil_w;
-    const int pairs = (p->out_c & 1) == 0 && taps <= MCU_DW_S4_MAX_TAPS;
+    const int pairs = ((p->out_c & 1) == 0 && taps <= MCU_DW_S4_MAX_TAPS) || p->group_weights != NULL;
     int32_t off[MCU_DW_S4_MAX_TAPS];
     const int8_t *tap[MCU_DW_S4_MAX_TAPS];
     if (pairs) {
@@ -121,6 +170,10 @@ void mcu_depthwise_conv_s4(const mcu_conv_s4_params_t *p, const int8_t *input, i
                 }
             }
         }
-        mcu_dw_s4_pixel_pairs(p, tap, taps, output + n * p->out_c);
+        if (p->group_weights) {
+            mcu_dw_s4_pixel_groups(p, tap, taps, output + n * p->out_c);
+        } else {
+            mcu_dw_s4_pixel_pairs(p, tap, taps, output + n * p->out_c);
+        }
     }
 }

@@ -486,6 +486,14 @@ typedef struct {
     const int32_t *rq;         /* or NULL: per output channel {M, K, e}, the one-multiply requantization that
                                   mcugen proved exact for every reachable accumulator (mcu_s4_impl.h) */
     const int8_t *pad;         /* DEPTHWISE_CONV_2D: in_c bytes of input_zp, read by taps outside the image */
+    /* DEPTHWISE_CONV_2D grouped path (depth_multiplier 1, out_c a multiple of 8, at most 64 taps; mcugen
+     * chooses it for boards with the DSP extension), or NULL: per tap, per group of 8 channels, one word whose
+     * value j (channel 8g + j) lies at bit 8 * (j & 3) + 4 * (j >> 2), so that SXTB16 yields the channel
+     * pairs (0, 2), (1, 3), (4, 6), (5, 7) matching SXTB16 of the input words; every tap reads the input
+     * (pad outside the image) and group_bias = bias - input_zp * sum of the channel's weights. `filter` is
+     * then unused (NULL). */
+    const int32_t *group_weights;
+    const int32_t *group_bias;
 } mcu_conv_s4_params_t;
 
 void mcu_conv_s4(const mcu_conv_s4_params_t *p, const int8_t *input, int8_t *output, int16_t *scratch);
