@@ -53,7 +53,7 @@ class Tensor:
 
     @property
     def itemsize(self) -> int:
-        return np.dtype(self.dtype).itemsize
+        return 1 if self.dtype == "int4" else np.dtype(self.dtype).itemsize
 
     @property
     def size(self) -> int:
@@ -61,6 +61,8 @@ class Tensor:
 
     @property
     def nbytes(self) -> int:
+        if self.dtype == "int4":  # two values per byte (the model's packed size; data holds int8 values)
+            return (self.size + 1) // 2
         return self.size * self.itemsize
 
     def root(self) -> "Tensor":

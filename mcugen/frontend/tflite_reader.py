@@ -15,6 +15,7 @@ import tflite
 from ..errors import ModelReadError, UnsupportedModelError
 from ..ir import Graph, Operator, Quant, Signature, Tensor
 from .validate import RawBuffer, RawModel, RawOp, RawTensor, validate_graph, validate_raw
+from .int4 import unpack_int4
 
 _OP_NAMES = {v: k for k, v in vars(tflite.BuiltinOperator).items() if not k.startswith("_")}
 _OPTION_TYPES = {v: k for k, v in vars(tflite.BuiltinOptions).items() if not k.startswith("_")}
@@ -171,8 +172,11 @@ def _build(model, raw: RawModel, data: bytes) -> Graph:
                 raw_bytes = model.Buffers(rt.buffer).DataAsNumpy().tobytes()
             else:
                 raw_bytes = data[buf.offset: buf.offset + buf.size]
-            le = np.dtype(dtype).newbyteorder("<")
-            value = np.frombuffer(raw_bytes, dtype=le).astype(dtype).reshape(rt.shape)
+            if dtype == "int4":  # two values per byte; the IR holds them as int8 (frontend/int4.py)
+                value = unpack_int4(raw_bytes, rt.elements()).reshape(rt.shape)
+            else:
+                le = np.dtype(dtype).newbyteorder("<")
+                value = np.frombuffer(raw_bytes, dtype=le).astype(dtype).reshape(rt.shape)
         quant = None
         if rt.scale is not None:
             zp = rt.zero_point if rt.zero_point is not None and rt.zero_point.size else np.zeros(rt.scale.size, np.int64)

@@ -21,6 +21,7 @@ import numpy as np
 import tflite
 
 from ..ir import Graph, Tensor
+from .int4 import pack_int4
 
 __all__ = ["write_model", "build_options", "options_table", "tensor_type"]
 
@@ -299,12 +300,14 @@ def constant_bytes(t: Tensor) -> bytes:
         raise ValueError(f"tensor {t.name!r}: data holds {arr.size} values, shape {tuple(t.shape)} needs {t.size}")
     if t.dtype == "bool":
         return arr.astype(np.bool_).tobytes()
+    if t.dtype == "int4":  # int8 values in [-8, 7], two per byte (frontend/int4.py)
+        return pack_int4(arr).tobytes()
     return np.ascontiguousarray(arr.astype(np.dtype(t.dtype).newbyteorder("<"))).tobytes()
 
 
 def write_model(graph: Graph) -> bytes:
     """Serialize `graph` (its tensors, operators, inputs, outputs, description, signatures) as a .tflite."""
-    b = flatbuffers.Builder(1024 + sum(t.nbytes for t in graph.tensors if t.is_const))
+    b = flatbuffers.Builder(1024 + sum(t.size if t.dtype == "int4" else t.nbytes for t in graph.tensors if t.is_const))
     tensors = list(graph.tensors)
     index = {id(t): i for i, t in enumerate(tensors)}
     referenced = [t for op in graph.operators for t in op.inputs + op.outputs + op.intermediates if t is not None]

@@ -36,7 +36,14 @@ TYPE_NAMES = {0: "FLOAT32", 1: "FLOAT16", 2: "INT32", 3: "UINT8", 4: "INT64", 5:
 #: TensorFlow Lite types the IR represents (as numpy dtype names); other known types are unsupported
 NUMPY_TYPES = {"FLOAT32": "float32", "FLOAT16": "float16", "FLOAT64": "float64", "INT8": "int8", "UINT8": "uint8",
                "INT16": "int16", "UINT16": "uint16", "INT32": "int32", "UINT32": "uint32", "INT64": "int64",
-               "UINT64": "uint64", "BOOL": "bool"}
+               "UINT64": "uint64", "BOOL": "bool", "INT4": "int4"}
+
+
+def type_bytes(dtype: str, elements: int) -> int:
+    """Bytes that `elements` values of IR type `dtype` take in the file (int4: two per byte)."""
+    if dtype == "int4":
+        return (elements + 1) // 2
+    return elements * np.dtype(dtype).itemsize
 
 
 # ---- the raw model: the flatbuffer's fields, nothing trusted -------------------------------------
@@ -187,9 +194,9 @@ def tensor_sizes_bounded(m: RawModel):
     """No tensor is larger than 256 MiB (no microcontroller holds it; mcugen refuses it before allocating
     anything)."""
     for t in m.tensors:
-        item = np.dtype(t.dtype).itemsize if t.dtype else 1
-        if t.elements() * item > MAX_TENSOR_BYTES:
-            yield f"{t.label()}: shape {tuple(t.shape)} declares {t.elements() * item:,} bytes"
+        size = type_bytes(t.dtype, t.elements()) if t.dtype else t.elements()
+        if size > MAX_TENSOR_BYTES:
+            yield f"{t.label()}: shape {tuple(t.shape)} declares {size:,} bytes"
 
 
 @check("file")
@@ -214,7 +221,7 @@ def constant_sizes_match(m: RawModel):
         have = b.data_len if b.data_len else b.size
         if t.dtype is None:
             continue  # its type is checked where the tensor is used (types_supported)
-        need = t.elements() * np.dtype(t.dtype).itemsize
+        need = type_bytes(t.dtype, t.elements())
         if have != need:
             yield f"{t.label()}: shape {tuple(t.shape)} of {t.type_name} needs {need} bytes, its buffer holds {have}"
 
@@ -292,8 +299,8 @@ def has_inputs(g: Graph):
 
 @check("graph", UnsupportedModelError)
 def types_supported(g: Graph):
-    """Every tensor the model uses has a numeric type (STRING, COMPLEX, RESOURCE, VARIANT, INT4 and BFLOAT16
-    tensors are not compiled)."""
+    """Every tensor the model uses has a numeric type (STRING, COMPLEX, RESOURCE, VARIANT and BFLOAT16
+    tensors are not compiled; INT4 is read as constant weights, packed two per byte)."""
     for t in _used(g):
         if t.dtype not in NUMPY_TYPES.values():
             yield f"{_label(t)}: type {t.dtype.upper()}"
@@ -321,13 +328,13 @@ def scales_finite_positive(g: Graph):
 @check("graph")
 def zero_points_in_range(g: Graph):
     """Every zero point lies in the range of its tensor's type (e.g. -128..127 for int8, -32768..32767 for
-    int16)."""
+    int16, -8..7 for int4)."""
     for t in _used(g):
         q = t.quant
-        if q is None or t.dtype not in ("int8", "uint8", "int16", "uint16", "int32", "int64"):
+        if q is None or t.dtype not in ("int8", "uint8", "int16", "uint16", "int32", "int64", "int4"):
             continue
-        info = np.iinfo(np.dtype(t.dtype))
-        bad = [int(z) for z in q.zero_point if not info.min <= int(z) <= info.max]
+        lo, hi = (-8, 7) if t.dtype == "int4" else (np.iinfo(np.dtype(t.dtype)).min, np.iinfo(np.dtype(t.dtype)).max)
+        bad = [int(z) for z in q.zero_point if not lo <= int(z) <= hi]
         if bad:
             yield f"{_label(t)} ({t.dtype}): zero point(s) {bad[:4]}"
 

@@ -253,6 +253,63 @@ class _ConvBase(OpHandler):
         return Layer(op, function=name, struct="conv_f32_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(y)], sources=(f"conv/mcu_{name}.c",))
 
+    # ---- int4 weights, int8 activations (scheme s4): TFLM unpacks the filter and runs its int8 reference
+    # kernel, so the arithmetic is the int8 one; the weights stay packed (mcu_conv_s4.c, mcu_depthwise_conv_s4.c)
+    signatures = signatures + (Sig("s4", (("int8",), ("int4",), ("int32",)), (("int8",),), optional=(2,)),)
+
+    def rule_s4_row_length(self, op):
+        """int4 weights: a CONV_2D filter row (k_h * k_w * in_channels) or a DEPTHWISE_CONV_2D window holds at
+        most 65,536 values (the packed kernels sum 16 * x * w in int32)."""
+        if self.scheme(op) != "s4":
+            return None
+        f = op.inputs[1].shape
+        k = f[1] * f[2] * (1 if self.depthwise else f[3])
+        return None if k <= S4_MAX_ROW else f"filter row of {k} values, at most {S4_MAX_ROW}"
+
+    def s4_scratch_bytes(self, op):
+        """mcu_conv_s4_get_buffer_size: the windows of two pixels as int16 (none for the depthwise kernel)."""
+        if self.depthwise:
+            return 0
+        f = op.inputs[1].shape
+        return 32 * s4_row_words(f[1] * f[2] * f[3])
+
+    def lower_s4(self, op, ctx):
+        """Packed int4 weights: CONV_2D rows in the layout of mcu_s4_impl.h (pack_s4_rows), DEPTHWISE_CONV_2D
+        the model's own dense packing; TFLM's multipliers and its int8 reference arithmetic."""
+        oc = self.geometry(op)[6]
+        x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+        b = op.inputs[2] if len(op.inputs) > 2 else None
+        mult, shift = per_channel_multipliers(op, oc)
+        lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
+        grouped = self.depthwise and dw_s4_grouped(op, ctx.features)
+        if self.depthwise:
+            words, filt = 0, pack_int4_words(w.data)
+        else:
+            filt, words = pack_s4_rows(w.data.reshape(oc, -1))
+        fields = self.geometry_fields(op, ctx) + [
+            ("input_zp", x.quant.zp), ("output_zp", y.quant.zp), ("act_min", lo), ("act_max", hi),
+            ("row_words", words),
+            ("filter", ctx.const("filter", filt, "int32_t") if not grouped else "NULL"),
+            ("bias", ctx.const("bias", b.data, "int32_t") if b is not None and not grouped else "NULL"),
+        ]
+        rq = s4_fast_requant(op, mult, shift, w.data.reshape(-1, oc).T if self.depthwise else w.data.reshape(oc, -1))
+        fields += [("multiplier", ctx.const("mult", mult, "int32_t") if rq is None else "NULL"),
+                   ("shift", ctx.const("shift", shift, "int32_t") if rq is None else "NULL"),
+                   ("rq", ctx.const("rq", rq, "int32_t") if rq is not None else "NULL"),
+                   ("pad", ctx.const("pad", np.full(x.shape[-1], x.quant.zp, np.int8), "int8_t")
+                    if self.depthwise else "NULL")]
+        if grouped:
+            gw, gb = pack_dw_s4_groups(op)
+            fields += [("group_weights", ctx.const("gweights", gw, "int32_t")),
+                       ("group_bias", ctx.const("gbias", gb, "int32_t"))]
+        else:
+            fields += [("group_weights", "NULL"), ("group_bias", "NULL")]
+        name = "depthwise_conv_s4" if self.depthwise else "conv_s4"
+        scratch = self.s4_scratch_bytes(op)
+        return Layer(op, function=name, struct="conv_s4_params_t", fields=fields,
+                     args=[ctx.ptr(x), ctx.ptr(y), ctx.scratch(scratch, "int16_t") if scratch else "NULL"],
+                     sources=(f"conv/mcu_{name}.c", "conv/mcu_s4_impl.h"))
+
 
 # ---- fast CONV_2D kernels (runtime_c/conv/mcu_conv_1x1_s8.c, mcu_conv_im2col_s8.c) -------------------
 
@@ -417,6 +474,8 @@ class Conv2D(_ConvBase):
     def scratch_bytes(self, op, features=frozenset()):
         if self.scheme(op) == "s16":
             return conv_s16_scratch_bytes(op)
+        if self.scheme(op) == "s4":
+            return self.s4_scratch_bytes(op)
         f = self.fast(op, features)
         return f.scratch if f is not None else 0
 
@@ -590,3 +649,82 @@ def pack_dw_dsp_weights(wt: np.ndarray, ic: int, dm: int) -> np.ndarray:
     pairs = words.shape[0]
     words = words.reshape(pairs, ic, dm // 4, 4).transpose(1, 2, 0, 3)  # [ic][group][pair][j]
     return wrap_int32(words.ravel())
+
+
+# ---- int4 weights (scheme s4): packed layouts (runtime_c/conv/mcu_s4_impl.h) ------------------------------
+
+S4_MAX_ROW = 65536  # MCU_S4_MAX_ROW in mcu_s4_impl.h
+#: bit position of value j of a group of 8 in its word (MCU_S4_SHIFT): low nibbles of bytes 0, 2, 1, 3, then
+#: their high nibbles, so that SXTB16 yields the pairs (w0, w1), (w2, w3), (w4, w5), (w6, w7)
+S4_SHIFTS = (0, 16, 8, 24, 4, 20, 12, 28)
+
+
+def s4_row_words(k: int) -> int:
+    """Words of one packed row of k int4 values (8 per word, the row zero-padded)."""
+    return -(-int(k) // 8)
+
+
+def pack_s4_rows(rows: np.ndarray) -> tuple[np.ndarray, int]:
+    """[rows, k] int4 values (as ints in [-8, 7]) -> (int32 words, words per row) in mcu_s4_impl.h's layout."""
+    r, k = rows.shape
+    words = s4_row_words(k)
+    v = np.zeros((r, words * 8), np.int64)
+    v[:, :k] = rows
+    nib = (v & 0xF).reshape(r, words, 8)
+    out = np.zeros((r, words), np.int64)
+    for j, sh in enumerate(S4_SHIFTS):
+        out |= nib[:, :, j] << sh
+    return wrap_int32(out.ravel()), words
+
+
+def pack_int4_words(values: np.ndarray) -> np.ndarray:
+    """The model's dense int4 packing (frontend/int4.py) of `values` as little-endian int32 words (the bytes
+    zero-padded to a multiple of 4), for kernels that read the packed bytes as uint8."""
+    from ..frontend.int4 import pack_int4
+    raw = pack_int4(values)
+    raw = np.concatenate([raw, np.zeros(-raw.size % 4, np.uint8)])
+    return raw.view("<i4").astype(np.int32)
+
+
+def s4_fast_requant(op: Operator, mult, shift, rows: np.ndarray, filter_offset: int = 0) -> np.ndarray | None:
+    """{M, K, e} per multiplier for mcu_s4_output_rq, or None when fast_requant_table cannot prove it exact:
+    the accumulator of row r is bounded by |bias| + (input type's span) * sum |w + filter_offset|; with one
+    multiplier (per-tensor FULLY_CONNECTED) the largest bound over the rows is taken."""
+    x, y = op.inputs[0], op.outputs[0]
+    b = op.inputs[2] if len(op.inputs) > 2 else None
+    lo, _ = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
+    q_lo, q_hi = type_range(x.dtype)
+    r = rows.astype(np.int64) + filter_offset
+    bias = np.abs(b.data.astype(np.int64).reshape(-1)) if b is not None else np.zeros(r.shape[0], np.int64)
+    bound = bias + (q_hi - q_lo) * np.abs(r).sum(axis=1)
+    if len(mult) == 1:
+        bound = bound.max(initial=0).reshape(1)
+    return fast_requant_table(mult, shift, y.quant.zp - lo, bound)
+
+
+DW_S4_GROUP_MAX_TAPS = 64  # MCU_DW_S4_MAX_TAPS in mcu_depthwise_conv_s4.c
+#: bit of channel j of a group of 8 in the grouped depthwise words: SXTB16 gives the pairs (0, 2), (1, 3)...
+DW_S4_GROUP_SHIFTS = tuple(8 * (j & 3) + 4 * (j >> 2) for j in range(8))
+
+
+def dw_s4_grouped(op: Operator, features=frozenset()) -> bool:
+    """The int4 depthwise kernel's grouped (SMLABB/SMLATT) path: boards with the DSP extension, depth
+    multiplier 1, channels a multiple of 8, at most DW_S4_GROUP_MAX_TAPS taps."""
+    f = op.inputs[1].shape
+    return ("dsp" in features and op.options.get("depth_multiplier", 1) == 1 and f[3] % 8 == 0
+            and f[1] * f[2] <= DW_S4_GROUP_MAX_TAPS)
+
+
+def pack_dw_s4_groups(op: Operator) -> tuple[np.ndarray, np.ndarray]:
+    """(words [tap][group of 8 channels], group_bias) of the grouped depthwise path (mcu_conv.h): the input
+    zero point folded into the bias, bias - input_zp * sum of the channel's weights (wrapping int32)."""
+    x, w = op.inputs[0], op.inputs[1]
+    b = op.inputs[2] if len(op.inputs) > 2 else None
+    _, kh, kw, oc = w.shape
+    wt = w.data.reshape(kh * kw, oc).astype(np.int64)
+    nib = (wt & 0xF).reshape(kh * kw, oc // 8, 8)
+    words = np.zeros((kh * kw, oc // 8), np.int64)
+    for j, sh in enumerate(DW_S4_GROUP_SHIFTS):
+        words |= nib[:, :, j] << sh
+    bias = b.data.astype(np.int64).reshape(-1) if b is not None else np.zeros(oc, np.int64)
+    return wrap_int32(words.ravel()), wrap_int32(bias - int(x.quant.zp) * wt.sum(axis=0))

@@ -11,6 +11,7 @@ import numpy as np
 from ..quant import activation_range, f64, quantize_multiplier, reduce_multiplier_16, type_range
 from .base import Layer, OpHandler, Sig, need_quant, register
 from .conv import FUSED, fast_requant_table, per_channel_multipliers, wrap_int32
+from .conv import S4_MAX_ROW, pack_s4_rows, s4_fast_requant, s4_row_words
 from .f32 import F32_SIG_INPUTS, float_activation_range, group_rows, integer_only
 
 
@@ -148,6 +149,50 @@ class FullyConnected(OpHandler):
         ]
         return Layer(op, function="fully_connected_f32", struct="fc_f32_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(y)], sources=("fully_connected/mcu_fully_connected_f32.c",))
+
+    # ---- int4 weights, int8 activations (scheme s4): TFLM unpacks the weights and runs its int8 kernel
+    # (mcu_fully_connected_s4.c; the weights stay packed, rows in the layout of conv/mcu_s4_impl.h)
+    signatures = signatures + (Sig("s4", (("int8",), ("int4",), ("int32",)), (("int8",),), optional=(2,)),)
+
+    def rule_s4_per_tensor(self, op):
+        """int4 weights are quantized per tensor (TFLM fails to prepare a FULLY_CONNECTED with per-channel int4
+        weights) and a weight row holds at most 65,536 values."""
+        if self.scheme(op) != "s4":
+            return None
+        w = op.inputs[1]
+        if w.quant is not None and w.quant.per_channel:
+            return "int4 weights are quantized per channel (TFLM supports per-tensor int4 FULLY_CONNECTED only)"
+        if len(w.shape) == 2 and w.shape[1] > S4_MAX_ROW:
+            return f"weight rows of {w.shape[1]} values, at most {S4_MAX_ROW}"
+        return None
+
+    def scratch_bytes(self, op, features=frozenset()):
+        """s4: mcu_fully_connected_s4_get_buffer_size, one input row as int16; the other schemes need none."""
+        if self.scheme(op) == "s4":
+            return 16 * s4_row_words(op.inputs[1].shape[1])
+        return 0
+
+    def lower_s4(self, op, ctx):
+        x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+        b = op.inputs[2] if len(op.inputs) > 2 else None
+        units, depth = w.shape
+        mult, shift = self.multipliers(op)
+        lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
+        words, nwords = pack_s4_rows(w.data.reshape(units, depth))
+        fields = [
+            ("batches", x.size // depth), ("depth", depth), ("units", units),
+            ("input_zp", x.quant.zp), ("filter_offset", -w.quant.zp), ("output_zp", y.quant.zp),
+            ("act_min", lo), ("act_max", hi), ("row_words", nwords),
+            ("weights", ctx.const("weights", words, "int32_t")),
+            ("bias", ctx.const("bias", b.data, "int32_t") if b is not None else "NULL"),
+        ]
+        rq = s4_fast_requant(op, mult[:1], shift[:1], w.data.reshape(units, depth), -w.quant.zp)
+        fields += [("multiplier", ctx.const("mult", mult[:1], "int32_t") if rq is None else "NULL"),
+                   ("shift", ctx.const("shift", shift[:1], "int32_t") if rq is None else "NULL"),
+                   ("rq", ctx.const("rq", rq, "int32_t") if rq is not None else "NULL")]
+        return Layer(op, function="fully_connected_s4", struct="fc_s4_params_t", fields=fields,
+                     args=[ctx.ptr(x), ctx.ptr(y), ctx.scratch(self.scratch_bytes(op), "int16_t")],
+                     sources=("fully_connected/mcu_fully_connected_s4.c", "conv/mcu_s4_impl.h"))
 
 
 def pack_fc_weights(w: np.ndarray) -> np.ndarray:

@@ -20,11 +20,13 @@ import flatbuffers
 import numpy as np
 
 from ..frontend import tflite_writer as W
+from ..frontend.int4 import pack_int4
 
 __all__ = ["TensorSpec", "OpSpec", "build_model", "single_op_model", "flexbuffer_options"]
 
 _DTYPES = {  # dtype name -> little-endian numpy dtype
     "int8": "<i1", "uint8": "<u1", "int16": "<i2", "int32": "<i4", "int64": "<i8", "float32": "<f4", "bool": "?",
+    "int4": "<i1",  # data given as int8 values in [-8, 7], packed two per byte on write (frontend/int4.py)
 }
 
 @dataclass
@@ -78,7 +80,7 @@ def build_model(tensors: list[TensorSpec], ops: list[OpSpec],
                 raise ValueError(f"data of {spec.name or 'tensor'} does not fit "
                                  f"shape {tuple(spec.shape)}")
             buffer_index.append(len(blobs))
-            blobs.append(arr.tobytes())
+            blobs.append(pack_int4(arr).tobytes() if spec.dtype == "int4" else arr.tobytes())
     buffers = [W.buffer(b, blob) for blob in blobs]
     tensor_offs = [W.tensor(b, s.name or f"tensor_{i}", s.shape, s.dtype, buffer_index[i],
                             None if s.scale is None else (s.scale, s.zero_point, s.quantized_dimension),

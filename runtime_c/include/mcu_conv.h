@@ -547,4 +547,43 @@ typedef struct {
 
 void mcu_transpose_conv_f32(const mcu_transpose_conv_f32_params_t *p, const float *input, float *output);
 
+/* ---- int4 weights, int8 activations (mcu_conv_s4.c, mcu_depthwise_conv_s4.c) -------------------------
+ * TFLM's arithmetic: it unpacks the int4 filter to int8 and runs its reference int8 kernels, so
+ * acc = bias + sum over the taps inside the image of (x - input_zp) * w, then mcu_requantize, + output_zp,
+ * clamp. The weights stay packed (two per byte) and are unpacked in registers:
+ *   CONV_2D: `filter` holds one row of `row_words` words per output channel in the layout of
+ *            mcu_s4_impl.h (the OHWI row, zero-padded to a multiple of 8 values); pixels go in pairs
+ *            (consecutive in the contract's order): both windows minus input_zp are gathered into
+ *            `scratch` (2 x 8 * row_words int16, padded taps 0: mcu_conv_s4_get_buffer_size() bytes),
+ *            then both pixels are written, every weight word unpacked once for the two;
+ *   DEPTHWISE_CONV_2D: `filter` is the model's own dense packing of the 1HWO filter (value e = tap *
+ *            out_c + channel in the low nibble of byte e / 2 when e is even, else the high nibble),
+ *            row_words unused, no scratch (pass NULL).
+ * Output pixels follow the order contract at the top of this header. */
+typedef struct {
+    int32_t batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w;
+    int32_t stride_h, stride_w, dil_h, dil_w, pad_top, pad_left, depth_multiplier, reverse;
+    int32_t input_zp, output_zp, act_min, act_max;
+    int32_t row_words;         /* CONV_2D: words per packed filter row */
+    const int32_t *filter;     /* CONV_2D: packed rows; DEPTHWISE_CONV_2D: the model's packed bytes */
+    const int32_t *bias;       /* per output channel, or NULL */
+    const int32_t *multiplier; /* TFLM's, per output channel (read only when rq is NULL) */
+    const int32_t *shift;
+    const int32_t *rq;         /* or NULL: per output channel {M, K, e}, the one-multiply requantization that
+                                  mcugen proved exact for every reachable accumulator (mcu_s4_impl.h) */
+    const int8_t *pad;         /* DEPTHWISE_CONV_2D: in_c bytes of input_zp, read by taps outside the image */
+    /* DEPTHWISE_CONV_2D grouped path (depth_multiplier 1, out_c a multiple of 8, at most 64 taps; mcugen
+     * chooses it for boards with the DSP extension), or NULL: per tap, per group of 8 channels, one word whose
+     * value j (channel 8g + j) lies at bit 8 * (j & 3) + 4 * (j >> 2), so that SXTB16 yields the channel
+     * pairs (0, 2), (1, 3), (4, 6), (5, 7) matching SXTB16 of the input words; every tap reads the input
+     * (pad outside the image) and group_bias = bias - input_zp * sum of the channel's weights. `filter` is
+     * then unused (NULL). */
+    const int32_t *group_weights;
+    const int32_t *group_bias;
+} mcu_conv_s4_params_t;
+
+void mcu_conv_s4(const mcu_conv_s4_params_t *p, const int8_t *input, int8_t *output, int16_t *scratch);
+int32_t mcu_conv_s4_get_buffer_size(int32_t row_words);
+void mcu_depthwise_conv_s4(const mcu_conv_s4_params_t *p, const int8_t *input, int8_t *output, int16_t *scratch);
+
 #endif /* MCU_CONV_H */

@@ -83,4 +83,24 @@ typedef struct {
 
 void mcu_fully_connected_f32(const mcu_fc_f32_params_t *p, const float *input, float *output);
 
+/* FULLY_CONNECTED with int4 weights and int8 activations (mcu_fully_connected_s4.c): TFLM unpacks the weights
+ * to int8 and runs its int8 kernel (per-tensor quantization: TFLM refuses per-channel int4 FULLY_CONNECTED):
+ * acc = bias + sum (x - input_zp) * (w + filter_offset), mcu_requantize, + output_zp, clamp. The weights
+ * are one row of `row_words` words per unit in the layout of runtime_c/conv/mcu_s4_impl.h; per batch the
+ * input minus input_zp is written to `scratch` (8 * row_words int16: mcu_fully_connected_s4_get_buffer_size()
+ * bytes). */
+typedef struct {
+    int32_t batches, depth, units;
+    int32_t input_zp, filter_offset, output_zp, act_min, act_max;
+    int32_t row_words;
+    const int32_t *weights;
+    const int32_t *bias;       /* per unit, or NULL */
+    const int32_t *multiplier; /* TFLM's (one: per tensor; read only when rq is NULL) */
+    const int32_t *shift;
+    const int32_t *rq;         /* or NULL: {M, K, e}, the one-multiply requantization (mcu_s4_impl.h) */
+} mcu_fc_s4_params_t;
+
+void mcu_fully_connected_s4(const mcu_fc_s4_params_t *p, const int8_t *input, int8_t *output, int16_t *scratch);
+int32_t mcu_fully_connected_s4_get_buffer_size(int32_t row_words);
+
 #endif /* MCU_FULLY_CONNECTED_H */

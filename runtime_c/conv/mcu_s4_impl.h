@@ -1,0 +1,168 @@
+/* mcu_s4_impl.h - the packed int4 dot product shared by mcu_conv_s4.c and mcu_fully_connected_s4.c.
+ *
+ * Weight rows (one per CONV_2D output channel, in the model's (ky, kx, in channel) order; one per
+ * FULLY_CONNECTED unit) are stored as 32-bit words of 8 int4 values each, the row padded with zero
+ * weights to a whole number of words (mcugen/ops/conv.py pack_s4_rows). Value 8i + j of a row lies in
+ * word i at bit MCU_S4_SHIFT(j): j = 0..3 in the low nibbles of bytes 0, 2, 1, 3, j = 4..7 in their high
+ * nibbles, so that SXTB16 splits a word into the pairs (w0, w1), (w2, w3), (w4, w5), (w6, w7) (each
+ * times 16) that SMLAD multiplies with consecutive int16 inputs. A nibble n is the value (n ^ 8) - 8.
+ *
+ * x: the row's inputs minus the input zero point, as int16, 8 per word (zero where the row is padded).
+ */
+#ifndef MCU_S4_IMPL_H
+#define MCU_S4_IMPL_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "mcu_fixedpoint.h"
+
+#if defined(__ARM_FEATURE_DSP)
+#include <arm_acle.h>
+#endif
+
+/* bit position of value j (0..7) in its word */
+#define MCU_S4_SHIFT(j) (8 * ((((j) & 1) << 1) | (((j) >> 1) & 1)) + 4 * ((j) >> 2))
+
+/* the int4 value at bit `shift` of word v */
+#define MCU_S4_VALUE(v, shift) ((int32_t)((((v) >> (shift)) & 0xFu) ^ 8u) - 8)
+
+#if defined(__ARM_FEATURE_DSP)
+static inline int32_t mcu_s4_sxtb16_ror8(uint32_t v)
+{
+    int32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+    return r;
+}
+#endif
+
+/* sum over the row of x * w, `words` words. Exact while |sum| < 2^27 (the DSP path sums 16 * x * w
+   in int32): rows of at most MCU_S4_MAX_ROW values (mcugen checks it at build time). */
+#define MCU_S4_MAX_ROW 65536
+static inline int32_t mcu_s4_dot(const int16_t *x, const int32_t *w, int32_t words)
+{
+#if defined(__ARM_FEATURE_DSP)
+    int32_t acc = 0;
+    for (int32_t i = 0; i < words; i++, x += 8) {
+        const uint32_t v = (uint32_t)w[i];
+        const uint32_t lo = (v & 0x0F0F0F0Fu) << 4, hi = v & 0xF0F0F0F0u;
+        int32_t x01, x23, x45, x67;
+        memcpy(&x01, x, 4);
+        memcpy(&x23, x + 2, 4);
+        memcpy(&x45, x + 4, 4);
+        memcpy(&x67, x + 6, 4);
+        acc = __smlad(__sxtb16((int32_t)lo), x01, acc);
+        acc = __smlad(mcu_s4_sxtb16_ror8(lo), x23, acc);
+        acc = __smlad(__sxtb16((int32_t)hi), x45, acc);
+        acc = __smlad(mcu_s4_sxtb16_ror8(hi), x67, acc);
+    }
+    return acc / 16; /* exact: every product was taken times 16 */
+#else
+    int32_t acc = 0;
+    for (int32_t i = 0; i < words; i++, x += 8) {
+        const uint32_t v = (uint32_t)w[i];
+        acc += x[0] * MCU_S4_VALUE(v, MCU_S4_SHIFT(0)) + x[1] * MCU_S4_VALUE(v, MCU_S4_SHIFT(1)) +
+               x[2] * MCU_S4_VALUE(v, MCU_S4_SHIFT(2)) + x[3] * MCU_S4_VALUE(v, MCU_S4_SHIFT(3)) +
+               x[4] * MCU_S4_VALUE(v, MCU_S4_SHIFT(4)) + x[5] * MCU_S4_VALUE(v, MCU_S4_SHIFT(5)) +
+               x[6] * MCU_S4_VALUE(v, MCU_S4_SHIFT(6)) + x[7] * MCU_S4_VALUE(v, MCU_S4_SHIFT(7));
+    }
+    return acc;
+#endif
+}
+
+/* The sums of two consecutive rows w0 = w, w1 = w + words over the same x: each input pair is loaded
+ * once for both rows. */
+static inline void mcu_s4_dot2(const int16_t *x, const int32_t *w, int32_t words, int32_t *acc0, int32_t *acc1)
+{
+    const int32_t *w1 = w + words;
+#if defined(__ARM_FEATURE_DSP)
+    int32_t a = 0, b = 0;
+    for (int32_t i = 0; i < words; i++, x += 8) {
+        const uint32_t v = (uint32_t)w[i], u = (uint32_t)w1[i];
+        const uint32_t vlo = (v & 0x0F0F0F0Fu) << 4, vhi = v & 0xF0F0F0F0u;
+        const uint32_t ulo = (u & 0x0F0F0F0Fu) << 4, uhi = u & 0xF0F0F0F0u;
+        int32_t x01, x23, x45, x67;
+        memcpy(&x01, x, 4);
+        memcpy(&x23, x + 2, 4);
+        memcpy(&x45, x + 4, 4);
+        memcpy(&x67, x + 6, 4);
+        a = __smlad(__sxtb16((int32_t)vlo), x01, a);
+        b = __smlad(__sxtb16((int32_t)ulo), x01, b);
+        a = __smlad(mcu_s4_sxtb16_ror8(vlo), x23, a);
+        b = __smlad(mcu_s4_sxtb16_ror8(ulo), x23, b);
+        a = __smlad(__sxtb16((int32_t)vhi), x45, a);
+        b = __smlad(__sxtb16((int32_t)uhi), x45, b);
+        a = __smlad(mcu_s4_sxtb16_ror8(vhi), x67, a);
+        b = __smlad(mcu_s4_sxtb16_ror8(uhi), x67, b);
+    }
+    *acc0 = a / 16;
+    *acc1 = b / 16;
+#else
+    *acc0 = mcu_s4_dot(x, w, words);
+    *acc1 = mcu_s4_dot(x, w1, words);
+#endif
+}
+
+/* Rows w0 = w and w1 = w + words against two inputs x0 and x1 (two output pixels): each weight word is
+ * unpacked once for both pixels. acc[0] = x0.w0, acc[1] = x0.w1, acc[2] = x1.w0, acc[3] = x1.w1. */
+static inline void mcu_s4_dot2x2(const int16_t *x0, const int16_t *x1, const int32_t *w, int32_t words,
+                                 int32_t *acc)
+{
+#if defined(__ARM_FEATURE_DSP)
+    const int32_t *w1 = w + words;
+    int32_t a = 0, b = 0, c = 0, d = 0;
+    for (int32_t i = 0; i < words; i++, x0 += 8, x1 += 8) {
+        const uint32_t v = (uint32_t)w[i], u = (uint32_t)w1[i];
+        const uint32_t vlo = (v & 0x0F0F0F0Fu) << 4, ulo = (u & 0x0F0F0F0Fu) << 4;
+        int32_t p, q, wv, wu;
+#define MCU_S4_STEP(k, extract, vv, uu)          \
+    do {                                         \
+        memcpy(&p, x0 + (k), 4);                 \
+        memcpy(&q, x1 + (k), 4);                 \
+        wv = extract(vv);                        \
+        wu = extract(uu);                        \
+        a = __smlad(wv, p, a);                   \
+        b = __smlad(wu, p, b);                   \
+        c = __smlad(wv, q, c);                   \
+        d = __smlad(wu, q, d);                   \
+    } while (0)
+#define MCU_S4_SX(x) __sxtb16((int32_t)(x))
+        MCU_S4_STEP(0, MCU_S4_SX, vlo, ulo);
+        MCU_S4_STEP(2, mcu_s4_sxtb16_ror8, vlo, ulo);
+        MCU_S4_STEP(4, MCU_S4_SX, v & 0xF0F0F0F0u, u & 0xF0F0F0F0u);
+        MCU_S4_STEP(6, mcu_s4_sxtb16_ror8, v & 0xF0F0F0F0u, u & 0xF0F0F0F0u);
+#undef MCU_S4_SX
+#undef MCU_S4_STEP
+    }
+    acc[0] = a / 16;
+    acc[1] = b / 16;
+    acc[2] = c / 16;
+    acc[3] = d / 16;
+#else
+    acc[0] = mcu_s4_dot(x0, w, words);
+    acc[1] = mcu_s4_dot(x0, w + words, words);
+    acc[2] = mcu_s4_dot(x1, w, words);
+    acc[3] = mcu_s4_dot(x1, w + words, words);
+#endif
+}
+
+/* The output byte of an accumulator: TFLM's requantization, output zero point, clamp. */
+static inline int8_t mcu_s4_output(int32_t acc, int32_t multiplier, int32_t shift, int32_t output_zp,
+                                   int32_t act_min, int32_t act_max)
+{
+    const int32_t v = mcu_requantize(acc, multiplier, shift) + output_zp;
+    return (int8_t)MCU_CLAMP(v, act_min, act_max);
+}
+
+/* The same output through rq = {M, K, e} (mcugen/ops/conv.py fast_requant_table with the output offset
+ * output_zp - act_min): (SMMLAR(2 acc, M, K) - [acc < 0]) >> e, clamped to [0, act_max - act_min], + act_min;
+ * equal to mcu_s4_output for every accumulator the layer can produce (checked at build time). */
+static inline int8_t mcu_s4_output_rq(int32_t acc, const int32_t *rq, int32_t act_min, int32_t act_max)
+{
+    const int32_t a = (int32_t)((uint32_t)acc << 1);
+    int32_t v = (mcu_smmlar(a, rq[0], rq[1]) + (a >> 31)) >> rq[2];
+    v = MCU_CLAMP(v, 0, act_max - act_min);
+    return (int8_t)(v + act_min);
+}
+
+#endif /* MCU_S4_IMPL_H */
