@@ -171,7 +171,7 @@ def pack_fc_weights(w: np.ndarray) -> np.ndarray:
 
 # ---- hybrid (scheme hybrid): desktop TFLite's EvalHybridDense (mcu_fully_connected_hybrid.c) -------------
 def _fc_hybrid_methods():
-    from .hybrid import HYBRID_SIG, hybrid_activation, hybrid_aware
+    from .hybrid import HYBRID_SIG, hybrid_activation, hybrid_aware, weight_scales
 
     FullyConnected.signatures = FullyConnected.signatures + (HYBRID_SIG,)
     FullyConnected.rule_quantized = hybrid_aware(FullyConnected.rule_quantized)
@@ -197,8 +197,8 @@ def _fc_hybrid_methods():
         x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
         b = op.inputs[2] if len(op.inputs) > 2 else None
         units, depth = w.shape
-        scales = np.asarray(w.quant.scale, np.float32).reshape(-1)
-        per_channel = int(scales.size > 1)
+        per_channel = int(w.quant.scale.size > 1)
+        scales = weight_scales(w, units)  # a per-tensor scale repeated: the same products
         asym = int(bool(op.options.get("asymmetric_quantize_inputs", False)))
         wt = w.data.astype(np.int64)
         clamp, lo, hi = hybrid_activation(op)

@@ -94,12 +94,12 @@ void mcu_fully_connected_f32(const mcu_fc_f32_params_t *p, const float *input, f
 typedef struct {
     int32_t batches, depth, units;
     int32_t asymmetric;        /* asymmetric_quantize_inputs */
-    int32_t per_channel;       /* 1: scale indexed by unit; 0: scale[0] */
+    int32_t per_channel;       /* the model's weights are quantized per unit (informational: scale is per unit) */
     int32_t single_pass;
     int32_t clamp;             /* 0: activation NONE (no clamp) */
     float act_min, act_max;
     const int32_t *weights;    /* packed (pack_fc_weights) */
-    const float *scale;        /* weight scales */
+    const float *scale;        /* [units] weight scales (a per-tensor scale repeated) */
     const float *bias;         /* [units] or NULL */
     const int32_t *row_sums;   /* [units] sums of each weight row (asymmetric), or NULL */
 } mcu_fc_hybrid_params_t;

@@ -16,6 +16,10 @@
 
 #include <stdint.h>
 
+#if defined(__ARM_FEATURE_DSP)
+#include <arm_acle.h>
+#endif
+
 /* round half away from zero of a float whose magnitude is far below 2^31, clamped to [lo, hi]
  * (NaN gives lo) */
 static inline int32_t mcu_hybrid_round_clamp(float v, int32_t lo, int32_t hi)
@@ -125,6 +129,160 @@ static inline float mcu_hybrid_activate(float v, int32_t clamp, float lo, float 
     }
     v = (v < lo) ? lo : v;
     return (hi < v) ? hi : v;
+}
+
+/* ---- int8 x int8 products against weights packed as for mcu_fully_connected_s8 (row pairs) ---- */
+#define MCU_HYBRID_BLOCK 3 /* row pairs per block of the packed weights */
+
+/* The products of one block's np row pairs with the quantized row q: dots[2k] (unit A), dots[2k+1] (B). */
+static inline void mcu_hybrid_block_c(const uint32_t *w, const int8_t *q, int32_t depth, int32_t np, int32_t *dots)
+{
+    const int32_t groups = (depth + 3) >> 2;
+    for (int32_t k = 0; k < np; k++) {
+        int32_t a = 0, b = 0;
+        for (int32_t g = 0; g < groups; g++) {
+            const uint32_t *wg = w + (g * np + k) * 2;
+            const int32_t n = depth - 4 * g < 4 ? depth - 4 * g : 4;
+            for (int32_t j = 0; j < n; j++) {
+                const uint32_t half = wg[j & 1] >> (16 * (j >> 1));
+                const int32_t qv = q[4 * g + j];
+                a += qv * ((int32_t)(half & 0xFFu) - 128);
+                b += qv * ((int32_t)((half >> 8) & 0x7Fu) - (int32_t)((half >> 8) & 0x80u));
+            }
+        }
+        dots[2 * k] = a;
+        dots[2 * k + 1] = b;
+    }
+}
+
+#if defined(__ARM_FEATURE_DSP)
+
+static inline int32_t mcu_hybrid_sxtb16_ror8(uint32_t x)
+{
+    int32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
+
+#define MCU_HYBRID_LDRD(a, b, p) \
+    __asm__("ldrd %0, %1, [%2], #8" : "=r"(a), "=r"(b), "+r"(p) : "m"(*(const int32_t(*)[2])(p)))
+
+/* s += q * half (= 256 w_B + w_A + 128), t += q * (w_A + 128), over one group of one row pair */
+#define MCU_HYBRID_PAIR(w, q0, q1, s, t)               \
+    do {                                            \
+        int32_t wa, wb;                             \
+        MCU_HYBRID_LDRD(wa, wb, w);                    \
+        s = __smlad(wa, (q0), s);                   \
+        wa = (int32_t)__uxtb16(wa);                 \
+        t = __smlad(wa, (q0), t);                   \
+        s = __smlad(wb, (q1), s);                   \
+        wb = (int32_t)__uxtb16(wb);                 \
+        t = __smlad(wb, (q1), t);                   \
+    } while (0)
+
+#define MCU_HYBRID_GROUP(raw, w, np)                                                    \
+    do {                                                                             \
+        const int32_t q0 = __sxtb16((int32_t)(raw)), q1 = mcu_hybrid_sxtb16_ror8(raw);  \
+        MCU_HYBRID_PAIR(w, q0, q1, s0, t0);                                             \
+        if ((np) >= 2) {                                                             \
+            MCU_HYBRID_PAIR(w, q0, q1, s1, t1);                                         \
+        }                                                                            \
+        if ((np) >= 3) {                                                             \
+            MCU_HYBRID_PAIR(w, q0, q1, s2, t2);                                         \
+        }                                                                            \
+    } while (0)
+
+/* One pass over the (zero-padded, 4-byte aligned) row for np row pairs: t = sum q (w_A + 128),
+ * sum q w_B = (S - T) / 256 exactly (the generator's bound), sum q w_A = T - 128 sum q. */
+static inline __attribute__((always_inline)) void mcu_hybrid_block(const int32_t *w, const int8_t *q, int32_t groups,
+                                                                int32_t qsum, int32_t np, int32_t *dots)
+{
+    int32_t s0 = 0, t0 = 0, s1 = 0, t1 = 0, s2 = 0, t2 = 0;
+    const uint32_t *qw = (const uint32_t *)(const void *)q;
+    for (int32_t g = 0; g < groups; g++) {
+        const uint32_t raw = qw[g];
+        MCU_HYBRID_GROUP(raw, w, np);
+    }
+    const uint32_t bias_a = (uint32_t)qsum * 128u;
+    dots[0] = (int32_t)((uint32_t)t0 - bias_a);
+    dots[1] = (int32_t)((uint32_t)s0 - (uint32_t)t0) >> 8;
+    if (np >= 2) {
+        dots[2] = (int32_t)((uint32_t)t1 - bias_a);
+        dots[3] = (int32_t)((uint32_t)s1 - (uint32_t)t1) >> 8;
+    }
+    if (np >= 3) {
+        dots[4] = (int32_t)((uint32_t)t2 - bias_a);
+        dots[5] = (int32_t)((uint32_t)s2 - (uint32_t)t2) >> 8;
+    }
+}
+
+#endif /* __ARM_FEATURE_DSP */
+
+/* out[u] for u = 0 .. units-1 from one quantized row q (4-byte aligned, zero-filled to a multiple of 4
+ * values; qsum = sum of its values) against packed weights (pack_fc_weights): dot = sum q w[u] - zp *
+ * row_sums[u] (row_sums only when zp != 0), then per `order`:
+ *   0: acc = bias[u] + (float)dot * (row_scale * w_scale[u])      (FULLY_CONNECTED; CONV_2D per tensor)
+ *   1: acc = ((float)dot * w_scale[u]) * row_scale + bias[u]      (CONV_2D per channel)
+ * and the activation. */
+static inline void mcu_hybrid_gemv(const int32_t *weights, const int8_t *q, int32_t depth, int32_t units,
+                                   int32_t single_pass, int32_t qsum, int32_t zp, const int32_t *row_sums,
+                                   int32_t order, float row_scale, const float *w_scale, const float *bias,
+                                   int32_t clamp, float lo, float hi, float *out)
+{
+    const int32_t groups = (depth + 3) >> 2;
+    const int32_t pairs = (units + 1) >> 1;
+    const int32_t *w = weights;
+    (void)single_pass;
+    (void)qsum;
+    for (int32_t pair = 0; pair < pairs; pair += MCU_HYBRID_BLOCK) {
+        const int32_t np = pairs - pair < MCU_HYBRID_BLOCK ? pairs - pair : MCU_HYBRID_BLOCK;
+        int32_t dots[2 * MCU_HYBRID_BLOCK];
+#if defined(__ARM_FEATURE_DSP)
+        if (single_pass) {
+            if (np == 3) {
+                mcu_hybrid_block(w, q, groups, qsum, 3, dots);
+            } else if (np == 2) {
+                mcu_hybrid_block(w, q, groups, qsum, 2, dots);
+            } else {
+                mcu_hybrid_block(w, q, groups, qsum, 1, dots);
+            }
+        } else
+#endif
+        {
+            mcu_hybrid_block_c((const uint32_t *)w, q, depth, np, dots);
+        }
+        w += 2 * np * groups;
+        const int32_t u0 = 2 * pair;
+        const int32_t n = units - u0 < 2 * np ? units - u0 : 2 * np;
+        for (int32_t k = 0; k < n; k++) {
+            const int32_t u = u0 + k;
+            int32_t dot = dots[k];
+            if (zp != 0) {
+                dot = (int32_t)((uint32_t)dot - (uint32_t)row_sums[u] * (uint32_t)zp);
+            }
+            float acc;
+            if (order == 0) {
+                acc = bias ? bias[u] : 0.f;
+                acc += (float)dot * (row_scale * w_scale[u]);
+            } else {
+                acc = ((float)dot * w_scale[u]) * row_scale;
+                if (bias) {
+                    acc += bias[u];
+                }
+            }
+            out[u] = mcu_hybrid_activate(acc, clamp, lo, hi);
+        }
+    }
+}
+
+/* sum of n int8 values */
+static inline int32_t mcu_hybrid_sum(const int8_t *q, int32_t n)
+{
+    int32_t s = 0;
+    for (int32_t i = 0; i < n; i++) {
+        s += q[i];
+    }
+    return s;
 }
 
 #endif /* MCU_HYBRID_H */
