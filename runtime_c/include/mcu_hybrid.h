@@ -7,9 +7,10 @@
  * rounded half away from zero), clamped to [-127, 127].
  * Asymmetric: rmin = min(0, min), rmax = max(0, max); equal: all zero, scale 1, offset 0; else
  * scale = (rmax - rmin) / 255, the zero point from whichever end has the smaller error, nudged into
- * [-128, 127] and rounded; each value is round(offset + x * (1 / scale)), clamped to [-128, 127]. All in
+ * [-128, 127] and rounded; each value is offset + round(x * (1 / scale)), clamped to [-128, 127]. All in
  * float: LiteRT 2.3 (ai-edge-litert) computes in float (older TFLite sources show double; measured: the
- * double recipe misses LiteRT's scale by an ulp on about 1 row in 8, the float one matches every row).
+ * double recipe misses LiteRT's scale by an ulp on about 1 row in 8, the float one matches every row; and
+ * LiteRT rounds x / scale before adding the zero point: round(offset + x / scale) differs on ties).
  */
 #ifndef MCU_HYBRID_H
 #define MCU_HYBRID_H
@@ -113,9 +114,11 @@ static inline float mcu_hybrid_quantize_asym(const float *x, int32_t n, int8_t *
         nudged = mcu_hybrid_round_clamp(zp, qmin, qmax);
     }
     const float inv = 1.f / scale;
-    const float off = (float)nudged;
+    /* round(x / scale) first, then the zero point, then the clamp: lo, hi bound the rounded value so that
+     * adding the zero point stays in [-128, 127] */
+    const int32_t lo = qmin - nudged, hi = qmax - nudged;
     for (int32_t i = 0; i < n; i++) {
-        q[i] = (int8_t)mcu_hybrid_round_clamp(off + x[i] * inv, qmin, qmax);
+        q[i] = (int8_t)(mcu_hybrid_round_clamp(x[i] * inv, lo, hi) + nudged);
     }
     *offset = nudged;
     return scale;
