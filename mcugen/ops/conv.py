@@ -658,6 +658,25 @@ def _conv_hybrid_methods():
             return hybrid_scratch(self, op)
         return dw_scratch(self, op, features)
 
+    conv_overlap = _ConvBase.overlap
+
+    def overlap(self, op):
+        """Hybrid: each batch image is quantized whole before that image's outputs are written, so a single
+        image allows the integer kernels' overlap (any placement the window rule admits); with several
+        images an output could overwrite the next image before it is read: no overlap."""
+        if self.scheme(op) == "hybrid" and op.inputs[0].shape[0] != 1:
+            return {}
+        return conv_overlap(self, op)
+
+    _ConvBase.overlap = overlap
+
+    def rule_hybrid_bias(self, op):
+        """Hybrid: a bias tensor is present (LiteRT's hybrid CONV_2D refuses to prepare without one)."""
+        if self.scheme(op) != "hybrid" or (len(op.inputs) > 2 and op.inputs[2] is not None):
+            return None
+        return "hybrid convolution without a bias tensor"
+
+    _ConvBase.rule_hybrid_bias = rule_hybrid_bias
     _ConvBase.rule_hybrid_weights = rule_hybrid_weights
     _ConvBase.lower_hybrid = lower_hybrid
     Conv2D.scratch_bytes = conv_scratch_bytes
