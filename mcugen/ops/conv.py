@@ -610,7 +610,7 @@ def _conv_hybrid_methods():
     def hybrid_scratch(self, op):
         n, ih, iw, ic, oh, ow, oc, kh, kw, *_ = self.geometry(op)
         image = 4 * -(-(ih * iw * ic) // 4)
-        return image if self.depthwise else image + 4 * -(-(kh * kw * ic) // 4)
+        return image if self.depthwise else image + 4 * -(-(kh * kw * ic) // 4) + 4 * (oc + 6)
 
     def lower_hybrid(self, op, ctx):
         """The batch image quantized at run time (symmetric with one weight scale, asymmetric per channel, as

@@ -185,10 +185,11 @@ def _fc_hybrid_methods():
         return None if n in (1, w.shape[0]) else f"{n} weight scales for {w.shape[0]} units"
 
     def scratch_bytes(self, op, features=frozenset()):
-        """Hybrid: the quantized input row (depth rounded up to 4 bytes)."""
+        """Hybrid: the quantized input row (depth rounded up to 4 bytes), then units + 6 int32 products."""
         if self.scheme(op) != "hybrid":
             return 0
-        return 4 * -(-op.inputs[1].shape[1] // 4)
+        units, depth = op.inputs[1].shape
+        return 4 * -(-depth // 4) + 4 * (units + 6)
 
     def lower_hybrid(self, op, ctx):
         """Each batch row quantized at run time (symmetric, or asymmetric with asymmetric_quantize_inputs),
@@ -210,7 +211,8 @@ def _fc_hybrid_methods():
             ("act_min", lo), ("act_max", hi),
             ("weights", ctx.const("weights", pack_fc_weights(w.data), "int32_t")),
             ("scale", ctx.const("scale", scales, "float")),
-            ("bias", ctx.const("bias", np.asarray(b.data, np.float32), "float") if b is not None else "NULL"),
+            # without a bias LiteRT starts every output from 0.0f and adds the product: the same as zeros
+            ("bias", ctx.const("bias", np.asarray(b.data if b is not None else np.zeros(units), np.float32), "float")),
             ("row_sums", ctx.const("row_sums", wt.sum(axis=1).astype(np.int32), "int32_t") if asym else "NULL"),
         ]
         return Layer(op, function="fully_connected_hybrid", struct="fc_hybrid_params_t", fields=fields,

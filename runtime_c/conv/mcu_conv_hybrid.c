@@ -15,6 +15,7 @@ void mcu_conv_hybrid(const mcu_conv_hybrid_params_t *p, const float *input, floa
     int8_t *q = scratch;
     int8_t *row = scratch + 4 * ((image + 3) / 4);
     const int32_t padded = 4 * ((depth + 3) / 4);
+    int32_t *dots = (int32_t *)(void *)(row + padded); /* out_c + 6 int32 after the window row */
     /* a 1x1 window with stride 1 is the input pixel itself: multiply it in place when 4-byte aligned */
     const int32_t direct = kh == 1 && kw == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
                            p->pad_left == 0 && ic % 4 == 0;
@@ -40,7 +41,10 @@ void mcu_conv_hybrid(const mcu_conv_hybrid_params_t *p, const float *input, floa
                         const int32_t yy = y0 + fy * p->dil_h;
                         for (int32_t fx = 0; fx < kw; fx++, dst += ic) {
                             const int32_t xx = x0 + fx * p->dil_w;
-                            if (yy < 0 || yy >= ih || xx < 0 || xx >= iw) {
+                            const int32_t inside = yy >= 0 && yy < ih && xx >= 0 && xx < iw;
+                            if (ic == 1) { /* a call per tap would cost more than the tap */
+                                dst[0] = inside ? q[yy * iw + xx] : fill;
+                            } else if (!inside) {
                                 memset(dst, fill, (size_t)ic);
                             } else {
                                 memcpy(dst, q + (size_t)(yy * iw + xx) * (size_t)ic, (size_t)ic);
@@ -49,9 +53,10 @@ void mcu_conv_hybrid(const mcu_conv_hybrid_params_t *p, const float *input, floa
                     }
                     r = row;
                 }
-                mcu_hybrid_gemv((const int32_t *)p->filter, r, depth, oc, p->single_pass, mcu_hybrid_sum(r, depth),
-                                zp, p->row_sums, p->per_channel, in_scale, p->scale, p->bias, p->clamp, p->act_min,
-                                p->act_max, out + (size_t)(y * ow + xo) * (size_t)oc);
+                mcu_hybrid_dots((const int32_t *)p->filter, r, depth, oc, p->single_pass, mcu_hybrid_sum(r, depth),
+                                zp, p->row_sums, dots);
+                mcu_hybrid_outputs(dots, oc, p->per_channel, in_scale, p->scale, p->bias, p->clamp, p->act_min,
+                                   p->act_max, out + (size_t)(y * ow + xo) * (size_t)oc);
             }
         }
     }

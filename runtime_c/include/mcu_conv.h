@@ -471,7 +471,8 @@ void mcu_depthwise_conv_f32(const mcu_conv_f32_params_t *p, const float *input, 
  *   conv:      filter packed like FULLY_CONNECTED weights (pack_fc_weights) over rows of k_h * k_w * in_c
  *              taps; each output pixel's window is gathered into a row (taps outside the image hold the zero
  *              point, so that the row sums remove them) and multiplied with every output channel.
- *              Scratch: the quantized image, then one window row (each rounded up to 4 bytes).
+ *              Scratch: the quantized image, then one window row (each rounded up to 4 bytes), then
+ *              out_c + 6 int32 products.
  *   depthwise: filter in the model's order [1][k_h][k_w][out_c]. Scratch: the quantized image.
  * Output pixels in any order: the whole input is quantized before any output is written. */
 typedef struct {
@@ -483,7 +484,7 @@ typedef struct {
     float act_min, act_max;
     const void *filter;        /* conv: packed int32 words; depthwise: int8 */
     const float *scale;        /* [out_c] weight scales (a per-tensor scale repeated) */
-    const float *bias;         /* [out_c] or NULL */
+    const float *bias;         /* [out_c] (LiteRT requires one) */
     const int32_t *row_sums;   /* conv: [out_c] sums of each filter row; else NULL */
 } mcu_conv_hybrid_params_t;
 

@@ -90,7 +90,8 @@ void mcu_fully_connected_f32(const mcu_fc_f32_params_t *p, const float *input, f
  * the product taken once per row; per channel: per unit), then the activation in float. An all-zero row gives
  * act(bias). The weights are packed as for mcu_fully_connected_s8 (pack_fc_weights: row pairs, blocks of
  * three pairs, see the top of this file), so the DSP path takes sum q * w_B = (S - T) / 256 in one pass when
- * `single_pass` (|sum q * w_B| < 2^23 for every unit B). Scratch: depth rounded up to 4 int8 values. */
+ * `single_pass` (|sum q * w_B| < 2^23 for every unit B). Scratch (4-byte aligned): the quantized row (depth
+ * rounded up to 4 int8 values), then units + 6 int32 products. */
 typedef struct {
     int32_t batches, depth, units;
     int32_t asymmetric;        /* asymmetric_quantize_inputs */
@@ -100,7 +101,7 @@ typedef struct {
     float act_min, act_max;
     const int32_t *weights;    /* packed (pack_fc_weights) */
     const float *scale;        /* [units] weight scales (a per-tensor scale repeated) */
-    const float *bias;         /* [units] or NULL */
+    const float *bias;         /* [units] (zeros when the model has none: LiteRT starts from 0 too) */
     const int32_t *row_sums;   /* [units] sums of each weight row (asymmetric), or NULL */
 } mcu_fc_hybrid_params_t;
 

@@ -41,19 +41,37 @@ static inline int32_t mcu_hybrid_round_clamp(float v, int32_t lo, int32_t hi)
     return t < lo ? lo : (t > hi ? hi : t);
 }
 
-static inline void mcu_hybrid_min_max(const float *x, int32_t n, float *mn, float *mx)
+/* min and max of n > 0 values; returns 1 when every value is finite (their sum is: NaN, which the
+ * comparisons skip, and infinities make it NaN or infinite) */
+static inline int32_t mcu_hybrid_min_max(const float *x, int32_t n, float *mn, float *mx)
 {
-    float lo = x[0], hi = x[0];
-    for (int32_t i = 1; i < n; i++) {
-        if (x[i] < lo) {
-            lo = x[i];
+    float lo = x[0], hi = x[0], sum = 0.f;
+    for (int32_t i = 0; i < n; i++) {
+        const float v = x[i];
+        sum += v;
+        if (v < lo) {
+            lo = v;
         }
-        if (hi < x[i]) {
-            hi = x[i];
+        if (hi < v) {
+            hi = v;
         }
     }
     *mn = lo;
     *mx = hi;
+    return sum - sum == 0.f;
+}
+
+/* round half away from zero of a finite float with |v| < 2^22: adding the float just below 0.5 (with v's
+ * sign) and truncating is exact there (a sum that reaches the next integer rounds up to it) */
+static inline int32_t mcu_hybrid_round_fast(float v)
+{
+    return (int32_t)(v + (v < 0.f ? -0.49999997f : 0.49999997f));
+}
+
+static inline int32_t mcu_hybrid_clamp_i(int32_t v, int32_t lo, int32_t hi)
+{
+    v = v < lo ? lo : v;
+    return v > hi ? hi : v;
 }
 
 static inline float mcu_hybrid_fabsf(float v)
@@ -66,7 +84,7 @@ static inline float mcu_hybrid_fabsf(float v)
 static inline float mcu_hybrid_quantize_sym(const float *x, int32_t n, int8_t *q)
 {
     float mn, mx;
-    mcu_hybrid_min_max(x, n, &mn, &mx);
+    const int32_t finite = mcu_hybrid_min_max(x, n, &mn, &mx);
     const float a = mcu_hybrid_fabsf(mn), b = mcu_hybrid_fabsf(mx);
     const float range = a < b ? b : a;
     if (range == 0.f) {
@@ -76,8 +94,14 @@ static inline float mcu_hybrid_quantize_sym(const float *x, int32_t n, int8_t *q
         return 0.f;
     }
     const float inv = 127.f / range;
-    for (int32_t i = 0; i < n; i++) {
-        q[i] = (int8_t)mcu_hybrid_round_clamp(x[i] * inv, -127, 127);
+    if (finite && inv < 3.0e38f) { /* |x * inv| <= 127 (plus rounding): the fast rounding is exact */
+        for (int32_t i = 0; i < n; i++) {
+            q[i] = (int8_t)mcu_hybrid_clamp_i(mcu_hybrid_round_fast(x[i] * inv), -127, 127);
+        }
+    } else {
+        for (int32_t i = 0; i < n; i++) {
+            q[i] = (int8_t)mcu_hybrid_round_clamp(x[i] * inv, -127, 127);
+        }
     }
     return range / 127.f;
 }
@@ -88,7 +112,7 @@ static inline float mcu_hybrid_quantize_asym(const float *x, int32_t n, int8_t *
 {
     const int32_t qmin = -128, qmax = 127;   /* int8 range of the quantized input */
     float mn, mx;
-    mcu_hybrid_min_max(x, n, &mn, &mx);
+    const int32_t finite = mcu_hybrid_min_max(x, n, &mn, &mx);
     const float rmin = mn < 0.f ? mn : 0.f;
     const float rmax = mx > 0.f ? mx : 0.f;
     if (rmin == rmax) {
@@ -117,8 +141,14 @@ static inline float mcu_hybrid_quantize_asym(const float *x, int32_t n, int8_t *
     /* round(x / scale) first, then the zero point, then the clamp: lo, hi bound the rounded value so that
      * adding the zero point stays in [-128, 127] */
     const int32_t lo = qmin - nudged, hi = qmax - nudged;
-    for (int32_t i = 0; i < n; i++) {
-        q[i] = (int8_t)(mcu_hybrid_round_clamp(x[i] * inv, lo, hi) + nudged);
+    if (finite && inv < 3.0e38f) { /* |x * inv| <= 255 (plus rounding): the fast rounding is exact */
+        for (int32_t i = 0; i < n; i++) {
+            q[i] = (int8_t)mcu_hybrid_clamp_i(mcu_hybrid_round_fast(x[i] * inv) + nudged, qmin, qmax);
+        }
+    } else {
+        for (int32_t i = 0; i < n; i++) {
+            q[i] = (int8_t)(mcu_hybrid_round_clamp(x[i] * inv, lo, hi) + nudged);
+        }
     }
     *offset = nudged;
     return scale;
@@ -221,16 +251,12 @@ static inline __attribute__((always_inline)) void mcu_hybrid_block(const int32_t
 
 #endif /* __ARM_FEATURE_DSP */
 
-/* out[u] for u = 0 .. units-1 from one quantized row q (4-byte aligned, zero-filled to a multiple of 4
- * values; qsum = sum of its values) against packed weights (pack_fc_weights): dot = sum q w[u] - zp *
- * row_sums[u] (row_sums only when zp != 0), then per `order`:
- *   0: acc = bias[u] + (float)dot * (row_scale * w_scale[u])      (FULLY_CONNECTED; CONV_2D per tensor)
- *   1: acc = ((float)dot * w_scale[u]) * row_scale + bias[u]      (CONV_2D per channel)
- * and the activation. */
-static inline void mcu_hybrid_gemv(const int32_t *weights, const int8_t *q, int32_t depth, int32_t units,
+/* The products of one quantized row q (4-byte aligned, zero-filled to a multiple of 4 values; qsum = sum
+ * of its values) with every unit of weights packed as for mcu_fully_connected_s8 (pack_fc_weights):
+ * dots[u] = sum q w[u] - zp * row_sums[u] (row_sums only read when zp != 0). dots: units + 6 int32. */
+static inline void mcu_hybrid_dots(const int32_t *weights, const int8_t *q, int32_t depth, int32_t units,
                                    int32_t single_pass, int32_t qsum, int32_t zp, const int32_t *row_sums,
-                                   int32_t order, float row_scale, const float *w_scale, const float *bias,
-                                   int32_t clamp, float lo, float hi, float *out)
+                                   int32_t *dots)
 {
     const int32_t groups = (depth + 3) >> 2;
     const int32_t pairs = (units + 1) >> 1;
@@ -239,41 +265,50 @@ static inline void mcu_hybrid_gemv(const int32_t *weights, const int8_t *q, int3
     (void)qsum;
     for (int32_t pair = 0; pair < pairs; pair += MCU_HYBRID_BLOCK) {
         const int32_t np = pairs - pair < MCU_HYBRID_BLOCK ? pairs - pair : MCU_HYBRID_BLOCK;
-        int32_t dots[2 * MCU_HYBRID_BLOCK];
+        int32_t *d = dots + 2 * pair;
 #if defined(__ARM_FEATURE_DSP)
         if (single_pass) {
             if (np == 3) {
-                mcu_hybrid_block(w, q, groups, qsum, 3, dots);
+                mcu_hybrid_block(w, q, groups, qsum, 3, d);
             } else if (np == 2) {
-                mcu_hybrid_block(w, q, groups, qsum, 2, dots);
+                mcu_hybrid_block(w, q, groups, qsum, 2, d);
             } else {
-                mcu_hybrid_block(w, q, groups, qsum, 1, dots);
+                mcu_hybrid_block(w, q, groups, qsum, 1, d);
             }
         } else
 #endif
         {
-            mcu_hybrid_block_c((const uint32_t *)w, q, depth, np, dots);
+            mcu_hybrid_block_c((const uint32_t *)w, q, depth, np, d);
         }
         w += 2 * np * groups;
-        const int32_t u0 = 2 * pair;
-        const int32_t n = units - u0 < 2 * np ? units - u0 : 2 * np;
-        for (int32_t k = 0; k < n; k++) {
-            const int32_t u = u0 + k;
-            int32_t dot = dots[k];
-            if (zp != 0) {
-                dot = (int32_t)((uint32_t)dot - (uint32_t)row_sums[u] * (uint32_t)zp);
-            }
-            float acc;
-            if (order == 0) {
-                acc = bias ? bias[u] : 0.f;
-                acc += (float)dot * (row_scale * w_scale[u]);
-            } else {
-                acc = ((float)dot * w_scale[u]) * row_scale;
-                if (bias) {
-                    acc += bias[u];
-                }
-            }
-            out[u] = mcu_hybrid_activate(acc, clamp, lo, hi);
+    }
+    if (zp != 0) {
+        for (int32_t u = 0; u < units; u++) {
+            dots[u] = (int32_t)((uint32_t)dots[u] - (uint32_t)row_sums[u] * (uint32_t)zp);
+        }
+    }
+}
+
+/* out[u] from dots[u], in LiteRT's float order `order`:
+ *   0: bias[u] + (float)dot * (row_scale * w_scale[u])     (FULLY_CONNECTED; CONV_2D with one scale)
+ *   1: ((float)dot * w_scale[u]) * row_scale + bias[u]     (CONV_2D per channel)
+ * then the activation (clamp = 0: none). bias is never NULL here. */
+static inline void mcu_hybrid_outputs(const int32_t *dots, int32_t units, int32_t order, float row_scale,
+                                      const float *w_scale, const float *bias, int32_t clamp, float lo,
+                                      float hi, float *out)
+{
+    if (order == 0) {
+        for (int32_t u = 0; u < units; u++) {
+            out[u] = bias[u] + (float)dots[u] * (row_scale * w_scale[u]);
+        }
+    } else {
+        for (int32_t u = 0; u < units; u++) {
+            out[u] = ((float)dots[u] * w_scale[u]) * row_scale + bias[u];
+        }
+    }
+    if (clamp) {
+        for (int32_t u = 0; u < units; u++) {
+            out[u] = mcu_hybrid_activate(out[u], 1, lo, hi);
         }
     }
 }
