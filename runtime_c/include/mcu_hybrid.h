@@ -297,18 +297,22 @@ static inline void mcu_hybrid_outputs(const int32_t *dots, int32_t units, int32_
                                       const float *w_scale, const float *bias, int32_t clamp, float lo,
                                       float hi, float *out)
 {
-    if (order == 0) {
+    /* one loop per case: the branches stay out of the per-output work */
+    if (order == 0 && clamp) {
+        for (int32_t u = 0; u < units; u++) {
+            out[u] = mcu_hybrid_activate(bias[u] + (float)dots[u] * (row_scale * w_scale[u]), 1, lo, hi);
+        }
+    } else if (order == 0) {
         for (int32_t u = 0; u < units; u++) {
             out[u] = bias[u] + (float)dots[u] * (row_scale * w_scale[u]);
+        }
+    } else if (clamp) {
+        for (int32_t u = 0; u < units; u++) {
+            out[u] = mcu_hybrid_activate(((float)dots[u] * w_scale[u]) * row_scale + bias[u], 1, lo, hi);
         }
     } else {
         for (int32_t u = 0; u < units; u++) {
             out[u] = ((float)dots[u] * w_scale[u]) * row_scale + bias[u];
-        }
-    }
-    if (clamp) {
-        for (int32_t u = 0; u < units; u++) {
-            out[u] = mcu_hybrid_activate(out[u], 1, lo, hi);
         }
     }
 }
