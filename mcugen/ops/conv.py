@@ -728,3 +728,108 @@ def pack_dw_s4_groups(op: Operator) -> tuple[np.ndarray, np.ndarray]:
         words |= nib[:, :, j] << sh
     bias = b.data.astype(np.int64).reshape(-1) if b is not None else np.zeros(oc, np.int64)
     return wrap_int32(words.ravel()), wrap_int32(bias - int(x.quant.zp) * wt.sum(axis=0))
+
+# ---- hybrid (scheme hybrid): desktop TFLite's EvalHybrid / EvalHybridPerChannel ---------------------------
+def _conv_hybrid_methods():
+    from .fully_connected import pack_fc_weights
+    from .hybrid import HYBRID_SIG, hybrid_activation, hybrid_aware, weight_scales
+
+    _ConvBase.signatures = _ConvBase.signatures + (HYBRID_SIG,)
+    for cls in (_ConvBase, Conv2D, DepthwiseConv2D):
+        if "signatures" in vars(cls) and cls is not _ConvBase:
+            cls.signatures = cls.signatures + (HYBRID_SIG,)
+    _ConvBase.rule_quantized = hybrid_aware(_ConvBase.rule_quantized)
+
+    def hybrid_per_channel(op) -> bool:
+        """LiteRT takes the per-channel path (asymmetric input) only when the weight scales differ."""
+        s = np.asarray(op.inputs[1].quant.scale, np.float32).reshape(-1)
+        return bool(s.size > 1 and np.any(s != s[0]))
+
+    def rule_hybrid_weights(self, op):
+        """Hybrid: the weight scales are one per tensor or one per output channel (DEPTHWISE_CONV_2D: one per
+        output channel, as LiteRT requires)."""
+        if self.scheme(op) != "hybrid":
+            return None
+        w, oc = op.inputs[1], op.outputs[0].shape[-1]
+        n = w.quant.scale.size if w.quant is not None else 1
+        if self.depthwise and n != oc:
+            return f"hybrid depthwise weights need one scale per output channel ({n} for {oc}; LiteRT refuses)"
+        return None if n in (1, oc) else f"{n} weight scales for {oc} output channels"
+
+    def hybrid_scratch(self, op):
+        n, ih, iw, ic, oh, ow, oc, kh, kw, *_ = self.geometry(op)
+        image = 4 * -(-(ih * iw * ic) // 4)
+        return image if self.depthwise else image + 4 * -(-(kh * kw * ic) // 4) + 4 * (oc + 6)
+
+    def lower_hybrid(self, op, ctx):
+        """The batch image quantized at run time (symmetric with one weight scale, asymmetric per channel, as
+        LiteRT chooses), int8 x int8 in int32, scaled back in LiteRT's float order, plus the float bias, then
+        the activation in float."""
+        x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+        b = op.inputs[2] if len(op.inputs) > 2 else None
+        oc = y.shape[-1]
+        clamp, lo, hi = hybrid_activation(op)
+        # DEPTHWISE_CONV_2D hybrid is always LiteRT's per-channel path; CONV_2D only with differing scales
+        per_channel = int(self.depthwise or hybrid_per_channel(op))
+        wt = np.asarray(w.data)
+        if self.depthwise:
+            filt = ctx.const("filter", wt, "int8_t")
+            row_sums, single_pass = "NULL", 0
+        else:
+            rows = wt.reshape(wt.shape[0], -1)
+            filt = ctx.const("filter", pack_fc_weights(rows), "int32_t")
+            r64 = rows.astype(np.int64)
+            single_pass = int(128 * np.abs(r64[1::2]).sum(axis=1).max(initial=0) < 1 << 23)
+            row_sums = ctx.const("row_sums", r64.sum(axis=1).astype(np.int32), "int32_t")
+        fields = [f for f in self.geometry_fields(op, ctx) if f[0] != "reverse"] + [
+            ("per_channel", per_channel), ("single_pass", single_pass), ("clamp", clamp),
+            ("act_min", lo), ("act_max", hi), ("filter", filt),
+            ("scale", ctx.const("scale", weight_scales(w, oc), "float")),
+            ("bias", ctx.const("bias", np.asarray(b.data, np.float32), "float") if b is not None else "NULL"),
+            ("row_sums", row_sums),
+        ]
+        name = "depthwise_conv_hybrid" if self.depthwise else "conv_hybrid"
+        return Layer(op, function=name, struct="conv_hybrid_params_t", fields=fields,
+                     args=[ctx.ptr(x), ctx.ptr(y), ctx.scratch(hybrid_scratch(self, op), "int8_t")],
+                     sources=(f"conv/mcu_{name}.c",))
+
+    conv_scratch = Conv2D.scratch_bytes
+
+    def conv_scratch_bytes(self, op, features=frozenset()):
+        if self.scheme(op) == "hybrid":
+            return hybrid_scratch(self, op)
+        return conv_scratch(self, op, features)
+
+    dw_scratch = DepthwiseConv2D.scratch_bytes
+
+    def dw_scratch_bytes(self, op, features=frozenset()):
+        if self.scheme(op) == "hybrid":
+            return hybrid_scratch(self, op)
+        return dw_scratch(self, op, features)
+
+    conv_overlap = _ConvBase.overlap
+
+    def overlap(self, op):
+        """Hybrid: each batch image is quantized whole before that image's outputs are written, so a single
+        image allows the integer kernels' overlap (any placement the window rule admits); with several
+        images an output could overwrite the next image before it is read: no overlap."""
+        if self.scheme(op) == "hybrid" and op.inputs[0].shape[0] != 1:
+            return {}
+        return conv_overlap(self, op)
+
+    _ConvBase.overlap = overlap
+
+    def rule_hybrid_bias(self, op):
+        """Hybrid: a bias tensor is present (LiteRT's hybrid CONV_2D refuses to prepare without one)."""
+        if self.scheme(op) != "hybrid" or (len(op.inputs) > 2 and op.inputs[2] is not None):
+            return None
+        return "hybrid convolution without a bias tensor"
+
+    _ConvBase.rule_hybrid_bias = rule_hybrid_bias
+    _ConvBase.rule_hybrid_weights = rule_hybrid_weights
+    _ConvBase.lower_hybrid = lower_hybrid
+    Conv2D.scratch_bytes = conv_scratch_bytes
+    DepthwiseConv2D.scratch_bytes = dw_scratch_bytes
+
+
+_conv_hybrid_methods()

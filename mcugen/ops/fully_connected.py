@@ -212,3 +212,61 @@ def pack_fc_weights(w: np.ndarray) -> np.ndarray:
         out.append(words[p:p + n].transpose(1, 0, 2).reshape(-1))  # per group: each pair's two words
         p += n
     return wrap_int32(np.concatenate(out))
+
+
+# ---- hybrid (scheme hybrid): desktop TFLite's EvalHybridDense (mcu_fully_connected_hybrid.c) -------------
+def _fc_hybrid_methods():
+    from .hybrid import HYBRID_SIG, hybrid_activation, hybrid_aware, weight_scales
+
+    FullyConnected.signatures = FullyConnected.signatures + (HYBRID_SIG,)
+    FullyConnected.rule_quantized = hybrid_aware(FullyConnected.rule_quantized)
+
+    def rule_hybrid_weights(self, op):
+        """Hybrid: the weight scales are one per tensor or one per unit."""
+        if self.scheme(op) != "hybrid":
+            return None
+        w = op.inputs[1]
+        n = w.quant.scale.size if w.quant is not None else 1
+        return None if n in (1, w.shape[0]) else f"{n} weight scales for {w.shape[0]} units"
+
+    def scratch_bytes(self, op, features=frozenset()):
+        """Hybrid: the quantized input row (depth rounded up to 4 bytes), then units + 6 int32 products."""
+        if self.scheme(op) != "hybrid":
+            return 0
+        units, depth = op.inputs[1].shape
+        return 4 * -(-depth // 4) + 4 * (units + 6)
+
+    def lower_hybrid(self, op, ctx):
+        """Each batch row quantized at run time (symmetric, or asymmetric with asymmetric_quantize_inputs),
+        int8 x int8 in int32, scaled back by row scale x weight scale, plus the float bias, then the
+        activation in float; weights packed as for the int8 kernel, row sums precomputed for the zero point."""
+        x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+        b = op.inputs[2] if len(op.inputs) > 2 else None
+        units, depth = w.shape
+        per_channel = int(w.quant.scale.size > 1)
+        scales = weight_scales(w, units)  # a per-tensor scale repeated: the same products
+        asym = int(bool(op.options.get("asymmetric_quantize_inputs", False)))
+        wt = w.data.astype(np.int64)
+        clamp, lo, hi = hybrid_activation(op)
+        # |q| <= 128: the DSP pass recovers sum q * w_B from S - T = 256 * sum exactly while |sum| < 2^23
+        single_pass = int(128 * np.abs(wt[1::2]).sum(axis=1).max(initial=0) < 1 << 23)
+        fields = [
+            ("batches", x.size // depth), ("depth", depth), ("units", units), ("asymmetric", asym),
+            ("per_channel", per_channel), ("single_pass", single_pass), ("clamp", clamp),
+            ("act_min", lo), ("act_max", hi),
+            ("weights", ctx.const("weights", pack_fc_weights(w.data), "int32_t")),
+            ("scale", ctx.const("scale", scales, "float")),
+            # without a bias LiteRT starts every output from 0.0f and adds the product: the same as zeros
+            ("bias", ctx.const("bias", np.asarray(b.data if b is not None else np.zeros(units), np.float32), "float")),
+            ("row_sums", ctx.const("row_sums", wt.sum(axis=1).astype(np.int32), "int32_t") if asym else "NULL"),
+        ]
+        return Layer(op, function="fully_connected_hybrid", struct="fc_hybrid_params_t", fields=fields,
+                     args=[ctx.ptr(x), ctx.ptr(y), ctx.scratch(self.scratch_bytes(op, ctx.features), "int8_t")],
+                     sources=("fully_connected/mcu_fully_connected_hybrid.c",))
+
+    FullyConnected.rule_hybrid_weights = rule_hybrid_weights
+    FullyConnected.scratch_bytes = scratch_bytes
+    FullyConnected.lower_hybrid = lower_hybrid
+
+
+_fc_hybrid_methods()

@@ -586,4 +586,35 @@ void mcu_conv_s4(const mcu_conv_s4_params_t *p, const int8_t *input, int8_t *out
 int32_t mcu_conv_s4_get_buffer_size(int32_t row_words);
 void mcu_depthwise_conv_s4(const mcu_conv_s4_params_t *p, const int8_t *input, int8_t *output, int16_t *scratch);
 
+/* ---- hybrid CONV_2D and DEPTHWISE_CONV_2D (mcu_conv_hybrid.c, mcu_depthwise_conv_hybrid.c) --------------
+ * Float32 input and output, int8 weights, float bias: desktop TFLite's hybrid kernels (mcu_hybrid.h). Each
+ * batch image is quantized as a whole; `per_channel` (weight scales that differ between channels) selects
+ * LiteRT's EvalHybridPerChannel: asymmetric input quantization, acc = sum w * (q - zp) over the taps inside
+ * the image, CONV_2D out = ((float)acc * w_scale[c]) * in_scale + bias, DEPTHWISE_CONV_2D
+ * out = (float)acc * (w_scale[c] * in_scale) + bias; otherwise (one scale) EvalHybrid: symmetric input,
+ * out = (float)acc * (in_scale * w_scale) + bias. Then the activation in float.
+ *   conv:      filter packed like FULLY_CONNECTED weights (pack_fc_weights) over rows of k_h * k_w * in_c
+ *              taps; each output pixel's window is gathered into a row (taps outside the image hold the zero
+ *              point, so that the row sums remove them) and multiplied with every output channel.
+ *              Scratch: the quantized image, then one window row (each rounded up to 4 bytes), then
+ *              out_c + 6 int32 products.
+ *   depthwise: filter in the model's order [1][k_h][k_w][out_c]. Scratch: the quantized image.
+ * Output pixels in any order: the whole input is quantized before any output is written. */
+typedef struct {
+    int32_t batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w;
+    int32_t stride_h, stride_w, dil_h, dil_w, pad_top, pad_left, depth_multiplier;
+    int32_t per_channel;
+    int32_t single_pass;       /* conv: |sum q * w_B| < 2^23 (see mcu_fully_connected.h) */
+    int32_t clamp;             /* 0: activation NONE (no clamp) */
+    float act_min, act_max;
+    const void *filter;        /* conv: packed int32 words; depthwise: int8 */
+    const float *scale;        /* [out_c] weight scales (a per-tensor scale repeated) */
+    const float *bias;         /* [out_c] (LiteRT requires one) */
+    const int32_t *row_sums;   /* conv: [out_c] sums of each filter row; else NULL */
+} mcu_conv_hybrid_params_t;
+
+void mcu_conv_hybrid(const mcu_conv_hybrid_params_t *p, const float *input, float *output, int8_t *scratch);
+void mcu_depthwise_conv_hybrid(const mcu_conv_hybrid_params_t *p, const float *input, float *output,
+                               int8_t *scratch);
+
 #endif /* MCU_CONV_H */

@@ -103,4 +103,29 @@ typedef struct {
 void mcu_fully_connected_s4(const mcu_fc_s4_params_t *p, const int8_t *input, int8_t *output, int16_t *scratch);
 int32_t mcu_fully_connected_s4_get_buffer_size(int32_t row_words);
 
+/* FULLY_CONNECTED, hybrid (dynamic range): float32 input and output, int8 weights, float bias, desktop
+ * TFLite's EvalHybridDense (mcu_hybrid.h): each batch row is quantized on its own (symmetric, or asymmetric
+ * with a zero point when `asymmetric`), dot = sum_d w[u][d] * q[d] in int32 (minus row_sums[u] * zero point
+ * when asymmetric), then out = bias + (float)dot * scale with scale = row_scale * weight_scale (per tensor:
+ * the product taken once per row; per channel: per unit), then the activation in float. An all-zero row gives
+ * act(bias). The weights are packed as for mcu_fully_connected_s8 (pack_fc_weights: row pairs, blocks of
+ * three pairs, see the top of this file), so the DSP path takes sum q * w_B = (S - T) / 256 in one pass when
+ * `single_pass` (|sum q * w_B| < 2^23 for every unit B). Scratch (4-byte aligned): the quantized row (depth
+ * rounded up to 4 int8 values), then units + 6 int32 products. */
+typedef struct {
+    int32_t batches, depth, units;
+    int32_t asymmetric;        /* asymmetric_quantize_inputs */
+    int32_t per_channel;       /* the model's weights are quantized per unit (informational: scale is per unit) */
+    int32_t single_pass;
+    int32_t clamp;             /* 0: activation NONE (no clamp) */
+    float act_min, act_max;
+    const int32_t *weights;    /* packed (pack_fc_weights) */
+    const float *scale;        /* [units] weight scales (a per-tensor scale repeated) */
+    const float *bias;         /* [units] (zeros when the model has none: LiteRT starts from 0 too) */
+    const int32_t *row_sums;   /* [units] sums of each weight row (asymmetric), or NULL */
+} mcu_fc_hybrid_params_t;
+
+void mcu_fully_connected_hybrid(const mcu_fc_hybrid_params_t *p, const float *input, float *output,
+                                int8_t *scratch);
+
 #endif /* MCU_FULLY_CONNECTED_H */
