@@ -229,10 +229,12 @@ def _fc_hybrid_methods():
         n = w.quant.scale.size if w.quant is not None else 1
         return None if n in (1, w.shape[0]) else f"{n} weight scales for {w.shape[0]} units"
 
+    other_scratch = FullyConnected.scratch_bytes
+
     def scratch_bytes(self, op, features=frozenset()):
         """Hybrid: the quantized input row (depth rounded up to 4 bytes), then units + 6 int32 products."""
         if self.scheme(op) != "hybrid":
-            return 0
+            return other_scratch(self, op, features)
         units, depth = op.inputs[1].shape
         return 4 * -(-depth // 4) + 4 * (units + 6)
 
