@@ -21,7 +21,16 @@ def test_quantize_command(tmp_path):
     out = tmp_path / "q.tflite"
     code, text = run(shared_model("float/hello_world_float.tflite"), "--calibration", cal, "-o", out)
     assert code == 0, text
-    assert "int8, 3 operators, minmax ranges from 32 samples, per-channel weights, int8 I/O" in text
+    # 6 of the 32 samples (every 5th) are held back for the report
+    assert "int8, 3 operators, minmax ranges from 26 samples, per-channel weights, int8 I/O" in text
+    assert "calibrating (sample passes): 52/52" in text  # progress on stderr (two passes: min/max, histograms)
+    md, js = tmp_path / "q.quantization.md", tmp_path / "q.quantization.json"
+    assert md.exists() and js.exists() and "worst layers:" in text
+    import json
+    rep = json.loads(js.read_text())
+    assert [r["op"] for r in rep["layers"]] == ["FULLY_CONNECTED"] * 3
+    assert rep["outputs"][0]["sqnr_db"] > 25 and rep["evaluation"].startswith("6 samples held back")
+    assert "## Worst layers" in md.read_text()
     g = read_model(out)
     assert g.inputs[0].dtype == "int8" and g.signatures and g.signatures[0].key == "serving_default"
     code, text = run(shared_model("float/hello_world_float.tflite"), "--calibration", cal, "-o", out,
