@@ -6,7 +6,8 @@ outputs (LiteRT reference kernels, child process) against the quantized model's 
 TFLM interpreter: the arithmetic the firmware runs), error = sum over outputs of
 ||y_float - y_quant||^2 / ||y_float||^2 (the SQNR's inverse). Start from the best single method for all
 tensors, then visit the tensors in graph order (producers before consumers) and, for each, try the other
-candidate ranges with all other choices kept; a candidate is kept when it lowers the error. The result is
+candidate ranges with all other choices kept; a candidate is kept when it lowers the error by at least
+MIN_GAIN (2 %: smaller gains on a few dozen samples are noise, and chasing them overfits). The result is
 never worse on those samples than the best single method (it is where the search starts), and costs about
 (tensors x 3) evaluations of the quantized model. Choices are deterministic: no randomness, ties keep the
 earlier choice, and the samples used are the first AUTO_SAMPLES in the order given (the statistics
@@ -19,7 +20,8 @@ import numpy as np
 from ..frontend.tflite_writer import write_model
 from ..ir import Graph
 
-AUTO_SAMPLES = 32
+AUTO_SAMPLES = 64
+MIN_GAIN = 0.02  # a change is kept only when it lowers the error by at least 2 % (less is noise)
 
 
 def output_error(ref: list[np.ndarray], got: list[np.ndarray]) -> float:
@@ -72,7 +74,7 @@ def choose(evaluator: Evaluator, candidates: dict[str, dict[int, tuple[float, fl
             trial = dict(current)
             trial[i] = r
             e = evaluator.error(trial)
-            if e < best:
+            if e < best * (1 - MIN_GAIN):
                 best, current, choice[i] = e, trial, m
         if progress is not None:
             progress(n + 1, len(order))
