@@ -147,3 +147,8 @@ def test_clipped_fraction():
     st = stats_of(x)
     assert clipped_fraction(st, -1.0, 3.0) == 0.0
     assert clipped_fraction(st, -1.0, 1.0) == pytest.approx(0.5, abs=0.01)
+
+
+def test_entropy_falls_back_to_minmax_on_sparse_histograms():
+    x = np.random.default_rng(6).normal(0, 3, 40)  # a classifier's logits over a few samples
+    assert entropy(stats_of(x)) == minmax(stats_of(x))
