@@ -3,8 +3,10 @@
 The float model runs in LiteRT's reference kernels (`OpResolverType.BUILTIN_REF`, every intermediate tensor
 kept with `experimental_preserve_all_tensors`) in a child process: LiteRT must never meet tflite-micro in
 one process. Samples stream from memory-mapped .npy files, one invocation at a time; the child keeps only
-the running statistics, so memory stays bounded by the model, not by the calibration set. The min/max are
-exact and independent of sample order.
+the running statistics, so memory stays bounded by the model, not by the calibration set: min/max and the
+element-wise mean (first pass), and with `bins` a histogram over [min, max], one of |x| over [0, max |x|]
+and the count of exact zeros (second pass). All are sums over samples: exact and independent of sample
+order. The child prints "done/total" lines on stderr, which become the progress indication.
 """
 from __future__ import annotations
 
