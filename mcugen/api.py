@@ -129,14 +129,18 @@ def bench(model, board: str = "cortex-m4", name: str | None = None, timeout: flo
     return _bench(model, board=board, name=name, timeout=timeout)
 
 
-def quantize(model, samples=None, *, calibration_files=None, method: str = "minmax", per_tensor: bool = False,
-             io: str = "int8", output=None):
-    """Quantize a float32 model (path or bytes) to int8 from calibration samples (any iterable of arrays, or
-    `calibration_files`: .npy per input / one .npz). Returns a QuantizeResult (`.model` holds the bytes);
-    writes `output` if given. See mcugen/quantize/__init__.py."""
+def quantize(model, samples=None, *, calibration_files=None, method: str = "minmax", percentile: float = 99.99,
+             activations: str = "int8", per_tensor: bool = False, io: str = "int8", bias_correction: bool = False,
+             eval_samples=None, eval_files=None, report=None, output=None, progress: bool = False):
+    """Quantize a float32 model (path or bytes) to int8 or 16x8 from calibration samples (any iterable of
+    arrays, or `calibration_files`: .npy per input / one .npz). Returns a QuantizeResult (`.model` holds the
+    bytes, `.report` the quantization report); writes `output` (and the report beside it) if given. See
+    mcugen/quantize/__init__.py."""
     from .quantize import quantize as _quantize
-    return _quantize(model, samples, calibration_files=calibration_files, method=method, per_tensor=per_tensor,
-                     io=io, output=output)
+    return _quantize(model, samples, calibration_files=calibration_files, method=method, percentile=percentile,
+                     activations=activations, per_tensor=per_tensor, io=io, bias_correction=bias_correction,
+                     eval_samples=eval_samples, eval_files=eval_files, report=report, output=output,
+                     progress=progress)
 
 
 __all__ = ["build", "run", "verify", "inspect", "bench", "quantize", "model_name", "VerifyResult"]

@@ -195,24 +195,52 @@ def report(model, board, out, name):
               help="Calibration samples: one .npy per model input (in input order), N samples along the first "
                    "axis, float32 in the model's input space; or one .npz keyed by input name.")
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False), help="The int8 .tflite.")
-@click.option("--method", default="minmax", show_default=True, type=click.Choice(["minmax", "percentile"]),
-              help="Activation range calibrator: minmax (global min/max over all samples) or percentile "
-                   "(99.99th percentile of a 2048-bin histogram; two passes over the samples).")
+@click.option("--method", default="minmax", show_default=True,
+              type=click.Choice(["minmax", "percentile", "entropy", "mse", "auto"]),
+              help="Activation range calibrator: minmax (global min/max over all samples), percentile (the "
+                   "--percentile of a 2048-bin histogram), entropy (KL-divergence threshold, TensorRT-style), "
+                   "mse (least expected quantization error) or auto (per tensor, the one that least harms the "
+                   "model output on the calibration samples).")
+@click.option("--percentile", "pct", default=99.99, show_default=True, type=float,
+              help="The percentile of --method percentile (also a candidate of auto).")
+@click.option("--activations", default="int8", show_default=True, type=click.Choice(["int8", "int16"]),
+              help="Activation type: int8, or int16 (TFLM's 16x8 scheme: int16 symmetric activations, int8 "
+                   "weights, int64 bias).")
 @click.option("--per-tensor", is_flag=True, help="One weight scale per tensor instead of per output channel.")
+@click.option("--bias-correction", is_flag=True,
+              help="Correct each output channel's mean shift caused by weight quantization (measured on the "
+                   "calibration samples).")
 @click.option("--io", "io", default="int8", show_default=True, type=click.Choice(["int8", "float"]),
-              help="Model inputs/outputs: int8, or float with QUANTIZE/DEQUANTIZE at the edges.")
+              help="Model inputs/outputs: integer (of the activation type), or float with QUANTIZE/DEQUANTIZE "
+                   "at the edges.")
+@click.option("--eval", "eval_files", multiple=True, type=click.Path(dir_okay=False),
+              help="Samples for the quantization report (as --calibration); default: every 5th calibration "
+                   "sample is held back (with at least 10 samples).")
 @_friendly
-def quantize_cmd(model, calibration, out, method, per_tensor, io):
-    """Quantize a float32 MODEL to int8 (static post-training quantization, no TensorFlow needed).
+def quantize_cmd(model, calibration, out, method, pct, activations, per_tensor, bias_correction, io, eval_files):
+    """Quantize a float32 MODEL to int8 or 16x8 (static post-training quantization, no TensorFlow needed).
+
+    Writes the model and, beside it, the quantization report (OUT.quantization.md and .json: per layer the
+    range, its calibrator, the clipped fraction and the SQNR against the float model; the worst layers).
 
     Exit codes: 2 bad calibration data, 3 unreadable model, 4 a model that is already quantized, has no float
     tensors, or holds operators the quantizer cannot quantize (listed), 7 LiteRT missing.
     """
     from . import api
-    r = api.quantize(model, calibration_files=list(calibration), method=method, per_tensor=per_tensor, io=io,
-                     output=out)
-    click.echo(f"{out}: int8, {len(r.graph.operators)} operators, {method} ranges from {r.samples} samples, "
-               f"{'per-tensor' if per_tensor else 'per-channel'} weights, {io} I/O")
+    r = api.quantize(model, calibration_files=list(calibration), method=method, percentile=pct,
+                     activations=activations, per_tensor=per_tensor, bias_correction=bias_correction, io=io,
+                     eval_files=list(eval_files) or None, output=out, progress=True)
+    click.echo(f"{out}: {activations}, {len(r.graph.operators)} operators, {method} ranges from {r.samples} "
+               f"samples, {'per-tensor' if per_tensor else 'per-channel'} weights, {io} I/O"
+               + (", bias correction" if bias_correction else ""))
+    if r.report is not None:
+        for o in r.report["outputs"]:
+            agree = f", top-1 agreement {o['top1_agreement']:.3f}" if "top1_agreement" in o else ""
+            click.echo(f"output {o['tensor']}: SQNR {o['sqnr_db']:.2f} dB{agree} ({r.report['evaluation']})")
+        worst = ", ".join(f"node {w['node']} {w['op']} {w['sqnr_db']:.1f} dB" for w in r.report["worst_layers"])
+        click.echo(f"worst layers: {worst}")
+        if r.report_files:
+            click.echo(f"report: {r.report_files[0]}, {r.report_files[1]}")
 
 
 @main.command()

@@ -1,10 +1,13 @@
-"""`mcugen quantize`: static post-training int8 quantization of a float .tflite, without TensorFlow.
+"""`mcugen quantize`: static post-training quantization (int8, or 16x8) of a float .tflite, without TensorFlow.
 
 The pipeline, one module per stage (as in the compiler):
-  read float model (frontend) -> calibration.py (load and check the samples) -> statistics.py (run the float
-  model in LiteRT in a child process; per-tensor min/max) -> ranges.py (a calibrator turns statistics into a
-  range) -> rewrite.py (activation quantization, weights and biases, the per-operator rules of rules.py,
-  float edges) -> frontend.tflite_writer (the flatbuffer) -> validate.py (reads back, passes support rules).
+  read float model (frontend) -> calibration.py (load and check the samples; every 5th held back for the
+  report unless --eval is given) -> statistics.py (run the float model in LiteRT in a child process;
+  per-tensor min/max, histograms, means) -> ranges.py (a calibrator turns statistics into a range:
+  minmax, percentile, entropy, mse) or auto.py (per tensor, the calibrator that least harms the model
+  output) -> rewrite.py (activation quantization, weights and biases, the per-operator rules of rules.py,
+  float edges) -> bias_correction.py (optional) -> frontend.tflite_writer (the flatbuffer) -> validate.py
+  (reads back, passes support rules) -> report.py (per-layer SQNR against the float model).
 """
 from __future__ import annotations
 
@@ -29,7 +32,12 @@ class QuantizeResult:
     model: bytes  # the int8 .tflite
     graph: Graph  # the int8 graph, as read back
     ranges: dict[str, tuple[float, float]] = field(default_factory=dict)  # tensor name -> range chosen
-    samples: int = 0
+    samples: int = 0  # calibration samples used
+    methods: dict[str, str] = field(default_factory=dict)  # tensor name -> calibrator that chose its range
+    errors: dict[str, float] = field(default_factory=dict)  # auto: output error of each single method and auto
+    bias_corrected: tuple[int, int] | None = None  # (layers corrected, layers without a bias)
+    report: dict | None = None
+    report_files: tuple | None = None
 
 
 def load_float_model(model) -> tuple[Graph, bytes, str]:
@@ -58,20 +66,54 @@ def load_float_model(model) -> tuple[Graph, bytes, str]:
     return g, data, where
 
 
-def quantize(model, samples=None, *, calibration_files=None, method: str = "minmax", per_tensor: bool = False,
-             io: str = "int8", output: str | Path | None = None) -> QuantizeResult:
-    """Quantize a float model to int8.
+def _topological(g: Graph) -> list[int]:
+    """Float activation tensor indices, producers before consumers (inputs, then operator outputs)."""
+    seen, out = set(), []
+    for t in [*g.inputs, *(t for op in g.operators for t in op.inputs if t is not None),
+              *(t for op in g.operators for t in op.outputs)]:
+        if t.dtype == "float32" and not t.is_const and t.index not in seen:
+            seen.add(t.index)
+            out.append(t.index)
+    return out
+
+
+def _split(arrays: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray] | None, str]:
+    """(calibration, evaluation, note): every 5th sample held back for evaluation when there are >= 10."""
+    n = arrays[0].shape[0]
+    if n < 10:
+        return arrays, None, f"on the {n} calibration samples themselves (fewer than 10: none held back)"
+    held = np.arange(n) % 5 == 4
+    return ([np.asarray(x)[~held] for x in arrays], [np.asarray(x)[held] for x in arrays],
+            f"{int(held.sum())} samples held back from the {n} given (every 5th)")
+
+
+def quantize(model, samples=None, *, calibration_files=None, method: str = "minmax",
+             percentile: float = _ranges.DEFAULT_PERCENTILE, activations: str = "int8", per_tensor: bool = False,
+             io: str = "int8", bias_correction: bool = False, eval_samples=None, eval_files=None,
+             report: bool | None = None, output: str | Path | None = None, progress: bool = False
+             ) -> QuantizeResult:
+    """Quantize a float model to int8 (or the 16x8 scheme).
 
     model: path or bytes of a float32 .tflite. samples: an iterable of samples (each an array for a
     single-input model, a sequence of arrays in input order, or a dict keyed by input name; one (N, ...)
     array also works for a single-input model); or calibration_files: .npy per input / one .npz.
-    method: activation range calibrator (ranges.METHODS). per_tensor: one weight scale per tensor instead
-    of per channel. io: 'int8' (integer model inputs/outputs) or 'float' (QUANTIZE/DEQUANTIZE at the edges).
+    method: activation range calibrator (ranges.ALL_METHODS; percentile: its p). activations: 'int8' or
+    'int16' (16x8: int16 symmetric activations, int8 weights, int64 bias). per_tensor: one weight scale per
+    tensor instead of per channel. io: 'int8' (integer model inputs/outputs, of the activation type) or
+    'float' (QUANTIZE/DEQUANTIZE at the edges). bias_correction: correct each channel's mean shift caused
+    by weight quantization (bias_correction.py). eval_samples / eval_files: samples for the report (default:
+    every 5th calibration sample is held back when there are at least 10). report: measure the quantization
+    report (default: when `output` is given; written beside it). progress: progress lines on stderr.
     """
-    if method not in _ranges.METHODS:
-        raise UsageError(f"unknown --method {method!r}; available: {', '.join(_ranges.METHODS)}.")
+    if method not in _ranges.ALL_METHODS:
+        raise UsageError(f"unknown --method {method!r}; available: {', '.join(_ranges.ALL_METHODS)}.")
     if io not in IO_MODES:
         raise UsageError(f"unknown --io {io!r}; available: {', '.join(IO_MODES)}.")
+    if activations not in _rewrite.ACTIVATION_TYPES:
+        raise UsageError(f"unknown --activations {activations!r}; available: "
+                         f"{', '.join(_rewrite.ACTIVATION_TYPES)}.")
+    if not 50.0 < float(percentile) <= 100.0:
+        raise UsageError(f"--percentile {percentile}: must be in (50, 100] (e.g. 99.99).")
     g, data, where = load_float_model(model)
     _rewrite.refuse(g, where)  # before the (slow) calibration
     if calibration_files is not None:
@@ -80,20 +122,78 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
         arrays = calibration.from_samples(samples, g.inputs)
     else:
         raise UsageError("no calibration data given.")
-    wanted = [t.index for t in g.tensors if t.dtype == "float32" and not t.is_const]
-    stats = statistics.collect(data, wanted, arrays, bins=_ranges.HISTOGRAM_BINS[method])
-    calibrate = _ranges.METHODS[method]
+    if report is None:
+        report = output is not None
+    if eval_files is not None:
+        ev, note = calibration.load_files(list(eval_files), g.inputs), None
+    elif eval_samples is not None:
+        ev, note = calibration.from_samples(eval_samples, g.inputs), None
+    else:
+        ev = None
+    if ev is not None:
+        cal, note = arrays, f"{ev[0].shape[0]} evaluation samples given"
+    else:
+        cal, ev, note = _split(arrays)
+        if ev is None:
+            ev = cal
+        calibration.check(cal, g.inputs, ["the calibration samples (after holding some back)"] * len(cal))
+
+    def say(stage):
+        def f(done, total):
+            if progress:
+                end = "\n" if done == total else ""
+                print(f"\r{stage}: {done}/{total}", end=end, file=sys.stderr, flush=True)
+        return f
+
+    wanted = _topological(g)
+    bins = 0 if method == "minmax" and not report else _ranges.HISTOGRAM_BINS
+    stats = statistics.collect(data, wanted, cal, bins=bins, progress=say("calibrating (sample passes)"))
+    stats = {i: s for i, s in stats.items() if np.isfinite(s.min)}
+
+    def calibrate(m, s):
+        f = _ranges.METHODS[m]
+        return f(s, activations, p=percentile) if m == "percentile" else f(s, activations)
+
     by_index = {t.index: t for t in g.tensors}
-    chosen = {id(by_index[i]): calibrate(s) for i, s in stats.items() if np.isfinite(s.min)}
-    qg = _rewrite.rewrite(g, chosen, per_channel=not per_tensor, io=io)
-    qg.description = (f"mcugen quantize: int8, {method} ranges on {arrays[0].shape[0]} samples, "
-                      f"{'per-tensor' if per_tensor else 'per-channel'} weights, {io} I/O")
+    kw = dict(per_channel=not per_tensor, activations=activations)
+    errors = {}
+    if method == "auto":
+        from . import auto
+        candidates = {m: {i: calibrate(m, s) for i, s in stats.items()} for m in _ranges.METHODS}
+        k = min(auto.AUTO_SAMPLES, cal[0].shape[0])
+        ev_auto = auto.Evaluator(g, data, [x[:k] for x in cal], kw)
+        method_of, errors = auto.choose(ev_auto, candidates, progress=say("auto (tensors)"))
+        chosen = {i: candidates[m][i] for i, m in method_of.items()}
+    else:
+        chosen = {i: calibrate(method, s) for i, s in stats.items()}
+        method_of = {i: method for i in chosen}
+    qg = _rewrite.rewrite(g, {id(by_index[i]): r for i, r in chosen.items()}, io=io, **kw)
+    corrected = None
+    if bias_correction:
+        from .bias_correction import corrected_biases
+        corrected = corrected_biases(g, qg, {i: s.mean for i, s in stats.items() if s.mean is not None})
+    qg.description = (f"mcugen quantize: {activations}, {method} ranges on {cal[0].shape[0]} samples, "
+                      f"{'per-tensor' if per_tensor else 'per-channel'} weights, {io} I/O"
+                      + (", bias correction" if bias_correction else ""))
     out = write_model(qg)
     back = validate(out)
     if output is not None:
         Path(output).write_bytes(out)
-    return QuantizeResult(out, back, {by_index[i].name: calibrate(s) for i, s in stats.items()
-                                      if np.isfinite(s.min)}, int(arrays[0].shape[0]))
+    result = QuantizeResult(out, back, {by_index[i].name: r for i, r in chosen.items()}, int(cal[0].shape[0]))
+    result.methods = {by_index[i].name: m for i, m in method_of.items()}
+    result.errors = errors
+    result.bias_corrected = corrected
+    if report:
+        from . import report as _report
+        settings = {"model": Path(where).name, "activations": activations, "method": method,
+                    "percentile": percentile, "per_tensor": per_tensor, "io": io,
+                    "bias_correction": bias_correction, "calibration_samples": int(cal[0].shape[0])}
+        if bias_correction:
+            settings["bias_corrected_layers"] = corrected[0]
+        result.report = _report.measure(g, data, out, back, ev, chosen, method_of, stats, note, settings)
+        if output is not None:
+            result.report_files = _report.write(result.report, output)
+    return result
 
 
 __all__ = ["quantize", "QuantizeResult", "IO_MODES"]

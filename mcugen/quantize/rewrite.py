@@ -2,13 +2,14 @@
 QUANTIZE/DEQUANTIZE at the edges for float I/O. The rules each operator needs come from rules.RULES.
 
 - Activations: asymmetric int8, scale (hi - lo) / 255, zero point the rounded -128 - lo / scale (clamped),
-  as the converter computes them; the range always includes 0. Tensors an operator ties together
+  as the converter computes them; the range always includes 0. With int16 activations (16x8): symmetric,
+  scale max(|lo|, |hi|) / 32767, zero point 0. Tensors an operator ties together
   (rules: same_scale) share the union of their ranges; a fixed output quantization (SOFTMAX, LOGISTIC, TANH)
   is imposed on the whole tied group.
 - Weights: symmetric int8 in [-127, 127], per channel along the rule's axis (or per tensor), scale
   max|w| / 127 (1.0 for an all-zero channel).
-- Bias: int32, scale input_scale x weight_scale[c], zero point 0; where a bias value would not fit in int32
-  the channel's weight scale is widened until it does.
+- Bias: int32 (int64 in 16x8), scale input_scale x weight_scale[c], zero point 0; where a bias value would
+  not fit the channel's weight scale is widened until it does.
 """
 from __future__ import annotations
 
@@ -19,17 +20,23 @@ import numpy as np
 from ..errors import UnsupportedModelError
 from ..ir import Graph, Operator, Quant, Tensor
 from ..quant import type_range
-from .rules import RULES
+from .rules import BIAS_TYPE, RULES
 
 ACT = "int8"
+ACTIVATION_TYPES = ("int8", "int16")
 WEIGHT_MAX = 127  # weights are symmetric: -127..127 (TFLM's int8 kernels assume the -128 code is unused)
 INT32_MAX = np.iinfo(np.int32).max
 
 
 def activation_quant(lo: float, hi: float, dtype: str = ACT) -> Quant:
-    """Asymmetric quantization covering [lo, hi] (which includes 0)."""
+    """Asymmetric quantization covering [lo, hi] (which includes 0); symmetric (zero point 0) for int16."""
     qmin, qmax = type_range(dtype)
     lo, hi = min(float(lo), 0.0), max(float(hi), 0.0)
+    if dtype == "int16":
+        scale = max(-lo, hi) / qmax
+        if not scale > 0:
+            scale = 1.0 / qmax
+        return Quant(np.array([scale], np.float32), np.array([0], np.int64))
     scale = (hi - lo) / (qmax - qmin)
     if not scale > 0:  # an all-zero tensor: any scale represents it
         scale = 1.0 / (qmax - qmin)
@@ -115,9 +122,12 @@ def _activations(g: Graph) -> list[Tensor]:
 
 
 def rewrite(graph: Graph, ranges: dict[int, tuple[float, float]], per_channel: bool = True,
-            io: str = "int8") -> Graph:
-    """The int8 graph of the float `graph`. `ranges`: real range per activation tensor, by id(tensor) of
-    `graph`'s tensors (constants that are not weights may be left out: their data gives it)."""
+            io: str = "int8", activations: str = ACT) -> Graph:
+    """The quantized graph of the float `graph`. `ranges`: real range per activation tensor, by id(tensor)
+    of `graph`'s tensors (constants that are not weights may be left out: their data gives it).
+    activations: 'int8' or 'int16' (the 16x8 scheme). io: 'int8' means integer I/O (of the activation type)."""
+    if activations not in ACTIVATION_TYPES:
+        raise ValueError(f"activations must be one of {ACTIVATION_TYPES}, not {activations!r}")
     refuse(graph)
     ranges = dict(ranges)
     memo = {}
@@ -143,8 +153,8 @@ def rewrite(graph: Graph, ranges: dict[int, tuple[float, float]], per_channel: b
         if rule.same_scale:
             for t in ins[: None if op.op == "CONCATENATION" else 1]:
                 groups.union(id(t), id(op.outputs[0]))
-        if rule.fixed_output is not None:
-            fixed[id(op.outputs[0])] = (*rule.fixed_output, f"node {op.index} {op.op}")
+        if rule.fixed(activations) is not None:
+            fixed[id(op.outputs[0])] = (*rule.fixed(activations), f"node {op.index} {op.op}")
     group_range: dict[int, list[float]] = {}
     for t in acts:
         lo, hi = ranges[id(t)]
@@ -163,37 +173,38 @@ def rewrite(graph: Graph, ranges: dict[int, tuple[float, float]], per_channel: b
             s, zp, _ = group_fixed[root]
             t.quant = Quant(np.array([s], np.float32), np.array([zp], np.int64))
         else:
-            t.quant = activation_quant(*group_range[root])
+            t.quant = activation_quant(*group_range[root], activations)
     for t in acts:  # after all quant is set
-        t.dtype = ACT
+        t.dtype = activations
         if t.is_const:
-            t.data = _quantize_activation_const(t.data, t.quant)
+            t.data = _quantize_activation_const(t.data, t.quant, activations)
 
     for op in g.operators:
         rule = RULES.get(op.op)
         if rule is not None and rule.weights_axis is not None and op.inputs[1].dtype == "float32":
-            _quantize_params(op, rule.weights_axis if per_channel else None)
+            _quantize_params(op, rule.weights_axis if per_channel else None, BIAS_TYPE[activations])
     if io == "float":
-        _float_edges(g)
+        _float_edges(g, activations)
     elif io != "int8":
         raise ValueError(f"io must be 'int8' or 'float', not {io!r}")
     return g
 
 
-def _quantize_activation_const(x: np.ndarray, q: Quant) -> np.ndarray:
-    qmin, qmax = type_range(ACT)
-    return np.clip(np.round(x.astype(np.float64) / q.s) + q.zp, qmin, qmax).astype(ACT)
+def _quantize_activation_const(x: np.ndarray, q: Quant, dtype: str = ACT) -> np.ndarray:
+    qmin, qmax = type_range(dtype)
+    return np.clip(np.round(x.astype(np.float64) / q.s) + q.zp, qmin, qmax).astype(dtype)
 
 
-def _quantize_params(op: Operator, axis: int | None) -> None:
+def _quantize_params(op: Operator, axis: int | None, bias_type: str = "int32") -> None:
     x, w = op.inputs[0], op.inputs[1]
     b = op.inputs[2] if len(op.inputs) > 2 else None
     wf = w.data.astype(np.float32)
     scales = weight_scales(wf, axis)
     s_in = np.float64(x.quant.s)
-    if b is not None:  # widen weight scales where the bias would overflow int32
+    bias_max = min(float(type_range(bias_type)[1]), 2.0 ** 62)  # 2^62: exact in float64, fits int64
+    if b is not None:  # widen weight scales where the bias would overflow its type
         bf = b.data.astype(np.float64)
-        need = np.abs(bf) / (s_in * INT32_MAX)
+        need = np.abs(bf) / (s_in * bias_max)
         if axis is None:
             scales = np.maximum(scales, np.float32(need.max() * (1 + 1e-6))).astype(np.float32)
         else:
@@ -204,24 +215,24 @@ def _quantize_params(op: Operator, axis: int | None) -> None:
     if b is not None:
         bscale = (np.float32(x.quant.s) * scales).astype(np.float32)  # (1,) per tensor or (channels,)
         q = np.round(b.data.astype(np.float64) / np.broadcast_to(bscale.astype(np.float64), b.data.shape))
-        b.data = np.clip(q, -INT32_MAX, INT32_MAX).astype(np.int32)
-        b.dtype = "int32"
+        b.data = np.clip(q, -bias_max, bias_max).astype(bias_type)
+        b.dtype = bias_type
         b.quant = Quant(bscale, np.zeros(bscale.size, np.int64), 0)
 
 
-def _float_edges(g: Graph) -> None:
+def _float_edges(g: Graph, activations: str = ACT) -> None:
     """Float model inputs and outputs: QUANTIZE after each input, DEQUANTIZE before each output."""
     swap: dict[int, Tensor] = {}
     for i, t in enumerate(g.inputs):
         f = Tensor(t.name, t.shape, "float32", shape_signature=t.shape_signature, index=-1)
-        t.name += "_int8"
+        t.name += f"_{activations}"
         g.tensors.append(f)
         g.operators.insert(0, Operator("QUANTIZE", [f], [t], {}, index=-1))
         g.inputs[i] = f
         swap[id(t)] = f
     for i, t in enumerate(g.outputs):
         f = Tensor(t.name, t.shape, "float32", shape_signature=t.shape_signature, index=-1)
-        t.name += "_int8"
+        t.name += f"_{activations}"
         g.tensors.append(f)
         g.operators.append(Operator("DEQUANTIZE", [t], [f], {}, index=-1))
         g.outputs[i] = f

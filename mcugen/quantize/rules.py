@@ -4,8 +4,13 @@ For each operator the quantizer handles: which input holds weights and along whi
 quantized per channel (the bias is then input 2, int32 with scale input_scale x weight_scale[c]), whether
 the operator requires its activation inputs and output to share one quantization (the TFLM kernel copies or
 compares values without rescaling them; the converter ties them the same way), and whether its int8 output
-has a fixed quantization (the kernel writes in that scale whatever the tensor says). An operator absent
-from RULES is refused by the quantizer.
+has a fixed quantization (the kernel writes in that scale whatever the tensor says), per activation type.
+An operator absent from RULES is refused by the quantizer.
+
+The 16x8 scheme (--activations int16): every activation int16 symmetric (zero point 0, which TFLM's int16
+ADD, SUB, SOFTMAX, ... require), weights int8 as in int8, the bias of CONV_2D, DEPTHWISE_CONV_2D and
+FULLY_CONNECTED int64 (BIAS_TYPE), and the int16 fixed output scales of SOFTMAX, LOGISTIC and TANH
+(1/32768, zero point 0).
 """
 from __future__ import annotations
 
@@ -18,6 +23,14 @@ class Rule:
     weights_axis: int | None = None  # input 1 is a constant weight tensor, per-channel along this axis
     same_scale: bool = False  # activation inputs and output share one quantization
     fixed_output: tuple[float, int] | None = None  # (scale, zero point) of an int8 output
+    fixed_output_s16: tuple[float, int] | None = None  # (scale, zero point) of an int16 output
+
+    def fixed(self, dtype: str) -> tuple[float, int] | None:
+        """The fixed output quantization for activations of `dtype`, or None."""
+        return self.fixed_output_s16 if dtype == "int16" else self.fixed_output
+
+
+BIAS_TYPE = {"int8": "int32", "int16": "int64"}  # bias of CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED
 
 
 RULES: dict[str, Rule] = {
@@ -34,9 +47,12 @@ RULES: dict[str, Rule] = {
                           same_scale=True),
     "TRANSPOSE": Rule("output quantization = input quantization (TFLM copies bytes)", same_scale=True),
     "STRIDED_SLICE": Rule("output quantization = input quantization (TFLM copies bytes)", same_scale=True),
-    "SOFTMAX": Rule("int8 output fixed at scale 1/256, zero point -128", fixed_output=(1.0 / 256, -128)),
-    "LOGISTIC": Rule("int8 output fixed at scale 1/256, zero point -128", fixed_output=(1.0 / 256, -128)),
-    "TANH": Rule("int8 output fixed at scale 1/128, zero point 0", fixed_output=(1.0 / 128, 0)),
+    "SOFTMAX": Rule("output fixed: int8 scale 1/256, zero point -128; int16 scale 1/32768, zero point 0",
+                    fixed_output=(1.0 / 256, -128), fixed_output_s16=(1.0 / 32768, 0)),
+    "LOGISTIC": Rule("output fixed: int8 scale 1/256, zero point -128; int16 scale 1/32768, zero point 0",
+                     fixed_output=(1.0 / 256, -128), fixed_output_s16=(1.0 / 32768, 0)),
+    "TANH": Rule("output fixed: int8 scale 1/128, zero point 0; int16 scale 1/32768, zero point 0",
+                 fixed_output=(1.0 / 128, 0), fixed_output_s16=(1.0 / 32768, 0)),
     "ADD": Rule("inputs and output quantized independently (the kernel rescales)"),
     "SUB": Rule("inputs and output quantized independently (the kernel rescales)"),
     "MUL": Rule("inputs and output quantized independently (the kernel rescales)"),

@@ -3,11 +3,14 @@
 The float model runs in LiteRT's reference kernels (`OpResolverType.BUILTIN_REF`, every intermediate tensor
 kept with `experimental_preserve_all_tensors`) in a child process: LiteRT must never meet tflite-micro in
 one process. Samples stream from memory-mapped .npy files, one invocation at a time; the child keeps only
-the running statistics, so memory stays bounded by the model, not by the calibration set. The min/max are
-exact and independent of sample order.
+the running statistics, so memory stays bounded by the model, not by the calibration set: min/max and the
+element-wise mean (first pass), and with `bins` a histogram over [min, max], one of |x| over [0, max |x|]
+and the count of exact zeros (second pass). All are sums over samples: exact and independent of sample
+order. The child prints "done/total" lines on stderr, which become the progress indication.
 """
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tempfile
@@ -17,6 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import MissingToolError
+
+_PROGRESS = re.compile(r"(\d+)/(\d+)")
 
 _CHILD = r"""
 import sys
@@ -36,6 +41,7 @@ details = ip.get_input_details()
 n = xs[0].shape[0]
 lo = np.full(len(wanted), np.inf)
 hi = np.full(len(wanted), -np.inf)
+sums = [None] * len(wanted)
 for s in range(n):
     for d, x in zip(details, xs):
         ip.set_tensor(d["index"], np.ascontiguousarray(x[s], dtype=np.float32).reshape(d["shape"]))
@@ -45,18 +51,28 @@ for s in range(n):
         if v.size:
             lo[k] = min(lo[k], float(v.min()))
             hi[k] = max(hi[k], float(v.max()))
+        sums[k] = v.astype(np.float64) if sums[k] is None else sums[k] + v
     if s % 16 == 15 or s == n - 1:
-        print(f"{s + 1}/{n}", file=sys.stderr, flush=True)
+        print(f"{s + 1}/{2 * n if bins else n}", file=sys.stderr, flush=True)
 hist = np.zeros((len(wanted), max(bins, 1)), np.int64)
-if bins:  # second pass: a histogram over each tensor's [min, max]
+ahist = np.zeros((len(wanted), max(bins, 1)), np.int64)
+amax = np.maximum(np.abs(lo), np.abs(hi))
+zeros = np.zeros(len(wanted), np.int64)
+if bins:  # second pass: histograms over each tensor's [min, max] and of |x| over [0, max |x|]
     for s in range(n):
         for d, x in zip(details, xs):
             ip.set_tensor(d["index"], np.ascontiguousarray(x[s], dtype=np.float32).reshape(d["shape"]))
         ip.invoke()
         for k, i in enumerate(wanted):
             if hi[k] > lo[k]:
-                hist[k] += np.histogram(ip.get_tensor(i), bins=bins, range=(lo[k], hi[k]))[0]
-np.savez(out_path, index=np.asarray(wanted, dtype=np.int64), min=lo, max=hi, count=np.int64(n), hist=hist)
+                v = ip.get_tensor(i)
+                hist[k] += np.histogram(v, bins=bins, range=(lo[k], hi[k]))[0]
+                ahist[k] += np.histogram(np.abs(v), bins=bins, range=(0.0, amax[k]))[0]
+                zeros[k] += int(np.count_nonzero(v == 0))
+        if s % 16 == 15 or s == n - 1:
+            print(f"{n + s + 1}/{2 * n}", file=sys.stderr, flush=True)
+np.savez(out_path, index=np.asarray(wanted, dtype=np.int64), min=lo, max=hi, count=np.int64(n), hist=hist,
+         ahist=ahist, zeros=zeros, **{f"mean{k}": m / n for k, m in enumerate(sums) if m is not None})
 """
 
 
@@ -68,13 +84,16 @@ class TensorStats:
     max: float
     count: int  # samples
     hist: np.ndarray | None = None  # counts of values in `bins` equal bins over [min, max] (if asked for)
+    abs_hist: np.ndarray | None = None  # counts of |values| in `bins` equal bins over [0, max(|min|, |max|)]
+    mean: np.ndarray | None = None  # the element-wise mean over the samples (the tensor's shape)
+    zeros: int = 0  # values exactly 0 (counted with the histograms)
 
 
 def collect(model: bytes, tensor_indices: list[int], arrays: list[np.ndarray], bins: int = 0,
-            timeout: float = 3600) -> dict[int, TensorStats]:
+            timeout: float = 3600, progress=None) -> dict[int, TensorStats]:
     """Run the float `model` on every sample of `arrays` (one (N, ...) array per input) in LiteRT and return
     the statistics of each flatbuffer tensor in `tensor_indices`; with `bins`, also a histogram (a second
-    pass over the samples, once the ranges are known)."""
+    pass over the samples, once the ranges are known). `progress(done, total)` is called as samples pass."""
     with tempfile.TemporaryDirectory(prefix="mcugen-calib-") as tmp:
         d = Path(tmp)
         (d / "model.tflite").write_bytes(model)
@@ -83,9 +102,19 @@ def collect(model: bytes, tensor_indices: list[int], arrays: list[np.ndarray], b
             p = d / f"x{i}.npy"
             np.save(p, np.asarray(x, dtype=np.float32))
             paths.append(str(p))
-        r = subprocess.run([sys.executable, "-c", _CHILD, str(d / "model.tflite"), str(d / "stats.npz"),
-                            ",".join(map(str, tensor_indices)), str(bins), *paths],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout)
+        proc = subprocess.Popen([sys.executable, "-c", _CHILD, str(d / "model.tflite"), str(d / "stats.npz"),
+                                 ",".join(map(str, tensor_indices)), str(bins), *paths],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        err_lines = []
+        for line in proc.stderr:  # the child's progress lines ("done/total") and any error text
+            m = _PROGRESS.fullmatch(line.strip())
+            if m and progress is not None:
+                progress(int(m.group(1)), int(m.group(2)))
+            elif not m:
+                err_lines.append(line)
+        out_text = proc.stdout.read()
+        proc.wait(timeout=timeout)
+        r = subprocess.CompletedProcess(proc.args, proc.returncode, out_text, "".join(err_lines))
         if r.returncode == 17:
             raise MissingToolError("calibration runs the float model in LiteRT, which is not installed: "
                                    "pip install ai-edge-litert (or mcugen[quantize]).")
@@ -94,5 +123,7 @@ def collect(model: bytes, tensor_indices: list[int], arrays: list[np.ndarray], b
             raise RuntimeError("LiteRT failed to run the float model: " + " / ".join(tail))
         z = np.load(d / "stats.npz")
         n = int(z["count"])
-        return {int(i): TensorStats(float(a), float(b), n, h if bins else None)
-                for i, a, b, h in zip(z["index"], z["min"], z["max"], z["hist"])}
+        return {int(i): TensorStats(float(a), float(b), n, h if bins else None, ah if bins else None,
+                                    z[f"mean{k}"] if f"mean{k}" in z.files else None, int(zc))
+                for k, (i, a, b, h, ah, zc) in enumerate(zip(z["index"], z["min"], z["max"], z["hist"],
+                                                            z["ahist"], z["zeros"]))}

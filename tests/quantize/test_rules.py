@@ -63,6 +63,25 @@ def test_single_op(op, bit_exact):
     bit_exact(r.model)
 
 
+@pytest.mark.parametrize("op", list(CASES))
+def test_single_op_16x8(op):
+    """--activations int16: symmetric int16 (zero point 0), the int16 fixed scales, TFLM runs it, bit-exact."""
+    from tests.conftest import assert_bit_exact
+    make, n_in = CASES[op]
+    model = make()
+    from mcugen.frontend import read_model_bytes
+    shapes = [t.shape for t in read_model_bytes(model).inputs]
+    r = quantize(model, samples(shapes), activations="int16", report=False)
+    g = r.graph
+    x, y = g.operators[0].inputs, g.operators[0].outputs[0]
+    assert y.dtype == "int16" and y.quant.zp == 0
+    if op in ("SOFTMAX", "LOGISTIC", "TANH"):
+        assert q_of(y) == (float(np.float32(1 / 32768)), 0)
+    if op in ("CONCATENATION", "MAX_POOL_2D", "AVERAGE_POOL_2D", "PAD"):
+        assert all(q_of(t) == q_of(y) for t in x if t.dtype == "int16")
+    assert_bit_exact(r.model, count=4, seed=2)
+
+
 def test_chain_of_tied_and_weighted_ops(bit_exact):
     rng = np.random.default_rng(1)
     t = [TensorSpec((1, 8, 8, 2), F, name="x"),
