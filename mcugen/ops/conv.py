@@ -295,8 +295,10 @@ class FastConv:
 
     @property
     def scratch(self) -> int:
-        """Bytes (mcu_conv_*_get_buffer_size): `pixels` x 4 int16 per group, plus the staging row."""
-        return (8 * self.pixels + (4 if self.staging else 0)) * self.k_groups
+        """Bytes (mcu_conv_*_get_buffer_size): `pixels` x 4 int16 per group (pixels = 4, the Helium layout:
+        4 x 4 int8), plus the staging row."""
+        per_group = 16 if self.pixels == 4 else 8 * self.pixels
+        return (per_group + (4 if self.staging else 0)) * self.k_groups
 
 
 # int16 weights: the product loop needs 12 instructions per 16 MACs instead of 15 (no SXTB16), for twice
@@ -327,7 +329,9 @@ def plan_fast_conv(op: Operator, geometry, features=frozenset()) -> FastConv | N
     multiplier < 0.5) and h + v fitting int32 for every possible accumulator (mcu_conv_fast_requant).
     The accumulator range comes from the weights: bias + sum w * (x - zp) with x in the int8 range.
     int16 weights (w16) only pay on a board with the DSP extension (the plain C product reads either
-    layout at the same cost), so other boards keep the compact int8 layout."""
+    layout at the same cost), so other boards keep the compact int8 layout. A board with Helium ("mve")
+    gets the vector layout instead (pixels = 4, per channel bias, m2, h, e and its int8 weight row;
+    mcu_conv.h)."""
     n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw = geometry
     x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
     b = op.inputs[2] if len(op.inputs) > 2 else None
@@ -374,6 +378,13 @@ def plan_fast_conv(op: Operator, geometry, features=frozenset()) -> FastConv | N
         if abs(h) + max(abs(int(acc_lo[c])), abs(int(acc_hi[c]))) + 2 >= _I32:
             return None
         quant[c] = (_wrap32(int(bias[c]) - zp_in * int(wk[c].sum())), 2 * m - (1 << 32), h, e)
+    function = "conv_1x1_s8" if one else "conv_im2col_s8"
+    staging = not one and ic % 4 != 0
+    if "mve" in features:  # per channel: bias, m2, h, e, then the channel's 4 * groups int8 weights
+        rows = np.ascontiguousarray(wpad[:oc].astype(np.int8)).view("<i4").astype(np.int64)
+        stream = np.concatenate([quant[:oc], rows], axis=1)
+        return FastConv(function, groups, stream.reshape(-1).astype(np.int32), constant, row_groups, False, 4,
+                        staging)
     # per pair: bias[2], then [group][channel of the pair][4 bytes] as little-endian int32 words (w16:
     # [group][channel of the pair][halves w0 w2 w1 w3] as int16 pairs), then m2[2], h[2], e[2]
     w16 = "dsp" in features and n * oh * ow >= W16_MIN_PIXELS and oc2 * 4 * groups <= W16_MAX_BYTES
