@@ -329,14 +329,27 @@ void mcu_conv_fast_gemm4(const mcu_conv_fast_params_t *p, const int8_t *rows, in
     const int32_t step = 4 + p->k_groups;
     for (int32_t c = 0; c < p->out_c; c++, q += step) {
         const int8_t *w = (const int8_t *)(const void *)(q + 4);
+        const int8_t *r0 = x0, *r1 = x1, *r2 = x2, *r3 = x3;
         int32_t a0 = q[0], a1 = q[0], a2 = q[0], a3 = q[0];
-        for (int32_t i = 0; i < k; i += 16) {
-            const mve_pred16_t pr = vctp8q((uint32_t)(k - i));
-            const int8x16_t wv = vldrbq_z_s8(w + i, pr);
-            a0 = vmladavaq_s8(a0, vldrbq_z_s8(x0 + i, pr), wv);
-            a1 = vmladavaq_s8(a1, vldrbq_z_s8(x1 + i, pr), wv);
-            a2 = vmladavaq_s8(a2, vldrbq_z_s8(x2 + i, pr), wv);
-            a3 = vmladavaq_s8(a3, vldrbq_z_s8(x3 + i, pr), wv);
+        for (int32_t i = k >> 4; i > 0; i--) {
+            const int8x16_t wv = vld1q_s8(w);
+            w += 16;
+            a0 = vmladavaq_s8(a0, vld1q_s8(r0), wv);
+            r0 += 16;
+            a1 = vmladavaq_s8(a1, vld1q_s8(r1), wv);
+            r1 += 16;
+            a2 = vmladavaq_s8(a2, vld1q_s8(r2), wv);
+            r2 += 16;
+            a3 = vmladavaq_s8(a3, vld1q_s8(r3), wv);
+            r3 += 16;
+        }
+        if (k & 15) { /* the tail, predicated: no byte past a row is read */
+            const mve_pred16_t pr = vctp8q((uint32_t)(k & 15));
+            const int8x16_t wv = vldrbq_z_s8(w, pr);
+            a0 = vmladavaq_s8(a0, vldrbq_z_s8(r0, pr), wv);
+            a1 = vmladavaq_s8(a1, vldrbq_z_s8(r1, pr), wv);
+            a2 = vmladavaq_s8(a2, vldrbq_z_s8(r2, pr), wv);
+            a3 = vmladavaq_s8(a3, vldrbq_z_s8(r3, pr), wv);
         }
         int32x4_t acc = vdupq_n_s32(a0);
         acc = vsetq_lane_s32(a1, acc, 1);
