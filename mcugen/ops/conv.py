@@ -477,7 +477,7 @@ class DepthwiseConv2D(_ConvBase):
             ("dil_h", dh), ("dil_w", dw), ("pad_top", same_padding(ih, kh, sh, dh, oh)),
             ("pad_left", same_padding(iw, kw, sw, dw, ow)), ("depth_multiplier", plan.dm),
             ("reverse", int(ctx.reversed_step())), ("output_offset", y.quant.zp),
-            ("act_min", plan.act_min), ("act_max", plan.act_max), ("fast", int(plan.fast)),
+            ("act_min", plan.act_min), ("act_max", plan.act_max), ("fast", int(plan.fast)), ("mve", int(plan.mve)),
             ("pad", ctx.const("pad", np.full(4 * groups, x.quant.zp, np.int8), "int8_t")),
         ]
         for key in ("filter", "weights", "quant", "bias", "rq", "multiplier", "shift"):
@@ -506,6 +506,7 @@ class DepthwisePlan:
     rq: np.ndarray | None = None          # general, fast: {M, K, e} per output channel
     multiplier: np.ndarray | None = None  # TFLM's, when not fast
     shift: np.ndarray | None = None
+    mve: bool = False                     # general kernel's Helium layout (mcu_conv.h, mcu_dw_params_t.mve)
 
 
 def _halves(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -551,6 +552,21 @@ def plan_depthwise(op: Operator, geometry, features=frozenset()) -> DepthwisePla
     plan = DepthwisePlan("depthwise_conv_s8", dm, fast, lo, hi)
     if not fast:
         plan.multiplier, plan.shift = mult, shift
+    if "mve" in features and dm == 1 and kh * kw <= DW_MVE_MAX_TAPS:
+        # Helium: the model's filter, bias_f not doubled (the kernel doubles the sum), rq per group of 4
+        # channels as vectors {M[4], K[4], -e[4]}; all padded to a multiple of 4 channels
+        oc4 = -(-oc // 4) * 4
+        plan.mve = True
+        plan.filter = w.data.reshape(-1)
+        b4 = np.zeros(oc4, np.int64)
+        b4[:oc] = folded
+        plan.bias = wrap_int32(b4)
+        if fast:
+            r = np.tile(np.array([1 << 30, 0, 1], np.int64), (oc4, 1))
+            r[:oc] = rq.reshape(oc, 3)
+            r[:, 2] = -r[:, 2]
+            plan.rq = wrap_int32(r.reshape(oc4 // 4, 4, 3).transpose(0, 2, 1).ravel())
+        return plan
     if kh == 3 and kw == 3 and dm == 1:
         plan.function = "depthwise_conv_3x3_s8"
         groups = -(-oc // 4)
@@ -576,6 +592,7 @@ def plan_depthwise(op: Operator, geometry, features=frozenset()) -> DepthwisePla
 
 
 DW_DSP_MAX_TAPS = 32  # MCU_DW_MAX_TAPS in mcu_depthwise_conv_s8.c
+DW_MVE_MAX_TAPS = 64  # MCU_DW_MVE_MAX_TAPS in mcu_conv.h
 DW16_DSP_MAX_TAPS = 64  # MCU_DW16_MAX_TAPS in mcu_depthwise_conv_s16.c
 
 

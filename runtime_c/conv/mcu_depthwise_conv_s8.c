@@ -172,8 +172,125 @@ static void mcu_dw_run_dsp(const mcu_dw_params_t *p, const int8_t *input, int8_t
 
 #endif /* __ARM_FEATURE_DSP */
 
+#if defined(MCU_CONV_MVE)
+
+/* Helium path (p->mve, depth_multiplier 1): channels in blocks of 16 (four int32x4 accumulators), per tap
+ * one VLDRB.S32 of 4 input and 4 weight bytes (sign-extended) and a VMUL and VADD per vector (MVE has no vector-by-vector VMLA); a last block of
+ * fewer channels is predicated (nothing is read or written past the channels). The fast requantization
+ * per 4 channels: acc2 = 2 * acc, (VRMULH(acc2, M) + K + [acc2 < 0 ? -1 : 0]) >> e, the clamp to
+ * [0, span], + act_min (the scalar mcu_smmlar identity: SMMLAR(a, M, K) = K + SMMULR(a, M)). */
+static inline void mcu_dw_mve_out(const mcu_dw_params_t *p, int32x4_t acc, int32_t c, int32_t n, int8_t *out)
+{
+    const mve_pred16_t pr = vctp32q((uint32_t)n);
+    if (p->fast) {
+        const int32_t *q = p->rq + 3 * c; /* the group's {M[4], K[4], -e[4]} */
+        const int32x4_t a2 = vaddq_s32(acc, acc);
+        int32x4_t v = vaddq_s32(vrmulhq_s32(a2, vld1q_s32(q)), vld1q_s32(q + 4));
+        v = vaddq_s32(v, vshrq_n_s32(a2, 31));
+        v = vshlq_s32(v, vld1q_s32(q + 8));
+        v = vminq_s32(vmaxq_s32(v, vdupq_n_s32(0)), vdupq_n_s32(p->act_max - p->act_min));
+        vstrbq_p_s32(out + c, vaddq_s32(v, vdupq_n_s32(p->act_min)), pr);
+    } else {
+        int32_t a[4];
+        vst1q_s32(a, acc);
+        for (int32_t j = 0; j < n; j++) {
+            out[c + j] = mcu_dw_output(p, a[j], c + j);
+        }
+    }
+}
+
+static void mcu_dw_pixel_mve(const mcu_dw_params_t *p, const int8_t *const *tap, int32_t taps, int8_t *out)
+{
+    const int32_t ch = p->out_c;
+    int32_t c = 0;
+    for (; c + 16 <= ch; c += 16) {
+        int32x4_t a0 = vld1q_s32(p->bias + c), a1 = vld1q_s32(p->bias + c + 4);
+        int32x4_t a2 = vld1q_s32(p->bias + c + 8), a3 = vld1q_s32(p->bias + c + 12);
+        const int8_t *w = p->filter + c;
+        for (int32_t t = 0; t < taps; t++, w += ch) {
+            const int8_t *x = tap[t] + c;
+            a0 = vaddq_s32(a0, vmulq_s32(vldrbq_s32(x), vldrbq_s32(w)));
+            a1 = vaddq_s32(a1, vmulq_s32(vldrbq_s32(x + 4), vldrbq_s32(w + 4)));
+            a2 = vaddq_s32(a2, vmulq_s32(vldrbq_s32(x + 8), vldrbq_s32(w + 8)));
+            a3 = vaddq_s32(a3, vmulq_s32(vldrbq_s32(x + 12), vldrbq_s32(w + 12)));
+        }
+        mcu_dw_mve_out(p, a0, c, 4, out);
+        mcu_dw_mve_out(p, a1, c + 4, 4, out);
+        mcu_dw_mve_out(p, a2, c + 8, 4, out);
+        mcu_dw_mve_out(p, a3, c + 12, 4, out);
+    }
+    for (; c < ch; c += 4) {
+        const int32_t n = ch - c < 4 ? ch - c : 4;
+        const mve_pred16_t pr = vctp32q((uint32_t)n);
+        int32x4_t a = vld1q_s32(p->bias + c);
+        const int8_t *w = p->filter + c;
+        for (int32_t t = 0; t < taps; t++, w += ch) {
+            a = vaddq_s32(a, vmulq_s32(vldrbq_z_s32(tap[t] + c, pr), vldrbq_z_s32(w, pr)));
+        }
+        mcu_dw_mve_out(p, a, c, n, out);
+    }
+}
+
+/* Every output pixel, in the order of the contract, through mcu_dw_pixel_mve. */
+static void mcu_dw_run_mve(const mcu_dw_params_t *p, const int8_t *input, int8_t *output)
+{
+    const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, out_w = p->out_w, out_c = p->out_c;
+    const int32_t taps = p->k_h * p->k_w;
+    const int32_t total = p->batches * p->out_h * out_w;
+    const int32_t image = in_h * in_w * in_c;
+    const int32_t span_h = (p->k_h - 1) * p->dil_h, span_w = (p->k_w - 1) * p->dil_w;
+    int32_t off[MCU_DW_MVE_MAX_TAPS];
+    const int8_t *tap[MCU_DW_MVE_MAX_TAPS];
+    for (int32_t ky = 0, t = 0; ky < p->k_h; ky++) {
+        for (int32_t kx = 0; kx < p->k_w; kx++, t++) {
+            off[t] = (ky * p->dil_h * in_w + kx * p->dil_w) * in_c;
+        }
+    }
+    const int32_t step = p->reverse ? -1 : 1;
+    int32_t n = p->reverse ? total - 1 : 0;
+    const int32_t pixels = p->out_h * out_w;
+    int32_t b = n / pixels, oy = (n % pixels) / out_w, ox = (n % pixels) % out_w;
+    for (int32_t i = 0; i < total; i++, n += step) {
+        const int8_t *img = input + b * image;
+        const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+        if (y0 >= 0 && y0 + span_h < in_h && x0 >= 0 && x0 + span_w < in_w) {
+            const int8_t *base = img + (y0 * in_w + x0) * in_c;
+            for (int32_t t = 0; t < taps; t++) {
+                tap[t] = base + off[t];
+            }
+        } else {
+            for (int32_t ky = 0, t = 0; ky < p->k_h; ky++) {
+                const int32_t y = y0 + ky * p->dil_h;
+                for (int32_t kx = 0; kx < p->k_w; kx++, t++) {
+                    const int32_t x = x0 + kx * p->dil_w;
+                    const int inside = y >= 0 && y < in_h && x >= 0 && x < in_w;
+                    tap[t] = inside ? img + (y * in_w + x) * in_c : p->pad;
+                }
+            }
+        }
+        mcu_dw_pixel_mve(p, tap, taps, output + n * out_c);
+        ox += step;
+        if (ox == out_w || ox < 0) {
+            ox = ox < 0 ? out_w - 1 : 0;
+            oy += step;
+            if (oy == p->out_h || oy < 0) {
+                oy = oy < 0 ? p->out_h - 1 : 0;
+                b += step;
+            }
+        }
+    }
+}
+
+#endif /* MCU_CONV_MVE */
+
 void mcu_depthwise_conv_s8(const mcu_dw_params_t *p, const int8_t *input, int8_t *output)
 {
+#if defined(MCU_CONV_MVE)
+    if (p->mve) {
+        mcu_dw_run_mve(p, input, output);
+        return;
+    }
+#endif
 #if defined(__ARM_FEATURE_DSP)
     if (p->weights != NULL) {
         mcu_dw_run_dsp(p, input, output);

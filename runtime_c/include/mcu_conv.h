@@ -331,7 +331,13 @@ typedef struct {
     const int32_t *rq;         /* mcu_depthwise_conv_s8, fast: {M, K, e} per output channel */
     const int32_t *multiplier; /* TFLM's multiplier and shift per output channel (used when !fast) */
     const int32_t *shift;
+    int32_t mve;               /* 1: mcu_depthwise_conv_s8's Helium layout (depth_multiplier 1, at most
+                                  MCU_DW_MVE_MAX_TAPS taps; a board with MVE): `filter` the model's, `bias`
+                                  bias_f NOT doubled (padded to a multiple of 4 channels), and when fast `rq`
+                                  per group of 4 channels {M[4], K[4], -e[4]} */
 } mcu_dw_params_t;
+
+#define MCU_DW_MVE_MAX_TAPS 64
 
 /* DEPTHWISE_CONV_2D, any shape, int8 activations and weights, int32 bias. No scratch. */
 void mcu_depthwise_conv_s8(const mcu_dw_params_t *p, const int8_t *input, int8_t *output);
