@@ -553,19 +553,21 @@ def plan_depthwise(op: Operator, geometry, features=frozenset()) -> DepthwisePla
     if not fast:
         plan.multiplier, plan.shift = mult, shift
     if "mve" in features and dm == 1 and kh * kw <= DW_MVE_MAX_TAPS:
-        # Helium: the model's filter, bias_f not doubled (the kernel doubles the sum), rq per group of 4
-        # channels as vectors {M[4], K[4], -e[4]}; all padded to a multiple of 4 channels
-        oc4 = -(-oc // 4) * 4
+        # Helium: the model's filter; per group of 8 channels (padded) in even-then-odd order, bias_f not
+        # doubled (the kernel doubles the sum) and rq as vectors {M[8], K[8], -e[8]} (mcu_conv.h)
+        oc8 = -(-oc // 8) * 8
+        order = np.arange(oc8).reshape(-1, 4, 2).transpose(0, 2, 1).ravel()  # c, c+2, c+4, c+6, c+1, ...
         plan.mve = True
         plan.filter = w.data.reshape(-1)
-        b4 = np.zeros(oc4, np.int64)
-        b4[:oc] = folded
-        plan.bias = wrap_int32(b4)
+        b8 = np.zeros(oc8, np.int64)
+        b8[:oc] = folded
+        plan.bias = wrap_int32(b8[order])
         if fast:
-            r = np.tile(np.array([1 << 30, 0, 1], np.int64), (oc4, 1))
+            r = np.tile(np.array([1 << 30, 0, 1], np.int64), (oc8, 1))
             r[:oc] = rq.reshape(oc, 3)
             r[:, 2] = -r[:, 2]
-            plan.rq = wrap_int32(r.reshape(oc4 // 4, 4, 3).transpose(0, 2, 1).ravel())
+            r = r[order].reshape(oc8 // 8, 8, 3).transpose(0, 2, 1)
+            plan.rq = wrap_int32(r.ravel())
         return plan
     if kh == 3 and kw == 3 and dm == 1:
         plan.function = "depthwise_conv_3x3_s8"

@@ -174,60 +174,89 @@ static void mcu_dw_run_dsp(const mcu_dw_params_t *p, const int8_t *input, int8_t
 
 #if defined(MCU_CONV_MVE)
 
-/* Helium path (p->mve, depth_multiplier 1): channels in blocks of 16 (four int32x4 accumulators), per tap
- * one VLDRB.S32 of 4 input and 4 weight bytes (sign-extended) and a VMUL and VADD per vector (MVE has no vector-by-vector VMLA); a last block of
- * fewer channels is predicated (nothing is read or written past the channels). The fast requantization
- * per 4 channels: acc2 = 2 * acc, (VRMULH(acc2, M) + K + [acc2 < 0 ? -1 : 0]) >> e, the clamp to
- * [0, span], + act_min (the scalar mcu_smmlar identity: SMMLAR(a, M, K) = K + SMMULR(a, M)). */
-static inline void mcu_dw_mve_out(const mcu_dw_params_t *p, int32x4_t acc, int32_t c, int32_t n, int8_t *out)
+/* Helium path (p->mve, depth_multiplier 1). Channels in groups of 8: per tap one VLDRB.S16 of the 8 inputs
+ * and one of the 8 weights (int8 sign-extended to int16), VMULLB / VMULLT (the even and the odd lanes'
+ * products as int32) and two VADD into the group's even (channels c, c+2, c+4, c+6) and odd accumulators;
+ * two groups at a time, a last group of fewer than 8 channels predicated (nothing read or written past the
+ * channels). bias_f and rq are stored in that even/odd order (mcu_conv.h). The fast requantization per
+ * 4 lanes: acc2 = 2 * acc, (VRMULH(acc2, M) + K + [acc2 < 0 ? -1 : 0]) >> e (VSHL by -e), the clamp to
+ * [0, span]; the scalar identity SMMLAR(a, M, K) = K + SMMULR(a, M) and VRMULH is SMMULR per lane. Then
+ * VMOVNB / VMOVNT put the even and odd results back in channel order, + act_min, one narrowing store. */
+typedef struct {
+    int32x4_t zero, span;
+    int16x8_t lo;
+} mcu_dw_mve_k_t;
+
+static inline __attribute__((always_inline)) int32x4_t mcu_dw_mve_rq(int32x4_t acc, const int32_t *q,
+                                                                     const mcu_dw_mve_k_t *k)
 {
-    const mve_pred16_t pr = vctp32q((uint32_t)n);
-    if (p->fast) {
-        const int32_t *q = p->rq + 3 * c; /* the group's {M[4], K[4], -e[4]} */
-        const int32x4_t a2 = vaddq_s32(acc, acc);
-        int32x4_t v = vaddq_s32(vrmulhq_s32(a2, vld1q_s32(q)), vld1q_s32(q + 4));
-        v = vaddq_s32(v, vshrq_n_s32(a2, 31));
-        v = vshlq_s32(v, vld1q_s32(q + 8));
-        v = vminq_s32(vmaxq_s32(v, vdupq_n_s32(0)), vdupq_n_s32(p->act_max - p->act_min));
-        vstrbq_p_s32(out + c, vaddq_s32(v, vdupq_n_s32(p->act_min)), pr);
+    const int32x4_t a2 = vaddq_s32(acc, acc);
+    int32x4_t v = vaddq_s32(vrmulhq_s32(a2, vld1q_s32(q)), vld1q_s32(q + 8));
+    v = vaddq_s32(v, vshrq_n_s32(a2, 31));
+    v = vshlq_s32(v, vld1q_s32(q + 16));
+    return vminq_s32(vmaxq_s32(v, k->zero), k->span);
+}
+
+/* Output bytes of the group of 8 channels at c (n of them real) from its even and odd accumulators. */
+static inline __attribute__((always_inline)) void mcu_dw_mve_out(const mcu_dw_params_t *p, int32x4_t ev,
+                                                                 int32x4_t od, int32_t c, int32_t n, int8_t *out,
+                                                                 const mcu_dw_mve_k_t *k, const int fast)
+{
+    if (fast) {
+        const int32_t *q = p->rq + 3 * c; /* {M even, M odd, K even, K odd, -e even, -e odd} */
+        int16x8_t r = vmovnbq_s32(vdupq_n_s16(0), mcu_dw_mve_rq(ev, q, k));
+        r = vmovntq_s32(r, mcu_dw_mve_rq(od, q + 4, k));
+        r = vaddq_s16(r, k->lo);
+        if (n == 8) {
+            vstrbq_s16(out + c, r);
+        } else {
+            vstrbq_p_s16(out + c, r, vctp16q((uint32_t)n));
+        }
     } else {
-        int32_t a[4];
-        vst1q_s32(a, acc);
+        int32_t a[8];
+        vst1q_s32(a, ev);
+        vst1q_s32(a + 4, od);
         for (int32_t j = 0; j < n; j++) {
-            out[c + j] = mcu_dw_output(p, a[j], c + j);
+            out[c + j] = mcu_dw_output(p, a[(j >> 1) + 4 * (j & 1)], c + j);
         }
     }
 }
 
-static void mcu_dw_pixel_mve(const mcu_dw_params_t *p, const int8_t *const *tap, int32_t taps, int8_t *out)
+static inline __attribute__((always_inline)) void mcu_dw_pixel_mve(const mcu_dw_params_t *p,
+                                                                   const int8_t *const *tap, int32_t taps,
+                                                                   int8_t *out, const mcu_dw_mve_k_t *k,
+                                                                   const int fast)
 {
     const int32_t ch = p->out_c;
+    const int32_t *bias = p->bias;
     int32_t c = 0;
     for (; c + 16 <= ch; c += 16) {
-        int32x4_t a0 = vld1q_s32(p->bias + c), a1 = vld1q_s32(p->bias + c + 4);
-        int32x4_t a2 = vld1q_s32(p->bias + c + 8), a3 = vld1q_s32(p->bias + c + 12);
+        int32x4_t e0 = vld1q_s32(bias + c), o0 = vld1q_s32(bias + c + 4);
+        int32x4_t e1 = vld1q_s32(bias + c + 8), o1 = vld1q_s32(bias + c + 12);
         const int8_t *w = p->filter + c;
         for (int32_t t = 0; t < taps; t++, w += ch) {
             const int8_t *x = tap[t] + c;
-            a0 = vaddq_s32(a0, vmulq_s32(vldrbq_s32(x), vldrbq_s32(w)));
-            a1 = vaddq_s32(a1, vmulq_s32(vldrbq_s32(x + 4), vldrbq_s32(w + 4)));
-            a2 = vaddq_s32(a2, vmulq_s32(vldrbq_s32(x + 8), vldrbq_s32(w + 8)));
-            a3 = vaddq_s32(a3, vmulq_s32(vldrbq_s32(x + 12), vldrbq_s32(w + 12)));
+            const int16x8_t x0 = vldrbq_s16(x), w0 = vldrbq_s16(w);
+            const int16x8_t x1 = vldrbq_s16(x + 8), w1 = vldrbq_s16(w + 8);
+            e0 = vaddq_s32(e0, vmullbq_int_s16(x0, w0));
+            o0 = vaddq_s32(o0, vmulltq_int_s16(x0, w0));
+            e1 = vaddq_s32(e1, vmullbq_int_s16(x1, w1));
+            o1 = vaddq_s32(o1, vmulltq_int_s16(x1, w1));
         }
-        mcu_dw_mve_out(p, a0, c, 4, out);
-        mcu_dw_mve_out(p, a1, c + 4, 4, out);
-        mcu_dw_mve_out(p, a2, c + 8, 4, out);
-        mcu_dw_mve_out(p, a3, c + 12, 4, out);
+        mcu_dw_mve_out(p, e0, o0, c, 8, out, k, fast);
+        mcu_dw_mve_out(p, e1, o1, c + 8, 8, out, k, fast);
     }
-    for (; c < ch; c += 4) {
-        const int32_t n = ch - c < 4 ? ch - c : 4;
-        const mve_pred16_t pr = vctp32q((uint32_t)n);
-        int32x4_t a = vld1q_s32(p->bias + c);
+    for (; c < ch; c += 8) {
+        const int32_t n = ch - c < 8 ? ch - c : 8;
+        const mve_pred16_t pr = vctp16q((uint32_t)n);
+        int32x4_t e0 = vld1q_s32(bias + c), o0 = vld1q_s32(bias + c + 4);
         const int8_t *w = p->filter + c;
         for (int32_t t = 0; t < taps; t++, w += ch) {
-            a = vaddq_s32(a, vmulq_s32(vldrbq_z_s32(tap[t] + c, pr), vldrbq_z_s32(w, pr)));
+            const int16x8_t x0 = vldrbq_z_s16(tap[t] + c, pr), w0 = vldrbq_z_s16(w, pr);
+            e0 = vaddq_s32(e0, vmullbq_int_s16(x0, w0));
+            o0 = vaddq_s32(o0, vmulltq_int_s16(x0, w0));
         }
-        mcu_dw_mve_out(p, a, c, n, out);
+        mcu_dw_mve_out(p, e0, o0, c, n, out, k, fast);
     }
 }
 
@@ -241,6 +270,10 @@ static void mcu_dw_run_mve(const mcu_dw_params_t *p, const int8_t *input, int8_t
     const int32_t span_h = (p->k_h - 1) * p->dil_h, span_w = (p->k_w - 1) * p->dil_w;
     int32_t off[MCU_DW_MVE_MAX_TAPS];
     const int8_t *tap[MCU_DW_MVE_MAX_TAPS];
+    mcu_dw_mve_k_t k;
+    k.zero = vdupq_n_s32(0);
+    k.span = vdupq_n_s32(p->act_max - p->act_min);
+    k.lo = vdupq_n_s16((int16_t)p->act_min);
     for (int32_t ky = 0, t = 0; ky < p->k_h; ky++) {
         for (int32_t kx = 0; kx < p->k_w; kx++, t++) {
             off[t] = (ky * p->dil_h * in_w + kx * p->dil_w) * in_c;
@@ -268,7 +301,11 @@ static void mcu_dw_run_mve(const mcu_dw_params_t *p, const int8_t *input, int8_t
                 }
             }
         }
-        mcu_dw_pixel_mve(p, tap, taps, output + n * out_c);
+        if (p->fast) {
+            mcu_dw_pixel_mve(p, tap, taps, output + n * out_c, &k, 1);
+        } else {
+            mcu_dw_pixel_mve(p, tap, taps, output + n * out_c, &k, 0);
+        }
         ox += step;
         if (ox == out_w || ox < 0) {
             ox = ox < 0 ? out_w - 1 : 0;

@@ -332,9 +332,10 @@ typedef struct {
     const int32_t *multiplier; /* TFLM's multiplier and shift per output channel (used when !fast) */
     const int32_t *shift;
     int32_t mve;               /* 1: mcu_depthwise_conv_s8's Helium layout (depth_multiplier 1, at most
-                                  MCU_DW_MVE_MAX_TAPS taps; a board with MVE): `filter` the model's, `bias`
-                                  bias_f NOT doubled (padded to a multiple of 4 channels), and when fast `rq`
-                                  per group of 4 channels {M[4], K[4], -e[4]} */
+                                  MCU_DW_MVE_MAX_TAPS taps; a board with MVE): `filter` the model's; per group
+                                  of 8 channels (padded), in the order of its even channels c, c+2, c+4, c+6
+                                  then its odd ones: `bias` bias_f[8] NOT doubled, and when fast `rq`
+                                  {M[8], K[8], -e[8]} */
 } mcu_dw_params_t;
 
 #define MCU_DW_MVE_MAX_TAPS 64
