@@ -593,7 +593,7 @@ def plan_depthwise(op: Operator, geometry, features=frozenset()) -> DepthwisePla
     return plan
 
 
-DW_DSP_MAX_TAPS = 32  # MCU_DW_MAX_TAPS in mcu_depthwise_conv_s8.c
+DW_DSP_MAX_TAPS = 96  # MCU_DW_MAX_TAPS in mcu_depthwise_conv_s8.c (micro_speech: 10 x 8 = 80 taps)
 DW_MVE_MAX_TAPS = 64  # MCU_DW_MVE_MAX_TAPS in mcu_conv.h
 DW16_DSP_MAX_TAPS = 64  # MCU_DW16_MAX_TAPS in mcu_depthwise_conv_s16.c
 

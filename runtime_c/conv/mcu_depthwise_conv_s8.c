@@ -11,7 +11,7 @@
 
 /* Taps of the DSP path's window, the zero-weight partner of an odd last tap included
  * (mcugen/ops/conv.py DW_DSP_MAX_TAPS): larger filters take the plain path. */
-#define MCU_DW_MAX_TAPS 32
+#define MCU_DW_MAX_TAPS 96
 
 /* Output byte of channel oc from its accumulator (doubled when fast). */
 static inline int8_t mcu_dw_output(const mcu_dw_params_t *p, int32_t acc, int32_t oc)

@@ -45,3 +45,20 @@ def test_depthwise_mve_bit_exact(part):
         c, extra = CASES[i]
         cases.append(_case(rng, c, act=ACTS[i % 4], **extra))
     assert_bit_exact(_model(*cases), count=4, boards=M55)
+
+
+@pytest.mark.skipif(not have_arm_tools(), reason="needs arm-none-eabi-gcc and qemu-system-arm")
+def test_large_filters_dsp_path():
+    """Depth multiplier a multiple of 4 with up to 96 taps (micro_speech's 10x8 filter, multiplier 8,
+    stride 2; an odd 9x9 = 81 taps) take the DSP path on cortex-m4 (and on cortex-m55, whose Helium path
+    is for multiplier 1), bit-exact; 10x10 = 100 taps stays on plain C."""
+    from mcugen.compiler import compile_bytes
+    cases = []
+    for i, (c, extra) in enumerate([(1, {"k": (10, 8), "dm": 8, "stride": (2, 2), "size": (13, 12)}),
+                                    (2, {"k": (9, 9), "dm": 4, "size": (10, 11), "pad": "SAME"}),
+                                    (1, {"k": (10, 10), "dm": 4, "size": (11, 10)})]):
+        cases.append(_case(np.random.default_rng(950 + i), c, act=ACTS[i], **extra))
+    model = _model(*cases)
+    layers = compile_bytes(model, "m", board="cortex-m4").project.layers
+    assert [dict(L.fields)["weights"] != "NULL" for L in layers] == [True, True, False]
+    assert_bit_exact(model, count=3, boards=("cortex-m4", "cortex-m55"))
