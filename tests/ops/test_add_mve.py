@@ -15,11 +15,11 @@ M55 = ("cortex-m55",)
 pytestmark = pytest.mark.skipif(not have_arm_tools(), reason="needs arm-none-eabi-gcc and qemu-system-arm")
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(4))
 def test_add_sub_flat_mve(seed):
     rng = np.random.default_rng(300 + seed)
     op = "ADD" if seed % 2 == 0 else "SUB"
-    shape = [(1, 7), (2, 3, 5), (1, 16, 16, 3), (33,), (1, 1, 1, 1), (4, 9, 2)][seed]
+    shape = [(1, 7), (2, 3, 5), (1, 16, 16, 3), (33,)][seed]
     act = ACTS[seed % 4]
     (s1, z1), (s2, z2) = rand_act_quant(rng), rand_act_quant(rng)
     const = seed % 3 == 1

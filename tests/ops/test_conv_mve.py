@@ -20,8 +20,8 @@ from tests.ops.test_conv_dsp import CASES, CHAINS, ROOT, conv_chain, conv_layer,
 M55 = ("cortex-m55",)
 need_qemu = pytest.mark.skipif(not have_arm_tools(), reason="needs arm-none-eabi-gcc and qemu-system-arm")
 
-PICKED = ["1x1_ic8_oc7_relu6", "1x1_ic21_s2_oc10", "1x1_ic44_oc5_w8", "1x1_ic30_s3_valid", "3x3_ic16_oc9_w16",
-          "5x3_ic4_dil2", "3x3_ic3_s2_vww0", "10x4_ic1_s2_kws0", "2x3_ic2_dil_w", "5x5_ic1_full_staging"]
+PICKED = ["1x1_ic21_s2_oc10", "1x1_ic30_s3_valid", "5x3_ic4_dil2", "3x3_ic3_s2_vww0", "10x4_ic1_s2_kws0",
+          "2x3_ic2_dil_w", "5x5_ic1_full_staging"]
 EXTRA = {  # K tails against 16 and pixel counts leaving 1, 2, 3 in the last block of 4
     "1x1_ic84_oc19_px21": dict(n=1, h=3, w=7, ic=84, oc=19, kh=1, kw=1, act="RELU"),
     "1x1_ic16_oc33_px22": dict(n=2, h=11, w=1, ic=16, oc=33, kh=1, kw=1),
@@ -81,7 +81,7 @@ def test_fast_conv_mve(case):
 
 
 @need_qemu
-@pytest.mark.parametrize("chain", ["mixed", "widths"])
+@pytest.mark.parametrize("chain", ["mixed"])
 def test_reverse_under_overlap_mve(chain):
     model = conv_chain(1, CHAINS[chain])
     c = compile_bytes(model, "chain", board="cortex-m55")
