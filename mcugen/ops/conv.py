@@ -590,12 +590,28 @@ def plan_depthwise(op: Operator, geometry, features=frozenset()) -> DepthwisePla
     plan.rq = rq
     if "dsp" in features and dm % 4 == 0 and kh * kw + (kh * kw) % 2 <= DW_DSP_MAX_TAPS:
         plan.weights = pack_dw_dsp_weights(wt * scale, ic, dm)
+    elif "dsp" in features and dm == 1 and kh * kw + (kh * kw) % 2 <= DW_DSP_MAX_TAPS:
+        plan.weights = pack_dw1_dsp_weights(wt * scale)
+        oc4 = -(-oc // 4) * 4  # the DSP path reads whole groups of 4 biases
+        plan.bias = wrap_int32(np.concatenate([folded * scale, np.zeros(oc4 - oc, np.int64)]))
     return plan
 
 
 DW_DSP_MAX_TAPS = 96  # MCU_DW_MAX_TAPS in mcu_depthwise_conv_s8.c (micro_speech: 10 x 8 = 80 taps)
 DW_MVE_MAX_TAPS = 64  # MCU_DW_MVE_MAX_TAPS in mcu_conv.h
 DW16_DSP_MAX_TAPS = 64  # MCU_DW16_MAX_TAPS in mcu_depthwise_conv_s16.c
+
+
+def pack_dw1_dsp_weights(wt: np.ndarray) -> np.ndarray:
+    """[taps, channels] -> the general kernel's DSP words for depth multiplier 1: per group of 4 channels
+    (the last padded with zeros), per tap pair (an odd last tap paired with 0), 4 words (w[2k][c_j],
+    w[2k+1][c_j]) as int16, j = 0..3."""
+    taps, channels = wt.shape
+    oc4 = -(-channels // 4) * 4
+    wp = np.zeros((taps + taps % 2, oc4), np.int64)
+    wp[:taps, :channels] = wt
+    words = _halves(wp[0::2], wp[1::2])                        # [pair][channel]
+    return wrap_int32(words.reshape(words.shape[0], oc4 // 4, 4).transpose(1, 0, 2).ravel())
 
 
 def pack_dw_dsp_weights(wt: np.ndarray, ic: int, dm: int) -> np.ndarray:

@@ -117,6 +117,74 @@ static void mcu_dw_pixel_dsp(const mcu_dw_params_t *p, const int8_t *const *tap,
     }
 }
 
+/* DSP path for depth_multiplier 1 (and at most MCU_DW_MAX_TAPS taps): `weights` holds, per group of 4
+ * channels c0..c3 (the last padded with zero weights), per tap pair (2k, 2k+1) (an odd last tap paired with a
+ * zero weight), 4 words (w[2k][c_j], w[2k+1][c_j]) as int16 (doubled when fast); `bias` is padded to a
+ * multiple of 4 channels. Per pair and group the two taps' input words are split by SXTB16 into even and odd
+ * channels and paired tap by tap by PKHBT/PKHTB: 2 loads, 4 SXTB16, 4 PKH, 2 LDRD, 4 SMLAD for 8 MACs. The
+ * last group of fewer than 4 channels reads only its own bytes. */
+static inline uint32_t mcu_dw_load4(const int8_t *x, int32_t n)
+{
+    uint32_t v = 0;
+    if (n == 4) {
+        memcpy(&v, x, 4);
+    } else {
+        for (int32_t j = n - 1; j >= 0; j--) {
+            v = (v << 8) | (uint8_t)x[j];
+        }
+    }
+    return v;
+}
+
+static void mcu_dw_pixel_dsp1(const mcu_dw_params_t *p, const int8_t *const *tap, int8_t *out)
+{
+    const int32_t ch = p->in_c, pairs = (p->k_h * p->k_w + 1) >> 1;
+    const int32_t lo = p->act_min, span = p->act_max - p->act_min;
+    const uint32_t lo4 = (uint32_t)(uint8_t)lo * 0x01010101u;
+    const int32_t *w = p->weights;
+    for (int32_t c = 0; c < ch; c += 4) {
+        const int32_t n = ch - c < 4 ? ch - c : 4;
+        int32_t a0 = p->bias[c], a1 = p->bias[c + 1], a2 = p->bias[c + 2], a3 = p->bias[c + 3];
+        for (int32_t k = 0; k < pairs; k++) {
+            const uint32_t xw = mcu_dw_load4(tap[2 * k] + c, n), yw = mcu_dw_load4(tap[2 * k + 1] + c, n);
+            const int32_t xe = __sxtb16((int32_t)xw), ye = __sxtb16((int32_t)yw);
+            int32_t xo, yo, p0, p1, p2, p3;
+            __asm__("sxtb16 %0, %1, ror #8" : "=r"(xo) : "r"(xw));
+            __asm__("sxtb16 %0, %1, ror #8" : "=r"(yo) : "r"(yw));
+            __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(p0) : "r"(xe), "r"(ye));
+            __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(p2) : "r"(ye), "r"(xe));
+            __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(p1) : "r"(xo), "r"(yo));
+            __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(p3) : "r"(yo), "r"(xo));
+            int32_t w0, w1;
+            MCU_DW_LDRD(w0, w1, w);
+            a0 = __smlad(p0, w0, a0);
+            a1 = __smlad(p1, w1, a1);
+            MCU_DW_LDRD(w0, w1, w);
+            a2 = __smlad(p2, w0, a2);
+            a3 = __smlad(p3, w1, a3);
+        }
+        if (p->fast && n == 4) {
+            const int32_t *q = p->rq + 3 * c;
+            int32_t v0 = (mcu_smmlar(a0, q[0], q[1]) + (a0 >> 31)) >> q[2];
+            int32_t v1 = (mcu_smmlar(a1, q[3], q[4]) + (a1 >> 31)) >> q[5];
+            int32_t v2 = (mcu_smmlar(a2, q[6], q[7]) + (a2 >> 31)) >> q[8];
+            int32_t v3 = (mcu_smmlar(a3, q[9], q[10]) + (a3 >> 31)) >> q[11];
+            v0 = MCU_MIN((int32_t)__usat(v0, 8), span);
+            v1 = MCU_MIN((int32_t)__usat(v1, 8), span);
+            v2 = MCU_MIN((int32_t)__usat(v2, 8), span);
+            v3 = MCU_MIN((int32_t)__usat(v3, 8), span);
+            const uint32_t word = __uadd8((uint32_t)v0 | ((uint32_t)v1 << 8) | ((uint32_t)v2 << 16) |
+                                              ((uint32_t)v3 << 24), lo4);
+            memcpy(out + c, &word, 4);
+        } else {
+            const int32_t a[4] = {a0, a1, a2, a3};
+            for (int32_t j = 0; j < n; j++) {
+                out[c + j] = mcu_dw_output(p, a[j], c + j);
+            }
+        }
+    }
+}
+
 /* Every output pixel, in the order of the contract, through mcu_dw_pixel_dsp. */
 static void mcu_dw_run_dsp(const mcu_dw_params_t *p, const int8_t *input, int8_t *output)
 {
@@ -157,7 +225,11 @@ static void mcu_dw_run_dsp(const mcu_dw_params_t *p, const int8_t *input, int8_t
                 }
             }
         }
-        mcu_dw_pixel_dsp(p, tap, output + n * out_c);
+        if (p->depth_multiplier == 1) {
+            mcu_dw_pixel_dsp1(p, tap, output + n * out_c);
+        } else {
+            mcu_dw_pixel_dsp(p, tap, output + n * out_c);
+        }
         ox += step;
         if (ox == out_w || ox < 0) {
             ox = ox < 0 ? out_w - 1 : 0;

@@ -62,3 +62,21 @@ def test_large_filters_dsp_path():
     layers = compile_bytes(model, "m", board="cortex-m4").project.layers
     assert [dict(L.fields)["weights"] != "NULL" for L in layers] == [True, True, False]
     assert_bit_exact(model, count=3, boards=("cortex-m4", "cortex-m55"))
+
+
+@pytest.mark.skipif(not have_arm_tools(), reason="needs arm-none-eabi-gcc and qemu-system-arm")
+def test_multiplier_one_dsp_path():
+    """Depth multiplier 1 outside the 3x3 kernel (str_ww's 1-D filters of 3 to 15 taps, odd and even tap
+    counts, channel tails of 1..3) takes the general kernel's DSP path on cortex-m4, bit-exact."""
+    from mcugen.compiler import compile_bytes
+    cases = []
+    for i, (c, extra) in enumerate([(13, {"k": (1, 15), "size": (2, 17)}), (6, {"k": (1, 4), "stride": (1, 2)}),
+                                    (9, {"k": (5, 1), "dil": (2, 1), "size": (12, 3)}),
+                                    (16, {"k": (2, 2), "pad": "VALID", "slow": True}),
+                                    (3, {"k": (7, 7), "size": (8, 8)})]):
+        cases.append(_case(np.random.default_rng(970 + i), c, act=ACTS[i % 4], **extra))
+    model = _model(*cases)
+    layers = compile_bytes(model, "m", board="cortex-m4").project.layers
+    assert all(dict(L.fields)["weights"] != "NULL" for L in layers)
+    assert_bit_exact(model, count=3, boards=("cortex-m4",))
+
