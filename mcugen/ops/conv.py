@@ -356,8 +356,10 @@ class FastConv:
 
     @property
     def scratch(self) -> int:
-        """Bytes (mcu_conv_*_get_buffer_size): `pixels` x 4 int16 per group, plus the staging row."""
-        return (8 * self.pixels + (4 if self.staging else 0)) * self.k_groups
+        """Bytes (mcu_conv_*_get_buffer_size): `pixels` x 4 int16 per group (pixels = 4, the Helium layout:
+        4 x 4 int8), plus the staging row."""
+        per_group = 16 if self.pixels == 4 else 8 * self.pixels
+        return (per_group + (4 if self.staging else 0)) * self.k_groups
 
 
 # int16 weights: the product loop needs 12 instructions per 16 MACs instead of 15 (no SXTB16), for twice
@@ -388,7 +390,9 @@ def plan_fast_conv(op: Operator, geometry, features=frozenset()) -> FastConv | N
     multiplier < 0.5) and h + v fitting int32 for every possible accumulator (mcu_conv_fast_requant).
     The accumulator range comes from the weights: bias + sum w * (x - zp) with x in the int8 range.
     int16 weights (w16) only pay on a board with the DSP extension (the plain C product reads either
-    layout at the same cost), so other boards keep the compact int8 layout."""
+    layout at the same cost), so other boards keep the compact int8 layout. A board with Helium ("mve")
+    gets the vector layout instead (pixels = 4, per channel bias, m2, h, e and its int8 weight row;
+    mcu_conv.h)."""
     n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw = geometry
     x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
     b = op.inputs[2] if len(op.inputs) > 2 else None
@@ -435,6 +439,13 @@ def plan_fast_conv(op: Operator, geometry, features=frozenset()) -> FastConv | N
         if abs(h) + max(abs(int(acc_lo[c])), abs(int(acc_hi[c]))) + 2 >= _I32:
             return None
         quant[c] = (_wrap32(int(bias[c]) - zp_in * int(wk[c].sum())), 2 * m - (1 << 32), h, e)
+    function = "conv_1x1_s8" if one else "conv_im2col_s8"
+    staging = not one and ic % 4 != 0
+    if "mve" in features:  # per channel: bias, m2, h, e, then the channel's 4 * groups int8 weights
+        rows = np.ascontiguousarray(wpad[:oc].astype(np.int8)).view("<i4").astype(np.int64)
+        stream = np.concatenate([quant[:oc], rows], axis=1)
+        return FastConv(function, groups, stream.reshape(-1).astype(np.int32), constant, row_groups, False, 4,
+                        staging)
     # per pair: bias[2], then [group][channel of the pair][4 bytes] as little-endian int32 words (w16:
     # [group][channel of the pair][halves w0 w2 w1 w3] as int16 pairs), then m2[2], h[2], e[2]
     w16 = "dsp" in features and n * oh * ow >= W16_MIN_PIXELS and oc2 * 4 * groups <= W16_MAX_BYTES
@@ -537,7 +548,7 @@ class DepthwiseConv2D(_ConvBase):
             ("dil_h", dh), ("dil_w", dw), ("pad_top", same_padding(ih, kh, sh, dh, oh)),
             ("pad_left", same_padding(iw, kw, sw, dw, ow)), ("depth_multiplier", plan.dm),
             ("reverse", int(ctx.reversed_step())), ("output_offset", y.quant.zp),
-            ("act_min", plan.act_min), ("act_max", plan.act_max), ("fast", int(plan.fast)),
+            ("act_min", plan.act_min), ("act_max", plan.act_max), ("fast", int(plan.fast)), ("mve", int(plan.mve)),
             ("pad", ctx.const("pad", np.full(4 * groups, x.quant.zp, np.int8), "int8_t")),
         ]
         for key in ("filter", "weights", "quant", "bias", "rq", "multiplier", "shift"):
@@ -566,6 +577,7 @@ class DepthwisePlan:
     rq: np.ndarray | None = None          # general, fast: {M, K, e} per output channel
     multiplier: np.ndarray | None = None  # TFLM's, when not fast
     shift: np.ndarray | None = None
+    mve: bool = False                     # general kernel's Helium layout (mcu_conv.h, mcu_dw_params_t.mve)
 
 
 def _halves(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -611,6 +623,23 @@ def plan_depthwise(op: Operator, geometry, features=frozenset()) -> DepthwisePla
     plan = DepthwisePlan("depthwise_conv_s8", dm, fast, lo, hi)
     if not fast:
         plan.multiplier, plan.shift = mult, shift
+    if "mve" in features and dm == 1 and kh * kw <= DW_MVE_MAX_TAPS:
+        # Helium: the model's filter; per group of 8 channels (padded) in even-then-odd order, bias_f not
+        # doubled (the kernel doubles the sum) and rq as vectors {M[8], K[8], -e[8]} (mcu_conv.h)
+        oc8 = -(-oc // 8) * 8
+        order = np.arange(oc8).reshape(-1, 4, 2).transpose(0, 2, 1).ravel()  # c, c+2, c+4, c+6, c+1, ...
+        plan.mve = True
+        plan.filter = w.data.reshape(-1)
+        b8 = np.zeros(oc8, np.int64)
+        b8[:oc] = folded
+        plan.bias = wrap_int32(b8[order])
+        if fast:
+            r = np.tile(np.array([1 << 30, 0, 1], np.int64), (oc8, 1))
+            r[:oc] = rq.reshape(oc, 3)
+            r[:, 2] = -r[:, 2]
+            r = r[order].reshape(oc8 // 8, 8, 3).transpose(0, 2, 1)
+            plan.rq = wrap_int32(r.ravel())
+        return plan
     if kh == 3 and kw == 3 and dm == 1:
         plan.function = "depthwise_conv_3x3_s8"
         groups = -(-oc // 4)
@@ -632,11 +661,28 @@ def plan_depthwise(op: Operator, geometry, features=frozenset()) -> DepthwisePla
     plan.rq = rq
     if "dsp" in features and dm % 4 == 0 and kh * kw + (kh * kw) % 2 <= DW_DSP_MAX_TAPS:
         plan.weights = pack_dw_dsp_weights(wt * scale, ic, dm)
+    elif "dsp" in features and dm == 1 and kh * kw + (kh * kw) % 2 <= DW_DSP_MAX_TAPS:
+        plan.weights = pack_dw1_dsp_weights(wt * scale)
+        oc4 = -(-oc // 4) * 4  # the DSP path reads whole groups of 4 biases
+        plan.bias = wrap_int32(np.concatenate([folded * scale, np.zeros(oc4 - oc, np.int64)]))
     return plan
 
 
-DW_DSP_MAX_TAPS = 32  # MCU_DW_MAX_TAPS in mcu_depthwise_conv_s8.c
+DW_DSP_MAX_TAPS = 96  # MCU_DW_MAX_TAPS in mcu_depthwise_conv_s8.c (micro_speech: 10 x 8 = 80 taps)
+DW_MVE_MAX_TAPS = 64  # MCU_DW_MVE_MAX_TAPS in mcu_conv.h
 DW16_DSP_MAX_TAPS = 64  # MCU_DW16_MAX_TAPS in mcu_depthwise_conv_s16.c
+
+
+def pack_dw1_dsp_weights(wt: np.ndarray) -> np.ndarray:
+    """[taps, channels] -> the general kernel's DSP words for depth multiplier 1: per group of 4 channels
+    (the last padded with zeros), per tap pair (an odd last tap paired with 0), 4 words (w[2k][c_j],
+    w[2k+1][c_j]) as int16, j = 0..3."""
+    taps, channels = wt.shape
+    oc4 = -(-channels // 4) * 4
+    wp = np.zeros((taps + taps % 2, oc4), np.int64)
+    wp[:taps, :channels] = wt
+    words = _halves(wp[0::2], wp[1::2])                        # [pair][channel]
+    return wrap_int32(words.reshape(words.shape[0], oc4 // 4, 4).transpose(1, 0, 2).ravel())
 
 
 def pack_dw_dsp_weights(wt: np.ndarray, ic: int, dm: int) -> np.ndarray:

@@ -117,16 +117,19 @@ class FullyConnected(OpHandler):
         fast = rq is not None
         # the DSP kernel recovers sum x * w_B from a 32-bit S - T = 256 * sum: |sum| < 2^23 over the depth
         single_pass = int(128 * np.abs(wt[1::2]).sum(axis=1).max(initial=0) < 1 << 23)
+        mve = "mve" in ctx.features  # the Helium kernel reads the model's rows (pack_fc_weights_mve)
         fields = [
             ("batches", x.size // depth), ("depth", depth), ("units", units),
             ("filter_offset", fo), ("output_offset", y.quant.zp),
             ("act_min", lo), ("act_max", hi), ("per_channel", int(per_channel)), ("fast", int(fast)),
             ("single_pass", single_pass),
-            ("weights", ctx.const("weights", pack_fc_weights(w.data), "int32_t")),
+            ("weights", ctx.const("weights", pack_fc_weights_mve(w.data) if mve else pack_fc_weights(w.data),
+                                  "int32_t")),
             ("bias", ctx.const("bias", wrap_int32(folded * (2 if fast else 1)), "int32_t")),
             ("multiplier", "NULL" if fast else ctx.const("mult", mult, "int32_t")),
             ("shift", "NULL" if fast else ctx.const("shift", shift, "int32_t")),
             ("rq", ctx.const("rq", rq, "int32_t") if fast else "NULL"),
+            ("mve", int(mve)),
         ]
         return Layer(op, function="fully_connected_s8", struct="fc_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(y)], sources=("fully_connected/mcu_fully_connected_s8.c",))
@@ -212,6 +215,14 @@ def pack_fc_weights(w: np.ndarray) -> np.ndarray:
         out.append(words[p:p + n].transpose(1, 0, 2).reshape(-1))  # per group: each pair's two words
         p += n
     return wrap_int32(np.concatenate(out))
+
+
+def pack_fc_weights_mve(w: np.ndarray) -> np.ndarray:
+    """[units, depth] int8 -> the Helium kernel's words: each row padded with zeros to a multiple of 4 bytes."""
+    units, depth = w.shape
+    rows = np.zeros((units, -(-depth // 4) * 4), np.int8)
+    rows[:, :depth] = w
+    return np.ascontiguousarray(rows).view("<i4").reshape(-1).astype(np.int32)
 
 
 # ---- hybrid (scheme hybrid): desktop TFLite's EvalHybridDense (mcu_fully_connected_hybrid.c) -------------

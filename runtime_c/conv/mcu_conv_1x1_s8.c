@@ -302,10 +302,74 @@ void mcu_conv_fast_gemm(const mcu_conv_fast_params_t *p, const int16_t *scratch,
 
 #endif /* __ARM_FEATURE_DSP */
 
+#if defined(MCU_CONV_MVE)
+/*
+ * Helium: 4 pixels x 1 output channel at a time. Per 16 window values one weight vector and four
+ * row vectors (VLDRB), four VMLADAVA (16 int8 products summed into a scalar, modulo 2^32 like SMLAD);
+ * the tail (K not a multiple of 16) is predicated, so no byte past a row is read. The four sums of a
+ * channel are requantized as one vector, the scalar mcu_conv_fast_requant lane by lane:
+ * t = h + acc + [acc < 0 ? -1 : 0], SMMLAR(acc, m2, t) = t + VRMULH(acc, m2) (VRMULH is SMMULR per lane,
+ * the rounding high half of the 64-bit product), >> e, then the clamp, and one scatter store of the
+ * four bytes (byte offsets of the pixels from the lowest one).
+ */
+void mcu_conv_fast_gemm4(const mcu_conv_fast_params_t *p, const int8_t *rows, int8_t *const out[4])
+{
+    const int32_t k = 4 * p->k_groups;
+    const int8_t *x0 = rows, *x1 = rows + k, *x2 = rows + 2 * k, *x3 = rows + 3 * k;
+    int8_t *base = out[0];
+    for (int32_t j = 1; j < 4; j++) {
+        base = out[j] < base ? out[j] : base;
+    }
+    uint32x4_t offs = vdupq_n_u32((uint32_t)(out[0] - base));
+    offs = vsetq_lane_u32((uint32_t)(out[1] - base), offs, 1);
+    offs = vsetq_lane_u32((uint32_t)(out[2] - base), offs, 2);
+    offs = vsetq_lane_u32((uint32_t)(out[3] - base), offs, 3);
+    const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);
+    const int32_t *q = p->weights;
+    const int32_t step = 4 + p->k_groups;
+    for (int32_t c = 0; c < p->out_c; c++, q += step) {
+        const int8_t *w = (const int8_t *)(const void *)(q + 4);
+        const int8_t *r0 = x0, *r1 = x1, *r2 = x2, *r3 = x3;
+        int32_t a0 = q[0], a1 = q[0], a2 = q[0], a3 = q[0];
+        for (int32_t i = k >> 4; i > 0; i--) {
+            const int8x16_t wv = vld1q_s8(w);
+            w += 16;
+            a0 = vmladavaq_s8(a0, vld1q_s8(r0), wv);
+            r0 += 16;
+            a1 = vmladavaq_s8(a1, vld1q_s8(r1), wv);
+            r1 += 16;
+            a2 = vmladavaq_s8(a2, vld1q_s8(r2), wv);
+            r2 += 16;
+            a3 = vmladavaq_s8(a3, vld1q_s8(r3), wv);
+            r3 += 16;
+        }
+        if (k & 15) { /* the tail, predicated: no byte past a row is read */
+            const mve_pred16_t pr = vctp8q((uint32_t)(k & 15));
+            const int8x16_t wv = vldrbq_z_s8(w, pr);
+            a0 = vmladavaq_s8(a0, vldrbq_z_s8(r0, pr), wv);
+            a1 = vmladavaq_s8(a1, vldrbq_z_s8(r1, pr), wv);
+            a2 = vmladavaq_s8(a2, vldrbq_z_s8(r2, pr), wv);
+            a3 = vmladavaq_s8(a3, vldrbq_z_s8(r3, pr), wv);
+        }
+        int32x4_t acc = vdupq_n_s32(a0);
+        acc = vsetq_lane_s32(a1, acc, 1);
+        acc = vsetq_lane_s32(a2, acc, 2);
+        acc = vsetq_lane_s32(a3, acc, 3);
+        /* unsigned adds: the same wrap-around as the scalar path's */
+        uint32x4_t t = vaddq_u32(vreinterpretq_u32_s32(acc), vdupq_n_u32((uint32_t)q[2]));
+        t = vaddq_u32(t, vreinterpretq_u32_s32(vshrq_n_s32(acc, 31)));
+        t = vaddq_u32(t, vreinterpretq_u32_s32(vrmulhq_s32(acc, vdupq_n_s32(q[1]))));
+        int32x4_t r = vshlq_s32(vreinterpretq_s32_u32(t), vdupq_n_s32(-q[3]));
+        r = vminq_s32(vmaxq_s32(r, lo), hi);
+        vstrbq_scatter_offset_s32(base + c, offs, r);
+    }
+}
+#endif /* MCU_CONV_MVE */
+
 int32_t mcu_conv_1x1_s8_get_buffer_size(int32_t in_c, int32_t pixels)
 {
-    /* `pixels` int16 slots of 4 * ceil(in_c / 4) values */
-    return 8 * pixels * ((in_c + 3) / 4);
+    /* `pixels` int16 slots of 4 * ceil(in_c / 4) values (pixels = 4: 4 byte rows of as many values) */
+    return (pixels == 4 ? 16 : 8 * pixels) * ((in_c + 3) / 4);
 }
 
 #if defined(__GNUC__)
@@ -337,7 +401,7 @@ static MCU_ALWAYS_INLINE void mcu_gather_1x1(const mcu_conv_fast_params_t *p, co
         for (int32_t i = 0; i < (p->in_c & 3); i++) {
             tail[i] = src[4 * full + i];
         }
-        mcu_conv_fast_put(slot + 4 * np * full, tail, 1, np);
+        mcu_conv_fast_put(slot + mcu_conv_fast_group_step(np) * full, tail, 1, np);
     }
 }
 
@@ -347,12 +411,20 @@ static MCU_ALWAYS_INLINE void mcu_conv_1x1_run(const mcu_conv_fast_params_t *p, 
 {
     const int32_t total = p->batches * p->out_h * p->out_w;
     for (int32_t i = 0; i < total; i += np) {
-        int32_t n[3] = {0, 0, 0};
+        int32_t n[4] = {0, 0, 0, 0};
         for (int32_t k = 0; k < np; k++) {
             const int32_t j = i + k < total ? i + k : total - 1;
             n[k] = p->reverse ? total - 1 - j : j;
-            mcu_gather_1x1(p, input, n[k], scratch + 4 * k, np);
+            mcu_gather_1x1(p, input, n[k], scratch + mcu_conv_fast_slot(k, p->k_groups, np), np);
         }
+#if defined(MCU_CONV_MVE)
+        if (np == 4) {
+            int8_t *const out[4] = {output + n[0] * p->out_c, output + n[1] * p->out_c, output + n[2] * p->out_c,
+                                    output + n[3] * p->out_c};
+            mcu_conv_fast_gemm4(p, (const int8_t *)(const void *)scratch, out);
+            continue;
+        }
+#endif
         if (np == 2) {
             n[2] = n[1];
         }
@@ -362,6 +434,12 @@ static MCU_ALWAYS_INLINE void mcu_conv_1x1_run(const mcu_conv_fast_params_t *p, 
 
 void mcu_conv_1x1_s8(const mcu_conv_fast_params_t *p, const int8_t *input, int8_t *output, int16_t *scratch)
 {
+#if defined(MCU_CONV_MVE)
+    if (p->pixels == 4) {
+        mcu_conv_1x1_run(p, input, output, scratch, 4);
+        return;
+    }
+#endif
     if (p->pixels == 3) {
         mcu_conv_1x1_run(p, input, output, scratch, 3);
     } else {

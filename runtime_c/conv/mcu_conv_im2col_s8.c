@@ -33,7 +33,7 @@ int32_t mcu_conv_im2col_s8_get_buffer_size(int32_t k_h, int32_t k_w, int32_t in_
        4 * groups bytes */
     const int32_t row_groups = mcu_conv_im2col_s8_row_groups(k_w, in_c);
     const int32_t groups = row_groups > 0 ? k_h * row_groups : (k_h * k_w * in_c + 3) / 4;
-    return (8 * pixels + (in_c % 4 != 0 ? 4 : 0)) * groups;
+    return ((pixels == 4 ? 16 : 8 * pixels) + (in_c % 4 != 0 ? 4 : 0)) * groups;
 }
 
 /* What gathering needs, computed once per call. */
@@ -136,7 +136,7 @@ static MCU_ALWAYS_INLINE void mcu_gather(const mcu_conv_fast_params_t *p, const 
             } else if ((in_c & 3) == 0) { /* whole taps: straight from the input or zero point words */
                 const int8_t *src = image + y * g->row_bytes;
                 int16_t *s = slot;
-                for (int32_t kx = 0; kx < p->k_w; kx++, s += np * in_c) {
+                for (int32_t kx = 0; kx < p->k_w; kx++, s += mcu_conv_fast_group_step(np) * (in_c >> 2)) {
                     const int32_t x = x0 + kx * p->dil_w;
                     if (x < 0 || x >= p->in_w) {
                         mcu_conv_fast_fill(s, in_c >> 2, p->input_zp, np);
@@ -171,15 +171,23 @@ static MCU_ALWAYS_INLINE void mcu_conv_im2col_run(const mcu_conv_fast_params_t *
     g.row_step = p->dil_h * g.row_bytes;
     g.image_bytes = p->in_h * g.row_bytes;
     g.end = input + p->batches * g.image_bytes;
-    g.staging = (int8_t *)(scratch + 4 * np * p->k_groups);
-    g.slot_row = 4 * np * p->row_groups;
+    g.staging = (int8_t *)(scratch + (np == 4 ? 8 : 4 * np) * p->k_groups);
+    g.slot_row = mcu_conv_fast_group_step(np) * p->row_groups;
     for (int32_t i = 0; i < total; i += np) {
-        int32_t n[3] = {0, 0, 0};
+        int32_t n[4] = {0, 0, 0, 0};
         for (int32_t k = 0; k < np; k++) {
             const int32_t j = i + k < total ? i + k : total - 1;
             n[k] = p->reverse ? total - 1 - j : j;
-            mcu_gather(p, &g, n[k], scratch + 4 * k, np);
+            mcu_gather(p, &g, n[k], scratch + mcu_conv_fast_slot(k, p->k_groups, np), np);
         }
+#if defined(MCU_CONV_MVE)
+        if (np == 4) {
+            int8_t *const out[4] = {output + n[0] * p->out_c, output + n[1] * p->out_c, output + n[2] * p->out_c,
+                                    output + n[3] * p->out_c};
+            mcu_conv_fast_gemm4(p, (const int8_t *)(const void *)scratch, out);
+            continue;
+        }
+#endif
         if (np == 2) {
             n[2] = n[1];
         }
@@ -189,6 +197,12 @@ static MCU_ALWAYS_INLINE void mcu_conv_im2col_run(const mcu_conv_fast_params_t *
 
 void mcu_conv_im2col_s8(const mcu_conv_fast_params_t *p, const int8_t *input, int8_t *output, int16_t *scratch)
 {
+#if defined(MCU_CONV_MVE)
+    if (p->pixels == 4) {
+        mcu_conv_im2col_run(p, input, output, scratch, 4);
+        return;
+    }
+#endif
     if (p->pixels == 3) {
         mcu_conv_im2col_run(p, input, output, scratch, 3);
     } else {

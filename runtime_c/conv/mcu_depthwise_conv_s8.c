@@ -11,7 +11,7 @@
 
 /* Taps of the DSP path's window, the zero-weight partner of an odd last tap included
  * (mcugen/ops/conv.py DW_DSP_MAX_TAPS): larger filters take the plain path. */
-#define MCU_DW_MAX_TAPS 32
+#define MCU_DW_MAX_TAPS 96
 
 /* Output byte of channel oc from its accumulator (doubled when fast). */
 static inline int8_t mcu_dw_output(const mcu_dw_params_t *p, int32_t acc, int32_t oc)
@@ -117,6 +117,74 @@ static void mcu_dw_pixel_dsp(const mcu_dw_params_t *p, const int8_t *const *tap,
     }
 }
 
+/* DSP path for depth_multiplier 1 (and at most MCU_DW_MAX_TAPS taps): `weights` holds, per group of 4
+ * channels c0..c3 (the last padded with zero weights), per tap pair (2k, 2k+1) (an odd last tap paired with a
+ * zero weight), 4 words (w[2k][c_j], w[2k+1][c_j]) as int16 (doubled when fast); `bias` is padded to a
+ * multiple of 4 channels. Per pair and group the two taps' input words are split by SXTB16 into even and odd
+ * channels and paired tap by tap by PKHBT/PKHTB: 2 loads, 4 SXTB16, 4 PKH, 2 LDRD, 4 SMLAD for 8 MACs. The
+ * last group of fewer than 4 channels reads only its own bytes. */
+static inline uint32_t mcu_dw_load4(const int8_t *x, int32_t n)
+{
+    uint32_t v = 0;
+    if (n == 4) {
+        memcpy(&v, x, 4);
+    } else {
+        for (int32_t j = n - 1; j >= 0; j--) {
+            v = (v << 8) | (uint8_t)x[j];
+        }
+    }
+    return v;
+}
+
+static void mcu_dw_pixel_dsp1(const mcu_dw_params_t *p, const int8_t *const *tap, int8_t *out)
+{
+    const int32_t ch = p->in_c, pairs = (p->k_h * p->k_w + 1) >> 1;
+    const int32_t lo = p->act_min, span = p->act_max - p->act_min;
+    const uint32_t lo4 = (uint32_t)(uint8_t)lo * 0x01010101u;
+    const int32_t *w = p->weights;
+    for (int32_t c = 0; c < ch; c += 4) {
+        const int32_t n = ch - c < 4 ? ch - c : 4;
+        int32_t a0 = p->bias[c], a1 = p->bias[c + 1], a2 = p->bias[c + 2], a3 = p->bias[c + 3];
+        for (int32_t k = 0; k < pairs; k++) {
+            const uint32_t xw = mcu_dw_load4(tap[2 * k] + c, n), yw = mcu_dw_load4(tap[2 * k + 1] + c, n);
+            const int32_t xe = __sxtb16((int32_t)xw), ye = __sxtb16((int32_t)yw);
+            int32_t xo, yo, p0, p1, p2, p3;
+            __asm__("sxtb16 %0, %1, ror #8" : "=r"(xo) : "r"(xw));
+            __asm__("sxtb16 %0, %1, ror #8" : "=r"(yo) : "r"(yw));
+            __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(p0) : "r"(xe), "r"(ye));
+            __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(p2) : "r"(ye), "r"(xe));
+            __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(p1) : "r"(xo), "r"(yo));
+            __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(p3) : "r"(yo), "r"(xo));
+            int32_t w0, w1;
+            MCU_DW_LDRD(w0, w1, w);
+            a0 = __smlad(p0, w0, a0);
+            a1 = __smlad(p1, w1, a1);
+            MCU_DW_LDRD(w0, w1, w);
+            a2 = __smlad(p2, w0, a2);
+            a3 = __smlad(p3, w1, a3);
+        }
+        if (p->fast && n == 4) {
+            const int32_t *q = p->rq + 3 * c;
+            int32_t v0 = (mcu_smmlar(a0, q[0], q[1]) + (a0 >> 31)) >> q[2];
+            int32_t v1 = (mcu_smmlar(a1, q[3], q[4]) + (a1 >> 31)) >> q[5];
+            int32_t v2 = (mcu_smmlar(a2, q[6], q[7]) + (a2 >> 31)) >> q[8];
+            int32_t v3 = (mcu_smmlar(a3, q[9], q[10]) + (a3 >> 31)) >> q[11];
+            v0 = MCU_MIN((int32_t)__usat(v0, 8), span);
+            v1 = MCU_MIN((int32_t)__usat(v1, 8), span);
+            v2 = MCU_MIN((int32_t)__usat(v2, 8), span);
+            v3 = MCU_MIN((int32_t)__usat(v3, 8), span);
+            const uint32_t word = __uadd8((uint32_t)v0 | ((uint32_t)v1 << 8) | ((uint32_t)v2 << 16) |
+                                              ((uint32_t)v3 << 24), lo4);
+            memcpy(out + c, &word, 4);
+        } else {
+            const int32_t a[4] = {a0, a1, a2, a3};
+            for (int32_t j = 0; j < n; j++) {
+                out[c + j] = mcu_dw_output(p, a[j], c + j);
+            }
+        }
+    }
+}
+
 /* Every output pixel, in the order of the contract, through mcu_dw_pixel_dsp. */
 static void mcu_dw_run_dsp(const mcu_dw_params_t *p, const int8_t *input, int8_t *output)
 {
@@ -157,7 +225,11 @@ static void mcu_dw_run_dsp(const mcu_dw_params_t *p, const int8_t *input, int8_t
                 }
             }
         }
-        mcu_dw_pixel_dsp(p, tap, output + n * out_c);
+        if (p->depth_multiplier == 1) {
+            mcu_dw_pixel_dsp1(p, tap, output + n * out_c);
+        } else {
+            mcu_dw_pixel_dsp(p, tap, output + n * out_c);
+        }
         ox += step;
         if (ox == out_w || ox < 0) {
             ox = ox < 0 ? out_w - 1 : 0;
@@ -172,8 +244,162 @@ static void mcu_dw_run_dsp(const mcu_dw_params_t *p, const int8_t *input, int8_t
 
 #endif /* __ARM_FEATURE_DSP */
 
+#if defined(MCU_CONV_MVE)
+
+/* Helium path (p->mve, depth_multiplier 1). Channels in groups of 8: per tap one VLDRB.S16 of the 8 inputs
+ * and one of the 8 weights (int8 sign-extended to int16), VMULLB / VMULLT (the even and the odd lanes'
+ * products as int32) and two VADD into the group's even (channels c, c+2, c+4, c+6) and odd accumulators;
+ * two groups at a time, a last group of fewer than 8 channels predicated (nothing read or written past the
+ * channels). bias_f and rq are stored in that even/odd order (mcu_conv.h). The fast requantization per
+ * 4 lanes: acc2 = 2 * acc, (VRMULH(acc2, M) + K + [acc2 < 0 ? -1 : 0]) >> e (VSHL by -e), the clamp to
+ * [0, span]; the scalar identity SMMLAR(a, M, K) = K + SMMULR(a, M) and VRMULH is SMMULR per lane. Then
+ * VMOVNB / VMOVNT put the even and odd results back in channel order, + act_min, one narrowing store. */
+typedef struct {
+    int32x4_t zero, span;
+    int16x8_t lo;
+} mcu_dw_mve_k_t;
+
+static inline __attribute__((always_inline)) int32x4_t mcu_dw_mve_rq(int32x4_t acc, const int32_t *q,
+                                                                     const mcu_dw_mve_k_t *k)
+{
+    const int32x4_t a2 = vaddq_s32(acc, acc);
+    int32x4_t v = vaddq_s32(vrmulhq_s32(a2, vld1q_s32(q)), vld1q_s32(q + 8));
+    v = vaddq_s32(v, vshrq_n_s32(a2, 31));
+    v = vshlq_s32(v, vld1q_s32(q + 16));
+    return vminq_s32(vmaxq_s32(v, k->zero), k->span);
+}
+
+/* Output bytes of the group of 8 channels at c (n of them real) from its even and odd accumulators. */
+static inline __attribute__((always_inline)) void mcu_dw_mve_out(const mcu_dw_params_t *p, int32x4_t ev,
+                                                                 int32x4_t od, int32_t c, int32_t n, int8_t *out,
+                                                                 const mcu_dw_mve_k_t *k, const int fast)
+{
+    if (fast) {
+        const int32_t *q = p->rq + 3 * c; /* {M even, M odd, K even, K odd, -e even, -e odd} */
+        int16x8_t r = vmovnbq_s32(vdupq_n_s16(0), mcu_dw_mve_rq(ev, q, k));
+        r = vmovntq_s32(r, mcu_dw_mve_rq(od, q + 4, k));
+        r = vaddq_s16(r, k->lo);
+        if (n == 8) {
+            vstrbq_s16(out + c, r);
+        } else {
+            vstrbq_p_s16(out + c, r, vctp16q((uint32_t)n));
+        }
+    } else {
+        int32_t a[8];
+        vst1q_s32(a, ev);
+        vst1q_s32(a + 4, od);
+        for (int32_t j = 0; j < n; j++) {
+            out[c + j] = mcu_dw_output(p, a[(j >> 1) + 4 * (j & 1)], c + j);
+        }
+    }
+}
+
+static inline __attribute__((always_inline)) void mcu_dw_pixel_mve(const mcu_dw_params_t *p,
+                                                                   const int8_t *const *tap, int32_t taps,
+                                                                   int8_t *out, const mcu_dw_mve_k_t *k,
+                                                                   const int fast)
+{
+    const int32_t ch = p->out_c;
+    const int32_t *bias = p->bias;
+    int32_t c = 0;
+    for (; c + 16 <= ch; c += 16) {
+        int32x4_t e0 = vld1q_s32(bias + c), o0 = vld1q_s32(bias + c + 4);
+        int32x4_t e1 = vld1q_s32(bias + c + 8), o1 = vld1q_s32(bias + c + 12);
+        const int8_t *w = p->filter + c;
+        for (int32_t t = 0; t < taps; t++, w += ch) {
+            const int8_t *x = tap[t] + c;
+            const int16x8_t x0 = vldrbq_s16(x), w0 = vldrbq_s16(w);
+            const int16x8_t x1 = vldrbq_s16(x + 8), w1 = vldrbq_s16(w + 8);
+            e0 = vaddq_s32(e0, vmullbq_int_s16(x0, w0));
+            o0 = vaddq_s32(o0, vmulltq_int_s16(x0, w0));
+            e1 = vaddq_s32(e1, vmullbq_int_s16(x1, w1));
+            o1 = vaddq_s32(o1, vmulltq_int_s16(x1, w1));
+        }
+        mcu_dw_mve_out(p, e0, o0, c, 8, out, k, fast);
+        mcu_dw_mve_out(p, e1, o1, c + 8, 8, out, k, fast);
+    }
+    for (; c < ch; c += 8) {
+        const int32_t n = ch - c < 8 ? ch - c : 8;
+        const mve_pred16_t pr = vctp16q((uint32_t)n);
+        int32x4_t e0 = vld1q_s32(bias + c), o0 = vld1q_s32(bias + c + 4);
+        const int8_t *w = p->filter + c;
+        for (int32_t t = 0; t < taps; t++, w += ch) {
+            const int16x8_t x0 = vldrbq_z_s16(tap[t] + c, pr), w0 = vldrbq_z_s16(w, pr);
+            e0 = vaddq_s32(e0, vmullbq_int_s16(x0, w0));
+            o0 = vaddq_s32(o0, vmulltq_int_s16(x0, w0));
+        }
+        mcu_dw_mve_out(p, e0, o0, c, n, out, k, fast);
+    }
+}
+
+/* Every output pixel, in the order of the contract, through mcu_dw_pixel_mve. */
+static void mcu_dw_run_mve(const mcu_dw_params_t *p, const int8_t *input, int8_t *output)
+{
+    const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, out_w = p->out_w, out_c = p->out_c;
+    const int32_t taps = p->k_h * p->k_w;
+    const int32_t total = p->batches * p->out_h * out_w;
+    const int32_t image = in_h * in_w * in_c;
+    const int32_t span_h = (p->k_h - 1) * p->dil_h, span_w = (p->k_w - 1) * p->dil_w;
+    int32_t off[MCU_DW_MVE_MAX_TAPS];
+    const int8_t *tap[MCU_DW_MVE_MAX_TAPS];
+    mcu_dw_mve_k_t k;
+    k.zero = vdupq_n_s32(0);
+    k.span = vdupq_n_s32(p->act_max - p->act_min);
+    k.lo = vdupq_n_s16((int16_t)p->act_min);
+    for (int32_t ky = 0, t = 0; ky < p->k_h; ky++) {
+        for (int32_t kx = 0; kx < p->k_w; kx++, t++) {
+            off[t] = (ky * p->dil_h * in_w + kx * p->dil_w) * in_c;
+        }
+    }
+    const int32_t step = p->reverse ? -1 : 1;
+    int32_t n = p->reverse ? total - 1 : 0;
+    const int32_t pixels = p->out_h * out_w;
+    int32_t b = n / pixels, oy = (n % pixels) / out_w, ox = (n % pixels) % out_w;
+    for (int32_t i = 0; i < total; i++, n += step) {
+        const int8_t *img = input + b * image;
+        const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+        if (y0 >= 0 && y0 + span_h < in_h && x0 >= 0 && x0 + span_w < in_w) {
+            const int8_t *base = img + (y0 * in_w + x0) * in_c;
+            for (int32_t t = 0; t < taps; t++) {
+                tap[t] = base + off[t];
+            }
+        } else {
+            for (int32_t ky = 0, t = 0; ky < p->k_h; ky++) {
+                const int32_t y = y0 + ky * p->dil_h;
+                for (int32_t kx = 0; kx < p->k_w; kx++, t++) {
+                    const int32_t x = x0 + kx * p->dil_w;
+                    const int inside = y >= 0 && y < in_h && x >= 0 && x < in_w;
+                    tap[t] = inside ? img + (y * in_w + x) * in_c : p->pad;
+                }
+            }
+        }
+        if (p->fast) {
+            mcu_dw_pixel_mve(p, tap, taps, output + n * out_c, &k, 1);
+        } else {
+            mcu_dw_pixel_mve(p, tap, taps, output + n * out_c, &k, 0);
+        }
+        ox += step;
+        if (ox == out_w || ox < 0) {
+            ox = ox < 0 ? out_w - 1 : 0;
+            oy += step;
+            if (oy == p->out_h || oy < 0) {
+                oy = oy < 0 ? p->out_h - 1 : 0;
+                b += step;
+            }
+        }
+    }
+}
+
+#endif /* MCU_CONV_MVE */
+
 void mcu_depthwise_conv_s8(const mcu_dw_params_t *p, const int8_t *input, int8_t *output)
 {
+#if defined(MCU_CONV_MVE)
+    if (p->mve) {
+        mcu_dw_run_mve(p, input, output);
+        return;
+    }
+#endif
 #if defined(__ARM_FEATURE_DSP)
     if (p->weights != NULL) {
         mcu_dw_run_dsp(p, input, output);

@@ -24,6 +24,13 @@
 #include <arm_acle.h>
 #endif
 
+/* Helium (MVE, integer): the fast int8 kernels' vector paths (the generator emits their layouts only for a
+   board with the "mve" feature; see mcu_conv_fast_params_t, pixels = 4). */
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
+#define MCU_CONV_MVE 1
+#include <arm_mve.h>
+#endif
+
 typedef struct {
     int32_t batches;
     int32_t in_h, in_w, in_c;
@@ -78,6 +85,11 @@ void mcu_conv_s8(const mcu_conv_params_t *p, const int8_t *input, int8_t *output
  *                             out = clamp(mcu_conv_fast_requant(acc, m2, h, e), act_min, act_max).
  *   A channel whose output is the same for every input (e.g. all weights zero) has zero weights,
  *   bias 0, m2 = -2^31, e = 1 and h = 2 * its output.
+ * Helium layout (pixels = 4, only on a board with MVE, where the kernels are built with it): the
+ * same K order and padding, but
+ *   scratch: 4 rows of 4 * k_groups int8 (row k: pixel k's window), then the staging bytes;
+ *   weights: per output channel (no padding channel): bias, m2, h, e (as above), then k_groups words:
+ *            the channel's 4 * k_groups int8 weights in K order.
  * ------------------------------------------------------------------------------------------------ */
 typedef struct {
     int32_t batches;
@@ -91,7 +103,7 @@ typedef struct {
     int32_t k_groups;          /* groups of 4 values per window (see above) */
     int32_t row_groups;        /* groups per filter row, 0: K padded at its end only */
     int32_t w16;               /* 1: weights stored as int16 pairs (see above) */
-    int32_t pixels;            /* output pixels per block: 2 or 3 */
+    int32_t pixels;            /* output pixels per block: 2 or 3; 4: the Helium layout (see above) */
     int32_t input_zp;          /* input zero point: the value of padded taps */
     int32_t act_min, act_max;
     const int32_t *weights;    /* the stream described above */
@@ -122,6 +134,24 @@ static inline int32_t mcu_conv_im2col_s8_row_groups(int32_t k_w, int32_t in_c)
 void mcu_conv_fast_gemm(const mcu_conv_fast_params_t *p, const int16_t *scratch, int8_t *out0, int8_t *out1,
                         int8_t *out2);
 
+/* Helium (pixels = 4): the product of the 4 gathered rows with every output channel, written to out[0..3]
+   (which may repeat). Defined in mcu_conv_1x1_s8.c. */
+#if defined(MCU_CONV_MVE)
+void mcu_conv_fast_gemm4(const mcu_conv_fast_params_t *p, const int8_t *rows, int8_t *const out[4]);
+#endif
+
+/* int16 units of the scratch per group of 4 window values (one pixel's share: 4 bytes when pixels = 4,
+   else the 2 * pixels words of the interleaved layout), and the start of pixel k's slot. */
+static inline int32_t mcu_conv_fast_group_step(int32_t pixels)
+{
+    return pixels == 4 ? 2 : 4 * pixels;
+}
+
+static inline int32_t mcu_conv_fast_slot(int32_t k, int32_t k_groups, int32_t pixels)
+{
+    return pixels == 4 ? 2 * k_groups * k : 4 * k;
+}
+
 #if defined(__ARM_FEATURE_DSP)
 /* The odd int8 of a word (bytes 1 and 3) as two int16: SXTB16 with its free rotation (ACLE has no
    rotation operand; a separate ROR would cost an instruction). */
@@ -137,6 +167,10 @@ static inline int32_t mcu_conv_fast_sxtb16_odd(uint32_t x)
    int16 units; group g at slot + 4 * pixels * g). */
 static inline void mcu_conv_fast_put(int16_t *slot, const int8_t *src, int32_t groups, int32_t pixels)
 {
+    if (pixels == 4) { /* the Helium layout: the bytes themselves */
+        memcpy(slot, src, (size_t)(4 * groups));
+        return;
+    }
 #if defined(__ARM_FEATURE_DSP)
     uint32_t *dst = (uint32_t *)(void *)slot;
     const int32_t stride = 2 * pixels; /* words per group */
@@ -204,6 +238,10 @@ static inline void mcu_conv_fast_put(int16_t *slot, const int8_t *src, int32_t g
 /* Every value of `groups` groups of a slot set to `value`. */
 static inline void mcu_conv_fast_fill(int16_t *slot, int32_t groups, int32_t value, int32_t pixels)
 {
+    if (pixels == 4) { /* the Helium layout: bytes */
+        memset(slot, value & 0xFF, (size_t)(4 * groups));
+        return;
+    }
 #if defined(__ARM_FEATURE_DSP)
     uint32_t *dst = (uint32_t *)(void *)slot;
     const uint32_t v = (uint32_t)(uint16_t)value * 0x00010001u;
@@ -293,7 +331,14 @@ typedef struct {
     const int32_t *rq;         /* mcu_depthwise_conv_s8, fast: {M, K, e} per output channel */
     const int32_t *multiplier; /* TFLM's multiplier and shift per output channel (used when !fast) */
     const int32_t *shift;
+    int32_t mve;               /* 1: mcu_depthwise_conv_s8's Helium layout (depth_multiplier 1, at most
+                                  MCU_DW_MVE_MAX_TAPS taps; a board with MVE): `filter` the model's; per group
+                                  of 8 channels (padded), in the order of its even channels c, c+2, c+4, c+6
+                                  then its odd ones: `bias` bias_f[8] NOT doubled, and when fast `rq`
+                                  {M[8], K[8], -e[8]} */
 } mcu_dw_params_t;
+
+#define MCU_DW_MVE_MAX_TAPS 64
 
 /* DEPTHWISE_CONV_2D, any shape, int8 activations and weights, int32 bias. No scratch. */
 void mcu_depthwise_conv_s8(const mcu_dw_params_t *p, const int8_t *input, int8_t *output);

@@ -48,6 +48,9 @@ typedef struct {
      * 0, act_max - act_min) with K = 2^(e-1) + (output_offset - act_min) * 2^e, which the generator proved
      * equal to TFLM's clamped MultiplyByQuantizedMultiplier(acc, M, -e) + output_offset for every reachable acc. */
     const int32_t *rq;
+    /* 1: the Helium layout (a board with MVE): `weights` holds the model's [units, depth] int8 rows, each
+     * padded with zeros to 4 * ceil(depth / 4) bytes; bias, multipliers and rq as above */
+    int32_t mve;
 } mcu_fc_params_t;
 
 /* FULLY_CONNECTED, int8 activations and weights, int32 bias. No scratch. */
