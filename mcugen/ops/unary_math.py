@@ -1,4 +1,4 @@
-"""ABS and RSQRT (int8, int16, float32) and SQRT (float32), element-wise
+"""ABS and RSQRT (int8, int16, float32), SQRT and LOG (float32), element-wise
 (kernels: runtime_c/math/mcu_unary_s8.c, mcu_unary_s16.c, mcu_unary_f32.c).
 
 TFLM (elementwise.cc):
@@ -14,7 +14,9 @@ TFLM (elementwise.cc):
       mcugen gives the type's maximum there). int16 needs zero points 0.
   SQRT and LOG exist for float32 only. float32 SQRT and RSQRT (1.f / sqrtf) are
   correctly rounded in IEEE arithmetic, so the C library's sqrtf matches; LOG is
-  left out (logf differs between C libraries in the last bit).
+  the C library's logf, which differs between C libraries in the last bit (newlib
+  on the Cortex-M boards against glibc on the host): compared within
+  mcugen.testing.compare.FLOAT_TOLERANCE, as every float kernel is.
 int8 ABS and RSQRT run as a 256-entry table built here with that arithmetic.
 """
 from __future__ import annotations
@@ -26,7 +28,7 @@ import numpy as np
 from ..quant import f64, inv_sqrt_multiplier_exp, multiply_by_quantized_multiplier, quantize_multiplier, type_range
 from .base import Layer, OpHandler, Sig, need_quant, register
 
-F32_CODES = {"ABS": 0, "SQRT": 1, "RSQRT": 2}
+F32_CODES = {"ABS": 0, "SQRT": 1, "RSQRT": 2, "LOG": 3}
 
 
 def abs_multiplier(si: float, so: float) -> tuple[int, int]:
@@ -149,4 +151,10 @@ class Rsqrt(_Unary):
 @register
 class Sqrt(_Unary):
     ops = ("SQRT",)
+    signatures = (Sig("f32", (("float32",),), (("float32",),)),)
+
+
+@register
+class Log(_Unary):
+    ops = ("LOG",)
     signatures = (Sig("f32", (("float32",),), (("float32",),)),)

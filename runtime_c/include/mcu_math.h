@@ -148,7 +148,7 @@ void mcu_rsqrt_s16(const mcu_unary_s16_params_t *p, const int16_t *input, int16_
 /* TFLM GetInvSqrtQuantizedMultiplierExp with reverse shift -1: 1/sqrt(x) ~ *mult * 2^(*shift - 31). */
 void mcu_inv_sqrt_multiplier(int32_t x, int32_t *mult, int32_t *shift);
 
-enum { MCU_UNARY_ABS = 0, MCU_UNARY_SQRT = 1, MCU_UNARY_RSQRT = 2 };
+enum { MCU_UNARY_ABS = 0, MCU_UNARY_SQRT = 1, MCU_UNARY_RSQRT = 2, MCU_UNARY_LOG = 3 };
 typedef struct {
     int32_t size;
     int32_t op;                   /* MCU_UNARY_* */

@@ -1,4 +1,4 @@
-/* mcu_unary_f32.c - ABS, SQRT and RSQRT, float32 (see mcu_math.h). */
+/* mcu_unary_f32.c - ABS, SQRT, RSQRT and LOG, float32 (see mcu_math.h). */
 #include <math.h>
 #include "mcu_math.h"
 
@@ -10,6 +10,8 @@ void mcu_unary_f32(const mcu_unary_f32_params_t *p, const float *input, float *o
             output[i] = fabsf(x);
         } else if (p->op == MCU_UNARY_SQRT) {
             output[i] = sqrtf(x);
+        } else if (p->op == MCU_UNARY_LOG) {
+            output[i] = logf(x);
         } else {
             output[i] = 1.0f / sqrtf(x);
         }

@@ -61,6 +61,14 @@ def test_float_unary(op, bit_exact):
     bit_exact(model)
 
 
+def test_float_log(bit_exact):
+    """LOG (float32 only in TFLM) on inputs in [2.2, 9.8) (the range of the quantization attached to the input,
+    which TFLM ignores), and on one small constant-free chain with a wide range, within the float tolerance."""
+    shape = (4, 33)
+    bit_exact(single_op_model("LOG", [TensorSpec(shape, "float32", 0.03, -200)], [TensorSpec(shape, "float32")]))
+    bit_exact(single_op_model("LOG", [TensorSpec((2, 9), "float32", 40.0, -129)], [TensorSpec((2, 9), "float32")]))
+
+
 def test_inv_sqrt_multiplier():
     for x in (2, 3, 100, 12345, 32767, 1 << 29, 2 ** 31 - 1):
         m, s = inv_sqrt_multiplier_exp(x)
@@ -75,7 +83,7 @@ def test_unary_rules():
     m = single_op_model("ABS", [TensorSpec((4,), "int16", 0.1, 3)], [TensorSpec((4,), "int16", *q)])
     assert any("zero point" in p for p in rule_problems(m))
     assert tflm_fails_prepare(m)
-    # SQRT and LOG are float32 only in TFLM
+    # SQRT and LOG are float32 only in TFLM (and in mcugen)
     for op in ("SQRT", "LOG"):
         m = single_op_model(op, [TensorSpec((4,), "int8", *q)], [TensorSpec((4,), "int8", *q)])
         assert rule_problems(m)
