@@ -10,6 +10,9 @@ import pytest
 
 from mcugen.testing.compare import compare_model, count_mismatches, run_on_board
 
+# mcugen's own tests hold the generated code to -Werror: every `make` of a generated project (the host
+# harness, the firmware, the library size measure) reads MCUGEN_WERROR from the environment.
+os.environ.setdefault("MCUGEN_WERROR", "1")
 MODELS_DIR = Path(os.environ.get("MCUGEN_MODELS_DIR", Path(__file__).resolve().parents[2] / "shared" / "models"))
 IN_CI = os.environ.get("CI") == "true"
 # The CPUs whose kernels must be proven under QEMU: each operator test file sends its first cases,
