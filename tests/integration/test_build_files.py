@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -40,13 +41,9 @@ def test_make_takes_the_users_cflags_and_warnings_are_not_errors(tmp_path, monke
     assert "mcugen: PASS tiny" in run([d / "build/tiny_host"]).stdout
     # mcugen's own tests keep the code strict through the option: the same flag now fails the build
     run(["make", "-C", d, "clean"])
-    r = subprocess_run(["make", "-C", d, "all", f"CFLAGS=-O1 {USER_WARNING}", "MCUGEN_WERROR=1"])
+    r = subprocess.run(["make", "-C", str(d), "all", f"CFLAGS=-O1 {USER_WARNING}", "MCUGEN_WERROR=1"],
+                       capture_output=True, text=True)
     assert r.returncode != 0 and "-Werror" in r.stdout and "error:" in r.stderr
-
-
-def subprocess_run(cmd):
-    import subprocess
-    return subprocess.run([str(c) for c in cmd], capture_output=True, text=True)
 
 
 PARENT = """cmake_minimum_required(VERSION 3.13)
