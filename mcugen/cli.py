@@ -118,37 +118,48 @@ def run(model, board, inputs, outputs, name, timeout):
 @main.command()
 @click.argument("model", type=click.Path(dir_okay=False))
 @board_option
-@click.option("--count", default=20, show_default=True, help="Number of inputs (the first two: all min, all max).")
+@click.option("--input", "inputs", multiple=True, type=click.Path(dir_okay=False),
+              help="Your recorded samples: one .npy per model input (in input order), N samples along the first "
+                   "axis, in the input's dtype. Without --count only these are run.")
+@click.option("--count", default=None, type=int,
+              help="Random inputs (the first two: all min, all max)  [default: 20, or 0 with --input]")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--sanitize", is_flag=True, help="Build the host code with AddressSanitizer and UBSan.")
 @name_option
 @timeout_option
 @_friendly
-def verify(model, board, count, seed, sanitize, name, timeout):
+def verify(model, board, inputs, count, seed, sanitize, name, timeout):
     """Compare the generated code with the TFLM interpreter: integer outputs byte for byte, float outputs
-    within 1e-5 of the output's range (max absolute and relative error reported)."""
+    within 1e-5 of the output's range (max absolute and relative error reported). On a difference, name
+    the first layer whose output differs (exit 1)."""
     from . import api
     from .errors import MismatchError
-    if count < 1:
+    if count is not None and count < (0 if inputs else 1):
         from .errors import UsageError
-        raise UsageError("--count must be at least 1.")
-    r = api.verify(model, board=board, count=count, seed=seed, name=name, sanitize=sanitize, timeout=timeout)
+        raise UsageError("--count must be at least 1." if not inputs else "--count must not be negative.")
+    r = api.verify(model, board=board, count=count, seed=seed, name=name, sanitize=sanitize, timeout=timeout,
+                   inputs=list(inputs) or None)
     errors = r.errors or [None] * len(r.mismatches)
+    over = (f"{r.count} inputs ({r.recorded} recorded" + (f", {r.count - r.recorded} random)" if r.count > r.recorded
+                                                          else ")")) if r.recorded else f"{r.count} inputs"
     for i, (m, n, e) in enumerate(zip(r.mismatches, r.sizes, errors)):
         if e is not None:
-            click.echo(f"output {i} (float): {e.describe()} over {r.count} inputs")
+            click.echo(f"output {i} (float): {e.describe()} over {over}")
         else:
-            click.echo(f"output {i}: {m} of {n} bytes differ over {r.count} inputs")
+            click.echo(f"output {i}: {m} of {n} bytes differ over {over}")
     if r.ok:
         if any(e is not None for e in errors):
-            click.echo(f"matches TFLM on {r.count} inputs (integer outputs bit-exact, float outputs within tolerance)")
+            click.echo(f"matches TFLM on {over} (integer outputs bit-exact, float outputs within tolerance)")
         else:
-            click.echo(f"bit-exact with TFLM on {r.count} inputs")
+            click.echo(f"bit-exact with TFLM on {over}")
         return
     b = r.first_bad_layer or {}
     where = (f"first differing layer: step {b['step']} (node {b['node']}, {b['op']})" + (
         f": {b['differing']} of {b['size']} values differ, max |diff| {b['max_abs_diff']:g}" if "differing" in b
         else f": {b.get('error', '')}") if b.get("step") is not None else b.get("note", ""))
+    if b.get("sample") is not None:
+        where += (f" (first differing sample: {'recorded' if b.get('recorded') else 'random'} sample "
+                  f"{b['sample'] if b.get('recorded') else b['sample'] - r.recorded})")
     raise MismatchError(f"outputs differ from TFLM on {sum(1 for m in r.mismatches if m)} output(s); {where}.")
 
 
