@@ -10,22 +10,24 @@ from .backend import Runner, make_runner
 from .boards import load_board
 from .cache import build_key, cache_root
 from .codegen import write_project
-from .compiler import Compiled, build as _build, compile_model, model_name
+from .compiler import Compiled, build as _build, compile_model, model_name, with_optimize
 from .errors import UsageError
 from .inspect_model import inspect  # noqa: F401  (re-exported)
 from .ir import Tensor
 
 
 def build(model, out, board: str = "host", name: str | None = None, force: bool = False,
-          ignore_budget: bool = False) -> Compiled:
-    """Compile `model` into a C project for `board` in `out`."""
-    return _build(model, out, name=name, force=force, board=load_board(board), ignore_budget=ignore_budget)
+          ignore_budget: bool = False, optimize: str = "speed") -> Compiled:
+    """Compile `model` into a C project for `board` in `out` (optimize: "speed" or "size", see
+    mcugen.compiler.OPTIMIZE)."""
+    return _build(model, out, name=name, force=force, board=load_board(board), ignore_budget=ignore_budget,
+                  optimize=optimize)
 
 
 def prepared_runner(model, board: str = "host", name: str | None = None, sanitize: bool = False,
-                    timeout: float = 600) -> tuple[Compiled, Runner]:
+                    timeout: float = 600, optimize: str = "speed") -> tuple[Compiled, Runner]:
     """Compile (or reuse the cached build of) `model` for `board` and build what runs it."""
-    b = load_board(board)
+    b = with_optimize(load_board(board), optimize)
     compiled = compile_model(model, name, b)
     key = build_key(compiled.model_bytes, f"{b.name}:{b.raw}", compiled.project.name)
     d = cache_root() / key
@@ -94,10 +96,10 @@ def _recorded(compiled: Compiled, inputs: list) -> list[np.ndarray]:
 
 
 def run(model, inputs: list, outputs: list | None = None, board: str = "host", name: str | None = None,
-        timeout: float = 600):
+        timeout: float = 600, optimize: str = "speed"):
     """Run the generated code on .npy inputs (paths or arrays); write .npy outputs if paths are given."""
     arrays, names = _load_inputs(inputs)
-    compiled, runner = prepared_runner(model, board, name, timeout=timeout)
+    compiled, runner = prepared_runner(model, board, name, timeout=timeout, optimize=optimize)
     if outputs is not None and len(outputs) != len(compiled.graph.outputs):
         raise UsageError(f"the model has {len(compiled.graph.outputs)} output(s), {len(outputs)} --output given.")
     results = run_arrays(compiled, runner, arrays, names)
@@ -124,7 +126,8 @@ class VerifyResult:
 
 
 def verify(model, board: str = "host", count: int | None = None, seed: int = 0, name: str | None = None,
-           sanitize: bool = False, timeout: float = 600, inputs: list | None = None) -> VerifyResult:
+           sanitize: bool = False, timeout: float = 600, inputs: list | None = None,
+           optimize: str = "speed") -> VerifyResult:
     """Compare the generated code with the TFLM interpreter: integer outputs byte for byte, float outputs
     within mcugen.testing.compare.FLOAT_TOLERANCE of the reference's output range.
 
@@ -133,7 +136,7 @@ def verify(model, board: str = "host", count: int | None = None, seed: int = 0, 
     none with them."""
     from .oracle import tflm
     from .testing.compare import sample_inputs
-    compiled, runner = prepared_runner(model, board, name, sanitize=sanitize, timeout=timeout)
+    compiled, runner = prepared_runner(model, board, name, sanitize=sanitize, timeout=timeout, optimize=optimize)
     xs = _recorded(compiled, inputs) if inputs else []
     recorded = xs[0].shape[0] if xs else 0
     count = (0 if inputs else 20) if count is None else count
@@ -159,12 +162,15 @@ def verify(model, board: str = "host", count: int | None = None, seed: int = 0, 
     return result
 
 
-def bench(model, board: str = "cortex-m4", name: str | None = None, timeout: float = 600) -> dict:
+def bench(model, board: str = "cortex-m4", name: str | None = None, timeout: float = 600,
+          optimize: str = "speed") -> dict:
     """Instructions per inference (exact, counted in QEMU), per layer, and the firmware's flash and RAM.
 
     Returns the dict `mcugen bench --json` prints; see mcugen/bench.py for the method."""
     from .bench import bench as _bench
-    return _bench(model, board=board, name=name, timeout=timeout)
+    r = _bench(model, board=with_optimize(load_board(board), optimize), name=name, timeout=timeout)
+    r["optimize"] = optimize
+    return r
 
 
 def quantize(model, samples=None, *, calibration_files=None, method: str = "minmax", per_tensor: bool = False,
