@@ -10,22 +10,24 @@ from .backend import Runner, make_runner
 from .boards import load_board
 from .cache import build_key, cache_root
 from .codegen import write_project
-from .compiler import Compiled, build as _build, compile_model, model_name
+from .compiler import Compiled, build as _build, compile_model, model_name, with_optimize
 from .errors import UsageError
 from .inspect_model import inspect  # noqa: F401  (re-exported)
 from .ir import Tensor
 
 
 def build(model, out, board: str = "host", name: str | None = None, force: bool = False,
-          ignore_budget: bool = False) -> Compiled:
-    """Compile `model` into a C project for `board` in `out`."""
-    return _build(model, out, name=name, force=force, board=load_board(board), ignore_budget=ignore_budget)
+          ignore_budget: bool = False, optimize: str = "speed") -> Compiled:
+    """Compile `model` into a C project for `board` in `out` (optimize: "speed" or "size", see
+    mcugen.compiler.OPTIMIZE)."""
+    return _build(model, out, name=name, force=force, board=load_board(board), ignore_budget=ignore_budget,
+                  optimize=optimize)
 
 
 def prepared_runner(model, board: str = "host", name: str | None = None, sanitize: bool = False,
-                    timeout: float = 600) -> tuple[Compiled, Runner]:
+                    timeout: float = 600, optimize: str = "speed") -> tuple[Compiled, Runner]:
     """Compile (or reuse the cached build of) `model` for `board` and build what runs it."""
-    b = load_board(board)
+    b = with_optimize(load_board(board), optimize)
     compiled = compile_model(model, name, b)
     key = build_key(compiled.model_bytes, f"{b.name}:{b.raw}", compiled.project.name)
     d = cache_root() / key
@@ -60,9 +62,8 @@ def run_arrays(compiled: Compiled, runner: Runner, arrays: list[np.ndarray], nam
     return outs
 
 
-def run(model, inputs: list, outputs: list | None = None, board: str = "host", name: str | None = None,
-        timeout: float = 600):
-    """Run the generated code on .npy inputs (paths or arrays); write .npy outputs if paths are given."""
+def _load_inputs(inputs: list) -> tuple[list[np.ndarray], list[str]]:
+    """.npy paths (or arrays) -> arrays and the names error messages use."""
     arrays, names = [], []
     for x in inputs:
         if isinstance(x, (str, Path)):
@@ -74,7 +75,31 @@ def run(model, inputs: list, outputs: list | None = None, board: str = "host", n
         else:
             arrays.append(np.asarray(x))
             names.append(f"input {len(names)}")
-    compiled, runner = prepared_runner(model, board, name, timeout=timeout)
+    return arrays, names
+
+
+def _recorded(compiled: Compiled, inputs: list) -> list[np.ndarray]:
+    """The user's samples, one array per model input with a leading sample axis (or one sample of the
+    input's exact shape), checked against the model: count, dtype, shape, equal sample counts."""
+    arrays, names = _load_inputs(inputs)
+    graph = compiled.graph
+    if len(arrays) != len(graph.inputs):
+        raise UsageError(f"the model has {len(graph.inputs)} input(s), {len(arrays)} --input given (one .npy per "
+                         "input, in the model's input order).")
+    batched = [_batch(x, t, n)[0] for x, t, n in zip(arrays, graph.inputs, names)]
+    counts = {b.shape[0] for b in batched}
+    if len(counts) > 1:
+        raise UsageError(f"inputs hold different sample counts: {sorted(counts)}.")
+    if counts == {0}:
+        raise UsageError(f"{names[0]}: no samples (its leading axis is 0).")
+    return [np.ascontiguousarray(b) for b in batched]
+
+
+def run(model, inputs: list, outputs: list | None = None, board: str = "host", name: str | None = None,
+        timeout: float = 600, optimize: str = "speed"):
+    """Run the generated code on .npy inputs (paths or arrays); write .npy outputs if paths are given."""
+    arrays, names = _load_inputs(inputs)
+    compiled, runner = prepared_runner(model, board, name, timeout=timeout, optimize=optimize)
     if outputs is not None and len(outputs) != len(compiled.graph.outputs):
         raise UsageError(f"the model has {len(compiled.graph.outputs)} output(s), {len(outputs)} --output given.")
     results = run_arrays(compiled, runner, arrays, names)
@@ -93,40 +118,59 @@ class VerifyResult:
     #: outputs; a float output's `mismatches` entry counts its values beyond the tolerance
     errors: list = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    recorded: int = 0                # how many of the `count` samples came from the user's --input files
 
     @property
     def ok(self) -> bool:
         return not any(self.mismatches)
 
 
-def verify(model, board: str = "host", count: int = 20, seed: int = 0, name: str | None = None,
-           sanitize: bool = False, timeout: float = 600) -> VerifyResult:
-    """Compare the generated code with the TFLM interpreter on `count` inputs: integer outputs byte for byte,
-    float outputs within mcugen.testing.compare.FLOAT_TOLERANCE of the reference's output range."""
+def verify(model, board: str = "host", count: int | None = None, seed: int = 0, name: str | None = None,
+           sanitize: bool = False, timeout: float = 600, inputs: list | None = None,
+           optimize: str = "speed") -> VerifyResult:
+    """Compare the generated code with the TFLM interpreter: integer outputs byte for byte, float outputs
+    within mcugen.testing.compare.FLOAT_TOLERANCE of the reference's output range.
+
+    inputs: the user's recorded samples, one .npy path (or array) per model input with a leading sample axis;
+    count: random inputs (the first two all min, all max) run after them; default 20 without `inputs`,
+    none with them."""
     from .oracle import tflm
     from .testing.compare import sample_inputs
-    compiled, runner = prepared_runner(model, board, name, sanitize=sanitize, timeout=timeout)
-    xs = sample_inputs(compiled.graph.inputs, count, seed)
+    compiled, runner = prepared_runner(model, board, name, sanitize=sanitize, timeout=timeout, optimize=optimize)
+    xs = _recorded(compiled, inputs) if inputs else []
+    recorded = xs[0].shape[0] if xs else 0
+    count = (0 if inputs else 20) if count is None else count
+    if count > 0:
+        rnd = sample_inputs(compiled.graph.inputs, count, seed)
+        xs = [np.concatenate([a, b]) for a, b in zip(xs, rnd)] if xs else rnd
+    if not xs:
+        raise UsageError("nothing to verify: give --input files or a --count above 0.")
+    total = xs[0].shape[0]
     ours = runner(xs)
     ref = tflm.run(compiled.model_bytes, xs, len(compiled.graph.outputs))
     from .testing.compare import count_differences, output_errors, sample_differs
     mism = count_differences(ours, ref)
-    result = VerifyResult(count, mism, [int(b.nbytes) for b in ref], errors=output_errors(ours, ref))
+    result = VerifyResult(total, mism, [int(b.nbytes) for b in ref], errors=output_errors(ours, ref),
+                          recorded=recorded)
     if not result.ok:
         from .diagnose import first_differing_layer
-        bad = next(s for s in range(count) if sample_differs(ours, ref, s))
+        bad = next(s for s in range(total) if sample_differs(ours, ref, s))
         result.first_bad_layer = first_differing_layer(model, [x[bad:bad + 1] for x in xs], name=name,
                                                        board=compiled.board, timeout=timeout)
         result.first_bad_layer["sample"] = bad
+        result.first_bad_layer["recorded"] = bad < recorded
     return result
 
 
-def bench(model, board: str = "cortex-m4", name: str | None = None, timeout: float = 600) -> dict:
+def bench(model, board: str = "cortex-m4", name: str | None = None, timeout: float = 600,
+          optimize: str = "speed") -> dict:
     """Instructions per inference (exact, counted in QEMU), per layer, and the firmware's flash and RAM.
 
     Returns the dict `mcugen bench --json` prints; see mcugen/bench.py for the method."""
     from .bench import bench as _bench
-    return _bench(model, board=board, name=name, timeout=timeout)
+    r = _bench(model, board=with_optimize(load_board(board), optimize), name=name, timeout=timeout)
+    r["optimize"] = optimize
+    return r
 
 
 def quantize(model, samples=None, *, calibration_files=None, method: str = "minmax", percentile: float = 99.99,

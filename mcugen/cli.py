@@ -51,6 +51,9 @@ board_option = click.option("--board", default="host", show_default=True,
 timeout_option = click.option("--timeout", default=600.0, show_default=True,
                               help="Seconds one run may take (QEMU runs are stopped after it).")
 name_option = click.option("--name", default=None, help="C prefix of the model (default: the file name).")
+optimize_option = click.option("--optimize", default="speed", show_default=True, type=click.Choice(["speed", "size"]),
+                               help="speed: int16 weight copies where the DSP kernels gain from them; size: weights "
+                                    "stay int8, no layout that costs extra flash.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -77,11 +80,12 @@ def inspect_cmd(model, as_json):
 @name_option
 @click.option("--force", is_flag=True, help="Overwrite files in the output folder that mcugen did not write.")
 @click.option("--ignore-budget", is_flag=True, help="Build even if the model does not fit the board's memory.")
+@optimize_option
 @_friendly
-def build(model, board, out, name, force, ignore_budget):
+def build(model, board, out, name, force, ignore_budget, optimize):
     """Generate the C project of MODEL for a board in the output folder."""
     from . import api
-    c = api.build(model, out, board=board, name=name, force=force, ignore_budget=ignore_budget)
+    c = api.build(model, out, board=board, name=name, force=force, ignore_budget=ignore_budget, optimize=optimize)
     r = c.project.report
     lb = r["liveness_lower_bound"]
     below = f", {100.0 * (1 - r['arena_bytes'] / lb):.1f}% below it" if lb and r["arena_bytes"] < lb else ""
@@ -108,47 +112,60 @@ def build(model, board, out, name, force, ignore_budget):
               help=".npy file per model output.")
 @name_option
 @timeout_option
+@optimize_option
 @_friendly
-def run(model, board, inputs, outputs, name, timeout):
+def run(model, board, inputs, outputs, name, timeout, optimize):
     """Run the generated code of MODEL on .npy inputs and save its outputs (host, or the board in QEMU)."""
     from . import api
-    api.run(model, list(inputs), list(outputs), board=board, name=name, timeout=timeout)
+    api.run(model, list(inputs), list(outputs), board=board, name=name, timeout=timeout, optimize=optimize)
 
 
 @main.command()
 @click.argument("model", type=click.Path(dir_okay=False))
 @board_option
-@click.option("--count", default=20, show_default=True, help="Number of inputs (the first two: all min, all max).")
+@click.option("--input", "inputs", multiple=True, type=click.Path(dir_okay=False),
+              help="Your recorded samples: one .npy per model input (in input order), N samples along the first "
+                   "axis, in the input's dtype. Without --count only these are run.")
+@click.option("--count", default=None, type=int,
+              help="Random inputs (the first two: all min, all max)  [default: 20, or 0 with --input]")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--sanitize", is_flag=True, help="Build the host code with AddressSanitizer and UBSan.")
 @name_option
 @timeout_option
+@optimize_option
 @_friendly
-def verify(model, board, count, seed, sanitize, name, timeout):
+def verify(model, board, inputs, count, seed, sanitize, name, timeout, optimize):
     """Compare the generated code with the TFLM interpreter: integer outputs byte for byte, float outputs
-    within 1e-5 of the output's range (max absolute and relative error reported)."""
+    within 1e-5 of the output's range (max absolute and relative error reported). On a difference, name
+    the first layer whose output differs (exit 1)."""
     from . import api
     from .errors import MismatchError
-    if count < 1:
+    if count is not None and count < (0 if inputs else 1):
         from .errors import UsageError
-        raise UsageError("--count must be at least 1.")
-    r = api.verify(model, board=board, count=count, seed=seed, name=name, sanitize=sanitize, timeout=timeout)
+        raise UsageError("--count must be at least 1." if not inputs else "--count must not be negative.")
+    r = api.verify(model, board=board, count=count, seed=seed, name=name, sanitize=sanitize, timeout=timeout,
+                   inputs=list(inputs) or None, optimize=optimize)
     errors = r.errors or [None] * len(r.mismatches)
+    over = (f"{r.count} inputs ({r.recorded} recorded" + (f", {r.count - r.recorded} random)" if r.count > r.recorded
+                                                          else ")")) if r.recorded else f"{r.count} inputs"
     for i, (m, n, e) in enumerate(zip(r.mismatches, r.sizes, errors)):
         if e is not None:
-            click.echo(f"output {i} (float): {e.describe()} over {r.count} inputs")
+            click.echo(f"output {i} (float): {e.describe()} over {over}")
         else:
-            click.echo(f"output {i}: {m} of {n} bytes differ over {r.count} inputs")
+            click.echo(f"output {i}: {m} of {n} bytes differ over {over}")
     if r.ok:
         if any(e is not None for e in errors):
-            click.echo(f"matches TFLM on {r.count} inputs (integer outputs bit-exact, float outputs within tolerance)")
+            click.echo(f"matches TFLM on {over} (integer outputs bit-exact, float outputs within tolerance)")
         else:
-            click.echo(f"bit-exact with TFLM on {r.count} inputs")
+            click.echo(f"bit-exact with TFLM on {over}")
         return
     b = r.first_bad_layer or {}
     where = (f"first differing layer: step {b['step']} (node {b['node']}, {b['op']})" + (
         f": {b['differing']} of {b['size']} values differ, max |diff| {b['max_abs_diff']:g}" if "differing" in b
         else f": {b.get('error', '')}") if b.get("step") is not None else b.get("note", ""))
+    if b.get("sample") is not None:
+        where += (f" (first differing sample: {'recorded' if b.get('recorded') else 'random'} sample "
+                  f"{b['sample'] if b.get('recorded') else b['sample'] - r.recorded})")
     raise MismatchError(f"outputs differ from TFLM on {sum(1 for m in r.mismatches if m)} output(s); {where}.")
 
 
@@ -159,8 +176,9 @@ def verify(model, board, count, seed, sanitize, name, timeout):
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @name_option
 @timeout_option
+@optimize_option
 @_friendly
-def bench_cmd(model, board, as_json, name, timeout):
+def bench_cmd(model, board, as_json, name, timeout, optimize):
     """Count the instructions of one inference of MODEL (and of each layer) in QEMU, with flash and RAM.
 
     Exact and deterministic: a QEMU plugin counts every executed instruction of the second of two
@@ -168,7 +186,7 @@ def bench_cmd(model, board, as_json, name, timeout):
     """
     from . import api
     from .bench import format_bench
-    r = api.bench(model, board=board, name=name, timeout=timeout)
+    r = api.bench(model, board=board, name=name, timeout=timeout, optimize=optimize)
     click.echo(json.dumps(r, indent=1, sort_keys=True) if as_json else format_bench(r))
 
 

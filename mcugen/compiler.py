@@ -5,6 +5,7 @@ invariants between them.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass
@@ -31,6 +32,25 @@ class Compiled:
     model_bytes: bytes
     board: Board
     footprint: Footprint | None = None
+
+
+#: --optimize: "speed" (today's layouts: int16 weight copies where the DSP path gains from them) or "size"
+#: (every layout that costs extra flash off: weights stay int8). Handlers see "size" as the pseudo-feature
+#: SIZE_FEATURE in ctx.features / scratch_bytes(op, features), and ctx.optimize.
+OPTIMIZE = ("speed", "size")
+SIZE_FEATURE = "optimize:size"
+
+
+def with_optimize(board: Board, optimize: str = "speed") -> Board:
+    """The board as the compiler sees it under an --optimize choice (a copy; its raw dict, part of the
+    build cache key, records the choice)."""
+    if optimize not in OPTIMIZE:
+        from .errors import UsageError
+        raise UsageError(f"--optimize {optimize}: choose one of {', '.join(OPTIMIZE)}.")
+    if optimize == "speed" or SIZE_FEATURE in board.features:
+        return board
+    return dataclasses.replace(board, features=[*board.features, SIZE_FEATURE],
+                               raw={**board.raw, "optimize": optimize})
 
 
 def model_name(path: str | Path, name: str | None = None) -> str:
@@ -140,13 +160,15 @@ def _lowering_error(graph: Graph, plan: Plan, name: str, board: Board, e: Except
                          "rerun with MCUGEN_DEBUG=1 for a traceback and report it.")
 
 
-def compile_model(path: str | Path, name: str | None = None, board: Board | str | None = None) -> Compiled:
+def compile_model(path: str | Path, name: str | None = None, board: Board | str | None = None,
+                  optimize: str = "speed") -> Compiled:
     graph, data = load(path)
-    return compile_graph(graph, data, model_name(path, name), str(path), board)
+    return compile_graph(graph, data, model_name(path, name), str(path), with_optimize(_board(board), optimize))
 
 
-def compile_bytes(data: bytes, name: str, where: str = "model.tflite", board: Board | str | None = None) -> Compiled:
-    return compile_graph(read_model_bytes(data, where), data, name, where, board)
+def compile_bytes(data: bytes, name: str, where: str = "model.tflite", board: Board | str | None = None,
+                  optimize: str = "speed") -> Compiled:
+    return compile_graph(read_model_bytes(data, where), data, name, where, with_optimize(_board(board), optimize))
 
 
 def footprint(c: Compiled) -> Footprint:
@@ -161,9 +183,9 @@ def footprint(c: Compiled) -> Footprint:
 
 
 def build(path: str | Path, out: str | Path, name: str | None = None, force: bool = False,
-          board: Board | str | None = None, ignore_budget: bool = False) -> Compiled:
+          board: Board | str | None = None, ignore_budget: bool = False, optimize: str = "speed") -> Compiled:
     """Compile a model and write its C project to `out` (checking the board's memory budget first)."""
-    c = compile_model(path, name, board)
+    c = compile_model(path, name, board, optimize)
     if not c.board.is_host and not ignore_budget:
         check_budget(footprint(c), c.board)
     write_project(c.project.files, out, force=force)

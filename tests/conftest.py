@@ -17,6 +17,9 @@ if _WORKER:
     _base = os.environ.get("MCUGEN_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "mcugen")
     os.environ["MCUGEN_CACHE_DIR"] = os.path.join(_base, f"xdist-{_WORKER}")
 
+# mcugen's own tests hold the generated code to -Werror: every `make` of a generated project (the host
+# harness, the firmware, the library size measure) reads MCUGEN_WERROR from the environment.
+os.environ.setdefault("MCUGEN_WERROR", "1")
 MODELS_DIR = Path(os.environ.get("MCUGEN_MODELS_DIR", Path(__file__).resolve().parents[2] / "shared" / "models"))
 IN_CI = os.environ.get("CI") == "true"
 # The CPUs whose kernels must be proven under QEMU: each operator test file sends its first cases,

@@ -66,6 +66,7 @@ def _shape(t: Tensor | None) -> str:
 def generate(graph: Graph, plan: Plan, name: str, source_name: str, model_sha256: str,
              board: Board) -> GeneratedProject:
     ctx = GenContext(name, plan, frozenset(board.features))
+    ctx.optimize = "size" if "optimize:size" in ctx.features else "speed"  # compiler.with_optimize
     layers: list[Layer] = []
     rows = []
     for step, op in enumerate(graph.operators):
@@ -131,7 +132,7 @@ def generate(graph: Graph, plan: Plan, name: str, source_name: str, model_sha256
         files[out] = env.get_template(tpl).render(**v)
     report = {
         "mcugen_version": __version__, "model": source_name, "model_sha256": model_sha256, "name": name,
-        "board": board.name,
+        "board": board.name, "optimize": ctx.optimize,
         "arena_bytes": plan.arena_size, "liveness_lower_bound": plan.lower_bound,
         "planner": plan.algorithm, "weight_bytes": weight_bytes, "total_macs": v["total_macs"],
         "inputs": inputs, "outputs": outputs, "layers": rows,

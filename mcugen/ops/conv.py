@@ -448,7 +448,7 @@ def plan_fast_conv(op: Operator, geometry, features=frozenset()) -> FastConv | N
                         staging)
     # per pair: bias[2], then [group][channel of the pair][4 bytes] as little-endian int32 words (w16:
     # [group][channel of the pair][halves w0 w2 w1 w3] as int16 pairs), then m2[2], h[2], e[2]
-    w16 = "dsp" in features and n * oh * ow >= W16_MIN_PIXELS and oc2 * 4 * groups <= W16_MAX_BYTES
+    w16 = "dsp" in features and "optimize:size" not in features and n * oh * ow >= W16_MIN_PIXELS and oc2 * 4 * groups <= W16_MAX_BYTES  # --optimize size: int8 only
     packed = wpad.reshape(oc2 // 2, 2, groups, 4).transpose(0, 2, 1, 3)  # [pair][group][channel][4]
     if w16:  # int16 halves in the scratch's order: (w0, w2), (w1, w3)
         words = np.ascontiguousarray(packed[..., [0, 2, 1, 3]].astype("<i2")).view("<i4")
@@ -640,7 +640,7 @@ def plan_depthwise(op: Operator, geometry, features=frozenset()) -> DepthwisePla
             r = r[order].reshape(oc8 // 8, 8, 3).transpose(0, 2, 1)
             plan.rq = wrap_int32(r.ravel())
         return plan
-    if kh == 3 and kw == 3 and dm == 1:
+    if kh == 3 and kw == 3 and dm == 1 and "optimize:size" not in features:  # --optimize size: no int16 copy
         plan.function = "depthwise_conv_3x3_s8"
         groups = -(-oc // 4)
         plan.weights = pack_dw3_weights(wt * scale)
@@ -659,7 +659,7 @@ def plan_depthwise(op: Operator, geometry, features=frozenset()) -> DepthwisePla
     plan.filter = w.data.reshape(-1)
     plan.bias = wrap_int32(folded * scale)
     plan.rq = rq
-    if "dsp" in features and dm % 4 == 0 and kh * kw + (kh * kw) % 2 <= DW_DSP_MAX_TAPS:
+    if "dsp" in features and "optimize:size" not in features and dm % 4 == 0 and kh * kw + (kh * kw) % 2 <= DW_DSP_MAX_TAPS:  # --optimize size
         plan.weights = pack_dw_dsp_weights(wt * scale, ic, dm)
     elif "dsp" in features and dm == 1 and kh * kw + (kh * kw) % 2 <= DW_DSP_MAX_TAPS:
         plan.weights = pack_dw1_dsp_weights(wt * scale)

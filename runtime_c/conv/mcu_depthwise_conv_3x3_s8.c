@@ -12,6 +12,7 @@
 #define MCU_DW3_WORDS 18 /* weights per group of 4 channels */
 #define MCU_DW3_QUANT 16 /* quant words per group of 4 channels */
 
+#if defined(__ARM_FEATURE_DSP) && defined(__OPTIMIZE__) /* only the DSP path uses it (clang: -Wunused-function) */
 /* The first n (1 to 3) bytes at p, zero-filled, as a little-endian word. */
 static inline uint32_t mcu_dw3_load_part(const int8_t *p, int32_t n)
 {
@@ -21,6 +22,7 @@ static inline uint32_t mcu_dw3_load_part(const int8_t *p, int32_t n)
     }
     return v;
 }
+#endif
 
 /* Output bytes of the n (1 to 4) channels of a group from their accumulators a[0..3]. */
 static inline void mcu_dw3_store(const mcu_dw_params_t *p, const int32_t *q, int32_t c, const int32_t *a,

@@ -54,6 +54,7 @@ static inline __attribute__((always_inline)) void mcu_fc_outputs(const mcu_fc_ct
     }
 }
 
+#if defined(__ARM_FEATURE_DSP) /* only the DSP path uses it (clang: -Wunused-function) */
 /* act_min-relative output of one unit from its doubled accumulator a (fast requantization). */
 static inline int32_t mcu_fc_fast(int32_t a, const int32_t *rq, int32_t span)
 {
@@ -65,6 +66,7 @@ static inline int32_t mcu_fc_fast(int32_t a, const int32_t *rq, int32_t span)
     return MCU_CLAMP(v, 0, span);
 #endif
 }
+#endif
 
 /* Outputs of row pairs k = 0 .. np-1 (units u0 + 2k, u0 + 2k + 1) from t[k] = sum x * (w_A + 128) and
  * b[k] = sum x * w_B (times 2^dbl). */
