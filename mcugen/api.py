@@ -119,6 +119,7 @@ class VerifyResult:
     errors: list = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     recorded: int = 0                # how many of the `count` samples came from the user's --input files
+    reference: str = "TFLM"          # what the outputs were compared with: "TFLM" or "LiteRT"
 
     @property
     def ok(self) -> bool:
@@ -128,13 +129,13 @@ class VerifyResult:
 def verify(model, board: str = "host", count: int | None = None, seed: int = 0, name: str | None = None,
            sanitize: bool = False, timeout: float = 600, inputs: list | None = None,
            optimize: str = "speed") -> VerifyResult:
-    """Compare the generated code with the TFLM interpreter: integer outputs byte for byte, float outputs
-    within mcugen.testing.compare.FLOAT_TOLERANCE of the reference's output range.
+    """Compare the generated code with the TFLM interpreter (LiteRT's reference kernels for hybrid and legacy
+    uint8 models, which TFLM refuses): integer outputs byte for byte, float outputs within
+    mcugen.testing.compare.FLOAT_TOLERANCE of the reference's output range.
 
     inputs: the user's recorded samples, one .npy path (or array) per model input with a leading sample axis;
     count: random inputs (the first two all min, all max) run after them; default 20 without `inputs`,
     none with them."""
-    from .oracle import tflm
     from .testing.compare import sample_inputs
     compiled, runner = prepared_runner(model, board, name, sanitize=sanitize, timeout=timeout, optimize=optimize)
     xs = _recorded(compiled, inputs) if inputs else []
@@ -147,11 +148,13 @@ def verify(model, board: str = "host", count: int | None = None, seed: int = 0, 
         raise UsageError("nothing to verify: give --input files or a --count above 0.")
     total = xs[0].shape[0]
     ours = runner(xs)
-    ref = tflm.run(compiled.model_bytes, xs, len(compiled.graph.outputs))
+    from .testing.compare import reference_for, reference_run
+    oracle = reference_for(compiled.graph)
+    ref = reference_run(oracle, compiled.model_bytes, xs, len(compiled.graph.outputs))
     from .testing.compare import count_differences, output_errors, sample_differs
     mism = count_differences(ours, ref)
     result = VerifyResult(total, mism, [int(b.nbytes) for b in ref], errors=output_errors(ours, ref),
-                          recorded=recorded)
+                          recorded=recorded, reference="LiteRT" if oracle == "litert" else "TFLM")
     if not result.ok:
         from .diagnose import first_differing_layer
         bad = next(s for s in range(total) if sample_differs(ours, ref, s))

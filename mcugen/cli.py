@@ -155,9 +155,9 @@ def verify(model, board, inputs, count, seed, sanitize, name, timeout, optimize)
             click.echo(f"output {i}: {m} of {n} bytes differ over {over}")
     if r.ok:
         if any(e is not None for e in errors):
-            click.echo(f"matches TFLM on {over} (integer outputs bit-exact, float outputs within tolerance)")
+            click.echo(f"matches {r.reference} on {over} (integer outputs bit-exact, float outputs within tolerance)")
         else:
-            click.echo(f"bit-exact with TFLM on {over}")
+            click.echo(f"bit-exact with {r.reference} on {over}")
         return
     b = r.first_bad_layer or {}
     where = (f"first differing layer: step {b['step']} (node {b['node']}, {b['op']})" + (
@@ -166,7 +166,7 @@ def verify(model, board, inputs, count, seed, sanitize, name, timeout, optimize)
     if b.get("sample") is not None:
         where += (f" (first differing sample: {'recorded' if b.get('recorded') else 'random'} sample "
                   f"{b['sample'] if b.get('recorded') else b['sample'] - r.recorded})")
-    raise MismatchError(f"outputs differ from TFLM on {sum(1 for m in r.mismatches if m)} output(s); {where}.")
+    raise MismatchError(f"outputs differ from {r.reference} on {sum(1 for m in r.mismatches if m)} output(s); {where}.")
 
 
 @main.command("bench")

@@ -166,11 +166,7 @@ def compare_model(model: bytes, count: int = 8, seed: int = 0, sanitize: bool = 
         write_project(compiled.project.files, d, force=True)
         xs = inputs if inputs is not None else sample_inputs(compiled.graph.inputs, count, seed)
         ours = make_runner(compiled, d, sanitize=sanitize)(xs)
-    if oracle == "litert":
-        from ..oracle import litert
-        ref = litert.run(model, xs, len(compiled.graph.outputs))
-    else:
-        ref = tflm.run(model, xs, len(compiled.graph.outputs))
+    ref = reference_run(oracle, model, xs, len(compiled.graph.outputs))
     return Comparison(ours, ref, compiled, xs)
 
 
@@ -201,3 +197,24 @@ def tflm_rejects(model: bytes) -> bool:
     except RuntimeError:
         return True
     return False
+
+
+def reference_for(graph) -> str:
+    """Which reference checks a compiled graph: 'litert' (LiteRT's reference kernels) when it has a hybrid
+    layer or legacy uint8 layers (TFLM refuses both), else 'tflm' (the TFLM interpreter)."""
+    from ..ops import handler
+    for op in graph.operators:
+        h = handler(op.op)
+        if op.op.startswith("MCU_UINT8") or op.op.startswith("MCU_INT8_TO_UINT8"):
+            return "litert"
+        if h is not None and h.signatures and h.scheme(op) == "hybrid":
+            return "litert"
+    return "tflm"
+
+
+def reference_run(name: str, model: bytes, inputs: list[np.ndarray], n_out: int) -> list[np.ndarray]:
+    """Run `model` in the named reference (see reference_for)."""
+    if name == "litert":
+        from ..oracle import litert
+        return litert.run(model, inputs, n_out)
+    return tflm.run(model, inputs, n_out)
