@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..quant import quantize_multiplier
+from ..quant import quantize_multiplier, type_range
 from .base import Layer, OpHandler, Sig, register
 
 I8, I16, I32 = ("int8",), ("int16",), ("int32",)
@@ -41,6 +41,24 @@ def svdf_dims(op) -> dict:
 def _scale(a: float, b: float, c: float) -> float:
     """TFLM: static_cast<double>(a * b / c) with float32 operands."""
     return float(np.float32(np.float32(a) * np.float32(b)) / np.float32(c))
+
+
+def _fast_requant(shift: int, zp: int, rng: tuple[int, int]) -> tuple[int, int] | None:
+    """(k, e) for the kernel's one-multiply requantization (mcu_svdf_rq), or None when it is not exact.
+
+    Needs shift = -e <= -1 (no left shift); the kernel clamps v = SRDHM(acc, M) to [-2^30, 2^30), which
+    must not move any result inside the target range [lo, hi] that follows: (2^30 >> e) - 1 + zp > hi and
+    -(2^30 >> e) + zp < lo; and v + k must not overflow: 2^30 + |k| + 1 < 2^31.
+    """
+    e = -int(shift)
+    if e < 1 or e > 30:
+        return None
+    k = (1 << (e - 1)) + zp * (1 << e)
+    reach = (1 << 30) >> e
+    lo, hi = rng
+    if reach - 1 + zp <= hi or -reach + zp >= lo or (1 << 30) + abs(k) + 1 >= 1 << 31:
+        return None
+    return k, e
 
 
 @register
@@ -133,8 +151,13 @@ class Svdf(OpHandler):
             ("weights_time8", "NULL" if state16 else ctx.const("wt", wt.data, "int8_t")),
             ("weights_time16", ctx.const("wt", wt.data, "int16_t") if state16 else "NULL"),
             ("feature_bias", ctx.const("fbias", wrap(feature_bias), "int32_t")),
-            ("unit_bias", ctx.const("ubias", wrap(unit_bias), "int32_t")),
+            ("unit_bias", ctx.const("ubias", wrap(np.append(unit_bias, 0)), "int32_t")),  # + a spare entry
         ]
+        sr, orange = type_range(s.dtype), type_range(y.dtype)
+        for tag, (m, sh, zp, rng) in (("1", (m1, sh1, 0, sr)), ("2", (m2, sh2, y.quant.zp, orange))):
+            fast = _fast_requant(sh, zp, rng)
+            k, e = fast if fast is not None else (0, 0)
+            fields += [(f"fast{tag}", int(fast is not None)), (f"k{tag}", k), (f"e{tag}", e)]
         fn = "svdf_s8_s16" if state16 else "svdf_s8_s8"
         return Layer(op, function=fn, struct="svdf_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(s), ctx.ptr(y)], sources=("recurrent/mcu_svdf_s8.c",))

@@ -13,7 +13,9 @@
  * with TFLM's double-rounding requantization; int32 sums wrap as TFLM's do. The
  * input and state offsets are folded at build time into feature_bias[f] and
  * unit_bias[u]. TFLM's integer SVDF applies no fused activation (only the int8
- * clamp), and neither does this kernel. No scratch.
+ * clamp), and neither does this kernel. No scratch. Each filter's row moves and
+ * is summed right after its newest value is computed (same result as moving the
+ * whole buffer first: the element crossing rows is always overwritten).
  *
  * LSTM (int8 input/hidden, int8 weights, int32 bias, int16 cell, no CIFG,
  * peephole, projection or layer norm: what TFLM's kernel accepts). Per time step
@@ -38,11 +40,13 @@ typedef struct {
     int32_t state_zero_point, output_zero_point;
     int32_t mult1, shift1;            /* input * feature weights -> state */
     int32_t mult2, shift2;            /* state * time weights -> output */
+    int32_t fast1, k1, e1;            /* 1: rq1 by one SMMLAR, (smmlar(2acc, mult1, k1) - (acc < 0)) >> e1 */
+    int32_t fast2, k2, e2;            /* the same for rq2, k2 including the output zero point */
     const int8_t *weights_feature;    /* [filters][input_size] */
     const int8_t *weights_time8;      /* [filters][memory], int8 state (NULL otherwise) */
     const int16_t *weights_time16;    /* [filters][memory], int16 state (NULL otherwise) */
     const int32_t *feature_bias;      /* [filters]: -x_zp * sum_i wf[f][i] */
-    const int32_t *unit_bias;         /* [units]: bias[u] - state_zp * sum_{f in u} sum_m wt[f][m] */
+    const int32_t *unit_bias;         /* [units + 1]: bias[u] - state_zp * sum_{f in u} sum_m wt[f][m], then 0 */
 } mcu_svdf_params_t;
 
 /* SVDF with int16 state and time weights. */
