@@ -179,13 +179,14 @@ static inline void mcu_svdf_dot8x2(const int8_t *w0, const int8_t *w1, const int
 /* Moves one filter's state row by one, appends its newest value `v` and returns acc + time weights . row. */
 static inline __attribute__((always_inline)) uint32_t mcu_svdf_row(void *state, const void *wt, size_t row,
                                                                   int32_t m, int32_t v, uint32_t acc,
-                                                                  const int is16)
+                                                                  const int is16, const int words)
 {
+    (void)words; /* only the DSP paths use it */
     if (is16) {
         int16_t *s = (int16_t *)state + row;
         const int16_t *w = (const int16_t *)wt + row;
 #if defined(__ARM_FEATURE_DSP)
-        if ((m & 1) == 0) {
+        if (words || (m & 1) == 0) {
             /* little-endian words: new word k = old word k's top half and word k + 1's bottom half */
             uint32_t cur, next, ww;
             memcpy(&cur, s, 4);
@@ -210,7 +211,7 @@ static inline __attribute__((always_inline)) uint32_t mcu_svdf_row(void *state, 
     int8_t *s = (int8_t *)state + row;
     const int8_t *w = (const int8_t *)wt + row;
 #if defined(__ARM_FEATURE_DSP)
-    if ((m & 3) == 0) {
+    if (words || (m & 3) == 0) {
         /* new word k = old word k's top three bytes and word k + 1's lowest byte */
         uint32_t cur, next, ww;
         memcpy(&cur, s, 4);
@@ -246,15 +247,15 @@ typedef struct {
  * unit, that unit's output. */
 static inline __attribute__((always_inline)) void mcu_svdf_filter(const mcu_svdf_ctx_t *c, void *sb, int8_t *out,
                                                                   int32_t f, uint32_t fa, uint32_t *acc,
-                                                                  int32_t *r, const int is16)
+                                                                  int32_t *r, const int is16, const int spec)
 {
-    int32_t v = mcu_svdf_rq(fa, c->mult1, c->shift1, c->fast1, c->k1, c->e1, 0);
+    int32_t v = mcu_svdf_rq(fa, c->mult1, c->shift1, spec || c->fast1, c->k1, c->e1, 0);
     /* clamped to the state type, then the zero point added: the cast wraps (see mcugen/ops/svdf.py) */
     v = (int32_t)((uint32_t)(MCU_CLAMP(v, c->lo, c->hi) + c->szp) & c->mask);
-    uint32_t a = mcu_svdf_row(sb, c->wt, (size_t)f * (size_t)c->m, c->m, v, *acc, is16);
+    uint32_t a = mcu_svdf_row(sb, c->wt, (size_t)f * (size_t)c->m, c->m, v, *acc, is16, spec);
     if (++*r == c->rank) {
         const int32_t u = f / c->rank;
-        int32_t o = mcu_svdf_rq(a, c->mult2, c->shift2, c->fast2, c->k2, c->e2, c->ozp);
+        int32_t o = mcu_svdf_rq(a, c->mult2, c->shift2, spec || c->fast2, c->k2, c->e2, c->ozp);
         out[u] = (int8_t)MCU_CLAMP(o, INT8_MIN, INT8_MAX);
         *r = 0;
         a = (uint32_t)c->ubias[u + 1]; /* unit_bias has one spare entry */
@@ -263,7 +264,8 @@ static inline __attribute__((always_inline)) void mcu_svdf_filter(const mcu_svdf
 }
 
 static inline __attribute__((always_inline)) void mcu_svdf_body(const mcu_svdf_params_t *p, const int8_t *input,
-                                                                void *state, int8_t *output, const int is16)
+                                                                void *state, int8_t *output, const int is16,
+                                                                const int spec)
 {
     const mcu_svdf_ctx_t c = {
         p->memory, p->rank, is16 ? INT16_MIN : INT8_MIN, is16 ? INT16_MAX : INT8_MAX, p->state_zero_point,
@@ -286,22 +288,97 @@ static inline __attribute__((always_inline)) void mcu_svdf_body(const mcu_svdf_p
             const int8_t *w0 = wf + (size_t)f * (size_t)in;
             uint32_t fa0 = (uint32_t)fbias[f], fa1 = (uint32_t)fbias[f + 1];
             mcu_svdf_dot8x2(w0, w0 + in, x, in, &fa0, &fa1);
-            mcu_svdf_filter(&c, sb, out, f, fa0, &acc, &r, is16);
-            mcu_svdf_filter(&c, sb, out, f + 1, fa1, &acc, &r, is16);
+            mcu_svdf_filter(&c, sb, out, f, fa0, &acc, &r, is16, spec);
+            mcu_svdf_filter(&c, sb, out, f + 1, fa1, &acc, &r, is16, spec);
         }
         if (f < filters) {
             uint32_t fa0 = mcu_svdf_dot8(wf + (size_t)f * (size_t)in, x, in, (uint32_t)fbias[f]);
-            mcu_svdf_filter(&c, sb, out, f, fa0, &acc, &r, is16);
+            mcu_svdf_filter(&c, sb, out, f, fa0, &acc, &r, is16, spec);
         }
     }
 }
 
+#if defined(__ARM_FEATURE_DSP)
+/* One int8 state row moved by one with `v` appended, word by word, and acc + time weights . row. */
+static inline __attribute__((always_inline)) uint32_t mcu_svdf_row8_words(int8_t *s, const int8_t *w, int32_t m,
+                                                                         uint32_t v, uint32_t acc)
+{
+    uint32_t cur, next, ww;
+    const int8_t *end = s + m - 4;
+    memcpy(&cur, s, 4);
+    for (; s != end; s += 4, w += 4) {
+        memcpy(&next, s + 4, 4);
+        cur = (cur >> 8) | (next << 24);
+        memcpy(s, &cur, 4);
+        memcpy(&ww, w, 4);
+        acc = (uint32_t)__smlad(__sxtb16((int32_t)ww), __sxtb16((int32_t)cur), (int32_t)acc);
+        acc = (uint32_t)__smlad(mcu_svdf_sxtb16_ror8(ww), mcu_svdf_sxtb16_ror8(cur), (int32_t)acc);
+        cur = next;
+    }
+    cur = (cur >> 8) | (v << 24);
+    memcpy(s, &cur, 4);
+    memcpy(&ww, w, 4);
+    acc = (uint32_t)__smlad(__sxtb16((int32_t)ww), __sxtb16((int32_t)cur), (int32_t)acc);
+    return (uint32_t)__smlad(mcu_svdf_sxtb16_ror8(ww), mcu_svdf_sxtb16_ror8(cur), (int32_t)acc);
+}
+
+/* The common int8-state case with DSP: rank 1, memory a multiple of 4, both requantizations fast. */
+static void mcu_svdf_s8_rank1(const mcu_svdf_params_t *p, const int8_t *input, int8_t *state, int8_t *output)
+{
+    const int32_t m = p->memory, in = p->input_size, filters = p->filters, szp = p->state_zero_point;
+    const int32_t mult1 = p->mult1, k1 = p->k1, e1 = p->e1, mult2 = p->mult2, k2 = p->k2, e2 = p->e2;
+    const int8_t *wf = p->weights_feature, *wt = p->weights_time8;
+    const int32_t *fbias = p->feature_bias, *ubias = p->unit_bias;
+    for (int32_t b = 0; b < p->batches; b++) {
+        const int8_t *x = input + (size_t)b * (size_t)in;
+        int8_t *s = state + (size_t)b * (size_t)filters * (size_t)m;
+        int8_t *out = output + (size_t)b * (size_t)filters;
+        int32_t f = 0;
+        for (; f < filters; f += 2) {
+            const int32_t pair = f + 1 < filters;
+            const int8_t *w0 = wf + (size_t)f * (size_t)in;
+            uint32_t fa0 = (uint32_t)fbias[f], fa1 = pair ? (uint32_t)fbias[f + 1] : 0u;
+            mcu_svdf_dot8x2(w0, pair ? w0 + in : w0, x, in, &fa0, &fa1);
+            for (int32_t k = 0; k <= pair; k++) {
+                int32_t v = mcu_svdf_rq(k ? fa1 : fa0, mult1, 0, 1, k1, e1, 0);
+                v = __ssat(v, 8) + szp; /* clamped, then the zero point added: wraps (see mcugen/ops/svdf.py) */
+                const size_t row = (size_t)(f + k) * (size_t)m;
+                uint32_t acc = mcu_svdf_row8_words(s + row, wt + row, m, (uint32_t)v, (uint32_t)ubias[f + k]);
+                out[f + k] = (int8_t)__ssat(mcu_svdf_rq(acc, mult2, 0, 1, k2, e2, 0), 8);
+            }
+        }
+    }
+}
+#endif
+
+/* With the DSP extension, the common case gets its own copy of the body (spec: both requantizations fast,
+ * rows a whole number of words), without the run-time choices. */
+#if defined(__ARM_FEATURE_DSP)
+#define MCU_SVDF_SPEC(p, words) ((p)->fast1 && (p)->fast2 && ((p)->memory % (words)) == 0)
+#else
+#define MCU_SVDF_SPEC(p, words) 0
+#endif
+
 void mcu_svdf_s8_s16(const mcu_svdf_params_t *p, const int8_t *input, int16_t *state, int8_t *output)
 {
-    mcu_svdf_body(p, input, state, output, 1);
+    if (MCU_SVDF_SPEC(p, 2)) {
+        mcu_svdf_body(p, input, state, output, 1, 1);
+    } else {
+        mcu_svdf_body(p, input, state, output, 1, 0);
+    }
 }
 
 void mcu_svdf_s8_s8(const mcu_svdf_params_t *p, const int8_t *input, int8_t *state, int8_t *output)
 {
-    mcu_svdf_body(p, input, state, output, 0);
+#if defined(__ARM_FEATURE_DSP)
+    if (MCU_SVDF_SPEC(p, 4) && p->rank == 1) {
+        mcu_svdf_s8_rank1(p, input, state, output);
+        return;
+    }
+#endif
+    if (MCU_SVDF_SPEC(p, 4)) {
+        mcu_svdf_body(p, input, state, output, 0, 1);
+    } else {
+        mcu_svdf_body(p, input, state, output, 0, 0);
+    }
 }
