@@ -64,6 +64,19 @@ def _log2_power(scale: float) -> int:
     return int(round_half_away(float(np.float32(v))))
 
 
+def interleave_gates(mats: list) -> np.ndarray:
+    """The four gates' [units, n] int8 matrices as the kernel reads them: per unit, per group of 4 columns,
+    the gates' 4 bytes one after the other ([units][ceil(n / 4)][4 gates][4], zero-padded columns)."""
+    units, n = mats[0].shape
+    groups = (n + 3) // 4
+    out = np.zeros((units, groups, 4, 4), np.int8)
+    for k, m in enumerate(mats):
+        padded = np.zeros((units, groups * 4), np.int8)
+        padded[:, :n] = m
+        out[:, :, k, :] = padded.reshape(units, groups, 4)
+    return out.ravel()
+
+
 def _wrap(v: np.ndarray) -> np.ndarray:
     return ((v + (1 << 31)) % (1 << 32)) - (1 << 31)
 
@@ -163,18 +176,17 @@ class UnidirectionalSequenceLstm(OpHandler):
     def lower_s8(self, op, ctx):
         x, h, c, y = op.inputs[INPUT], op.inputs[HIDDEN], op.inputs[CELL], op.outputs[0]
         d = lstm_dims(op)
-        iw, rw, ib, rb, im, ish, rm, rsh = [], [], [], [], [], [], [], []
+        ib, rb, im, ish, rm, rsh = [], [], [], [], [], []
         for k in range(4):
             w, r, b = op.inputs[GATE_WEIGHTS[k]], op.inputs[GATE_RECURRENT[k]], op.inputs[GATE_BIAS[k]]
-            iw.append(ctx.const(f"w{k}", w.data, "int8_t"))
-            rw.append(ctx.const(f"r{k}", r.data, "int8_t"))
-            ib.append(ctx.const(f"bi{k}", _wrap(b.data.astype(np.int64) - x.quant.zp * w.data.astype(np.int64).sum(1)),
-                                "int32_t"))
-            rb.append(ctx.const(f"br{k}", _wrap(-h.quant.zp * r.data.astype(np.int64).sum(1)), "int32_t"))
+            ib.append(_wrap(b.data.astype(np.int64) - x.quant.zp * w.data.astype(np.int64).sum(1)))
+            rb.append(_wrap(-h.quant.zp * r.data.astype(np.int64).sum(1)))
             m, s = _fc_multiplier(x.quant.s, w.quant.s)
             im.append(m), ish.append(s)
             m, s = _fc_multiplier(h.quant.s, r.quant.s)
             rm.append(m), rsh.append(s)
+        iw = interleave_gates([op.inputs[i].data for i in GATE_WEIGHTS])
+        rw = interleave_gates([op.inputs[i].data for i in GATE_RECURRENT])
         cs = f64(c.quant.s)
         fm, fs = quantize_multiplier(Q0_15 * cs / cs)
         um, us = quantize_multiplier(Q0_15 * Q0_15 / cs)
@@ -184,7 +196,9 @@ class UnidirectionalSequenceLstm(OpHandler):
         left = 15 + _log2_power(c.quant.s) - 3
         tanh_mult, tanh_shift = (3, -left) if left < 0 else (3 << left, 0)
         fields = [(k, d[k]) for k in ("time_steps", "batches", "input_size", "units", "time_major")] + [
-            ("input_weights", iw), ("recurrent_weights", rw), ("input_bias", ib), ("recurrent_bias", rb),
+            ("input_weights", ctx.const("w", iw, "int8_t")), ("recurrent_weights", ctx.const("r", rw, "int8_t")),
+            ("input_bias", ctx.const("bi", np.stack(ib, axis=1).ravel(), "int32_t")),
+            ("recurrent_bias", ctx.const("br", np.stack(rb, axis=1).ravel(), "int32_t")),
             ("input_mult", im), ("input_shift", ish), ("recurrent_mult", rm), ("recurrent_shift", rsh),
             ("cell_gate_tanh", int(op.options.get("fused_activation_function") == "TANH")),
             ("forget_mult", fm), ("forget_shift", fs), ("update_mult", um), ("update_shift", us),

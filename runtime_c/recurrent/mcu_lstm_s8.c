@@ -7,6 +7,8 @@
  * hidden value. Only the old hidden row is read by the gates, so new hidden
  * values go to the output row and are copied to the hidden state afterwards.
  */
+#include <string.h>
+
 #include "mcu_fixedpoint.h"
 #include "mcu_recurrent.h"
 
@@ -15,18 +17,80 @@
 #define LSTM_GATE_C 2
 #define LSTM_GATE_O 3
 
-static int32_t sat16(int32_t v)
+#if defined(__ARM_FEATURE_DSP)
+#include <arm_acle.h>
+
+static inline int32_t mcu_lstm_sxtb16_ror8(uint32_t x)
+{
+    int32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
+#endif
+
+static inline int32_t sat16(int32_t v)
 {
     return MCU_CLAMP(v, INT16_MIN, INT16_MAX);
 }
 
-static int32_t dot_s8(const int8_t *a, const int8_t *b, int32_t n, int32_t init)
+/* TFLM's MultiplyByQuantizedMultiplier, its SRDHM as one 64-bit multiply-accumulate: floor((s M + 2^30) / 2^31)
+ * equals TFLM's nudge-then-truncate for every s (its saturation needs M = INT32_MIN, which no multiplier is). */
+static inline int32_t mcu_lstm_rq(int32_t x, int32_t mult, int32_t shift)
 {
-    uint32_t acc = (uint32_t)init;
-    for (int32_t i = 0; i < n; i++) {
-        acc += (uint32_t)((int32_t)a[i] * (int32_t)b[i]);
+    const int32_t left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+    const int32_t s = (int32_t)((uint32_t)x << left);
+    const int32_t v = (int32_t)(((int64_t)s * mult + ((int64_t)1 << 30)) >> 31);
+    return mcu_rdbpot(v, right);
+}
+
+/* acc[k] += gate k's row . x (mod 2^32) for the 4 gates of one unit; w is the unit's interleaved block
+ * ([ceil(n / 4)][4 gates][4 bytes], zero-padded), so one input word serves all four gates. */
+static inline __attribute__((always_inline)) void mcu_lstm_gates(const int8_t *w, const int8_t *x, int32_t n,
+                                                                 uint32_t acc[MCU_LSTM_GATES])
+{
+    const int32_t full = n >> 2, tail = n & 3;
+#if defined(__ARM_FEATURE_DSP)
+    uint32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    for (int32_t g = 0; g <= full; g++, w += 16) {
+        uint32_t xw = 0, w0, w1, w2, w3;
+        if (g < full) {
+            memcpy(&xw, x + 4 * g, 4);
+        } else if (tail == 0) {
+            break;
+        } else {
+            for (int32_t j = 0; j < tail; j++) {
+                xw |= (uint32_t)(uint8_t)x[4 * g + j] << (8 * j);
+            }
+        }
+        const int32_t xl = __sxtb16((int32_t)xw), xh = mcu_lstm_sxtb16_ror8(xw);
+        memcpy(&w0, w, 4);
+        memcpy(&w1, w + 4, 4);
+        memcpy(&w2, w + 8, 4);
+        memcpy(&w3, w + 12, 4);
+        a0 = (uint32_t)__smlad(__sxtb16((int32_t)w0), xl, (int32_t)a0);
+        a0 = (uint32_t)__smlad(mcu_lstm_sxtb16_ror8(w0), xh, (int32_t)a0);
+        a1 = (uint32_t)__smlad(__sxtb16((int32_t)w1), xl, (int32_t)a1);
+        a1 = (uint32_t)__smlad(mcu_lstm_sxtb16_ror8(w1), xh, (int32_t)a1);
+        a2 = (uint32_t)__smlad(__sxtb16((int32_t)w2), xl, (int32_t)a2);
+        a2 = (uint32_t)__smlad(mcu_lstm_sxtb16_ror8(w2), xh, (int32_t)a2);
+        a3 = (uint32_t)__smlad(__sxtb16((int32_t)w3), xl, (int32_t)a3);
+        a3 = (uint32_t)__smlad(mcu_lstm_sxtb16_ror8(w3), xh, (int32_t)a3);
     }
-    return (int32_t)acc;
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+#else
+    for (int32_t g = 0; g < full + (tail != 0); g++) {
+        const int32_t cols = g < full ? 4 : tail;
+        for (int32_t k = 0; k < MCU_LSTM_GATES; k++) {
+            const int8_t *wk = w + 16 * g + 4 * k;
+            for (int32_t j = 0; j < cols; j++) {
+                acc[k] += (uint32_t)((int32_t)wk[j] * (int32_t)x[4 * g + j]);
+            }
+        }
+    }
+#endif
 }
 
 /* TFLM's int16 logistic of a Q3.12 value, to Q0.15 (input scaled by 3, table of sigmoid(i / 24)). */
@@ -68,13 +132,19 @@ static int32_t lstm_tanh(const uint16_t *table, int32_t x, int32_t mult, int32_t
 static void lstm_row(const mcu_lstm_params_t *p, const int8_t *x, int8_t *h, int16_t *c, int8_t *out)
 {
     const int32_t n = p->units, in = p->input_size;
+    const size_t in_block = (size_t)((in + 3) >> 2) * 16u, h_block = (size_t)((n + 3) >> 2) * 16u;
     for (int32_t u = 0; u < n; u++) {
+        uint32_t ai[MCU_LSTM_GATES], ah[MCU_LSTM_GATES];
         int32_t g[MCU_LSTM_GATES];
         for (int k = 0; k < MCU_LSTM_GATES; k++) {
-            int32_t a = dot_s8(p->input_weights[k] + (size_t)u * (size_t)in, x, in, p->input_bias[k][u]);
-            int32_t b = dot_s8(p->recurrent_weights[k] + (size_t)u * (size_t)n, h, n, p->recurrent_bias[k][u]);
-            a = sat16(mcu_requantize(a, p->input_mult[k], p->input_shift[k]));
-            b = sat16(mcu_requantize(b, p->recurrent_mult[k], p->recurrent_shift[k]));
+            ai[k] = (uint32_t)p->input_bias[MCU_LSTM_GATES * u + k];
+            ah[k] = (uint32_t)p->recurrent_bias[MCU_LSTM_GATES * u + k];
+        }
+        mcu_lstm_gates(p->input_weights + (size_t)u * in_block, x, in, ai);
+        mcu_lstm_gates(p->recurrent_weights + (size_t)u * h_block, h, n, ah);
+        for (int k = 0; k < MCU_LSTM_GATES; k++) {
+            int32_t a = sat16(mcu_lstm_rq((int32_t)ai[k], p->input_mult[k], p->input_shift[k]));
+            int32_t b = sat16(mcu_lstm_rq((int32_t)ah[k], p->recurrent_mult[k], p->recurrent_shift[k]));
             int32_t pre = sat16(a + b);
             if (k == LSTM_GATE_C && p->cell_gate_tanh) {
                 g[k] = lstm_tanh(p->sigmoid_table, pre, 3, 0);
@@ -82,15 +152,15 @@ static void lstm_row(const mcu_lstm_params_t *p, const int8_t *x, int8_t *h, int
                 g[k] = lstm_sigmoid(p->sigmoid_table, pre);
             }
         }
-        int32_t kept = sat16(mcu_requantize(g[LSTM_GATE_F] * (int32_t)c[u], p->forget_mult, p->forget_shift));
-        int32_t added = sat16(mcu_requantize(g[LSTM_GATE_I] * g[LSTM_GATE_C], p->update_mult, p->update_shift));
+        int32_t kept = sat16(mcu_lstm_rq(g[LSTM_GATE_F] * (int32_t)c[u], p->forget_mult, p->forget_shift));
+        int32_t added = sat16(mcu_lstm_rq(g[LSTM_GATE_I] * g[LSTM_GATE_C], p->update_mult, p->update_shift));
         int32_t cell = sat16(kept + added);
         if (p->cell_clip > 0) {
             cell = MCU_CLAMP(cell, -p->cell_clip, p->cell_clip);
         }
         c[u] = (int16_t)cell;
         int32_t t = lstm_tanh(p->sigmoid_table, cell, p->cell_tanh_mult, p->cell_tanh_shift);
-        int32_t hv = p->hidden_zero_point + mcu_requantize(t * g[LSTM_GATE_O], p->hidden_mult, p->hidden_shift);
+        int32_t hv = p->hidden_zero_point + mcu_lstm_rq(t * g[LSTM_GATE_O], p->hidden_mult, p->hidden_shift);
         out[u] = (int8_t)MCU_CLAMP(hv, INT8_MIN, INT8_MAX);
     }
     for (int32_t u = 0; u < n; u++) {
