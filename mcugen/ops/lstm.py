@@ -77,6 +77,24 @@ def interleave_gates(mats: list) -> np.ndarray:
     return out.ravel()
 
 
+def _fast_requant_ok(op, gate_mults, gate_shifts, gate_biases, cell_mults, cell_shifts) -> bool:
+    """Whether the kernel's short rounding (mcu_lstm_rq_fast) is exact for every sum: every shift is -e <= -1
+    and v = SRDHM(acc, M) + 2^(e-1) + 1 stays below 2^31 for the largest |acc| each stage can make (gate sums:
+    |bias| + 128 * sum |w| per row; cell and hidden products of two Q0.15 values: 2^30)."""
+    weights = [op.inputs[i].data for i in GATE_WEIGHTS + GATE_RECURRENT]
+    stages = [(m, sh, np.abs(b.astype(np.int64)) + 128 * np.abs(w.astype(np.int64)).sum(axis=1))
+              for m, sh, b, w in zip(gate_mults, gate_shifts, gate_biases, weights)]
+    stages += [(m, sh, np.array([1 << 30])) for m, sh in zip(cell_mults, cell_shifts)]
+    for m, sh, bound in stages:
+        e = -int(sh)
+        if e < 1 or e > 31:
+            return False
+        v = (int(bound.max(initial=0)) * int(m) >> 31) + 1
+        if v + (1 << (e - 1)) + 1 >= 1 << 31:
+            return False
+    return True
+
+
 def _wrap(v: np.ndarray) -> np.ndarray:
     return ((v + (1 << 31)) % (1 << 32)) - (1 << 31)
 
@@ -205,6 +223,7 @@ class UnidirectionalSequenceLstm(OpHandler):
             ("hidden_mult", hm), ("hidden_shift", hs), ("hidden_zero_point", h.quant.zp),
             ("cell_clip", qclip), ("cell_tanh_mult", tanh_mult), ("cell_tanh_shift", tanh_shift),
             ("sigmoid_table", ctx.const("sigmoid", sigmoid_table(), "uint16_t")),
+            ("fast_requant", int(_fast_requant_ok(op, im + rm, ish + rsh, ib + rb, [fm, um, hm], [fs, us, hs]))),
         ]
         return Layer(op, function="lstm_s8", struct="lstm_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(h), ctx.ptr(c), ctx.ptr(y)], sources=("recurrent/mcu_lstm_s8.c",))

@@ -74,6 +74,7 @@ typedef struct {
     int32_t cell_clip;                                /* quantized |cell| bound; 0: no clipping */
     int32_t cell_tanh_mult, cell_tanh_shift;          /* tanh(cell) input scaling (TFLM's 3 << k or 3 >> k) */
     const uint16_t *sigmoid_table;                    /* sigmoid(i / 24) in 0.16, 256 entries */
+    int32_t fast_requant;                             /* 1: every shift <= -1 and no rounding sum overflows */
 } mcu_lstm_params_t;
 
 void mcu_lstm_s8(const mcu_lstm_params_t *p, const int8_t *input, int8_t *hidden_state, int16_t *cell_state,

@@ -30,7 +30,11 @@ static inline int32_t mcu_lstm_sxtb16_ror8(uint32_t x)
 
 static inline int32_t sat16(int32_t v)
 {
+#if defined(__ARM_FEATURE_DSP)
+    return __ssat(v, 16);
+#else
     return MCU_CLAMP(v, INT16_MIN, INT16_MAX);
+#endif
 }
 
 /* TFLM's MultiplyByQuantizedMultiplier, its SRDHM as one 64-bit multiply-accumulate: floor((s M + 2^30) / 2^31)
@@ -43,6 +47,14 @@ static inline int32_t mcu_lstm_rq(int32_t x, int32_t mult, int32_t shift)
     return mcu_rdbpot(v, right);
 }
 
+/* mcu_lstm_rq for shift = -e <= -1 when the generator proved v + 2^(e-1) cannot overflow (p->fast_requant):
+ * RDBPOT(v, e) = (v + 2^(e-1) - [v < 0]) >> e (see fast_requant_table in mcugen/ops/conv.py). */
+static inline int32_t mcu_lstm_rq_fast(int32_t x, int32_t mult, int32_t e)
+{
+    const int32_t v = (int32_t)(((int64_t)x * mult + ((int64_t)1 << 30)) >> 31);
+    return (v + (INT32_C(1) << (e - 1)) - (v < 0 ? 1 : 0)) >> e;
+}
+
 /* acc[k] += gate k's row . x (mod 2^32) for the 4 gates of one unit; w is the unit's interleaved block
  * ([ceil(n / 4)][4 gates][4 bytes], zero-padded), so one input word serves all four gates. */
 static inline __attribute__((always_inline)) void mcu_lstm_gates(const int8_t *w, const int8_t *x, int32_t n,
@@ -51,31 +63,38 @@ static inline __attribute__((always_inline)) void mcu_lstm_gates(const int8_t *w
     const int32_t full = n >> 2, tail = n & 3;
 #if defined(__ARM_FEATURE_DSP)
     uint32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-    for (int32_t g = 0; g <= full; g++, w += 16) {
-        uint32_t xw = 0, w0, w1, w2, w3;
-        if (g < full) {
-            memcpy(&xw, x + 4 * g, 4);
-        } else if (tail == 0) {
-            break;
-        } else {
-            for (int32_t j = 0; j < tail; j++) {
-                xw |= (uint32_t)(uint8_t)x[4 * g + j] << (8 * j);
-            }
-        }
-        const int32_t xl = __sxtb16((int32_t)xw), xh = mcu_lstm_sxtb16_ror8(xw);
-        memcpy(&w0, w, 4);
-        memcpy(&w1, w + 4, 4);
-        memcpy(&w2, w + 8, 4);
-        memcpy(&w3, w + 12, 4);
-        a0 = (uint32_t)__smlad(__sxtb16((int32_t)w0), xl, (int32_t)a0);
-        a0 = (uint32_t)__smlad(mcu_lstm_sxtb16_ror8(w0), xh, (int32_t)a0);
-        a1 = (uint32_t)__smlad(__sxtb16((int32_t)w1), xl, (int32_t)a1);
-        a1 = (uint32_t)__smlad(mcu_lstm_sxtb16_ror8(w1), xh, (int32_t)a1);
-        a2 = (uint32_t)__smlad(__sxtb16((int32_t)w2), xl, (int32_t)a2);
-        a2 = (uint32_t)__smlad(mcu_lstm_sxtb16_ror8(w2), xh, (int32_t)a2);
-        a3 = (uint32_t)__smlad(__sxtb16((int32_t)w3), xl, (int32_t)a3);
-        a3 = (uint32_t)__smlad(mcu_lstm_sxtb16_ror8(w3), xh, (int32_t)a3);
+    /* one group: 4 inputs (word xw) against the 4 gates' 4 bytes each */
+#define MCU_LSTM_GROUP(xw)                                                          \
+    do {                                                                            \
+        const int32_t xl = __sxtb16((int32_t)(xw)), xh = mcu_lstm_sxtb16_ror8(xw); \
+        uint32_t w0, w1, w2, w3;                                                    \
+        memcpy(&w0, w, 4);                                                          \
+        memcpy(&w1, w + 4, 4);                                                      \
+        memcpy(&w2, w + 8, 4);                                                      \
+        memcpy(&w3, w + 12, 4);                                                     \
+        w += 16;                                                                    \
+        a0 = (uint32_t)__smlad(__sxtb16((int32_t)w0), xl, (int32_t)a0);             \
+        a0 = (uint32_t)__smlad(mcu_lstm_sxtb16_ror8(w0), xh, (int32_t)a0);          \
+        a1 = (uint32_t)__smlad(__sxtb16((int32_t)w1), xl, (int32_t)a1);             \
+        a1 = (uint32_t)__smlad(mcu_lstm_sxtb16_ror8(w1), xh, (int32_t)a1);          \
+        a2 = (uint32_t)__smlad(__sxtb16((int32_t)w2), xl, (int32_t)a2);             \
+        a2 = (uint32_t)__smlad(mcu_lstm_sxtb16_ror8(w2), xh, (int32_t)a2);          \
+        a3 = (uint32_t)__smlad(__sxtb16((int32_t)w3), xl, (int32_t)a3);             \
+        a3 = (uint32_t)__smlad(mcu_lstm_sxtb16_ror8(w3), xh, (int32_t)a3);          \
+    } while (0)
+    for (const int8_t *xend = x + 4 * full; x != xend; x += 4) {
+        uint32_t xw;
+        memcpy(&xw, x, 4);
+        MCU_LSTM_GROUP(xw);
     }
+    if (tail) {
+        uint32_t xw = 0;
+        for (int32_t j = 0; j < tail; j++) {
+            xw |= (uint32_t)(uint8_t)x[j] << (8 * j);
+        }
+        MCU_LSTM_GROUP(xw);
+    }
+#undef MCU_LSTM_GROUP
     acc[0] = a0;
     acc[1] = a1;
     acc[2] = a2;
@@ -128,39 +147,59 @@ static int32_t lstm_tanh(const uint16_t *table, int32_t x, int32_t mult, int32_t
     return r >> 8;
 }
 
-/* One batch row for one time step. */
-static void lstm_row(const mcu_lstm_params_t *p, const int8_t *x, int8_t *h, int16_t *c, int8_t *out)
+/* One batch row for one time step (the parameters in locals: the int8 stores may alias anything). */
+static inline __attribute__((always_inline)) void lstm_row(const mcu_lstm_params_t *p, const int8_t *x, int8_t *h,
+                                                           int16_t *c, int8_t *out, const int fast)
 {
     const int32_t n = p->units, in = p->input_size;
     const size_t in_block = (size_t)((in + 3) >> 2) * 16u, h_block = (size_t)((n + 3) >> 2) * 16u;
-    for (int32_t u = 0; u < n; u++) {
+    int32_t im[MCU_LSTM_GATES], is[MCU_LSTM_GATES], rm[MCU_LSTM_GATES], rs[MCU_LSTM_GATES];
+    for (int k = 0; k < MCU_LSTM_GATES; k++) {
+        im[k] = p->input_mult[k];
+        is[k] = p->input_shift[k];
+        rm[k] = p->recurrent_mult[k];
+        rs[k] = p->recurrent_shift[k];
+    }
+    const int32_t cell_tanh = p->cell_gate_tanh, fm = p->forget_mult, fs = p->forget_shift;
+    const int32_t um = p->update_mult, us = p->update_shift, hm = p->hidden_mult, hs = p->hidden_shift;
+    const int32_t hzp = p->hidden_zero_point, clip = p->cell_clip, tm = p->cell_tanh_mult, ts = p->cell_tanh_shift;
+    const uint16_t *table = p->sigmoid_table;
+    const int8_t *iw = p->input_weights, *rw = p->recurrent_weights;
+    const int32_t *ib = p->input_bias, *rb = p->recurrent_bias;
+    for (int32_t u = 0; u < n; u++, iw += in_block, rw += h_block, ib += MCU_LSTM_GATES, rb += MCU_LSTM_GATES) {
         uint32_t ai[MCU_LSTM_GATES], ah[MCU_LSTM_GATES];
         int32_t g[MCU_LSTM_GATES];
         for (int k = 0; k < MCU_LSTM_GATES; k++) {
-            ai[k] = (uint32_t)p->input_bias[MCU_LSTM_GATES * u + k];
-            ah[k] = (uint32_t)p->recurrent_bias[MCU_LSTM_GATES * u + k];
+            ai[k] = (uint32_t)ib[k];
+            ah[k] = (uint32_t)rb[k];
         }
-        mcu_lstm_gates(p->input_weights + (size_t)u * in_block, x, in, ai);
-        mcu_lstm_gates(p->recurrent_weights + (size_t)u * h_block, h, n, ah);
+        mcu_lstm_gates(iw, x, in, ai);
+        mcu_lstm_gates(rw, h, n, ah);
         for (int k = 0; k < MCU_LSTM_GATES; k++) {
-            int32_t a = sat16(mcu_lstm_rq((int32_t)ai[k], p->input_mult[k], p->input_shift[k]));
-            int32_t b = sat16(mcu_lstm_rq((int32_t)ah[k], p->recurrent_mult[k], p->recurrent_shift[k]));
+            int32_t a = fast ? mcu_lstm_rq_fast((int32_t)ai[k], im[k], -is[k])
+                                   : mcu_lstm_rq((int32_t)ai[k], im[k], is[k]);
+            int32_t b = fast ? mcu_lstm_rq_fast((int32_t)ah[k], rm[k], -rs[k])
+                                   : mcu_lstm_rq((int32_t)ah[k], rm[k], rs[k]);
+            a = sat16(a);
+            b = sat16(b);
             int32_t pre = sat16(a + b);
-            if (k == LSTM_GATE_C && p->cell_gate_tanh) {
-                g[k] = lstm_tanh(p->sigmoid_table, pre, 3, 0);
+            if (k == LSTM_GATE_C && cell_tanh) {
+                g[k] = lstm_tanh(table, pre, 3, 0);
             } else {
-                g[k] = lstm_sigmoid(p->sigmoid_table, pre);
+                g[k] = lstm_sigmoid(table, pre);
             }
         }
-        int32_t kept = sat16(mcu_lstm_rq(g[LSTM_GATE_F] * (int32_t)c[u], p->forget_mult, p->forget_shift));
-        int32_t added = sat16(mcu_lstm_rq(g[LSTM_GATE_I] * g[LSTM_GATE_C], p->update_mult, p->update_shift));
+        const int32_t fc = g[LSTM_GATE_F] * (int32_t)c[u], ic = g[LSTM_GATE_I] * g[LSTM_GATE_C];
+        int32_t kept = sat16(fast ? mcu_lstm_rq_fast(fc, fm, -fs) : mcu_lstm_rq(fc, fm, fs));
+        int32_t added = sat16(fast ? mcu_lstm_rq_fast(ic, um, -us) : mcu_lstm_rq(ic, um, us));
         int32_t cell = sat16(kept + added);
-        if (p->cell_clip > 0) {
-            cell = MCU_CLAMP(cell, -p->cell_clip, p->cell_clip);
+        if (clip > 0) {
+            cell = MCU_CLAMP(cell, -clip, clip);
         }
         c[u] = (int16_t)cell;
-        int32_t t = lstm_tanh(p->sigmoid_table, cell, p->cell_tanh_mult, p->cell_tanh_shift);
-        int32_t hv = p->hidden_zero_point + mcu_lstm_rq(t * g[LSTM_GATE_O], p->hidden_mult, p->hidden_shift);
+        int32_t t = lstm_tanh(table, cell, tm, ts);
+        const int32_t to = t * g[LSTM_GATE_O];
+        int32_t hv = hzp + (fast ? mcu_lstm_rq_fast(to, hm, -hs) : mcu_lstm_rq(to, hm, hs));
         out[u] = (int8_t)MCU_CLAMP(hv, INT8_MIN, INT8_MAX);
     }
     for (int32_t u = 0; u < n; u++) {
@@ -172,6 +211,7 @@ void mcu_lstm_s8(const mcu_lstm_params_t *p, const int8_t *input, int8_t *hidden
                  int8_t *output)
 {
     const size_t in = (size_t)p->input_size, n = (size_t)p->units;
+
     for (int32_t b = 0; b < p->batches; b++) {
         int8_t *h = hidden_state + (size_t)b * n;
         int16_t *c = cell_state + (size_t)b * n;
@@ -179,7 +219,11 @@ void mcu_lstm_s8(const mcu_lstm_params_t *p, const int8_t *input, int8_t *hidden
             /* time major: [T, B, *]; batch major: [B, T, *]. The state rows are per batch either way. */
             size_t row = p->time_major ? (size_t)t * (size_t)p->batches + (size_t)b
                                        : (size_t)b * (size_t)p->time_steps + (size_t)t;
-            lstm_row(p, input + row * in, h, c, output + row * n);
+            if (p->fast_requant) {
+                lstm_row(p, input + row * in, h, c, output + row * n, 1);
+            } else {
+                lstm_row(p, input + row * in, h, c, output + row * n, 0);
+            }
         }
     }
 }
