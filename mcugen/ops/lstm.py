@@ -64,16 +64,20 @@ def _log2_power(scale: float) -> int:
     return int(round_half_away(float(np.float32(v))))
 
 
+GROUP_ORDER = [0, 2, 1, 3]  # columns of a group as stored: the pairs (c0, c2), (c1, c3) SXTB16 makes of inputs
+
+
 def interleave_gates(mats: list) -> np.ndarray:
-    """The four gates' [units, n] int8 matrices as the kernel reads them: per unit, per group of 4 columns,
-    the gates' 4 bytes one after the other ([units][ceil(n / 4)][4 gates][4], zero-padded columns)."""
+    """The four gates' [units, n] int8 matrices as the kernel reads them, widened to int16: per unit, per group
+    of 4 columns, each gate's 4 weights in the order c0, c2, c1, c3 ([units][ceil(n / 4)][4 gates][4],
+    zero-padded columns)."""
     units, n = mats[0].shape
     groups = (n + 3) // 4
-    out = np.zeros((units, groups, 4, 4), np.int8)
+    out = np.zeros((units, groups, 4, 4), np.int16)
     for k, m in enumerate(mats):
-        padded = np.zeros((units, groups * 4), np.int8)
+        padded = np.zeros((units, groups * 4), np.int16)
         padded[:, :n] = m
-        out[:, :, k, :] = padded.reshape(units, groups, 4)
+        out[:, :, k, :] = padded.reshape(units, groups, 4)[:, :, GROUP_ORDER]
     return out.ravel()
 
 
@@ -214,7 +218,7 @@ class UnidirectionalSequenceLstm(OpHandler):
         left = 15 + _log2_power(c.quant.s) - 3
         tanh_mult, tanh_shift = (3, -left) if left < 0 else (3 << left, 0)
         fields = [(k, d[k]) for k in ("time_steps", "batches", "input_size", "units", "time_major")] + [
-            ("input_weights", ctx.const("w", iw, "int8_t")), ("recurrent_weights", ctx.const("r", rw, "int8_t")),
+            ("input_weights", ctx.const("w", iw, "int16_t")), ("recurrent_weights", ctx.const("r", rw, "int16_t")),
             ("input_bias", ctx.const("bi", np.stack(ib, axis=1).ravel(), "int32_t")),
             ("recurrent_bias", ctx.const("br", np.stack(rb, axis=1).ravel(), "int32_t")),
             ("input_mult", im), ("input_shift", ish), ("recurrent_mult", rm), ("recurrent_shift", rsh),

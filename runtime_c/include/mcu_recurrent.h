@@ -59,10 +59,10 @@ void mcu_svdf_s8_s8(const mcu_svdf_params_t *p, const int8_t *input, int8_t *sta
 typedef struct {
     int32_t time_steps, batches, input_size, units;
     int32_t time_major;                               /* 1: input [T, B, I]; 0: [B, T, I] */
-    /* weights per unit, per group of 4 columns, the 4 gates' 4 bytes in turn (zero-padded columns):
-     * [units][ceil(input_size / 4)][4][4] and [units][ceil(units / 4)][4][4] */
-    const int8_t *input_weights;
-    const int8_t *recurrent_weights;
+    /* int8 weights widened to int16: per unit, per group of 4 columns c0..c3, each gate's (c0, c2, c1, c3)
+     * in turn, zero-padded: [units][ceil(input_size / 4)][4][4] and [units][ceil(units / 4)][4][4] */
+    const int16_t *input_weights;
+    const int16_t *recurrent_weights;
     const int32_t *input_bias;                        /* [units][4]: bias - x_zp * row sums */
     const int32_t *recurrent_bias;                    /* [units][4]: -h_zp * row sums */
     int32_t input_mult[MCU_LSTM_GATES], input_shift[MCU_LSTM_GATES];        /* -> Q3.12 */

@@ -56,31 +56,35 @@ static inline int32_t mcu_lstm_rq_fast(int32_t x, int32_t mult, int32_t e)
 }
 
 /* acc[k] += gate k's row . x (mod 2^32) for the 4 gates of one unit; w is the unit's interleaved block
- * ([ceil(n / 4)][4 gates][4 bytes], zero-padded), so one input word serves all four gates. */
-static inline __attribute__((always_inline)) void mcu_lstm_gates(const int8_t *w, const int8_t *x, int32_t n,
+ * ([ceil(n / 4)][4 gates][c0, c2, c1, c3], zero-padded), so one input word serves all four gates. */
+static inline __attribute__((always_inline)) void mcu_lstm_gates(const int16_t *w, const int8_t *x, int32_t n,
                                                                  uint32_t acc[MCU_LSTM_GATES])
 {
     const int32_t full = n >> 2, tail = n & 3;
 #if defined(__ARM_FEATURE_DSP)
     uint32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-    /* one group: 4 inputs (word xw) against the 4 gates' 4 bytes each */
+    /* one group: 4 inputs (word xw: SXTB16 makes (x0, x2) and (x1, x3)) against each gate's two weight words */
 #define MCU_LSTM_GROUP(xw)                                                          \
     do {                                                                            \
         const int32_t xl = __sxtb16((int32_t)(xw)), xh = mcu_lstm_sxtb16_ror8(xw); \
-        uint32_t w0, w1, w2, w3;                                                    \
+        int32_t w0, w1, w2, w3, w4, w5, w6, w7;                                     \
         memcpy(&w0, w, 4);                                                          \
-        memcpy(&w1, w + 4, 4);                                                      \
-        memcpy(&w2, w + 8, 4);                                                      \
-        memcpy(&w3, w + 12, 4);                                                     \
+        memcpy(&w1, w + 2, 4);                                                      \
+        memcpy(&w2, w + 4, 4);                                                      \
+        memcpy(&w3, w + 6, 4);                                                      \
+        memcpy(&w4, w + 8, 4);                                                      \
+        memcpy(&w5, w + 10, 4);                                                     \
+        memcpy(&w6, w + 12, 4);                                                     \
+        memcpy(&w7, w + 14, 4);                                                     \
         w += 16;                                                                    \
-        a0 = (uint32_t)__smlad(__sxtb16((int32_t)w0), xl, (int32_t)a0);             \
-        a0 = (uint32_t)__smlad(mcu_lstm_sxtb16_ror8(w0), xh, (int32_t)a0);          \
-        a1 = (uint32_t)__smlad(__sxtb16((int32_t)w1), xl, (int32_t)a1);             \
-        a1 = (uint32_t)__smlad(mcu_lstm_sxtb16_ror8(w1), xh, (int32_t)a1);          \
-        a2 = (uint32_t)__smlad(__sxtb16((int32_t)w2), xl, (int32_t)a2);             \
-        a2 = (uint32_t)__smlad(mcu_lstm_sxtb16_ror8(w2), xh, (int32_t)a2);          \
-        a3 = (uint32_t)__smlad(__sxtb16((int32_t)w3), xl, (int32_t)a3);             \
-        a3 = (uint32_t)__smlad(mcu_lstm_sxtb16_ror8(w3), xh, (int32_t)a3);          \
+        a0 = (uint32_t)__smlad(w0, xl, (int32_t)a0);                             \
+        a0 = (uint32_t)__smlad(w1, xh, (int32_t)a0);                             \
+        a1 = (uint32_t)__smlad(w2, xl, (int32_t)a1);                             \
+        a1 = (uint32_t)__smlad(w3, xh, (int32_t)a1);                             \
+        a2 = (uint32_t)__smlad(w4, xl, (int32_t)a2);                             \
+        a2 = (uint32_t)__smlad(w5, xh, (int32_t)a2);                             \
+        a3 = (uint32_t)__smlad(w6, xl, (int32_t)a3);                             \
+        a3 = (uint32_t)__smlad(w7, xh, (int32_t)a3);                             \
     } while (0)
     for (const int8_t *xend = x + 4 * full; x != xend; x += 4) {
         uint32_t xw;
@@ -100,12 +104,13 @@ static inline __attribute__((always_inline)) void mcu_lstm_gates(const int8_t *w
     acc[2] = a2;
     acc[3] = a3;
 #else
+    static const int8_t pos[4] = {0, 2, 1, 3}; /* where column j of a group is stored */
     for (int32_t g = 0; g < full + (tail != 0); g++) {
         const int32_t cols = g < full ? 4 : tail;
         for (int32_t k = 0; k < MCU_LSTM_GATES; k++) {
-            const int8_t *wk = w + 16 * g + 4 * k;
+            const int16_t *wk = w + 16 * g + 4 * k;
             for (int32_t j = 0; j < cols; j++) {
-                acc[k] += (uint32_t)((int32_t)wk[j] * (int32_t)x[4 * g + j]);
+                acc[k] += (uint32_t)((int32_t)wk[pos[j]] * (int32_t)x[4 * g + j]);
             }
         }
     }
@@ -113,7 +118,7 @@ static inline __attribute__((always_inline)) void mcu_lstm_gates(const int8_t *w
 }
 
 /* TFLM's int16 logistic of a Q3.12 value, to Q0.15 (input scaled by 3, table of sigmoid(i / 24)). */
-static int32_t lstm_sigmoid(const uint16_t *table, int32_t x)
+static inline __attribute__((always_inline)) int32_t lstm_sigmoid(const uint16_t *table, int32_t x)
 {
     int32_t v = x * 3;
     uint32_t a = (uint32_t)(v < 0 ? -v : v);
@@ -130,7 +135,7 @@ static int32_t lstm_sigmoid(const uint16_t *table, int32_t x)
 }
 
 /* TFLM's int16 tanh: x * mult (rounded >> shift when shift > 0), then the same table at twice the rate. */
-static int32_t lstm_tanh(const uint16_t *table, int32_t x, int32_t mult, int32_t shift)
+static inline __attribute__((always_inline)) int32_t lstm_tanh(const uint16_t *table, int32_t x, int32_t mult, int32_t shift)
 {
     int32_t round = shift > 0 ? (1 << (shift - 1)) : 0;
     int32_t v = (x * mult + round) >> shift;
@@ -152,7 +157,7 @@ static inline __attribute__((always_inline)) void lstm_row(const mcu_lstm_params
                                                            int16_t *c, int8_t *out, const int fast)
 {
     const int32_t n = p->units, in = p->input_size;
-    const size_t in_block = (size_t)((in + 3) >> 2) * 16u, h_block = (size_t)((n + 3) >> 2) * 16u;
+    const size_t in_block = (size_t)((in + 3) >> 2) * 16u, h_block = (size_t)((n + 3) >> 2) * 16u; /* int16s */
     int32_t im[MCU_LSTM_GATES], is[MCU_LSTM_GATES], rm[MCU_LSTM_GATES], rs[MCU_LSTM_GATES];
     for (int k = 0; k < MCU_LSTM_GATES; k++) {
         im[k] = p->input_mult[k];
@@ -164,7 +169,7 @@ static inline __attribute__((always_inline)) void lstm_row(const mcu_lstm_params
     const int32_t um = p->update_mult, us = p->update_shift, hm = p->hidden_mult, hs = p->hidden_shift;
     const int32_t hzp = p->hidden_zero_point, clip = p->cell_clip, tm = p->cell_tanh_mult, ts = p->cell_tanh_shift;
     const uint16_t *table = p->sigmoid_table;
-    const int8_t *iw = p->input_weights, *rw = p->recurrent_weights;
+    const int16_t *iw = p->input_weights, *rw = p->recurrent_weights;
     const int32_t *ib = p->input_bias, *rb = p->recurrent_bias;
     for (int32_t u = 0; u < n; u++, iw += in_block, rw += h_block, ib += MCU_LSTM_GATES, rb += MCU_LSTM_GATES) {
         uint32_t ai[MCU_LSTM_GATES], ah[MCU_LSTM_GATES];
