@@ -22,8 +22,9 @@ import numpy as np
 
 from ..quant import f64, quantize_multiplier, round_half_away
 from .base import Layer, OpHandler, Sig, register
+from .f32 import integer_only
 
-I8, I16, I32 = ("int8",), ("int16",), ("int32",)
+I8, I16, I32, F32 = ("int8",), ("int16",), ("int32",), ("float32",)
 INPUT, HIDDEN, CELL = 0, 18, 19
 GATE_WEIGHTS = (1, 2, 3, 4)        # input, forget, cell, output
 GATE_RECURRENT = (5, 6, 7, 8)
@@ -108,6 +109,7 @@ class UnidirectionalSequenceLstm(OpHandler):
     ops = ("UNIDIRECTIONAL_SEQUENCE_LSTM",)
     signatures = (
         Sig("s8", (I8,) + (I8,) * 8 + (None,) * 3 + (I32,) * 4 + (None, None) + (I8, I16) + (None,) * 4, (I8,)),
+        Sig("f32", (F32,) + (F32,) * 8 + (None,) * 3 + (F32,) * 4 + (None, None) + (F32, F32) + (None,) * 4, (F32,)),
     )
 
     def rule_inputs(self, op):
@@ -167,6 +169,7 @@ class UnidirectionalSequenceLstm(OpHandler):
             return f"output shape {y.shape}, needs {(x.shape[0], x.shape[1], s)}"
         return None
 
+    @integer_only
     def rule_quantization(self, op):
         """Every tensor has one positive scale; weights are symmetric (zero point 0)."""
         idx = (INPUT, HIDDEN, CELL) + GATE_WEIGHTS + GATE_RECURRENT
@@ -231,3 +234,18 @@ class UnidirectionalSequenceLstm(OpHandler):
         ]
         return Layer(op, function="lstm_s8", struct="lstm_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(h), ctx.ptr(c), ctx.ptr(y)], sources=("recurrent/mcu_lstm_s8.c",))
+
+    def lower_f32(self, op, ctx):
+        """Float weights and biases as in the model, the cell clip as a float."""
+        x, h, c, y = op.inputs[INPUT], op.inputs[HIDDEN], op.inputs[CELL], op.outputs[0]
+        d = lstm_dims(op)
+        fields = [(k, d[k]) for k in ("time_steps", "batches", "input_size", "units", "time_major")] + [
+            ("input_weights", [ctx.const(f"w{k}", op.inputs[i].data, "float") for k, i in enumerate(GATE_WEIGHTS)]),
+            ("recurrent_weights", [ctx.const(f"r{k}", op.inputs[i].data, "float")
+                                   for k, i in enumerate(GATE_RECURRENT)]),
+            ("bias", [ctx.const(f"b{k}", op.inputs[i].data, "float") for k, i in enumerate(GATE_BIAS)]),
+            ("cell_gate_tanh", int(op.options.get("fused_activation_function") == "TANH")),
+            ("cell_clip", float(np.float32(op.options.get("cell_clip", 0.0)))),
+        ]
+        return Layer(op, function="lstm_f32", struct="lstm_f32_params_t", fields=fields,
+                     args=[ctx.ptr(x), ctx.ptr(h), ctx.ptr(c), ctx.ptr(y)], sources=("recurrent/mcu_lstm_f32.c",))

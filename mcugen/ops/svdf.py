@@ -26,8 +26,9 @@ import numpy as np
 
 from ..quant import quantize_multiplier, type_range
 from .base import Layer, OpHandler, Sig, register
+from .f32 import float_activation_range, integer_only
 
-I8, I16, I32 = ("int8",), ("int16",), ("int32",)
+I8, I16, I32, F32 = ("int8",), ("int16",), ("int32",), ("float32",)
 
 
 def svdf_dims(op) -> dict:
@@ -67,14 +68,16 @@ class Svdf(OpHandler):
     signatures = (
         Sig("s8", (I8, I8, I16, I32, I16), (I8,)),
         Sig("s8", (I8, I8, I8, I32, I8), (I8,)),
+        Sig("f32", (F32, F32, F32, F32, F32), (F32,), optional=(3,)),  # the bias: rule_inputs asks for it
     )
 
     def rule_inputs(self, op):
         """The operator has five inputs (input, feature weights, time weights, bias, state) and the bias is
-        present (TFLM's integer SVDF reads the bias scale unconditionally)."""
+        present (TFLM's integer SVDF reads the bias scale unconditionally; the pip TFLM interpreter crashes
+        (segmentation fault) on a float32 SVDF without bias)."""
         if len(op.inputs) != 5:
             return f"SVDF has {len(op.inputs)} inputs, needs 5"
-        return None if op.inputs[3] is not None else "the bias is absent; TFLM's int8 SVDF needs one"
+        return None if op.inputs[3] is not None else "the bias is absent; TFLM's SVDF needs one"
 
     def rule_state_variable(self, op):
         """The state (input 4) is a variable tensor, which keeps its value from one invocation to the next."""
@@ -111,6 +114,7 @@ class Svdf(OpHandler):
                 return f"{name} shape {tuple(have)}, needs {need}"
         return None
 
+    @integer_only
     def rule_quantization(self, op):
         """Every tensor is quantized per tensor with a positive scale; the weights are symmetric; the bias scale
         equals state scale x time-weights scale within 1e-5 (TFLM's check)."""
@@ -161,3 +165,19 @@ class Svdf(OpHandler):
         fn = "svdf_s8_s16" if state16 else "svdf_s8_s8"
         return Layer(op, function=fn, struct="svdf_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(s), ctx.ptr(y)], sources=("recurrent/mcu_svdf_s8.c",))
+
+    def lower_f32(self, op, ctx):
+        """Float weights and bias as in the model; the fused activation is a float clamp (TFLM's float SVDF
+        applies it, unlike the integer one)."""
+        x, wf, wt, b, s = op.inputs[:5]
+        y = op.outputs[0]
+        d = svdf_dims(op)
+        lo, hi = float_activation_range(op.options.get("fused_activation_function", "NONE"))
+        fields = [(k, d[k]) for k in ("batches", "input_size", "filters", "units", "rank", "memory")] + [
+            ("act_min", lo), ("act_max", hi),
+            ("weights_feature", ctx.const("wf", wf.data, "float")),
+            ("weights_time", ctx.const("wt", wt.data, "float")),
+            ("bias", ctx.const("bias", b.data, "float")),
+        ]
+        return Layer(op, function="svdf_f32", struct="svdf_f32_params_t", fields=fields,
+                     args=[ctx.ptr(x), ctx.ptr(s), ctx.ptr(y)], sources=("recurrent/mcu_svdf_f32.c",))

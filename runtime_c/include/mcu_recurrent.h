@@ -80,4 +80,28 @@ typedef struct {
 void mcu_lstm_s8(const mcu_lstm_params_t *p, const int8_t *input, int8_t *hidden_state, int16_t *cell_state,
                  int8_t *output);
 
+/* float32 SVDF: TFLM's reference float SVDF (state starts at 0; the fused activation applies). */
+typedef struct {
+    int32_t batches, input_size, filters, units, rank, memory;
+    float act_min, act_max;
+    const float *weights_feature; /* [filters][input_size] */
+    const float *weights_time;    /* [filters][memory] */
+    const float *bias;            /* [units] or NULL */
+} mcu_svdf_f32_params_t;
+
+void mcu_svdf_f32(const mcu_svdf_f32_params_t *p, const float *input, float *state, float *output);
+
+/* float32 LSTM (the same standard form as the int8 one; hidden and cell state start at 0). */
+typedef struct {
+    int32_t time_steps, batches, input_size, units, time_major;
+    const float *input_weights[MCU_LSTM_GATES];     /* [units][input_size] */
+    const float *recurrent_weights[MCU_LSTM_GATES]; /* [units][units] */
+    const float *bias[MCU_LSTM_GATES];              /* [units] */
+    int32_t cell_gate_tanh;                         /* 1: tanh, 0: logistic */
+    float cell_clip;                                /* 0: no clipping */
+} mcu_lstm_f32_params_t;
+
+void mcu_lstm_f32(const mcu_lstm_f32_params_t *p, const float *input, float *hidden_state, float *cell_state,
+                  float *output);
+
 #endif /* MCU_RECURRENT_H */
