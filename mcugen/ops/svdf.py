@@ -135,6 +135,10 @@ class Svdf(OpHandler):
         d = svdf_dims(op)
         return d["batches"] * d["filters"] * (d["input_size"] + d["memory"])
 
+    def macs_per_step(self, op) -> int:
+        """An SVDF invocation is one time step (a streaming frame)."""
+        return self.macs(op)
+
     def lower_s8(self, op, ctx):
         x, wf, wt, b, s = op.inputs[:5]
         y = op.outputs[0]
