@@ -20,11 +20,11 @@ import math
 
 import numpy as np
 
-from ..quant import f64, quantize_multiplier, round_half_away
+from ..quant import f64, quantize_multiplier, reduce_multiplier_16, round_half_away
 from .base import Layer, OpHandler, Sig, register
 from .f32 import integer_only
 
-I8, I16, I32, F32 = ("int8",), ("int16",), ("int32",), ("float32",)
+I8, I16, I32, I64, F32 = ("int8",), ("int16",), ("int32",), ("int64",), ("float32",)
 INPUT, HIDDEN, CELL = 0, 18, 19
 GATE_WEIGHTS = (1, 2, 3, 4)        # input, forget, cell, output
 GATE_RECURRENT = (5, 6, 7, 8)
@@ -100,6 +100,20 @@ def _fast_requant_ok(op, gate_mults, gate_shifts, gate_biases, cell_mults, cell_
     return True
 
 
+def _cell_params(op):
+    """The cell and hidden multipliers, the quantized cell clip and the tanh(cell) input scaling."""
+    c, h = op.inputs[CELL], op.inputs[HIDDEN]
+    cs = f64(c.quant.s)
+    fm, fs = quantize_multiplier(Q0_15 * cs / cs)
+    um, us = quantize_multiplier(Q0_15 * Q0_15 / cs)
+    hm, hs = quantize_multiplier(Q0_15 * Q0_15 / f64(h.quant.s))
+    clip = float(np.float32(op.options.get("cell_clip", 0.0)))
+    qclip = int(min(max(clip / cs, -32768.0), 32767.0)) if clip > 0 else 0
+    left = 15 + _log2_power(c.quant.s) - 3
+    tanh_mult, tanh_shift = (3, -left) if left < 0 else (3 << left, 0)
+    return fm, fs, um, us, hm, hs, qclip, tanh_mult, tanh_shift
+
+
 def _wrap(v: np.ndarray) -> np.ndarray:
     return ((v + (1 << 31)) % (1 << 32)) - (1 << 31)
 
@@ -109,6 +123,7 @@ class UnidirectionalSequenceLstm(OpHandler):
     ops = ("UNIDIRECTIONAL_SEQUENCE_LSTM",)
     signatures = (
         Sig("s8", (I8,) + (I8,) * 8 + (None,) * 3 + (I32,) * 4 + (None, None) + (I8, I16) + (None,) * 4, (I8,)),
+        Sig("s16", (I16,) + (I8,) * 8 + (None,) * 3 + (I64,) * 4 + (None, None) + (I16, I16) + (None,) * 4, (I16,)),
         Sig("f32", (F32,) + (F32,) * 8 + (None,) * 3 + (F32,) * 4 + (None, None) + (F32, F32) + (None,) * 4, (F32,)),
     )
 
@@ -182,6 +197,15 @@ class UnidirectionalSequenceLstm(OpHandler):
                 return f"weights {i} have zero point {op.inputs[i].quant.zp}, need 0"
         return None
 
+    def rule_int16_zero_points(self, op):
+        """16x8 (int16 input, hidden state and output): their zero points are 0."""
+        if self.scheme(op) != "s16":
+            return None
+        for t in (op.inputs[INPUT], op.inputs[HIDDEN], op.outputs[0]):
+            if t.quant is not None and t.quant.zp != 0:
+                return f"tensor '{t.name}' has zero point {t.quant.zp}, 16x8 needs 0"
+        return None
+
     def rule_options(self, op):
         """The cell-gate activation is TANH (the flatbuffer cannot express TFLM's other choice, sigmoid, and TFLM
         aborts at run time on any other) and cell_clip >= 0."""
@@ -212,14 +236,7 @@ class UnidirectionalSequenceLstm(OpHandler):
             rm.append(m), rsh.append(s)
         iw = interleave_gates([op.inputs[i].data for i in GATE_WEIGHTS])
         rw = interleave_gates([op.inputs[i].data for i in GATE_RECURRENT])
-        cs = f64(c.quant.s)
-        fm, fs = quantize_multiplier(Q0_15 * cs / cs)
-        um, us = quantize_multiplier(Q0_15 * Q0_15 / cs)
-        hm, hs = quantize_multiplier(Q0_15 * Q0_15 / f64(h.quant.s))
-        clip = float(np.float32(op.options.get("cell_clip", 0.0)))
-        qclip = int(min(max(clip / cs, -32768.0), 32767.0)) if clip > 0 else 0
-        left = 15 + _log2_power(c.quant.s) - 3
-        tanh_mult, tanh_shift = (3, -left) if left < 0 else (3 << left, 0)
+        fm, fs, um, us, hm, hs, qclip, tanh_mult, tanh_shift = _cell_params(op)
         fields = [(k, d[k]) for k in ("time_steps", "batches", "input_size", "units", "time_major")] + [
             ("input_weights", ctx.const("w", iw, "int16_t")), ("recurrent_weights", ctx.const("r", rw, "int16_t")),
             ("input_bias", ctx.const("bi", np.stack(ib, axis=1).ravel(), "int32_t")),
@@ -249,3 +266,32 @@ class UnidirectionalSequenceLstm(OpHandler):
         ]
         return Layer(op, function="lstm_f32", struct="lstm_f32_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(h), ctx.ptr(c), ctx.ptr(y)], sources=("recurrent/mcu_lstm_f32.c",))
+
+    def lower_s16(self, op, ctx):
+        """16x8: per-gate int8 weights and int64 biases as in the model, the gate multipliers reduced to 16 bits
+        for TFLM's int64 requantization; cell and hidden arithmetic as in int8."""
+        x, h, c, y = op.inputs[INPUT], op.inputs[HIDDEN], op.inputs[CELL], op.outputs[0]
+        d = lstm_dims(op)
+        im, ish, rm, rsh = [], [], [], []
+        for k in range(4):
+            w, r = op.inputs[GATE_WEIGHTS[k]], op.inputs[GATE_RECURRENT[k]]
+            m, sh = _fc_multiplier(x.quant.s, w.quant.s)
+            im.append(reduce_multiplier_16(m)), ish.append(sh)
+            m, sh = _fc_multiplier(h.quant.s, r.quant.s)
+            rm.append(reduce_multiplier_16(m)), rsh.append(sh)
+        fm, fs, um, us, hm, hs, qclip, tanh_mult, tanh_shift = _cell_params(op)
+        fields = [(k, d[k]) for k in ("time_steps", "batches", "input_size", "units", "time_major")] + [
+            ("input_weights", [ctx.const(f"w{k}", op.inputs[i].data, "int8_t") for k, i in enumerate(GATE_WEIGHTS)]),
+            ("recurrent_weights", [ctx.const(f"r{k}", op.inputs[i].data, "int8_t")
+                                   for k, i in enumerate(GATE_RECURRENT)]),
+            ("input_bias", [ctx.const(f"b{k}", op.inputs[i].data.astype(np.int64), "int64_t")
+                            for k, i in enumerate(GATE_BIAS)]),
+            ("input_mult", im), ("input_shift", ish), ("recurrent_mult", rm), ("recurrent_shift", rsh),
+            ("cell_gate_tanh", int(op.options.get("fused_activation_function") == "TANH")),
+            ("forget_mult", fm), ("forget_shift", fs), ("update_mult", um), ("update_shift", us),
+            ("hidden_mult", hm), ("hidden_shift", hs), ("hidden_zero_point", h.quant.zp),
+            ("cell_clip", qclip), ("cell_tanh_mult", tanh_mult), ("cell_tanh_shift", tanh_shift),
+            ("sigmoid_table", ctx.const("sigmoid", sigmoid_table(), "uint16_t")),
+        ]
+        return Layer(op, function="lstm_s16", struct="lstm_s16_params_t", fields=fields,
+                     args=[ctx.ptr(x), ctx.ptr(h), ctx.ptr(c), ctx.ptr(y)], sources=("recurrent/mcu_lstm_s8.c",))

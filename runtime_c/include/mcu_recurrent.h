@@ -80,6 +80,24 @@ typedef struct {
 void mcu_lstm_s8(const mcu_lstm_params_t *p, const int8_t *input, int8_t *hidden_state, int16_t *cell_state,
                  int8_t *output);
 
+/* 16x8 LSTM: int16 input / hidden / output (zero points 0), int8 weights, int64 biases, int16 cell. */
+typedef struct {
+    int32_t time_steps, batches, input_size, units, time_major;
+    const int8_t *input_weights[MCU_LSTM_GATES];      /* [units][input_size] */
+    const int8_t *recurrent_weights[MCU_LSTM_GATES];  /* [units][units] */
+    const int64_t *input_bias[MCU_LSTM_GATES];        /* [units] */
+    int32_t input_mult[MCU_LSTM_GATES], input_shift[MCU_LSTM_GATES];        /* 16-bit (reduced) -> Q3.12 */
+    int32_t recurrent_mult[MCU_LSTM_GATES], recurrent_shift[MCU_LSTM_GATES];
+    int32_t cell_gate_tanh;
+    int32_t forget_mult, forget_shift, update_mult, update_shift;
+    int32_t hidden_mult, hidden_shift, hidden_zero_point;
+    int32_t cell_clip, cell_tanh_mult, cell_tanh_shift;
+    const uint16_t *sigmoid_table;
+} mcu_lstm_s16_params_t;
+
+void mcu_lstm_s16(const mcu_lstm_s16_params_t *p, const int16_t *input, int16_t *hidden_state, int16_t *cell_state,
+                  int16_t *output);
+
 /* float32 SVDF: TFLM's reference float SVDF (state starts at 0; the fused activation applies). */
 typedef struct {
     int32_t batches, input_size, filters, units, rank, memory;

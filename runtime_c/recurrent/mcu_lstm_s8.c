@@ -47,6 +47,15 @@ static inline int32_t mcu_lstm_rq(int32_t x, int32_t mult, int32_t shift)
     return mcu_rdbpot(v, right);
 }
 
+/* TFLM's int64 MultiplyByQuantizedMultiplier: `reduced` its 16-bit multiplier (computed at build time),
+ * (x * reduced + 2^(14 - shift)) >> (15 - shift) (the sums here stay far below 2^47: nothing wraps). */
+static inline int32_t mcu_lstm_rq64(int64_t x, int32_t reduced, int32_t shift)
+{
+    const int32_t total = 15 - shift;
+    const uint64_t sum = (uint64_t)x * (uint64_t)(int64_t)reduced + ((uint64_t)1 << (total - 1));
+    return (int32_t)(uint32_t)(uint64_t)((int64_t)sum >> total);
+}
+
 /* mcu_lstm_rq for shift = -e <= -1 when the generator proved v + 2^(e-1) cannot overflow (p->fast_requant):
  * RDBPOT(v, e) = (v + 2^(e-1) - [v < 0]) >> e (see fast_requant_table in mcugen/ops/conv.py). */
 static inline int32_t mcu_lstm_rq_fast(int32_t x, int32_t mult, int32_t e)
@@ -229,6 +238,60 @@ void mcu_lstm_s8(const mcu_lstm_params_t *p, const int8_t *input, int8_t *hidden
             } else {
                 lstm_row(p, input + row * in, h, c, output + row * n, 0);
             }
+        }
+    }
+}
+
+/* 16x8: int16 input and hidden state (zero points 0), int8 weights, int64 biases, int16 cell. The gate sums
+ * are int64 and requantized by TFLM's int64 MultiplyByQuantizedMultiplier (16-bit multiplier); the rest is
+ * the int8 kernel's arithmetic with an int16 hidden clamp. Plain C. */
+static void lstm_row_s16(const mcu_lstm_s16_params_t *p, const int16_t *x, int16_t *h, int16_t *c, int16_t *out)
+{
+    const int32_t n = p->units, in = p->input_size;
+    for (int32_t u = 0; u < n; u++) {
+        int32_t g[MCU_LSTM_GATES];
+        for (int k = 0; k < MCU_LSTM_GATES; k++) {
+            const int8_t *wi = p->input_weights[k] + (size_t)u * (size_t)in;
+            const int8_t *wr = p->recurrent_weights[k] + (size_t)u * (size_t)n;
+            int64_t ai = p->input_bias[k][u], ar = 0;
+            for (int32_t i = 0; i < in; i++) {
+                ai += (int64_t)wi[i] * x[i];
+            }
+            for (int32_t i = 0; i < n; i++) {
+                ar += (int64_t)wr[i] * h[i];
+            }
+            int32_t a = sat16(mcu_lstm_rq64(ai, p->input_mult[k], p->input_shift[k]));
+            int32_t b = sat16(mcu_lstm_rq64(ar, p->recurrent_mult[k], p->recurrent_shift[k]));
+            int32_t pre = sat16(a + b);
+            g[k] = (k == LSTM_GATE_C && p->cell_gate_tanh) ? lstm_tanh(p->sigmoid_table, pre, 3, 0)
+                                                            : lstm_sigmoid(p->sigmoid_table, pre);
+        }
+        int32_t kept = sat16(mcu_lstm_rq(g[LSTM_GATE_F] * (int32_t)c[u], p->forget_mult, p->forget_shift));
+        int32_t added = sat16(mcu_lstm_rq(g[LSTM_GATE_I] * g[LSTM_GATE_C], p->update_mult, p->update_shift));
+        int32_t cell = sat16(kept + added);
+        if (p->cell_clip > 0) {
+            cell = MCU_CLAMP(cell, -p->cell_clip, p->cell_clip);
+        }
+        c[u] = (int16_t)cell;
+        int32_t t = lstm_tanh(p->sigmoid_table, cell, p->cell_tanh_mult, p->cell_tanh_shift);
+        int32_t hv = p->hidden_zero_point + mcu_lstm_rq(t * g[LSTM_GATE_O], p->hidden_mult, p->hidden_shift);
+        out[u] = (int16_t)MCU_CLAMP(hv, INT16_MIN, INT16_MAX);
+    }
+    for (int32_t u = 0; u < n; u++) {
+        h[u] = out[u];
+    }
+}
+
+void mcu_lstm_s16(const mcu_lstm_s16_params_t *p, const int16_t *input, int16_t *hidden_state, int16_t *cell_state,
+                  int16_t *output)
+{
+    const size_t in = (size_t)p->input_size, n = (size_t)p->units;
+    for (int32_t b = 0; b < p->batches; b++) {
+        for (int32_t t = 0; t < p->time_steps; t++) {
+            size_t row = p->time_major ? (size_t)t * (size_t)p->batches + (size_t)b
+                                       : (size_t)b * (size_t)p->time_steps + (size_t)t;
+            lstm_row_s16(p, input + row * in, hidden_state + (size_t)b * n, cell_state + (size_t)b * n,
+                         output + row * n);
         }
     }
 }
