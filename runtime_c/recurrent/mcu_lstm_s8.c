@@ -113,16 +113,29 @@ static inline __attribute__((always_inline)) void mcu_lstm_gates(const int16_t *
     acc[2] = a2;
     acc[3] = a3;
 #else
-    static const int8_t pos[4] = {0, 2, 1, 3}; /* where column j of a group is stored */
-    for (int32_t g = 0; g < full + (tail != 0); g++) {
-        const int32_t cols = g < full ? 4 : tail;
-        for (int32_t k = 0; k < MCU_LSTM_GATES; k++) {
-            const int16_t *wk = w + 16 * g + 4 * k;
-            for (int32_t j = 0; j < cols; j++) {
-                acc[k] += (uint32_t)((int32_t)wk[pos[j]] * (int32_t)x[4 * g + j]);
-            }
+    /* a group's weights are stored c0, c2, c1, c3 */
+    uint32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    for (int32_t g = 0; g < full; g++, x += 4, w += 16) {
+        const int32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
+        a0 += (uint32_t)(w[0] * x0 + w[1] * x2 + w[2] * x1 + w[3] * x3);
+        a1 += (uint32_t)(w[4] * x0 + w[5] * x2 + w[6] * x1 + w[7] * x3);
+        a2 += (uint32_t)(w[8] * x0 + w[9] * x2 + w[10] * x1 + w[11] * x3);
+        a3 += (uint32_t)(w[12] * x0 + w[13] * x2 + w[14] * x1 + w[15] * x3);
+    }
+    if (tail) {
+        static const int8_t pos[4] = {0, 2, 1, 3}; /* where column j of a group is stored */
+        for (int32_t j = 0; j < tail; j++) {
+            const int32_t xv = x[j];
+            a0 += (uint32_t)(w[pos[j]] * xv);
+            a1 += (uint32_t)(w[4 + pos[j]] * xv);
+            a2 += (uint32_t)(w[8 + pos[j]] * xv);
+            a3 += (uint32_t)(w[12 + pos[j]] * xv);
         }
     }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
 #endif
 }
 
