@@ -13,6 +13,16 @@ clipped to +-int16(cell_clip / cell_scale) when cell_clip > 0, and the new hidde
 cell's power-of-two exponent (round(log2(cell_scale)), float32, as CheckedLog2).
 Hidden and cell state are variable tensors; TFLM zeroes the cell and fills the
 int8 hidden state with its zero point at reset.
+
+Kernel layout (int8): the four gates' weights interleaved per unit and group of
+4 columns, widened to int16 in SMLAD pair order (interleave_gates), so one input
+word serves all four gates; `fast_requant` marks layers whose every rounding
+can take the short form (_fast_requant_ok). 16x8 (scheme s16, lower_s16): int16
+input/hidden/output with zero points 0, int64 biases, gate sums requantized by
+TFLM's int64 MultiplyByQuantizedMultiplier (16-bit multiplier); TFLM accepts an
+int32 bias there but reads it as int64 (garbage), so the signature asks for
+int64. float32 (lower_f32, mcu_lstm_f32.c): TFLM's float LSTM, bit-identical on
+the host for every case tested.
 """
 from __future__ import annotations
 

@@ -19,6 +19,11 @@ Newer tflite-micro sources (svdf_common.cc) add it before the clamp and call the
 old order a bug; the oracle is the pip build, so mcugen wraps like it (found by
 a seeded test with an int8 state of zero point -10 whose first all-minimum input
 saturated the projection; a numpy model of each order told the two apart).
+
+float32 (lower_f32, mcu_svdf_f32.c): TFLM's float SVDF, the fused activation
+applied. The pip TFLM crashes (segmentation fault) on a float SVDF without bias,
+so the bias is required in every scheme. int16 activations (16x8): TFLM fails to
+allocate the tensors of such an SVDF, so mcugen has no s16 signature for it.
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Small Keras models (tests/fixtures/keras/, written by examples/keras/make_keras_models.py and
-make_issue8_models.py), bit-exact with TFLM.
+"""Small Keras models (tests/fixtures/keras/, written by examples/keras/make_keras_models.py,
+make_issue8_models.py and make_lstm_models.py), bit-exact with TFLM.
 
 Each fixture is what TFLiteConverter makes of ordinary Keras layers with
 full-integer int8 quantization: SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE
