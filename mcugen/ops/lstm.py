@@ -216,6 +216,20 @@ class UnidirectionalSequenceLstm(OpHandler):
                 return f"tensor '{t.name}' has zero point {t.quant.zp}, 16x8 needs 0"
         return None
 
+    def rule_16x8_gate_scales(self, op):
+        """16x8: every gate's input scale x weight scale / 2^-12 is below 2^7 (TFLM's int64 requantization takes
+        shifts up to 7 only)."""
+        if self.scheme(op) != "s16" or len(op.inputs) != 24:
+            return None
+        x, h = op.inputs[INPUT], op.inputs[HIDDEN]
+        for i in GATE_WEIGHTS + GATE_RECURRENT:
+            w, src = op.inputs[i], (x if i in GATE_WEIGHTS else h)
+            if w is None or w.quant is None or src.quant is None:
+                continue
+            if _fc_multiplier(src.quant.s, w.quant.s)[1] > 7:
+                return f"input {i}: gate multiplier shift above 7"
+        return None
+
     def rule_options(self, op):
         """The cell-gate activation is TANH (the flatbuffer cannot express TFLM's other choice, sigmoid, and TFLM
         aborts at run time on any other) and cell_clip >= 0."""
