@@ -82,6 +82,17 @@ def layer_rows(c: Compiled) -> list[dict]:
     return rows
 
 
+def recurrent_rows(c: Compiled) -> list[dict]:
+    """Layers with state (SVDF, LSTM): MACs per time step and per invocation, and their state bytes."""
+    rows = []
+    for r in c.project.report["layers"]:
+        if not r.get("state_bytes"):
+            continue
+        per_step = r.get("macs_per_step") or r["macs"]
+        rows.append({**r, "macs_per_step": per_step, "time_steps": r["macs"] // per_step if per_step else 1})
+    return rows
+
+
 def write_report(c: Compiled, out: str | Path) -> list[Path]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -93,7 +104,7 @@ def write_report(c: Compiled, out: str | Path) -> list[Path]:
     md = env.get_template("report/report.md.j2").render(
         name=name, report=r, rows=layer_rows(c), tensors=tensor_rows(c), board=c.board.name, svg=f"{name}_arena.svg",
         reduction=(100.0 * (1 - r["arena_bytes"] / r["liveness_lower_bound"])) if r["liveness_lower_bound"] else 0.0,
-        overlaps=len(c.plan.overlaps))
+        overlaps=len(c.plan.overlaps), recurrent=recurrent_rows(c))
     paths = [out / f"{name}_arena.svg", out / f"{name}_report.md"]
     paths[0].write_text(svg)
     paths[1].write_text(md)

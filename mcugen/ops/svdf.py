@@ -19,15 +19,21 @@ Newer tflite-micro sources (svdf_common.cc) add it before the clamp and call the
 old order a bug; the oracle is the pip build, so mcugen wraps like it (found by
 a seeded test with an int8 state of zero point -10 whose first all-minimum input
 saturated the projection; a numpy model of each order told the two apart).
+
+float32 (lower_f32, mcu_svdf_f32.c): TFLM's float SVDF, the fused activation
+applied. The pip TFLM crashes (segmentation fault) on a float SVDF without bias,
+so the bias is required in every scheme. int16 activations (16x8): TFLM fails to
+allocate the tensors of such an SVDF, so mcugen has no s16 signature for it.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..quant import quantize_multiplier
+from ..quant import quantize_multiplier, type_range
 from .base import Layer, OpHandler, Sig, register
+from .f32 import float_activation_range, integer_only
 
-I8, I16, I32 = ("int8",), ("int16",), ("int32",)
+I8, I16, I32, F32 = ("int8",), ("int16",), ("int32",), ("float32",)
 
 
 def svdf_dims(op) -> dict:
@@ -43,20 +49,40 @@ def _scale(a: float, b: float, c: float) -> float:
     return float(np.float32(np.float32(a) * np.float32(b)) / np.float32(c))
 
 
+def _fast_requant(shift: int, zp: int, rng: tuple[int, int]) -> tuple[int, int] | None:
+    """(k, e) for the kernel's one-multiply requantization (mcu_svdf_rq), or None when it is not exact.
+
+    Needs shift = -e <= -1 (no left shift); the kernel clamps v = SRDHM(acc, M) to [-2^30, 2^30), which
+    must not move any result inside the target range [lo, hi] that follows: (2^30 >> e) - 1 + zp > hi and
+    -(2^30 >> e) + zp < lo; and v + k must not overflow: 2^30 + |k| + 1 < 2^31.
+    """
+    e = -int(shift)
+    if e < 1 or e > 30:
+        return None
+    k = (1 << (e - 1)) + zp * (1 << e)
+    reach = (1 << 30) >> e
+    lo, hi = rng
+    if reach - 1 + zp <= hi or -reach + zp >= lo or (1 << 30) + abs(k) + 1 >= 1 << 31:
+        return None
+    return k, e
+
+
 @register
 class Svdf(OpHandler):
     ops = ("SVDF",)
     signatures = (
         Sig("s8", (I8, I8, I16, I32, I16), (I8,)),
         Sig("s8", (I8, I8, I8, I32, I8), (I8,)),
+        Sig("f32", (F32, F32, F32, F32, F32), (F32,), optional=(3,)),  # the bias: rule_inputs asks for it
     )
 
     def rule_inputs(self, op):
         """The operator has five inputs (input, feature weights, time weights, bias, state) and the bias is
-        present (TFLM's integer SVDF reads the bias scale unconditionally)."""
+        present (TFLM's integer SVDF reads the bias scale unconditionally; the pip TFLM interpreter crashes
+        (segmentation fault) on a float32 SVDF without bias)."""
         if len(op.inputs) != 5:
             return f"SVDF has {len(op.inputs)} inputs, needs 5"
-        return None if op.inputs[3] is not None else "the bias is absent; TFLM's int8 SVDF needs one"
+        return None if op.inputs[3] is not None else "the bias is absent; TFLM's SVDF needs one"
 
     def rule_state_variable(self, op):
         """The state (input 4) is a variable tensor, which keeps its value from one invocation to the next."""
@@ -93,6 +119,7 @@ class Svdf(OpHandler):
                 return f"{name} shape {tuple(have)}, needs {need}"
         return None
 
+    @integer_only
     def rule_quantization(self, op):
         """Every tensor is quantized per tensor with a positive scale; the weights are symmetric; the bias scale
         equals state scale x time-weights scale within 1e-5 (TFLM's check)."""
@@ -112,6 +139,10 @@ class Svdf(OpHandler):
     def macs(self, op):
         d = svdf_dims(op)
         return d["batches"] * d["filters"] * (d["input_size"] + d["memory"])
+
+    def macs_per_step(self, op) -> int:
+        """An SVDF invocation is one time step (a streaming frame)."""
+        return self.macs(op)
 
     def lower_s8(self, op, ctx):
         x, wf, wt, b, s = op.inputs[:5]
@@ -133,8 +164,29 @@ class Svdf(OpHandler):
             ("weights_time8", "NULL" if state16 else ctx.const("wt", wt.data, "int8_t")),
             ("weights_time16", ctx.const("wt", wt.data, "int16_t") if state16 else "NULL"),
             ("feature_bias", ctx.const("fbias", wrap(feature_bias), "int32_t")),
-            ("unit_bias", ctx.const("ubias", wrap(unit_bias), "int32_t")),
+            ("unit_bias", ctx.const("ubias", wrap(np.append(unit_bias, 0)), "int32_t")),  # + a spare entry
         ]
+        sr, orange = type_range(s.dtype), type_range(y.dtype)
+        for tag, (m, sh, zp, rng) in (("1", (m1, sh1, 0, sr)), ("2", (m2, sh2, y.quant.zp, orange))):
+            fast = _fast_requant(sh, zp, rng)
+            k, e = fast if fast is not None else (0, 0)
+            fields += [(f"fast{tag}", int(fast is not None)), (f"k{tag}", k), (f"e{tag}", e)]
         fn = "svdf_s8_s16" if state16 else "svdf_s8_s8"
         return Layer(op, function=fn, struct="svdf_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(s), ctx.ptr(y)], sources=("recurrent/mcu_svdf_s8.c",))
+
+    def lower_f32(self, op, ctx):
+        """Float weights and bias as in the model; the fused activation is a float clamp (TFLM's float SVDF
+        applies it, unlike the integer one)."""
+        x, wf, wt, b, s = op.inputs[:5]
+        y = op.outputs[0]
+        d = svdf_dims(op)
+        lo, hi = float_activation_range(op.options.get("fused_activation_function", "NONE"))
+        fields = [(k, d[k]) for k in ("batches", "input_size", "filters", "units", "rank", "memory")] + [
+            ("act_min", lo), ("act_max", hi),
+            ("weights_feature", ctx.const("wf", wf.data, "float")),
+            ("weights_time", ctx.const("wt", wt.data, "float")),
+            ("bias", ctx.const("bias", b.data, "float")),
+        ]
+        return Layer(op, function="svdf_f32", struct="svdf_f32_params_t", fields=fields,
+                     args=[ctx.ptr(x), ctx.ptr(s), ctx.ptr(y)], sources=("recurrent/mcu_svdf_f32.c",))

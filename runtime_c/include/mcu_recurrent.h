@@ -13,7 +13,9 @@
  * with TFLM's double-rounding requantization; int32 sums wrap as TFLM's do. The
  * input and state offsets are folded at build time into feature_bias[f] and
  * unit_bias[u]. TFLM's integer SVDF applies no fused activation (only the int8
- * clamp), and neither does this kernel. No scratch.
+ * clamp), and neither does this kernel. No scratch. Each filter's row moves and
+ * is summed right after its newest value is computed (same result as moving the
+ * whole buffer first: the element crossing rows is always overwritten).
  *
  * LSTM (int8 input/hidden, int8 weights, int32 bias, int16 cell, no CIFG,
  * peephole, projection or layer norm: what TFLM's kernel accepts). Per time step
@@ -38,11 +40,13 @@ typedef struct {
     int32_t state_zero_point, output_zero_point;
     int32_t mult1, shift1;            /* input * feature weights -> state */
     int32_t mult2, shift2;            /* state * time weights -> output */
+    int32_t fast1, k1, e1;            /* 1: rq1 by one SMMLAR, (smmlar(2acc, mult1, k1) - (acc < 0)) >> e1 */
+    int32_t fast2, k2, e2;            /* the same for rq2, k2 including the output zero point */
     const int8_t *weights_feature;    /* [filters][input_size] */
     const int8_t *weights_time8;      /* [filters][memory], int8 state (NULL otherwise) */
     const int16_t *weights_time16;    /* [filters][memory], int16 state (NULL otherwise) */
     const int32_t *feature_bias;      /* [filters]: -x_zp * sum_i wf[f][i] */
-    const int32_t *unit_bias;         /* [units]: bias[u] - state_zp * sum_{f in u} sum_m wt[f][m] */
+    const int32_t *unit_bias;         /* [units + 1]: bias[u] - state_zp * sum_{f in u} sum_m wt[f][m], then 0 */
 } mcu_svdf_params_t;
 
 /* SVDF with int16 state and time weights. */
@@ -55,10 +59,12 @@ void mcu_svdf_s8_s8(const mcu_svdf_params_t *p, const int8_t *input, int8_t *sta
 typedef struct {
     int32_t time_steps, batches, input_size, units;
     int32_t time_major;                               /* 1: input [T, B, I]; 0: [B, T, I] */
-    const int8_t *input_weights[MCU_LSTM_GATES];      /* [units][input_size] */
-    const int8_t *recurrent_weights[MCU_LSTM_GATES];  /* [units][units] */
-    const int32_t *input_bias[MCU_LSTM_GATES];        /* bias - x_zp * row sums */
-    const int32_t *recurrent_bias[MCU_LSTM_GATES];    /* -h_zp * row sums */
+    /* int8 weights widened to int16: per unit, per group of 4 columns c0..c3, each gate's (c0, c2, c1, c3)
+     * in turn, zero-padded: [units][ceil(input_size / 4)][4][4] and [units][ceil(units / 4)][4][4] */
+    const int16_t *input_weights;
+    const int16_t *recurrent_weights;
+    const int32_t *input_bias;                        /* [units][4]: bias - x_zp * row sums */
+    const int32_t *recurrent_bias;                    /* [units][4]: -h_zp * row sums */
     int32_t input_mult[MCU_LSTM_GATES], input_shift[MCU_LSTM_GATES];        /* -> Q3.12 */
     int32_t recurrent_mult[MCU_LSTM_GATES], recurrent_shift[MCU_LSTM_GATES];
     int32_t cell_gate_tanh;                           /* 1: tanh, 0: sigmoid */
@@ -68,9 +74,52 @@ typedef struct {
     int32_t cell_clip;                                /* quantized |cell| bound; 0: no clipping */
     int32_t cell_tanh_mult, cell_tanh_shift;          /* tanh(cell) input scaling (TFLM's 3 << k or 3 >> k) */
     const uint16_t *sigmoid_table;                    /* sigmoid(i / 24) in 0.16, 256 entries */
+    int32_t fast_requant;                             /* 1: every shift <= -1 and no rounding sum overflows */
 } mcu_lstm_params_t;
 
 void mcu_lstm_s8(const mcu_lstm_params_t *p, const int8_t *input, int8_t *hidden_state, int16_t *cell_state,
                  int8_t *output);
+
+/* 16x8 LSTM: int16 input / hidden / output (zero points 0), int8 weights, int64 biases, int16 cell. */
+typedef struct {
+    int32_t time_steps, batches, input_size, units, time_major;
+    const int8_t *input_weights[MCU_LSTM_GATES];      /* [units][input_size] */
+    const int8_t *recurrent_weights[MCU_LSTM_GATES];  /* [units][units] */
+    const int64_t *input_bias[MCU_LSTM_GATES];        /* [units] */
+    int32_t input_mult[MCU_LSTM_GATES], input_shift[MCU_LSTM_GATES];        /* 16-bit (reduced) -> Q3.12 */
+    int32_t recurrent_mult[MCU_LSTM_GATES], recurrent_shift[MCU_LSTM_GATES];
+    int32_t cell_gate_tanh;
+    int32_t forget_mult, forget_shift, update_mult, update_shift;
+    int32_t hidden_mult, hidden_shift, hidden_zero_point;
+    int32_t cell_clip, cell_tanh_mult, cell_tanh_shift;
+    const uint16_t *sigmoid_table;
+} mcu_lstm_s16_params_t;
+
+void mcu_lstm_s16(const mcu_lstm_s16_params_t *p, const int16_t *input, int16_t *hidden_state, int16_t *cell_state,
+                  int16_t *output);
+
+/* float32 SVDF: TFLM's reference float SVDF (state starts at 0; the fused activation applies). */
+typedef struct {
+    int32_t batches, input_size, filters, units, rank, memory;
+    float act_min, act_max;
+    const float *weights_feature; /* [filters][input_size] */
+    const float *weights_time;    /* [filters][memory] */
+    const float *bias;            /* [units] or NULL */
+} mcu_svdf_f32_params_t;
+
+void mcu_svdf_f32(const mcu_svdf_f32_params_t *p, const float *input, float *state, float *output);
+
+/* float32 LSTM (the same standard form as the int8 one; hidden and cell state start at 0). */
+typedef struct {
+    int32_t time_steps, batches, input_size, units, time_major;
+    const float *input_weights[MCU_LSTM_GATES];     /* [units][input_size] */
+    const float *recurrent_weights[MCU_LSTM_GATES]; /* [units][units] */
+    const float *bias[MCU_LSTM_GATES];              /* [units] */
+    int32_t cell_gate_tanh;                         /* 1: tanh, 0: logistic */
+    float cell_clip;                                /* 0: no clipping */
+} mcu_lstm_f32_params_t;
+
+void mcu_lstm_f32(const mcu_lstm_f32_params_t *p, const float *input, float *hidden_state, float *cell_state,
+                  float *output);
 
 #endif /* MCU_RECURRENT_H */

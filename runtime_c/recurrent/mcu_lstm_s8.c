@@ -7,6 +7,8 @@
  * hidden value. Only the old hidden row is read by the gates, so new hidden
  * values go to the output row and are copied to the hidden state afterwards.
  */
+#include <string.h>
+
 #include "mcu_fixedpoint.h"
 #include "mcu_recurrent.h"
 
@@ -15,22 +17,130 @@
 #define LSTM_GATE_C 2
 #define LSTM_GATE_O 3
 
-static int32_t sat16(int32_t v)
+#if defined(__ARM_FEATURE_DSP)
+#include <arm_acle.h>
+
+static inline int32_t mcu_lstm_sxtb16_ror8(uint32_t x)
 {
+    int32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
+#endif
+
+static inline int32_t sat16(int32_t v)
+{
+#if defined(__ARM_FEATURE_DSP)
+    return __ssat(v, 16);
+#else
     return MCU_CLAMP(v, INT16_MIN, INT16_MAX);
+#endif
 }
 
-static int32_t dot_s8(const int8_t *a, const int8_t *b, int32_t n, int32_t init)
+/* TFLM's MultiplyByQuantizedMultiplier, its SRDHM as one 64-bit multiply-accumulate: floor((s M + 2^30) / 2^31)
+ * equals TFLM's nudge-then-truncate for every s (its saturation needs M = INT32_MIN, which no multiplier is). */
+static inline int32_t mcu_lstm_rq(int32_t x, int32_t mult, int32_t shift)
 {
-    uint32_t acc = (uint32_t)init;
-    for (int32_t i = 0; i < n; i++) {
-        acc += (uint32_t)((int32_t)a[i] * (int32_t)b[i]);
+    const int32_t left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+    const int32_t s = (int32_t)((uint32_t)x << left);
+    const int32_t v = (int32_t)(((int64_t)s * mult + ((int64_t)1 << 30)) >> 31);
+    return mcu_rdbpot(v, right);
+}
+
+/* TFLM's int64 MultiplyByQuantizedMultiplier: `reduced` its 16-bit multiplier (computed at build time),
+ * (x * reduced + 2^(14 - shift)) >> (15 - shift) (the sums here stay far below 2^47: nothing wraps). */
+static inline int32_t mcu_lstm_rq64(int64_t x, int32_t reduced, int32_t shift)
+{
+    const int32_t total = 15 - shift;
+    const uint64_t sum = (uint64_t)x * (uint64_t)(int64_t)reduced + ((uint64_t)1 << (total - 1));
+    return (int32_t)(uint32_t)(uint64_t)((int64_t)sum >> total);
+}
+
+/* mcu_lstm_rq for shift = -e <= -1 when the generator proved v + 2^(e-1) cannot overflow (p->fast_requant):
+ * RDBPOT(v, e) = (v + 2^(e-1) - [v < 0]) >> e (see fast_requant_table in mcugen/ops/conv.py). */
+static inline int32_t mcu_lstm_rq_fast(int32_t x, int32_t mult, int32_t e)
+{
+    const int32_t v = (int32_t)(((int64_t)x * mult + ((int64_t)1 << 30)) >> 31);
+    return (v + (INT32_C(1) << (e - 1)) - (v < 0 ? 1 : 0)) >> e;
+}
+
+/* acc[k] += gate k's row . x (mod 2^32) for the 4 gates of one unit; w is the unit's interleaved block
+ * ([ceil(n / 4)][4 gates][c0, c2, c1, c3], zero-padded), so one input word serves all four gates. */
+static inline __attribute__((always_inline)) void mcu_lstm_gates(const int16_t *w, const int8_t *x, int32_t n,
+                                                                 uint32_t acc[MCU_LSTM_GATES])
+{
+    const int32_t full = n >> 2, tail = n & 3;
+#if defined(__ARM_FEATURE_DSP)
+    uint32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    /* one group: 4 inputs (word xw: SXTB16 makes (x0, x2) and (x1, x3)) against each gate's two weight words */
+#define MCU_LSTM_GROUP(xw)                                                          \
+    do {                                                                            \
+        const int32_t xl = __sxtb16((int32_t)(xw)), xh = mcu_lstm_sxtb16_ror8(xw); \
+        int32_t w0, w1, w2, w3, w4, w5, w6, w7;                                     \
+        memcpy(&w0, w, 4);                                                          \
+        memcpy(&w1, w + 2, 4);                                                      \
+        memcpy(&w2, w + 4, 4);                                                      \
+        memcpy(&w3, w + 6, 4);                                                      \
+        memcpy(&w4, w + 8, 4);                                                      \
+        memcpy(&w5, w + 10, 4);                                                     \
+        memcpy(&w6, w + 12, 4);                                                     \
+        memcpy(&w7, w + 14, 4);                                                     \
+        w += 16;                                                                    \
+        a0 = (uint32_t)__smlad(w0, xl, (int32_t)a0);                             \
+        a0 = (uint32_t)__smlad(w1, xh, (int32_t)a0);                             \
+        a1 = (uint32_t)__smlad(w2, xl, (int32_t)a1);                             \
+        a1 = (uint32_t)__smlad(w3, xh, (int32_t)a1);                             \
+        a2 = (uint32_t)__smlad(w4, xl, (int32_t)a2);                             \
+        a2 = (uint32_t)__smlad(w5, xh, (int32_t)a2);                             \
+        a3 = (uint32_t)__smlad(w6, xl, (int32_t)a3);                             \
+        a3 = (uint32_t)__smlad(w7, xh, (int32_t)a3);                             \
+    } while (0)
+    for (const int8_t *xend = x + 4 * full; x != xend; x += 4) {
+        uint32_t xw;
+        memcpy(&xw, x, 4);
+        MCU_LSTM_GROUP(xw);
     }
-    return (int32_t)acc;
+    if (tail) {
+        uint32_t xw = 0;
+        for (int32_t j = 0; j < tail; j++) {
+            xw |= (uint32_t)(uint8_t)x[j] << (8 * j);
+        }
+        MCU_LSTM_GROUP(xw);
+    }
+#undef MCU_LSTM_GROUP
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+#else
+    /* a group's weights are stored c0, c2, c1, c3 */
+    uint32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    for (int32_t g = 0; g < full; g++, x += 4, w += 16) {
+        const int32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
+        a0 += (uint32_t)(w[0] * x0 + w[1] * x2 + w[2] * x1 + w[3] * x3);
+        a1 += (uint32_t)(w[4] * x0 + w[5] * x2 + w[6] * x1 + w[7] * x3);
+        a2 += (uint32_t)(w[8] * x0 + w[9] * x2 + w[10] * x1 + w[11] * x3);
+        a3 += (uint32_t)(w[12] * x0 + w[13] * x2 + w[14] * x1 + w[15] * x3);
+    }
+    if (tail) {
+        static const int8_t pos[4] = {0, 2, 1, 3}; /* where column j of a group is stored */
+        for (int32_t j = 0; j < tail; j++) {
+            const int32_t xv = x[j];
+            a0 += (uint32_t)(w[pos[j]] * xv);
+            a1 += (uint32_t)(w[4 + pos[j]] * xv);
+            a2 += (uint32_t)(w[8 + pos[j]] * xv);
+            a3 += (uint32_t)(w[12 + pos[j]] * xv);
+        }
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+#endif
 }
 
 /* TFLM's int16 logistic of a Q3.12 value, to Q0.15 (input scaled by 3, table of sigmoid(i / 24)). */
-static int32_t lstm_sigmoid(const uint16_t *table, int32_t x)
+static inline __attribute__((always_inline)) int32_t lstm_sigmoid(const uint16_t *table, int32_t x)
 {
     int32_t v = x * 3;
     uint32_t a = (uint32_t)(v < 0 ? -v : v);
@@ -47,7 +157,7 @@ static int32_t lstm_sigmoid(const uint16_t *table, int32_t x)
 }
 
 /* TFLM's int16 tanh: x * mult (rounded >> shift when shift > 0), then the same table at twice the rate. */
-static int32_t lstm_tanh(const uint16_t *table, int32_t x, int32_t mult, int32_t shift)
+static inline __attribute__((always_inline)) int32_t lstm_tanh(const uint16_t *table, int32_t x, int32_t mult, int32_t shift)
 {
     int32_t round = shift > 0 ? (1 << (shift - 1)) : 0;
     int32_t v = (x * mult + round) >> shift;
@@ -64,33 +174,59 @@ static int32_t lstm_tanh(const uint16_t *table, int32_t x, int32_t mult, int32_t
     return r >> 8;
 }
 
-/* One batch row for one time step. */
-static void lstm_row(const mcu_lstm_params_t *p, const int8_t *x, int8_t *h, int16_t *c, int8_t *out)
+/* One batch row for one time step (the parameters in locals: the int8 stores may alias anything). */
+static inline __attribute__((always_inline)) void lstm_row(const mcu_lstm_params_t *p, const int8_t *x, int8_t *h,
+                                                           int16_t *c, int8_t *out, const int fast)
 {
     const int32_t n = p->units, in = p->input_size;
-    for (int32_t u = 0; u < n; u++) {
+    const size_t in_block = (size_t)((in + 3) >> 2) * 16u, h_block = (size_t)((n + 3) >> 2) * 16u; /* int16s */
+    int32_t im[MCU_LSTM_GATES], is[MCU_LSTM_GATES], rm[MCU_LSTM_GATES], rs[MCU_LSTM_GATES];
+    for (int k = 0; k < MCU_LSTM_GATES; k++) {
+        im[k] = p->input_mult[k];
+        is[k] = p->input_shift[k];
+        rm[k] = p->recurrent_mult[k];
+        rs[k] = p->recurrent_shift[k];
+    }
+    const int32_t cell_tanh = p->cell_gate_tanh, fm = p->forget_mult, fs = p->forget_shift;
+    const int32_t um = p->update_mult, us = p->update_shift, hm = p->hidden_mult, hs = p->hidden_shift;
+    const int32_t hzp = p->hidden_zero_point, clip = p->cell_clip, tm = p->cell_tanh_mult, ts = p->cell_tanh_shift;
+    const uint16_t *table = p->sigmoid_table;
+    const int16_t *iw = p->input_weights, *rw = p->recurrent_weights;
+    const int32_t *ib = p->input_bias, *rb = p->recurrent_bias;
+    for (int32_t u = 0; u < n; u++, iw += in_block, rw += h_block, ib += MCU_LSTM_GATES, rb += MCU_LSTM_GATES) {
+        uint32_t ai[MCU_LSTM_GATES], ah[MCU_LSTM_GATES];
         int32_t g[MCU_LSTM_GATES];
         for (int k = 0; k < MCU_LSTM_GATES; k++) {
-            int32_t a = dot_s8(p->input_weights[k] + (size_t)u * (size_t)in, x, in, p->input_bias[k][u]);
-            int32_t b = dot_s8(p->recurrent_weights[k] + (size_t)u * (size_t)n, h, n, p->recurrent_bias[k][u]);
-            a = sat16(mcu_requantize(a, p->input_mult[k], p->input_shift[k]));
-            b = sat16(mcu_requantize(b, p->recurrent_mult[k], p->recurrent_shift[k]));
+            ai[k] = (uint32_t)ib[k];
+            ah[k] = (uint32_t)rb[k];
+        }
+        mcu_lstm_gates(iw, x, in, ai);
+        mcu_lstm_gates(rw, h, n, ah);
+        for (int k = 0; k < MCU_LSTM_GATES; k++) {
+            int32_t a = fast ? mcu_lstm_rq_fast((int32_t)ai[k], im[k], -is[k])
+                                   : mcu_lstm_rq((int32_t)ai[k], im[k], is[k]);
+            int32_t b = fast ? mcu_lstm_rq_fast((int32_t)ah[k], rm[k], -rs[k])
+                                   : mcu_lstm_rq((int32_t)ah[k], rm[k], rs[k]);
+            a = sat16(a);
+            b = sat16(b);
             int32_t pre = sat16(a + b);
-            if (k == LSTM_GATE_C && p->cell_gate_tanh) {
-                g[k] = lstm_tanh(p->sigmoid_table, pre, 3, 0);
+            if (k == LSTM_GATE_C && cell_tanh) {
+                g[k] = lstm_tanh(table, pre, 3, 0);
             } else {
-                g[k] = lstm_sigmoid(p->sigmoid_table, pre);
+                g[k] = lstm_sigmoid(table, pre);
             }
         }
-        int32_t kept = sat16(mcu_requantize(g[LSTM_GATE_F] * (int32_t)c[u], p->forget_mult, p->forget_shift));
-        int32_t added = sat16(mcu_requantize(g[LSTM_GATE_I] * g[LSTM_GATE_C], p->update_mult, p->update_shift));
+        const int32_t fc = g[LSTM_GATE_F] * (int32_t)c[u], ic = g[LSTM_GATE_I] * g[LSTM_GATE_C];
+        int32_t kept = sat16(fast ? mcu_lstm_rq_fast(fc, fm, -fs) : mcu_lstm_rq(fc, fm, fs));
+        int32_t added = sat16(fast ? mcu_lstm_rq_fast(ic, um, -us) : mcu_lstm_rq(ic, um, us));
         int32_t cell = sat16(kept + added);
-        if (p->cell_clip > 0) {
-            cell = MCU_CLAMP(cell, -p->cell_clip, p->cell_clip);
+        if (clip > 0) {
+            cell = MCU_CLAMP(cell, -clip, clip);
         }
         c[u] = (int16_t)cell;
-        int32_t t = lstm_tanh(p->sigmoid_table, cell, p->cell_tanh_mult, p->cell_tanh_shift);
-        int32_t hv = p->hidden_zero_point + mcu_requantize(t * g[LSTM_GATE_O], p->hidden_mult, p->hidden_shift);
+        int32_t t = lstm_tanh(table, cell, tm, ts);
+        const int32_t to = t * g[LSTM_GATE_O];
+        int32_t hv = hzp + (fast ? mcu_lstm_rq_fast(to, hm, -hs) : mcu_lstm_rq(to, hm, hs));
         out[u] = (int8_t)MCU_CLAMP(hv, INT8_MIN, INT8_MAX);
     }
     for (int32_t u = 0; u < n; u++) {
@@ -102,6 +238,7 @@ void mcu_lstm_s8(const mcu_lstm_params_t *p, const int8_t *input, int8_t *hidden
                  int8_t *output)
 {
     const size_t in = (size_t)p->input_size, n = (size_t)p->units;
+
     for (int32_t b = 0; b < p->batches; b++) {
         int8_t *h = hidden_state + (size_t)b * n;
         int16_t *c = cell_state + (size_t)b * n;
@@ -109,7 +246,65 @@ void mcu_lstm_s8(const mcu_lstm_params_t *p, const int8_t *input, int8_t *hidden
             /* time major: [T, B, *]; batch major: [B, T, *]. The state rows are per batch either way. */
             size_t row = p->time_major ? (size_t)t * (size_t)p->batches + (size_t)b
                                        : (size_t)b * (size_t)p->time_steps + (size_t)t;
-            lstm_row(p, input + row * in, h, c, output + row * n);
+            if (p->fast_requant) {
+                lstm_row(p, input + row * in, h, c, output + row * n, 1);
+            } else {
+                lstm_row(p, input + row * in, h, c, output + row * n, 0);
+            }
+        }
+    }
+}
+
+/* 16x8: int16 input and hidden state (zero points 0), int8 weights, int64 biases, int16 cell. The gate sums
+ * are int64 and requantized by TFLM's int64 MultiplyByQuantizedMultiplier (16-bit multiplier); the rest is
+ * the int8 kernel's arithmetic with an int16 hidden clamp. Plain C. */
+static void lstm_row_s16(const mcu_lstm_s16_params_t *p, const int16_t *x, int16_t *h, int16_t *c, int16_t *out)
+{
+    const int32_t n = p->units, in = p->input_size;
+    for (int32_t u = 0; u < n; u++) {
+        int32_t g[MCU_LSTM_GATES];
+        for (int k = 0; k < MCU_LSTM_GATES; k++) {
+            const int8_t *wi = p->input_weights[k] + (size_t)u * (size_t)in;
+            const int8_t *wr = p->recurrent_weights[k] + (size_t)u * (size_t)n;
+            int64_t ai = p->input_bias[k][u], ar = 0;
+            for (int32_t i = 0; i < in; i++) {
+                ai += (int64_t)wi[i] * x[i];
+            }
+            for (int32_t i = 0; i < n; i++) {
+                ar += (int64_t)wr[i] * h[i];
+            }
+            int32_t a = sat16(mcu_lstm_rq64(ai, p->input_mult[k], p->input_shift[k]));
+            int32_t b = sat16(mcu_lstm_rq64(ar, p->recurrent_mult[k], p->recurrent_shift[k]));
+            int32_t pre = sat16(a + b);
+            g[k] = (k == LSTM_GATE_C && p->cell_gate_tanh) ? lstm_tanh(p->sigmoid_table, pre, 3, 0)
+                                                            : lstm_sigmoid(p->sigmoid_table, pre);
+        }
+        int32_t kept = sat16(mcu_lstm_rq(g[LSTM_GATE_F] * (int32_t)c[u], p->forget_mult, p->forget_shift));
+        int32_t added = sat16(mcu_lstm_rq(g[LSTM_GATE_I] * g[LSTM_GATE_C], p->update_mult, p->update_shift));
+        int32_t cell = sat16(kept + added);
+        if (p->cell_clip > 0) {
+            cell = MCU_CLAMP(cell, -p->cell_clip, p->cell_clip);
+        }
+        c[u] = (int16_t)cell;
+        int32_t t = lstm_tanh(p->sigmoid_table, cell, p->cell_tanh_mult, p->cell_tanh_shift);
+        int32_t hv = p->hidden_zero_point + mcu_lstm_rq(t * g[LSTM_GATE_O], p->hidden_mult, p->hidden_shift);
+        out[u] = (int16_t)MCU_CLAMP(hv, INT16_MIN, INT16_MAX);
+    }
+    for (int32_t u = 0; u < n; u++) {
+        h[u] = out[u];
+    }
+}
+
+void mcu_lstm_s16(const mcu_lstm_s16_params_t *p, const int16_t *input, int16_t *hidden_state, int16_t *cell_state,
+                  int16_t *output)
+{
+    const size_t in = (size_t)p->input_size, n = (size_t)p->units;
+    for (int32_t b = 0; b < p->batches; b++) {
+        for (int32_t t = 0; t < p->time_steps; t++) {
+            size_t row = p->time_major ? (size_t)t * (size_t)p->batches + (size_t)b
+                                       : (size_t)b * (size_t)p->time_steps + (size_t)t;
+            lstm_row_s16(p, input + row * in, hidden_state + (size_t)b * n, cell_state + (size_t)b * n,
+                         output + row * n);
         }
     }
 }

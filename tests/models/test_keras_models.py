@@ -1,5 +1,5 @@
-"""Small Keras models (tests/fixtures/keras/, written by examples/keras/make_keras_models.py and
-make_issue8_models.py), bit-exact with TFLM.
+"""Small Keras models (tests/fixtures/keras/, written by examples/keras/make_keras_models.py,
+make_issue8_models.py and make_lstm_models.py), bit-exact with TFLM.
 
 Each fixture is what TFLiteConverter makes of ordinary Keras layers with
 full-integer int8 quantization: SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE
@@ -59,6 +59,11 @@ BIT_EXACT = [
     "dilated_conv1d_stack_int8",
     "dilated_conv1d_stack_int16",
     "conv2d_uint8_io",                   # QUANTIZE uint8 -> int8 and int8 -> uint8 at the edges
+    # make_lstm_models.py (state carried over the 10 consecutive invocations on both sides)
+    "lstm_sequences_int8",               # UNIDIRECTIONAL_SEQUENCE_LSTM, return_sequences=True
+    "lstm_last_int8",                    # return_sequences=False: STRIDED_SLICE of the last step
+    "lstm_stacked_int8",                 # two LSTMs
+    "conv1d_lstm_int8",                  # CONV_2D front end, then the LSTM
 ]
 # fixture -> "node N: OPERATOR" lines the error must hold
 UNSUPPORTED = {

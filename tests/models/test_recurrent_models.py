@@ -131,3 +131,17 @@ def test_reset_between_sequences(kind):
     ip.set_input(np.array(xs[0]), 0)
     ip.invoke()
     assert (np.array(ip.get_output(0)) == ref[0]).all()  # TFLM's own reset agrees with a fresh interpreter
+
+
+def test_report_shows_recurrent_layers(tmp_path):
+    """The Markdown report lists the recurrent layers with MACs per time step and per invocation and their
+    state bytes, and the total state in its summary."""
+    from mcugen.report import write_report
+    c = compile_model(shared_model("trained_lstm_int8.tflite"))
+    md = write_report(c, tmp_path)[1].read_text()
+    assert "## Recurrent layers" in md
+    assert "| 0 | 0 | UNIDIRECTIONAL_SEQUENCE_LSTM | 28 | 3,840 | 107,520 | 60 |" in md
+    assert "| recurrent state (variable tensors, kept across invocations, never shared) | 60 |" in md
+    c = compile_model(shared_model("keyword_scrambled_8bit.tflite"))
+    md = write_report(c, tmp_path)[1].read_text()
+    assert md.count("| SVDF | 1 |") == 7 and "| 5,120 |" in md

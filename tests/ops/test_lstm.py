@@ -9,11 +9,11 @@ from mcugen.testing.builder import TensorSpec, single_op_model
 from mcugen.testing.compare import rule_problems, tflm_rejects
 from mcugen.testing.random_quant import rand_act_quant
 
-from tests.conftest import shared_model
+from tests.conftest import assert_bit_exact, need_arm_tools, shared_model
 
 
 def lstm_model(rng, time_steps, batches, input_size, units, time_major=False, act="TANH", cell_clip=0.0,
-               cell_power=-12, peephole=False, variable=True):
+               cell_power=-12, peephole=False, variable=True, w_range=(0.002, 0.03)):
     (xs, xz), (hs, hz) = rand_act_quant(rng), rand_act_quant(rng)
     cs = 2.0 ** cell_power
     x_shape = (time_steps, batches, input_size) if time_major else (batches, time_steps, input_size)
@@ -21,7 +21,7 @@ def lstm_model(rng, time_steps, batches, input_size, units, time_major=False, ac
     ins = [TensorSpec(x_shape, "int8", xs, xz)]
     wscale = []
     for shape in [(units, input_size)] * 4 + [(units, units)] * 4:
-        s = float(np.exp(rng.uniform(np.log(0.002), np.log(0.03))))
+        s = float(np.exp(rng.uniform(np.log(w_range[0]), np.log(w_range[1]))))
         wscale.append(s)
         ins.append(TensorSpec(shape, "int8", s, 0, data=rng.integers(-127, 128, shape).astype(np.int8)))
     if peephole:
@@ -72,8 +72,72 @@ def test_lstm_rules():
     assert tflm_rejects(novar)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_lstm_fast_requant_host(seed, bit_exact):
+    """Small weight scales: every multiplier shifts right and the kernels take the one-add rounding."""
+    rng = np.random.default_rng(300 + seed)
+    model = lstm_model(rng, 3, 2, int(rng.integers(1, 20)), int(rng.integers(1, 16)), time_major=bool(seed % 2),
+                       cell_clip=[0.0, 2.0, 0.3][seed], w_range=(0.0001, 0.001))
+    bit_exact(model, count=6)
+
+
 def test_trained_lstm_layer(bit_exact):
     """The LSTM layer of trained_lstm_int8 (28 steps x 28 inputs, 20 units), cut out alone, 20 invocations."""
     g = read_model(shared_model("trained_lstm_int8.tflite"))
     op = next(o for o in g.operators if o.op == "UNIDIRECTIONAL_SEQUENCE_LSTM")
     bit_exact(single_op_of(op), count=20)
+
+
+def test_lstm_dsp_paths_cortex_m4():
+    """The DSP paths on cortex-m4: input and unit counts off multiples of 4 (tail groups), batch and time
+    major, small weight scales (all multipliers shift right: fast_requant 1) and large ones whose multipliers
+    shift left (the general requantization, fast_requant 0)."""
+    need_arm_tools()
+    rng = np.random.default_rng(77)
+    cases = [dict(time_steps=3, batches=2, input_size=7, units=5, time_major=True, w_range=(0.0002, 0.001)),
+             dict(time_steps=2, batches=1, input_size=8, units=12, cell_clip=1.0, w_range=(0.0002, 0.001)),
+             dict(time_steps=2, batches=2, input_size=3, units=2, w_range=(0.5, 2.0))]
+    for kw in cases:
+        assert_bit_exact(lstm_model(rng, **kw), count=5, boards=("cortex-m4",))
+
+
+def lstm_model_16x8(rng, time_steps, batches, input_size, units, time_major=False, cell_clip=0.0, cell_power=-12,
+                    w_range=(0.002, 0.03), input_zp=0):
+    """16x8: int16 input, hidden and output (zero points 0), int8 weights, int64 biases, int16 cell."""
+    xs, hs = (float(np.exp(rng.uniform(np.log(1e-4), np.log(3e-3)))) for _ in range(2))
+    x_shape = (time_steps, batches, input_size) if time_major else (batches, time_steps, input_size)
+    ins = [TensorSpec(x_shape, "int16", xs, input_zp)]
+    wscale = []
+    for shape in [(units, input_size)] * 4 + [(units, units)] * 4:
+        ws = float(np.exp(rng.uniform(np.log(w_range[0]), np.log(w_range[1]))))
+        wscale.append(ws)
+        ins.append(TensorSpec(shape, "int8", ws, 0, data=rng.integers(-127, 128, shape).astype(np.int8)))
+    ins += [None] * 3
+    for k in range(4):
+        bs = float(np.float32(xs) * np.float32(wscale[k]))
+        ins.append(TensorSpec((units,), "int64", bs, 0, data=rng.integers(-2000000, 2000000, units).astype(np.int64)))
+    ins += [None, None, TensorSpec((batches, units), "int16", hs, 0, is_variable=True),
+            TensorSpec((batches, units), "int16", 2.0 ** cell_power, 0, is_variable=True)] + [None] * 4
+    opts = {"fused_activation_function": "TANH", "cell_clip": cell_clip, "proj_clip": 0.0, "time_major": time_major,
+            "asymmetric_quantize_inputs": False}
+    return single_op_model("UNIDIRECTIONAL_SEQUENCE_LSTM", ins, [TensorSpec(x_shape[:2] + (units,), "int16", hs, 0)],
+                           opts)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_lstm_16x8_random(seed, bit_exact):
+    """16x8 LSTM (TFLM runs it): random sizes, time/batch major, cell clip and scale, 6 invocations."""
+    rng = np.random.default_rng(500 + seed)
+    model = lstm_model_16x8(rng, int(rng.integers(1, 5)), int(rng.integers(1, 3)), int(rng.integers(1, 20)),
+                            int(rng.integers(1, 14)), time_major=bool(seed % 2),
+                            cell_clip=[0.0, 0.5, 3.0, 0.0][seed % 4], cell_power=[-12, -11, -13, -10][seed % 4])
+    assert not rule_problems(model)
+    bit_exact(model, count=6, sanitize=seed == 3)
+
+
+def test_lstm_16x8_boards_and_rules():
+    """16x8 on cortex-m4 and cortex-m0 under QEMU; a non-zero int16 zero point is refused."""
+    need_arm_tools()
+    rng = np.random.default_rng(600)
+    assert_bit_exact(lstm_model_16x8(rng, 3, 2, 6, 5, cell_clip=1.0), count=5, boards=("cortex-m4", "cortex-m0"))
+    assert any("zero point" in m for m in rule_problems(lstm_model_16x8(rng, 2, 1, 3, 2, input_zp=3)))

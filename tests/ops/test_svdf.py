@@ -8,7 +8,7 @@ from mcugen.testing.builder import TensorSpec, single_op_model
 from mcugen.testing.compare import rule_problems, tflm_rejects
 from mcugen.testing.random_quant import rand_act_quant
 
-from tests.conftest import shared_model
+from tests.conftest import assert_bit_exact, need_arm_tools, shared_model
 
 
 def svdf_model(rng, batches, input_size, units, rank, memory, state="int16", act="NONE", bias=True,
@@ -81,3 +81,15 @@ def test_keyword_svdf_layers(bit_exact):
     assert len(layers) == 7
     for op in layers:
         bit_exact(single_op_of(op), count=25, seed=op.index)
+
+
+def test_svdf_dsp_paths_cortex_m4():
+    """The DSP paths (word-wise row moves when memory is a multiple of 4 (int8) or 2 (int16), paired feature
+    sums, odd filter counts, input tails, rank > 1) on cortex-m4, against TFLM over 6 invocations."""
+    need_arm_tools()
+    rng = np.random.default_rng(41)
+    cases = [(1, 16, 5, 1, 8, "int8"), (2, 7, 3, 3, 4, "int8"), (1, 9, 4, 2, 6, "int16"), (2, 5, 3, 1, 5, "int16"),
+             (1, 13, 3, 1, 7, "int8")]
+    for batches, input_size, units, rank, memory, state in cases:
+        model = svdf_model(rng, batches, input_size, units, rank, memory, state)
+        assert_bit_exact(model, count=6, boards=("cortex-m4",))
