@@ -101,3 +101,12 @@ def bit_exact(request):
             used.append(b)
         return assert_bit_exact(model, boards=boards, **kw)
     return check
+
+
+@pytest.fixture(autouse=True)
+def _litert_stays_out_of_process(request):
+    """LiteRT and tflite-micro clash in one process (TFLM then computes wrong numbers): LiteRT runs only in
+    child processes (mcugen/oracle/litert.py). A test that imports it here fails, naming itself."""
+    yield
+    import sys
+    assert "ai_edge_litert" not in sys.modules, f"{request.node.nodeid} imported ai_edge_litert in-process"

@@ -661,7 +661,7 @@ def plan_depthwise(op: Operator, geometry, features=frozenset()) -> DepthwisePla
     plan.rq = rq
     if "dsp" in features and "optimize:size" not in features and dm % 4 == 0 and kh * kw + (kh * kw) % 2 <= DW_DSP_MAX_TAPS:  # --optimize size
         plan.weights = pack_dw_dsp_weights(wt * scale, ic, dm)
-    elif "dsp" in features and dm == 1 and kh * kw + (kh * kw) % 2 <= DW_DSP_MAX_TAPS:
+    elif "dsp" in features and "optimize:size" not in features and dm == 1 and kh * kw + (kh * kw) % 2 <= DW_DSP_MAX_TAPS:  # --optimize size
         plan.weights = pack_dw1_dsp_weights(wt * scale)
         oc4 = -(-oc // 4) * 4  # the DSP path reads whole groups of 4 biases
         plan.bias = wrap_int32(np.concatenate([folded * scale, np.zeros(oc4 - oc, np.int64)]))

@@ -26,6 +26,18 @@ SHIFT_EXACT = frozenset({
     "MCU_UINT8_TO_INT8", "MCU_INT8_TO_UINT8",
 })
 TO_INT8, TO_UINT8 = "MCU_UINT8_TO_INT8", "MCU_INT8_TO_UINT8"
+#: the (input, output) types of a QUANTIZE touching uint8 that the reference (LiteRT) runs; others keep
+#: their uint8 tensor and are refused (e.g. int16 -> uint8, which neither TFLM nor LiteRT prepares)
+QUANTIZE_PAIRS = {("uint8", "int8"), ("int8", "uint8"), ("uint8", "uint8"), ("float32", "uint8"),
+                  ("uint8", "int16")}
+
+
+def _exact(op: Operator) -> bool:
+    if op.op not in SHIFT_EXACT:
+        return False
+    if op.op == "QUANTIZE":
+        return (op.inputs[0].dtype, op.outputs[0].dtype) in QUANTIZE_PAIRS
+    return True
 
 
 def _shifted_quant(q: Quant) -> Quant:
@@ -51,7 +63,7 @@ def uint8_to_int8(graph: Graph) -> None:
     io = {id(t) for t in graph.inputs} | {id(t) for t in graph.outputs}
     both = {id(t) for t in graph.inputs} & {id(t) for t in graph.outputs}
     exact = [t for t in candidates if id(t) not in both
-             and all(op.op in SHIFT_EXACT for op in touching.get(id(t), []))]
+             and all(_exact(op) for op in touching.get(id(t), []))]
     if not exact:
         return
     head: list[Operator] = []

@@ -61,6 +61,7 @@ def test_uint8_max_pool_concat_softmax_logistic():
                         {"beta": 1.0}),
         single_op_model("LOGISTIC", [TensorSpec((3, 7), "uint8", s * 8, z)], [TensorSpec((3, 7), "uint8", 1 / 256, 0)]),
         single_op_model("QUANTIZE", [TensorSpec((4, 9), "uint8", s, z)], [TensorSpec((4, 9), "int8", s, z - 128)]),
+        single_op_model("QUANTIZE", [TensorSpec((4, 9), "uint8", s, z)], [TensorSpec((4, 9), "int16", s / 50, 0)]),
         single_op_model("DEQUANTIZE", [TensorSpec((4, 9), "uint8", s, z)], [TensorSpec((4, 9), "float32")]),
     ]
     for model in cases:

@@ -139,8 +139,9 @@ def test_quantize_rules():
     per_channel = single_op_model("QUANTIZE", [TensorSpec((2, 3), "float32")],
                                   [TensorSpec((2, 3), "int8", [0.1, 0.2], [0, 0], quantized_dimension=0)])
     assert any("per channel" in m for m in rule_problems(per_channel))
-    # TFLM refuses these too
-    for src, dst in [("float32", "int32"), ("int64", "int8"), ("uint8", "int16"), ("int16", "uint8")]:
+    # TFLM refuses these too (uint8 -> int16 TFLM refuses as well, but a uint8 input is a legacy uint8 model's:
+    # passes/uint8_to_int8.py runs it as int8 -> int16, checked against LiteRT in tests/models/test_uint8_models.py)
+    for src, dst in [("float32", "int32"), ("int64", "int8"), ("int16", "uint8")]:
         x = TensorSpec((4,), src, None if src == "float32" else 0.1, None if src == "float32" else 0)
         m = single_op_model("QUANTIZE", [x], [TensorSpec((4,), dst, 0.1, 0)])
         assert any("is not supported" in p for p in rule_problems(m)), (src, dst)
