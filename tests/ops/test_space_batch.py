@@ -1,11 +1,15 @@
-"""SPACE_TO_BATCH_ND and BATCH_TO_SPACE_ND against TFLM: 3-D and 4-D, block sizes, paddings and crops; the rules."""
+"""SPACE_TO_BATCH_ND and BATCH_TO_SPACE_ND: 3-D and 4-D, block sizes, paddings and crops; the rules.
+
+BATCH_TO_SPACE_ND is compared with TFLM. SPACE_TO_BATCH_ND with padding is compared with LiteRT's reference
+kernels: TFLM fills the padding from a pad value it never initialises (its OpData output_offset), which is 0
+in a fresh process and garbage after the process has run other models (a long test run showed int8 padding of
+32 and float padding of 1e20), so TFLM is no oracle there (docs/tflm-differences.md)."""
 import numpy as np
 import pytest
 
 from mcugen.testing.builder import single_op_model
-from mcugen.testing.compare import rule_problems
+from mcugen.testing.compare import compare_model, rule_problems
 
-from mcugen.oracle import tflm
 
 from .shape_cases import seeds, const, litert_ref, run_ours, tensor
 
@@ -29,7 +33,7 @@ def b2s_model(in_shape, block, crops, dtype, rng=None, out_shape=None):
 
 
 @pytest.mark.parametrize("seed", seeds(6))
-def test_space_to_batch_random(seed, bit_exact):
+def test_space_to_batch_random(seed):
     rng = np.random.default_rng(seed)
     dtype = ("int8", "float32")[seed % 2]
     m = 1 if seed % 3 == 0 else 2
@@ -42,7 +46,8 @@ def test_space_to_batch_random(seed, bit_exact):
         pads.append([lo, hi])
         spatial.append(n)
     shape = (int(rng.integers(1, 3)), *spatial, int(rng.integers(1, 4)))
-    bit_exact(s2b_model(shape, block, pads, dtype, rng), sanitize=seed == 1)
+    cmp = compare_model(s2b_model(shape, block, pads, dtype, rng), count=6, sanitize=seed == 1, oracle="litert")
+    assert cmp.exact, f"differing bytes per output: {cmp.mismatches()}"
 
 
 @pytest.mark.parametrize("seed", seeds(6))
@@ -63,7 +68,8 @@ def test_batch_to_space_random(seed, bit_exact):
 
 @pytest.mark.parametrize("zp", [5, -128])
 def test_space_to_batch_zero_point(zp):
-    """int8 padding is the zero point (a real 0), as in LiteRT's reference kernel; TFLM writes raw 0."""
+    """int8 padding is the zero point (a real 0), as in LiteRT's reference kernel (TFLM's pad value is
+    uninitialised memory: see the module docstring)."""
     rng = np.random.default_rng(zp & 0xFF)
     for shape, block, pads in [((2, 5, 3), [2], [[1, 2]]), ((1, 3, 4, 2), [2, 3], [[1, 0], [0, 2]])]:
         model = s2b_model(shape, block, pads, "int8", zp=zp)
@@ -72,8 +78,6 @@ def test_space_to_batch_zero_point(zp):
         ref = litert_ref(model, xs)[0]
         assert np.array_equal(ours.reshape(ref.shape), ref)
         assert (ref == zp).sum() >= 3  # the padding is there
-        tflm_out = tflm.run(model, xs, 1)[0]
-        assert not np.array_equal(tflm_out, ref)  # TFLM's known difference (docs/tflm-differences.md)
 
 
 def test_space_batch_rules():
