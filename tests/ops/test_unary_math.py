@@ -62,8 +62,8 @@ def test_float_unary(op, bit_exact):
 
 
 def test_float_log(bit_exact):
-    """LOG (float32 only in TFLM) on inputs in [2.2, 9.8) (the range of the quantization attached to the input,
-    which TFLM ignores), and on one small constant-free chain with a wide range, within the float tolerance."""
+    """LOG (float32 only in TFLM) on inputs in [2.2, 9.8) and in [40, 10240) (the ranges of the quantization
+    attached to the input, which TFLM ignores: sample_inputs draws from them), within the float tolerance."""
     shape = (4, 33)
     bit_exact(single_op_model("LOG", [TensorSpec(shape, "float32", 0.03, -200)], [TensorSpec(shape, "float32")]))
     bit_exact(single_op_model("LOG", [TensorSpec((2, 9), "float32", 40.0, -129)], [TensorSpec((2, 9), "float32")]))
