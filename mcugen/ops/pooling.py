@@ -71,8 +71,8 @@ class _Pool(OpHandler):
             ("pad_top", same_padding(ih, kh, sh, 1, oh)), ("pad_left", same_padding(iw, kw, sw, 1, ow)),
             ("act_min", lo), ("act_max", hi),
         ]
-        return Layer(op, function=function, struct="pool_params_t", fields=fields,
-                     args=[ctx.ptr(op.inputs[0]), ctx.ptr(y)], sources=(f"pooling/mcu_{function}.c",))
+        return Layer(op, function=function, struct="pool_params_t", fields=fields, args=[ctx.ptr(op.inputs[0]), ctx.ptr(y)],
+                     sources=(f"pooling/mcu_{function}.c", "pooling/mcu_pool_impl.h"))
 
     # ---- float32 (scheme f32): TFLM's reference float pooling (mcu_avgpool_f32.c, mcu_maxpool_f32.c) ----
     signatures = signatures + (Sig("f32", (("float32",),), (("float32",),)),)

@@ -1,29 +1,7 @@
-/* mcu_maxpool_s8.c - MAX_POOL_2D, int8 (see mcu_pooling.h). */
-#include "mcu_pooling.h"
-#include "mcu_fixedpoint.h"
+/* mcu_maxpool_s8.c - MAX_POOL_2D, int8 (see mcu_pooling.h; the body: mcu_pool_impl.h). */
+#include <stdint.h>
 
-void mcu_maxpool_s8(const mcu_pool_params_t *p, const int8_t *input, int8_t *output)
-{
-    const int32_t ch = p->channels;
-    for (int32_t b = 0; b < p->batches; b++) {
-        const int8_t *in_b = input + (int64_t)b * p->in_h * p->in_w * ch;
-        for (int32_t oy = 0; oy < p->out_h; oy++) {
-            const int32_t y0 = oy * p->stride_h - p->pad_top;
-            const int32_t ys = MCU_MAX(0, -y0), ye = MCU_MIN(p->k_h, p->in_h - y0);
-            for (int32_t ox = 0; ox < p->out_w; ox++) {
-                const int32_t x0 = ox * p->stride_w - p->pad_left;
-                const int32_t xs = MCU_MAX(0, -x0), xe = MCU_MIN(p->k_w, p->in_w - x0);
-                for (int32_t c = 0; c < ch; c++) {
-                    int32_t m = INT8_MIN;
-                    for (int32_t ky = ys; ky < ye; ky++) {
-                        const int8_t *row = in_b + ((int64_t)(y0 + ky) * p->in_w + x0) * ch + c;
-                        for (int32_t kx = xs; kx < xe; kx++) {
-                            m = MCU_MAX(m, (int32_t)row[(int64_t)kx * ch]);
-                        }
-                    }
-                    *output++ = (int8_t)MCU_CLAMP(m, p->act_min, p->act_max);
-                }
-            }
-        }
-    }
-}
+#define MCU_POOL_T int8_t
+#define MCU_POOL_LOWEST INT8_MIN
+#define MCU_MAXPOOL_FN mcu_maxpool_s8
+#include "mcu_pool_impl.h"
