@@ -10,7 +10,8 @@ from .backend import Runner, make_runner
 from .boards import load_board
 from .cache import build_key, cache_root
 from .codegen import write_project
-from .compiler import Compiled, build as _build, compile_model, model_name, with_optimize
+from .compiler import SHARED_RUNTIME, Compiled, SharedBuild, build as _build, build_shared as _build_shared
+from .compiler import compile_model, model_name, with_optimize
 from .errors import UsageError
 from .inspect_model import inspect  # noqa: F401  (re-exported)
 from .ir import Tensor
@@ -22,6 +23,14 @@ def build(model, out, board: str = "host", name: str | None = None, force: bool 
     mcugen.compiler.OPTIMIZE)."""
     return _build(model, out, name=name, force=force, board=load_board(board), ignore_budget=ignore_budget,
                   optimize=optimize)
+
+
+def build_shared(models, out, board: str = "host", runtime: str = SHARED_RUNTIME, force: bool = False,
+                 ignore_budget: bool = False, optimize: str = "speed") -> SharedBuild:
+    """Compile several models into one C project in `out` with one copy of the kernels they use (prefix
+    `runtime`); each model keeps its own API prefix (its file name)."""
+    return _build_shared(list(models), out, runtime=runtime, force=force, board=load_board(board),
+                         ignore_budget=ignore_budget, optimize=optimize)
 
 
 def prepared_runner(model, board: str = "host", name: str | None = None, sanitize: bool = False,

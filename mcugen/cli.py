@@ -74,25 +74,54 @@ def inspect_cmd(model, as_json):
 
 
 @main.command()
-@click.argument("model", type=click.Path(dir_okay=False))
+@click.argument("models", nargs=-1, required=True, type=click.Path(dir_okay=False), metavar="MODEL...")
 @board_option
 @click.option("-o", "--output", "out", required=True, type=click.Path(file_okay=False), help="Output folder.")
 @name_option
 @click.option("--force", is_flag=True, help="Overwrite files in the output folder that mcugen did not write.")
 @click.option("--ignore-budget", is_flag=True, help="Build even if the model does not fit the board's memory.")
 @optimize_option
+@click.option("--runtime-name", default=None, metavar="PREFIX",
+              help="With several models: the C prefix of the one kernel library they share (default mcugen_rt).")
 @_friendly
-def build(model, board, out, name, force, ignore_budget, optimize):
-    """Generate the C project of MODEL for a board in the output folder."""
+def build(models, board, out, name, force, ignore_budget, optimize, runtime_name):
+    """Generate the C project of MODEL for a board in the output folder.
+
+    Several models (`mcugen build a.tflite b.tflite ...`) go into one project with one copy of the kernels
+    they use (prefix --runtime-name); each model keeps its own API prefix, from its file name."""
     from . import api
-    c = api.build(model, out, board=board, name=name, force=force, ignore_budget=ignore_budget, optimize=optimize)
-    r = c.project.report
-    lb = r["liveness_lower_bound"]
-    below = f", {100.0 * (1 - r['arena_bytes'] / lb):.1f}% below it" if lb and r["arena_bytes"] < lb else ""
-    click.echo(f"{out}: model '{c.project.name}', {len(r['layers'])} layers, {r['total_macs']:,} MACs")
-    click.echo(f"  arena {r['arena_bytes']:,} bytes (liveness lower bound {lb:,}{below}), "
-               f"constants {r['weight_bytes']:,} bytes")
+    from .errors import UsageError
     from .support import float_warning
+    if len(models) > 1:
+        if name is not None:
+            raise UsageError("--name names one model; with several models each takes its prefix from its file "
+                             "name (rename the files to choose).")
+        sb = api.build_shared(list(models), out, board=board, force=force, ignore_budget=ignore_budget,
+                              optimize=optimize, runtime=runtime_name or api.SHARED_RUNTIME)
+        for c in sb.models:
+            _build_summary(out, c)
+            warning = float_warning(c.graph, c.board)
+            if warning:
+                click.echo(f"warning: {c.project.name}: {warning}", err=True)
+        kernels = len({f for c in sb.models for f in c.project.kernel_files if f.endswith(".c")})
+        click.echo(f"  one kernel library '{sb.runtime}' for {len(sb.models)} models: {kernels} kernel files, "
+                   f"build/lib{sb.runtime}.a")
+        if sb.footprint is not None:
+            fp, b = sb.footprint, sb.models[0].board
+            how = "measured" if fp.measured else "estimated"
+            click.echo(f"  on {b.name} ({how}): flash {fp.flash:,} of {b.flash.size:,} bytes, "
+                       f"RAM {fp.ram:,} of {b.ram.size:,} bytes")
+            if sb.separate_flash:
+                total = sum(sb.separate_flash)
+                click.echo(f"  as separate builds: flash {' + '.join(f'{f:,}' for f in sb.separate_flash)} = "
+                           f"{total:,} bytes; shared saves {total - fp.flash:,} bytes "
+                           f"({100.0 * (total - fp.flash) / total:.1f}%)")
+        return
+    if runtime_name is not None:
+        raise UsageError("--runtime-name applies to several models built together.")
+    c = api.build(models[0], out, board=board, name=name, force=force, ignore_budget=ignore_budget,
+                  optimize=optimize)
+    _build_summary(out, c)
     warning = float_warning(c.graph, c.board)
     if warning:
         click.echo(f"warning: {warning}", err=True)
@@ -101,6 +130,15 @@ def build(model, board, out, name, force, ignore_budget, optimize):
         how = "measured" if fp.measured else "estimated"
         click.echo(f"  on {b.name} ({how}): flash {fp.flash:,} of {b.flash.size:,} bytes, "
                    f"RAM {fp.ram:,} of {b.ram.size:,} bytes")
+
+
+def _build_summary(out, c) -> None:
+    r = c.project.report
+    lb = r["liveness_lower_bound"]
+    below = f", {100.0 * (1 - r['arena_bytes'] / lb):.1f}% below it" if lb and r["arena_bytes"] < lb else ""
+    click.echo(f"{out}: model '{c.project.name}', {len(r['layers'])} layers, {r['total_macs']:,} MACs")
+    click.echo(f"  arena {r['arena_bytes']:,} bytes (liveness lower bound {lb:,}{below}), "
+               f"constants {r['weight_bytes']:,} bytes")
 
 
 @main.command()

@@ -90,7 +90,8 @@ def _board(board: Board | str | None) -> Board:
     return load_board(board or "host")
 
 
-def compile_graph(graph: Graph, model_bytes: bytes, name: str, where: str, board: Board | str | None = None) -> Compiled:
+def compile_graph(graph: Graph, model_bytes: bytes, name: str, where: str, board: Board | str | None = None,
+                  runtime: str | None = None) -> Compiled:
     """Passes, support check, plan, C. `graph` comes from the reader, which has validated it
     (frontend/validate.py); a handler that still fails on it is reported naming its node (guarded)."""
     try:
@@ -113,7 +114,7 @@ def compile_graph(graph: Graph, model_bytes: bytes, name: str, where: str, board
         plan = plan_arena(buffers, pairs)
     sha = hashlib.sha256(model_bytes).hexdigest()
     try:
-        project = generate(graph, plan, name, Path(where).name, sha, b)
+        project = generate(graph, plan, name, Path(where).name, sha, b, runtime=runtime)
     except McugenError:
         raise
     except Exception as e:
@@ -161,9 +162,10 @@ def _lowering_error(graph: Graph, plan: Plan, name: str, board: Board, e: Except
 
 
 def compile_model(path: str | Path, name: str | None = None, board: Board | str | None = None,
-                  optimize: str = "speed") -> Compiled:
+                  optimize: str = "speed", runtime: str | None = None) -> Compiled:
     graph, data = load(path)
-    return compile_graph(graph, data, model_name(path, name), str(path), with_optimize(_board(board), optimize))
+    return compile_graph(graph, data, model_name(path, name), str(path), with_optimize(_board(board), optimize),
+                         runtime=runtime)
 
 
 def compile_bytes(data: bytes, name: str, where: str = "model.tflite", board: Board | str | None = None,
@@ -190,3 +192,59 @@ def build(path: str | Path, out: str | Path, name: str | None = None, force: boo
         check_budget(footprint(c), c.board)
     write_project(c.project.files, out, force=force)
     return c
+
+
+#: the kernels' prefix of `mcugen build a.tflite b.tflite` unless --runtime-name says otherwise
+SHARED_RUNTIME = "mcugen_rt"
+
+
+@dataclass
+class SharedBuild:
+    """Several models built into one project with one copy of the kernels (codegen/shared.py)."""
+    models: list[Compiled]
+    runtime: str
+    files: dict[str, str]
+    footprint: Footprint | None = None           # the shared library on the board (measured or estimated)
+    separate_flash: list[int] | None = None      # each model's library built on its own (measured)
+
+
+def build_shared(paths: list[str | Path], out: str | Path, runtime: str = SHARED_RUNTIME, force: bool = False,
+                 board: Board | str | None = None, ignore_budget: bool = False, optimize: str = "speed") -> SharedBuild:
+    """Compile every model with the kernel prefix `runtime` and write one project holding them all and
+    one copy of the kernels they use. On a board with the Arm toolchain, the flash of the shared library is
+    measured, and so is each model's library built on its own, for the comparison."""
+    import json
+    from .codegen.shared import combine
+    from .errors import UsageError
+    b = with_optimize(_board(board), optimize)
+    names = [model_name(p) for p in paths]
+    clash = sorted({n for n in names if names.count(n) > 1})
+    if clash:
+        raise UsageError(f"several models would get the same C prefix {', '.join(clash)} (from their file "
+                         "names); rename the files so that each model has its own prefix.")
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", runtime) or runtime in names:
+        raise UsageError(f"--runtime-name {runtime!r}: the kernels' prefix must be a lower-case C identifier "
+                         f"different from every model's prefix ({', '.join(names)}).")
+    models = [compile_model(p, None, b, runtime=runtime) for p in paths]
+    files = combine([c.project for c in models], b)
+    sb = SharedBuild(models, runtime, files)
+    if not b.is_host:
+        fp = measure_library(files, runtime)
+        if fp is not None:
+            sb.footprint = fp
+            sb.separate_flash = [footprint(compile_model(p, None, b)).flash for p in paths]
+            report = json.loads(files["report.json"])
+            report["flash_bytes"] = {"shared": fp.flash, "separate": sb.separate_flash,
+                                     "separate_total": sum(sb.separate_flash),
+                                     "saved": sum(sb.separate_flash) - fp.flash,
+                                     "how": "arm-none-eabi-size over the library's objects (text + data)"}
+            files["report.json"] = json.dumps(report, indent=1, sort_keys=True) + "\n"
+        else:
+            consts = sum(c.project.report["weight_bytes"] for c in models)
+            kernels = sum(1 for f in files if f.endswith(".c") and "/" not in f) - 2 * len(models)
+            arena = sum(c.plan.arena_size for c in models)
+            sb.footprint = estimate(arena, consts, kernels)
+        if not ignore_budget:
+            check_budget(sb.footprint, b)
+    write_project(files, out, force=force)
+    return sb

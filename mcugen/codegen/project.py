@@ -32,6 +32,9 @@ class GeneratedProject:
     files: dict[str, str]
     report: dict
     layers: list[Layer] = field(default_factory=list)
+    runtime: str = ""                                           # the kernels' prefix
+    kernel_files: list[str] = field(default_factory=list)       # the runtime's files among `files`
+    lib_sources: list[str] = field(default_factory=list)        # the .c files of the library
 
 
 def _env() -> jinja2.Environment:
@@ -64,7 +67,11 @@ def _shape(t: Tensor | None) -> str:
 
 
 def generate(graph: Graph, plan: Plan, name: str, source_name: str, model_sha256: str,
-             board: Board) -> GeneratedProject:
+             board: Board, runtime: str | None = None) -> GeneratedProject:
+    """The project's files. `runtime`: the prefix of the kernel files and symbols (default: the model's
+    own name); several models built with one runtime prefix share one copy of the kernels
+    (codegen/shared.py)."""
+    rt = runtime or name
     ctx = GenContext(name, plan, frozenset(board.features))
     ctx.optimize = "size" if "optimize:size" in ctx.features else "speed"  # compiler.with_optimize
     layers: list[Layer] = []
@@ -96,7 +103,7 @@ def generate(graph: Graph, plan: Plan, name: str, source_name: str, model_sha256
     kernel_files = {}
     for rel in sources + public:
         base = rel.rsplit("/", 1)[-1]
-        kernel_files[prefix_source(base, name)] = prefix_source((RUNTIME_C / rel).read_text(), name)
+        kernel_files[prefix_source(base, rt)] = prefix_source((RUNTIME_C / rel).read_text(), rt)
     consts = [{
         "name": c.name, "ctype": c.ctype, "count": int(c.values.size),
         "rows": [", ".join(c_literal(v, c.ctype) for v in c.values[i:i + ROW].tolist())
@@ -109,13 +116,15 @@ def generate(graph: Graph, plan: Plan, name: str, source_name: str, model_sha256
                  for t in graph.tensors if t.is_variable and t.alias_of is None]
     lib_sources = sorted([f"{name}.c", f"{name}_weights.c"] + [f for f in kernel_files if f.endswith(".c")])
     v = {
-        "name": name, "NAME": name.upper(), "version": __version__, "source": source_name,
+        "name": name, "NAME": name.upper(), "rt": rt, "version": __version__, "source": source_name,
         "model_sha256": model_sha256, "layers": layers, "rows": rows, "consts": consts,
         "inputs": inputs, "outputs": outputs, "arena_size": plan.arena_size, "lower_bound": plan.lower_bound,
         "weight_bytes": weight_bytes, "lib_sources": lib_sources,
         # the public headers only: a kernel's own .h (e.g. an implementation body) is included by its .c files
-        "headers": sorted(prefix_source(rel.rsplit("/", 1)[-1], name) for rel in public),
+        "headers": sorted(prefix_source(rel.rsplit("/", 1)[-1], rt) for rel in public),
         "total_macs": sum(r["macs"] for r in rows), "board": board, "variables": variables,
+        # the build files serve one model here; codegen/shared.py renders them for several
+        "lib": rt, "models": [{"name": name, "NAME": name.upper()}],
     }
     env = _env()
     files = dict(kernel_files)
@@ -132,6 +141,7 @@ def generate(graph: Graph, plan: Plan, name: str, source_name: str, model_sha256
         files[out] = env.get_template(tpl).render(**v)
     report = {
         "mcugen_version": __version__, "model": source_name, "model_sha256": model_sha256, "name": name,
+        "runtime": rt,
         "board": board.name, "optimize": ctx.optimize,
         "arena_bytes": plan.arena_size, "liveness_lower_bound": plan.lower_bound,
         "planner": plan.algorithm, "weight_bytes": weight_bytes, "total_macs": v["total_macs"],
@@ -140,7 +150,8 @@ def generate(graph: Graph, plan: Plan, name: str, source_name: str, model_sha256
                   "note": "variable tensors: planned over the whole program, never shared; reset() restores them"},
     }
     files["report.json"] = json.dumps(report, indent=1, sort_keys=True) + "\n"
-    return GeneratedProject(name, files, report, layers)
+    return GeneratedProject(name, files, report, layers, runtime=rt,
+                            kernel_files=sorted(kernel_files), lib_sources=lib_sources)
 
 
 __all__ = ["generate", "prefix_source", "GeneratedProject"]
