@@ -11,22 +11,22 @@ from .boards import load_board
 from .cache import build_key, cache_root
 from .codegen import write_project
 from .compiler import SHARED_RUNTIME, Compiled, SharedBuild, build as _build, build_shared as _build_shared
-from .compiler import compile_model, model_name, with_optimize
+from .compiler import DEFAULT_OPTIMIZE, compile_model, model_name, with_optimize
 from .errors import UsageError
 from .inspect_model import inspect  # noqa: F401  (re-exported)
 from .ir import Tensor
 
 
 def build(model, out, board: str = "host", name: str | None = None, force: bool = False,
-          ignore_budget: bool = False, optimize: str = "speed") -> Compiled:
-    """Compile `model` into a C project for `board` in `out` (optimize: "speed" or "size", see
-    mcugen.compiler.OPTIMIZE)."""
+          ignore_budget: bool = False, optimize: str = DEFAULT_OPTIMIZE) -> Compiled:
+    """Compile `model` into a C project for `board` in `out` (optimize: "speed", "size" or "balanced",
+    see mcugen.compiler.OPTIMIZE)."""
     return _build(model, out, name=name, force=force, board=load_board(board), ignore_budget=ignore_budget,
                   optimize=optimize)
 
 
 def build_shared(models, out, board: str = "host", runtime: str = SHARED_RUNTIME, force: bool = False,
-                 ignore_budget: bool = False, optimize: str = "speed") -> SharedBuild:
+                 ignore_budget: bool = False, optimize: str = DEFAULT_OPTIMIZE) -> SharedBuild:
     """Compile several models into one C project in `out` with one copy of the kernels they use (prefix
     `runtime`); each model keeps its own API prefix (its file name)."""
     return _build_shared(list(models), out, runtime=runtime, force=force, board=load_board(board),
@@ -34,7 +34,7 @@ def build_shared(models, out, board: str = "host", runtime: str = SHARED_RUNTIME
 
 
 def prepared_runner(model, board: str = "host", name: str | None = None, sanitize: bool = False,
-                    timeout: float = 600, optimize: str = "speed") -> tuple[Compiled, Runner]:
+                    timeout: float = 600, optimize: str = DEFAULT_OPTIMIZE) -> tuple[Compiled, Runner]:
     """Compile (or reuse the cached build of) `model` for `board` and build what runs it."""
     b = with_optimize(load_board(board), optimize)
     compiled = compile_model(model, name, b)
@@ -105,7 +105,7 @@ def _recorded(compiled: Compiled, inputs: list) -> list[np.ndarray]:
 
 
 def run(model, inputs: list, outputs: list | None = None, board: str = "host", name: str | None = None,
-        timeout: float = 600, optimize: str = "speed"):
+        timeout: float = 600, optimize: str = DEFAULT_OPTIMIZE):
     """Run the generated code on .npy inputs (paths or arrays); write .npy outputs if paths are given."""
     arrays, names = _load_inputs(inputs)
     compiled, runner = prepared_runner(model, board, name, timeout=timeout, optimize=optimize)
@@ -137,7 +137,7 @@ class VerifyResult:
 
 def verify(model, board: str = "host", count: int | None = None, seed: int = 0, name: str | None = None,
            sanitize: bool = False, timeout: float = 600, inputs: list | None = None,
-           optimize: str = "speed") -> VerifyResult:
+           optimize: str = DEFAULT_OPTIMIZE) -> VerifyResult:
     """Compare the generated code with the TFLM interpreter (LiteRT's reference kernels for hybrid and legacy
     uint8 models, which TFLM refuses): integer outputs byte for byte, float outputs within
     mcugen.testing.compare.FLOAT_TOLERANCE of the reference's output range.
@@ -175,7 +175,7 @@ def verify(model, board: str = "host", count: int | None = None, seed: int = 0, 
 
 
 def bench(model, board: str = "cortex-m4", name: str | None = None, timeout: float = 600,
-          optimize: str = "speed") -> dict:
+          optimize: str = DEFAULT_OPTIMIZE) -> dict:
     """Instructions per inference (exact, counted in QEMU), per layer, and the firmware's flash and RAM.
 
     Returns the dict `mcugen bench --json` prints; see mcugen/bench.py for the method."""

@@ -51,9 +51,11 @@ board_option = click.option("--board", default="host", show_default=True,
 timeout_option = click.option("--timeout", default=600.0, show_default=True,
                               help="Seconds one run may take (QEMU runs are stopped after it).")
 name_option = click.option("--name", default=None, help="C prefix of the model (default: the file name).")
-optimize_option = click.option("--optimize", default="speed", show_default=True, type=click.Choice(["speed", "size"]),
-                               help="speed: int16 weight copies where the DSP kernels gain from them; size: weights "
-                                    "stay int8, no layout that costs extra flash.")
+optimize_option = click.option(
+    "--optimize", default="balanced", show_default=True, type=click.Choice(["speed", "size", "balanced"]),
+    help="speed: int16 weight copies where the DSP kernels gain from them; size: weights stay int8, no layout "
+         "that costs extra flash; balanced: per layer, by instructions saved per byte, within the board's flash "
+         "(speed when all of it fits).")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -34,23 +34,26 @@ class Compiled:
     footprint: Footprint | None = None
 
 
-#: --optimize: "speed" (today's layouts: int16 weight copies where the DSP path gains from them) or "size"
-#: (every layout that costs extra flash off: weights stay int8). Handlers see "size" as the pseudo-feature
-#: SIZE_FEATURE in ctx.features / scratch_bytes(op, features), and ctx.optimize.
-OPTIMIZE = ("speed", "size")
+#: --optimize: "speed" (int16 weight copies where the DSP path gains from them), "size" (every layout that
+#: costs extra flash off: weights stay int8) or "balanced" (per layer, by instructions saved per byte, within
+#: the board's flash: mcugen/optimize.py). Handlers see "size" as the pseudo-feature SIZE_FEATURE in
+#: ctx.features / scratch_bytes(op, features) of the layers that take it, and ctx.optimize.
+OPTIMIZE = ("speed", "size", "balanced")
+DEFAULT_OPTIMIZE = "balanced"
 SIZE_FEATURE = "optimize:size"
+BALANCED_FEATURE = "optimize:balanced"
 
 
-def with_optimize(board: Board, optimize: str = "speed") -> Board:
+def with_optimize(board: Board, optimize: str = DEFAULT_OPTIMIZE) -> Board:
     """The board as the compiler sees it under an --optimize choice (a copy; its raw dict, part of the
     build cache key, records the choice)."""
     if optimize not in OPTIMIZE:
         from .errors import UsageError
         raise UsageError(f"--optimize {optimize}: choose one of {', '.join(OPTIMIZE)}.")
-    if optimize == "speed" or SIZE_FEATURE in board.features:
+    if optimize == "speed" or SIZE_FEATURE in board.features or BALANCED_FEATURE in board.features:
         return board
-    return dataclasses.replace(board, features=[*board.features, SIZE_FEATURE],
-                               raw={**board.raw, "optimize": optimize})
+    feature = SIZE_FEATURE if optimize == "size" else BALANCED_FEATURE
+    return dataclasses.replace(board, features=[*board.features, feature], raw={**board.raw, "optimize": optimize})
 
 
 def model_name(path: str | Path, name: str | None = None) -> str:
@@ -91,9 +94,13 @@ def _board(board: Board | str | None) -> Board:
 
 
 def compile_graph(graph: Graph, model_bytes: bytes, name: str, where: str, board: Board | str | None = None,
-                  runtime: str | None = None) -> Compiled:
+                  runtime: str | None = None, size_steps: frozenset[int] | None = None) -> Compiled:
     """Passes, support check, plan, C. `graph` comes from the reader, which has validated it
-    (frontend/validate.py); a handler that still fails on it is reported naming its node (guarded)."""
+    (frontend/validate.py); a handler that still fails on it is reported naming its node (guarded).
+    size_steps: the layers built with the size layout (--optimize balanced chooses them)."""
+    b = _board(board)
+    if BALANCED_FEATURE in b.features and size_steps is None:
+        return _balanced(graph, model_bytes, name, where, b, runtime)
     try:
         run_passes(graph)
     except McugenError:
@@ -102,10 +109,9 @@ def compile_graph(graph: Graph, model_bytes: bytes, name: str, where: str, board
         raise _pass_error(e, where) from None
     check_supported(graph, where)
     _check_graph(graph, where)
-    b = _board(board)
-    features = frozenset(b.features)
-    scratch = [guarded_call(op, "sizing its scratch buffer", handler(op.op).scratch_bytes, op, features)
-               for op in graph.operators]
+    steps = _step_features(b, len(graph.operators), size_steps)
+    scratch = [guarded_call(op, "sizing its scratch buffer", handler(op.op).scratch_bytes, op, steps[i])
+               for i, op in enumerate(graph.operators)]
     rules = {id(op): guarded_call(op, "declaring its overlap rules", handler(op.op).overlap, op)
              for op in graph.operators}
     with guarded("planning the arena"):
@@ -114,12 +120,59 @@ def compile_graph(graph: Graph, model_bytes: bytes, name: str, where: str, board
         plan = plan_arena(buffers, pairs)
     sha = hashlib.sha256(model_bytes).hexdigest()
     try:
-        project = generate(graph, plan, name, Path(where).name, sha, b, runtime=runtime)
+        project = generate(graph, plan, name, Path(where).name, sha, b, runtime=runtime, step_features=steps)
     except McugenError:
         raise
     except Exception as e:
         raise _lowering_error(graph, plan, name, b, e) from None
     return Compiled(graph, plan, project, model_bytes, b)
+
+
+def _step_features(b: Board, n: int, size_steps: frozenset[int] | None) -> list[frozenset]:
+    """The features each layer is lowered with: the board's, plus SIZE_FEATURE for the size layout."""
+    base = frozenset(f for f in b.features if f != BALANCED_FEATURE)
+    if size_steps is None:
+        return [base] * n
+    return [base | {SIZE_FEATURE} if i in size_steps else base - {SIZE_FEATURE} for i in range(n)]
+
+
+def _balanced(graph: Graph, model_bytes: bytes, name: str, where: str, b: Board, runtime: str | None) -> Compiled:
+    """--optimize balanced (mcugen/optimize.py): speed where it fits the board's flash, by instructions
+    saved per byte."""
+    import copy
+    from .optimize import ranking
+
+    def build(size_steps: frozenset[int]) -> Compiled:
+        return compile_graph(copy.deepcopy(graph), model_bytes, name, where, b, runtime, size_steps=size_steps)
+
+    speed = build(frozenset())
+    if b.is_host or b.flash is None or _rough_flash(speed) <= b.flash.size // 2:
+        return speed  # fits with room to spare: no need to measure
+    if footprint(speed).flash <= b.flash.size:
+        return speed
+    n = len(speed.graph.operators)
+    size = build(frozenset(range(n)))
+    if footprint(size).flash > b.flash.size:
+        return size  # does not fit either way: the budget check says by how much
+    free, costly = ranking(speed.project.report["layers"], size.project.report["layers"])
+    room = b.flash.size - footprint(size).flash
+    chosen = []
+    for _, step, extra in costly:
+        if extra <= room:
+            chosen.append(step)
+            room -= extra
+    while True:  # the estimate leaves out kernel code: measure, and give up the least useful layer if over
+        c = build(frozenset(range(n)) - free - set(chosen))
+        if not chosen or footprint(c).flash <= b.flash.size:
+            return c
+        chosen.pop()
+
+
+def _rough_flash(c: Compiled) -> int:
+    """An upper-side estimate of the library's flash (constants plus a generous figure per kernel file),
+    good enough to skip measuring when the board has room to spare."""
+    kernels = sum(1 for f in c.project.files if f.endswith(".c") and "/" not in f)
+    return estimate(c.plan.arena_size, c.project.report["weight_bytes"], kernels).flash + 64 * len(c.graph.operators)
 
 
 def _pass_error(e: Exception, where: str) -> McugenError:
@@ -162,14 +215,14 @@ def _lowering_error(graph: Graph, plan: Plan, name: str, board: Board, e: Except
 
 
 def compile_model(path: str | Path, name: str | None = None, board: Board | str | None = None,
-                  optimize: str = "speed", runtime: str | None = None) -> Compiled:
+                  optimize: str = DEFAULT_OPTIMIZE, runtime: str | None = None) -> Compiled:
     graph, data = load(path)
     return compile_graph(graph, data, model_name(path, name), str(path), with_optimize(_board(board), optimize),
                          runtime=runtime)
 
 
 def compile_bytes(data: bytes, name: str, where: str = "model.tflite", board: Board | str | None = None,
-                  optimize: str = "speed") -> Compiled:
+                  optimize: str = DEFAULT_OPTIMIZE) -> Compiled:
     return compile_graph(read_model_bytes(data, where), data, name, where, with_optimize(_board(board), optimize))
 
 
@@ -185,7 +238,7 @@ def footprint(c: Compiled) -> Footprint:
 
 
 def build(path: str | Path, out: str | Path, name: str | None = None, force: bool = False,
-          board: Board | str | None = None, ignore_budget: bool = False, optimize: str = "speed") -> Compiled:
+          board: Board | str | None = None, ignore_budget: bool = False, optimize: str = DEFAULT_OPTIMIZE) -> Compiled:
     """Compile a model and write its C project to `out` (checking the board's memory budget first)."""
     c = compile_model(path, name, board, optimize)
     if not c.board.is_host and not ignore_budget:
@@ -209,7 +262,8 @@ class SharedBuild:
 
 
 def build_shared(paths: list[str | Path], out: str | Path, runtime: str = SHARED_RUNTIME, force: bool = False,
-                 board: Board | str | None = None, ignore_budget: bool = False, optimize: str = "speed") -> SharedBuild:
+                 board: Board | str | None = None, ignore_budget: bool = False,
+                 optimize: str = DEFAULT_OPTIMIZE) -> SharedBuild:
     """Compile every model with the kernel prefix `runtime` and write one project holding them all and
     one copy of the kernels they use. On a board with the Arm toolchain, the flash of the shared library is
     measured, and so is each model's library built on its own, for the comparison."""

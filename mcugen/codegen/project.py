@@ -67,17 +67,20 @@ def _shape(t: Tensor | None) -> str:
 
 
 def generate(graph: Graph, plan: Plan, name: str, source_name: str, model_sha256: str,
-             board: Board, runtime: str | None = None) -> GeneratedProject:
+             board: Board, runtime: str | None = None, step_features: list[frozenset] | None = None) -> GeneratedProject:
     """The project's files. `runtime`: the prefix of the kernel files and symbols (default: the model's
     own name); several models built with one runtime prefix share one copy of the kernels
-    (codegen/shared.py)."""
+    (codegen/shared.py). step_features: each layer's features (default: the board's); --optimize size
+    and balanced add the pseudo-feature "optimize:size" to the layers that take the size layout."""
     rt = runtime or name
-    ctx = GenContext(name, plan, frozenset(board.features))
-    ctx.optimize = "size" if "optimize:size" in ctx.features else "speed"  # compiler.with_optimize
+    board_features = frozenset(board.features)
+    ctx = GenContext(name, plan, board_features)
     layers: list[Layer] = []
     rows = []
     for step, op in enumerate(graph.operators):
         ctx.step = step
+        ctx.features = step_features[step] if step_features is not None else board_features
+        ctx.optimize = "size" if "optimize:size" in ctx.features else "speed"  # compiler.with_optimize
         ctx.layer_weight_bytes = 0
         h = handler(op.op)
         layer = h.lower(op, ctx)
@@ -91,6 +94,7 @@ def generate(graph: Graph, plan: Plan, name: str, source_name: str, model_sha256
             "scheme": h.scheme(op) or "",
             "state_bytes": sum(t.nbytes for t in op.inputs if t is not None and t.is_variable),
             "macs_per_step": h.macs_per_step(op) if hasattr(h, "macs_per_step") else None,
+            "layout": ctx.optimize,
         })
     outputs = [_io(t, plan, i) for i, t in enumerate(graph.outputs)]
     ctx.step = len(graph.operators)
@@ -142,7 +146,9 @@ def generate(graph: Graph, plan: Plan, name: str, source_name: str, model_sha256
     report = {
         "mcugen_version": __version__, "model": source_name, "model_sha256": model_sha256, "name": name,
         "runtime": rt,
-        "board": board.name, "optimize": ctx.optimize,
+        "board": board.name,
+        "optimize": ("balanced" if "optimize:balanced" in board_features
+                     else "size" if "optimize:size" in board_features else "speed"),
         "arena_bytes": plan.arena_size, "liveness_lower_bound": plan.lower_bound,
         "planner": plan.algorithm, "weight_bytes": weight_bytes, "total_macs": v["total_macs"],
         "inputs": inputs, "outputs": outputs, "layers": rows,
