@@ -1,6 +1,7 @@
 """The Python API behind the CLI: build, run, verify, inspect."""
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,7 +57,30 @@ def _batch(x: np.ndarray, t: Tensor, where: str) -> tuple[np.ndarray, bool]:
                      f"or (N, {', '.join(map(str, t.shape))}).")
 
 
-def run_arrays(compiled: Compiled, runner: Runner, arrays: list[np.ndarray], names: list[str] | None = None):
+#: samples per runner call when a progress bar is shown (one process or QEMU run each)
+PROGRESS_CHUNK = {"host": 256, "board": 16}
+
+
+def run_samples(compiled: Compiled, runner: Runner, xs: list[np.ndarray], progress: bool = False,
+                label: str = "running") -> list[np.ndarray]:
+    """runner(xs), with a progress bar on stderr when `progress` (the samples then run in chunks, each a
+    fresh program; a model with recurrent state runs in one piece, since its state must carry over)."""
+    n = xs[0].shape[0] if xs else 0
+    chunk = PROGRESS_CHUNK["host" if compiled.board.is_host else "board"]
+    stateful = any(t.is_variable for t in compiled.graph.tensors)
+    if not progress or n <= chunk or stateful:
+        return runner(xs)
+    import click
+    parts = []
+    with click.progressbar(length=n, label=f"{label} {n} samples on {compiled.board.name}", file=sys.stderr) as bar:
+        for s in range(0, n, chunk):
+            parts.append(runner([x[s:s + chunk] for x in xs]))
+            bar.update(min(chunk, n - s))
+    return [np.concatenate([p[i] for p in parts]) for i in range(len(parts[0]))]
+
+
+def run_arrays(compiled: Compiled, runner: Runner, arrays: list[np.ndarray], names: list[str] | None = None,
+               progress: bool = False):
     graph = compiled.graph
     names = names or [f"input {i}" for i in range(len(arrays))]
     if len(arrays) != len(graph.inputs):
@@ -65,7 +89,7 @@ def run_arrays(compiled: Compiled, runner: Runner, arrays: list[np.ndarray], nam
     counts = {b.shape[0] for b, _ in batched}
     if len(counts) > 1:
         raise UsageError(f"inputs hold different sample counts: {sorted(counts)}.")
-    outs = runner([b for b, _ in batched])
+    outs = run_samples(compiled, runner, [b for b, _ in batched], progress)
     if batched and not any(leading for _, leading in batched):
         outs = [o[0] for o in outs]
     return outs
@@ -105,13 +129,14 @@ def _recorded(compiled: Compiled, inputs: list) -> list[np.ndarray]:
 
 
 def run(model, inputs: list, outputs: list | None = None, board: str = "host", name: str | None = None,
-        timeout: float = 600, optimize: str = DEFAULT_OPTIMIZE):
-    """Run the generated code on .npy inputs (paths or arrays); write .npy outputs if paths are given."""
+        timeout: float = 600, optimize: str = DEFAULT_OPTIMIZE, progress: bool = False):
+    """Run the generated code on .npy inputs (paths or arrays); write .npy outputs if paths are given.
+    progress: a progress bar on stderr (`mcugen run` shows it on a terminal)."""
     arrays, names = _load_inputs(inputs)
     compiled, runner = prepared_runner(model, board, name, timeout=timeout, optimize=optimize)
     if outputs is not None and len(outputs) != len(compiled.graph.outputs):
         raise UsageError(f"the model has {len(compiled.graph.outputs)} output(s), {len(outputs)} --output given.")
-    results = run_arrays(compiled, runner, arrays, names)
+    results = run_arrays(compiled, runner, arrays, names, progress=progress)
     for path, y in zip(outputs or [], results):
         np.save(path, y)
     return results
@@ -137,14 +162,14 @@ class VerifyResult:
 
 def verify(model, board: str = "host", count: int | None = None, seed: int = 0, name: str | None = None,
            sanitize: bool = False, timeout: float = 600, inputs: list | None = None,
-           optimize: str = DEFAULT_OPTIMIZE) -> VerifyResult:
+           optimize: str = DEFAULT_OPTIMIZE, progress: bool = False) -> VerifyResult:
     """Compare the generated code with the TFLM interpreter (LiteRT's reference kernels for hybrid and legacy
     uint8 models, which TFLM refuses): integer outputs byte for byte, float outputs within
     mcugen.testing.compare.FLOAT_TOLERANCE of the reference's output range.
 
     inputs: the user's recorded samples, one .npy path (or array) per model input with a leading sample axis;
     count: random inputs (the first two all min, all max) run after them; default 20 without `inputs`,
-    none with them."""
+    none with them. progress: a progress bar on stderr (`mcugen verify` shows it on a terminal)."""
     from .testing.compare import sample_inputs
     compiled, runner = prepared_runner(model, board, name, sanitize=sanitize, timeout=timeout, optimize=optimize)
     xs = _recorded(compiled, inputs) if inputs else []
@@ -156,7 +181,7 @@ def verify(model, board: str = "host", count: int | None = None, seed: int = 0, 
     if not xs:
         raise UsageError("nothing to verify: give --input files or a --count above 0.")
     total = xs[0].shape[0]
-    ours = runner(xs)
+    ours = run_samples(compiled, runner, xs, progress, label="verifying")
     from .testing.compare import reference_for, reference_run
     oracle = reference_for(compiled.graph)
     ref = reference_run(oracle, compiled.model_bytes, xs, len(compiled.graph.outputs))

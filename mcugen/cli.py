@@ -157,7 +157,8 @@ def _build_summary(out, c) -> None:
 def run(model, board, inputs, outputs, name, timeout, optimize):
     """Run the generated code of MODEL on .npy inputs and save its outputs (host, or the board in QEMU)."""
     from . import api
-    api.run(model, list(inputs), list(outputs), board=board, name=name, timeout=timeout, optimize=optimize)
+    api.run(model, list(inputs), list(outputs), board=board, name=name, timeout=timeout, optimize=optimize,
+            progress=sys.stderr.isatty())
 
 
 @main.command()
@@ -184,7 +185,7 @@ def verify(model, board, inputs, count, seed, sanitize, name, timeout, optimize)
         from .errors import UsageError
         raise UsageError("--count must be at least 1." if not inputs else "--count must not be negative.")
     r = api.verify(model, board=board, count=count, seed=seed, name=name, sanitize=sanitize, timeout=timeout,
-                   inputs=list(inputs) or None, optimize=optimize)
+                   inputs=list(inputs) or None, optimize=optimize, progress=sys.stderr.isatty())
     errors = r.errors or [None] * len(r.mismatches)
     over = (f"{r.count} inputs ({r.recorded} recorded" + (f", {r.count - r.recorded} random)" if r.count > r.recorded
                                                           else ")")) if r.recorded else f"{r.count} inputs"
