@@ -1,5 +1,6 @@
 # mcugen developer entry points.
-#   make setup   install everything (apt + pip) and build + verify the example   <- the one setup command
+#   make setup   install everything (apt + pip), build + verify the example, and run the digits
+#                application (examples/digits_app: float model -> int8 -> firmware in QEMU)   <- the one setup command
 #   make test    run the whole test suite                                         <- the one test command
 PYTHON ?= python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -20,6 +21,7 @@ example:
 	mcugen build examples/tiny_cnn.tflite --board host -o $(EXAMPLE_OUT)
 	$(MAKE) -C $(EXAMPLE_OUT) host
 	mcugen verify examples/tiny_cnn.tflite --board host
+	$(MAKE) -C examples/digits_app run BUILD=$(abspath build/examples/digits_app)
 
 test:
 	$(PYTHON) -m pytest -q -n 2 --dist loadfile

@@ -45,6 +45,7 @@ from .boards import Board, load_board
 from .cache import build_key, cache_root
 from .codegen import write_project
 from .compiler import Compiled, compile_model
+from .backend.tools import make_env
 from .errors import RunError, ToolchainError, UsageError
 from .version import __version__
 
@@ -72,7 +73,8 @@ def prepare_project(model, board: Board, name: str | None = None) -> tuple[Compi
 def build_bench_firmware(project_dir: Path, name: str) -> tuple[Path, Path]:
     """`make bench-firmware`: returns the ELF and its linker map."""
     _need("arm-none-eabi-gcc")
-    r = subprocess.run(["make", "-s", "-C", str(project_dir), "bench-firmware"], capture_output=True, text=True)
+    r = subprocess.run(["make", "-s", "-C", str(project_dir), "bench-firmware"], capture_output=True, text=True,
+                       env=make_env())
     if r.returncode != 0:
         raise ToolchainError(f"building the bench firmware in {project_dir} failed:\n{r.stdout}{r.stderr}".strip())
     out = project_dir / "build-bench"

@@ -33,7 +33,8 @@ def measure_library(files: dict[str, str], name: str) -> Footprint | None:
     from .codegen import write_project
     with tempfile.TemporaryDirectory(prefix="mcugen-size-") as tmp:
         write_project(files, tmp, force=True)
-        r = subprocess.run(["make", "-s", "-C", tmp, "all"], capture_output=True, text=True)
+        from .backend.tools import make_env
+        r = subprocess.run(["make", "-s", "-C", tmp, "all"], capture_output=True, text=True, env=make_env())
         if r.returncode != 0:
             raise ToolchainError(f"compiling the library for the board failed:\n{r.stdout}{r.stderr}".strip())
         out = subprocess.run(["arm-none-eabi-size", "-t", str(Path(tmp) / "build" / f"lib{name}.a")],

@@ -23,7 +23,7 @@ def build_runner(project_dir: Path, name: str, sanitize: bool = False) -> Path:
     args = [make, "-s", "-C", str(project_dir), "host", f"BUILD={build}", f"CC={cc}"]
     if sanitize:
         args += [f"CFLAGS={SANITIZE_FLAGS}", f"LDFLAGS={SANITIZE_FLAGS}"]
-    r = subprocess.run(args, capture_output=True, text=True)
+    r = subprocess.run(args, capture_output=True, text=True, env=tools.make_env())
     if r.returncode != 0:
         raise ToolchainError(f"building the host harness in {project_dir} failed:\n{r.stdout}{r.stderr}".strip())
     return project_dir / build / f"{name}_host"

@@ -27,7 +27,8 @@ def build_firmware(project_dir: Path, name: str) -> Path:
     make = tools.require("make", purpose)
     for tool in ("arm-none-eabi-gcc", "arm-none-eabi-ar", "arm-none-eabi-size"):
         tools.require(tool, purpose)
-    r = subprocess.run([make, "-s", "-C", str(project_dir), "firmware"], capture_output=True, text=True)
+    r = subprocess.run([make, "-s", "-C", str(project_dir), "firmware"], capture_output=True, text=True,
+                       env=tools.make_env())
     if r.returncode != 0:
         problem = tools.firmware_build_problem(r.stdout + r.stderr)
         if problem is not None:

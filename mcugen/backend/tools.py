@@ -92,3 +92,15 @@ def firmware_build_problem(output: str) -> MissingToolError | None:
                                                             or "cannot find" in low):
         return missing("newlib", "building the firmware")
     return None
+
+
+#: variables an enclosing `make` passes down to every make it runs (command-line overrides such as BUILD=...)
+_MAKE_INHERITED = ("MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES", "MAKELEVEL", "GNUMAKEFLAGS")
+
+
+def make_env() -> dict[str, str]:
+    """The environment for mcugen's own `make` runs in a generated project: the caller's, without what an
+    enclosing make would pass down (mcugen run from a Makefile with `make BUILD=...` must not move the
+    generated project's build folder) and without BUILD (the generated Makefile's `BUILD ?= build`)."""
+    return {k: v for k, v in os.environ.items() if k not in _MAKE_INHERITED and k != "BUILD"}
+
