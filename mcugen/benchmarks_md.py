@@ -144,8 +144,34 @@ def _table_cores(cores: dict[str, dict[str, dict]]) -> list[str]:
     return lines
 
 
+#: models of the --optimize table (stems of the five, then files under the models folder)
+OPTIMIZE_MODELS = [*REFERENCE, "str_ww_ref_model", "micro_speech_quantized"]
+
+
+def _table_optimize(speed: dict[str, dict], size: dict[str, dict]) -> list[str]:
+    """Flash and instructions of --optimize speed and size on cortex-m4 (balanced: speed on this board)."""
+    if not size:
+        return []
+    lines = ["", f"## --optimize on {BOARD}", "",
+             "`speed` takes every fast layout (int16 weight copies for the DSP convolutions, pre-extended 3x3 "
+             "depthwise weights); `size` keeps the weights int8; `balanced`, the default, is `speed` wherever the "
+             "board's flash holds it (here: 4 MB, so every figure above is `balanced` = `speed`) and otherwise "
+             "keeps, layer by layer, the layouts that save most instructions per byte (`mcugen/optimize.py`). "
+             "Constants: weights, biases and requantization parameters in flash; flash: the whole bench firmware.",
+             "",
+             "| model | speed: instructions | speed: constants | speed: flash | size: instructions | "
+             "size: constants | size: flash | size / speed instructions |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for stem, z in size.items():
+        a = speed[stem]
+        lines.append(f"| {stem} | {_n(a['instructions'])} | {_n(a['weight_arrays_bytes'])} | {_n(a['flash_bytes'])} | "
+                     f"{_n(z['instructions'])} | {_n(z['weight_arrays_bytes'])} | {_n(z['flash_bytes'])} | "
+                     f"{z['instructions'] / a['instructions']:.2f}x |")
+    return lines
+
+
 def render(results: dict[str, dict], board: str = BOARD, results16: dict[str, dict] | None = None,
-           more: dict | None = None, cores: dict | None = None) -> str:
+           more: dict | None = None, cores: dict | None = None, optimize: tuple[dict, dict] | None = None) -> str:
     """The Markdown text for bench results keyed by model stem (in REFERENCE order), and the int16x8 table."""
     from .version import __version__
     first = next(iter(results.values()))
@@ -177,6 +203,7 @@ def render(results: dict[str, dict], board: str = BOARD, results16: dict[str, di
     lines += _table_16x8(results, results16 or {})
     lines += _table_more(results, more or {})
     lines += _table_cores(cores or {})
+    lines += _table_optimize(*(optimize or ({}, {})))
     lines += [
         "",
         "## Method",
@@ -284,7 +311,22 @@ def main(argv: list[str] | None = None) -> int:
             except McugenError as e:
                 print(f"benchmarks_md: {stem} on {core}: {e.title}: {e.message}", file=sys.stderr)
                 return e.exit_code
-    args.out.write_text(render(results, results16=results16, more=more, cores=cores))
+    from .boards import load_board
+    from .compiler import with_optimize
+    speed, size = {}, {}
+    for stem in OPTIMIZE_MODELS:
+        p = args.models_dir / f"{stem}.tflite"
+        got = results.get(stem) or more.get(p.name)
+        if not p.is_file() or not isinstance(got, dict):
+            continue
+        print(f"benchmarks_md: {stem} --optimize size ...", file=sys.stderr, flush=True)
+        try:
+            size[stem] = bench(p, board=with_optimize(load_board(BOARD), "size"), timeout=args.timeout)
+            speed[stem] = got
+        except McugenError as e:
+            print(f"benchmarks_md: {stem} --optimize size: {e.title}: {e.message}", file=sys.stderr)
+            return e.exit_code
+    args.out.write_text(render(results, results16=results16, more=more, cores=cores, optimize=(speed, size)))
     print(f"benchmarks_md: wrote {args.out}", file=sys.stderr)
     return 0
 
