@@ -118,18 +118,22 @@ class FullyConnected(OpHandler):
         # the DSP kernel recovers sum x * w_B from a 32-bit S - T = 256 * sum: |sum| < 2^23 over the depth
         single_pass = int(128 * np.abs(wt[1::2]).sum(axis=1).max(initial=0) < 1 << 23)
         mve = "mve" in ctx.features  # the Helium kernel reads the model's rows (pack_fc_weights_mve)
+        rows4 = not mve and "dsp" not in ctx.features  # plain C: blocks of 4 units (pack_fc_weights_rows4)
+        if rows4:
+            folded = np.concatenate([folded, np.zeros(-folded.size % 4, np.int64)])
+        packed = (pack_fc_weights_mve(w.data) if mve else pack_fc_weights_rows4(w.data) if rows4
+                  else pack_fc_weights(w.data))
         fields = [
             ("batches", x.size // depth), ("depth", depth), ("units", units),
             ("filter_offset", fo), ("output_offset", y.quant.zp),
             ("act_min", lo), ("act_max", hi), ("per_channel", int(per_channel)), ("fast", int(fast)),
             ("single_pass", single_pass),
-            ("weights", ctx.const("weights", pack_fc_weights_mve(w.data) if mve else pack_fc_weights(w.data),
-                                  "int32_t")),
+            ("weights", ctx.const("weights", packed, "int32_t")),
             ("bias", ctx.const("bias", wrap_int32(folded * (2 if fast else 1)), "int32_t")),
             ("multiplier", "NULL" if fast else ctx.const("mult", mult, "int32_t")),
             ("shift", "NULL" if fast else ctx.const("shift", shift, "int32_t")),
             ("rq", ctx.const("rq", rq, "int32_t") if fast else "NULL"),
-            ("mve", int(mve)),
+            ("mve", int(mve)), ("rows4", int(rows4)),
         ]
         return Layer(op, function="fully_connected_s8", struct="fc_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(y)], sources=("fully_connected/mcu_fully_connected_s8.c",))
@@ -215,6 +219,17 @@ def pack_fc_weights(w: np.ndarray) -> np.ndarray:
         out.append(words[p:p + n].transpose(1, 0, 2).reshape(-1))  # per group: each pair's two words
         p += n
     return wrap_int32(np.concatenate(out))
+
+
+def pack_fc_weights_rows4(w: np.ndarray) -> np.ndarray:
+    """[units, depth] int8 -> the plain-C kernel's words (mcu_fully_connected.h, rows4): units in blocks of 4
+    (zero rows pad the last), per block and group of 4 inputs one word per unit (its 4 weights, zero-padded)."""
+    units, depth = w.shape
+    groups = -(-depth // 4)
+    rows = np.zeros((-(-units // 4) * 4, groups * 4), np.int8)
+    rows[:units, :depth] = w
+    blocks = rows.reshape(-1, 4, groups, 4).transpose(0, 2, 1, 3)  # [block][group][unit][4 bytes]
+    return np.ascontiguousarray(blocks).view("<i4").reshape(-1).astype(np.int32)
 
 
 def pack_fc_weights_mve(w: np.ndarray) -> np.ndarray:

@@ -276,6 +276,137 @@ static void mcu_fc_mve(const mcu_fc_ctx_t *c, const int8_t *x, int32_t depth)
 }
 #endif
 
+/* Byte j (0..3) of a weight word as a signed value: one SBFX (or ASR for the top byte) on Armv7-M. */
+#define MCU_FC_BYTE(w, j) ((j) == 3 ? ((int32_t)(w) >> 24) : (int32_t)(int8_t)((int32_t)(w) >> (8 * (j))))
+
+/* The four units' sums (uint32_t, modulo 2^32) += input xj times byte j of each unit's word: one input,
+ * four multiply-accumulates, so the accumulators and the four words stay in registers. */
+#define MCU_FC_ROWS4_STEP(xj, j)                                    \
+    do {                                                            \
+        const int32_t xv_ = (xj);                                   \
+        a0 += (uint32_t)(xv_ * MCU_FC_BYTE(w0, j));                 \
+        a1 += (uint32_t)(xv_ * MCU_FC_BYTE(w1, j));                 \
+        a2 += (uint32_t)(xv_ * MCU_FC_BYTE(w2, j));                 \
+        a3 += (uint32_t)(xv_ * MCU_FC_BYTE(w3, j));                 \
+    } while (0)
+
+#if defined(__thumb2__) && !defined(__ARM_FEATURE_DSP)
+/* Armv7-M / Armv8-M mainline without DSP (Cortex-M3): `n` > 0 whole groups of the rows4 layout, the
+ * loop the compiler would spill from: the four accumulators, the four words of a group, the input and a
+ * temporary all in registers. Per group of 16 MACs: 2 LDRD, 4 LDRSB, 16 extractions (SXTB, SBFX, ASR),
+ * 16 MLA and the loop. */
+static inline void mcu_fc_rows4_asm(const uint32_t **wp, const int8_t **xp, int32_t n, uint32_t *acc)
+{
+    uint32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    const uint32_t *w = *wp;
+    const int8_t *x = *xp;
+    uint32_t w0, w1, w2, w3;
+    int32_t xv, t;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldrd %[w0], %[w1], [%[w]], #8\n\t"
+        "ldrd %[w2], %[w3], [%[w]], #8\n\t"
+        "ldrsb %[xv], [%[x]], #1\n\t"
+        "sxtb %[t], %[w0]\n\t"
+        "mla %[a0], %[xv], %[t], %[a0]\n\t"
+        "sxtb %[t], %[w1]\n\t"
+        "mla %[a1], %[xv], %[t], %[a1]\n\t"
+        "sxtb %[t], %[w2]\n\t"
+        "mla %[a2], %[xv], %[t], %[a2]\n\t"
+        "sxtb %[t], %[w3]\n\t"
+        "mla %[a3], %[xv], %[t], %[a3]\n\t"
+        "ldrsb %[xv], [%[x]], #1\n\t"
+        "sbfx %[t], %[w0], #8, #8\n\t"
+        "mla %[a0], %[xv], %[t], %[a0]\n\t"
+        "sbfx %[t], %[w1], #8, #8\n\t"
+        "mla %[a1], %[xv], %[t], %[a1]\n\t"
+        "sbfx %[t], %[w2], #8, #8\n\t"
+        "mla %[a2], %[xv], %[t], %[a2]\n\t"
+        "sbfx %[t], %[w3], #8, #8\n\t"
+        "mla %[a3], %[xv], %[t], %[a3]\n\t"
+        "ldrsb %[xv], [%[x]], #1\n\t"
+        "sbfx %[t], %[w0], #16, #8\n\t"
+        "mla %[a0], %[xv], %[t], %[a0]\n\t"
+        "sbfx %[t], %[w1], #16, #8\n\t"
+        "mla %[a1], %[xv], %[t], %[a1]\n\t"
+        "sbfx %[t], %[w2], #16, #8\n\t"
+        "mla %[a2], %[xv], %[t], %[a2]\n\t"
+        "sbfx %[t], %[w3], #16, #8\n\t"
+        "mla %[a3], %[xv], %[t], %[a3]\n\t"
+        "ldrsb %[xv], [%[x]], #1\n\t"
+        "asr %[t], %[w0], #24\n\t"
+        "mla %[a0], %[xv], %[t], %[a0]\n\t"
+        "asr %[t], %[w1], #24\n\t"
+        "mla %[a1], %[xv], %[t], %[a1]\n\t"
+        "asr %[t], %[w2], #24\n\t"
+        "mla %[a2], %[xv], %[t], %[a2]\n\t"
+        "asr %[t], %[w3], #24\n\t"
+        "mla %[a3], %[xv], %[t], %[a3]\n\t"
+        "subs %[n], %[n], #1\n\t"
+        "bne 1b\n\t"
+        : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w), [x] "+r"(x), [n] "+r"(n),
+          [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3), [xv] "=&r"(xv), [t] "=&r"(t)
+        :
+        : "cc", "memory");
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+    *wp = w;
+    *xp = x;
+}
+#endif
+
+/* Plain C (p->rows4, cores without DSP): four units at a time; per group of four inputs, the inputs are
+ * read once and each unit's word once. Sums are taken modulo 2^32 (as on the other paths). */
+static void mcu_fc_rows4(const mcu_fc_ctx_t *c, const int8_t *x, int32_t depth)
+{
+    const int32_t groups = (depth + 3) >> 2, full = depth >> 2, units = c->units, dbl = c->dbl;
+    const uint32_t *w = (const uint32_t *)(const void *)c->p->weights;
+    const uint32_t off = c->off_b;
+    for (int32_t u = 0; u < units; u += 4) {
+        uint32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        const int8_t *xp = x;
+#if defined(__thumb2__) && !defined(__ARM_FEATURE_DSP)
+        if (full > 0) {
+            uint32_t acc4[4] = {0, 0, 0, 0};
+            mcu_fc_rows4_asm(&w, &xp, full, acc4);
+            a0 = acc4[0];
+            a1 = acc4[1];
+            a2 = acc4[2];
+            a3 = acc4[3];
+        }
+#else
+        for (int32_t g = full; g > 0; g--, xp += 4, w += 4) {
+            const uint32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
+            MCU_FC_ROWS4_STEP(xp[0], 0);
+            MCU_FC_ROWS4_STEP(xp[1], 1);
+            MCU_FC_ROWS4_STEP(xp[2], 2);
+            MCU_FC_ROWS4_STEP(xp[3], 3);
+        }
+#endif
+        if (groups > full) { /* the last, partial group: its padded weights are zero, its inputs not read */
+            const int32_t left = depth - 4 * full;
+            const uint32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
+            MCU_FC_ROWS4_STEP(xp[0], 0);
+            if (left > 1) {
+                MCU_FC_ROWS4_STEP(xp[1], 1);
+            }
+            if (left > 2) {
+                MCU_FC_ROWS4_STEP(xp[2], 2);
+            }
+            w += 4;
+        }
+        const int32_t n = units - u < 4 ? units - u : 4;
+        const uint32_t sums[4] = {a0, a1, a2, a3};
+        int32_t acc[4];
+        for (int32_t k = 0; k < n; k++) {
+            acc[k] = (int32_t)((sums[k] << dbl) + off + (uint32_t)c->bias[u + k]);
+        }
+        mcu_fc_outputs(c, acc, n, u);
+    }
+}
+
 void mcu_fully_connected_s8(const mcu_fc_params_t *p, const int8_t *input, int8_t *output)
 {
     const int32_t depth = p->depth, units = p->units;
@@ -303,6 +434,10 @@ void mcu_fully_connected_s8(const mcu_fc_params_t *p, const int8_t *input, int8_
             continue;
         }
 #endif
+        if (p->rows4) {
+            mcu_fc_rows4(&c, x, depth);
+            continue;
+        }
         const int32_t *w = p->weights;
 #if defined(__ARM_FEATURE_DSP)
         const int32_t full = depth >> 2, has_tail = depth & 3;

@@ -51,6 +51,10 @@ typedef struct {
     /* 1: the Helium layout (a board with MVE): `weights` holds the model's [units, depth] int8 rows, each
      * padded with zeros to 4 * ceil(depth / 4) bytes; bias, multipliers and rq as above */
     int32_t mve;
+    /* 1: the plain-C layout of a core without the DSP extension: units in blocks of 4 (zero rows pad the
+     * last block), per block and per group of 4 inputs one int32 word per unit holding its 4 int8 weights
+     * (zero-padded depth); bias padded to a multiple of 4 units */
+    int32_t rows4;
 } mcu_fc_params_t;
 
 /* FULLY_CONNECTED, int8 activations and weights, int32 bias. No scratch. */

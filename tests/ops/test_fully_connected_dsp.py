@@ -1,5 +1,5 @@
-"""FULLY_CONNECTED kernel against TFLM: the plain C path (host, and the first cases on every QEMU CPU)
-and the DSP path (cortex-m4 and cortex-m33 under QEMU), over unit counts that leave every partial block
+"""FULLY_CONNECTED kernel against TFLM: the plain C path of cores without DSP (the rows4 layout: host,
+cortex-m3 with its inline-assembly loop, cortex-m0 in C) and the DSP path (cortex-m4 and cortex-m33 under QEMU), over unit counts that leave every partial block
 of row pairs (odd units, 1 to 5 units past a block of 6), depths that leave every partial group of 4,
 per-tensor and per-channel quantization, asymmetric per-tensor weights (filter zero point), both
 requantizations (fast and TFLM's), no bias, batches, and a layer too deep for the single-pass sums."""
@@ -7,13 +7,14 @@ import numpy as np
 import pytest
 
 from mcugen.compiler import compile_bytes
-from mcugen.ops.fully_connected import pack_fc_weights
+from mcugen.ops.fully_connected import pack_fc_weights, pack_fc_weights_rows4
 from mcugen.testing.builder import OpSpec, TensorSpec, build_model, single_op_model
 from mcugen.testing.random_quant import rand_act_quant, rand_bias, rand_weights
 from tests.conftest import assert_bit_exact, need_arm_tools
 
 ACTS = ["NONE", "RELU", "RELU6", "RELU_N1_TO_1"]
 DSP_BOARDS = ("cortex-m4", "cortex-m33")
+PLAIN_BOARDS = ("cortex-m3", "cortex-m0")
 
 
 def _case(rng, units, depth, batches=1, per_channel=False, filter_zp=0, bias=True, slow=False, act="NONE",
@@ -125,3 +126,30 @@ def test_fully_connected_dsp():
     cases = [_case(rng, u, d, act=ACTS[j % 4], **extra) for j, (u, d, extra) in enumerate(specs)]
     for i in range(0, len(cases), 6):  # the semihosting harness keeps every input and output file open
         assert_bit_exact(_model(*cases[i:i + 6]), count=4, boards=DSP_BOARDS)
+
+
+def test_rows4_packing():
+    """The plain-C layout decodes back to the weights: blocks of 4 units, per group one word per unit."""
+    rng = np.random.default_rng(7)
+    for units, depth in ((1, 1), (3, 4), (4, 9), (7, 13), (9, 8)):
+        w = rng.integers(-128, 128, (units, depth), dtype=np.int8)
+        words = pack_fc_weights_rows4(w)
+        groups, blocks = -(-depth // 4), -(-units // 4)
+        assert words.size == blocks * groups * 4
+        got = words.view(np.int8).reshape(blocks, groups, 4, 4).transpose(0, 2, 1, 3).reshape(blocks * 4, groups * 4)
+        np.testing.assert_array_equal(got[:units, :depth], w)
+        assert not got[units:].any() and not got[:, depth:].any()
+
+
+def test_fully_connected_plain_cores():
+    """The rows4 kernel on cortex-m3 (inline assembly over whole groups) and cortex-m0 (C): every partial
+    block of 4 units and group of 4 inputs, both requantizations, the filter offset, batches, no bias."""
+    need_arm_tools()
+    rng = np.random.default_rng(31)
+    specs = [(4, 16, {}), (1, 3, {}), (2, 6, {"per_channel": True}), (3, 9, {"batches": 2}), (5, 1, {}),
+             (6, 14, {"slow": True}), (7, 33, {"filter_zp": 5}), (11, 40, {"per_channel": True, "bias": False}),
+             (13, 2, {}), (8, 600, {"big": True}), (10, 128, {"filter_zp": -3, "slow": True}), (9, 31, {})]
+    cases = [_case(rng, u, d, act=ACTS[j % 4], **extra) for j, (u, d, extra) in enumerate(specs)]
+    assert ".rows4 = 1" in _fields(_model(*cases[:2]))  # the host board has no DSP either
+    for i in range(0, len(cases), 6):
+        assert_bit_exact(_model(*cases[i:i + 6]), count=4, boards=PLAIN_BOARDS)
