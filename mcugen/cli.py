@@ -218,8 +218,10 @@ def verify(model, board, inputs, count, seed, sanitize, name, timeout, optimize)
 @name_option
 @timeout_option
 @optimize_option
+@click.option("--compare", is_flag=True,
+              help="Also measure the other --optimize choices and show instructions, constants and flash of each.")
 @_friendly
-def bench_cmd(model, board, as_json, name, timeout, optimize):
+def bench_cmd(model, board, as_json, name, timeout, optimize, compare):
     """Count the instructions of one inference of MODEL (and of each layer) in QEMU, with flash and RAM.
 
     Exact and deterministic: a QEMU plugin counts every executed instruction of the second of two
@@ -227,8 +229,23 @@ def bench_cmd(model, board, as_json, name, timeout, optimize):
     """
     from . import api
     from .bench import format_bench
+    from .compiler import OPTIMIZE
     r = api.bench(model, board=board, name=name, timeout=timeout, optimize=optimize)
-    click.echo(json.dumps(r, indent=1, sort_keys=True) if as_json else format_bench(r))
+    if compare:
+        others = {o: (r if o == optimize else api.bench(model, board=board, name=name, timeout=timeout, optimize=o))
+                  for o in OPTIMIZE}
+        r["compare"] = {o: {"instructions": x["instructions"], "constants_bytes": x["weight_arrays_bytes"],
+                            "flash_bytes": x["flash_bytes"], "ram_bytes": x["ram_bytes"]} for o, x in others.items()}
+    if as_json:
+        click.echo(json.dumps(r, indent=1, sort_keys=True))
+        return
+    click.echo(format_bench(r))
+    if compare:
+        click.echo("")
+        click.echo(f"{'--optimize':<11} {'instructions':>13} {'constants':>10} {'flash':>10} {'RAM':>10}")
+        for o, x in r["compare"].items():
+            click.echo(f"{o:<11} {x['instructions']:>13,} {x['constants_bytes']:>10,} {x['flash_bytes']:>10,} "
+                       f"{x['ram_bytes']:>10,}")
 
 
 @main.command()

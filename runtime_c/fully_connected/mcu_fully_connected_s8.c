@@ -276,6 +276,7 @@ static void mcu_fc_mve(const mcu_fc_ctx_t *c, const int8_t *x, int32_t depth)
 }
 #endif
 
+#if !defined(__ARM_FEATURE_DSP) /* the rows4 layout is only chosen for cores without DSP */
 /* Byte j (0..3) of a weight word as a signed value: one SBFX (or ASR for the top byte) on Armv7-M. */
 #define MCU_FC_BYTE(w, j) ((j) == 3 ? ((int32_t)(w) >> 24) : (int32_t)(int8_t)((int32_t)(w) >> (8 * (j))))
 
@@ -407,6 +408,8 @@ static void mcu_fc_rows4(const mcu_fc_ctx_t *c, const int8_t *x, int32_t depth)
     }
 }
 
+#endif /* !__ARM_FEATURE_DSP */
+
 void mcu_fully_connected_s8(const mcu_fc_params_t *p, const int8_t *input, int8_t *output)
 {
     const int32_t depth = p->depth, units = p->units;
@@ -434,10 +437,12 @@ void mcu_fully_connected_s8(const mcu_fc_params_t *p, const int8_t *input, int8_
             continue;
         }
 #endif
+#if !defined(__ARM_FEATURE_DSP)
         if (p->rows4) {
             mcu_fc_rows4(&c, x, depth);
             continue;
         }
+#endif
         const int32_t *w = p->weights;
 #if defined(__ARM_FEATURE_DSP)
         const int32_t full = depth >> 2, has_tail = depth & 3;
