@@ -82,3 +82,23 @@ def test_mixed_layouts_are_bit_exact_on_cortex_m4(tmp_path):
     y = runner(x)
     ref = tflm.run(data, x, 1)
     assert np.array_equal(y[0], ref[0])
+
+
+def test_bench_compares_the_choices(tmp_path):
+    """`mcugen bench --compare`: the figures of every --optimize choice (deterministic counts)."""
+    import json as _json
+
+    from click.testing import CliRunner
+
+    from mcugen.cli import main
+    from tests.integration.helpers import need, tiny_model
+    need("arm-none-eabi-gcc", "qemu-system-arm", "cc")
+    path = tmp_path / "t.tflite"
+    path.write_bytes(tiny_model(1))
+    r = CliRunner().invoke(main, ["bench", str(path), "--compare", "--json"])
+    assert r.exit_code == 0, r.output
+    cmp = _json.loads(r.output)["compare"]
+    assert set(cmp) == {"speed", "size", "balanced"}
+    assert cmp["balanced"] == cmp["speed"]  # 4 MB of flash: balanced takes every speed layout
+    assert cmp["size"]["constants_bytes"] <= cmp["speed"]["constants_bytes"]
+    assert all(v["instructions"] > 0 and v["flash_bytes"] > 0 for v in cmp.values())
