@@ -482,15 +482,47 @@ class Conv2D(_ConvBase):
             return None
         return plan_fast_conv(op, self.geometry(op), features)
 
+    def as_fully_connected(self, op, features=frozenset()) -> bool:
+        """A 1x1, stride-1 int8 convolution on a core without DSP or MVE runs the FULLY_CONNECTED kernel
+        over its pixels (batches = pixels, depth = input channels, units = output channels): the same
+        arithmetic as TFLM's convolution (per-channel multipliers as the convolution computes them), and
+        the plain-C rows4 loop of mcu_fully_connected_s8.c is faster there than the convolution's."""
+        if self.scheme(op) != "s8" or "dsp" in features or "mve" in features:
+            return False
+        n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw = self.geometry(op)
+        return (kh, kw, sh, sw) == (1, 1, 1, 1) and (oh, ow) == (ih, iw) and op.inputs[1].shape[3] == ic
+
+    def lower_as_fully_connected(self, op, ctx):
+        """The FULLY_CONNECTED lowering of a 1x1 convolution (as_fully_connected): weights [oc, ic], one
+        multiplier per output channel; `reverse` when the planner placed the output after the input."""
+        from ..ir import Operator, Quant, Tensor
+        from .base import handler
+        x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+        oc, ic = w.shape[0], w.shape[3]
+        scale = np.asarray(w.quant.scale, np.float32).reshape(-1)
+        scale = scale if scale.size == oc else np.full(oc, scale[0], np.float32)
+        w2 = Tensor(w.name, (oc, ic), w.dtype, Quant(scale, np.zeros(oc, np.int64), 0),
+                    data=np.asarray(w.data).reshape(oc, ic))
+        vop = Operator("FULLY_CONNECTED", [x, w2, op.inputs[2] if len(op.inputs) > 2 else None], [y],
+                       {"fused_activation_function": op.options.get("fused_activation_function", "NONE")},
+                       index=op.index)
+        layer = handler("FULLY_CONNECTED").lower_s8(vop, ctx, reverse=int(ctx.reversed_step()))
+        layer.op = op
+        return layer
+
     def scratch_bytes(self, op, features=frozenset()):
         if self.scheme(op) == "s16":
             return conv_s16_scratch_bytes(op)
         if self.scheme(op) == "s4":
             return self.s4_scratch_bytes(op)
+        if self.as_fully_connected(op, features):
+            return 0
         f = self.fast(op, features)
         return f.scratch if f is not None else 0
 
     def lower_s8(self, op, ctx):
+        if self.as_fully_connected(op, ctx.features):
+            return self.lower_as_fully_connected(op, ctx)
         f = self.fast(op, ctx.features)
         if f is None:
             return self.lower_reference_s8(op, ctx)

@@ -96,7 +96,9 @@ class FullyConnected(OpHandler):
         return Layer(op, function="fully_connected_s16", struct="fc_s16_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(y)], sources=("fully_connected/mcu_fully_connected_s16.c",))
 
-    def lower_s8(self, op, ctx):
+    def lower_s8(self, op, ctx, reverse: int = 0):
+        """mcu_fully_connected_s8. reverse: batches from the last to the first (a 1x1 convolution lowered
+        here whose output the planner placed after its input: conv.Conv2D.lower_as_fully_connected)."""
         x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
         b = op.inputs[2] if len(op.inputs) > 2 else None
         units, depth = w.shape
@@ -133,7 +135,7 @@ class FullyConnected(OpHandler):
             ("multiplier", "NULL" if fast else ctx.const("mult", mult, "int32_t")),
             ("shift", "NULL" if fast else ctx.const("shift", shift, "int32_t")),
             ("rq", ctx.const("rq", rq, "int32_t") if fast else "NULL"),
-            ("mve", int(mve)), ("rows4", int(rows4)),
+            ("mve", int(mve)), ("rows4", int(rows4)), ("reverse", int(reverse)),
         ]
         return Layer(op, function="fully_connected_s8", struct="fc_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(y)], sources=("fully_connected/mcu_fully_connected_s8.c",))

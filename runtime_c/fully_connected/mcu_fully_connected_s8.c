@@ -424,7 +424,8 @@ void mcu_fully_connected_s8(const mcu_fc_params_t *p, const int8_t *input, int8_
     c.lo = p->act_min;
     c.span = p->act_max - p->act_min;
     c.units = units;
-    for (int32_t b = 0; b < p->batches; b++) {
+    for (int32_t bi = 0; bi < p->batches; bi++) {
+        const int32_t b = p->reverse ? p->batches - 1 - bi : bi;
         const int8_t *x = input + (int64_t)b * depth;
         const int32_t xsum = mcu_fc_sum(x, depth);
         c.out = output + (int64_t)b * units;

@@ -55,6 +55,9 @@ typedef struct {
      * last block), per block and per group of 4 inputs one int32 word per unit holding its 4 int8 weights
      * (zero-padded depth); bias padded to a multiple of 4 units */
     int32_t rows4;
+    /* 1: batches from the last to the first (a 1x1 convolution run by this kernel whose output the planner
+     * placed after its input: each batch row's output lies past every input row it has yet to read) */
+    int32_t reverse;
 } mcu_fc_params_t;
 
 /* FULLY_CONNECTED, int8 activations and weights, int32 bias. No scratch. */

@@ -117,8 +117,13 @@ def test_fast_conv(case):
     assert field(layer, "row_groups") == row_groups
     if w16 is not None:
         assert field(layer, "w16") == int(w16)
-    # int16 weights only pay with the DSP product loop: a board without it keeps the int8 layout
-    assert field(conv_layer(model, "host"), "w16") == 0
+    # int16 weights only pay with the DSP product loop: a board without it keeps the int8 layout, and a
+    # 1x1 stride-1 layer runs the FULLY_CONNECTED kernel there (Conv2D.as_fully_connected)
+    plain = conv_layer(model, "host")
+    if kernel == "conv_1x1_s8" and kwargs.get("stride", (1, 1)) == (1, 1):
+        assert plain.function == "fully_connected_s8" and field(plain, "rows4") == 1
+    else:
+        assert plain.function == kernel and field(plain, "w16") == 0
     assert_bit_exact(model, count=4, boards=dsp_boards())
 
 
@@ -147,7 +152,7 @@ def test_pixel_blocks(pixels, shape, monkeypatch):
     monkeypatch.setattr(conv, "PIXELS2_ACTIVATIONS", 0)
     chain = [(8, 12, 1, 1), (12, 8, 1, 1), (8, 12, 1, 1)] if shape == "1x1" else [(8, 8, 3, 1), (8, 8, 3, 1)]
     model = conv_chain(2, chain, h=9, w=7)
-    c = compile_bytes(model, "chain")
+    c = compile_bytes(model, "chain", board="cortex-m4")  # the DSP boards' blocking
     assert {field(L, "pixels") for L in c.project.layers} == {pixels}
     assert c.plan.reverse_steps
     assert_bit_exact(model, count=3, boards=dsp_boards())
@@ -213,14 +218,17 @@ CHAINS = {
 @pytest.mark.parametrize("chain", list(CHAINS))
 def test_reverse_under_overlap(chain):
     model = conv_chain(1, CHAINS[chain])
-    c = compile_bytes(model, "chain")
-    reverse = sorted(c.plan.reverse_steps)
-    assert reverse and c.plan.overlaps
-    kernels = {L.function for L in c.project.layers}
-    assert kernels <= {"conv_1x1_s8", "conv_im2col_s8"}
-    assert all(field(c.project.layers[s], "reverse") == 1 for s in reverse)
+    for board, fast in (("cortex-m4", {"conv_1x1_s8", "conv_im2col_s8"}),
+                        # no DSP: the 1x1 layers run the FULLY_CONNECTED kernel (Conv2D.as_fully_connected)
+                        ("host", {"fully_connected_s8", "conv_im2col_s8"})):
+        c = compile_bytes(model, "chain", board=board)
+        reverse = sorted(c.plan.reverse_steps)
+        assert reverse and c.plan.overlaps
+        kernels = {L.function for L in c.project.layers}
+        assert kernels <= fast
+        assert all(field(c.project.layers[s], "reverse") == 1 for s in reverse)
     assert_bit_exact(model, count=4, sanitize=True)
-    assert_bit_exact(model, count=4, boards=dsp_boards())
+    assert_bit_exact(model, count=4, boards=dsp_boards() + (("cortex-m3",) if dsp_boards() else ()))
 
 
 def test_too_close_overlap_is_caught(monkeypatch):
@@ -364,7 +372,9 @@ def test_scratch_sizes_match_c(tmp_path):
         rg = conv.im2col_row_groups(kw, ic)
         groups = (ic + 3) // 4 if kh == kw == 1 else (kh * rg if rg else (kh * kw * ic + 3) // 4)
         staging = 4 if ic % 4 and kh * kw > 1 else 0
-        assert conv.Conv2D().scratch_bytes(op) == (8 * px + staging) * groups
+        assert conv.Conv2D().scratch_bytes(op, frozenset({"dsp"})) == (8 * px + staging) * groups
+        # without DSP a 1x1 stride-1 layer runs the FULLY_CONNECTED kernel, which needs no scratch
+        assert conv.Conv2D().scratch_bytes(op) == (0 if kh == kw == 1 else (8 * px + staging) * groups)
 
 
 def test_python_requant_model():
