@@ -214,6 +214,83 @@ static inline int32_t mcu_dw3_half(uint32_t v, int32_t h)
     return (int32_t)u - (int32_t)((u & 0x8000u) << 1);
 }
 
+/* The four input bytes of channels c..c+3 at one tap, as one word (an unaligned load on Armv7-M). */
+static inline uint32_t mcu_dw3_word(const int8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* Byte j of word v as a signed value (SXTB / SBFX / ASR on Armv7-M). */
+#define MCU_DW3_BYTE(v, j) ((j) == 3 ? ((int32_t)(v) >> 24) : (int32_t)(int8_t)((int32_t)(v) >> (8 * (j))))
+/* The low / high int16 of a weight word. */
+#define MCU_DW3_LO(v) ((int32_t)(int16_t)(v))
+#define MCU_DW3_HI(v) ((int32_t)(v) >> 16)
+
+/* A whole group of 4 channels: per tap pair, the two taps' input words and the four channels' weight
+ * words, each input byte and weight half extracted once (no DSP: one MLA per product). Sums modulo 2^32. */
+#if defined(__thumb2__) && defined(__OPTIMIZE__)
+/* One tap pair on Armv7-M: the two taps' input words (through the tap pointer array), then per channel
+ * pair the two weight words; per channel its two input bytes and weight halves, two MLA. */
+#define MCU_DW3_ASM_CH(acc, exa, exb, wreg)                 \
+    exa "\n\t"                                             \
+    "sxth %[r], " wreg "\n\t"                              \
+    "mla " acc ", %[p], %[r], " acc "\n\t"                 \
+    exb "\n\t"                                             \
+    "asr %[r], " wreg ", #16\n\t"                          \
+    "mla " acc ", %[p], %[r], " acc "\n\t"
+#define MCU_DW3_ASM_PAIR                                                                              \
+    "ldr %[xa], [%[t]], #4\n\t"                                                                      \
+    "ldr %[xb], [%[t]], #4\n\t"                                                                      \
+    "ldr %[xa], [%[xa], %[c]]\n\t"                                                                   \
+    "ldr %[xb], [%[xb], %[c]]\n\t"                                                                   \
+    "ldrd %[wa], %[wb], [%[w]], #8\n\t"                                                              \
+    MCU_DW3_ASM_CH("%[a0]", "sxtb %[p], %[xa]", "sxtb %[p], %[xb]", "%[wa]")                           \
+    MCU_DW3_ASM_CH("%[a1]", "sbfx %[p], %[xa], #8, #8", "sbfx %[p], %[xb], #8, #8", "%[wb]")           \
+    "ldrd %[wa], %[wb], [%[w]], #8\n\t"                                                              \
+    MCU_DW3_ASM_CH("%[a2]", "sbfx %[p], %[xa], #16, #8", "sbfx %[p], %[xb], #16, #8", "%[wa]")         \
+    MCU_DW3_ASM_CH("%[a3]", "asr %[p], %[xa], #24", "asr %[p], %[xb], #24", "%[wb]")
+#endif
+
+static inline void mcu_dw3_group4(const int8_t *const *t, int32_t c, const int32_t *w, int32_t *a)
+{
+    uint32_t a0 = (uint32_t)a[0], a1 = (uint32_t)a[1], a2 = (uint32_t)a[2], a3 = (uint32_t)a[3];
+#if defined(__thumb2__) && defined(__OPTIMIZE__)
+    {
+        const int8_t *const *tp = t;
+        const int32_t *wp = w;
+        uint32_t xa, xb, wa, wb;
+        int32_t p, r;
+        __asm__(MCU_DW3_ASM_PAIR MCU_DW3_ASM_PAIR MCU_DW3_ASM_PAIR MCU_DW3_ASM_PAIR
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [t] "+r"(tp), [w] "+r"(wp),
+                  [xa] "=&r"(xa), [xb] "=&r"(xb), [wa] "=&r"(wa), [wb] "=&r"(wb), [p] "=&r"(p), [r] "=&r"(r)
+                : [c] "r"(c)
+                : "memory");
+    }
+#else
+    for (int32_t k = 0; k < 4; k++) {
+        const uint32_t xa = mcu_dw3_word(t[2 * k] + c), xb = mcu_dw3_word(t[2 * k + 1] + c);
+        const uint32_t w0 = (uint32_t)w[4 * k], w1 = (uint32_t)w[4 * k + 1];
+        const uint32_t w2 = (uint32_t)w[4 * k + 2], w3 = (uint32_t)w[4 * k + 3];
+        a0 += (uint32_t)(MCU_DW3_BYTE(xa, 0) * MCU_DW3_LO(w0)) + (uint32_t)(MCU_DW3_BYTE(xb, 0) * MCU_DW3_HI(w0));
+        a1 += (uint32_t)(MCU_DW3_BYTE(xa, 1) * MCU_DW3_LO(w1)) + (uint32_t)(MCU_DW3_BYTE(xb, 1) * MCU_DW3_HI(w1));
+        a2 += (uint32_t)(MCU_DW3_BYTE(xa, 2) * MCU_DW3_LO(w2)) + (uint32_t)(MCU_DW3_BYTE(xb, 2) * MCU_DW3_HI(w2));
+        a3 += (uint32_t)(MCU_DW3_BYTE(xa, 3) * MCU_DW3_LO(w3)) + (uint32_t)(MCU_DW3_BYTE(xb, 3) * MCU_DW3_HI(w3));
+    }
+#endif
+    /* tap 8: (c0, c2) and (c1, c3) in two words */
+    const uint32_t x8 = mcu_dw3_word(t[8] + c), v02 = (uint32_t)w[16], v13 = (uint32_t)w[17];
+    a0 += (uint32_t)(MCU_DW3_BYTE(x8, 0) * MCU_DW3_LO(v02));
+    a1 += (uint32_t)(MCU_DW3_BYTE(x8, 1) * MCU_DW3_LO(v13));
+    a2 += (uint32_t)(MCU_DW3_BYTE(x8, 2) * MCU_DW3_HI(v02));
+    a3 += (uint32_t)(MCU_DW3_BYTE(x8, 3) * MCU_DW3_HI(v13));
+    a[0] = (int32_t)a0;
+    a[1] = (int32_t)a1;
+    a[2] = (int32_t)a2;
+    a[3] = (int32_t)a3;
+}
+
 static void mcu_dw3_pixel(const mcu_dw_params_t *p, const int8_t *const *t, int8_t *out)
 {
     const int32_t channels = p->in_c;
@@ -221,6 +298,12 @@ static void mcu_dw3_pixel(const mcu_dw_params_t *p, const int8_t *const *t, int8
     const int32_t *q = p->quant;
     for (int32_t c = 0; c < channels; c += 4, w += MCU_DW3_WORDS, q += MCU_DW3_QUANT) {
         const int32_t n = channels - c < 4 ? channels - c : 4;
+        if (n == 4) { /* every tap's 4 bytes lie inside its pixel (or the zero-point pad row) */
+            int32_t a[4] = {q[0], q[1], q[2], q[3]};
+            mcu_dw3_group4(t, c, w, a);
+            mcu_dw3_store(p, q, c, a, 4, out);
+            continue;
+        }
         int32_t a[4];
         for (int32_t j = 0; j < 4; j++) {
             int32_t acc = q[j];

@@ -64,13 +64,13 @@ def _model(*cases):
     return build_model(tensors, ops, ins, outs)
 
 
-def _check_on_boards(cases, kernel, per_model=5):
-    """Bit-exact on the host and DSP_BOARDS, a few layers per model (the semihosting harness keeps
+def _check_on_boards(cases, kernel, per_model=5, boards=DSP_BOARDS):
+    """Bit-exact on the host and `boards`, a few layers per model (the semihosting harness keeps
     every input and output file open)."""
     for i in range(0, len(cases), per_model):
         model = _model(*cases[i:i + per_model])
         assert set(_kernels(model)) == {kernel}
-        assert_bit_exact(model, count=4, boards=DSP_BOARDS)
+        assert_bit_exact(model, count=4, boards=boards)
 
 
 def _kernels(model):
@@ -160,7 +160,8 @@ def test_fast_requantization_is_tflm():
 
 def test_depthwise_3x3_dsp():
     """Every tail of the channel groups, padding on every side, stride, dilation, per-tensor and slow
-    requantization, both activations' clamp forms, batches; on cortex-m4 and cortex-m33."""
+    requantization, both activations' clamp forms, batches; on cortex-m4 and cortex-m33 (DSP), and
+    cortex-m3 (no DSP: the Armv7-M assembly over whole groups of 4 channels)."""
     need_arm_tools()
     rng = np.random.default_rng(11)
     cases = [_case(rng, c, act=ACTS[j % 4], **extra) for j, (c, extra) in enumerate([
@@ -168,7 +169,7 @@ def test_depthwise_3x3_dsp():
         (6, {"per_channel": False, "batches": 2}), (7, {"slow": True}), (12, {"huge_bias": True}),
         (16, {"size": (2, 2)}), (9, {"dil": (2, 2)}), (4, {"size": (1, 9)}),
     ])]
-    _check_on_boards(cases, "depthwise_conv_3x3_s8")
+    _check_on_boards(cases, "depthwise_conv_3x3_s8", boards=DSP_BOARDS + ("cortex-m3",))
 
 
 def test_depthwise_general_dsp():
