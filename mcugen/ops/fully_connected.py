@@ -283,3 +283,85 @@ def _fc_hybrid_methods():
 
 
 _fc_hybrid_methods()
+
+
+# ---- weight-only (scheme w8): float activations, int8 weights kept int8 (mcu_fully_connected_w8.c) -------
+W8_ATTR = "weight_only"  # the mark mcugen/passes/fold_dequantize_weights.py sets
+W8_SIG = Sig("w8", (("float32",), ("int8",), ("float32",)), (("float32",),), optional=(2,), attr=W8_ATTR)
+
+
+def w8_aware(rule):
+    """A quantization rule of the other schemes that, for weight-only operators, checks the int8 weights only
+    (their float input and output carry no quantization)."""
+    import functools
+
+    @functools.wraps(rule)
+    def check(self, op):
+        if self.scheme(op) != "w8":
+            return rule(self, op)
+        w = op.inputs[1]
+        if w.quant is None or w.quant.scale.size == 0:
+            return f"weight-only weights '{w.name}' have no quantization parameters"
+        if not np.all(np.isfinite(w.quant.scale)):
+            return f"weight-only weights '{w.name}' have a non-finite scale"
+        return None
+    check.__doc__ = (rule.__doc__ or "").strip() + (" Weight-only (w8): the int8 weights carry finite scales "
+                                                    "(the float input and output carry none).")
+    return check
+
+
+def w8_params(w, channels: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """(scale, zero point or None when all are 0), one per output channel, float32 and int32."""
+    s = np.asarray(w.quant.scale, np.float32).reshape(-1)
+    z = np.asarray(w.quant.zero_point, np.int64).reshape(-1)
+    if s.size != channels:
+        s, z = np.full(channels, s[0], np.float32), np.full(channels, z[0], np.int64)
+    return s, (z.astype(np.int32) if np.any(z != 0) else None)
+
+
+def group_rows_int8(rows: np.ndarray, group: int = 8) -> np.ndarray:
+    """[outputs, k] int8 -> [ceil(outputs / group), k, group] (the last group padded with zeros): the int8
+    twin of f32.group_rows, the order mcu_fully_connected_w8 / mcu_conv_w8 read."""
+    rows = np.asarray(rows, np.int8)
+    n, k = rows.shape
+    padded = np.zeros((-(-n // group) * group, k), np.int8)
+    padded[:n] = rows
+    return np.ascontiguousarray(padded.reshape(-1, group, k).transpose(0, 2, 1))
+
+
+def _fc_w8_methods():
+    FullyConnected.signatures = FullyConnected.signatures + (W8_SIG,)
+    FullyConnected.rule_quantized = w8_aware(FullyConnected.rule_quantized)
+
+    def rule_w8_weights(self, op):
+        """Weight-only (w8): the weight scales are one per tensor or one per unit (axis 0)."""
+        if self.scheme(op) != "w8":
+            return None
+        w = op.inputs[1]
+        n = w.quant.scale.size
+        return None if n in (1, w.shape[0]) else f"{n} weight scales for {w.shape[0]} units"
+
+    def lower_w8(self, op, ctx):
+        """The int8 weights grouped by 8 units (as the float kernel's), the float scales, the zero points (NULL
+        when all are 0); per unit sum input * (float)(q - zp) in TFLM's order, times the scale, plus the bias,
+        then the float clamp."""
+        x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+        b = op.inputs[2] if len(op.inputs) > 2 else None
+        units, depth = w.shape
+        lo, hi = float_activation_range(op.options.get("fused_activation_function", "NONE"))
+        scale, zp = w8_params(w, units)
+        fields = [
+            ("batches", x.size // depth), ("depth", depth), ("units", units), ("act_min", lo), ("act_max", hi),
+            ("weights", ctx.const("weights", group_rows_int8(w.data), "int8_t")),
+            ("scale", ctx.const("scale", scale, "float")),
+            ("zero_point", ctx.const("zp", zp, "int32_t") if zp is not None else "NULL"),
+            ("bias", ctx.const("bias", b.data, "float") if b is not None else "NULL"),
+        ]
+        return Layer(op, function="fully_connected_w8", struct="fc_w8_params_t", fields=fields,
+                     args=[ctx.ptr(x), ctx.ptr(y)], sources=("fully_connected/mcu_fully_connected_w8.c",))
+
+    FullyConnected.rule_w8_weights = rule_w8_weights
+    FullyConnected.lower_w8 = lower_w8
+
+
+_fc_w8_methods()

@@ -1,0 +1,55 @@
+/*
+ * mcu_weight_only.h - float32 layers whose weights stay int8 in flash (scheme 'w8', weight-only
+ * quantization: the model's DEQUANTIZE of a constant weight is never executed, the kernel reads the int8
+ * weights and their float scales itself; mcugen/passes/fold_dequantize_weights.py).
+ *
+ * Real weight = scale[c] * (q - zero_point[c]) per output channel c (a per-tensor scale is repeated;
+ * zero_point NULL: all 0).
+ *
+ * CONV_2D and DEPTHWISE_CONV_2D dequantize a tile of weights into the float scratch (each value one
+ * float product scale * (q - zp), rounded once: exactly the float constant the converter's DEQUANTIZE
+ * makes) and then run the float kernels' arithmetic on it (mcu_f32.h: TFLM's order, the float kernels'
+ * bits). The tile is one group of 8 output channels (conv: [k_h][k_w][in_c][8] floats) or `block` channels
+ * of the depthwise filter ([k_h][k_w][block] floats), computed for every output pixel before the next
+ * tile: the output is written channel group by channel group, so it must not overlap the input.
+ *
+ * FULLY_CONNECTED uses each weight once per batch row: it sums input * (float)(q - zp) per unit in the
+ * float order of TFLM's kernel and multiplies the sum by the unit's scale once (a reordered product: the
+ * last bits may differ from dequantizing first), then adds the bias and clamps.
+ */
+#ifndef MCU_WEIGHT_ONLY_H
+#define MCU_WEIGHT_ONLY_H
+
+#include <stdint.h>
+
+/* FULLY_CONNECTED: weights [ceil(units / 8)][depth][8] int8 (8 units side by side, the last group padded
+ * with zeros); scale [units]; zero_point [units] or NULL; bias [units] or NULL. No scratch. */
+typedef struct {
+    int32_t batches, depth, units;
+    float act_min, act_max;
+    const int8_t *weights;
+    const float *scale;
+    const int32_t *zero_point;
+    const float *bias;
+} mcu_fc_w8_params_t;
+
+void mcu_fully_connected_w8(const mcu_fc_w8_params_t *p, const float *input, float *output);
+
+/* CONV_2D: filter [ceil(out_c / 8)][k_h][k_w][in_c][8] int8, scale and zero_point padded to whole groups
+ * of 8 (scale 0 in the padding); scratch: k_h * k_w * in_c * 8 floats.
+ * DEPTHWISE_CONV_2D: filter in the model's order [1][k_h][k_w][out_c] int8, scale and zero_point
+ * [out_c]; scratch: k_h * k_w * block floats. */
+typedef struct {
+    int32_t batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w;
+    int32_t stride_h, stride_w, dil_h, dil_w, pad_top, pad_left, depth_multiplier, block;
+    float act_min, act_max;
+    const int8_t *filter;
+    const float *scale;
+    const int32_t *zero_point;
+    const float *bias;         /* [out_c] or NULL */
+} mcu_conv_w8_params_t;
+
+void mcu_conv_w8(const mcu_conv_w8_params_t *p, const float *input, float *output, float *scratch);
+void mcu_depthwise_conv_w8(const mcu_conv_w8_params_t *p, const float *input, float *output, float *scratch);
+
+#endif /* MCU_WEIGHT_ONLY_H */
