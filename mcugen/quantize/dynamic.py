@@ -173,3 +173,27 @@ def validate_weights_model(data: bytes) -> Graph:
         raise UnsupportedModelError(f"the quantized model was made, but {len(found)} of its operators break "
                                     f"mcugen's support rules, so it could not be compiled:\n{lines}")
     return g
+
+
+def cli_quantize_dynamic(model, out, mode, calibration, eval_files, per_tensor, min_weights, symmetric_inputs,
+                         bias_correction: bool = False) -> None:
+    """`mcugen quantize --mode dynamic|weight-only`: refuses the calibration-only options, writes OUT, prints
+    one line per mode and the layers changed."""
+    import click
+    if calibration or eval_files or bias_correction:
+        given = [n for n, v in (("--calibration", calibration), ("--eval", eval_files),
+                                ("--bias-correction", bias_correction)) if v]
+        raise UsageError(f"--mode {mode} quantizes the weights only and uses no samples: remove "
+                         f"{', '.join(given)} (or use --mode static)")
+    r = quantize_dynamic(model, mode, per_tensor=per_tensor, min_weights=min_weights,
+                         asymmetric_inputs=not symmetric_inputs, output=out)
+    g = r.graph
+    layers = [op for op in g.operators if op.op in WEIGHT_AXIS and len(op.inputs) > 1 and op.inputs[1] is not None
+              and (op.inputs[1].dtype == "int8" or not op.inputs[1].is_const)]
+    kept = [op for op in g.operators if op.op in WEIGHT_AXIS and len(op.inputs) > 1 and op.inputs[1] is not None
+            and op.inputs[1].dtype == "float32" and op.inputs[1].is_const]
+    what = "int8 weights, float activations quantized at run time" if mode == "dynamic" else \
+        "int8 weights behind DEQUANTIZE, float layers"
+    extra = f", asymmetric_quantize_inputs {not symmetric_inputs}" if mode == "dynamic" else ""
+    click.echo(f"{out}: {mode} ({what}), {len(layers)} layers quantized, {len(kept)} left float, "
+               f"{'per-tensor' if per_tensor else 'per-channel'} weights{extra}")
