@@ -350,18 +350,53 @@ def _fc_w8_methods():
         units, depth = w.shape
         lo, hi = float_activation_range(op.options.get("fused_activation_function", "NONE"))
         scale, zp = w8_params(w, units)
+        fixed = w8_fixed(op, ctx.features)
         fields = [
-            ("batches", x.size // depth), ("depth", depth), ("units", units), ("act_min", lo), ("act_max", hi),
-            ("weights", ctx.const("weights", group_rows_int8(w.data), "int8_t")),
+            ("batches", x.size // depth), ("depth", depth), ("units", units), ("fixed", int(fixed)),
+            ("act_min", lo), ("act_max", hi),
+            ("weights", "NULL" if fixed else ctx.const("weights", group_rows_int8(w.data), "int8_t")),
+            ("words", ctx.const("words", pack_w8_pairs(w.data), "int32_t") if fixed else "NULL"),
             ("scale", ctx.const("scale", scale, "float")),
             ("zero_point", ctx.const("zp", zp, "int32_t") if zp is not None else "NULL"),
             ("bias", ctx.const("bias", b.data, "float") if b is not None else "NULL"),
         ]
+        scratch = ctx.scratch(w8_fc_scratch(op, ctx.features), "uint32_t") if fixed else "NULL"
         return Layer(op, function="fully_connected_w8", struct="fc_w8_params_t", fields=fields,
-                     args=[ctx.ptr(x), ctx.ptr(y)], sources=("fully_connected/mcu_fully_connected_w8.c",))
+                     args=[ctx.ptr(x), ctx.ptr(y), scratch], sources=("fully_connected/mcu_fully_connected_w8.c",))
+
+    other_scratch = FullyConnected.scratch_bytes
+
+    def scratch_bytes(self, op, features=frozenset()):
+        if self.scheme(op) == "w8":
+            return w8_fc_scratch(op, features)
+        return other_scratch(self, op, features)
+    scratch_bytes.__doc__ = (other_scratch.__doc__ or "").strip() + (
+        " Weight-only (w8) on a board with the DSP extension: the batch row in fixed point, 16 bytes per 4 "
+        "values of the depth.")
 
     FullyConnected.rule_w8_weights = rule_w8_weights
     FullyConnected.lower_w8 = lower_w8
+    FullyConnected.scratch_bytes = scratch_bytes
+
+
+def w8_fixed(op, features=frozenset()) -> bool:
+    """The fixed-point path of mcu_fully_connected_w8 (SMLAD on the row in 27-bit fixed point, see
+    mcu_weight_only.h): boards with the DSP extension."""
+    return "dsp" in features
+
+
+def w8_fc_scratch(op, features=frozenset()) -> int:
+    return 16 * -(-op.inputs[1].shape[1] // 4) if w8_fixed(op, features) else 0
+
+
+def pack_w8_pairs(w: np.ndarray) -> np.ndarray:
+    """[units, depth] int8 -> [ceil(units / 2)][ceil(depth / 4)][2] int32 words (4 values of one unit's row
+    each, little-endian; unit 2p then 2p+1; zero padding), the fixed-point path's layout."""
+    units, depth = w.shape
+    rows = np.zeros((units + units % 2, -(-depth // 4) * 4), np.int8)
+    rows[:units, :depth] = w
+    words = np.ascontiguousarray(rows).view("<i4").reshape(rows.shape[0] // 2, 2, -1)
+    return np.ascontiguousarray(words.transpose(0, 2, 1)).reshape(-1).astype(np.int32)
 
 
 _fc_w8_methods()

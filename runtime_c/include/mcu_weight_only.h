@@ -22,18 +22,28 @@
 
 #include <stdint.h>
 
-/* FULLY_CONNECTED: weights [ceil(units / 8)][depth][8] int8 (8 units side by side, the last group padded
- * with zeros); scale [units]; zero_point [units] or NULL; bias [units] or NULL. No scratch. */
+/* FULLY_CONNECTED: scale [units]; zero_point [units] or NULL; bias [units] or NULL.
+ * fixed == 0 (boards without the DSP extension): weights [ceil(units / 8)][depth][8] int8 (8 units side
+ *   by side, the last group padded with zeros), float sums as above. No scratch.
+ * fixed == 1 (boards with the DSP extension): each batch row is turned into 27-bit fixed point with one
+ *   power-of-two exponent (v = trunc(x * 2^s), |v| < 2^27, an error of at most max|x| * 2^-26 per value),
+ *   split into v = 16384 hi + lo (|hi| <= 2^13, 0 <= lo < 2^14) and summed exactly in integers with SMLAD
+ *   (two int16 products per instruction): sum v q = 16384 sum hi q + sum lo q, minus zp * sum v, then
+ *   float: * 2^-s * scale + bias. A row with a non-finite value or max|x| < 2^-90 takes the float sums.
+ *   words (weights NULL): [ceil(units / 2)][ceil(depth / 4)][2] int32, each 4 int8 of one unit's row (unit 2p
+ *   then 2p+1; rows padded with zeros to whole words, an odd last unit paired with a zero row);
+ *   scratch: 16 * ceil(depth / 4) bytes (the row's hi and lo as int16 pairs). */
 typedef struct {
-    int32_t batches, depth, units;
+    int32_t batches, depth, units, fixed;
     float act_min, act_max;
-    const int8_t *weights;
+    const int8_t *weights;     /* fixed == 0 */
+    const int32_t *words;      /* fixed == 1 */
     const float *scale;
     const int32_t *zero_point;
     const float *bias;
 } mcu_fc_w8_params_t;
 
-void mcu_fully_connected_w8(const mcu_fc_w8_params_t *p, const float *input, float *output);
+void mcu_fully_connected_w8(const mcu_fc_w8_params_t *p, const float *input, float *output, uint32_t *scratch);
 
 /* CONV_2D: filter [ceil(out_c / 8)][k_h][k_w][in_c][8] int8, scale and zero_point padded to whole groups
  * of 8 (scale 0 in the padding); scratch: k_h * k_w * in_c * 8 floats.
