@@ -89,7 +89,8 @@ def test_weight_only_matches_litert(op, per_channel, seed):
     act = ACTS[seed % 4]
     model, xshape = weight_only_model(rng, op, per_channel, bias=seed % 2 == 0, zero_points=seed == 3, act=act)
     # the first case of each operator also runs on cortex-m4 (FPU) under QEMU
-    boards = ("cortex-m4",) if seed == 0 and not per_channel and have_arm_tools() else ()
+    first = seed == 0 and (not per_channel or op == "FULLY_CONNECTED")  # FC: both paths of the DSP kernel
+    boards = ("cortex-m4",) if first and have_arm_tools() else ()
     _check(model, xshape, rng, boards)
 
 
@@ -129,3 +130,35 @@ def test_other_consumers_keep_the_float_fold():
     xs = [rng.normal(0, 1, (3, 4, 4)).astype(np.float32)]
     cmp = compare_model(model, inputs=xs, oracle="litert")
     assert float_error(cmp.ours[0], cmp.ref[0]).ok
+
+
+def test_fixed_point_path_long_rows_zero_points_and_special_values():
+    """FULLY_CONNECTED w8 on a DSP board (cortex-m4) sums the row in fixed point: depth 2,100 (three exact
+    int32 passes), zero points (the int64 path), a zero row, a row of tiny values (< 2^-90: the float path),
+    a row with a huge value and a row with infinity, against LiteRT."""
+    if not have_arm_tools():
+        pytest.skip("arm-none-eabi-gcc or qemu-system-arm is not installed")
+    rng = np.random.default_rng(9)
+    units, depth = 5, 2100
+    q = rng.integers(-128, 128, (units, depth)).astype(np.int8)
+    for zps in ([3, -2, 0, 5, -128], [0] * units):
+        ts = [TensorSpec((4, depth), "float32"),
+              TensorSpec((units, depth), "int8", scale=list(map(float, rng.uniform(0.005, 0.02, units))),
+                         zero_point=zps, data=q, quantized_dimension=0),
+              TensorSpec((units, depth), "float32"),
+              TensorSpec((units,), "float32", data=np.ones(units, np.float32)), TensorSpec((4, units), "float32")]
+        model = build_model(ts, [OpSpec("DEQUANTIZE", [1], [2]), OpSpec("FULLY_CONNECTED", [0, 2, 3], [4])],
+                            [0], [4])
+        x = rng.normal(0, 3, (2, 4, depth)).astype(np.float32)
+        x[0, 1] = 0
+        x[0, 2] *= 1e-30
+        x[1, 0, 5] = 1e30
+        x[1, 3, 7] = np.inf
+        cmp = compare_model(model, inputs=[x], oracle="litert")
+        ours = run_on_board(model, "cortex-m4", [x])[0].reshape(cmp.ref[0].shape)
+        # the rows of ordinary values, within the float tolerance of their own range
+        for rows in ((0, slice(0, 3)), (1, slice(1, 3))):
+            e = float_error(ours[rows], cmp.ref[0][rows])
+            assert e.ok, e.describe()
+        assert np.array_equal(ours[1, 0], cmp.ref[0][1, 0]) or float_error(ours[1, 0], cmp.ref[0][1, 0]).ok
+        assert np.array_equal(ours[1, 3], cmp.ref[0][1, 3])  # +-FLT_MAX after the clamp of infinity
