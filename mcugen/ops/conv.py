@@ -895,6 +895,16 @@ def dw_w8_block(op: Operator) -> int:
     return min(oc, max(4, DW_W8_TILE // (kh * kw) // 4 * 4))
 
 
+W8_STAGE = 1024  # floats of the staging area of one block of output pixels (4 KB), at least one pixel
+
+
+def w8_block_pixels(op: Operator) -> int:
+    """Output pixels per block of the w8 convolution kernels: as many as W8_STAGE floats hold (at least 1, at
+    most all of them). Each block re-dequantizes the weight tiles (once in all when one tile holds them)."""
+    n, oh, ow, oc = op.outputs[0].shape
+    return max(1, min(n * oh * ow, W8_STAGE // max(oc, 1)))
+
+
 def _conv_w8_methods():
     from .fully_connected import W8_SIG, group_rows_int8, w8_aware, w8_params
 
@@ -920,7 +930,8 @@ def _conv_w8_methods():
 
     def w8_scratch(self, op):
         _, kh, kw, c = op.inputs[1].shape
-        return 4 * kh * kw * dw_w8_block(op) if self.depthwise else 4 * kh * kw * c * 8
+        tile = kh * kw * dw_w8_block(op) if self.depthwise else kh * kw * c * 8
+        return 4 * (tile + w8_block_pixels(op) * op.outputs[0].shape[-1])
 
     def lower_w8(self, op, ctx):
         """The int8 filter (CONV_2D: grouped by 8 output channels as the float kernel's; DEPTHWISE_CONV_2D: the
@@ -939,8 +950,8 @@ def _conv_w8_methods():
             pad = -oc % 8
             scale = np.concatenate([scale, np.zeros(pad, np.float32)])
             zp = np.concatenate([zp, np.zeros(pad, np.int32)]) if zp is not None else None
-        fields = [f for f in self.geometry_fields(op, ctx) if f[0] != "reverse"] + [
-            ("block", block), ("act_min", lo), ("act_max", hi),
+        fields = self.geometry_fields(op, ctx) + [
+            ("block", block), ("block_pixels", w8_block_pixels(op)), ("act_min", lo), ("act_max", hi),
             ("filter", ctx.const("filter", filt, "int8_t")),
             ("scale", ctx.const("scale", scale, "float")),
             ("zero_point", ctx.const("zp", zp, "int32_t") if zp is not None else "NULL"),
@@ -957,14 +968,6 @@ def _conv_w8_methods():
         scratch_bytes.__doc__ = cls.scratch_bytes.__doc__
         cls.scratch_bytes = scratch_bytes
 
-    other_overlap = _ConvBase.overlap
-
-    def overlap(self, op):
-        """Weight-only (w8): the output is written tile by tile (channel groups), every tile over all pixels:
-        no overlap with the input; the other schemes as before."""
-        return {} if self.scheme(op) == "w8" else other_overlap(self, op)
-
-    _ConvBase.overlap = overlap
     _ConvBase.rule_symmetric_weights = rule_symmetric_weights
     _ConvBase.rule_w8_weights = rule_w8_weights
     _ConvBase.lower_w8 = lower_w8

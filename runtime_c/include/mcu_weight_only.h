@@ -9,9 +9,13 @@
  * CONV_2D and DEPTHWISE_CONV_2D dequantize a tile of weights into the float scratch (each value one
  * float product scale * (q - zp), rounded once: exactly the float constant the converter's DEQUANTIZE
  * makes) and then run the float kernels' arithmetic on it (mcu_f32.h: TFLM's order, the float kernels'
- * bits). The tile is one group of 8 output channels (conv: [k_h][k_w][in_c][8] floats) or `block` channels
- * of the depthwise filter ([k_h][k_w][block] floats), computed for every output pixel before the next
- * tile: the output is written channel group by channel group, so it must not overlap the input.
+ * bits). The output pixels go in blocks of `block_pixels` (first block first, or last first when
+ * `reverse`): per block, per tile (one group of 8 output channels for conv: [k_h][k_w][in_c][8] floats;
+ * `block` channels of the depthwise filter: [k_h][k_w][block] floats, dequantized once when one tile holds
+ * them all) every pixel of the block is computed into the staging area of the scratch
+ * (block_pixels * out_c floats), then the block is copied to the output. An output pixel is thus written
+ * only after its own window and those of the block's other pixels were read: the integer and float
+ * kernels' overlap contract holds (mcu_conv.h).
  *
  * FULLY_CONNECTED uses each weight once per batch row: it sums input * (float)(q - zp) per unit in the
  * float order of TFLM's kernel and multiplies the sum by the unit's scale once (a reordered product: the
@@ -46,12 +50,13 @@ typedef struct {
 void mcu_fully_connected_w8(const mcu_fc_w8_params_t *p, const float *input, float *output, uint32_t *scratch);
 
 /* CONV_2D: filter [ceil(out_c / 8)][k_h][k_w][in_c][8] int8, scale and zero_point padded to whole groups
- * of 8 (scale 0 in the padding); scratch: k_h * k_w * in_c * 8 floats.
+ * of 8 (scale 0 in the padding); scratch: k_h * k_w * in_c * 8 + block_pixels * out_c floats.
  * DEPTHWISE_CONV_2D: filter in the model's order [1][k_h][k_w][out_c] int8, scale and zero_point
- * [out_c]; scratch: k_h * k_w * block floats. */
+ * [out_c]; scratch: k_h * k_w * block + block_pixels * out_c floats. */
 typedef struct {
     int32_t batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w;
-    int32_t stride_h, stride_w, dil_h, dil_w, pad_top, pad_left, depth_multiplier, block;
+    int32_t stride_h, stride_w, dil_h, dil_w, pad_top, pad_left, depth_multiplier, reverse;
+    int32_t block, block_pixels;
     float act_min, act_max;
     const int8_t *filter;
     const float *scale;
