@@ -895,14 +895,18 @@ def dw_w8_block(op: Operator) -> int:
     return min(oc, max(4, DW_W8_TILE // (kh * kw) // 4 * 4))
 
 
-W8_STAGE = 1024  # floats of the staging area of one block of output pixels (4 KB), at least one pixel
+#: floats of the staging area of one block of output pixels: 8 KB (--optimize speed) or 1 KB (size)
+W8_STAGE = {"speed": 2048, "size": 256}
 
 
-def w8_block_pixels(op: Operator) -> int:
-    """Output pixels per block of the w8 convolution kernels: as many as W8_STAGE floats hold (at least 1, at
-    most all of them). Each block re-dequantizes the weight tiles (once in all when one tile holds them)."""
+def w8_block_pixels(op: Operator, features=frozenset()) -> int:
+    """Output pixels per block of the w8 convolution kernels: as many as the staging area holds (at least 1,
+    at most all of them). Each block dequantizes the weight tiles again (once in all when one tile holds
+    them): about 5.5 instructions per weight per block against 1.5 per MAC, so 32 pixels per block cost
+    some 11% over the float kernel, 4 pixels some 90%."""
     n, oh, ow, oc = op.outputs[0].shape
-    return max(1, min(n * oh * ow, W8_STAGE // max(oc, 1)))
+    stage = W8_STAGE["size" if "optimize:size" in features else "speed"]
+    return max(1, min(n * oh * ow, stage // max(oc, 1)))
 
 
 def _conv_w8_methods():
@@ -928,10 +932,10 @@ def _conv_w8_methods():
         n = w.quant.scale.size
         return None if n in (1, oc) else f"{n} weight scales for {oc} output channels"
 
-    def w8_scratch(self, op):
+    def w8_scratch(self, op, features=frozenset()):
         _, kh, kw, c = op.inputs[1].shape
         tile = kh * kw * dw_w8_block(op) if self.depthwise else kh * kw * c * 8
-        return 4 * (tile + w8_block_pixels(op) * op.outputs[0].shape[-1])
+        return 4 * (tile + w8_block_pixels(op, features) * op.outputs[0].shape[-1])
 
     def lower_w8(self, op, ctx):
         """The int8 filter (CONV_2D: grouped by 8 output channels as the float kernel's; DEPTHWISE_CONV_2D: the
@@ -951,7 +955,7 @@ def _conv_w8_methods():
             scale = np.concatenate([scale, np.zeros(pad, np.float32)])
             zp = np.concatenate([zp, np.zeros(pad, np.int32)]) if zp is not None else None
         fields = self.geometry_fields(op, ctx) + [
-            ("block", block), ("block_pixels", w8_block_pixels(op)), ("act_min", lo), ("act_max", hi),
+            ("block", block), ("block_pixels", w8_block_pixels(op, ctx.features)), ("act_min", lo), ("act_max", hi),
             ("filter", ctx.const("filter", filt, "int8_t")),
             ("scale", ctx.const("scale", scale, "float")),
             ("zero_point", ctx.const("zp", zp, "int32_t") if zp is not None else "NULL"),
@@ -959,12 +963,12 @@ def _conv_w8_methods():
         ]
         name = "depthwise_conv_w8" if self.depthwise else "conv_w8"
         return Layer(op, function=name, struct="conv_w8_params_t", fields=fields,
-                     args=[ctx.ptr(x), ctx.ptr(y), ctx.scratch(w8_scratch(self, op), "float")],
+                     args=[ctx.ptr(x), ctx.ptr(y), ctx.scratch(w8_scratch(self, op, ctx.features), "float")],
                      sources=(f"conv/mcu_{name}.c",))
 
     for cls in (Conv2D, DepthwiseConv2D):
         def scratch_bytes(self, op, features=frozenset(), _other=cls.scratch_bytes):
-            return w8_scratch(self, op) if self.scheme(op) == "w8" else _other(self, op, features)
+            return w8_scratch(self, op, features) if self.scheme(op) == "w8" else _other(self, op, features)
         scratch_bytes.__doc__ = cls.scratch_bytes.__doc__
         cls.scratch_bytes = scratch_bytes
 

@@ -30,9 +30,17 @@ static void mcu_conv_w8_tile(const mcu_conv_w8_params_t *p, int32_t g, int32_t r
             for (int32_t k = 0; k < MCU_F32_GROUP; k++)
                 tile[r * MCU_F32_GROUP + k] = s[k] * (float)((int32_t)wq[r * MCU_F32_GROUP + k] - z[k]);
     } else {
-        for (int32_t r = 0; r < rows; r++)
-            for (int32_t k = 0; k < MCU_F32_GROUP; k++)
-                tile[r * MCU_F32_GROUP + k] = s[k] * (float)wq[r * MCU_F32_GROUP + k];
+        const float s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3], s4 = s[4], s5 = s[5], s6 = s[6], s7 = s[7];
+        for (int32_t r = 0; r < rows; r++, wq += MCU_F32_GROUP, tile += MCU_F32_GROUP) {
+            tile[0] = s0 * (float)wq[0];
+            tile[1] = s1 * (float)wq[1];
+            tile[2] = s2 * (float)wq[2];
+            tile[3] = s3 * (float)wq[3];
+            tile[4] = s4 * (float)wq[4];
+            tile[5] = s5 * (float)wq[5];
+            tile[6] = s6 * (float)wq[6];
+            tile[7] = s7 * (float)wq[7];
+        }
     }
 }
 
