@@ -342,9 +342,11 @@ def _fc_w8_methods():
         return None if n in (1, w.shape[0]) else f"{n} weight scales for {w.shape[0]} units"
 
     def lower_w8(self, op, ctx):
-        """The int8 weights grouped by 8 units (as the float kernel's), the float scales, the zero points (NULL
-        when all are 0); per unit sum input * (float)(q - zp) in TFLM's order, times the scale, plus the bias,
-        then the float clamp."""
+        """The float scales, the zero points (NULL when all are 0) and the int8 weights in one of two layouts
+        (mcu_weight_only.h): on boards with the DSP extension, unit pairs of 4-byte row words for the
+        fixed-point path (each batch row in 27-bit fixed point, exact SMLAD sums, then float); elsewhere
+        grouped by 8 units as the float kernel's, summing input * (float)(q - zp) in TFLM's order. Either
+        way the sum is multiplied by the unit's scale once, plus the bias, then the float clamp."""
         x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
         b = op.inputs[2] if len(op.inputs) > 2 else None
         units, depth = w.shape
