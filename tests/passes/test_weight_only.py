@@ -162,3 +162,28 @@ def test_fixed_point_path_long_rows_zero_points_and_special_values():
             assert e.ok, e.describe()
         assert np.array_equal(ours[1, 0], cmp.ref[0][1, 0]) or float_error(ours[1, 0], cmp.ref[0][1, 0]).ok
         assert np.array_equal(ours[1, 3], cmp.ref[0][1, 3])  # +-FLT_MAX after the clamp of infinity
+
+
+def test_fixed_point_plain_c_on_the_host(tmp_path):
+    """The fixed-point FULLY_CONNECTED layout compiled for the host (a host board given the 'dsp' feature:
+    the kernel's plain-C twin of the SMLAD loop) under ASan and UBSan, against LiteRT, zero points or not."""
+    import dataclasses
+
+    from mcugen.backend import make_runner
+    from mcugen.boards import load_board
+    from mcugen.codegen import write_project
+    from mcugen.oracle import litert
+
+    host = load_board("host")
+    board = dataclasses.replace(host, features=[*host.features, "dsp"], raw={**host.raw, "features": ["dsp"]})
+    for seed, zp in ((1, False), (2, True)):
+        rng = np.random.default_rng(40 + seed)
+        model, xshape = weight_only_model(rng, "FULLY_CONNECTED", seed == 2, zero_points=zp, act="RELU")
+        compiled = compile_bytes(model, "m", board=board)
+        assert compiled.project.files["m.c"].count(".fixed = 1") == 1
+        xs = [rng.normal(0, 3, (4, *xshape)).astype(np.float32)]
+        write_project(compiled.project.files, tmp_path / f"m{seed}", force=True)
+        ours = make_runner(compiled, tmp_path / f"m{seed}", sanitize=True)(xs)
+        ref = litert.run(model, xs, 1)
+        e = float_error(ours[0], ref[0])
+        assert e.ok, e.describe()
