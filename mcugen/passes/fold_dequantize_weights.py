@@ -4,14 +4,15 @@ The converter's weight-only and dynamic-range modes store some weights as int8 (
 and feed them to float layers through DEQUANTIZE of the constant. Executing that DEQUANTIZE every inference
 would spend a float arena buffer and time on a value that never changes. This pass removes it:
 
-* FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D that read the dequantized tensor as their weights (input 1)
-  with a float32 input are rewired to the int8 constant itself and marked `op.attrs['weight_only']`: their
-  handlers then pick the scheme 'w8' (float activations, int8 weights and float scales read directly by
-  the kernels mcu_<op>_w8.c). The weights stay int8 in flash, 4x smaller than float. Accepted: int8 weights,
-  one scale or one scale per output channel (FULLY_CONNECTED and CONV_2D axis 0, DEPTHWISE_CONV_2D axis 3),
-  finite scales, any zero point (as stored).
-* Every other consumer (ADD, MUL, CONCATENATION, BATCH_MATMUL, an int16 weight, a scale along another
-  axis, ...) reads the float32 constant this pass computes at build time: real = scale * (q - zero_point),
+* FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D and BATCH_MATMUL that read the dequantized tensor as their
+  weights (input 1; BATCH_MATMUL: its rhs) with a float32 input are rewired to the int8 constant itself and
+  marked `op.attrs['weight_only']`: their handlers then pick the scheme 'w8' (float activations, int8
+  weights and float scales read directly by the kernels mcu_<op>_w8.c). The weights stay int8 in flash, 4x
+  smaller than float. Accepted: int8 weights, one scale or one scale per output channel (FULLY_CONNECTED
+  and CONV_2D axis 0, DEPTHWISE_CONV_2D axis 3, BATCH_MATMUL the rhs axis of the output columns), finite
+  scales, any zero point (as stored).
+* Every other consumer (ADD, MUL, CONCATENATION, GATHER, an int16 weight, a scale along another axis, ...)
+  reads the float32 constant this pass computes at build time: real = scale * (q - zero_point),
   per tensor or along the quantized axis, in float32 (a float32 scale times an integer of at most 16 bits
   rounded once: the same value as TFLM's and LiteRT's double product rounded to float). Those weights are
   float32 in flash (correct, not smaller).
@@ -43,12 +44,17 @@ def dequantized(t) -> np.ndarray:
 
 def weight_only_reader(op: Operator, y: Tensor, x: Tensor) -> bool:
     """True when `op` can read the int8 constant `x` (whose DEQUANTIZE gives `y`) as its weights directly."""
-    axis = _WEIGHT_ONLY_OPS.get(op.op)
+    if op.op == "BATCH_MATMUL" and len(x.shape) >= 2:  # the rhs; per channel along the output columns
+        axis = len(x.shape) - (2 if op.options.get("adj_y") else 1)
+    else:
+        axis = _WEIGHT_ONLY_OPS.get(op.op)
     if axis is None or len(op.inputs) < 2 or op.inputs[1] is not y or op.inputs[0] is None:
         return False
     if sum(t is y for t in op.inputs) != 1 or op.inputs[0].dtype != "float32":
         return False
-    if x.dtype != "int8" or tuple(x.shape) != tuple(y.shape) or len(x.shape) not in (2, 4):
+    if x.dtype != "int8" or tuple(x.shape) != tuple(y.shape):
+        return False
+    if op.op != "BATCH_MATMUL" and len(x.shape) not in (2, 4):
         return False
     scale = np.asarray(x.quant.scale, np.float64).reshape(-1)
     zp = np.asarray(x.quant.zero_point).reshape(-1)

@@ -26,6 +26,8 @@
 
 #include <stdint.h>
 
+#include "mcu_matmul.h"
+
 /* FULLY_CONNECTED: scale [units]; zero_point [units] or NULL; bias [units] or NULL.
  * fixed == 0 (boards without the DSP extension): weights [ceil(units / 8)][depth][8] int8 (8 units side
  *   by side, the last group padded with zeros), float sums as above. No scratch.
@@ -66,5 +68,18 @@ typedef struct {
 
 void mcu_conv_w8(const mcu_conv_w8_params_t *p, const float *input, float *output, float *scratch);
 void mcu_depthwise_conv_w8(const mcu_conv_w8_params_t *p, const float *input, float *output, float *scratch);
+
+/* BATCH_MATMUL with a constant int8 rhs: `mm` as for mcu_batch_matmul_f32 (its offsets, multiplier, shift
+ * and clamp unused), rhs the model's int8 values; scale and zero_point one per tensor (per_channel 0) or one
+ * per output column n (per_channel 1). Each rhs value is dequantized where it is read, scale * (q - zp) in
+ * float (the converter's DEQUANTIZE value), and summed in mcu_batch_matmul_f32's order: its bits. */
+typedef struct {
+    mcu_batch_matmul_params_t mm;
+    int32_t per_channel;
+    const float *scale;
+    const int32_t *zero_point;
+} mcu_batch_matmul_w8_params_t;
+
+void mcu_batch_matmul_w8(const mcu_batch_matmul_w8_params_t *p, const float *lhs, const int8_t *rhs, float *output);
 
 #endif /* MCU_WEIGHT_ONLY_H */

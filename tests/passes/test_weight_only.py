@@ -187,3 +187,37 @@ def test_fixed_point_plain_c_on_the_host(tmp_path):
         ref = litert.run(model, xs, 1)
         e = float_error(ours[0], ref[0])
         assert e.ok, e.describe()
+
+
+BMM_CASES = [(seed, pc, adj) for seed in range(3) for pc in (False, True) for adj in (False, True)]
+
+
+@pytest.mark.parametrize("seed,per_channel,adj_y", BMM_CASES)
+def test_batch_matmul_constant_rhs(seed, per_channel, adj_y):
+    """BATCH_MATMUL with a DEQUANTIZE'd constant int8 rhs (per tensor or per output column, zero points,
+    broadcast batch, adj_y): scheme w8, rhs int8 in flash, LiteRT's result bit for bit (each value is
+    dequantized to LiteRT's float and summed in the float kernel's order)."""
+    rng = np.random.default_rng(300 + 10 * seed + 2 * per_channel + adj_y)
+    bt, m, k, n = int(rng.integers(1, 3)), int(rng.integers(1, 6)), int(rng.integers(1, 9)), int(rng.integers(1, 10))
+    rshape = (n, k) if adj_y else (k, n)
+    axis = 0 if adj_y else 1
+    q = rng.integers(-128, 128, rshape).astype(np.int8)
+    if per_channel:
+        scale, zp = list(map(float, rng.uniform(0.01, 0.1, n))), list(map(int, rng.integers(-4, 5, n)))
+    else:
+        scale, zp = float(rng.uniform(0.01, 0.1)), int(rng.integers(-4, 5))
+    ts = [TensorSpec((bt, m, k), "float32"),
+          TensorSpec(rshape, "int8", scale=scale, zero_point=zp, data=q, quantized_dimension=axis),
+          TensorSpec(rshape, "float32"), TensorSpec((bt, m, n), "float32")]
+    model = build_model(ts, [OpSpec("DEQUANTIZE", [1], [2]),
+                             OpSpec("BATCH_MATMUL", [0, 2], [3], {"adj_x": False, "adj_y": adj_y})], [0], [3])
+    compiled = compile_bytes(model, "m")
+    (op,) = compiled.graph.operators
+    assert handler(op.op).scheme(op) == "w8" and op.inputs[1].dtype == "int8"
+    assert "const int8_t" in compiled.project.files["m_weights.c"]
+    xs = [rng.normal(0, 3, (3, bt, m, k)).astype(np.float32)]
+    cmp = compare_model(model, inputs=xs, oracle="litert", sanitize=True)
+    assert np.array_equal(cmp.ours[0], cmp.ref[0]), float_error(cmp.ours[0], cmp.ref[0]).describe()
+    if seed == 0 and not per_channel and not adj_y and have_arm_tools():
+        ours = run_on_board(model, "cortex-m4", xs)
+        assert float_error(ours[0], cmp.ref[0]).ok
