@@ -12,12 +12,13 @@ quantized with its own zero point, more accurate for inputs that are not centred
 DEPTHWISE_CONV_2D have no such option (LiteRT chooses). A CONV_2D or DEPTHWISE_CONV_2D without a bias gets a
 zero float bias (LiteRT's hybrid convolution refuses to prepare without one; adding 0.0 changes nothing).
 
-weight-only: the same int8 weights (same scales, same threshold option, default 0: every layer), each
-behind a DEQUANTIZE of the constant feeding the float layer, which stays float32. mcugen keeps these
+weight-only: the same int8 weights (same scales, same threshold option, default 0: every layer; also the
+constant rhs of BATCH_MATMUL, per channel along its output columns), each behind a DEQUANTIZE of the
+constant feeding the float layer, which stays float32. mcugen keeps these
 weights int8 in flash and its float kernels read them directly (scheme w8,
 mcugen/passes/fold_dequantize_weights.py).
 
-Other operators (BATCH_MATMUL, LSTM, SVDF, EMBEDDING_LOOKUP, ...) keep their float weights. No calibration
+Other operators (dynamic: BATCH_MATMUL too; LSTM, SVDF, EMBEDDING_LOOKUP, ...) keep their float weights. No calibration
 samples are used: `mcugen quantize` refuses --calibration in these modes (with a message) rather than
 ignore data the user expects to matter.
 """
@@ -59,19 +60,27 @@ def symmetric_int8(w: np.ndarray, axis: int | None) -> tuple[np.ndarray, np.ndar
     return np.clip(q, -127, 127).astype(np.int8), scale
 
 
+def _weight_axis(op: Operator) -> int:
+    if op.op == "BATCH_MATMUL":  # the rhs: along the output columns
+        return len(op.inputs[1].shape) - (2 if op.options.get("adj_y") else 1)
+    return WEIGHT_AXIS[op.op]
+
+
 def _quant_for(op: Operator, w: Tensor, per_tensor: bool) -> tuple[np.ndarray, Quant]:
-    axis = WEIGHT_AXIS[op.op]
+    axis = _weight_axis(op)
     q, scale = symmetric_int8(w.data, None if per_tensor else axis)
     if per_tensor and op.op == "DEPTHWISE_CONV_2D":
         scale = np.full(w.shape[axis], scale[0], np.float32)  # LiteRT's hybrid depthwise: one per channel
     return q, Quant(scale, np.zeros(scale.size, np.int64), axis if scale.size > 1 else 0)
 
 
-def _candidates(g: Graph, min_weights: int) -> list[Operator]:
-    """The float layers with constant float weights of at least `min_weights` values."""
+def _candidates(g: Graph, min_weights: int, mode: str = "dynamic") -> list[Operator]:
+    """The float layers with constant float weights of at least `min_weights` values (weight-only: also
+    BATCH_MATMUL with a constant rhs)."""
     out = []
     for op in g.operators:
-        if op.op not in WEIGHT_AXIS or len(op.inputs) < 2:
+        kinds = WEIGHT_AXIS if mode == "dynamic" else (*WEIGHT_AXIS, "BATCH_MATMUL")
+        if op.op not in kinds or len(op.inputs) < 2:
             continue
         x, w = op.inputs[0], op.inputs[1]
         if x is None or w is None or x.dtype != "float32" or w.dtype != "float32" or not w.is_const:
@@ -98,7 +107,7 @@ def quantize_weights_graph(g: Graph, mode: str = "dynamic", per_tensor: bool = F
         raise UsageError(f"mode {mode!r}: expected dynamic or weight-only")
     if min_weights is None:
         min_weights = MIN_WEIGHTS if mode == "dynamic" else 0
-    ops = _candidates(g, min_weights)
+    ops = _candidates(g, min_weights, mode)
     users: dict[int, list[Operator]] = {}
     for op in g.operators:
         for t in op.inputs:

@@ -153,3 +153,22 @@ def test_errors(tmp_path):
         api.quantize_weights(f, "dynamic", min_weights=-1)
     with pytest.raises(UnsupportedModelError):
         api.quantize_weights(shared_model("ad01_int8.tflite"), "dynamic")
+
+
+def test_weight_only_batch_matmul_rhs():
+    """weight-only also quantizes a BATCH_MATMUL's constant rhs (per output column); dynamic leaves it float."""
+    from mcugen.testing.builder import OpSpec, TensorSpec, build_model
+    rng = np.random.default_rng(2)
+    rhs = rng.normal(0, 1, (6, 5)).astype(np.float32)
+    ts = [TensorSpec((1, 3, 6), "float32"), TensorSpec((6, 5), "float32", data=rhs), TensorSpec((1, 3, 5), "float32")]
+    model = build_model(ts, [OpSpec("BATCH_MATMUL", [0, 1], [2], {"adj_x": False, "adj_y": False})], [0], [2])
+    r = api.quantize_weights(model, "weight-only")
+    g = read_model_bytes(r.model, "q")
+    assert [op.op for op in g.operators] == ["DEQUANTIZE", "BATCH_MATMUL"]
+    q = g.operators[0].inputs[0]
+    assert q.dtype == "int8" and q.quant.scale.size == 5 and q.quant.axis == 1
+    xs = [rng.normal(0, 1, (4, 1, 3, 6)).astype(np.float32)]
+    cmp = compare_model(r.model, inputs=xs, oracle="litert")
+    assert np.array_equal(cmp.ours[0], cmp.ref[0])
+    with pytest.raises(UnsupportedModelError):
+        api.quantize_weights(model, "dynamic", min_weights=0)
