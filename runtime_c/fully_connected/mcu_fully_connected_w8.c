@@ -210,7 +210,7 @@ static void mcu_fc_w8_fixed_row(const mcu_fc_w8_params_t *p, const float *x, flo
     }
     for (int32_t u = 0; u < units; u += 2) {
         const int32_t *wp = p->words + (size_t)(u / 2) * (size_t)groups * 2;
-        float r[2];
+        float r[2] = {0.f, 0.f};
         if (ok == 0 && p->zero_point) {
             /* exact in int64: sum v q - zp sum v */
             int64_t t[2] = {0, 0};
