@@ -10,34 +10,34 @@
 #include <arm_acle.h>
 #endif
 
-/* acc[k] = sum x[i] * (float)w[8 i + k] for i = 0 .. n-1 in order (weights without zero point) */
-static void mcu_fc_w8_dot8(const float *x, const int8_t *w, int32_t n, float *acc)
+/* acc[k] = sum x[i] * (s[k] * (float)w[8 i + k]) for i = 0 .. n-1 in order: each weight dequantized to the
+ * float the converter's DEQUANTIZE makes, then the float kernel's products and sums (its bits) */
+static void mcu_fc_w8_dot8(const float *x, const int8_t *w, int32_t n, const float *s, float *acc)
 {
+    const float s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3], s4 = s[4], s5 = s[5], s6 = s[6], s7 = s[7];
     float a0 = 0.f, a1 = 0.f, a2 = 0.f, a3 = 0.f, a4 = 0.f, a5 = 0.f, a6 = 0.f, a7 = 0.f;
     for (int32_t i = 0; i < n; i++, w += 8) {
         const float v = x[i];
-        a0 += v * (float)w[0];
-        a1 += v * (float)w[1];
-        a2 += v * (float)w[2];
-        a3 += v * (float)w[3];
-        a4 += v * (float)w[4];
-        a5 += v * (float)w[5];
-        a6 += v * (float)w[6];
-        a7 += v * (float)w[7];
+        a0 += v * (s0 * (float)w[0]);
+        a1 += v * (s1 * (float)w[1]);
+        a2 += v * (s2 * (float)w[2]);
+        a3 += v * (s3 * (float)w[3]);
+        a4 += v * (s4 * (float)w[4]);
+        a5 += v * (s5 * (float)w[5]);
+        a6 += v * (s6 * (float)w[6]);
+        a7 += v * (s7 * (float)w[7]);
     }
     acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3; acc[4] = a4; acc[5] = a5; acc[6] = a6; acc[7] = a7;
 }
 
-/* the same with zero points: x[i] * (float)(w - zp[k]) */
-static void mcu_fc_w8_dot8_zp(const float *x, const int8_t *w, int32_t n, const int32_t *zp, int32_t m,
+/* the same with zero points: x[i] * (s[k] * (float)(w - zp[k])) */
+static void mcu_fc_w8_dot8_zp(const float *x, const int8_t *w, int32_t n, const float *s, const int32_t *z,
                               float *acc)
 {
-    int32_t z[MCU_F32_GROUP] = {0, 0, 0, 0, 0, 0, 0, 0};
-    for (int32_t k = 0; k < m; k++) z[k] = zp[k];
     for (int32_t k = 0; k < MCU_F32_GROUP; k++) acc[k] = 0.f;
     for (int32_t i = 0; i < n; i++, w += 8) {
         const float v = x[i];
-        for (int32_t k = 0; k < MCU_F32_GROUP; k++) acc[k] += v * (float)((int32_t)w[k] - z[k]);
+        for (int32_t k = 0; k < MCU_F32_GROUP; k++) acc[k] += v * (s[k] * (float)((int32_t)w[k] - z[k]));
     }
 }
 
@@ -47,16 +47,21 @@ static void mcu_fc_w8_float_row(const mcu_fc_w8_params_t *p, const float *x, flo
     const int32_t groups = (units + MCU_F32_GROUP - 1) / MCU_F32_GROUP;
     const int8_t *wp = p->weights;
     for (int32_t g = 0; g < groups; g++, wp += (size_t)depth * MCU_F32_GROUP) {
-        float acc[MCU_F32_GROUP];
+        float acc[MCU_F32_GROUP], s[MCU_F32_GROUP] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
+        int32_t z[MCU_F32_GROUP] = {0, 0, 0, 0, 0, 0, 0, 0};
         const int32_t u = g * MCU_F32_GROUP;
         const int32_t n = units - u < MCU_F32_GROUP ? units - u : MCU_F32_GROUP;
+        for (int32_t k = 0; k < n; k++) {
+            s[k] = p->scale[u + k];
+            if (p->zero_point) z[k] = p->zero_point[u + k];
+        }
         if (p->zero_point)
-            mcu_fc_w8_dot8_zp(x, wp, depth, p->zero_point + u, n, acc);
+            mcu_fc_w8_dot8_zp(x, wp, depth, s, z, acc);
         else
-            mcu_fc_w8_dot8(x, wp, depth, acc);
+            mcu_fc_w8_dot8(x, wp, depth, s, acc);
         for (int32_t k = 0; k < n; k++) {
             const float bias = p->bias ? p->bias[u + k] : 0.f;
-            out[u + k] = mcu_clamp_f32(acc[k] * p->scale[u + k] + bias, p->act_min, p->act_max);
+            out[u + k] = mcu_clamp_f32(acc[k] + bias, p->act_min, p->act_max);
         }
     }
 }
@@ -169,14 +174,16 @@ static int32_t mcu_fc_w8_prepare(const float *x, int32_t depth, uint32_t *xs, in
     return 0;
 }
 
-/* The float fallback of the fixed layout: sum x * (float)(q - zp) per unit in order, then the scale. */
-static float mcu_fc_w8_fixed_float(const int32_t *wp, int32_t depth, int32_t k, const float *x, int32_t zp)
+/* The float fallback of the fixed layout: sum x * (scale * (float)(q - zp)) per unit in order (the float
+ * kernel's bits, as the plain path). */
+static float mcu_fc_w8_fixed_float(const int32_t *wp, int32_t depth, int32_t k, const float *x, float scale,
+                                   int32_t zp)
 {
     float acc = 0.f;
     for (int32_t i = 0; i < depth; i++) {
         const uint32_t word = (uint32_t)wp[2 * (i / 4) + k];
         const int32_t b = (int32_t)((word >> (8 * (i % 4))) & 0xFFu);
-        acc += x[i] * (float)((b >= 128 ? b - 256 : b) - zp);
+        acc += x[i] * (scale * (float)((b >= 128 ? b - 256 : b) - zp));
     }
     return acc;
 }
@@ -223,7 +230,7 @@ static void mcu_fc_w8_fixed_row(const mcu_fc_w8_params_t *p, const float *x, flo
             }
             for (int32_t k = 0; k < 2 && u + k < units; k++) {
                 t[k] -= (int64_t)p->zero_point[u + k] * sum;
-                r[k] = (float)t[k] * back;
+                r[k] = (float)t[k] * back * p->scale[u + k];
             }
         } else if (ok == 0) {
             /* 16384 H + L in float (each int32 converted exactly to the nearest float, one product-sum) */
@@ -235,15 +242,15 @@ static void mcu_fc_w8_fixed_row(const mcu_fc_w8_params_t *p, const float *x, flo
                 t0 += (float)acc[0] * 16384.f + (float)acc[1];
                 t1 += (float)acc[2] * 16384.f + (float)acc[3];
             }
-            r[0] = t0 * back;
-            r[1] = t1 * back;
+            for (int32_t k = 0; k < 2 && u + k < units; k++) r[k] = (k ? t1 : t0) * back * p->scale[u + k];
         } else {
             for (int32_t k = 0; k < 2 && u + k < units; k++)
-                r[k] = mcu_fc_w8_fixed_float(wp, depth, k, x, p->zero_point ? p->zero_point[u + k] : 0);
+                r[k] = mcu_fc_w8_fixed_float(wp, depth, k, x, p->scale[u + k],
+                                             p->zero_point ? p->zero_point[u + k] : 0);
         }
         for (int32_t k = 0; k < 2 && u + k < units; k++) {
             const float bias = p->bias ? p->bias[u + k] : 0.f;
-            out[u + k] = mcu_clamp_f32(r[k] * p->scale[u + k] + bias, p->act_min, p->act_max);
+            out[u + k] = mcu_clamp_f32(r[k] + bias, p->act_min, p->act_max);
         }
     }
 }

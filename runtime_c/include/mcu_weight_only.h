@@ -17,9 +17,10 @@
  * only after its own window and those of the block's other pixels were read: the integer and float
  * kernels' overlap contract holds (mcu_conv.h).
  *
- * FULLY_CONNECTED uses each weight once per batch row: it sums input * (float)(q - zp) per unit in the
- * float order of TFLM's kernel and multiplies the sum by the unit's scale once (a reordered product: the
- * last bits may differ from dequantizing first), then adds the bias and clamps.
+ * FULLY_CONNECTED uses each weight once per batch row: without the DSP extension it dequantizes each
+ * weight where it reads it (the same float) and sums in the float kernel's order (its bits); with it, it
+ * sums the row in fixed point (below) and multiplies each unit's sum by its scale once: a reordered sum,
+ * closer to the exact value than the float order, so the last bits differ from LiteRT's.
  */
 #ifndef MCU_WEIGHT_ONLY_H
 #define MCU_WEIGHT_ONLY_H
@@ -30,7 +31,8 @@
 
 /* FULLY_CONNECTED: scale [units]; zero_point [units] or NULL; bias [units] or NULL.
  * fixed == 0 (boards without the DSP extension): weights [ceil(units / 8)][depth][8] int8 (8 units side
- *   by side, the last group padded with zeros), float sums as above. No scratch.
+ *   by side, the last group padded with zeros), per unit sum x * (scale * (float)(q - zp)) in order, then
+ *   + bias and the clamp. No scratch.
  * fixed == 1 (boards with the DSP extension): each batch row is turned into 27-bit fixed point with one
  *   power-of-two exponent (v = trunc(x * 2^s), |v| < 2^27, an error of at most max|x| * 2^-26 per value),
  *   split into v = 16384 hi + lo (|hi| <= 2^13, 0 <= lo < 2^14) and summed exactly in integers with SMLAD
