@@ -191,7 +191,7 @@ def test_fixed_point_plain_c_on_the_host(tmp_path):
         assert e.ok, e.describe()
 
 
-BMM_CASES = [(seed, pc, adj) for seed in range(3) for pc in (False, True) for adj in (False, True)]
+BMM_CASES = [(seed, pc, adj) for seed in range(2) for pc in (False, True) for adj in (False, True)]
 
 
 @pytest.mark.parametrize("seed,per_channel,adj_y", BMM_CASES)
