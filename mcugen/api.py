@@ -224,4 +224,15 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
                      progress=progress)
 
 
-__all__ = ["build", "run", "verify", "inspect", "bench", "quantize", "model_name", "VerifyResult"]
+__all__ = ["build", "run", "verify", "inspect", "bench", "quantize", "quantize_weights", "model_name", "VerifyResult"]
+
+
+def quantize_weights(model, mode: str = "dynamic", *, per_tensor: bool = False, min_weights: int | None = None,
+                     asymmetric_inputs: bool = True, output=None):
+    """Quantize the weights of a float32 model (path or bytes) without calibration data: mode 'dynamic'
+    (int8 weights, hybrid layers, as the converter's dynamic-range mode) or 'weight-only' (int8 weights
+    behind DEQUANTIZE, float layers). Returns a QuantizeResult; writes `output` if given. See
+    mcugen/quantize/dynamic.py (`mcugen quantize --mode dynamic|weight-only`)."""
+    from .quantize.dynamic import quantize_dynamic
+    return quantize_dynamic(model, mode, per_tensor=per_tensor, min_weights=min_weights,
+                            asymmetric_inputs=asymmetric_inputs, output=output)

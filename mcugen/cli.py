@@ -267,7 +267,7 @@ def report(model, board, out, name):
 
 @main.command("quantize")
 @click.argument("model", type=click.Path(dir_okay=False))
-@click.option("--calibration", "calibration", multiple=True, required=True, type=click.Path(dir_okay=False),
+@click.option("--calibration", "calibration", multiple=True, type=click.Path(dir_okay=False),
               help="Calibration samples: one .npy per model input (in input order), N samples along the first "
                    "axis, float32 in the model's input space; or one .npz keyed by input name.")
 @click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False), help="The int8 .tflite.")
@@ -292,8 +292,20 @@ def report(model, board, out, name):
 @click.option("--eval", "eval_files", multiple=True, type=click.Path(dir_okay=False),
               help="Samples for the quantization report (as --calibration); default: every 5th calibration "
                    "sample is held back (with at least 10 samples).")
+@click.option("--mode", default="static", show_default=True, type=click.Choice(["static", "dynamic", "weight-only"]),
+              help="static: int8/16x8 activations from --calibration (required); dynamic: int8 weights, float "
+                   "activations quantized at run time (the converter's dynamic-range mode); weight-only: int8 "
+                   "weights behind DEQUANTIZE, float layers. dynamic and weight-only use no calibration data "
+                   "(--calibration is refused). See mcugen/quantize/dynamic.py.")
+@click.option("--min-weights", "min_weights", type=int, default=None,
+              help="dynamic / weight-only: weight tensors with fewer values stay float (default: 1024 for dynamic, "
+                   "as the converter; 0 for weight-only).")
+@click.option("--symmetric-inputs", is_flag=True,
+              help="dynamic: FULLY_CONNECTED quantizes its input symmetrically (asymmetric_quantize_inputs false; "
+                   "default true, as the converter).")
 @_friendly
-def quantize_cmd(model, calibration, out, method, pct, activations, per_tensor, bias_correction, io, eval_files):
+def quantize_cmd(model, calibration, out, method, pct, activations, per_tensor, bias_correction, io, eval_files,
+                 mode, min_weights, symmetric_inputs):
     """Quantize a float32 MODEL to int8 or 16x8 (static post-training quantization, no TensorFlow needed).
 
     Writes the model and, beside it, the quantization report (OUT.quantization.md and .json: per layer the
@@ -303,6 +315,14 @@ def quantize_cmd(model, calibration, out, method, pct, activations, per_tensor, 
     tensors, or holds operators the quantizer cannot quantize (listed), 7 LiteRT missing.
     """
     from . import api
+    if mode != "static":
+        from .quantize.dynamic import cli_quantize_dynamic
+        cli_quantize_dynamic(model, out, mode, calibration, eval_files, per_tensor, min_weights, symmetric_inputs,
+                             bias_correction)
+        return
+    if not calibration:
+        from .errors import UsageError
+        raise UsageError("--calibration is required with --mode static (dynamic and weight-only need no data)")
     r = api.quantize(model, calibration_files=list(calibration), method=method, percentile=pct,
                      activations=activations, per_tensor=per_tensor, bias_correction=bias_correction, io=io,
                      eval_files=list(eval_files) or None, output=out, progress=True)

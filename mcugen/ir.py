@@ -84,6 +84,7 @@ class Operator:
     options: dict[str, Any] = field(default_factory=dict)
     index: int = -1  # node index in the source model, for messages
     intermediates: list[Tensor] = field(default_factory=list)  # LSTM gate quantization (the converter's)
+    attrs: dict[str, Any] = field(default_factory=dict)  # compiler marks set by passes (e.g. 'weight_only')
 
     def __repr__(self) -> str:
         return f"Operator(#{self.index} {self.op})"

@@ -40,6 +40,8 @@ SCHEME_NAMES = {
     "hybrid": "float32 activations, int8 weights (dynamic range)",
     "s4": "int8 activations, int4 weights",
     "any": "any element type (data movement)",
+    "w8": "float32 activations, int8 weights kept int8 in flash (weight-only: DEQUANTIZE of a constant folded "
+          "into the float kernel)",
 }
 
 
@@ -49,14 +51,18 @@ class Sig:
 
     inputs[i]: the dtypes input i may have (None: it must be absent); inputs past the end of the tuple are
     not checked. `optional`: indices of inputs that may also be absent. outputs[j] likewise (the last entry
-    applies to any further outputs)."""
+    applies to any further outputs). `attr`: the operator must also carry this compiler mark in `op.attrs`
+    (set by a pass, e.g. 'weight_only'); such signatures are tried before the unmarked ones."""
 
     scheme: str
     inputs: tuple[tuple[str, ...] | None, ...]
     outputs: tuple[tuple[str, ...], ...]
     optional: tuple[int, ...] = ()
+    attr: str | None = None
 
     def matches(self, op: Operator) -> bool:
+        if self.attr is not None and not op.attrs.get(self.attr):
+            return False
         for i, allowed in enumerate(self.inputs):
             t = op.inputs[i] if i < len(op.inputs) else None
             if t is None:
@@ -81,7 +87,7 @@ class Sig:
             return text + ("?" if i is not None and i in self.optional else "")
         ins = ", ".join(one(a, i) for i, a in enumerate(self.inputs))
         outs = ", ".join(one(a) for a in self.outputs)
-        return f"{self.scheme} ({ins} -> {outs})"
+        return f"{self.scheme} ({ins} -> {outs})" + (f" [{self.attr}]" if self.attr else "")
 
 
 @dataclass
@@ -153,7 +159,7 @@ class OpHandler:
 
     def scheme(self, op: Operator) -> str | None:
         """The type scheme of `op` ('s8', 's16', ...), or None when no signature matches."""
-        for sig in self.signatures:
+        for sig in sorted(self.signatures, key=lambda s: s.attr is None):  # marked signatures first
             if sig.matches(op):
                 return sig.scheme
         return None

@@ -911,3 +911,102 @@ def _conv_hybrid_methods():
 
 
 _conv_hybrid_methods()
+
+
+# ---- weight-only (scheme w8): float activations, int8 weights kept int8 (mcu_conv_w8.c, ------------------
+# mcu_depthwise_conv_w8.c; runtime_c/include/mcu_weight_only.h)
+DW_W8_TILE = 2048  # floats of the depthwise weight tile at most (8 KB of scratch), at least 4 channels
+
+
+def dw_w8_block(op: Operator) -> int:
+    """Channels of one depthwise weight tile: all of them when the tile holds at most DW_W8_TILE floats,
+    otherwise a multiple of 4 (at least 4)."""
+    _, kh, kw, oc = op.inputs[1].shape
+    if kh * kw * oc <= DW_W8_TILE:
+        return oc
+    return min(oc, max(4, DW_W8_TILE // (kh * kw) // 4 * 4))
+
+
+#: floats of the staging area of one block of output pixels: 8 KB (--optimize speed) or 1 KB (size)
+W8_STAGE = {"speed": 2048, "size": 256}
+
+
+def w8_block_pixels(op: Operator, features=frozenset()) -> int:
+    """Output pixels per block of the w8 convolution kernels: as many as the staging area holds (at least 1,
+    at most all of them). Each block dequantizes the weight tiles again (once in all when one tile holds
+    them): about 5.5 instructions per weight per block against 1.5 per MAC, so 32 pixels per block cost
+    some 11% over the float kernel, 4 pixels some 90%."""
+    n, oh, ow, oc = op.outputs[0].shape
+    stage = W8_STAGE["size" if "optimize:size" in features else "speed"]
+    return max(1, min(n * oh * ow, stage // max(oc, 1)))
+
+
+def _conv_w8_methods():
+    from .fully_connected import W8_SIG, group_rows_int8, w8_aware, w8_params
+
+    for cls in (_ConvBase, Conv2D, DepthwiseConv2D):
+        if "signatures" in vars(cls):
+            cls.signatures = cls.signatures + (W8_SIG,)
+    _ConvBase.rule_quantized = w8_aware(_ConvBase.rule_quantized)
+    symmetric = _ConvBase.rule_symmetric_weights
+
+    def rule_symmetric_weights(self, op):
+        return None if self.scheme(op) == "w8" else symmetric(self, op)
+    rule_symmetric_weights.__doc__ = ((symmetric.__doc__ or "").strip()
+                                      + " (Not for weight-only (w8) layers: their kernels subtract the zero point.)")
+
+    def rule_w8_weights(self, op):
+        """Weight-only (w8): the weight scales are one per tensor or one per output channel (CONV_2D axis 0,
+        DEPTHWISE_CONV_2D axis 3)."""
+        if self.scheme(op) != "w8":
+            return None
+        w, oc = op.inputs[1], op.outputs[0].shape[-1]
+        n = w.quant.scale.size
+        return None if n in (1, oc) else f"{n} weight scales for {oc} output channels"
+
+    def w8_scratch(self, op, features=frozenset()):
+        _, kh, kw, c = op.inputs[1].shape
+        tile = kh * kw * dw_w8_block(op) if self.depthwise else kh * kw * c * 8
+        return 4 * (tile + w8_block_pixels(op, features) * op.outputs[0].shape[-1])
+
+    def lower_w8(self, op, ctx):
+        """The int8 filter (CONV_2D: grouped by 8 output channels as the float kernel's; DEPTHWISE_CONV_2D: the
+        model's order), the float scales and zero points (NULL when all are 0): a tile of weights is
+        dequantized into the scratch and the float kernel's arithmetic runs on it, tile by tile."""
+        x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+        b = op.inputs[2] if len(op.inputs) > 2 else None
+        oc = y.shape[-1]
+        lo, hi = float_activation_range(op.options.get("fused_activation_function", "NONE"))
+        scale, zp = w8_params(w, oc)
+        wt = np.asarray(w.data, np.int8)
+        if self.depthwise:
+            filt, block = wt.reshape(-1), dw_w8_block(op)
+        else:
+            filt, block = group_rows_int8(wt.reshape(oc, -1)), 8
+            pad = -oc % 8
+            scale = np.concatenate([scale, np.zeros(pad, np.float32)])
+            zp = np.concatenate([zp, np.zeros(pad, np.int32)]) if zp is not None else None
+        fields = self.geometry_fields(op, ctx) + [
+            ("block", block), ("block_pixels", w8_block_pixels(op, ctx.features)), ("act_min", lo), ("act_max", hi),
+            ("filter", ctx.const("filter", filt, "int8_t")),
+            ("scale", ctx.const("scale", scale, "float")),
+            ("zero_point", ctx.const("zp", zp, "int32_t") if zp is not None else "NULL"),
+            ("bias", ctx.const("bias", np.asarray(b.data, np.float32), "float") if b is not None else "NULL"),
+        ]
+        name = "depthwise_conv_w8" if self.depthwise else "conv_w8"
+        return Layer(op, function=name, struct="conv_w8_params_t", fields=fields,
+                     args=[ctx.ptr(x), ctx.ptr(y), ctx.scratch(w8_scratch(self, op, ctx.features), "float")],
+                     sources=(f"conv/mcu_{name}.c",))
+
+    for cls in (Conv2D, DepthwiseConv2D):
+        def scratch_bytes(self, op, features=frozenset(), _other=cls.scratch_bytes):
+            return w8_scratch(self, op, features) if self.scheme(op) == "w8" else _other(self, op, features)
+        scratch_bytes.__doc__ = cls.scratch_bytes.__doc__
+        cls.scratch_bytes = scratch_bytes
+
+    _ConvBase.rule_symmetric_weights = rule_symmetric_weights
+    _ConvBase.rule_w8_weights = rule_w8_weights
+    _ConvBase.lower_w8 = lower_w8
+
+
+_conv_w8_methods()

@@ -300,3 +300,122 @@ def _fc_hybrid_methods():
 
 
 _fc_hybrid_methods()
+
+
+# ---- weight-only (scheme w8): float activations, int8 weights kept int8 (mcu_fully_connected_w8.c) -------
+W8_ATTR = "weight_only"  # the mark mcugen/passes/fold_dequantize_weights.py sets
+W8_SIG = Sig("w8", (("float32",), ("int8",), ("float32",)), (("float32",),), optional=(2,), attr=W8_ATTR)
+
+
+def w8_aware(rule):
+    """A quantization rule of the other schemes that, for weight-only operators, checks the int8 weights only
+    (their float input and output carry no quantization)."""
+    import functools
+
+    @functools.wraps(rule)
+    def check(self, op):
+        if self.scheme(op) != "w8":
+            return rule(self, op)
+        w = op.inputs[1]
+        if w.quant is None or w.quant.scale.size == 0:
+            return f"weight-only weights '{w.name}' have no quantization parameters"
+        if not np.all(np.isfinite(w.quant.scale)):
+            return f"weight-only weights '{w.name}' have a non-finite scale"
+        return None
+    check.__doc__ = (rule.__doc__ or "").strip() + (" Weight-only (w8): the int8 weights carry finite scales "
+                                                    "(the float input and output carry none).")
+    return check
+
+
+def w8_params(w, channels: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """(scale, zero point or None when all are 0), one per output channel, float32 and int32."""
+    s = np.asarray(w.quant.scale, np.float32).reshape(-1)
+    z = np.asarray(w.quant.zero_point, np.int64).reshape(-1)
+    if s.size != channels:
+        s, z = np.full(channels, s[0], np.float32), np.full(channels, z[0], np.int64)
+    return s, (z.astype(np.int32) if np.any(z != 0) else None)
+
+
+def group_rows_int8(rows: np.ndarray, group: int = 8) -> np.ndarray:
+    """[outputs, k] int8 -> [ceil(outputs / group), k, group] (the last group padded with zeros): the int8
+    twin of f32.group_rows, the order mcu_fully_connected_w8 / mcu_conv_w8 read."""
+    rows = np.asarray(rows, np.int8)
+    n, k = rows.shape
+    padded = np.zeros((-(-n // group) * group, k), np.int8)
+    padded[:n] = rows
+    return np.ascontiguousarray(padded.reshape(-1, group, k).transpose(0, 2, 1))
+
+
+def _fc_w8_methods():
+    FullyConnected.signatures = FullyConnected.signatures + (W8_SIG,)
+    FullyConnected.rule_quantized = w8_aware(FullyConnected.rule_quantized)
+
+    def rule_w8_weights(self, op):
+        """Weight-only (w8): the weight scales are one per tensor or one per unit (axis 0)."""
+        if self.scheme(op) != "w8":
+            return None
+        w = op.inputs[1]
+        n = w.quant.scale.size
+        return None if n in (1, w.shape[0]) else f"{n} weight scales for {w.shape[0]} units"
+
+    def lower_w8(self, op, ctx):
+        """The float scales, the zero points (NULL when all are 0) and the int8 weights in one of two layouts
+        (mcu_weight_only.h): on boards with the DSP extension, unit pairs of 4-byte row words for the
+        fixed-point path (each batch row in 27-bit fixed point, exact SMLAD sums, then float); elsewhere
+        grouped by 8 units as the float kernel's, summing input * (float)(q - zp) in TFLM's order. Either
+        way the sum is multiplied by the unit's scale once, plus the bias, then the float clamp."""
+        x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+        b = op.inputs[2] if len(op.inputs) > 2 else None
+        units, depth = w.shape
+        lo, hi = float_activation_range(op.options.get("fused_activation_function", "NONE"))
+        scale, zp = w8_params(w, units)
+        fixed = w8_fixed(op, ctx.features)
+        fields = [
+            ("batches", x.size // depth), ("depth", depth), ("units", units), ("fixed", int(fixed)),
+            ("act_min", lo), ("act_max", hi),
+            ("weights", "NULL" if fixed else ctx.const("weights", group_rows_int8(w.data), "int8_t")),
+            ("words", ctx.const("words", pack_w8_pairs(w.data), "int32_t") if fixed else "NULL"),
+            ("scale", ctx.const("scale", scale, "float")),
+            ("zero_point", ctx.const("zp", zp, "int32_t") if zp is not None else "NULL"),
+            ("bias", ctx.const("bias", b.data, "float") if b is not None else "NULL"),
+        ]
+        scratch = ctx.scratch(w8_fc_scratch(op, ctx.features), "uint32_t") if fixed else "NULL"
+        return Layer(op, function="fully_connected_w8", struct="fc_w8_params_t", fields=fields,
+                     args=[ctx.ptr(x), ctx.ptr(y), scratch], sources=("fully_connected/mcu_fully_connected_w8.c",))
+
+    other_scratch = FullyConnected.scratch_bytes
+
+    def scratch_bytes(self, op, features=frozenset()):
+        if self.scheme(op) == "w8":
+            return w8_fc_scratch(op, features)
+        return other_scratch(self, op, features)
+    scratch_bytes.__doc__ = (other_scratch.__doc__ or "").strip() + (
+        " Weight-only (w8) on a board with the DSP extension: the batch row in fixed point, 16 bytes per 4 "
+        "values of the depth.")
+
+    FullyConnected.rule_w8_weights = rule_w8_weights
+    FullyConnected.lower_w8 = lower_w8
+    FullyConnected.scratch_bytes = scratch_bytes
+
+
+def w8_fixed(op, features=frozenset()) -> bool:
+    """The fixed-point path of mcu_fully_connected_w8 (SMLAD on the row in 27-bit fixed point, see
+    mcu_weight_only.h): boards with the DSP extension."""
+    return "dsp" in features
+
+
+def w8_fc_scratch(op, features=frozenset()) -> int:
+    return 16 * -(-op.inputs[1].shape[1] // 4) if w8_fixed(op, features) else 0
+
+
+def pack_w8_pairs(w: np.ndarray) -> np.ndarray:
+    """[units, depth] int8 -> [ceil(units / 2)][ceil(depth / 4)][2] int32 words (4 values of one unit's row
+    each, little-endian; unit 2p then 2p+1; zero padding), the fixed-point path's layout."""
+    units, depth = w.shape
+    rows = np.zeros((units + units % 2, -(-depth // 4) * 4), np.int8)
+    rows[:units, :depth] = w
+    words = np.ascontiguousarray(rows).view("<i4").reshape(rows.shape[0] // 2, 2, -1)
+    return np.ascontiguousarray(words.transpose(0, 2, 1)).reshape(-1).astype(np.int32)
+
+
+_fc_w8_methods()

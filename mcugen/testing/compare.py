@@ -201,13 +201,18 @@ def tflm_rejects(model: bytes) -> bool:
 
 def reference_for(graph) -> str:
     """Which reference checks a compiled graph: 'litert' (LiteRT's reference kernels) when it has a hybrid
-    layer or legacy uint8 layers (TFLM refuses both), else 'tflm' (the TFLM interpreter)."""
+    layer or legacy uint8 layers (TFLM refuses both) or a weight-only layer with per-channel scales (TFLM's
+    DEQUANTIZE uses one scale for all channels), else 'tflm' (the TFLM interpreter)."""
     from ..ops import handler
     for op in graph.operators:
         h = handler(op.op)
         if op.op.startswith("MCU_UINT8") or op.op.startswith("MCU_INT8_TO_UINT8"):
             return "litert"
         if h is not None and h.signatures and h.scheme(op) == "hybrid":
+            return "litert"
+        # weight-only with per-channel scales: TFLM's DEQUANTIZE applies the first scale to every channel
+        if (h is not None and h.signatures and h.scheme(op) == "w8" and op.inputs[1].quant is not None
+                and op.inputs[1].quant.per_channel):
             return "litert"
     return "tflm"
 

@@ -1,6 +1,8 @@
-"""DEQUANTIZE of a constant weight feeding a float layer (weight-only quantization) is evaluated at build
-time (mcugen/passes/fold_dequantize_weights.py): no DEQUANTIZE step remains, and the float layer's results
-equal TFLM's (per-tensor weights: TFLM runs DEQUANTIZE) and LiteRT's (per-channel weights too)."""
+"""DEQUANTIZE of a constant weight feeding a float layer (weight-only quantization) is not executed
+(mcugen/passes/fold_dequantize_weights.py): no DEQUANTIZE step remains, the layer reads the int8 weights
+(scheme w8), and its results equal TFLM's (per-tensor weights: TFLM runs DEQUANTIZE) and LiteRT's
+(per-channel weights too) bit for bit on the host (each weight is dequantized to the same float and summed
+in the float kernel's order)."""
 import numpy as np
 import pytest
 
@@ -36,7 +38,8 @@ def test_dequantized_weights_fold(op, per_channel, oracle):
     model, xshape = _model(rng, op, per_channel)
     graph = compile_bytes(model, "m").graph
     assert [o.op for o in graph.operators] == [op]
-    assert graph.operators[0].inputs[1].is_const and graph.operators[0].inputs[1].dtype == "float32"
+    assert graph.operators[0].inputs[1].is_const and graph.operators[0].inputs[1].dtype == "int8"
+    assert graph.operators[0].attrs.get("weight_only")
     xs = [rng.normal(0, 3, (4, *xshape)).astype(np.float32)]
     cmp = compare_model(model, inputs=xs, oracle=oracle, sanitize=True)
     assert np.array_equal(cmp.ours[0], cmp.ref[0])
