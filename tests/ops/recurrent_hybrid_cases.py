@@ -1,0 +1,56 @@
+"""Shared checks of the hybrid recurrent and matmul tests (LSTM, SVDF, BATCH_MATMUL): mcugen against LiteRT's
+reference kernels (BUILTIN_REF, in a child process) over several consecutive invocations (the state carried
+from one to the next), on the host under ASan/UBSan and, for the first cases of a module, on cortex-m4 under
+QEMU. Outputs must be within HYBRID_TOLERANCE x the reference output's range (max - min): the kernels follow
+LiteRT's order of operations, but expf/tanhf of two C libraries may differ by an ulp and an ulp in a float
+that is quantized again (the LSTM's state) can move a quantized value by one."""
+from collections import defaultdict
+
+import numpy as np
+
+from mcugen.testing.compare import compare_model, run_on_board
+from tests.conftest import have_arm_tools
+
+HYBRID_TOLERANCE = 1e-4
+_seen: dict[str, int] = defaultdict(int)
+
+
+def within(ours: np.ndarray, ref: np.ndarray, where: str) -> float:
+    """Assert |ours - ref| <= HYBRID_TOLERANCE x range(ref) everywhere; return the worst error / range."""
+    assert ours.shape == ref.shape and ours.dtype == np.float32, (where, ours.shape, ref.shape, ours.dtype)
+    ref64 = ref.astype(np.float64)
+    span = float(ref64.max() - ref64.min()) if ref.size else 0.0
+    span = span if span > 0 else max(float(np.abs(ref64).max(initial=0.0)), 1e-30)
+    d = np.abs(ours.astype(np.float64) - ref64)
+    assert np.all(np.isfinite(ours) == np.isfinite(ref)), f"{where}: non-finite values differ"
+    worst = float(np.nanmax(d, initial=0.0)) / span
+    assert worst <= HYBRID_TOLERANCE, (f"{where}: max abs error {np.nanmax(d):.3g} = {worst:.3g} x output range "
+                                       f"{span:.4g} (tolerance {HYBRID_TOLERANCE:g}); "
+                                       f"{int(np.count_nonzero(d > HYBRID_TOLERANCE * span))} of {d.size} beyond")
+    return worst
+
+
+def check_hybrid_recurrent(model: bytes, module: str, xs: list[np.ndarray], boards=("cortex-m4",)):
+    """Host (sanitized) against LiteRT; the first len(boards) cases of `module` also on those boards."""
+    cmp = compare_model(model, sanitize=True, inputs=xs, oracle="litert")
+    for i, (ours, ref) in enumerate(zip(cmp.ours, cmp.ref)):
+        within(ours, ref, f"host output {i}")
+    index = _seen[module]
+    _seen[module] += 1
+    if index < len(boards) and have_arm_tools():
+        ours = run_on_board(model, boards[index], xs)
+        for i, (a, b) in enumerate(zip(ours, cmp.ref)):
+            within(a, b, f"{boards[index]} output {i}")
+    return cmp
+
+
+def ranged_inputs(shape, rng, count=5, row_axes=1, zero_row_at=1):
+    """`count` consecutive invocations of `shape` whose rows (the leading `row_axes` axes) have ranges
+    10^-3 .. 10^2 apart, changing from one invocation to the next; invocation `zero_row_at` has an all-zero
+    first row and the last invocation is all zero."""
+    x = rng.normal(0, 1, (count, *shape))
+    mags = 10.0 ** rng.integers(-3, 3, (count, *shape[:row_axes]) + (1,) * (len(shape) - row_axes))
+    x = (x * mags).astype(np.float32)
+    x[zero_row_at].reshape(-1)[: int(np.prod(shape[row_axes:]))] = 0
+    x[-1] = 0
+    return x
