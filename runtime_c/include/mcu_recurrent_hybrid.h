@@ -82,8 +82,7 @@ typedef struct {
     const float *bias;                  /* [units] or NULL */
 } mcu_svdf_hybrid_params_t;
 
-#define MCU_SVDF_HYBRID_SCRATCH(input_size, filters) \
-    (MCU_LSTM_HYBRID_ALIGN4(input_size) + 4u * (size_t)(filters))
+#define MCU_SVDF_HYBRID_SCRATCH(input_size) MCU_LSTM_HYBRID_ALIGN4(input_size) /* the quantized row */
 
 void mcu_svdf_hybrid(const mcu_svdf_hybrid_params_t *p, const float *input, float *state, float *output,
                      void *scratch);

@@ -54,3 +54,65 @@ def ranged_inputs(shape, rng, count=5, row_axes=1, zero_row_at=1):
     x[zero_row_at].reshape(-1)[: int(np.prod(shape[row_axes:]))] = 0
     x[-1] = 0
     return x
+
+
+_RESET_MAIN = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "NAME.h"
+int main(int argc, char **argv)
+{
+    if (argc < 4) {
+        return 1;
+    }
+    int n = atoi(argv[1]);
+    FILE *in = fopen(argv[2], "rb"), *out = fopen(argv[3], "wb");
+    size_t ib = NAME_input_bytes(0), ob = NAME_output_bytes(0);
+    unsigned char *x = malloc(ib * (size_t)n);
+    if (!in || !out || !x || fread(x, 1, ib * (size_t)n, in) != ib * (size_t)n || NAME_init(NULL) != 0) {
+        return 2;
+    }
+    for (int round = 0; round < 2; round++) {
+        for (int s = 0; s < n; s++) {
+            memcpy(NAME_input(0), x + ib * (size_t)s, ib);
+            if (NAME_invoke() != 0) {
+                return 3;
+            }
+            fwrite(NAME_output(0), 1, ob, out);
+        }
+        if (NAME_reset() != 0) {
+            return 4;
+        }
+    }
+    fclose(out);
+    free(x);
+    return 0;
+}
+"""
+
+
+def run_twice_with_reset(model: bytes, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Build the generated project for the host with a driver that invokes on every sample of x (one
+    input), calls NAME_reset(), and invokes on them again; returns the two rounds' outputs (one output)."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from mcugen.codegen import write_project
+    from mcugen.compiler import compile_bytes
+
+    compiled = compile_bytes(model, "rst")
+    out_t = compiled.graph.outputs[0]
+    with tempfile.TemporaryDirectory(prefix="mcugen-reset-") as tmp:
+        d = Path(tmp) / "rst"
+        write_project(compiled.project.files, d, force=True)
+        (d / "reset_main.c").write_text(_RESET_MAIN.replace("NAME", "rst"))
+        srcs = [str(p) for p in sorted(d.glob("*.c"))]
+        exe = d / "reset_main"
+        subprocess.run(["gcc", "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-fsanitize=address,undefined",
+                        "-fno-sanitize-recover=all", "-I", str(d), *srcs, "-o", str(exe), "-lm"], check=True)
+        (d / "in.bin").write_bytes(np.ascontiguousarray(x).tobytes())
+        subprocess.run([str(exe), str(x.shape[0]), str(d / "in.bin"), str(d / "out.bin")], check=True, timeout=120)
+        y = np.frombuffer((d / "out.bin").read_bytes(), np.dtype(out_t.dtype)).reshape(2, x.shape[0], *out_t.shape)
+    return y[0], y[1]
