@@ -214,6 +214,7 @@ class BatchMatMul(OpHandler):
     def lower(self, op, ctx):
         if self.scheme(op) != "hybrid":
             return self._lower_before_hybrid(op, ctx)
+        from .lstm import pad_rows
         x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
         batch, sa, sb, m, n, k, _ = self.dims(op)
         pad = 3 - len(batch)
@@ -227,7 +228,7 @@ class BatchMatMul(OpHandler):
             ("batch", batch), ("lhs_batch_stride", sa), ("rhs_batch_stride", sb), ("m", m), ("n", n), ("k", k),
             ("lhs_m_stride", lhs_m), ("lhs_k_stride", lhs_k), ("asymmetric", asym),
             ("rhs_scale", float(np.float32(w.quant.scale.reshape(-1)[0]))),
-            ("rhs", ctx.const("rhs", np.ascontiguousarray(rhs_t).reshape(-1), "int8_t")),
+            ("rhs", ctx.const("rhs", pad_rows(rhs_t.reshape(-1, k)), "int8_t")),
             ("col_sums", ctx.const("colsums", rhs_t.astype(np.int64).sum(axis=2).astype(np.int32).reshape(-1),
                                    "int32_t") if asym else "NULL"),
         ]

@@ -350,6 +350,14 @@ PROJECTION, PROJECTION_BIAS = 16, 17
 LAYER_NORM = (20, 21, 22, 23)
 
 
+def pad_rows(w: np.ndarray) -> np.ndarray:
+    """int8 [rows, cols] with each row zero-filled to a multiple of 4 columns (MCU_RHY_STRIDE), flattened."""
+    w = np.asarray(w, np.int8).reshape(-1, w.shape[-1])
+    out = np.zeros((w.shape[0], -(-w.shape[1] // 4) * 4), np.int8)
+    out[:, :w.shape[1]] = w
+    return out.reshape(-1)
+
+
 def hybrid_dims(op) -> dict:
     """Dimensions of a hybrid LSTM: units from the forget-gate weights, output_size from the recurrent
     weights (the projection's size when there is one)."""
@@ -467,7 +475,7 @@ def _hybrid_rules():
         return a4(d["input_size"]) + a4(d["output_size"]) + a4(d["units"]) + 5 * 4 * d["units"]
 
     def lower_hybrid(self, op, ctx):
-        """Weights as in the model (int8, row-major), one float scale each, row sums for the asymmetric
+        """Weights as in the model (int8, row-major, rows zero-filled to a multiple of 4), one float scale each, row sums for the asymmetric
         zero point, peephole weights dequantized at build time (w * scale in float32, as LiteRT does at run
         time), float biases, layer-norm coefficients and projection bias as in the model."""
         ins = op.inputs
@@ -475,7 +483,7 @@ def _hybrid_rules():
         d = hybrid_dims(op)
         asym = int(bool(op.options.get("asymmetric_quantize_inputs", False)))
         scale = lambda t: float(np.float32(t.quant.scale.reshape(-1)[0]))  # noqa: E731
-        const8 = lambda hint, t: "NULL" if t is None else ctx.const(hint, t.data, "int8_t")  # noqa: E731
+        const8 = lambda hint, t: "NULL" if t is None else ctx.const(hint, pad_rows(t.data), "int8_t")  # noqa: E731
         constf = lambda hint, t: "NULL" if t is None else ctx.const(hint, np.asarray(t.data, np.float32), "float")  # noqa: E731
 
         def sums(hint, t):

@@ -201,6 +201,7 @@ class Svdf(OpHandler):
 # ---- hybrid (scheme hybrid): LiteRT's EvalHybridSVDF (mcu_svdf_hybrid.c) ---------------------------------
 def _svdf_hybrid_methods():
     from .hybrid import hybrid_activation
+    from .lstm import pad_rows
 
     def rule_hybrid_weights(self, op):
         """Hybrid: the int8 feature and time weights each have one finite scale and zero point 0 (LiteRT reads
@@ -244,7 +245,7 @@ def _svdf_hybrid_methods():
         fields = [(k, d[k]) for k in ("batches", "input_size", "filters", "units", "rank", "memory")] + [
             ("asymmetric", asym), ("clamp", clamp), ("act_min", lo), ("act_max", hi),
             ("feature_scale", float(np.float32(wf.quant.scale.reshape(-1)[0]))),
-            ("weights_feature", ctx.const("wf", wf.data, "int8_t")),
+            ("weights_feature", ctx.const("wf", pad_rows(wf.data), "int8_t")),
             ("row_sums", ctx.const("rs", wf.data.astype(np.int64).sum(axis=1).astype(np.int32), "int32_t")
              if asym else "NULL"),
             ("weights_time", ctx.const("wt", wt_f, "float")),

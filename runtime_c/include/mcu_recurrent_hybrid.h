@@ -25,6 +25,88 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+#if defined(__ARM_FEATURE_DSP)
+#include <arm_acle.h>
+#endif
+
+/*
+ * int8 weight rows are stored with a stride of cols rounded up to 4 (zero-filled), and the quantized row q
+ * (4-byte aligned) is zero-filled to the same length, so both are read a word at a time.
+ */
+#define MCU_RHY_STRIDE(cols) ((((int32_t)(cols)) + 3) & ~3)
+
+/* zero the bytes q[n .. stride(n)) */
+static inline void mcu_rhy_pad(int8_t *q, int32_t n)
+{
+    for (int32_t j = n; j < MCU_RHY_STRIDE(n); j++) {
+        q[j] = 0;
+    }
+}
+
+static inline uint32_t mcu_rhy_word(const int8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+#if defined(__ARM_FEATURE_DSP)
+static inline int32_t mcu_rhy_sxtb16_ror8(uint32_t x) /* bytes 1 and 3 sign-extended to two halves */
+{
+    int32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
+#endif
+
+/* d[0] = w0 . q, d[1] = w1 . q over `stride` (a multiple of 4) values; w1 may equal w0 */
+static inline void mcu_rhy_dot2(const int8_t *w0, const int8_t *w1, const int8_t *q, int32_t stride, int32_t *d)
+{
+#if defined(__ARM_FEATURE_DSP)
+    int32_t a = 0, b = 0;
+    for (int32_t j = 0; j < stride; j += 4) {
+        const uint32_t qw = mcu_rhy_word(q + j);
+        const int32_t q02 = __sxtb16((int32_t)qw), q13 = mcu_rhy_sxtb16_ror8(qw);
+        const uint32_t x = mcu_rhy_word(w0 + j), y = mcu_rhy_word(w1 + j);
+        a = __smlad(__sxtb16((int32_t)x), q02, a);
+        a = __smlad(mcu_rhy_sxtb16_ror8(x), q13, a);
+        b = __smlad(__sxtb16((int32_t)y), q02, b);
+        b = __smlad(mcu_rhy_sxtb16_ror8(y), q13, b);
+    }
+    d[0] = a;
+    d[1] = b;
+#else
+    int32_t a = 0, b = 0;
+    for (int32_t j = 0; j < stride; j++) {
+        a += (int32_t)w0[j] * q[j];
+        b += (int32_t)w1[j] * q[j];
+    }
+    d[0] = a;
+    d[1] = b;
+#endif
+}
+
+/* g[r] += (float)(W[r] . q - zp * row_sums[r]) * scale for the rows of W [rows][stride(cols)] */
+static inline void mcu_rhy_matvec(const int8_t *w, int32_t rows, int32_t cols, const int8_t *q, float scale,
+                                  int32_t zp, const int32_t *row_sums, float *g)
+{
+    const int32_t stride = MCU_RHY_STRIDE(cols);
+    for (int32_t r = 0; r < rows; r += 2) {
+        const int8_t *w0 = w + (size_t)r * (size_t)stride;
+        const int32_t two = r + 1 < rows;
+        int32_t d[2];
+        mcu_rhy_dot2(w0, two ? w0 + stride : w0, q, stride, d);
+        for (int32_t k = 0; k <= two; k++) {
+            int32_t dot = d[k];
+            if (row_sums != NULL && zp != 0) {
+                dot = (int32_t)((uint32_t)dot - (uint32_t)row_sums[r + k] * (uint32_t)zp);
+            }
+            g[r + k] += (float)dot * scale;
+        }
+    }
+}
 
 #define MCU_LSTM_HYBRID_GATES 4 /* input, forget, cell, output (TFLite's tensor order) */
 
@@ -40,15 +122,15 @@ typedef struct {
     int32_t asymmetric;                                      /* asymmetric_quantize_inputs */
     int32_t activation;                                      /* MCU_HYACT_* */
     float cell_clip, proj_clip;                              /* 0: no clipping */
-    const int8_t *input_weights[MCU_LSTM_HYBRID_GATES];      /* [units][input_size]; [0] NULL with CIFG */
-    const int8_t *recurrent_weights[MCU_LSTM_HYBRID_GATES];  /* [units][output_size] */
+    const int8_t *input_weights[MCU_LSTM_HYBRID_GATES];      /* [units][stride(input_size)]; [0] NULL: CIFG */
+    const int8_t *recurrent_weights[MCU_LSTM_HYBRID_GATES];  /* [units][stride(output_size)] */
     float input_scale[MCU_LSTM_HYBRID_GATES], recurrent_scale[MCU_LSTM_HYBRID_GATES];
     const int32_t *input_row_sums[MCU_LSTM_HYBRID_GATES];    /* asymmetric only (else NULL) */
     const int32_t *recurrent_row_sums[MCU_LSTM_HYBRID_GATES];
     const float *bias[MCU_LSTM_HYBRID_GATES];                /* [units]; [0] NULL with CIFG */
     const float *peephole[3];                                /* input, forget, output: w * scale; NULL: none */
     const float *layer_norm[MCU_LSTM_HYBRID_GATES];          /* [units] coefficients; all NULL: none */
-    const int8_t *projection_weights;                        /* [output_size][units]; NULL: none */
+    const int8_t *projection_weights;                        /* [output_size][stride(units)]; NULL: none */
     float projection_scale;
     const int32_t *projection_row_sums;                      /* asymmetric only */
     const float *projection_bias;                            /* [output_size] or NULL */
@@ -76,7 +158,7 @@ typedef struct {
     int32_t clamp;                      /* 0: no activation */
     float act_min, act_max;
     float feature_scale;
-    const int8_t *weights_feature;      /* [filters][input_size] */
+    const int8_t *weights_feature;      /* [filters][stride(input_size)] */
     const int32_t *row_sums;            /* [filters], asymmetric only */
     const float *weights_time;          /* [filters][memory], dequantized */
     const float *bias;                  /* [units] or NULL */
@@ -100,7 +182,7 @@ typedef struct {
     int32_t lhs_m_stride, lhs_k_stride;
     int32_t asymmetric;
     float rhs_scale;
-    const int8_t *rhs;                  /* constant: stored [rhs batches][n][k] (transposed at build time) */
+    const int8_t *rhs;                  /* constant: stored [rhs batches][n][stride(k)] (transposed at build time) */
     const int32_t *col_sums;            /* [rhs batches][n], asymmetric only */
 } mcu_batch_matmul_hybrid_params_t;
 

@@ -22,19 +22,23 @@ static void bmm_hy_matrix(const mcu_batch_matmul_hybrid_params_t *p, const float
             x = row;
         }
         int32_t zp = 0;
+        mcu_rhy_pad(q, k);
         const float sf = p->asymmetric ? mcu_hybrid_quantize_asym(x, k, q, &zp) : mcu_hybrid_quantize_sym(x, k, q);
         const float scale = sf * p->rhs_scale;
         float *y = out + (size_t)i * (size_t)n;
-        for (int32_t j = 0; j < n; j++) {
-            const int8_t *w = rhs + (size_t)j * (size_t)k;
-            int32_t total = 0;
-            for (int32_t c = 0; c < k; c++) {
-                total += (int32_t)w[c] * q[c];
+        const int32_t stride = MCU_RHY_STRIDE(k);
+        for (int32_t j = 0; j < n; j += 2) {
+            const int32_t two = j + 1 < n;
+            const int8_t *w = rhs + (size_t)j * (size_t)stride;
+            int32_t d[2];
+            mcu_rhy_dot2(w, two ? w + stride : w, q, stride, d);
+            for (int32_t t = 0; t <= two; t++) {
+                int32_t total = d[t];
+                if (zp != 0) { /* LiteRT: total -= row_sum * (float)offset, in float, truncated */
+                    total = (int32_t)((float)total - (float)col_sums[j + t] * (float)zp);
+                }
+                y[j + t] = 0.0f + scale * (float)total;
             }
-            if (zp != 0) {
-                total = (int32_t)((float)total - (float)col_sums[j] * (float)zp);
-            }
-            y[j] = 0.0f + scale * (float)total;
         }
     }
 }
@@ -53,8 +57,10 @@ void mcu_batch_matmul_hybrid(const mcu_batch_matmul_hybrid_params_t *p, const fl
                 const size_t ra = (size_t)b0 * (size_t)p->rhs_batch_stride[0] +
                                   (size_t)b1 * (size_t)p->rhs_batch_stride[1] +
                                   (size_t)b2 * (size_t)p->rhs_batch_stride[2];
-                const size_t rb = ra / ((size_t)p->k); /* the matrix's first column-sum entry: ra / (k n) * n */
-                bmm_hy_matrix(p, lhs + la, p->rhs + ra, p->col_sums != NULL ? p->col_sums + rb : NULL,
+                const size_t mat = ra / ((size_t)p->k * (size_t)p->n); /* the RHS matrix's index */
+                const size_t rb = mat * (size_t)p->n;
+                bmm_hy_matrix(p, lhs + la, p->rhs + rb * (size_t)MCU_RHY_STRIDE(p->k),
+                              p->col_sums != NULL ? p->col_sums + rb : NULL,
                               output + o * out_step, (uint8_t *)scratch);
                 o++;
             }

@@ -6,39 +6,13 @@
 #include <math.h>
 
 #include "mcu_hybrid.h"
+#include "mcu_recurrent.h"
 #include "mcu_recurrent_hybrid.h"
-
-/* sum_j w[j] * q[j] over n int8 pairs */
-static int32_t lstm_hy_dot(const int8_t *w, const int8_t *q, int32_t n)
-{
-    int32_t acc = 0;
-    int32_t j = 0;
-    for (; j + 4 <= n; j += 4) {
-        acc += (int32_t)w[j] * q[j] + (int32_t)w[j + 1] * q[j + 1] + (int32_t)w[j + 2] * q[j + 2] +
-               (int32_t)w[j + 3] * q[j + 3];
-    }
-    for (; j < n; j++) {
-        acc += (int32_t)w[j] * q[j];
-    }
-    return acc;
-}
-
-/* g[r] += (float)(W[r] . q - zp * row_sums[r]) * scale for rows r of W [rows][cols] */
-static void lstm_hy_matvec(const int8_t *w, int32_t rows, int32_t cols, const int8_t *q, float scale, int32_t zp,
-                           const int32_t *row_sums, float *g)
-{
-    for (int32_t r = 0; r < rows; r++) {
-        int32_t dot = lstm_hy_dot(w + (size_t)r * (size_t)cols, q, cols);
-        if (row_sums != NULL && zp != 0) {
-            dot = (int32_t)((uint32_t)dot - (uint32_t)row_sums[r] * (uint32_t)zp);
-        }
-        g[r] += (float)dot * scale;
-    }
-}
 
 /* row quantization: returns the scale (0: an all-zero row, whose products are all 0) */
 static float lstm_hy_quantize(const float *x, int32_t n, int32_t asym, int8_t *q, int32_t *zp)
 {
+    mcu_rhy_pad(q, n);
     if (asym) {
         return mcu_hybrid_quantize_asym(x, n, q, zp);
     }
@@ -46,6 +20,8 @@ static float lstm_hy_quantize(const float *x, int32_t n, int32_t asym, int8_t *q
     return mcu_hybrid_quantize_sym(x, n, q);
 }
 
+/* LiteRT: 1 / (1 + std::exp(-v)), with the C library's expf and tanhf as LiteRT (a faster exp within 2 ulp moved
+ * some outputs by 5e-4 of the range: an ulp in the state can move its quantized value by one) */
 static float lstm_hy_sigmoid(float v)
 {
     return 1.0f / (1.0f + expf(-v));
@@ -115,11 +91,11 @@ static void lstm_hy_gate(const mcu_lstm_hybrid_params_t *p, int32_t k, int32_t p
         g[u] = ln ? 0.0f : p->bias[k][u];
     }
     if (r->sx != 0.0f) {
-        lstm_hy_matvec(p->input_weights[k], n, p->input_size, r->qx, r->sx * p->input_scale[k], r->zx,
+        mcu_rhy_matvec(p->input_weights[k], n, p->input_size, r->qx, r->sx * p->input_scale[k], r->zx,
                        p->input_row_sums[k], g);
     }
     if (r->sh != 0.0f) {
-        lstm_hy_matvec(p->recurrent_weights[k], n, p->output_size, r->qh, r->sh * p->recurrent_scale[k], r->zh,
+        mcu_rhy_matvec(p->recurrent_weights[k], n, p->output_size, r->qh, r->sh * p->recurrent_scale[k], r->zh,
                        p->recurrent_row_sums[k], g);
     }
     if (pk >= 0 && p->peephole[pk] != NULL) {
@@ -194,7 +170,7 @@ static void lstm_hy_row(const mcu_lstm_hybrid_params_t *p, const float *x, float
         int32_t zm;
         const float sm = lstm_hy_quantize(m, n, p->asymmetric, qm, &zm);
         if (sm != 0.0f) {
-            lstm_hy_matvec(p->projection_weights, no, n, qm, sm * p->projection_scale, zm, p->projection_row_sums, h);
+            mcu_rhy_matvec(p->projection_weights, no, n, qm, sm * p->projection_scale, zm, p->projection_row_sums, h);
         }
         if (p->proj_clip > 0.0f) {
             for (int32_t o = 0; o < no; o++) {

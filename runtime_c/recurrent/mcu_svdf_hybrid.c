@@ -7,15 +7,6 @@
 #include "mcu_hybrid.h"
 #include "mcu_recurrent_hybrid.h"
 
-static int32_t svdf_hy_dot(const int8_t *w, const int8_t *q, int32_t n)
-{
-    int32_t acc = 0;
-    for (int32_t j = 0; j < n; j++) {
-        acc += (int32_t)w[j] * q[j];
-    }
-    return acc;
-}
-
 void mcu_svdf_hybrid(const mcu_svdf_hybrid_params_t *p, const float *input, float *state, float *output,
                      void *scratch)
 {
@@ -29,18 +20,28 @@ void mcu_svdf_hybrid(const mcu_svdf_hybrid_params_t *p, const float *input, floa
         const float *x = input + (size_t)b * (size_t)in;
         float *s = state + (size_t)b * (size_t)filters * (size_t)m;
         int32_t zp = 0;
+        mcu_rhy_pad(q, in);
         const float row = p->asymmetric ? mcu_hybrid_quantize_asym(x, in, q, &zp) : mcu_hybrid_quantize_sym(x, in, q);
         const float scale = row * p->feature_scale;
-        for (int32_t f = 0; f < filters; f++) {
-            float v = 0.0f;
+        const int32_t stride = MCU_RHY_STRIDE(in);
+        for (int32_t f = 0; f < filters; f += 2) {
+            const int32_t two = f + 1 < filters;
+            float v[2] = {0.0f, 0.0f};
             if (row != 0.0f) {
-                int32_t dot = svdf_hy_dot(p->weights_feature + (size_t)f * (size_t)in, q, in);
-                if (zp != 0) {
-                    dot = (int32_t)((uint32_t)dot - (uint32_t)p->row_sums[f] * (uint32_t)zp);
+                const int8_t *w0 = p->weights_feature + (size_t)f * (size_t)stride;
+                int32_t d[2];
+                mcu_rhy_dot2(w0, two ? w0 + stride : w0, q, stride, d);
+                for (int32_t k = 0; k <= two; k++) {
+                    int32_t dot = d[k];
+                    if (zp != 0) {
+                        dot = (int32_t)((uint32_t)dot - (uint32_t)p->row_sums[f + k] * (uint32_t)zp);
+                    }
+                    v[k] += (float)dot * scale;
                 }
-                v += (float)dot * scale;
             }
-            s[(size_t)f * (size_t)m + (size_t)(m - 1)] = v;
+            for (int32_t k = 0; k <= two; k++) {
+                s[(size_t)(f + k) * (size_t)m + (size_t)(m - 1)] = v[k];
+            }
         }
         for (int32_t u = 0; u < p->units; u++) {
             float out = p->bias != NULL ? p->bias[u] : 0.0f;
