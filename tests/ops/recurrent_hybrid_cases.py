@@ -1,7 +1,7 @@
 """Shared checks of the hybrid recurrent and matmul tests (LSTM, SVDF, BATCH_MATMUL): mcugen against LiteRT's
 reference kernels (BUILTIN_REF, in a child process) over several consecutive invocations (the state carried
-from one to the next), on the host under ASan/UBSan and, for the first cases of a module, on cortex-m4 under
-QEMU. Outputs must be within HYBRID_TOLERANCE x the reference output's range (max - min): the kernels follow
+from one to the next), on the host under ASan/UBSan and, for the first two cases of a module, on cortex-m4
+and cortex-m3 under QEMU. Outputs must be within HYBRID_TOLERANCE x the reference output's range (max - min): the kernels follow
 LiteRT's order of operations, but expf/tanhf of two C libraries may differ by an ulp and an ulp in a float
 that is quantized again (the LSTM's state) can move a quantized value by one."""
 from collections import defaultdict
@@ -30,8 +30,9 @@ def within(ours: np.ndarray, ref: np.ndarray, where: str) -> float:
     return worst
 
 
-def check_hybrid_recurrent(model: bytes, module: str, xs: list[np.ndarray], boards=("cortex-m4",)):
-    """Host (sanitized) against LiteRT; the first len(boards) cases of `module` also on those boards."""
+def check_hybrid_recurrent(model: bytes, module: str, xs: list[np.ndarray], boards=("cortex-m4", "cortex-m3")):
+    """Host (sanitized) against LiteRT; the first len(boards) cases of `module` also on those boards
+    (cortex-m4: FPU and the DSP path; cortex-m3: soft float, plain C)."""
     cmp = compare_model(model, sanitize=True, inputs=xs, oracle="litert")
     for i, (ours, ref) in enumerate(zip(cmp.ours, cmp.ref)):
         within(ours, ref, f"host output {i}")

@@ -55,9 +55,12 @@ def test_svdf_hybrid_reset():
     rng = np.random.default_rng(8200)
     model = svdf_hybrid_model(rng, 2, 7, 3, 2, 5, "RELU", asym=True)
     x = ranged_inputs((2, 7), rng, count=6)
+    x[-1] = rng.normal(0, 1, (2, 7))
     first, second = run_twice_with_reset(model, x)
     assert np.array_equal(first, second)
-    within(first, litert.run(model, [x])[0], "after reset")
+    ref = litert.run(model, [np.concatenate([x, x])])[0]
+    within(first, ref[:6], "before reset")
+    assert not np.allclose(ref[6:], ref[:6], rtol=0, atol=1e-4)  # without a reset the state shows
 
 
 def test_svdf_hybrid_rejects_per_channel():
