@@ -247,7 +247,9 @@ class UnidirectionalSequenceLstm(OpHandler):
 
     def rule_options(self, op):
         """The cell-gate activation is TANH (the flatbuffer cannot express TFLM's other choice, sigmoid, and TFLM
-        aborts at run time on any other) and cell_clip >= 0."""
+        aborts at run time on any other) and cell_clip >= 0. Hybrid: TANH, RELU, RELU6 or RELU_N1_TO_1 (LiteRT
+        leaves the cell output unwritten with NONE), cell_clip and proj_clip >= 0, no
+        diagonal_recurrent_tensors."""
         act = op.options.get("fused_activation_function", "NONE")
         if self.scheme(op) == "hybrid":
             return self._hybrid_options(op)
@@ -456,6 +458,10 @@ def _hybrid_rules():
         return None
 
     def _hybrid_options(self, op):
+        """Hybrid: the activation is TANH, RELU, RELU6 or RELU_N1_TO_1, the clips are >= 0 and the recurrent
+        weights are matrices (diagonal_recurrent_tensors is not supported)."""
+        if op.options.get("diagonal_recurrent_tensors", False):
+            return "diagonal_recurrent_tensors is not supported"
         act = op.options.get("fused_activation_function", "NONE")
         if act not in HYBRID_ACTS:
             return (f"activation {act}: the hybrid LSTM runs {', '.join(HYBRID_ACTS)} (LiteRT leaves the cell "
