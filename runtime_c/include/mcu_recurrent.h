@@ -112,8 +112,8 @@ void mcu_svdf_f32(const mcu_svdf_f32_params_t *p, const float *input, float *sta
 /* float32 LSTM (the same standard form as the int8 one; hidden and cell state start at 0). */
 typedef struct {
     int32_t time_steps, batches, input_size, units, time_major;
-    const float *input_weights[MCU_LSTM_GATES];     /* [units][input_size] */
-    const float *recurrent_weights[MCU_LSTM_GATES]; /* [units][units] */
+    const float *input_weights;                     /* [units][input_size][4 gates] (gates side by side) */
+    const float *recurrent_weights;                 /* [units][units][4 gates] */
     const float *bias[MCU_LSTM_GATES];              /* [units] */
     int32_t cell_gate_tanh;                         /* 1: tanh, 0: logistic */
     float cell_clip;                                /* 0: no clipping */

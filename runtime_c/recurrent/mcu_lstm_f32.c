@@ -30,29 +30,30 @@ static float lstm_logistic_f32(float x)
 #define LSTM_MLA(a, v, w) ((a) += (v) * (w))
 #endif
 
-/* acc[k] += sum_i x[i] * w[k][i] for the four gates, each in order i = 0, 1, ... */
-static void lstm_dot4_f32(const float *const w[MCU_LSTM_GATES], size_t off, const float *x, int32_t n, float *acc)
+/* acc[k] += sum_i x[i] * w[i][k] for the four gates (w: [n][4]), each in order i = 0, 1, ... */
+static void lstm_dot4_f32(const float *w, const float *x, int32_t n, float *acc)
 {
-    const float *w0 = w[0] + off, *w1 = w[1] + off, *w2 = w[2] + off, *w3 = w[3] + off;
     float a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
     int32_t i = 0;
     for (; i + 2 <= n; i += 2) {
         const float v = x[i], t = x[i + 1];
-        LSTM_MLA(a0, v, w0[i]);
-        LSTM_MLA(a1, v, w1[i]);
-        LSTM_MLA(a2, v, w2[i]);
-        LSTM_MLA(a3, v, w3[i]);
-        LSTM_MLA(a0, t, w0[i + 1]);
-        LSTM_MLA(a1, t, w1[i + 1]);
-        LSTM_MLA(a2, t, w2[i + 1]);
-        LSTM_MLA(a3, t, w3[i + 1]);
+        LSTM_MLA(a0, v, w[0]);
+        LSTM_MLA(a1, v, w[1]);
+        LSTM_MLA(a2, v, w[2]);
+        LSTM_MLA(a3, v, w[3]);
+        LSTM_MLA(a0, t, w[4]);
+        LSTM_MLA(a1, t, w[5]);
+        LSTM_MLA(a2, t, w[6]);
+        LSTM_MLA(a3, t, w[7]);
+        w += 8;
     }
     for (; i < n; i++) {
         const float v = x[i];
-        LSTM_MLA(a0, v, w0[i]);
-        LSTM_MLA(a1, v, w1[i]);
-        LSTM_MLA(a2, v, w2[i]);
-        LSTM_MLA(a3, v, w3[i]);
+        LSTM_MLA(a0, v, w[0]);
+        LSTM_MLA(a1, v, w[1]);
+        LSTM_MLA(a2, v, w[2]);
+        LSTM_MLA(a3, v, w[3]);
+        w += 4;
     }
     acc[0] = a0;
     acc[1] = a1;
@@ -67,8 +68,8 @@ static void lstm_row_f32(const mcu_lstm_f32_params_t *p, const float *x, float *
         float a[MCU_LSTM_GATES] = {0.0f, 0.0f, 0.0f, 0.0f};
         float r[MCU_LSTM_GATES] = {0.0f, 0.0f, 0.0f, 0.0f};
         float g[MCU_LSTM_GATES];
-        lstm_dot4_f32(p->input_weights, (size_t)u * (size_t)in, x, in, a);
-        lstm_dot4_f32(p->recurrent_weights, (size_t)u * (size_t)n, h, n, r);
+        lstm_dot4_f32(p->input_weights + (size_t)u * (size_t)in * 4u, x, in, a);
+        lstm_dot4_f32(p->recurrent_weights + (size_t)u * (size_t)n * 4u, h, n, r);
         for (int k = 0; k < MCU_LSTM_GATES; k++) {
             const float pre = (a[k] + p->bias[k][u]) + r[k];
             g[k] = (k == 2 && p->cell_gate_tanh) ? mcu_rec_tanhf(pre) : lstm_logistic_f32(pre);
