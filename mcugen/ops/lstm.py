@@ -186,8 +186,9 @@ class UnidirectionalSequenceLstm(OpHandler):
         return None
 
     def rule_shapes(self, op):
-        """(Hybrid: rule_hybrid_shapes.) Input and output are 3-D ([time, batch, *] when time_major, else [batch, time, *]); weights are
-        [units, input_size] and [units, units], biases [units]; each state holds batch x units values."""
+        """(Hybrid: rule_hybrid_shapes.) Input and output are 3-D ([time, batch, *] when time_major, else
+        [batch, time, *]); weights are [units, input_size] and [units, units], biases [units]; each state
+        holds batch x units values."""
         if self.scheme(op) == "hybrid":
             return None
         x, y = op.inputs[INPUT], op.outputs[0]
@@ -486,8 +487,8 @@ def _hybrid_rules():
         return a4(d["input_size"]) + a4(d["output_size"]) + a4(d["units"]) + 5 * 4 * d["units"]
 
     def lower_hybrid(self, op, ctx):
-        """Weights as in the model (int8, row-major, rows zero-filled to a multiple of 4), one float scale each, row sums for the asymmetric
-        zero point, peephole weights dequantized at build time (w * scale in float32, as LiteRT does at run
+        """Weights as in the model (int8, row-major, rows zero-filled to a multiple of 4), one float scale each,
+        row sums for the asymmetric zero point, peephole weights dequantized at build time (w * scale in float32, as LiteRT does at run
         time), float biases, layer-norm coefficients and projection bias as in the model."""
         ins = op.inputs
         x, h, c, y = ins[INPUT], ins[HIDDEN], ins[CELL], op.outputs[0]
@@ -495,7 +496,8 @@ def _hybrid_rules():
         asym = int(bool(op.options.get("asymmetric_quantize_inputs", False)))
         scale = lambda t: float(np.float32(t.quant.scale.reshape(-1)[0]))  # noqa: E731
         const8 = lambda hint, t: "NULL" if t is None else ctx.const(hint, pad_rows(t.data), "int8_t")  # noqa: E731
-        constf = lambda hint, t: "NULL" if t is None else ctx.const(hint, np.asarray(t.data, np.float32), "float")  # noqa: E731
+        def constf(hint, t):
+            return "NULL" if t is None else ctx.const(hint, np.asarray(t.data, np.float32), "float")
 
         def sums(hint, t):
             if t is None or not asym:
