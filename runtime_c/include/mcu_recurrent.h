@@ -32,6 +32,7 @@
 #ifndef MCU_RECURRENT_H
 #define MCU_RECURRENT_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -145,7 +146,7 @@ static inline float mcu_rec_expf(float x)
         return x != x ? x : 0.0f;
     }
     if (x > 88.72283f) {
-        return 1.0f / 0.0f;
+        return HUGE_VALF;
     }
     const float t = x * 1.44269504f;
     const int32_t n = (int32_t)(t + (t < 0.0f ? -0.5f : 0.5f));
