@@ -74,6 +74,8 @@ class Svdf(OpHandler):
         Sig("s8", (I8, I8, I16, I32, I16), (I8,)),
         Sig("s8", (I8, I8, I8, I32, I8), (I8,)),
         Sig("f32", (F32, F32, F32, F32, F32), (F32,), optional=(3,)),  # the bias: rule_inputs asks for it
+        # hybrid: LiteRT's EvalHybridSVDF, int8 feature and time weights (the time weights dequantized)
+        Sig("hybrid", (F32, I8, I8, F32, F32), (F32,), optional=(3,)),
     )
 
     def rule_inputs(self, op):
@@ -82,6 +84,8 @@ class Svdf(OpHandler):
         (segmentation fault) on a float32 SVDF without bias)."""
         if len(op.inputs) != 5:
             return f"SVDF has {len(op.inputs)} inputs, needs 5"
+        if self.scheme(op) == "hybrid":  # LiteRT's hybrid SVDF starts from 0 without a bias
+            return None
         return None if op.inputs[3] is not None else "the bias is absent; TFLM's SVDF needs one"
 
     def rule_state_variable(self, op):
@@ -122,7 +126,9 @@ class Svdf(OpHandler):
     @integer_only
     def rule_quantization(self, op):
         """Every tensor is quantized per tensor with a positive scale; the weights are symmetric; the bias scale
-        equals state scale x time-weights scale within 1e-5 (TFLM's check)."""
+        equals state scale x time-weights scale within 1e-5 (TFLM's check). (Hybrid: rule_hybrid_weights.)"""
+        if self.scheme(op) == "hybrid":
+            return None
         for t in op.inputs[:5] + op.outputs[:1]:
             if t is None:
                 continue
@@ -190,3 +196,68 @@ class Svdf(OpHandler):
         ]
         return Layer(op, function="svdf_f32", struct="svdf_f32_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(s), ctx.ptr(y)], sources=("recurrent/mcu_svdf_f32.c",))
+
+
+# ---- hybrid (scheme hybrid): LiteRT's EvalHybridSVDF (mcu_svdf_hybrid.c) ---------------------------------
+def _svdf_hybrid_methods():
+    from .hybrid import hybrid_activation
+    from .lstm import pad_rows
+
+    def rule_hybrid_weights(self, op):
+        """Hybrid: the int8 feature and time weights each have one finite scale and zero point 0 (LiteRT reads
+        the legacy per-tensor scale: 0 for per-channel weights, which it then ignores)."""
+        if self.scheme(op) != "hybrid":
+            return None
+        for i in (1, 2):
+            t = op.inputs[i]
+            q = t.quant
+            if q is None or q.scale.size == 0:
+                return f"hybrid weights '{t.name}' have no quantization parameters"
+            if q.scale.size != 1:
+                return (f"hybrid weights '{t.name}' are quantized per channel; LiteRT's hybrid SVDF uses one "
+                        "scale per tensor")
+            if not np.all(np.isfinite(q.scale)) or np.any(q.zero_point != 0):
+                return f"hybrid weights '{t.name}' need a finite scale and zero point 0"
+        return None
+
+    def rule_hybrid_activation(self, op):
+        """Hybrid: the fused activation is NONE, RELU, RELU6 or RELU_N1_TO_1 (applied in float)."""
+        if self.scheme(op) != "hybrid":
+            return None
+        act = op.options.get("fused_activation_function", "NONE")
+        return None if act in ("NONE", "RELU", "RELU6", "RELU_N1_TO_1") else f"activation {act} is not supported"
+
+    def scratch_bytes(self, op, features=frozenset()):
+        """Hybrid: the quantized input row (rounded up to 4 bytes)."""
+        if self.scheme(op) != "hybrid":
+            return 0
+        return -(-svdf_dims(op)["input_size"] // 4) * 4
+
+    def lower_hybrid(self, op, ctx):
+        """The feature weights as in the model with their scale (and row sums for asymmetric inputs), the time
+        weights dequantized at build time (int8 x scale in float32, LiteRT's first-run dequantization)."""
+        x, wf, wt, b, s = op.inputs[:5]
+        y = op.outputs[0]
+        d = svdf_dims(op)
+        asym = int(bool(op.options.get("asymmetric_quantize_inputs", False)))
+        clamp, lo, hi = hybrid_activation(op)
+        wt_f = (wt.data.astype(np.float32) * np.float32(wt.quant.scale.reshape(-1)[0])).astype(np.float32)
+        fields = [(k, d[k]) for k in ("batches", "input_size", "filters", "units", "rank", "memory")] + [
+            ("asymmetric", asym), ("clamp", clamp), ("act_min", lo), ("act_max", hi),
+            ("feature_scale", float(np.float32(wf.quant.scale.reshape(-1)[0]))),
+            ("weights_feature", ctx.const("wf", pad_rows(wf.data), "int8_t")),
+            ("row_sums", ctx.const("rs", wf.data.astype(np.int64).sum(axis=1).astype(np.int32), "int32_t")
+             if asym else "NULL"),
+            ("weights_time", ctx.const("wt", wt_f, "float")),
+            ("bias", ctx.const("bias", np.asarray(b.data, np.float32), "float") if b is not None else "NULL"),
+        ]
+        return Layer(op, function="svdf_hybrid", struct="svdf_hybrid_params_t", fields=fields,
+                     args=[ctx.ptr(x), ctx.ptr(s), ctx.ptr(y), ctx.scratch(self.scratch_bytes(op, ctx.features),
+                                                                            "int8_t")],
+                     sources=("recurrent/mcu_svdf_hybrid.c",))
+
+    for f in (rule_hybrid_weights, rule_hybrid_activation, scratch_bytes, lower_hybrid):
+        setattr(Svdf, f.__name__, f)
+
+
+_svdf_hybrid_methods()

@@ -32,6 +32,7 @@
 #ifndef MCU_RECURRENT_H
 #define MCU_RECURRENT_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -112,8 +113,8 @@ void mcu_svdf_f32(const mcu_svdf_f32_params_t *p, const float *input, float *sta
 /* float32 LSTM (the same standard form as the int8 one; hidden and cell state start at 0). */
 typedef struct {
     int32_t time_steps, batches, input_size, units, time_major;
-    const float *input_weights[MCU_LSTM_GATES];     /* [units][input_size] */
-    const float *recurrent_weights[MCU_LSTM_GATES]; /* [units][units] */
+    const float *input_weights;                     /* [units][input_size][4 gates] (gates side by side) */
+    const float *recurrent_weights;                 /* [units][units][4 gates] */
     const float *bias[MCU_LSTM_GATES];              /* [units] */
     int32_t cell_gate_tanh;                         /* 1: tanh, 0: logistic */
     float cell_clip;                                /* 0: no clipping */
@@ -121,5 +122,59 @@ typedef struct {
 
 void mcu_lstm_f32(const mcu_lstm_f32_params_t *p, const float *input, float *hidden_state, float *cell_state,
                   float *output);
+
+/*
+ * exp, logistic and tanh in float for the float and hybrid LSTM kernels, faster than a C library's (newlib's
+ * expf is a few hundred instructions on Cortex-M4) and within 2 ulp of exp where the result is normal:
+ * x = n ln2 + r (Cody-Waite, |r| <= ln2 / 2), e^r by its degree-7 Taylor polynomial (truncation below
+ * 6e-9 relative), times 2^n built in two halves (n up to +-128 stays a normal power). Below -87.33: 0
+ * (where exp is subnormal); above 88.72: infinity; NaN stays NaN.
+ */
+static inline float mcu_rec_pow2i(int32_t n) /* 2^n for -126 <= n <= 127 */
+{
+    union {
+        uint32_t u;
+        float f;
+    } v;
+    v.u = (uint32_t)(n + 127) << 23;
+    return v.f;
+}
+
+static inline float mcu_rec_expf(float x)
+{
+    if (!(x >= -87.33654f)) {
+        return x != x ? x : 0.0f;
+    }
+    if (x > 88.72283f) {
+        return HUGE_VALF;
+    }
+    const float t = x * 1.44269504f;
+    const int32_t n = (int32_t)(t + (t < 0.0f ? -0.5f : 0.5f));
+    const float fn = (float)n;
+    const float r = (x - fn * 0.693145751953125f) - fn * 1.428606765330187e-6f;
+    float p = 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    const int32_t half = n / 2;
+    return (p * mcu_rec_pow2i(half)) * mcu_rec_pow2i(n - half);
+}
+
+/* tanh(x) = sign(x) (1 - e) / (1 + e), e = exp(-2 |x|): absolute error a few 1e-8 (near 0 the quotient loses
+ * relative precision, not absolute); +-1 beyond |x| = 9 (tanh differs from 1 there by under 3e-8) */
+static inline float mcu_rec_tanhf(float x)
+{
+    const float a = x < 0.0f ? -x : x;
+    if (a > 9.0f) {
+        return x < 0.0f ? -1.0f : 1.0f;
+    }
+    const float e = mcu_rec_expf(-2.0f * a);
+    const float t = (1.0f - e) / (1.0f + e);
+    return x < 0.0f ? -t : t;
+}
 
 #endif /* MCU_RECURRENT_H */

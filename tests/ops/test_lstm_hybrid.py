@@ -1,0 +1,116 @@
+"""UNIDIRECTIONAL_SEQUENCE_LSTM, hybrid (float32 input, state and output; int8 weights with one scale each;
+float32 biases): against LiteRT's reference kernels within 1e-4 of the output range, over consecutive
+invocations (state carried). Seeded random time steps, batches, sizes (1 and non-multiples of 4), time- and
+batch-major, symmetric and asymmetric input quantization, cell clip, CIFG, peephole, projection (with and
+without bias, proj clip), layer norm, the cell activations LiteRT runs; inputs whose row ranges change by
+orders of magnitude, an all-zero row and an all-zero invocation. Per-channel weights are refused: LiteRT's
+hybrid LSTM reads scale 0 for them (its output ignores the weights)."""
+import numpy as np
+import pytest
+
+from mcugen.testing.builder import TensorSpec, single_op_model
+from mcugen.testing.compare import rule_problems
+from mcugen.oracle import litert
+from tests.ops.recurrent_hybrid_cases import check_hybrid_recurrent, ranged_inputs, run_twice_with_reset, within
+
+
+def lstm_hybrid_model(rng, T, B, I, U, time_major=False, asym=False, cell_clip=0.0, cifg=False, peephole=False,
+                      proj=0, proj_bias=True, layer_norm=False, proj_clip=0.0, act="TANH", per_channel=False):
+    x_shape = (T, B, I) if time_major else (B, T, I)
+    n_out = proj or U
+
+    def w8(shape):
+        w = rng.integers(-127, 128, shape).astype(np.int8)
+        depth = shape[1] if len(shape) > 1 else 4
+        s = float(rng.uniform(0.5, 2.0)) / 127 / np.sqrt(depth) * 2
+        if per_channel:
+            return TensorSpec(shape, "int8", scale=[s * float(v) for v in rng.uniform(0.5, 1.5, shape[0])],
+                              zero_point=[0] * shape[0], data=w)
+        return TensorSpec(shape, "int8", scale=s, zero_point=0, data=w)
+
+    def fvec(n, s=0.5, mean=0.0):
+        return TensorSpec((n,), "float32", data=rng.normal(mean, s, n).astype(np.float32))
+
+    ins = [TensorSpec(x_shape, "float32")]
+    ins += [None if (cifg and k == 0) else w8((U, I)) for k in range(4)]
+    ins += [None if (cifg and k == 0) else w8((U, n_out)) for k in range(4)]
+    ins += [None if (cifg and k == 0) else w8((U,)) for k in range(3)] if peephole else [None] * 3
+    ins += [None if (cifg and k == 0) else fvec(U) for k in range(4)]
+    ins += [w8((proj, U)), fvec(proj) if proj_bias else None] if proj else [None, None]
+    ins.append(TensorSpec((B, n_out), "float32", is_variable=True))
+    ins.append(TensorSpec((B, U), "float32", is_variable=True))
+    ins += [None if (cifg and k == 0) else fvec(U, 0.3, 1.0) for k in range(4)] if layer_norm else [None] * 4
+    opts = {"fused_activation_function": act, "cell_clip": cell_clip, "proj_clip": proj_clip,
+            "time_major": time_major, "asymmetric_quantize_inputs": asym}
+    model = single_op_model("UNIDIRECTIONAL_SEQUENCE_LSTM", ins, [TensorSpec(x_shape[:2] + (n_out,), "float32")],
+                            opts)
+    return model, x_shape
+
+
+def _case(seed):
+    rng = np.random.default_rng(7700 + seed)
+    T, B = int(rng.integers(1, 5)), [1, 1, 2, 3][seed % 4]
+    I, U = [1, 3, 8, 13, 32][seed % 5], [1, 4, 7, 12][seed % 4]
+    kw = dict(time_major=bool(seed % 3 == 1), asym=bool(seed & 1), cell_clip=[0.0, 3.0, 0.4][seed % 3])
+    return rng, T, B, I, U, kw
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_lstm_hybrid_random(seed):
+    rng, T, B, I, U, kw = _case(seed)
+    model, shape = lstm_hybrid_model(rng, T, B, I, U, **kw)
+    assert rule_problems(model) == []
+    check_hybrid_recurrent(model, __name__, [ranged_inputs(shape, rng, row_axes=1 if kw["time_major"] else 2)])
+
+
+VARIANTS = [
+    dict(cifg=True),
+    dict(peephole=True),
+    dict(cifg=True, peephole=True),
+    dict(proj=5),
+    dict(proj=3, proj_bias=False, proj_clip=0.05),
+    dict(layer_norm=True),
+    dict(cifg=True, layer_norm=True, peephole=True),
+    dict(peephole=True, proj=6, layer_norm=True),
+    dict(act="RELU"),
+    dict(act="RELU6", cell_clip=2.0),
+    dict(act="RELU_N1_TO_1"),
+]
+
+
+@pytest.mark.parametrize("variant", range(len(VARIANTS)))
+def test_lstm_hybrid_variants(variant):
+    rng, T, B, I, U, kw = _case(100 + variant)
+    kw.update(VARIANTS[variant])
+    model, shape = lstm_hybrid_model(rng, T, B, I, max(U, 2), **kw)
+    assert rule_problems(model) == []
+    check_hybrid_recurrent(model, __name__ + ".variants",
+                           [ranged_inputs(shape, rng, row_axes=1 if kw["time_major"] else 2)], boards=())
+
+
+def test_lstm_hybrid_rejects_per_channel_weights():
+    """LiteRT's hybrid LSTM reads the legacy per-tensor scale, 0 for per-channel weights; mcugen refuses."""
+    rng = np.random.default_rng(3)
+    model, _ = lstm_hybrid_model(rng, 2, 1, 4, 3, per_channel=True)
+    assert any("per channel" in p for p in rule_problems(model))
+
+
+def test_lstm_hybrid_rejects_activation_none():
+    rng = np.random.default_rng(4)
+    model, _ = lstm_hybrid_model(rng, 2, 1, 4, 3, act="NONE")
+    assert any("activation NONE" in p for p in rule_problems(model))
+
+
+def test_lstm_hybrid_reset():
+    """5 invocations with the state carried, NAME_reset(), the same 5 again: both rounds equal bit for bit and
+    within the tolerance of LiteRT from a zero state; LiteRT without a reset gives other second-round outputs
+    (the state matters)."""
+    rng = np.random.default_rng(7900)
+    model, shape = lstm_hybrid_model(rng, 3, 2, 6, 5, asym=True, cell_clip=3.0)
+    x = ranged_inputs(shape, rng, count=5, row_axes=2)
+    x[-1] = rng.normal(0, 1, shape)  # no all-zero last invocation: its output still shows the state
+    first, second = run_twice_with_reset(model, x)
+    assert np.array_equal(first, second)
+    ref = litert.run(model, [np.concatenate([x, x])])[0]
+    within(first, ref[:5], "before reset")
+    assert not np.allclose(ref[5:], ref[:5], rtol=0, atol=1e-3)
