@@ -638,11 +638,15 @@ void mcu_depthwise_conv_s4(const mcu_conv_s4_params_t *p, const int8_t *input, i
  * the image, CONV_2D out = ((float)acc * w_scale[c]) * in_scale + bias, DEPTHWISE_CONV_2D
  * out = (float)acc * (w_scale[c] * in_scale) + bias; otherwise (one scale) EvalHybrid: symmetric input,
  * out = (float)acc * (in_scale * w_scale) + bias. Then the activation in float.
- *   conv:      filter packed like FULLY_CONNECTED weights (pack_fc_weights) over rows of k_h * k_w * in_c
- *              taps; each output pixel's window is gathered into a row (taps outside the image hold the zero
- *              point, so that the row sums remove them) and multiplied with every output channel.
- *              Scratch: the quantized image, then one window row (each rounded up to 4 bytes), then
- *              out_c + 6 int32 products.
+ *   conv:      filter rows of K = k_h * k_w * in_c taps (OHWI order), zero-padded to G = ceil(K / 4)
+ *              groups of 4 and to an even number of channels, stored per channel pair, per group: w16 = 0:
+ *              channel c's 4 int8, then channel c + 1's (2 words); w16 = 1: each channel's int16 pairs
+ *              (w0, w2), (w1, w3), channel c first (4 words). Output pixels go in pairs: both windows are
+ *              gathered (taps outside the image hold the zero point, so that the row sums remove them) and
+ *              widened to int16 pairs (x0, x2), (x1, x3) per group, then each channel pair's 2 x 2 products
+ *              run over the groups (SMLAD with the DSP extension).
+ *              Scratch (mcugen's hybrid_scratch): the quantized image, two window rows, 16 * G bytes of
+ *              int16 pairs, then out_c + 2 int32 and out_c + 2 float (each part rounded up to 4 bytes).
  *   depthwise: filter in the model's order [1][k_h][k_w][out_c]. Scratch: the quantized image.
  * Output pixels in any order: the whole input is quantized before any output is written. */
 typedef struct {
@@ -656,6 +660,7 @@ typedef struct {
     const float *scale;        /* [out_c] weight scales (a per-tensor scale repeated) */
     const float *bias;         /* [out_c] (LiteRT requires one) */
     const int32_t *row_sums;   /* conv: [out_c] sums of each filter row; else NULL */
+    int32_t w16;               /* conv: filter in the blocked layout below with int16 weights (else int8) */
 } mcu_conv_hybrid_params_t;
 
 void mcu_conv_hybrid(const mcu_conv_hybrid_params_t *p, const float *input, float *output, int8_t *scratch);
