@@ -777,10 +777,11 @@ def pack_dw_s4_groups(op: Operator) -> tuple[np.ndarray, np.ndarray]:
 
 # ---- hybrid (scheme hybrid): desktop TFLite's EvalHybrid / EvalHybridPerChannel ---------------------------
 def pack_hybrid_conv_weights(rows: np.ndarray, w16: bool) -> np.ndarray:
-    """[oc, K] int8 -> mcu_conv_hybrid's int32 words (mcu_conv.h): per channel pair, per group of 4 taps,
+    """[oc, K] int8 -> mcu_conv_hybrid's int32 words (mcu_conv.h): per channel pair, per group of 4 taps (an
+    even number of groups),
     channel c's then channel c + 1's values; int8 bytes, or (w16) int16 pairs (w0, w2), (w1, w3)."""
     oc, k = rows.shape
-    groups = -(-k // 4)
+    groups = 2 * -(-k // 8)  # an even number of groups of 4 (the kernel takes two a turn)
     pad = np.zeros((oc + (oc & 1), 4 * groups), np.int64)
     pad[:oc, :k] = rows
     packed = pad.reshape(-1, 2, groups, 4).transpose(0, 2, 1, 3)  # [pair][group][channel][4]
@@ -796,7 +797,7 @@ def hybrid_w16(op: Operator, rows: np.ndarray, features=frozenset()) -> bool:
     y = op.outputs[0]
     pixels = int(np.prod(y.shape[:-1]))
     return ("dsp" in features and "optimize:size" not in features and pixels >= W16_MIN_PIXELS
-            and (oc + (oc & 1)) * 4 * -(-k // 4) <= W16_MAX_BYTES)
+            and (oc + (oc & 1)) * 8 * -(-k // 8) <= W16_MAX_BYTES)
 
 
 def _conv_hybrid_methods():
@@ -827,7 +828,7 @@ def _conv_hybrid_methods():
     def hybrid_scratch(self, op):
         n, ih, iw, ic, oh, ow, oc, kh, kw, *_ = self.geometry(op)
         image = 4 * -(-(ih * iw * ic) // 4)
-        groups = -(-(kh * kw * ic) // 4)
+        groups = 2 * -(-(kh * kw * ic) // 8)  # an even number of groups of 4
         # conv: the image, two window rows, their int16 pairs, 2 x (oc + 2) sums, oc + 2 start values
         return image if self.depthwise else image + 2 * 4 * groups + 16 * groups + 4 * 3 * (oc + 2)
 

@@ -7,6 +7,7 @@
  * the int16 weight pairs (w16) or two LDR + four SXTB16 of the int8 weights, and eight SMLAD: 11 (15)
  * instructions. The int32 sums (minus zero point x row sum, set as their start) go to LiteRT's float
  * epilogue (mcu_hybrid_outputs). Plain C (host, M0, M3) runs the same layouts with scalar products. */
+#include <float.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -21,8 +22,17 @@ static void mcu_conv_hybrid_gather(const mcu_conv_hybrid_params_t *p, const int8
 {
     const int32_t ih = p->in_h, iw = p->in_w, ic = p->in_c;
     const int32_t y0 = y * p->stride_h - p->pad_top, x0 = xo * p->stride_w - p->pad_left;
+    const int32_t row_inside = x0 >= 0 && x0 + (p->k_w - 1) * p->dil_w < iw;
     for (int32_t fy = 0; fy < p->k_h; fy++) {
         const int32_t yy = y0 + fy * p->dil_h;
+        if (ic == 1 && row_inside && yy >= 0 && yy < ih) { /* a whole filter row inside: one byte a tap */
+            const int8_t *src = q + yy * iw + x0;
+            for (int32_t fx = 0; fx < p->k_w; fx++) {
+                dst[fx] = src[fx * p->dil_w];
+            }
+            dst += p->k_w;
+            continue;
+        }
         for (int32_t fx = 0; fx < p->k_w; fx++, dst += ic) {
             const int32_t xx = x0 + fx * p->dil_w;
             const int32_t inside = yy >= 0 && yy < ih && xx >= 0 && xx < iw;
@@ -83,74 +93,136 @@ static void mcu_conv_hybrid_widen(const int8_t *r, int32_t groups, int32_t *slot
                      : "r4", "r5", "r6", "r8", "r9", "r10", "memory", "cc")
 #endif
 
-/* acc[0], acc[1]: pixel 0 x channels A, B; acc[2], acc[3]: pixel 1; w advanced past the pair's groups */
-static inline void mcu_conv_hybrid_pair(const int32_t **wp, const int32_t *slots, int32_t groups, int32_t w16,
-                                        int32_t *acc)
+/* The 2 x 2 blocks of every channel pair: d[4 k + 0 .. 3] = pixel 0 x channels 2k, 2k + 1, then pixel 1,
+ * each starting from st[2 k], st[2 k + 1]; groups is even. */
+static void mcu_conv_hybrid_block(const int32_t *w, const int32_t *slots, int32_t groups, int32_t w16,
+                                  int32_t pairs, const int32_t *st, int32_t *d)
 {
-    const int32_t *w = *wp;
 #if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && defined(__thumb2__)
-    const int32_t *x = slots;
-    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-    uint32_t n = (uint32_t)groups;
+    const uint32_t turns = (uint32_t)groups >> 1;
     if (w16) {
-        if (n & 1u) {
-            MCU_CH_ASM(MCU_CH_STEP_W16);
-        }
-        n >>= 1;
-        if (n) {
+        for (int32_t k = 0; k < pairs; k++, st += 2, d += 4) {
+            const int32_t *x = slots;
+            int32_t a0 = st[0], a1 = st[1], a2 = st[0], a3 = st[1];
+            uint32_t n = turns;
             MCU_CH_ASM("1:\n\t" MCU_CH_STEP_W16 MCU_CH_STEP_W16 "subs %[n], %[n], #1\n\t"
                        "bne 1b\n\t");
+            d[0] = a0;
+            d[1] = a1;
+            d[2] = a2;
+            d[3] = a3;
         }
     } else {
-        if (n & 1u) {
-            MCU_CH_ASM(MCU_CH_STEP_W8);
-        }
-        n >>= 1;
-        if (n) {
+        for (int32_t k = 0; k < pairs; k++, st += 2, d += 4) {
+            const int32_t *x = slots;
+            int32_t a0 = st[0], a1 = st[1], a2 = st[0], a3 = st[1];
+            uint32_t n = turns;
             MCU_CH_ASM("1:\n\t" MCU_CH_STEP_W8 MCU_CH_STEP_W8 "subs %[n], %[n], #1\n\t"
                        "bne 1b\n\t");
+            d[0] = a0;
+            d[1] = a1;
+            d[2] = a2;
+            d[3] = a3;
         }
     }
-    acc[0] = a0;
-    acc[1] = a1;
-    acc[2] = a2;
-    acc[3] = a3;
 #else
-    const int16_t *x = (const int16_t *)(const void *)slots;
     const int32_t step = w16 ? 4 : 2; /* words per group */
-    int32_t a[4] = {acc[0], acc[1], acc[2], acc[3]};
-    for (int32_t g = 0; g < groups; g++, x += 8, w += step) {
-        int32_t wv[2][4]; /* channel, tap 0..3 */
-        if (w16) {
-            int16_t h[8];
-            memcpy(h, w, sizeof h);
-            for (int32_t c = 0; c < 2; c++) {
-                wv[c][0] = h[4 * c];
-                wv[c][2] = h[4 * c + 1];
-                wv[c][1] = h[4 * c + 2];
-                wv[c][3] = h[4 * c + 3];
+    for (int32_t k = 0; k < pairs; k++, st += 2, d += 4) {
+        const int16_t *x = (const int16_t *)(const void *)slots;
+        int32_t a[4] = {st[0], st[1], st[0], st[1]};
+        for (int32_t g = 0; g < groups; g++, x += 8, w += step) {
+            int32_t wv[2][4]; /* channel, tap 0..3 */
+            if (w16) {
+                int16_t h[8];
+                memcpy(h, w, sizeof h);
+                for (int32_t c = 0; c < 2; c++) {
+                    wv[c][0] = h[4 * c];
+                    wv[c][2] = h[4 * c + 1];
+                    wv[c][1] = h[4 * c + 2];
+                    wv[c][3] = h[4 * c + 3];
+                }
+            } else {
+                int8_t b[8];
+                memcpy(b, w, sizeof b);
+                for (int32_t c = 0; c < 2; c++) {
+                    for (int32_t j = 0; j < 4; j++) {
+                        wv[c][j] = b[4 * c + j];
+                    }
+                }
             }
-        } else {
-            int8_t b[8];
-            memcpy(b, w, sizeof b);
-            for (int32_t c = 0; c < 2; c++) {
-                for (int32_t j = 0; j < 4; j++) {
-                    wv[c][j] = b[4 * c + j];
+            for (int32_t p = 0; p < 2; p++) {
+                const int16_t *xk = x + 4 * p; /* x0, x2, x1, x3 */
+                for (int32_t c = 0; c < 2; c++) {
+                    a[2 * p + c] += xk[0] * wv[c][0] + xk[2] * wv[c][1] + xk[1] * wv[c][2] + xk[3] * wv[c][3];
                 }
             }
         }
-        for (int32_t k = 0; k < 2; k++) {
-            const int16_t *xk = x + 4 * k; /* x0, x2, x1, x3 */
-            for (int32_t c = 0; c < 2; c++) {
-                a[2 * k + c] += xk[0] * wv[c][0] + xk[2] * wv[c][1] + xk[1] * wv[c][2] + xk[3] * wv[c][3];
-            }
+        for (int32_t i = 0; i < 4; i++) {
+            d[i] = a[i];
         }
     }
-    for (int32_t i = 0; i < 4; i++) {
-        acc[i] = a[i];
-    }
 #endif
-    *wp = w;
+}
+
+/* LiteRT's float epilogue (mcu_hybrid_outputs) of one pixel k (0, 1) of the pair-interleaved sums d */
+static inline __attribute__((always_inline)) void mcu_conv_hybrid_out_run(const int32_t *d, int32_t oc,
+                                                                          const int32_t order, const int32_t clamp,
+                                                                          float rs, const float *ws,
+                                                                          const float *bias, float lo, float hi,
+                                                                          float *out)
+{
+    for (int32_t c = 0; c < oc; c++) {
+        const int32_t dot = d[c & 1];
+        d += 4 * (c & 1);
+        float v = order == 0 ? bias[c] + (float)dot * (rs * ws[c]) : ((float)dot * ws[c]) * rs + bias[c];
+        if (clamp) {
+            v = (v < lo) ? lo : v;
+            v = (hi < v) ? hi : v;
+        }
+        out[c] = v;
+    }
+}
+
+/* As mcu_conv_hybrid_out_run with clamp and hi = FLT_MAX (RELU): only the low clamp, while the sum of the
+ * outputs shows them all finite (a finite v never exceeds FLT_MAX); returns 0 when it does not (the caller
+ * then runs the full clamp) */
+static inline __attribute__((always_inline)) int32_t mcu_conv_hybrid_out_lo(const int32_t *d, int32_t oc,
+                                                                            const int32_t order, float rs,
+                                                                            const float *ws, const float *bias,
+                                                                            float lo, float *out)
+{
+    float sum = 0.f;
+    for (int32_t c = 0; c < oc; c++) {
+        const int32_t dot = d[c & 1];
+        d += 4 * (c & 1);
+        float v = order == 0 ? bias[c] + (float)dot * (rs * ws[c]) : ((float)dot * ws[c]) * rs + bias[c];
+        sum += v;
+        out[c] = (v < lo) ? lo : v;
+    }
+    return sum - sum == 0.f;
+}
+
+static void mcu_conv_hybrid_out(const mcu_conv_hybrid_params_t *p, const int32_t *d, float rs, float *out)
+{
+    const int32_t oc = p->out_c;
+    const float lo = p->act_min, hi = p->act_max;
+    if (p->clamp && hi == FLT_MAX) {
+        if (p->per_channel ? mcu_conv_hybrid_out_lo(d, oc, 1, rs, p->scale, p->bias, lo, out)
+                           : mcu_conv_hybrid_out_lo(d, oc, 0, rs, p->scale, p->bias, lo, out)) {
+            return;
+        }
+    }
+    if (p->per_channel) {
+        if (p->clamp) {
+            mcu_conv_hybrid_out_run(d, oc, 1, 1, rs, p->scale, p->bias, lo, hi, out);
+        } else {
+            mcu_conv_hybrid_out_run(d, oc, 1, 0, rs, p->scale, p->bias, lo, hi, out);
+        }
+    } else if (p->clamp) {
+        mcu_conv_hybrid_out_run(d, oc, 0, 1, rs, p->scale, p->bias, lo, hi, out);
+    } else {
+        mcu_conv_hybrid_out_run(d, oc, 0, 0, rs, p->scale, p->bias, lo, hi, out);
+    }
 }
 
 void mcu_conv_hybrid(const mcu_conv_hybrid_params_t *p, const float *input, float *output, int8_t *scratch)
@@ -158,22 +230,22 @@ void mcu_conv_hybrid(const mcu_conv_hybrid_params_t *p, const float *input, floa
     const int32_t ih = p->in_h, iw = p->in_w, ic = p->in_c, oh = p->out_h, ow = p->out_w, oc = p->out_c;
     const int32_t image = ih * iw * ic;
     const int32_t depth = p->k_h * p->k_w * ic;
-    const int32_t groups = (depth + 3) / 4, padded = 4 * groups;
-    const int32_t pixels = oh * ow, oc2 = oc + (oc & 1);
+    const int32_t groups = 2 * ((depth + 7) / 8), padded = 4 * groups; /* an even number of groups */
+    const int32_t pixels = oh * ow, pairs = (oc + 1) / 2;
     int8_t *q = scratch;
     int8_t *rows = q + MCU_CH_ALIGN4(image);                         /* two window rows */
     int32_t *slots = (int32_t *)(void *)(rows + 2 * padded);         /* 4 words per group */
-    int32_t *dots = slots + 4 * groups;                              /* 2 x (out_c + 2): the pixels' sums */
-    int32_t *start = dots + 2 * (oc + 2);                            /* out_c + 2: -zp x row sum */
-    /* a 1x1 window is an input pixel: read it in place when 4-byte aligned */
-    const int32_t direct = p->k_h == 1 && p->k_w == 1 && p->pad_top == 0 && p->pad_left == 0 && ic % 4 == 0;
+    int32_t *dots = slots + 4 * groups;                              /* 2 x (out_c + 1): the pixels' sums */
+    int32_t *start = dots + 2 * (oc + 1);                            /* out_c + 1: -zp x row sum */
+    /* a 1x1 window is an input pixel: read it in place when 4-byte aligned and a whole number of groups */
+    const int32_t direct = p->k_h == 1 && p->k_w == 1 && p->pad_top == 0 && p->pad_left == 0 && ic % 8 == 0;
     for (int32_t b = 0; b < p->batches; b++) {
         const float *x = input + (size_t)b * (size_t)image;
         float *out = output + (size_t)b * (size_t)(pixels * oc);
         int32_t zp = 0; /* an all-zero image gives scale 0 and all products 0 */
         const float in_scale = p->per_channel ? mcu_hybrid_quantize_asym(x, image, q, &zp)
                                               : mcu_hybrid_quantize_sym(x, image, q);
-        for (int32_t c = 0; c < oc2; c++) {
+        for (int32_t c = 0; c < 2 * pairs; c++) {
             start[c] = c < oc && zp != 0 ? (int32_t)(0u - (uint32_t)p->row_sums[c] * (uint32_t)zp) : 0;
         }
         for (int32_t d = depth; d < padded; d++) { /* the rows' padding: zero (its weights are zero) */
@@ -194,20 +266,10 @@ void mcu_conv_hybrid(const mcu_conv_hybrid_params_t *p, const float *input, floa
                 }
                 mcu_conv_hybrid_widen(r, groups, slots + 2 * k);
             }
-            const int32_t *w = (const int32_t *)p->filter;
-            for (int32_t c = 0; c < oc2; c += 2) {
-                int32_t acc[4] = {start[c], start[c + 1], start[c], start[c + 1]};
-                mcu_conv_hybrid_pair(&w, slots, groups, p->w16, acc);
-                dots[c] = acc[0];
-                dots[c + 1] = acc[1];
-                dots[oc + 2 + c] = acc[2];
-                dots[oc + 2 + c + 1] = acc[3];
-            }
-            mcu_hybrid_outputs(dots, oc, p->per_channel, in_scale, p->scale, p->bias, p->clamp, p->act_min,
-                               p->act_max, out + (size_t)i * (size_t)oc);
+            mcu_conv_hybrid_block((const int32_t *)p->filter, slots, groups, p->w16, pairs, start, dots);
+            mcu_conv_hybrid_out(p, dots, in_scale, out + (size_t)i * (size_t)oc);
             if (n1 != i) {
-                mcu_hybrid_outputs(dots + oc + 2, oc, p->per_channel, in_scale, p->scale, p->bias, p->clamp,
-                                   p->act_min, p->act_max, out + (size_t)n1 * (size_t)oc);
+                mcu_conv_hybrid_out(p, dots + 2, in_scale, out + (size_t)n1 * (size_t)oc);
             }
         }
     }

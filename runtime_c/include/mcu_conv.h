@@ -638,15 +638,15 @@ void mcu_depthwise_conv_s4(const mcu_conv_s4_params_t *p, const int8_t *input, i
  * the image, CONV_2D out = ((float)acc * w_scale[c]) * in_scale + bias, DEPTHWISE_CONV_2D
  * out = (float)acc * (w_scale[c] * in_scale) + bias; otherwise (one scale) EvalHybrid: symmetric input,
  * out = (float)acc * (in_scale * w_scale) + bias. Then the activation in float.
- *   conv:      filter rows of K = k_h * k_w * in_c taps (OHWI order), zero-padded to G = ceil(K / 4)
- *              groups of 4 and to an even number of channels, stored per channel pair, per group: w16 = 0:
+ *   conv:      filter rows of K = k_h * k_w * in_c taps (OHWI order), zero-padded to G = 2 ceil(K / 8)
+ *              groups of 4 (an even number) and to an even number of channels, stored per channel pair, per group: w16 = 0:
  *              channel c's 4 int8, then channel c + 1's (2 words); w16 = 1: each channel's int16 pairs
  *              (w0, w2), (w1, w3), channel c first (4 words). Output pixels go in pairs: both windows are
  *              gathered (taps outside the image hold the zero point, so that the row sums remove them) and
  *              widened to int16 pairs (x0, x2), (x1, x3) per group, then each channel pair's 2 x 2 products
  *              run over the groups (SMLAD with the DSP extension).
  *              Scratch (mcugen's hybrid_scratch): the quantized image, two window rows, 16 * G bytes of
- *              int16 pairs, then out_c + 2 int32 and out_c + 2 float (each part rounded up to 4 bytes).
+ *              int16 pairs, then 3 (out_c + 1) int32 (the pair-interleaved sums of both pixels, the start values).
  *   depthwise: filter in the model's order [1][k_h][k_w][out_c]. Scratch: the quantized image.
  * Output pixels in any order: the whole input is quantized before any output is written. */
 typedef struct {
