@@ -790,6 +790,17 @@ def pack_hybrid_conv_weights(rows: np.ndarray, w16: bool) -> np.ndarray:
     return np.ascontiguousarray(packed.astype(np.int8)).view("<i4").reshape(-1).astype(np.int32)
 
 
+DW_HYBRID_MAX_TAPS = 64  # MCU_DW_HYBRID_MAX_TAPS in mcu_conv.h
+
+
+def pack_dw_hybrid_pairs(taps: np.ndarray) -> np.ndarray:
+    """[taps, oc] int8 (oc % 4 == 0) -> per tap, per 4 channels c..c+3 the int16 pairs (w[c], w[c+2]),
+    (w[c+1], w[c+3]) as int32 words (mcu_conv.h, dw_pairs)."""
+    t, oc = taps.shape
+    g = taps.reshape(t, oc // 4, 4)[..., [0, 2, 1, 3]].astype("<i2")
+    return np.ascontiguousarray(g).view("<i4").reshape(-1).astype(np.int32)
+
+
 def hybrid_w16(op: Operator, rows: np.ndarray, features=frozenset()) -> bool:
     """int16 weight copies for a hybrid CONV_2D: on a board with the DSP extension, by the int8 fast
     kernels' rule (enough output pixels, a small enough layer; not under --optimize size)."""
@@ -830,7 +841,9 @@ def _conv_hybrid_methods():
         image = 4 * -(-(ih * iw * ic) // 4)
         groups = 2 * -(-(kh * kw * ic) // 8)  # an even number of groups of 4
         # conv: the image, two window rows, their int16 pairs, 2 x (oc + 2) sums, oc + 2 start values
-        return image if self.depthwise else image + 2 * 4 * groups + 16 * groups + 4 * 3 * (oc + 2)
+        if self.depthwise:  # the image, then (dw_pairs path) a row of zero points, oc start values, sums, scales
+            return image + 4 * -(-ic // 4) + 3 * 4 * oc
+        return image + 2 * 4 * groups + 16 * groups + 4 * 3 * (oc + 2)
 
     def lower_hybrid(self, op, ctx):
         """The batch image quantized at run time (symmetric with one weight scale, asymmetric per channel, as
@@ -843,10 +856,15 @@ def _conv_hybrid_methods():
         # DEPTHWISE_CONV_2D hybrid is always LiteRT's per-channel path; CONV_2D only with differing scales
         per_channel = int(self.depthwise or hybrid_per_channel(op))
         wt = np.asarray(w.data)
-        w16 = 0
+        w16, dw_pairs = 0, "NULL"
         if self.depthwise:
             filt = ctx.const("filter", wt, "int8_t")
             row_sums, single_pass = "NULL", 0
+            taps = wt.reshape(-1, oc)
+            if (ctx.has("dsp") and op.options.get("depth_multiplier", 1) == 1 and oc % 4 == 0
+                    and taps.shape[0] <= DW_HYBRID_MAX_TAPS):
+                dw_pairs = ctx.const("dw_pairs", pack_dw_hybrid_pairs(taps), "int32_t")
+                row_sums = ctx.const("row_sums", taps.astype(np.int64).sum(axis=0).astype(np.int32), "int32_t")
         else:
             rows = wt.reshape(wt.shape[0], -1)
             w16 = int(hybrid_w16(op, rows, ctx.features))
@@ -858,7 +876,7 @@ def _conv_hybrid_methods():
             ("act_min", lo), ("act_max", hi), ("filter", filt),
             ("scale", ctx.const("scale", weight_scales(w, oc), "float")),
             ("bias", ctx.const("bias", np.asarray(b.data, np.float32), "float") if b is not None else "NULL"),
-            ("row_sums", row_sums), ("w16", w16),
+            ("row_sums", row_sums), ("w16", w16), ("dw_pairs", dw_pairs),
         ]
         name = "depthwise_conv_hybrid" if self.depthwise else "conv_hybrid"
         return Layer(op, function=name, struct="conv_hybrid_params_t", fields=fields,

@@ -8,8 +8,14 @@
 static inline void mcu_conv_f32_taps(int32_t origin, int32_t dil, int32_t size, int32_t taps, int32_t *lo,
                                      int32_t *hi)
 {
-    int32_t a = origin < 0 ? (-origin + dil - 1) / dil : 0;
-    int32_t b = size - origin > 0 ? (size - origin + dil - 1) / dil : 0;
+    int32_t a, b;
+    if (dil == 1) { /* no division */
+        a = origin < 0 ? -origin : 0;
+        b = size - origin > 0 ? size - origin : 0;
+    } else {
+        a = origin < 0 ? (-origin + dil - 1) / dil : 0;
+        b = size - origin > 0 ? (size - origin + dil - 1) / dil : 0;
+    }
     if (b > taps) b = taps;
     if (a > b) a = b;
     *lo = a;
@@ -54,6 +60,10 @@ void mcu_conv_f32(const mcu_conv_f32_params_t *p, const float *input, float *out
             }
             const int32_t o = g * MCU_F32_GROUP;
             const int32_t n = oc - o < MCU_F32_GROUP ? oc - o : MCU_F32_GROUP;
+            if (n == MCU_F32_GROUP) {
+                mcu_f32_finish8(acc, p->bias ? p->bias + o : NULL, lo, hi, out + o);
+                continue;
+            }
             for (int32_t k = 0; k < n; k++) {
                 const float bias = p->bias ? p->bias[o + k] : 0.f;
                 out[o + k] = mcu_clamp_f32(acc[k] + bias, lo, hi);

@@ -7,8 +7,14 @@
 static inline void mcu_dw_f32_taps(int32_t origin, int32_t dil, int32_t size, int32_t taps, int32_t *lo,
                                    int32_t *hi)
 {
-    int32_t a = origin < 0 ? (-origin + dil - 1) / dil : 0;
-    int32_t b = size - origin > 0 ? (size - origin + dil - 1) / dil : 0;
+    int32_t a, b;
+    if (dil == 1) { /* no division */
+        a = origin < 0 ? -origin : 0;
+        b = size - origin > 0 ? size - origin : 0;
+    } else {
+        a = origin < 0 ? (-origin + dil - 1) / dil : 0;
+        b = size - origin > 0 ? (size - origin + dil - 1) / dil : 0;
+    }
     if (b > taps) b = taps;
     if (a > b) a = b;
     *lo = a;

@@ -647,7 +647,10 @@ void mcu_depthwise_conv_s4(const mcu_conv_s4_params_t *p, const int8_t *input, i
  *              run over the groups (SMLAD with the DSP extension).
  *              Scratch (mcugen's hybrid_scratch): the quantized image, two window rows, 16 * G bytes of
  *              int16 pairs, then 3 (out_c + 1) int32 (the pair-interleaved sums of both pixels, the start values).
- *   depthwise: filter in the model's order [1][k_h][k_w][out_c]. Scratch: the quantized image.
+ *   depthwise: filter in the model's order [1][k_h][k_w][out_c]. Scratch: the quantized image, then (the
+ *              dw_pairs path) in_c bytes of the zero point (what taps outside the image read: their
+ *              products cancel against the all-tap sums), then out_c int32 start values, out_c int32 sums
+ *              and out_c float scales (the zero-point row rounded to 4 bytes).
  * Output pixels in any order: the whole input is quantized before any output is written. */
 typedef struct {
     int32_t batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w;
@@ -661,7 +664,13 @@ typedef struct {
     const float *bias;         /* [out_c] (LiteRT requires one) */
     const int32_t *row_sums;   /* conv: [out_c] sums of each filter row; else NULL */
     int32_t w16;               /* conv: filter in the blocked layout below with int16 weights (else int8) */
+    const int32_t *dw_pairs;   /* depthwise with the DSP extension (depth multiplier 1, out_c % 4 == 0, at most
+                                  MCU_DW_HYBRID_MAX_TAPS taps), or NULL: per tap, per 4 channels c..c+3, the
+                                  int16 pairs (w[c], w[c+2]), (w[c+1], w[c+3]); row_sums then holds each
+                                  channel's sum over all taps */
 } mcu_conv_hybrid_params_t;
+
+#define MCU_DW_HYBRID_MAX_TAPS 64
 
 void mcu_conv_hybrid(const mcu_conv_hybrid_params_t *p, const float *input, float *output, int8_t *scratch);
 void mcu_depthwise_conv_hybrid(const mcu_conv_hybrid_params_t *p, const float *input, float *output,

@@ -100,7 +100,38 @@ static inline float mcu_hybrid_from_bits(int32_t b)
 static inline int32_t mcu_hybrid_max_abs_bits(const float *x, int32_t n, float *range)
 {
     uint32_t m = 0;
-    for (int32_t i = 0; i < n; i++) {
+    int32_t i = 0;
+#if defined(__thumb2__) && defined(__GNUC__)
+    uint32_t turns = (uint32_t)n >> 2; /* 4 values a turn: LDM, then BIC, CMP, IT, MOVHI each */
+    if (turns) {
+        const float *p = x;
+        __asm__ volatile("1:\n\t"
+                         "ldmia %[p]!, {r4, r5, r6, r8}\n\t"
+                         "bic r4, r4, #0x80000000\n\t"
+                         "cmp r4, %[m]\n\t"
+                         "it hi\n\t"
+                         "movhi %[m], r4\n\t"
+                         "bic r5, r5, #0x80000000\n\t"
+                         "cmp r5, %[m]\n\t"
+                         "it hi\n\t"
+                         "movhi %[m], r5\n\t"
+                         "bic r6, r6, #0x80000000\n\t"
+                         "cmp r6, %[m]\n\t"
+                         "it hi\n\t"
+                         "movhi %[m], r6\n\t"
+                         "bic r8, r8, #0x80000000\n\t"
+                         "cmp r8, %[m]\n\t"
+                         "it hi\n\t"
+                         "movhi %[m], r8\n\t"
+                         "subs %[t], %[t], #1\n\t"
+                         "bne 1b\n\t"
+                         : [p] "+r"(p), [m] "+r"(m), [t] "+r"(turns)
+                         : "m"(*(const float(*)[])x)
+                         : "r4", "r5", "r6", "r8", "cc");
+        i = n & ~3;
+    }
+#endif
+    for (; i < n; i++) {
         const uint32_t a = (uint32_t)mcu_hybrid_bits(x, i) & 0x7FFFFFFFu;
         m = a > m ? a : m;
     }
@@ -115,7 +146,32 @@ static inline int32_t mcu_hybrid_range_bits(const float *x, int32_t n, float *rm
 {
     int32_t hi = 0;
     uint32_t lo = 0x80000000u;
-    for (int32_t i = 0; i < n; i++) {
+    int32_t i = 0;
+#if defined(__thumb2__) && defined(__GNUC__)
+    uint32_t turns = (uint32_t)n >> 2; /* 4 values a turn: LDM, then a signed and an unsigned max each */
+    if (turns) {
+        const float *p = x;
+#define MCU_HYBRID_RANGE_ONE(R)                                                                         \
+    "cmp " R ", %[hi]\n\t"                                                                              \
+    "it gt\n\t"                                                                                          \
+    "movgt %[hi], " R "\n\t"                                                                            \
+    "cmp " R ", %[lo]\n\t"                                                                              \
+    "it hi\n\t"                                                                                          \
+    "movhi %[lo], " R "\n\t"
+        __asm__ volatile("1:\n\t"
+                         "ldmia %[p]!, {r4, r5, r6, r8}\n\t"
+                         MCU_HYBRID_RANGE_ONE("r4") MCU_HYBRID_RANGE_ONE("r5") MCU_HYBRID_RANGE_ONE("r6")
+                         MCU_HYBRID_RANGE_ONE("r8")
+                         "subs %[t], %[t], #1\n\t"
+                         "bne 1b\n\t"
+                         : [p] "+r"(p), [hi] "+r"(hi), [lo] "+r"(lo), [t] "+r"(turns)
+                         : "m"(*(const float(*)[])x)
+                         : "r4", "r5", "r6", "r8", "cc");
+#undef MCU_HYBRID_RANGE_ONE
+        i = n & ~3;
+    }
+#endif
+    for (; i < n; i++) {
         const int32_t b = mcu_hybrid_bits(x, i);
         hi = b > hi ? b : hi;
         lo = (uint32_t)b > lo ? (uint32_t)b : lo;
@@ -134,7 +190,40 @@ static inline void mcu_hybrid_quantize_run(const float *x, int32_t n, float inv,
 #if defined(__ARM_FP) && (__ARM_FP & 4) && defined(__thumb2__) && defined(__GNUC__)
     const int32_t k = 1 + 2 * zp;
     (void)qlo; /* qlo is -128 (asymmetric) or -127 (symmetric: |x * inv| <= 127 rounds to at least -127) */
-    for (int32_t i = 0; i < n; i++) {
+    int32_t i = 0;
+    uint32_t turns = (uint32_t)n >> 2; /* 4 values a turn: VLDM, 4 VMUL, 4 VCVT, 2 VMOV, 3 each, 4 STRB */
+    if (turns) {
+        const float *p = x;
+        int8_t *d = q;
+#define MCU_HYBRID_Q_ONE(R, OFF)                                                                        \
+    "add r10, " R ", %[k]\n\t"                                                                          \
+    "sub r10, r10, " R ", lsr #31\n\t"                                                                  \
+    "ssat r10, #8, r10, asr #1\n\t"                                                                     \
+    "strb r10, [%[d], #" OFF "]\n\t"
+        __asm__ volatile("1:\n\t"
+                         "vldmia %[p]!, {s0-s3}\n\t"
+                         "vmul.f32 s0, s0, %[inv]\n\t"
+                         "vmul.f32 s1, s1, %[inv]\n\t"
+                         "vmul.f32 s2, s2, %[inv]\n\t"
+                         "vmul.f32 s3, s3, %[inv]\n\t"
+                         "vcvt.s32.f32 s0, s0, #1\n\t"
+                         "vcvt.s32.f32 s1, s1, #1\n\t"
+                         "vcvt.s32.f32 s2, s2, #1\n\t"
+                         "vcvt.s32.f32 s3, s3, #1\n\t"
+                         "vmov r4, r5, s0, s1\n\t"
+                         "vmov r6, r8, s2, s3\n\t"
+                         MCU_HYBRID_Q_ONE("r4", "0") MCU_HYBRID_Q_ONE("r5", "1") MCU_HYBRID_Q_ONE("r6", "2")
+                         MCU_HYBRID_Q_ONE("r8", "3")
+                         "adds %[d], %[d], #4\n\t"
+                         "subs %[t], %[t], #1\n\t"
+                         "bne 1b\n\t"
+                         : [p] "+r"(p), [d] "+r"(d), [t] "+r"(turns), "=m"(*(int8_t(*)[])q)
+                         : [inv] "t"(inv), [k] "r"(k), "m"(*(const float(*)[])x)
+                         : "r4", "r5", "r6", "r8", "r10", "s0", "s1", "s2", "s3", "cc");
+#undef MCU_HYBRID_Q_ONE
+        i = n & ~3;
+    }
+    for (; i < n; i++) {
         float y = x[i] * inv;
         int32_t t, r;
         __asm__("vcvt.s32.f32 %0, %0, #1" : "+t"(y));

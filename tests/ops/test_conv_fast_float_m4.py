@@ -5,7 +5,9 @@ cortex-m4. The shapes pick where the fast paths apply and where they fall back: 
 (in_c a multiple of 8) or gathered, windows with padding at the borders, stride 2, dilation, odd pixel
 counts, odd and non-multiple-of-4 channel counts, int16 weight copies (at least 64 output pixels) and int8
 ones, per-tensor weights (symmetric input) and per-channel weights (asymmetric input), equal per-channel
-scales (LiteRT's symmetric path); float depthwise channel counts 8, 16 (blocks only), 12, 20 (blocks, then
+scales (LiteRT's symmetric path); the hybrid depthwise DSP path (3x3 unrolled, other tap counts) and its
+fallbacks (out_c % 4, depth multiplier 2); float CONV_2D and FULLY_CONNECTED (8 inputs a turn, 8 outputs
+finished at once, and the rests); float depthwise channel counts 8, 16 (blocks only), 12, 20 (blocks, then
 the 4-wide C), 3 (C only), depth multiplier 2 (C only), every fused activation."""
 import numpy as np
 import pytest
@@ -79,3 +81,57 @@ def test_depthwise_conv_f32_fast_path_m4(case):
         [TensorSpec((1, oh, ow, oc), "float32")], opts)
     errs = check_float(model, f"{__name__}.dw.{case}", rng, boards=("cortex-m4",))
     assert all(e.ok for e in errs)
+
+
+# hybrid DEPTHWISE_CONV_2D (per channel, as LiteRT requires): (h, w, in_c, dm, k_h, k_w, stride, padding, act)
+DW_HYBRID_CASES = [
+    (6, 6, 16, 1, 3, 3, 1, "SAME", "RELU"),        # the DSP path, 3x3 unrolled, borders
+    (7, 5, 12, 1, 3, 3, 2, "SAME", "RELU6"),       # stride 2, odd sizes
+    (5, 6, 8, 1, 2, 3, 1, "VALID", "NONE"),        # the DSP path, another tap count
+    (5, 5, 6, 1, 3, 3, 1, "SAME", "RELU"),         # out_c % 4: the plain loop
+    (4, 5, 4, 2, 3, 3, 1, "SAME", "RELU_N1_TO_1"), # depth multiplier 2: the plain loop
+]
+
+
+@pytest.mark.parametrize("case", range(len(DW_HYBRID_CASES)))
+def test_depthwise_conv_hybrid_fast_path_m4(case):
+    h, w, ic, dm, kh, kw, stride, pad, act = DW_HYBRID_CASES[case]
+    rng = np.random.default_rng(9500 + case)
+    model, shape = conv_model(rng, True, 1, h, w, ic, kh, kw, dm, stride, 1, pad, "channel", act)
+    check_hybrid(model, f"{__name__}.dwhybrid.{case}", [hybrid_inputs(shape, rng)], boards=("cortex-m4",))
+
+
+# float CONV_2D and FULLY_CONNECTED: 8 inputs a turn plus the rest, 8 outputs finished at once plus the rest
+CONV_F32_CASES = [
+    (6, 5, 16, 1, 1, 16, 1, "SAME", "RELU"),       # 1x1, two whole turns, two whole groups
+    (7, 6, 3, 3, 3, 12, 2, "SAME", "NONE"),        # 3x3 rows of 9 (a turn and one), a group and 4
+    (5, 5, 5, 2, 2, 8, 1, "VALID", "RELU6"),       # rows of 10
+]
+
+
+@pytest.mark.parametrize("case", range(len(CONV_F32_CASES)))
+def test_conv_f32_fast_path_m4(case):
+    h, w, ic, kh, kw, oc, stride, pad, act = CONV_F32_CASES[case]
+    rng = np.random.default_rng(9700 + case)
+    oh = -(-h // stride) if pad == "SAME" else (h - kh + stride) // stride
+    ow = -(-w // stride) if pad == "SAME" else (w - kw + stride) // stride
+    wt = rng.normal(0, 1, (oc, kh, kw, ic)).astype(np.float32)
+    bias = TensorSpec((oc,), "float32", data=rng.normal(0, 1, oc).astype(np.float32)) if case != 1 else None
+    model = single_op_model(
+        "CONV_2D", [TensorSpec((1, h, w, ic), "float32"), TensorSpec(wt.shape, "float32", data=wt), bias],
+        [TensorSpec((1, oh, ow, oc), "float32")],
+        {"padding": pad, "stride_h": stride, "stride_w": stride, "dilation_h_factor": 1, "dilation_w_factor": 1,
+         "fused_activation_function": act})
+    assert all(e.ok for e in check_float(model, f"{__name__}.conv.{case}", rng, boards=("cortex-m4",)))
+
+
+@pytest.mark.parametrize("depth,units,act", [(1, 16, "RELU"), (16, 16, "NONE"), (16, 1, "RELU6"), (21, 24, "RELU")])
+def test_fully_connected_f32_fast_path_m4(depth, units, act):
+    rng = np.random.default_rng(9900 + depth + units)
+    wt = rng.normal(0, 1, (units, depth)).astype(np.float32)
+    model = single_op_model(
+        "FULLY_CONNECTED",
+        [TensorSpec((2, depth), "float32"), TensorSpec(wt.shape, "float32", data=wt),
+         TensorSpec((units,), "float32", data=rng.normal(0, 1, units).astype(np.float32))],
+        [TensorSpec((2, units), "float32")], {"fused_activation_function": act})
+    assert all(e.ok for e in check_float(model, f"{__name__}.fc.{depth}.{units}", rng, boards=("cortex-m4",)))
