@@ -840,10 +840,10 @@ def _conv_hybrid_methods():
         n, ih, iw, ic, oh, ow, oc, kh, kw, *_ = self.geometry(op)
         image = 4 * -(-(ih * iw * ic) // 4)
         groups = 2 * -(-(kh * kw * ic) // 8)  # an even number of groups of 4
-        # conv: the image, two window rows, their int16 pairs, 2 x (oc + 2) sums, oc + 2 start values
+        # conv: the image, two window rows, their int16 pairs, 2 x (oc + 2) sums, oc + 2 start values and scales
         if self.depthwise:  # the image, then (dw_pairs path) a row of zero points, oc start values, sums, scales
             return image + 4 * -(-ic // 4) + 3 * 4 * oc
-        return image + 2 * 4 * groups + 16 * groups + 4 * 3 * (oc + 2)
+        return image + 2 * 4 * groups + 16 * groups + 4 * 4 * (oc + 2)
 
     def lower_hybrid(self, op, ctx):
         """The batch image quantized at run time (symmetric with one weight scale, asymmetric per channel, as

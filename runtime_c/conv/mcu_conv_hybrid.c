@@ -85,6 +85,22 @@ static void mcu_conv_hybrid_widen(const int8_t *r, int32_t groups, int32_t *slot
     "ldr r9, [%[w]], #4\n\t"                                                                           \
     "sxtb16 r10, r9, ror #8\n\t"                                                                       \
     "sxtb16 r9, r9\n\t" MCU_CH_PRODUCTS("%[a1]", "%[a3]")
+/* one pixel (an odd last one): its two pair words of the group, the other pixel's skipped */
+#define MCU_CH_PRODUCTS1(ACC)                                                                           \
+    "smlad " ACC ", r4, r9, " ACC "\n\t"                                                              \
+    "smlad " ACC ", r5, r10, " ACC "\n\t"
+#define MCU_CH_STEP1_W16                                                                               \
+    "ldrd r4, r5, [%[x]], #16\n\t"                                                                    \
+    "ldrd r9, r10, [%[w]], #8\n\t" MCU_CH_PRODUCTS1("%[a0]")                                          \
+    "ldrd r9, r10, [%[w]], #8\n\t" MCU_CH_PRODUCTS1("%[a1]")
+#define MCU_CH_STEP1_W8                                                                                \
+    "ldrd r4, r5, [%[x]], #16\n\t"                                                                    \
+    "ldr r9, [%[w]], #4\n\t"                                                                         \
+    "sxtb16 r10, r9, ror #8\n\t"                                                                     \
+    "sxtb16 r9, r9\n\t" MCU_CH_PRODUCTS1("%[a0]")                                                     \
+    "ldr r9, [%[w]], #4\n\t"                                                                         \
+    "sxtb16 r10, r9, ror #8\n\t"                                                                     \
+    "sxtb16 r9, r9\n\t" MCU_CH_PRODUCTS1("%[a1]")
 #define MCU_CH_ASM(CODE)                                                                                 \
     __asm__ volatile(CODE                                                                                \
                      : [x] "+r"(x), [w] "+r"(w), [n] "+r"(n), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), \
@@ -96,10 +112,31 @@ static void mcu_conv_hybrid_widen(const int8_t *r, int32_t groups, int32_t *slot
 /* The 2 x 2 blocks of every channel pair: d[4 k + 0 .. 3] = pixel 0 x channels 2k, 2k + 1, then pixel 1,
  * each starting from st[2 k], st[2 k + 1]; groups is even. */
 static void mcu_conv_hybrid_block(const int32_t *w, const int32_t *slots, int32_t groups, int32_t w16,
-                                  int32_t pairs, const int32_t *st, int32_t *d)
+                                  int32_t pairs, const int32_t *st, int32_t *d, int32_t single)
 {
 #if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && defined(__thumb2__)
     const uint32_t turns = (uint32_t)groups >> 1;
+    if (single) { /* both pixels are the same one: pixel 0's products, copied */
+        for (int32_t k = 0; k < pairs; k++, st += 2, d += 4) {
+            const int32_t *x = slots;
+            int32_t a0 = st[0], a1 = st[1], a2 = 0, a3 = 0;
+            uint32_t n = turns;
+            if (w16) {
+                MCU_CH_ASM("1:\n\t" MCU_CH_STEP1_W16 MCU_CH_STEP1_W16 "subs %[n], %[n], #1\n\t"
+                           "bne 1b\n\t");
+            } else {
+                MCU_CH_ASM("1:\n\t" MCU_CH_STEP1_W8 MCU_CH_STEP1_W8 "subs %[n], %[n], #1\n\t"
+                           "bne 1b\n\t");
+            }
+            (void)a2;
+            (void)a3;
+            d[0] = a0;
+            d[1] = a1;
+            d[2] = a0;
+            d[3] = a1;
+        }
+        return;
+    }
     if (w16) {
         for (int32_t k = 0; k < pairs; k++, st += 2, d += 4) {
             const int32_t *x = slots;
@@ -126,6 +163,7 @@ static void mcu_conv_hybrid_block(const int32_t *w, const int32_t *slots, int32_
         }
     }
 #else
+    (void)single; /* the plain C computes both (equal) pixels */
     const int32_t step = w16 ? 4 : 2; /* words per group */
     for (int32_t k = 0; k < pairs; k++, st += 2, d += 4) {
         const int16_t *x = (const int16_t *)(const void *)slots;
@@ -225,6 +263,73 @@ static void mcu_conv_hybrid_out(const mcu_conv_hybrid_params_t *p, const int32_t
     }
 }
 
+#if defined(__ARM_FP) && (__ARM_FP & 4) && defined(__thumb2__) && defined(__GNUC__)
+#define MCU_CH_FPU_EPILOGUE 1
+#define MCU_CH_LO(I) "vcmp.f32 s" I ", %[lo]\n\tvmrs APSR_nzcv, fpscr\n\tit mi\n\tvmovmi.f32 s" I ", %[lo]\n\t"
+#define MCU_CH_HI(I) "vcmp.f32 s" I ", %[hi]\n\tvmrs APSR_nzcv, fpscr\n\tit gt\n\tvmovgt.f32 s" I ", %[hi]\n\t"
+#define MCU_CH_EPI(PRODUCTS)                                                                              \
+    __asm__ volatile("1:\n\t"                                                                            \
+                     "vldmia %[d]!, {s0-s3}\n\t"                                                         \
+                     "vcvt.f32.s32 s0, s0\n\t"                                                           \
+                     "vcvt.f32.s32 s1, s1\n\t"                                                           \
+                     "vcvt.f32.s32 s2, s2\n\t"                                                           \
+                     "vcvt.f32.s32 s3, s3\n\t"                                                           \
+                     "vldmia %[ws]!, {s4-s5}\n\t"                                                        \
+                     "vldmia %[b], {s8-s9}\n\t"                                                          \
+                     "vldmia %[b]!, {s10-s11}\n\t" PRODUCTS                                              \
+                     "tst %[m], #1\n\t"                                                                  \
+                     "beq 3f\n\t" MCU_CH_LO("8") MCU_CH_LO("9") MCU_CH_LO("10") MCU_CH_LO("11")          \
+                     "tst %[m], #2\n\t"                                                                  \
+                     "beq 2f\n\t"                                                                        \
+                     "vadd.f32 s12, s8, s9\n\t"                                                          \
+                     "vadd.f32 s12, s12, s10\n\t"                                                        \
+                     "vadd.f32 s12, s12, s11\n\t"                                                        \
+                     "vsub.f32 s12, s12, s12\n\t"                                                        \
+                     "vcmp.f32 s12, #0\n\t"                                                              \
+                     "vmrs APSR_nzcv, fpscr\n\t"                                                         \
+                     "beq 3f\n"                                                                          \
+                     "2:\n\t" MCU_CH_HI("8") MCU_CH_HI("9") MCU_CH_HI("10") MCU_CH_HI("11")              \
+                     "3:\n\t"                                                                            \
+                     "vstmia %[o0]!, {s8-s9}\n\t"                                                        \
+                     "vstmia %[o1]!, {s10-s11}\n\t"                                                      \
+                     "subs %[n], %[n], #1\n\t"                                                           \
+                     "bne 1b\n\t"                                                                        \
+                     : [d] "+r"(d), [ws] "+r"(ws), [b] "+r"(b), [o0] "+r"(out0), [o1] "+r"(out1),        \
+                       [n] "+r"(n)                                                                       \
+                     : [m] "r"(mode), [lo] "t"(lo), [hi] "t"(hi), [rs] "t"(rs)                           \
+                     : "s0", "s1", "s2", "s3", "s4", "s5", "s8", "s9", "s10", "s11", "s12", "memory", "cc")
+
+/* Both pixels' outputs from the pair-interleaved sums (out_c even), 2 x 2 at a time: VCVT, then LiteRT's
+ * order (per channel: ((float)acc * w_scale) * in_scale + bias, VMUL then VMLA: the product rounded before
+ * the add; one scale: bias + (float)acc * comb with comb = in_scale * w_scale taken per image), then the
+ * clamp (mode bit 0), whose high end is skipped for 4 finite values when it is FLT_MAX (bit 1). */
+static void mcu_conv_hybrid_out_fpu(const mcu_conv_hybrid_params_t *p, const int32_t *d, float rs, const float *comb,
+                                    float *out0, float *out1)
+{
+    uint32_t n = (uint32_t)p->out_c / 2u;
+    const float *b = p->bias;
+    const float lo = p->act_min, hi = p->act_max;
+    const uint32_t mode = p->clamp ? 1u | (hi == FLT_MAX ? 2u : 0u) : 0u;
+    if (p->per_channel) {
+        const float *ws = p->scale;
+        MCU_CH_EPI("vmul.f32 s0, s0, s4\n\t"
+                   "vmul.f32 s1, s1, s5\n\t"
+                   "vmul.f32 s2, s2, s4\n\t"
+                   "vmul.f32 s3, s3, s5\n\t"
+                   "vmla.f32 s8, s0, %[rs]\n\t"
+                   "vmla.f32 s9, s1, %[rs]\n\t"
+                   "vmla.f32 s10, s2, %[rs]\n\t"
+                   "vmla.f32 s11, s3, %[rs]\n\t");
+    } else {
+        const float *ws = comb;
+        MCU_CH_EPI("vmla.f32 s8, s0, s4\n\t"
+                   "vmla.f32 s9, s1, s5\n\t"
+                   "vmla.f32 s10, s2, s4\n\t"
+                   "vmla.f32 s11, s3, s5\n\t");
+    }
+}
+#endif
+
 void mcu_conv_hybrid(const mcu_conv_hybrid_params_t *p, const float *input, float *output, int8_t *scratch)
 {
     const int32_t ih = p->in_h, iw = p->in_w, ic = p->in_c, oh = p->out_h, ow = p->out_w, oc = p->out_c;
@@ -237,6 +342,7 @@ void mcu_conv_hybrid(const mcu_conv_hybrid_params_t *p, const float *input, floa
     int32_t *slots = (int32_t *)(void *)(rows + 2 * padded);         /* 4 words per group */
     int32_t *dots = slots + 4 * groups;                              /* 2 x (out_c + 1): the pixels' sums */
     int32_t *start = dots + 2 * (oc + 1);                            /* out_c + 1: -zp x row sum */
+    float *comb = (float *)(void *)(start + oc + 1);                 /* out_c + 1: in_scale x w_scale */
     /* a 1x1 window is an input pixel: read it in place when 4-byte aligned and a whole number of groups */
     const int32_t direct = p->k_h == 1 && p->k_w == 1 && p->pad_top == 0 && p->pad_left == 0 && ic % 8 == 0;
     for (int32_t b = 0; b < p->batches; b++) {
@@ -247,6 +353,7 @@ void mcu_conv_hybrid(const mcu_conv_hybrid_params_t *p, const float *input, floa
                                               : mcu_hybrid_quantize_sym(x, image, q);
         for (int32_t c = 0; c < 2 * pairs; c++) {
             start[c] = c < oc && zp != 0 ? (int32_t)(0u - (uint32_t)p->row_sums[c] * (uint32_t)zp) : 0;
+            comb[c] = c < oc ? in_scale * p->scale[c] : 0.f;
         }
         for (int32_t d = depth; d < padded; d++) { /* the rows' padding: zero (its weights are zero) */
             rows[d] = 0;
@@ -266,7 +373,14 @@ void mcu_conv_hybrid(const mcu_conv_hybrid_params_t *p, const float *input, floa
                 }
                 mcu_conv_hybrid_widen(r, groups, slots + 2 * k);
             }
-            mcu_conv_hybrid_block((const int32_t *)p->filter, slots, groups, p->w16, pairs, start, dots);
+            mcu_conv_hybrid_block((const int32_t *)p->filter, slots, groups, p->w16, pairs, start, dots, n1 == i);
+#if defined(MCU_CH_FPU_EPILOGUE)
+            if (!(oc & 1)) {
+                mcu_conv_hybrid_out_fpu(p, dots, in_scale, comb, out + (size_t)i * (size_t)oc,
+                                        out + (size_t)n1 * (size_t)oc);
+                continue;
+            }
+#endif
             mcu_conv_hybrid_out(p, dots, in_scale, out + (size_t)i * (size_t)oc);
             if (n1 != i) {
                 mcu_conv_hybrid_out(p, dots + 2, in_scale, out + (size_t)n1 * (size_t)oc);

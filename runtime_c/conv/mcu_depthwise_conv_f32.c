@@ -143,6 +143,14 @@ void mcu_depthwise_conv_f32(const mcu_conv_f32_params_t *p, const float *input, 
     const float lo = p->act_min, hi = p->act_max;
     /* channels done four at a time (depth multiplier 1 only); the rest one by one */
     const int32_t wide = dm == 1 ? oc - oc % 4 : 0;
+#if defined(MCU_DW_F32_ASM)
+    mcu_dw_f32_job_t job; /* the fields that stay */
+    job.xstep = (int32_t)sizeof(float) * p->dil_w * ic;
+    job.wstep = (int32_t)sizeof(float) * oc;
+    job.lo = lo;
+    job.hi = hi;
+    job.mode = (lo == -FLT_MAX ? 1 : 0) | (hi == FLT_MAX ? 2 : 0);
+#endif
     for (int32_t step = 0; step < total; step++) {
         const int32_t q = p->reverse ? total - 1 - step : step;
         const int32_t b = q / pixels, r = q - b * pixels, oy = r / p->out_w, ox = r - oy * p->out_w;
@@ -155,17 +163,11 @@ void mcu_depthwise_conv_f32(const mcu_conv_f32_params_t *p, const float *input, 
         int32_t c = 0;
 #if defined(MCU_DW_F32_ASM)
         if (dm == 1) {
-            mcu_dw_f32_job_t job;
             const int32_t nx = fx1 - fx0, ny = fy1 - fy0;
             job.ny = ny;
             job.nx = nx;
-            job.xstep = (int32_t)sizeof(float) * p->dil_w * ic;
-            job.wstep = (int32_t)sizeof(float) * oc;
             job.xrow = (int32_t)sizeof(float) * (p->dil_h * in_w * ic - nx * p->dil_w * ic);
             job.wrow = (int32_t)sizeof(float) * (kw - nx) * oc;
-            job.lo = lo;
-            job.hi = hi;
-            job.mode = (lo == -FLT_MAX ? 1 : 0) | (hi == FLT_MAX ? 2 : 0);
             const float *x0p = nx && ny ? in_b + ((size_t)(y0 + fy0 * p->dil_h) * (size_t)in_w
                                                  + (size_t)(x0 + fx0 * p->dil_w)) * (size_t)ic
                                         : in_b; /* no tap: not read */

@@ -9,6 +9,52 @@
 #include <float.h>
 #include <string.h>
 
+#if defined(__ARM_FP) && (__ARM_FP & 4) && defined(__thumb2__) && defined(__GNUC__)
+#define MCU_DWH_FPU_EPILOGUE 1
+#define MCU_DWH_LO(I) "vcmp.f32 s" I ", %[lo]\n\tvmrs APSR_nzcv, fpscr\n\tit mi\n\tvmovmi.f32 s" I ", %[lo]\n\t"
+#define MCU_DWH_HI(I) "vcmp.f32 s" I ", %[hi]\n\tvmrs APSR_nzcv, fpscr\n\tit gt\n\tvmovgt.f32 s" I ", %[hi]\n\t"
+/* o[c] = clamp(bias[c] + (float)dots[c] * comb[c]) for out_c % 4 == 0, 4 at a time (VMLA: the product
+ * rounded before the add, as LiteRT's separate multiply and add); mode bit 0: clamp, bit 1: the high end is
+ * FLT_MAX (skipped for 4 finite values) */
+static void mcu_dw_hybrid_out_fpu(const int32_t *d, const float *comb, const float *b, int32_t oc, uint32_t mode,
+                                  float lo, float hi, float *o)
+{
+    uint32_t n = (uint32_t)oc / 4u;
+    __asm__ volatile("1:\n\t"
+                     "vldmia %[d]!, {s0-s3}\n\t"
+                     "vcvt.f32.s32 s0, s0\n\t"
+                     "vcvt.f32.s32 s1, s1\n\t"
+                     "vcvt.f32.s32 s2, s2\n\t"
+                     "vcvt.f32.s32 s3, s3\n\t"
+                     "vldmia %[c]!, {s4-s7}\n\t"
+                     "vldmia %[b]!, {s8-s11}\n\t"
+                     "vmla.f32 s8, s0, s4\n\t"
+                     "vmla.f32 s9, s1, s5\n\t"
+                     "vmla.f32 s10, s2, s6\n\t"
+                     "vmla.f32 s11, s3, s7\n\t"
+                     "tst %[m], #1\n\t"
+                     "beq 3f\n\t" MCU_DWH_LO("8") MCU_DWH_LO("9") MCU_DWH_LO("10") MCU_DWH_LO("11")
+                     "tst %[m], #2\n\t"
+                     "beq 2f\n\t"
+                     "vadd.f32 s12, s8, s9\n\t"
+                     "vadd.f32 s12, s12, s10\n\t"
+                     "vadd.f32 s12, s12, s11\n\t"
+                     "vsub.f32 s12, s12, s12\n\t"
+                     "vcmp.f32 s12, #0\n\t"
+                     "vmrs APSR_nzcv, fpscr\n\t"
+                     "beq 3f\n"
+                     "2:\n\t" MCU_DWH_HI("8") MCU_DWH_HI("9") MCU_DWH_HI("10") MCU_DWH_HI("11")
+                     "3:\n\t"
+                     "vstmia %[o]!, {s8-s11}\n\t"
+                     "subs %[n], %[n], #1\n\t"
+                     "bne 1b\n\t"
+                     : [d] "+r"(d), [c] "+r"(comb), [b] "+r"(b), [o] "+r"(o), [n] "+r"(n)
+                     : [m] "r"(mode), [lo] "t"(lo), [hi] "t"(hi)
+                     : "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "s12", "memory",
+                       "cc");
+}
+#endif
+
 /* The DSP path (p->dw_pairs): per output pixel the taps' input pointers (outside the image: a row of zero
  * points), then per 4 channels SXTB16 of the input word and SMLABB / SMLATT with the int16 weight pairs;
  * each sum starts at -zp x (the channel's sum over all taps), so that the outside taps cancel. */
@@ -94,6 +140,12 @@ static void mcu_dw_hybrid_dsp(const mcu_conv_hybrid_params_t *p, const int8_t *q
             }
             float *o = out + (size_t)(y * ow + xo) * (size_t)oc;
             const float *bias = p->bias;
+#if defined(MCU_DWH_FPU_EPILOGUE)
+            if (bias) {
+                mcu_dw_hybrid_out_fpu(dots, comb, bias, oc, p->clamp ? 1u | (relu_like ? 2u : 0u) : 0u, lo, hi, o);
+                continue;
+            }
+#endif
             if (!p->clamp) {
                 for (int32_t c = 0; c < oc; c++) {
                     o[c] = (float)dots[c] * comb[c] + bias[c];

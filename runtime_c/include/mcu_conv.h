@@ -646,7 +646,8 @@ void mcu_depthwise_conv_s4(const mcu_conv_s4_params_t *p, const int8_t *input, i
  *              widened to int16 pairs (x0, x2), (x1, x3) per group, then each channel pair's 2 x 2 products
  *              run over the groups (SMLAD with the DSP extension).
  *              Scratch (mcugen's hybrid_scratch): the quantized image, two window rows, 16 * G bytes of
- *              int16 pairs, then 3 (out_c + 1) int32 (the pair-interleaved sums of both pixels, the start values).
+ *              int16 pairs, then 3 (out_c + 1) int32 (the pair-interleaved sums of both pixels, the start values)
+ *              and out_c + 1 floats (in_scale x w_scale).
  *   depthwise: filter in the model's order [1][k_h][k_w][out_c]. Scratch: the quantized image, then (the
  *              dw_pairs path) in_c bytes of the zero point (what taps outside the image read: their
  *              products cancel against the all-tap sums), then out_c int32 start values, out_c int32 sums
