@@ -22,7 +22,7 @@ static inline void mcu_conv_f32_taps(int32_t origin, int32_t dil, int32_t size, 
     *hi = b;
 }
 
-#if defined(__ARM_FP) && (__ARM_FP & 4) && defined(__thumb2__) && defined(__GNUC__)
+#if defined(__ARM_FP) && (__ARM_FP & 4) && defined(__thumb2__) && defined(__GNUC__) && defined(__OPTIMIZE__)
 #define MCU_CONV_F32_ASM 1
 #include <float.h>
 

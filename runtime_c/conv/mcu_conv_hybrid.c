@@ -66,7 +66,7 @@ static void mcu_conv_hybrid_widen(const int8_t *r, int32_t groups, int32_t *slot
 #endif
 }
 
-#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && defined(__thumb2__)
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && defined(__thumb2__) && defined(__OPTIMIZE__)
 /* one group: r4, r5 pixel 0's pair words, r6, r8 pixel 1's; channel A's weight pairs into r9, r10, then B's */
 #define MCU_CH_PRODUCTS(ACC0, ACC1)                                                                     \
     "smlad " ACC0 ", r4, r9, " ACC0 "\n\t"                                                             \
@@ -101,6 +101,11 @@ static void mcu_conv_hybrid_widen(const int8_t *r, int32_t groups, int32_t *slot
     "ldr r9, [%[w]], #4\n\t"                                                                         \
     "sxtb16 r10, r9, ror #8\n\t"                                                                     \
     "sxtb16 r9, r9\n\t" MCU_CH_PRODUCTS1("%[a1]")
+#define MCU_CH_ASM1(CODE)                                                                                \
+    __asm__ volatile(CODE                                                                                \
+                     : [x] "+r"(x), [w] "+r"(w), [n] "+r"(n), [a0] "+r"(a0), [a1] "+r"(a1)              \
+                     :                                                                                   \
+                     : "r4", "r5", "r9", "r10", "memory", "cc")
 #define MCU_CH_ASM(CODE)                                                                                 \
     __asm__ volatile(CODE                                                                                \
                      : [x] "+r"(x), [w] "+r"(w), [n] "+r"(n), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), \
@@ -111,25 +116,26 @@ static void mcu_conv_hybrid_widen(const int8_t *r, int32_t groups, int32_t *slot
 
 /* The 2 x 2 blocks of every channel pair: d[4 k + 0 .. 3] = pixel 0 x channels 2k, 2k + 1, then pixel 1,
  * each starting from st[2 k], st[2 k + 1]; groups is even. */
+#if defined(__GNUC__)
+__attribute__((noinline)) /* its own registers: the assembly needs 13 of them */
+#endif
 static void mcu_conv_hybrid_block(const int32_t *w, const int32_t *slots, int32_t groups, int32_t w16,
                                   int32_t pairs, const int32_t *st, int32_t *d, int32_t single)
 {
-#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && defined(__thumb2__)
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && defined(__thumb2__) && defined(__OPTIMIZE__)
     const uint32_t turns = (uint32_t)groups >> 1;
     if (single) { /* both pixels are the same one: pixel 0's products, copied */
         for (int32_t k = 0; k < pairs; k++, st += 2, d += 4) {
             const int32_t *x = slots;
-            int32_t a0 = st[0], a1 = st[1], a2 = 0, a3 = 0;
+            int32_t a0 = st[0], a1 = st[1];
             uint32_t n = turns;
             if (w16) {
-                MCU_CH_ASM("1:\n\t" MCU_CH_STEP1_W16 MCU_CH_STEP1_W16 "subs %[n], %[n], #1\n\t"
-                           "bne 1b\n\t");
+                MCU_CH_ASM1("1:\n\t" MCU_CH_STEP1_W16 MCU_CH_STEP1_W16 "subs %[n], %[n], #1\n\t"
+                            "bne 1b\n\t");
             } else {
-                MCU_CH_ASM("1:\n\t" MCU_CH_STEP1_W8 MCU_CH_STEP1_W8 "subs %[n], %[n], #1\n\t"
-                           "bne 1b\n\t");
+                MCU_CH_ASM1("1:\n\t" MCU_CH_STEP1_W8 MCU_CH_STEP1_W8 "subs %[n], %[n], #1\n\t"
+                            "bne 1b\n\t");
             }
-            (void)a2;
-            (void)a3;
             d[0] = a0;
             d[1] = a1;
             d[2] = a0;
@@ -263,7 +269,7 @@ static void mcu_conv_hybrid_out(const mcu_conv_hybrid_params_t *p, const int32_t
     }
 }
 
-#if defined(__ARM_FP) && (__ARM_FP & 4) && defined(__thumb2__) && defined(__GNUC__)
+#if defined(__ARM_FP) && (__ARM_FP & 4) && defined(__thumb2__) && defined(__GNUC__) && defined(__OPTIMIZE__)
 #define MCU_CH_FPU_EPILOGUE 1
 #define MCU_CH_LO(I) "vcmp.f32 s" I ", %[lo]\n\tvmrs APSR_nzcv, fpscr\n\tit mi\n\tvmovmi.f32 s" I ", %[lo]\n\t"
 #define MCU_CH_HI(I) "vcmp.f32 s" I ", %[hi]\n\tvmrs APSR_nzcv, fpscr\n\tit gt\n\tvmovgt.f32 s" I ", %[hi]\n\t"

@@ -9,7 +9,7 @@
 #include <float.h>
 #include <string.h>
 
-#if defined(__ARM_FP) && (__ARM_FP & 4) && defined(__thumb2__) && defined(__GNUC__)
+#if defined(__ARM_FP) && (__ARM_FP & 4) && defined(__thumb2__) && defined(__GNUC__) && defined(__OPTIMIZE__)
 #define MCU_DWH_FPU_EPILOGUE 1
 #define MCU_DWH_LO(I) "vcmp.f32 s" I ", %[lo]\n\tvmrs APSR_nzcv, fpscr\n\tit mi\n\tvmovmi.f32 s" I ", %[lo]\n\t"
 #define MCU_DWH_HI(I) "vcmp.f32 s" I ", %[hi]\n\tvmrs APSR_nzcv, fpscr\n\tit gt\n\tvmovgt.f32 s" I ", %[hi]\n\t"

@@ -101,7 +101,7 @@ static inline int32_t mcu_hybrid_max_abs_bits(const float *x, int32_t n, float *
 {
     uint32_t m = 0;
     int32_t i = 0;
-#if defined(__thumb2__) && defined(__GNUC__)
+#if defined(__thumb2__) && defined(__GNUC__) && defined(__OPTIMIZE__) /* -O0 lacks the registers */
     uint32_t turns = (uint32_t)n >> 2; /* 4 values a turn: LDM, then BIC, CMP, IT, MOVHI each */
     if (turns) {
         const float *p = x;
@@ -147,7 +147,7 @@ static inline int32_t mcu_hybrid_range_bits(const float *x, int32_t n, float *rm
     int32_t hi = 0;
     uint32_t lo = 0x80000000u;
     int32_t i = 0;
-#if defined(__thumb2__) && defined(__GNUC__)
+#if defined(__thumb2__) && defined(__GNUC__) && defined(__OPTIMIZE__) /* -O0 lacks the registers */
     uint32_t turns = (uint32_t)n >> 2; /* 4 values a turn: LDM, then a signed and an unsigned max each */
     if (turns) {
         const float *p = x;
@@ -187,7 +187,7 @@ static inline int32_t mcu_hybrid_range_bits(const float *x, int32_t n, float *rm
  * added as 2 zp before the shift, SSAT's shift and saturation in one instruction. */
 static inline void mcu_hybrid_quantize_run(const float *x, int32_t n, float inv, int32_t zp, int32_t qlo, int8_t *q)
 {
-#if defined(__ARM_FP) && (__ARM_FP & 4) && defined(__thumb2__) && defined(__GNUC__)
+#if defined(__ARM_FP) && (__ARM_FP & 4) && defined(__thumb2__) && defined(__GNUC__) && defined(__OPTIMIZE__)
     const int32_t k = 1 + 2 * zp;
     (void)qlo; /* qlo is -128 (asymmetric) or -127 (symmetric: |x * inv| <= 127 rounds to at least -127) */
     int32_t i = 0;
