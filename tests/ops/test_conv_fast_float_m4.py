@@ -135,3 +135,35 @@ def test_fully_connected_f32_fast_path_m4(depth, units, act):
          TensorSpec((units,), "float32", data=rng.normal(0, 1, units).astype(np.float32))],
         [TensorSpec((2, units), "float32")], {"fused_activation_function": act})
     assert all(e.ok for e in check_float(model, f"{__name__}.fc.{depth}.{units}", rng, boards=("cortex-m4",)))
+
+
+@pytest.mark.parametrize("board", ["cortex-m7", "cortex-m33", "cortex-m55"])
+def test_fast_paths_on_the_other_fpu_dsp_boards(board):
+    """The same kernels build and agree with the references on the other boards with an FPU and the DSP
+    extension (one model with each fast path: hybrid CONV_2D with int16 weights, hybrid depthwise, float
+    depthwise and float CONV_2D)."""
+    from mcugen.testing.compare import compare_model, output_errors, run_on_board
+    from tests.conftest import have_arm_tools
+    if not have_arm_tools():
+        pytest.skip("no arm-none-eabi-gcc / qemu-system-arm")
+    rng = np.random.default_rng(77)
+    models = []
+    m, shape = conv_model(rng, False, 1, 8, 8, 16, 1, 1, 10, 1, 1, "VALID", "channel", "RELU")
+    models.append((m, [hybrid_inputs(shape, rng)], "litert"))
+    m, shape = conv_model(rng, True, 1, 6, 6, 16, 3, 3, 1, 1, 1, "SAME", "channel", "RELU6")
+    models.append((m, [hybrid_inputs(shape, rng)], "litert"))
+    for op, wshape in (("DEPTHWISE_CONV_2D", (1, 3, 3, 16)), ("CONV_2D", (16, 3, 3, 16))):
+        wt = rng.normal(0, 1, wshape).astype(np.float32)
+        opts = {"padding": "SAME", "stride_h": 1, "stride_w": 1, "dilation_h_factor": 1, "dilation_w_factor": 1,
+                "fused_activation_function": "RELU"}
+        if op == "DEPTHWISE_CONV_2D":
+            opts["depth_multiplier"] = 1
+        m = single_op_model(op, [TensorSpec((1, 5, 6, 16), "float32"), TensorSpec(wshape, "float32", data=wt),
+                                 TensorSpec((16,), "float32", data=rng.normal(0, 1, 16).astype(np.float32))],
+                            [TensorSpec((1, 5, 6, 16), "float32")], opts)
+        models.append((m, [rng.uniform(-4, 4, (3, 1, 5, 6, 16)).astype(np.float32)], "tflm"))
+    for model, xs, oracle in models:
+        cmp = compare_model(model, inputs=xs, oracle=oracle)
+        ours = run_on_board(model, board, xs)
+        bad = [f"output {i}: {e.describe()}" for i, e in enumerate(output_errors(ours, cmp.ref)) if not e.ok]
+        assert not bad, f"{board}: " + "; ".join(bad)
