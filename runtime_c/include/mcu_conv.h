@@ -657,7 +657,7 @@ typedef struct {
     int32_t batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w;
     int32_t stride_h, stride_w, dil_h, dil_w, pad_top, pad_left, depth_multiplier;
     int32_t per_channel;
-    int32_t single_pass;       /* conv: |sum q * w_B| < 2^23 (see mcu_fully_connected.h) */
+    int32_t single_pass;       /* unused (0): the blocked conv layout below needs no bound */
     int32_t clamp;             /* 0: activation NONE (no clamp) */
     float act_min, act_max;
     const void *filter;        /* conv: packed int32 words; depthwise: int8 */
