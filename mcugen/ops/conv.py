@@ -808,8 +808,42 @@ def pack_dw_s4_groups(op: Operator) -> tuple[np.ndarray, np.ndarray]:
     return wrap_int32(words.ravel()), wrap_int32(bias - int(x.quant.zp) * wt.sum(axis=0))
 
 # ---- hybrid (scheme hybrid): desktop TFLite's EvalHybrid / EvalHybridPerChannel ---------------------------
+def pack_hybrid_conv_weights(rows: np.ndarray, w16: bool) -> np.ndarray:
+    """[oc, K] int8 -> mcu_conv_hybrid's int32 words (mcu_conv.h): per channel pair, per group of 4 taps (an
+    even number of groups),
+    channel c's then channel c + 1's values; int8 bytes, or (w16) int16 pairs (w0, w2), (w1, w3)."""
+    oc, k = rows.shape
+    groups = 2 * -(-k // 8)  # an even number of groups of 4 (the kernel takes two a turn)
+    pad = np.zeros((oc + (oc & 1), 4 * groups), np.int64)
+    pad[:oc, :k] = rows
+    packed = pad.reshape(-1, 2, groups, 4).transpose(0, 2, 1, 3)  # [pair][group][channel][4]
+    if w16:
+        return np.ascontiguousarray(packed[..., [0, 2, 1, 3]].astype("<i2")).view("<i4").reshape(-1).astype(np.int32)
+    return np.ascontiguousarray(packed.astype(np.int8)).view("<i4").reshape(-1).astype(np.int32)
+
+
+DW_HYBRID_MAX_TAPS = 64  # MCU_DW_HYBRID_MAX_TAPS in mcu_conv.h
+
+
+def pack_dw_hybrid_pairs(taps: np.ndarray) -> np.ndarray:
+    """[taps, oc] int8 (oc % 4 == 0) -> per tap, per 4 channels c..c+3 the int16 pairs (w[c], w[c+2]),
+    (w[c+1], w[c+3]) as int32 words (mcu_conv.h, dw_pairs)."""
+    t, oc = taps.shape
+    g = taps.reshape(t, oc // 4, 4)[..., [0, 2, 1, 3]].astype("<i2")
+    return np.ascontiguousarray(g).view("<i4").reshape(-1).astype(np.int32)
+
+
+def hybrid_w16(op: Operator, rows: np.ndarray, features=frozenset()) -> bool:
+    """int16 weight copies for a hybrid CONV_2D: on a board with the DSP extension, by the int8 fast
+    kernels' rule (enough output pixels, a small enough layer; not under --optimize size)."""
+    oc, k = rows.shape
+    y = op.outputs[0]
+    pixels = int(np.prod(y.shape[:-1]))
+    return ("dsp" in features and "optimize:size" not in features and pixels >= W16_MIN_PIXELS
+            and (oc + (oc & 1)) * 8 * -(-k // 8) <= W16_MAX_BYTES)
+
+
 def _conv_hybrid_methods():
-    from .fully_connected import pack_fc_weights
     from .hybrid import HYBRID_SIG, hybrid_activation, hybrid_aware, weight_scales
 
     _ConvBase.signatures = _ConvBase.signatures + (HYBRID_SIG,)
@@ -837,7 +871,11 @@ def _conv_hybrid_methods():
     def hybrid_scratch(self, op):
         n, ih, iw, ic, oh, ow, oc, kh, kw, *_ = self.geometry(op)
         image = 4 * -(-(ih * iw * ic) // 4)
-        return image if self.depthwise else image + 4 * -(-(kh * kw * ic) // 4) + 4 * (oc + 6)
+        groups = 2 * -(-(kh * kw * ic) // 8)  # an even number of groups of 4
+        # conv: the image, two window rows, their int16 pairs, 2 x (oc + 2) sums, oc + 2 start values and scales
+        if self.depthwise:  # the image, then (dw_pairs path) a row of zero points, oc start values, sums, scales
+            return image + 4 * -(-ic // 4) + 3 * 4 * oc
+        return image + 2 * 4 * groups + 16 * groups + 4 * 4 * (oc + 2)
 
     def lower_hybrid(self, op, ctx):
         """The batch image quantized at run time (symmetric with one weight scale, asymmetric per channel, as
@@ -850,21 +888,27 @@ def _conv_hybrid_methods():
         # DEPTHWISE_CONV_2D hybrid is always LiteRT's per-channel path; CONV_2D only with differing scales
         per_channel = int(self.depthwise or hybrid_per_channel(op))
         wt = np.asarray(w.data)
+        w16, dw_pairs = 0, "NULL"
         if self.depthwise:
             filt = ctx.const("filter", wt, "int8_t")
             row_sums, single_pass = "NULL", 0
+            taps = wt.reshape(-1, oc)
+            if (ctx.has("dsp") and op.options.get("depth_multiplier", 1) == 1 and oc % 4 == 0
+                    and taps.shape[0] <= DW_HYBRID_MAX_TAPS):
+                dw_pairs = ctx.const("dw_pairs", pack_dw_hybrid_pairs(taps), "int32_t")
+                row_sums = ctx.const("row_sums", taps.astype(np.int64).sum(axis=0).astype(np.int32), "int32_t")
         else:
             rows = wt.reshape(wt.shape[0], -1)
-            filt = ctx.const("filter", pack_fc_weights(rows), "int32_t")
-            r64 = rows.astype(np.int64)
-            single_pass = int(128 * np.abs(r64[1::2]).sum(axis=1).max(initial=0) < 1 << 23)
-            row_sums = ctx.const("row_sums", r64.sum(axis=1).astype(np.int32), "int32_t")
+            w16 = int(hybrid_w16(op, rows, ctx.features))
+            filt = ctx.const("filter", pack_hybrid_conv_weights(rows, w16), "int32_t")
+            single_pass = 0
+            row_sums = ctx.const("row_sums", rows.astype(np.int64).sum(axis=1).astype(np.int32), "int32_t")
         fields = [f for f in self.geometry_fields(op, ctx) if f[0] != "reverse"] + [
             ("per_channel", per_channel), ("single_pass", single_pass), ("clamp", clamp),
             ("act_min", lo), ("act_max", hi), ("filter", filt),
             ("scale", ctx.const("scale", weight_scales(w, oc), "float")),
             ("bias", ctx.const("bias", np.asarray(b.data, np.float32), "float") if b is not None else "NULL"),
-            ("row_sums", row_sums),
+            ("row_sums", row_sums), ("w16", w16), ("dw_pairs", dw_pairs),
         ]
         name = "depthwise_conv_hybrid" if self.depthwise else "conv_hybrid"
         return Layer(op, function=name, struct="conv_hybrid_params_t", fields=fields,

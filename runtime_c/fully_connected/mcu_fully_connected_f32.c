@@ -19,6 +19,10 @@ void mcu_fully_connected_f32(const mcu_fc_f32_params_t *p, const float *input, f
             mcu_f32_dot8(x, wp, depth, acc);
             const int32_t u = g * MCU_F32_GROUP;
             const int32_t n = units - u < MCU_F32_GROUP ? units - u : MCU_F32_GROUP;
+            if (n == MCU_F32_GROUP) {
+                mcu_f32_finish8(acc, p->bias ? p->bias + u : NULL, lo, hi, out + u);
+                continue;
+            }
             for (int32_t k = 0; k < n; k++) {
                 const float bias = p->bias ? p->bias[u + k] : 0.f;
                 out[u + k] = mcu_clamp_f32(acc[k] + bias, lo, hi);

@@ -638,25 +638,40 @@ void mcu_depthwise_conv_s4(const mcu_conv_s4_params_t *p, const int8_t *input, i
  * the image, CONV_2D out = ((float)acc * w_scale[c]) * in_scale + bias, DEPTHWISE_CONV_2D
  * out = (float)acc * (w_scale[c] * in_scale) + bias; otherwise (one scale) EvalHybrid: symmetric input,
  * out = (float)acc * (in_scale * w_scale) + bias. Then the activation in float.
- *   conv:      filter packed like FULLY_CONNECTED weights (pack_fc_weights) over rows of k_h * k_w * in_c
- *              taps; each output pixel's window is gathered into a row (taps outside the image hold the zero
- *              point, so that the row sums remove them) and multiplied with every output channel.
- *              Scratch: the quantized image, then one window row (each rounded up to 4 bytes), then
- *              out_c + 6 int32 products.
- *   depthwise: filter in the model's order [1][k_h][k_w][out_c]. Scratch: the quantized image.
+ *   conv:      filter rows of K = k_h * k_w * in_c taps (OHWI order), zero-padded to G = 2 ceil(K / 8)
+ *              groups of 4 (an even number) and to an even number of channels, stored per channel pair, per group: w16 = 0:
+ *              channel c's 4 int8, then channel c + 1's (2 words); w16 = 1: each channel's int16 pairs
+ *              (w0, w2), (w1, w3), channel c first (4 words). Output pixels go in pairs: both windows are
+ *              gathered (taps outside the image hold the zero point, so that the row sums remove them) and
+ *              widened to int16 pairs (x0, x2), (x1, x3) per group, then each channel pair's 2 x 2 products
+ *              run over the groups (SMLAD with the DSP extension).
+ *              Scratch (mcugen's hybrid_scratch): the quantized image, two window rows, 16 * G bytes of
+ *              int16 pairs, then 3 (out_c + 1) int32 (the pair-interleaved sums of both pixels, the start values)
+ *              and out_c + 1 floats (in_scale x w_scale).
+ *   depthwise: filter in the model's order [1][k_h][k_w][out_c]. Scratch: the quantized image, then (the
+ *              dw_pairs path) in_c bytes of the zero point (what taps outside the image read: their
+ *              products cancel against the all-tap sums), then out_c int32 start values, out_c int32 sums
+ *              and out_c float scales (the zero-point row rounded to 4 bytes).
  * Output pixels in any order: the whole input is quantized before any output is written. */
 typedef struct {
     int32_t batches, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w;
     int32_t stride_h, stride_w, dil_h, dil_w, pad_top, pad_left, depth_multiplier;
     int32_t per_channel;
-    int32_t single_pass;       /* conv: |sum q * w_B| < 2^23 (see mcu_fully_connected.h) */
+    int32_t single_pass;       /* unused (0): the blocked conv layout below needs no bound */
     int32_t clamp;             /* 0: activation NONE (no clamp) */
     float act_min, act_max;
     const void *filter;        /* conv: packed int32 words; depthwise: int8 */
     const float *scale;        /* [out_c] weight scales (a per-tensor scale repeated) */
     const float *bias;         /* [out_c] (LiteRT requires one) */
     const int32_t *row_sums;   /* conv: [out_c] sums of each filter row; else NULL */
+    int32_t w16;               /* conv: filter in the blocked layout below with int16 weights (else int8) */
+    const int32_t *dw_pairs;   /* depthwise with the DSP extension (depth multiplier 1, out_c % 4 == 0, at most
+                                  MCU_DW_HYBRID_MAX_TAPS taps), or NULL: per tap, per 4 channels c..c+3, the
+                                  int16 pairs (w[c], w[c+2]), (w[c+1], w[c+3]); row_sums then holds each
+                                  channel's sum over all taps */
 } mcu_conv_hybrid_params_t;
+
+#define MCU_DW_HYBRID_MAX_TAPS 64
 
 void mcu_conv_hybrid(const mcu_conv_hybrid_params_t *p, const float *input, float *output, int8_t *scratch);
 void mcu_depthwise_conv_hybrid(const mcu_conv_hybrid_params_t *p, const float *input, float *output,

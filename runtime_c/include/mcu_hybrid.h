@@ -16,6 +16,7 @@
 #define MCU_HYBRID_H
 
 #include <stdint.h>
+#include <string.h>
 
 #if defined(__ARM_FEATURE_DSP)
 #include <arm_acle.h>
@@ -79,14 +80,177 @@ static inline float mcu_hybrid_fabsf(float v)
     return v < 0.f ? -v : v;
 }
 
+/* The float bits of x[i] as int32 (a well-defined reinterpretation) */
+static inline int32_t mcu_hybrid_bits(const float *x, int32_t i)
+{
+    int32_t b;
+    memcpy(&b, x + i, sizeof b);
+    return b;
+}
+
+static inline float mcu_hybrid_from_bits(int32_t b)
+{
+    float v;
+    memcpy(&v, &b, sizeof v);
+    return v;
+}
+
+/* max |x[i]| of n > 0 values through their bits (|x| orders as the unsigned bits of x without the sign);
+ * returns 0 when a value is infinite or NaN (its magnitude bits reach 0x7F800000) */
+static inline int32_t mcu_hybrid_max_abs_bits(const float *x, int32_t n, float *range)
+{
+    uint32_t m = 0;
+    int32_t i = 0;
+#if defined(__thumb2__) && defined(__GNUC__) && defined(__OPTIMIZE__) /* -O0 lacks the registers */
+    uint32_t turns = (uint32_t)n >> 2; /* 4 values a turn: LDM, then BIC, CMP, IT, MOVHI each */
+    if (turns) {
+        const float *p = x;
+        __asm__ volatile("1:\n\t"
+                         "ldmia %[p]!, {r4, r5, r6, r8}\n\t"
+                         "bic r4, r4, #0x80000000\n\t"
+                         "cmp r4, %[m]\n\t"
+                         "it hi\n\t"
+                         "movhi %[m], r4\n\t"
+                         "bic r5, r5, #0x80000000\n\t"
+                         "cmp r5, %[m]\n\t"
+                         "it hi\n\t"
+                         "movhi %[m], r5\n\t"
+                         "bic r6, r6, #0x80000000\n\t"
+                         "cmp r6, %[m]\n\t"
+                         "it hi\n\t"
+                         "movhi %[m], r6\n\t"
+                         "bic r8, r8, #0x80000000\n\t"
+                         "cmp r8, %[m]\n\t"
+                         "it hi\n\t"
+                         "movhi %[m], r8\n\t"
+                         "subs %[t], %[t], #1\n\t"
+                         "bne 1b\n\t"
+                         : [p] "+r"(p), [m] "+r"(m), [t] "+r"(turns)
+                         : "m"(*(const float(*)[])x)
+                         : "r4", "r5", "r6", "r8", "cc");
+        i = n & ~3;
+    }
+#endif
+    for (; i < n; i++) {
+        const uint32_t a = (uint32_t)mcu_hybrid_bits(x, i) & 0x7FFFFFFFu;
+        m = a > m ? a : m;
+    }
+    *range = mcu_hybrid_from_bits((int32_t)m);
+    return m < 0x7F800000u;
+}
+
+/* min(0, min x) and max(0, max x) of n > 0 values through their bits: non-negative floats order as their
+ * signed bits (negative ones are below 0 there), negative floats as their unsigned bits (positive ones are
+ * below 0x80000000 there); returns 0 when a value is infinite or NaN */
+static inline int32_t mcu_hybrid_range_bits(const float *x, int32_t n, float *rmin, float *rmax)
+{
+    int32_t hi = 0;
+    uint32_t lo = 0x80000000u;
+    int32_t i = 0;
+#if defined(__thumb2__) && defined(__GNUC__) && defined(__OPTIMIZE__) /* -O0 lacks the registers */
+    uint32_t turns = (uint32_t)n >> 2; /* 4 values a turn: LDM, then a signed and an unsigned max each */
+    if (turns) {
+        const float *p = x;
+#define MCU_HYBRID_RANGE_ONE(R)                                                                         \
+    "cmp " R ", %[hi]\n\t"                                                                              \
+    "it gt\n\t"                                                                                          \
+    "movgt %[hi], " R "\n\t"                                                                            \
+    "cmp " R ", %[lo]\n\t"                                                                              \
+    "it hi\n\t"                                                                                          \
+    "movhi %[lo], " R "\n\t"
+        __asm__ volatile("1:\n\t"
+                         "ldmia %[p]!, {r4, r5, r6, r8}\n\t"
+                         MCU_HYBRID_RANGE_ONE("r4") MCU_HYBRID_RANGE_ONE("r5") MCU_HYBRID_RANGE_ONE("r6")
+                         MCU_HYBRID_RANGE_ONE("r8")
+                         "subs %[t], %[t], #1\n\t"
+                         "bne 1b\n\t"
+                         : [p] "+r"(p), [hi] "+r"(hi), [lo] "+r"(lo), [t] "+r"(turns)
+                         : "m"(*(const float(*)[])x)
+                         : "r4", "r5", "r6", "r8", "cc");
+#undef MCU_HYBRID_RANGE_ONE
+        i = n & ~3;
+    }
+#endif
+    for (; i < n; i++) {
+        const int32_t b = mcu_hybrid_bits(x, i);
+        hi = b > hi ? b : hi;
+        lo = (uint32_t)b > lo ? (uint32_t)b : lo;
+    }
+    *rmax = mcu_hybrid_from_bits(hi);
+    *rmin = lo == 0x80000000u ? 0.f : mcu_hybrid_from_bits((int32_t)lo);
+    return hi < 0x7F800000 && lo < 0xFF800000u;
+}
+
+/* q[i] = clamp(round_half_away(x[i] * inv) + zp, -128, 127) for finite x[i] * inv with |x[i] * inv| < 2^22.
+ * With an FPU and SSAT: the product converted to fixed point with one fraction bit (rounding toward zero,
+ * exact: t = trunc(2 y)), then round_half_away(y) = (t + 1 - (t < 0)) >> 1 (arithmetic), the zero point
+ * added as 2 zp before the shift, SSAT's shift and saturation in one instruction. */
+static inline void mcu_hybrid_quantize_run(const float *x, int32_t n, float inv, int32_t zp, int32_t qlo, int8_t *q)
+{
+#if defined(__ARM_FP) && (__ARM_FP & 4) && defined(__thumb2__) && defined(__GNUC__) && defined(__OPTIMIZE__)
+    const int32_t k = 1 + 2 * zp;
+    (void)qlo; /* qlo is -128 (asymmetric) or -127 (symmetric: |x * inv| <= 127 rounds to at least -127) */
+    int32_t i = 0;
+    uint32_t turns = (uint32_t)n >> 2; /* 4 values a turn: VLDM, 4 VMUL, 4 VCVT, 2 VMOV, 3 each, 4 STRB */
+    if (turns) {
+        const float *p = x;
+        int8_t *d = q;
+#define MCU_HYBRID_Q_ONE(R, OFF)                                                                        \
+    "add r10, " R ", %[k]\n\t"                                                                          \
+    "sub r10, r10, " R ", lsr #31\n\t"                                                                  \
+    "ssat r10, #8, r10, asr #1\n\t"                                                                     \
+    "strb r10, [%[d], #" OFF "]\n\t"
+        __asm__ volatile("1:\n\t"
+                         "vldmia %[p]!, {s0-s3}\n\t"
+                         "vmul.f32 s0, s0, %[inv]\n\t"
+                         "vmul.f32 s1, s1, %[inv]\n\t"
+                         "vmul.f32 s2, s2, %[inv]\n\t"
+                         "vmul.f32 s3, s3, %[inv]\n\t"
+                         "vcvt.s32.f32 s0, s0, #1\n\t"
+                         "vcvt.s32.f32 s1, s1, #1\n\t"
+                         "vcvt.s32.f32 s2, s2, #1\n\t"
+                         "vcvt.s32.f32 s3, s3, #1\n\t"
+                         "vmov r4, r5, s0, s1\n\t"
+                         "vmov r6, r8, s2, s3\n\t"
+                         MCU_HYBRID_Q_ONE("r4", "0") MCU_HYBRID_Q_ONE("r5", "1") MCU_HYBRID_Q_ONE("r6", "2")
+                         MCU_HYBRID_Q_ONE("r8", "3")
+                         "adds %[d], %[d], #4\n\t"
+                         "subs %[t], %[t], #1\n\t"
+                         "bne 1b\n\t"
+                         : [p] "+r"(p), [d] "+r"(d), [t] "+r"(turns), "=m"(*(int8_t(*)[])q)
+                         : [inv] "t"(inv), [k] "r"(k), "m"(*(const float(*)[])x)
+                         : "r4", "r5", "r6", "r8", "r10", "s0", "s1", "s2", "s3", "cc");
+#undef MCU_HYBRID_Q_ONE
+        i = n & ~3;
+    }
+    for (; i < n; i++) {
+        float y = x[i] * inv;
+        int32_t t, r;
+        __asm__("vcvt.s32.f32 %0, %0, #1" : "+t"(y));
+        __asm__("vmov %0, %1" : "=r"(t) : "t"(y));
+        r = t + k - (int32_t)((uint32_t)t >> 31);
+        __asm__("ssat %0, #8, %1, asr #1" : "=r"(r) : "r"(r));
+        q[i] = (int8_t)r;
+    }
+#else
+    for (int32_t i = 0; i < n; i++) {
+        q[i] = (int8_t)mcu_hybrid_clamp_i(mcu_hybrid_round_fast(x[i] * inv) + zp, qlo, 127);
+    }
+#endif
+}
+
 /* Symmetric quantization of n > 0 values (TFLite's SymmetricQuantizeFloats); returns the scale, or 0 for
  * an all-zero input (TFLite stores scale 1 there; every product is 0 either way, so callers skip it). */
 static inline float mcu_hybrid_quantize_sym(const float *x, int32_t n, int8_t *q)
 {
-    float mn, mx;
-    const int32_t finite = mcu_hybrid_min_max(x, n, &mn, &mx);
-    const float a = mcu_hybrid_fabsf(mn), b = mcu_hybrid_fabsf(mx);
-    const float range = a < b ? b : a;
+    float range;
+    const int32_t finite = mcu_hybrid_max_abs_bits(x, n, &range);
+    if (!finite) { /* the comparisons of the reference recipe (NaN skipped) */
+        float mn, mx;
+        (void)mcu_hybrid_min_max(x, n, &mn, &mx);
+        const float a = mcu_hybrid_fabsf(mn), b = mcu_hybrid_fabsf(mx);
+        range = a < b ? b : a;
+    }
     if (range == 0.f) {
         for (int32_t i = 0; i < n; i++) {
             q[i] = 0;
@@ -95,9 +259,7 @@ static inline float mcu_hybrid_quantize_sym(const float *x, int32_t n, int8_t *q
     }
     const float inv = 127.f / range;
     if (finite && inv < 3.0e38f) { /* |x * inv| <= 127 (plus rounding): the fast rounding is exact */
-        for (int32_t i = 0; i < n; i++) {
-            q[i] = (int8_t)mcu_hybrid_clamp_i(mcu_hybrid_round_fast(x[i] * inv), -127, 127);
-        }
+        mcu_hybrid_quantize_run(x, n, inv, 0, -127, q);
     } else {
         for (int32_t i = 0; i < n; i++) {
             q[i] = (int8_t)mcu_hybrid_round_clamp(x[i] * inv, -127, 127);
@@ -111,10 +273,14 @@ static inline float mcu_hybrid_quantize_sym(const float *x, int32_t n, int8_t *q
 static inline float mcu_hybrid_quantize_asym(const float *x, int32_t n, int8_t *q, int32_t *offset)
 {
     const int32_t qmin = -128, qmax = 127;   /* int8 range of the quantized input */
-    float mn, mx;
-    const int32_t finite = mcu_hybrid_min_max(x, n, &mn, &mx);
-    const float rmin = mn < 0.f ? mn : 0.f;
-    const float rmax = mx > 0.f ? mx : 0.f;
+    float rmin, rmax;
+    const int32_t finite = mcu_hybrid_range_bits(x, n, &rmin, &rmax);
+    if (!finite) { /* the comparisons of the reference recipe (NaN skipped) */
+        float mn, mx;
+        (void)mcu_hybrid_min_max(x, n, &mn, &mx);
+        rmin = mn < 0.f ? mn : 0.f;
+        rmax = mx > 0.f ? mx : 0.f;
+    }
     if (rmin == rmax) {
         for (int32_t i = 0; i < n; i++) {
             q[i] = 0;
@@ -142,9 +308,7 @@ static inline float mcu_hybrid_quantize_asym(const float *x, int32_t n, int8_t *
      * adding the zero point stays in [-128, 127] */
     const int32_t lo = qmin - nudged, hi = qmax - nudged;
     if (finite && inv < 3.0e38f) { /* |x * inv| <= 255 (plus rounding): the fast rounding is exact */
-        for (int32_t i = 0; i < n; i++) {
-            q[i] = (int8_t)mcu_hybrid_clamp_i(mcu_hybrid_round_fast(x[i] * inv) + nudged, qmin, qmax);
-        }
+        mcu_hybrid_quantize_run(x, n, inv, nudged, qmin, q);
     } else {
         for (int32_t i = 0; i < n; i++) {
             q[i] = (int8_t)(mcu_hybrid_round_clamp(x[i] * inv, lo, hi) + nudged);

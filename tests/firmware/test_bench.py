@@ -234,3 +234,21 @@ def test_parse_map_and_split(monkeypatch):
     assert m["kernel_code_bytes"] == 0x80 and m["model_code_bytes"] == 0x40 and m["arena_bytes"] == 0x100
     assert m["flash_bytes"] == 0x210 and m["other_flash_bytes"] == 0x210 - 0x70 - 0x80 - 0x40
     assert m["ram_bytes"] == 0x120 and m["other_ram_bytes"] == 0x20
+
+
+# Issue 9: a hybrid (dynamic-range) model costs at most 1.3x the instructions of its int8 twin on cortex-m4,
+# and at most 1.1x its flash. Counts are exact and deterministic (QEMU plugin), so the bound is a fair test.
+HYBRID_MAX_INSTRUCTION_RATIO = 1.3
+HYBRID_MAX_FLASH_RATIO = 1.1
+
+
+def test_bench_kws_hybrid_within_its_int8_twin():
+    from tests.conftest import shared_model
+    need_arm_tools()
+    hybrid = json.loads(_cli("bench", shared_model("dynamic/kws_ref_model_dynamic.tflite"), "--board", "cortex-m4",
+                             "--json").output)
+    int8 = json.loads(_cli("bench", shared_model("kws_ref_model.tflite"), "--board", "cortex-m4", "--json").output)
+    ratio = hybrid["instructions"] / int8["instructions"]
+    assert ratio <= HYBRID_MAX_INSTRUCTION_RATIO, (
+        f"kws hybrid {hybrid['instructions']:,} instructions = {ratio:.3f}x its int8 twin's {int8['instructions']:,}")
+    assert hybrid["flash_bytes"] <= HYBRID_MAX_FLASH_RATIO * int8["flash_bytes"]
