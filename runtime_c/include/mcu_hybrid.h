@@ -126,8 +126,8 @@ static inline int32_t mcu_hybrid_max_abs_bits(const float *x, int32_t n, float *
                          "subs %[t], %[t], #1\n\t"
                          "bne 1b\n\t"
                          : [p] "+r"(p), [m] "+r"(m), [t] "+r"(turns)
-                         : "m"(*(const float(*)[])x)
-                         : "r4", "r5", "r6", "r8", "cc");
+                         :
+                         : "r4", "r5", "r6", "r8", "cc", "memory");
         i = n & ~3;
     }
 #endif
@@ -165,8 +165,8 @@ static inline int32_t mcu_hybrid_range_bits(const float *x, int32_t n, float *rm
                          "subs %[t], %[t], #1\n\t"
                          "bne 1b\n\t"
                          : [p] "+r"(p), [hi] "+r"(hi), [lo] "+r"(lo), [t] "+r"(turns)
-                         : "m"(*(const float(*)[])x)
-                         : "r4", "r5", "r6", "r8", "cc");
+                         :
+                         : "r4", "r5", "r6", "r8", "cc", "memory");
 #undef MCU_HYBRID_RANGE_ONE
         i = n & ~3;
     }
@@ -217,9 +217,9 @@ static inline void mcu_hybrid_quantize_run(const float *x, int32_t n, float inv,
                          "adds %[d], %[d], #4\n\t"
                          "subs %[t], %[t], #1\n\t"
                          "bne 1b\n\t"
-                         : [p] "+r"(p), [d] "+r"(d), [t] "+r"(turns), "=m"(*(int8_t(*)[])q)
-                         : [inv] "t"(inv), [k] "r"(k), "m"(*(const float(*)[])x)
-                         : "r4", "r5", "r6", "r8", "r10", "s0", "s1", "s2", "s3", "cc");
+                         : [p] "+r"(p), [d] "+r"(d), [t] "+r"(turns)
+                         : [inv] "t"(inv), [k] "r"(k)
+                         : "r4", "r5", "r6", "r8", "r10", "s0", "s1", "s2", "s3", "cc", "memory");
 #undef MCU_HYBRID_Q_ONE
         i = n & ~3;
     }
