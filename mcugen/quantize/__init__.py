@@ -89,7 +89,7 @@ def _split(arrays: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]
 
 def quantize(model, samples=None, *, calibration_files=None, method: str = "minmax",
              percentile: float = _ranges.DEFAULT_PERCENTILE, activations: str = "int8", per_tensor: bool = False,
-             io: str = "int8", bias_correction: bool = False, eval_samples=None, eval_files=None,
+             io: str = "int8", bias_correction: bool | None = None, eval_samples=None, eval_files=None,
              report: bool | None = None, output: str | Path | None = None, progress: bool = False
              ) -> QuantizeResult:
     """Quantize a float model to int8 (or the 16x8 scheme).
@@ -101,7 +101,8 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
     'int16' (16x8: int16 symmetric activations, int8 weights, int64 bias). per_tensor: one weight scale per
     tensor instead of per channel. io: 'int8' (integer model inputs/outputs, of the activation type) or
     'float' (QUANTIZE/DEQUANTIZE at the edges). bias_correction: correct each channel's mean shift caused
-    by weight quantization (bias_correction.py). eval_samples / eval_files: samples for the report (default:
+    by weight quantization (bias_correction.py); None (default): off, except with method 'auto', whose
+    search decides (True / False force it on / off). eval_samples / eval_files: samples for the report (default:
     every 5th calibration sample is held back when there are at least 10). report: measure the quantization
     report (default: when `output` is given; written beside it). progress: progress lines on stderr.
     """
@@ -132,6 +133,8 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
         ev = None
     if ev is not None:
         cal, note = arrays, f"{ev[0].shape[0]} evaluation samples given"
+    elif not report:  # nothing to hold back for: calibrate on every sample
+        cal, note = arrays, None
     else:
         cal, ev, note = _split(arrays)
         if ev is None:
@@ -161,10 +164,15 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
         from . import auto
         candidates = {m: {i: calibrate(m, s) for i, s in stats.items()} for m in _ranges.METHODS}
         k = min(auto.AUTO_SAMPLES, cal[0].shape[0])
-        ev_auto = auto.Evaluator(g, data, [x[:k] for x in cal], kw)
-        method_of, errors = auto.choose(ev_auto, candidates, progress=say("auto (tensors)"))
+        candidates.update(auto.softmax_tail_candidates(g, stats, candidates["minmax"], activations))
+        candidates.update(auto.scaled_candidates(candidates["minmax"]))
+        means = {i: s.mean for i, s in stats.items() if s.mean is not None}
+        ev_auto = auto.Evaluator(g, data, [x[:k] for x in cal], kw, means)
+        method_of, errors, bias_correction = auto.choose(ev_auto, candidates, progress=say("auto (tensors)"),
+                                                         bias_correction=bias_correction)
         chosen = {i: candidates[m][i] for i, m in method_of.items()}
     else:
+        bias_correction = bool(bias_correction)
         chosen = {i: calibrate(method, s) for i, s in stats.items()}
         method_of = {i: method for i in chosen}
     qg = _rewrite.rewrite(g, {id(by_index[i]): r for i, r in chosen.items()}, io=io, **kw)
