@@ -81,11 +81,47 @@ def inspect_cmd(model, as_json):
 @click.option("--force", is_flag=True, help="Overwrite files in the output folder that mcugen did not write.")
 @click.option("--ignore-budget", is_flag=True, help="Build even if the model does not fit the board's memory.")
 @optimize_option
+@click.option("--calibration", "calibration", multiple=True, type=click.Path(dir_okay=False),
+              help="Quantize the float32 MODEL first (as `mcugen quantize`), from these calibration samples (one "
+                   ".npy per input, or one .npz), then build the quantized model; it and its quantization report "
+                   "are written into the output folder (MODEL_int8.tflite or MODEL_16x8.tflite).")
+@click.option("--method", default="auto", show_default=True,
+              type=click.Choice(["minmax", "percentile", "entropy", "mse", "auto"]),
+              help="With --calibration: the activation range calibrator (see `mcugen quantize --help`).")
+@click.option("--activations", default="int8", show_default=True, type=click.Choice(["int8", "int16"]),
+              help="With --calibration: int8 or int16 (16x8) activations.")
 @_friendly
-def build(model, board, out, name, force, ignore_budget, optimize):
-    """Generate the C project of MODEL for a board in the output folder."""
+def build(model, board, out, name, force, ignore_budget, optimize, calibration, method, activations):
+    """Generate the C project of MODEL for a board in the output folder.
+
+    With --calibration, MODEL is a float32 model that is quantized first (exit codes as `mcugen quantize`:
+    2 bad calibration data, 4 a model that is already quantized or not quantizable)."""
     from . import api
+    quantized = None
+    if calibration:
+        import tempfile
+        from pathlib import Path
+        stem = Path(model).stem
+        stem = stem[:-len("_float")] if stem.endswith("_float") else stem
+        qname = f"{stem}_{'16x8' if activations == 'int16' else 'int8'}.tflite"
+        tmp = tempfile.TemporaryDirectory(prefix="mcugen-quant-")
+        qpath = Path(tmp.name) / qname
+        r = api.quantize(model, calibration_files=list(calibration), method=method, activations=activations,
+                         output=qpath, progress=True)
+        quantized = (tmp, qpath, r)
+        model = str(qpath)
+        name = name or stem
     c = api.build(model, out, board=board, name=name, force=force, ignore_budget=ignore_budget, optimize=optimize)
+    if quantized is not None:
+        import shutil
+        from pathlib import Path
+        tmp, qpath, r = quantized
+        for p in [qpath, *(r.report_files or ())]:
+            shutil.copy(p, Path(out) / p.name)
+        tmp.cleanup()
+        o = r.report["outputs"][0] if r.report else None
+        click.echo(f"{Path(out) / qpath.name}: quantized ({activations}, {method}, {r.samples} calibration samples"
+                   + (f"; output SQNR {o['sqnr_db']:.2f} dB on held-back samples" if o else "") + ")")
     r = c.project.report
     lb = r["liveness_lower_bound"]
     below = f", {100.0 * (1 - r['arena_bytes'] / lb):.1f}% below it" if lb and r["arena_bytes"] < lb else ""
@@ -225,17 +261,25 @@ def report(model, board, out, name):
               help="Activation type: int8, or int16 (TFLM's 16x8 scheme: int16 symmetric activations, int8 "
                    "weights, int64 bias).")
 @click.option("--per-tensor", is_flag=True, help="One weight scale per tensor instead of per output channel.")
-@click.option("--bias-correction", is_flag=True,
+@click.option("--bias-correction/--no-bias-correction", default=None,
               help="Correct each output channel's mean shift caused by weight quantization (measured on the "
-                   "calibration samples).")
+                   "calibration samples). Default: off, except that --method auto decides by the output error.")
 @click.option("--io", "io", default="int8", show_default=True, type=click.Choice(["int8", "float"]),
               help="Model inputs/outputs: integer (of the activation type), or float with QUANTIZE/DEQUANTIZE "
                    "at the edges.")
 @click.option("--eval", "eval_files", multiple=True, type=click.Path(dir_okay=False),
               help="Samples for the quantization report (as --calibration); default: every 5th calibration "
                    "sample is held back (with at least 10 samples).")
+@click.option("--labels", "labels", default=None, type=click.Path(dir_okay=False),
+              help="Class labels (.npy: (N,) class indices or (N, classes) one-hot) of the --eval samples, or of "
+                   "the --calibration samples without --eval: the report gives the float and quantized accuracy.")
+@click.option("--keep-float", "keep_float", multiple=True, metavar="OP_OR_NODE",
+              help="Leave these operators in float (an operator name such as SOFTMAX: all of them, or a node "
+                   "index; repeat or separate with commas): a mixed model, DEQUANTIZE before and QUANTIZE after "
+                   "each, that mcugen builds with its float kernels.")
 @_friendly
-def quantize_cmd(model, calibration, out, method, pct, activations, per_tensor, bias_correction, io, eval_files):
+def quantize_cmd(model, calibration, out, method, pct, activations, per_tensor, bias_correction, io, eval_files,
+                 labels, keep_float):
     """Quantize a float32 MODEL to int8 or 16x8 (static post-training quantization, no TensorFlow needed).
 
     Writes the model and, beside it, the quantization report (OUT.quantization.md and .json: per layer the
@@ -247,14 +291,16 @@ def quantize_cmd(model, calibration, out, method, pct, activations, per_tensor, 
     from . import api
     r = api.quantize(model, calibration_files=list(calibration), method=method, percentile=pct,
                      activations=activations, per_tensor=per_tensor, bias_correction=bias_correction, io=io,
-                     eval_files=list(eval_files) or None, output=out, progress=True)
+                     eval_files=list(eval_files) or None, output=out, progress=True, labels=labels,
+                     keep_float=[k for v in keep_float for k in v.split(",") if k.strip()] or None)
     click.echo(f"{out}: {activations}, {len(r.graph.operators)} operators, {method} ranges from {r.samples} "
                f"samples, {'per-tensor' if per_tensor else 'per-channel'} weights, {io} I/O"
-               + (", bias correction" if bias_correction else ""))
+               + (", bias correction" if r.bias_corrected is not None else ""))
     if r.report is not None:
         for o in r.report["outputs"]:
             agree = f", top-1 agreement {o['top1_agreement']:.3f}" if "top1_agreement" in o else ""
-            click.echo(f"output {o['tensor']}: SQNR {o['sqnr_db']:.2f} dB{agree} ({r.report['evaluation']})")
+            acc = (f", accuracy {o['accuracy']:.3f} (float {o['float_accuracy']:.3f})" if "accuracy" in o else "")
+            click.echo(f"output {o['tensor']}: SQNR {o['sqnr_db']:.2f} dB{agree}{acc} ({r.report['evaluation']})")
         worst = ", ".join(f"node {w['node']} {w['op']} {w['sqnr_db']:.1f} dB" for w in r.report["worst_layers"])
         click.echo(f"worst layers: {worst}")
         if r.report_files:
