@@ -1,6 +1,7 @@
 """Regenerate BENCHMARKS.md: `mcugen bench` on the reference models, beside TFLM + CMSIS-NN figures.
 
     python -m mcugen.benchmarks_md --models-dir ../shared/models --out BENCHMARKS.md
+    python -m mcugen.benchmarks_md --models-dir ../shared/models --quantization-only FILE   # that section only
 
 Every number comes from `mcugen.bench.bench` (exact instruction counts under QEMU); the file holds no
 date or timing, so the same sources, compiler and QEMU give the same file.
