@@ -155,3 +155,17 @@ def test_progress_bar_on_a_tty_only():
     for d in (1, 5, 10):
         f(d, 10)
     assert s.getvalue() == "calibrating: 10/10\n"  # a log gets one line per stage, no redraws
+
+
+def test_keep_float_of_an_operator_without_a_float_kernel():
+    """EXP has no int8 rule (refused, with the hint) and no float kernel in mcugen: kept in float, the mixed
+    model is made and then refused by mcugen's support check, exit 4, naming the operator."""
+    import pytest
+    from mcugen.errors import UnsupportedModelError
+    from tests.quantize.test_rules import _single, samples
+    m = _single("EXP", [(1, 4)], (1, 4))
+    with pytest.raises(UnsupportedModelError, match="--keep-float"):
+        quantize(m, samples([(1, 4)]))
+    with pytest.raises(UnsupportedModelError, match="node 1: EXP: operator not supported") as e:
+        quantize(m, samples([(1, 4)]), keep_float=["EXP"])
+    assert e.value.exit_code == 4
