@@ -285,8 +285,9 @@ def quantize_cmd(model, calibration, out, method, pct, activations, per_tensor, 
     Writes the model and, beside it, the quantization report (OUT.quantization.md and .json: per layer the
     range, its calibrator, the clipped fraction and the SQNR against the float model; the worst layers).
 
-    Exit codes: 2 bad calibration data, 3 unreadable model, 4 a model that is already quantized, has no float
-    tensors, or holds operators the quantizer cannot quantize (listed), 7 LiteRT missing.
+    Exit codes: 2 bad calibration data or labels, or an unknown --keep-float operator or node, 3 unreadable
+    model, 4 a model that is already quantized, has no float tensors, or holds operators the quantizer cannot
+    quantize (listed; --keep-float leaves them in float, if mcugen has their float kernel), 7 LiteRT missing.
     """
     from . import api
     r = api.quantize(model, calibration_files=list(calibration), method=method, percentile=pct,
