@@ -202,10 +202,8 @@ def auto_gain(results: dict[str, dict[str, Score]]) -> float:
 
 def markdown(fixture_results: dict[str, dict[str, Score]], shared_results: dict[str, dict[str, Score]] | None,
              command: str) -> str:
-    labels = [v[0] for v in VARIANTS]
     cols8 = ["tflite int8"] + [v[0] for v in VARIANTS if v[1] == "int8"]
     cols16 = ["tflite 16x8"] + [v[0] for v in VARIANTS if v[1] == "int16"]
-    del labels
     lines = ["## Quantization accuracy: `mcugen quantize` vs the TFLite converter", "",
              "Small Keras models trained on real data (`tests/fixtures/quant/`: scikit-learn's digits, patches of "
              "scikit-image's photos), converted by the TFLite converter (TensorFlow 2.21) to float32, int8 and "
