@@ -19,11 +19,12 @@ from .ir import Tensor
 
 
 def build(model, out, board: str = "host", name: str | None = None, force: bool = False,
-          ignore_budget: bool = False, optimize: str = DEFAULT_OPTIMIZE) -> Compiled:
+          ignore_budget: bool = False, optimize: str = DEFAULT_OPTIMIZE, extra_files: dict | None = None) -> Compiled:
     """Compile `model` into a C project for `board` in `out` (optimize: "speed", "size" or "balanced",
-    see mcugen.compiler.OPTIMIZE)."""
+    see mcugen.compiler.OPTIMIZE). extra_files: more files (name -> bytes) written with the project, under
+    the same no-overwrite rule (`build --calibration`: the quantized model and its report)."""
     return _build(model, out, name=name, force=force, board=load_board(board), ignore_budget=ignore_budget,
-                  optimize=optimize)
+                  optimize=optimize, extra_files=extra_files)
 
 
 def build_shared(models, out, board: str = "host", runtime: str = SHARED_RUNTIME, force: bool = False,
@@ -211,8 +212,9 @@ def bench(model, board: str = "cortex-m4", name: str | None = None, timeout: flo
 
 
 def quantize(model, samples=None, *, calibration_files=None, method: str = "minmax", percentile: float = 99.99,
-             activations: str = "int8", per_tensor: bool = False, io: str = "int8", bias_correction: bool = False,
-             eval_samples=None, eval_files=None, report=None, output=None, progress: bool = False):
+             activations: str = "int8", per_tensor: bool = False, io: str = "int8", bias_correction=None,
+             eval_samples=None, eval_files=None, report=None, output=None, progress: bool = False, labels=None,
+             keep_float=None):
     """Quantize a float32 model (path or bytes) to int8 or 16x8 from calibration samples (any iterable of
     arrays, or `calibration_files`: .npy per input / one .npz). Returns a QuantizeResult (`.model` holds the
     bytes, `.report` the quantization report); writes `output` (and the report beside it) if given. See
@@ -221,7 +223,7 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
     return _quantize(model, samples, calibration_files=calibration_files, method=method, percentile=percentile,
                      activations=activations, per_tensor=per_tensor, io=io, bias_correction=bias_correction,
                      eval_samples=eval_samples, eval_files=eval_files, report=report, output=output,
-                     progress=progress)
+                     progress=progress, labels=labels, keep_float=keep_float)
 
 
 __all__ = ["build", "run", "verify", "inspect", "bench", "quantize", "quantize_weights", "model_name", "VerifyResult"]

@@ -1,6 +1,7 @@
 """Regenerate BENCHMARKS.md: `mcugen bench` on the reference models, beside TFLM + CMSIS-NN figures.
 
     python -m mcugen.benchmarks_md --models-dir ../shared/models --out BENCHMARKS.md
+    python -m mcugen.benchmarks_md --models-dir ../shared/models --quantization-only FILE   # that section only
 
 Every number comes from `mcugen.bench.bench` (exact instruction counts under QEMU); the file holds no
 date or timing, so the same sources, compiler and QEMU give the same file.
@@ -170,8 +171,20 @@ def _table_optimize(speed: dict[str, dict], size: dict[str, dict]) -> list[str]:
     return lines
 
 
+def quantization_section(models_dir: Path | None, log=None) -> list[str]:
+    """The section on quantization accuracy: `mcugen quantize` vs the TFLite converter on the trained fixtures
+    (tests/fixtures/quant) and on the shared MLPerf float models (when `models_dir` holds them); the figures
+    come from mcugen.quantize.compare_converter (TFLM interpreter runs, no timing: deterministic)."""
+    from .quantize import compare_converter as cc
+    fx, sh = cc.run_all(models_dir=models_dir, log=log)
+    text = cc.markdown(fx, sh, "python -m mcugen.benchmarks_md --models-dir ../shared/models "
+                                "--quantization-only FILE")
+    return ["", *text.rstrip("\n").splitlines()]
+
+
 def render(results: dict[str, dict], board: str = BOARD, results16: dict[str, dict] | None = None,
-           more: dict | None = None, cores: dict | None = None, optimize: tuple[dict, dict] | None = None) -> str:
+           more: dict | None = None, cores: dict | None = None, optimize: tuple[dict, dict] | None = None,
+           quantization: list[str] | None = None) -> str:
     """The Markdown text for bench results keyed by model stem (in REFERENCE order), and the int16x8 table."""
     from .version import __version__
     first = next(iter(results.values()))
@@ -204,6 +217,7 @@ def render(results: dict[str, dict], board: str = BOARD, results16: dict[str, di
     lines += _table_more(results, more or {})
     lines += _table_cores(cores or {})
     lines += _table_optimize(*(optimize or ({}, {})))
+    lines += quantization or []
     lines += [
         "",
         "## Method",
@@ -258,11 +272,25 @@ def render(results: dict[str, dict], board: str = BOARD, results16: dict[str, di
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m mcugen.benchmarks_md", description=__doc__.splitlines()[0])
     ap.add_argument("--models-dir", required=True, type=Path, help="folder holding the reference .tflite models")
-    ap.add_argument("--out", required=True, type=Path, help="the Markdown file to write (BENCHMARKS.md)")
+    ap.add_argument("--out", type=Path, help="the Markdown file to write (BENCHMARKS.md; required unless "
+                                             "--quantization-only)")
     ap.add_argument("--timeout", type=float, default=1800.0, help="seconds one QEMU run may take")
     ap.add_argument("--cores", type=lambda v: [c for c in v.split(",") if c], default=list(OTHER_CORES),
                     help="other cores to run the five models on (comma-separated; '' for none)")
+    ap.add_argument("--quantization-only", type=Path, default=None, metavar="FILE",
+                    help="write only the quantization-accuracy section to FILE (no QEMU runs) and stop")
+    ap.add_argument("--no-quantization", action="store_true", help="leave the quantization section out")
+    ap.add_argument("--quantization-from", type=Path, default=None, metavar="FILE",
+                    help="include the quantization section written before by --quantization-only FILE "
+                         "(e.g. docs/quantization-accuracy.md) instead of measuring it again")
     args = ap.parse_args(argv)
+    log = lambda m: print(f"benchmarks_md: {m}", file=sys.stderr, flush=True)  # noqa: E731
+    if args.quantization_only is not None:
+        args.quantization_only.write_text("\n".join(quantization_section(args.models_dir, log)[1:]) + "\n")
+        print(f"benchmarks_md: wrote {args.quantization_only}", file=sys.stderr)
+        return 0
+    if args.out is None:
+        ap.error("--out is required (unless --quantization-only FILE)")
     from .bench import bench
     from .errors import McugenError
     missing = [s for s in REFERENCE if not (args.models_dir / f"{s}.tflite").is_file()]
@@ -326,7 +354,12 @@ def main(argv: list[str] | None = None) -> int:
         except McugenError as e:
             print(f"benchmarks_md: {stem} --optimize size: {e.title}: {e.message}", file=sys.stderr)
             return e.exit_code
-    args.out.write_text(render(results, results16=results16, more=more, cores=cores, optimize=(speed, size)))
+    if args.quantization_from is not None:  # a section written before (it takes ~30 minutes to make)
+        quant = ["", *args.quantization_from.read_text().rstrip("\n").splitlines()]
+    else:
+        quant = None if args.no_quantization else quantization_section(args.models_dir, log)
+    args.out.write_text(render(results, results16=results16, more=more, cores=cores, optimize=(speed, size),
+                               quantization=quant))
     print(f"benchmarks_md: wrote {args.out}", file=sys.stderr)
     return 0
 

@@ -85,16 +85,31 @@ def inspect_cmd(model, as_json):
 @optimize_option
 @click.option("--runtime-name", default=None, metavar="PREFIX",
               help="With several models: the C prefix of the one kernel library they share (default mcugen_rt).")
+@click.option("--calibration", "calibration", multiple=True, type=click.Path(dir_okay=False),
+              help="Quantize the float32 MODEL first (as `mcugen quantize`), from these calibration samples (one "
+                   ".npy per input, or one .npz), then build the quantized model; it and its quantization report "
+                   "are written into the output folder (MODEL_int8.tflite or MODEL_16x8.tflite).")
+@click.option("--method", default="auto", show_default=True,
+              type=click.Choice(["minmax", "percentile", "entropy", "mse", "auto"]),
+              help="With --calibration: the activation range calibrator (see `mcugen quantize --help`).")
+@click.option("--activations", default="int8", show_default=True, type=click.Choice(["int8", "int16"]),
+              help="With --calibration: int8 or int16 (16x8) activations.")
 @_friendly
-def build(models, board, out, name, force, ignore_budget, optimize, runtime_name):
+def build(models, board, out, name, force, ignore_budget, optimize, runtime_name, calibration, method, activations):
     """Generate the C project of MODEL for a board in the output folder.
 
     Several models (`mcugen build a.tflite b.tflite ...`) go into one project with one copy of the kernels
-    they use (prefix --runtime-name); each model keeps its own API prefix, from its file name."""
+    they use (prefix --runtime-name); each model keeps its own API prefix, from its file name.
+
+    With --calibration, MODEL is a float32 model that is quantized first (exit codes as `mcugen quantize`:
+    2 bad calibration data, 4 a model that is already quantized or not quantizable)."""
     from . import api
     from .errors import UsageError
     from .support import float_warning
     if len(models) > 1:
+        if calibration:
+            raise UsageError("--calibration quantizes one model; quantize each with `mcugen quantize` first, "
+                             "then build them together.")
         if name is not None:
             raise UsageError("--name names one model; with several models each takes its prefix from its file "
                              "name (rename the files to choose).")
@@ -121,8 +136,28 @@ def build(models, board, out, name, force, ignore_budget, optimize, runtime_name
         return
     if runtime_name is not None:
         raise UsageError("--runtime-name applies to several models built together.")
-    c = api.build(models[0], out, board=board, name=name, force=force, ignore_budget=ignore_budget,
-                  optimize=optimize)
+    model = models[0]
+    extra, quantized = {}, None
+    if calibration:
+        import tempfile
+        from pathlib import Path
+        stem = Path(model).stem
+        stem = stem[:-len("_float")] if stem.endswith("_float") else stem
+        qname = f"{stem}_{'16x8' if activations == 'int16' else 'int8'}.tflite"
+        with tempfile.TemporaryDirectory(prefix="mcugen-quant-") as tmp:
+            qpath = Path(tmp) / qname
+            quantized = api.quantize(model, calibration_files=list(calibration), method=method,
+                                     activations=activations, output=qpath, progress=True)
+            # the quantized model and its report go into the project (the manifest covers them)
+            extra = {p.name: p.read_bytes() for p in [qpath, *(quantized.report_files or ())]}
+            c = api.build(str(qpath), out, board=board, name=name or stem, force=force,
+                          ignore_budget=ignore_budget, optimize=optimize, extra_files=extra)
+        o = quantized.report["outputs"][0] if quantized.report else None
+        click.echo(f"{Path(out) / qname}: quantized ({activations}, {method}, {quantized.samples} calibration "
+                   "samples" + (f"; output SQNR {o['sqnr_db']:.2f} dB on held-back samples" if o else "") + ")")
+    else:
+        c = api.build(model, out, board=board, name=name, force=force, ignore_budget=ignore_budget,
+                      optimize=optimize)
     _build_summary(out, c)
     warning = float_warning(c.graph, c.board)
     if warning:
@@ -283,9 +318,9 @@ def report(model, board, out, name):
               help="Activation type: int8, or int16 (TFLM's 16x8 scheme: int16 symmetric activations, int8 "
                    "weights, int64 bias).")
 @click.option("--per-tensor", is_flag=True, help="One weight scale per tensor instead of per output channel.")
-@click.option("--bias-correction", is_flag=True,
+@click.option("--bias-correction/--no-bias-correction", default=None,
               help="Correct each output channel's mean shift caused by weight quantization (measured on the "
-                   "calibration samples).")
+                   "calibration samples). Default: off, except that --method auto decides by the output error.")
 @click.option("--io", "io", default="int8", show_default=True, type=click.Choice(["int8", "float"]),
               help="Model inputs/outputs: integer (of the activation type), or float with QUANTIZE/DEQUANTIZE "
                    "at the edges.")
@@ -303,16 +338,24 @@ def report(model, board, out, name):
 @click.option("--symmetric-inputs", is_flag=True,
               help="dynamic: FULLY_CONNECTED quantizes its input symmetrically (asymmetric_quantize_inputs false; "
                    "default true, as the converter).")
+@click.option("--labels", "labels", default=None, type=click.Path(dir_okay=False),
+              help="Class labels (.npy: (N,) class indices or (N, classes) one-hot) of the --eval samples, or of "
+                   "the --calibration samples without --eval: the report gives the float and quantized accuracy.")
+@click.option("--keep-float", "keep_float", multiple=True, metavar="OP_OR_NODE",
+              help="Leave these operators in float (an operator name such as SOFTMAX: all of them, or a node "
+                   "index; repeat or separate with commas): a mixed model, DEQUANTIZE before and QUANTIZE after "
+                   "each, that mcugen builds with its float kernels.")
 @_friendly
 def quantize_cmd(model, calibration, out, method, pct, activations, per_tensor, bias_correction, io, eval_files,
-                 mode, min_weights, symmetric_inputs):
+                 mode, min_weights, symmetric_inputs, labels, keep_float):
     """Quantize a float32 MODEL to int8 or 16x8 (static post-training quantization, no TensorFlow needed).
 
     Writes the model and, beside it, the quantization report (OUT.quantization.md and .json: per layer the
     range, its calibrator, the clipped fraction and the SQNR against the float model; the worst layers).
 
-    Exit codes: 2 bad calibration data, 3 unreadable model, 4 a model that is already quantized, has no float
-    tensors, or holds operators the quantizer cannot quantize (listed), 7 LiteRT missing.
+    Exit codes: 2 bad calibration data or labels, or an unknown --keep-float operator or node, 3 unreadable
+    model, 4 a model that is already quantized, has no float tensors, or holds operators the quantizer cannot
+    quantize (listed; --keep-float leaves them in float, if mcugen has their float kernel), 7 LiteRT missing.
     """
     from . import api
     if mode != "static":
@@ -325,14 +368,16 @@ def quantize_cmd(model, calibration, out, method, pct, activations, per_tensor, 
         raise UsageError("--calibration is required with --mode static (dynamic and weight-only need no data)")
     r = api.quantize(model, calibration_files=list(calibration), method=method, percentile=pct,
                      activations=activations, per_tensor=per_tensor, bias_correction=bias_correction, io=io,
-                     eval_files=list(eval_files) or None, output=out, progress=True)
+                     eval_files=list(eval_files) or None, output=out, progress=True, labels=labels,
+                     keep_float=[k for v in keep_float for k in v.split(",") if k.strip()] or None)
     click.echo(f"{out}: {activations}, {len(r.graph.operators)} operators, {method} ranges from {r.samples} "
                f"samples, {'per-tensor' if per_tensor else 'per-channel'} weights, {io} I/O"
-               + (", bias correction" if bias_correction else ""))
+               + (", bias correction" if r.bias_corrected is not None else ""))
     if r.report is not None:
         for o in r.report["outputs"]:
             agree = f", top-1 agreement {o['top1_agreement']:.3f}" if "top1_agreement" in o else ""
-            click.echo(f"output {o['tensor']}: SQNR {o['sqnr_db']:.2f} dB{agree} ({r.report['evaluation']})")
+            acc = (f", accuracy {o['accuracy']:.3f} (float {o['float_accuracy']:.3f})" if "accuracy" in o else "")
+            click.echo(f"output {o['tensor']}: SQNR {o['sqnr_db']:.2f} dB{agree}{acc} ({r.report['evaluation']})")
         worst = ", ".join(f"node {w['node']} {w['op']} {w['sqnr_db']:.1f} dB" for w in r.report["worst_layers"])
         click.echo(f"worst layers: {worst}")
         if r.report_files:

@@ -238,12 +238,20 @@ def footprint(c: Compiled) -> Footprint:
 
 
 def build(path: str | Path, out: str | Path, name: str | None = None, force: bool = False,
-          board: Board | str | None = None, ignore_budget: bool = False, optimize: str = DEFAULT_OPTIMIZE) -> Compiled:
-    """Compile a model and write its C project to `out` (checking the board's memory budget first)."""
+          board: Board | str | None = None, ignore_budget: bool = False, optimize: str = DEFAULT_OPTIMIZE,
+          extra_files: dict | None = None) -> Compiled:
+    """Compile a model and write its C project to `out` (checking the board's memory budget first);
+    extra_files (name -> bytes or text) go with it, under the manifest's no-overwrite rule."""
     c = compile_model(path, name, board, optimize)
     if not c.board.is_host and not ignore_budget:
         check_budget(footprint(c), c.board)
-    write_project(c.project.files, out, force=force)
+    files = dict(c.project.files)
+    for rel in extra_files or {}:
+        if rel in files:
+            from .errors import InternalError
+            raise InternalError(f"extra file {rel} would replace a generated file")
+        files[rel] = extra_files[rel]
+    write_project(files, out, force=force)
     return c
 
 

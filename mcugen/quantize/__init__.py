@@ -89,9 +89,9 @@ def _split(arrays: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]
 
 def quantize(model, samples=None, *, calibration_files=None, method: str = "minmax",
              percentile: float = _ranges.DEFAULT_PERCENTILE, activations: str = "int8", per_tensor: bool = False,
-             io: str = "int8", bias_correction: bool = False, eval_samples=None, eval_files=None,
-             report: bool | None = None, output: str | Path | None = None, progress: bool = False
-             ) -> QuantizeResult:
+             io: str = "int8", bias_correction: bool | None = None, eval_samples=None, eval_files=None,
+             report: bool | None = None, output: str | Path | None = None, progress: bool = False,
+             labels=None, keep_float=None) -> QuantizeResult:
     """Quantize a float model to int8 (or the 16x8 scheme).
 
     model: path or bytes of a float32 .tflite. samples: an iterable of samples (each an array for a
@@ -101,9 +101,15 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
     'int16' (16x8: int16 symmetric activations, int8 weights, int64 bias). per_tensor: one weight scale per
     tensor instead of per channel. io: 'int8' (integer model inputs/outputs, of the activation type) or
     'float' (QUANTIZE/DEQUANTIZE at the edges). bias_correction: correct each channel's mean shift caused
-    by weight quantization (bias_correction.py). eval_samples / eval_files: samples for the report (default:
+    by weight quantization (bias_correction.py); None (default): off, except with method 'auto', whose
+    search decides (True / False force it on / off). eval_samples / eval_files: samples for the report (default:
     every 5th calibration sample is held back when there are at least 10). report: measure the quantization
-    report (default: when `output` is given; written beside it). progress: progress lines on stderr.
+    report (default: when `output` is given; written beside it). progress: a progress bar on stderr when it
+    is a terminal, one line per stage when it is not. labels: the class labels (an .npy path or an array,
+    integer class indices (N,) or one-hot (N, classes)) of the evaluation samples (of the calibration samples
+    when no evaluation samples are given: the held-back ones are picked from them); the report then gives the
+    float and the quantized model's accuracy. keep_float: operators left in float (node indices or operator
+    names, e.g. ['SOFTMAX', 3]): a mixed model, DEQUANTIZE before and QUANTIZE after each of them.
     """
     if method not in _ranges.ALL_METHODS:
         raise UsageError(f"unknown --method {method!r}; available: {', '.join(_ranges.ALL_METHODS)}.")
@@ -115,7 +121,8 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
     if not 50.0 < float(percentile) <= 100.0:
         raise UsageError(f"--percentile {percentile}: must be in (50, 100] (e.g. 99.99).")
     g, data, where = load_float_model(model)
-    _rewrite.refuse(g, where)  # before the (slow) calibration
+    keep = _rewrite.keep_nodes(g, keep_float)
+    _rewrite.refuse(g, where, keep=keep)  # before the (slow) calibration
     if calibration_files is not None:
         arrays = calibration.load_files(list(calibration_files), g.inputs)
     elif samples is not None:
@@ -130,20 +137,29 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
         ev, note = calibration.from_samples(eval_samples, g.inputs), None
     else:
         ev = None
+    ev_given, held = ev is not None, None
     if ev is not None:
         cal, note = arrays, f"{ev[0].shape[0]} evaluation samples given"
+    elif not report:  # nothing to hold back for: calibrate on every sample
+        cal, note = arrays, None
     else:
         cal, ev, note = _split(arrays)
         if ev is None:
             ev = cal
+            held = np.ones(arrays[0].shape[0], bool)
+        else:
+            held = np.arange(arrays[0].shape[0]) % 5 == 4
         calibration.check(cal, g.inputs, ["the calibration samples (after holding some back)"] * len(cal))
 
+    lab = None
+    if labels is not None:
+        n_lab = ev[0].shape[0] if ev_given else arrays[0].shape[0]
+        lab = calibration.load_labels(labels, n_lab, "evaluation" if ev_given else "calibration")
+        if not ev_given and held is not None:
+            lab = lab[held]
+
     def say(stage):
-        def f(done, total):
-            if progress:
-                end = "\n" if done == total else ""
-                print(f"\r{stage}: {done}/{total}", end=end, file=sys.stderr, flush=True)
-        return f
+        return calibration.progress_bar(stage) if progress else None
 
     wanted = _topological(g)
     bins = 0 if method == "minmax" and not report else _ranges.HISTOGRAM_BINS
@@ -155,16 +171,21 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
         return f(s, activations, p=percentile) if m == "percentile" else f(s, activations)
 
     by_index = {t.index: t for t in g.tensors}
-    kw = dict(per_channel=not per_tensor, activations=activations)
+    kw = dict(per_channel=not per_tensor, activations=activations, keep=keep)
     errors = {}
     if method == "auto":
         from . import auto
         candidates = {m: {i: calibrate(m, s) for i, s in stats.items()} for m in _ranges.METHODS}
         k = min(auto.AUTO_SAMPLES, cal[0].shape[0])
-        ev_auto = auto.Evaluator(g, data, [x[:k] for x in cal], kw)
-        method_of, errors = auto.choose(ev_auto, candidates, progress=say("auto (tensors)"))
+        candidates.update(auto.softmax_tail_candidates(g, stats, candidates["minmax"], activations))
+        candidates.update(auto.scaled_candidates(candidates["minmax"]))
+        means = {i: s.mean for i, s in stats.items() if s.mean is not None}
+        ev_auto = auto.Evaluator(g, data, [x[:k] for x in cal], kw, means)
+        method_of, errors, bias_correction = auto.choose(ev_auto, candidates, progress=say("auto (tensors)"),
+                                                         bias_correction=bias_correction)
         chosen = {i: candidates[m][i] for i, m in method_of.items()}
     else:
+        bias_correction = bool(bias_correction)
         chosen = {i: calibrate(method, s) for i, s in stats.items()}
         method_of = {i: method for i in chosen}
     qg = _rewrite.rewrite(g, {id(by_index[i]): r for i, r in chosen.items()}, io=io, **kw)
@@ -174,7 +195,8 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
         corrected = corrected_biases(g, qg, {i: s.mean for i, s in stats.items() if s.mean is not None})
     qg.description = (f"mcugen quantize: {activations}, {method} ranges on {cal[0].shape[0]} samples, "
                       f"{'per-tensor' if per_tensor else 'per-channel'} weights, {io} I/O"
-                      + (", bias correction" if bias_correction else ""))
+                      + (", bias correction" if bias_correction else "")
+                      + (f", nodes {sorted(keep)} kept in float" if keep else ""))
     out = write_model(qg)
     back = validate(out)
     if output is not None:
@@ -187,10 +209,12 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
         from . import report as _report
         settings = {"model": Path(where).name, "activations": activations, "method": method,
                     "percentile": percentile, "per_tensor": per_tensor, "io": io,
-                    "bias_correction": bias_correction, "calibration_samples": int(cal[0].shape[0])}
+                    "bias_correction": bias_correction, "calibration_samples": int(cal[0].shape[0]),
+                    "keep_float": sorted(keep)}
         if bias_correction:
             settings["bias_corrected_layers"] = corrected[0]
-        result.report = _report.measure(g, data, out, back, ev, chosen, method_of, stats, note, settings)
+        result.report = _report.measure(g, data, out, back, ev, chosen, method_of, stats, note, settings,
+                                        labels=lab)
         if output is not None:
             result.report_files = _report.write(result.report, output)
     return result

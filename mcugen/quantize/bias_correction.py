@@ -60,15 +60,20 @@ def mean_shift(op: Operator, x_mean: np.ndarray, dw: np.ndarray) -> np.ndarray:
 
 def corrected_biases(float_graph, quant_graph, means: dict[int, np.ndarray]) -> tuple[int, int]:
     """Re-quantize the bias of every CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED of `quant_graph` (the
-    rewrite of `float_graph`, operators in the same order after any leading QUANTIZE) with the mean shift
+    rewrite of `float_graph`) with the mean shift
     added. means: flatbuffer tensor index of the float graph -> element-wise mean. Returns (corrected,
     skipped)."""
     fops = list(float_graph.operators)
-    lead = 0 if len(quant_graph.operators) == len(fops) else len(float_graph.inputs)  # float edges' QUANTIZE
-    qops = quant_graph.operators[lead:lead + len(fops)]
+    # the quantized twin of each float layer: the operator reading the same weights tensor (by name; the
+    # rewrite keeps names, and may have inserted QUANTIZE / DEQUANTIZE operators anywhere)
+    by_weights = {q.inputs[1].name: q for q in quant_graph.operators
+                  if q.op in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED") and len(q.inputs) > 1}
     done = skipped = 0
-    for f, q in zip(fops, qops):
-        if f.op not in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED") or q.op != f.op:
+    for f in fops:
+        if f.op not in ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"):
+            continue
+        q = by_weights.get(f.inputs[1].name)
+        if q is None or q.inputs[1].dtype == "float32":  # kept in float: nothing to correct
             continue
         b = q.inputs[2] if len(q.inputs) > 2 else None
         mean = means.get(f.inputs[0].index)

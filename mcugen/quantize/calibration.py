@@ -119,3 +119,51 @@ def check(arrays: list[np.ndarray], inputs: list[Tensor], where: list[str]) -> l
     if len(counts) > 1:
         raise UsageError(f"the inputs hold different sample counts: {sorted(counts)}.")
     return out
+
+
+def load_labels(labels, n: int, what: str) -> np.ndarray:
+    """Integer class labels (n,) from an .npy path or an array: class indices (n,) / (n, 1), or one-hot /
+    scores (n, classes), whose argmax is taken. A UsageError (exit 2) with the numbers otherwise."""
+    where = str(labels) if isinstance(labels, (str, Path)) else "the labels"
+    if isinstance(labels, (str, Path)):
+        p = Path(labels)
+        try:
+            if p.stat().st_size == 0:
+                raise UsageError(f"{p} is empty (0 bytes): expected a .npy array of class labels.")
+            labels = np.load(p, allow_pickle=False)
+        except FileNotFoundError:
+            raise UsageError(f"{p}: no such file.") from None
+        except (OSError, ValueError, EOFError) as e:
+            raise UsageError(f"{p}: cannot read as .npy ({e}).") from None
+    y = np.asarray(labels)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim == 2:
+        y = y.argmax(1)
+    if y.ndim != 1 or y.shape[0] != n:
+        raise UsageError(f"{where}: shape {tuple(np.shape(labels))}; the {n} {what} samples need {n} labels "
+                         "((N,) class indices or (N, classes) one-hot).")
+    if not np.issubdtype(y.dtype, np.integer):
+        if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
+            raise UsageError(f"{where}: labels must be whole class indices (dtype {y.dtype}).")
+        y = y.astype(np.int64)
+    if y.size and y.min() < 0:
+        raise UsageError(f"{where}: a negative class index ({int(y.min())}).")
+    return y.astype(np.int64)
+
+
+def progress_bar(stage: str, stream=None, width: int = 30):
+    """A progress callback f(done, total): a bar redrawn in place when `stream` (stderr) is a terminal;
+    otherwise one line per stage, when it completes (logs stay readable)."""
+    import sys
+    stream = stream or sys.stderr
+    tty = hasattr(stream, "isatty") and stream.isatty()
+
+    def f(done: int, total: int):
+        if tty:
+            k = int(width * done / max(total, 1))
+            end = "\n" if done >= total else ""
+            print(f"\r{stage} [{'#' * k}{'.' * (width - k)}] {done}/{total}", end=end, file=stream, flush=True)
+        elif done >= total:
+            print(f"{stage}: {done}/{total}", file=stream, flush=True)
+    return f

@@ -4,7 +4,8 @@ Per layer (each operator's output tensor): the range the calibrator chose and wh
 the one it picked), the quantization actually written (after ties and fixed output scales), the fraction
 of calibration values that quantization clips, and the SQNR (dB) of the layer's output against the float
 model on the evaluation samples (held back from calibration, or given with --eval). At the model output:
-SQNR and top-1 agreement with the float model. The worst layers are named. Written as Markdown and JSON;
+SQNR and top-1 agreement with the float model, and with --labels the float and quantized accuracy. The
+worst layers are named. Written as Markdown and JSON;
 no timings, so the files are reproducible.
 """
 from __future__ import annotations
@@ -48,8 +49,10 @@ def quantize_inputs(qgraph, arrays: list[np.ndarray]) -> list[np.ndarray]:
 
 def measure(float_graph, float_model: bytes, qmodel: bytes, qgraph, eval_arrays: list[np.ndarray],
             chosen: dict[int, tuple[float, float]], method_of: dict[int, str], stats: dict, eval_note: str,
-            settings: dict) -> dict:
-    """The report as a dict (see the module docstring). chosen/method_of/stats: by float tensor index."""
+            settings: dict, labels: np.ndarray | None = None) -> dict:
+    """The report as a dict (see the module docstring). chosen/method_of/stats: by float tensor index.
+    labels: class indices of the evaluation samples (accuracy of the float and the quantized model, first
+    output)."""
     from ..oracle import litert, tflm
     from ..testing.probe import probe_model
     layers = [(op, op.outputs[0]) for op in float_graph.operators
@@ -86,6 +89,9 @@ def measure(float_graph, float_model: bytes, qmodel: bytes, qgraph, eval_arrays:
         n = r.shape[0]
         if r.size // n > 1:
             o["top1_agreement"] = float((r.reshape(n, -1).argmax(1) == yd.reshape(n, -1).argmax(1)).mean())
+            if labels is not None and not outs:
+                o["float_accuracy"] = float((r.reshape(n, -1).argmax(1) == labels).mean())
+                o["accuracy"] = float((yd.reshape(n, -1).argmax(1) == labels).mean())
         outs.append(o)
     finite = [r for r in rows if np.isfinite(r["sqnr_db"])]
     worst = sorted(finite, key=lambda r: r["sqnr_db"])[:WORST]
@@ -110,9 +116,10 @@ def markdown(rep: dict) -> str:
              + f", {'per-tensor' if s['per_tensor'] else 'per-channel'} weights, {s['io']} I/O, bias correction "
              f"{'on' if s['bias_correction'] else 'off'}; {s['calibration_samples']} calibration samples.",
              f"Evaluation: {rep['evaluation']}.", "", "## Model output", "",
-             "| output | SQNR (dB) | top-1 agreement |", "|---|---:|---:|"]
+             "| output | SQNR (dB) | top-1 agreement | accuracy (float -> quantized) |", "|---|---:|---:|---:|"]
     for o in rep["outputs"]:
-        lines.append(f"| {o['tensor']} | {_f(o['sqnr_db'])} | {_f(o.get('top1_agreement'), '{:.3f}')} |")
+        acc = (f"{o['float_accuracy']:.3f} -> {o['accuracy']:.3f}" if "accuracy" in o else "-")
+        lines.append(f"| {o['tensor']} | {_f(o['sqnr_db'])} | {_f(o.get('top1_agreement'), '{:.3f}')} | {acc} |")
     lines += ["", "## Worst layers", ""]
     for r in rep["worst_layers"]:
         lines.append(f"- node {r['node']} {r['op']} `{r['tensor']}`: {_f(r['sqnr_db'])} dB")

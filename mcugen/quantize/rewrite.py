@@ -61,10 +61,13 @@ def quantize_weights(w: np.ndarray, scales: np.ndarray, axis: int | None) -> np.
     return np.clip(q, -WEIGHT_MAX, WEIGHT_MAX).astype(np.int8)
 
 
-def float_problems(g: Graph) -> list[tuple[int, str, str]]:
-    """(node index, op, why) for every operator of the float graph the quantizer cannot handle."""
+def float_problems(g: Graph, keep=frozenset()) -> list[tuple[int, str, str]]:
+    """(node index, op, why) for every operator of the float graph the quantizer cannot handle (operators
+    whose node index is in `keep` stay float and are not checked)."""
     out = []
     for op in g.operators:
+        if op.index in keep:
+            continue
         floats = [t for t in op.inputs + op.outputs if t is not None and t.dtype == "float32"]
         if not floats:
             continue
@@ -85,13 +88,35 @@ def float_problems(g: Graph) -> list[tuple[int, str, str]]:
     return out
 
 
-def refuse(graph: Graph, where: str = "the model") -> None:
+def refuse(graph: Graph, where: str = "the model", keep=frozenset()) -> None:
     """UnsupportedModelError (exit 4) listing every operator the quantizer cannot quantize, if any."""
-    bad = float_problems(graph)
+    bad = float_problems(graph, keep)
     if bad:
         lines = "\n".join(f"  node {i}: {op}: {why}" for i, op, why in bad)
         raise UnsupportedModelError(f"{where} has {len(bad)} operator(s) the quantizer cannot quantize:\n{lines}"
-                                    f"\nQuantizable operators: {', '.join(sorted(RULES))}.")
+                                    f"\nQuantizable operators: {', '.join(sorted(RULES))}. Or leave them in float "
+                                    "with --keep-float OP_OR_NODE.")
+
+
+def keep_nodes(graph: Graph, names) -> frozenset[int]:
+    """Node indices of `names`: each a node index ('7') or an operator name ('SOFTMAX': all of them).
+    A UsageError (exit 2) for a name that matches nothing."""
+    from ..errors import UsageError
+    out = set()
+    ops = {op.index: op for op in graph.operators}
+    for n in names or ():
+        n = str(n).strip()
+        if n.isdigit():
+            if int(n) not in ops:
+                raise UsageError(f"--keep-float {n}: the model has nodes 0..{len(ops) - 1}.")
+            out.add(int(n))
+        else:
+            hit = [op.index for op in graph.operators if op.op == n.upper()]
+            if not hit:
+                raise UsageError(f"--keep-float {n}: no such operator in the model (it has "
+                                 f"{', '.join(sorted({op.op for op in graph.operators}))}).")
+            out.update(hit)
+    return frozenset(out)
 
 
 class _Groups:
@@ -111,31 +136,36 @@ class _Groups:
         self.parent[self.find(a)] = self.find(b)
 
 
-def _activations(g: Graph) -> list[Tensor]:
-    """Float tensors that become int8 activations (everything float except weights and biases)."""
+def _activations(g: Graph, keep=frozenset()) -> list[Tensor]:
+    """Float tensors that become int8 activations (everything float except weights and biases, and the
+    constants of operators kept in float)."""
     params = set()
     for op in g.operators:
         rule = RULES.get(op.op)
-        if rule is not None and rule.weights_axis is not None:
+        if op.index in keep:
+            params.update(id(t) for t in op.inputs if t is not None and t.is_const)
+        elif rule is not None and rule.weights_axis is not None:
             params.update(id(t) for t in op.inputs[1:3] if t is not None)
     return [t for t in g.tensors if t.dtype == "float32" and id(t) not in params]
 
 
 def rewrite(graph: Graph, ranges: dict[int, tuple[float, float]], per_channel: bool = True,
-            io: str = "int8", activations: str = ACT) -> Graph:
+            io: str = "int8", activations: str = ACT, keep=frozenset()) -> Graph:
     """The quantized graph of the float `graph`. `ranges`: real range per activation tensor, by id(tensor)
     of `graph`'s tensors (constants that are not weights may be left out: their data gives it).
-    activations: 'int8' or 'int16' (the 16x8 scheme). io: 'int8' means integer I/O (of the activation type)."""
+    activations: 'int8' or 'int16' (the 16x8 scheme). io: 'int8' means integer I/O (of the activation type).
+    keep: node indices of operators left in float (their tensors are quantized for their neighbours; the
+    operator reads float copies made by DEQUANTIZE and its float output is QUANTIZEd: _wrap_kept)."""
     if activations not in ACTIVATION_TYPES:
         raise ValueError(f"activations must be one of {ACTIVATION_TYPES}, not {activations!r}")
-    refuse(graph)
+    refuse(graph, keep=keep)
     ranges = dict(ranges)
     memo = {}
     g = copy.deepcopy(graph, memo)
     new = {id(t): memo[id(t)] for t in graph.tensors if id(t) in memo}
     ranges = {id(new[k]) if k in new else k: v for k, v in ranges.items()}
 
-    acts = _activations(g)
+    acts = _activations(g, keep)
     for t in acts:
         if id(t) not in ranges:
             if t.is_const:
@@ -147,7 +177,7 @@ def rewrite(graph: Graph, ranges: dict[int, tuple[float, float]], per_channel: b
     fixed: dict[int, tuple[float, int, str]] = {}
     for op in g.operators:
         rule = RULES.get(op.op)
-        if rule is None:
+        if rule is None or op.index in keep:
             continue
         ins = [t for t in op.inputs if t is not None and t.dtype == "float32" and id(t) in ranges]
         if rule.same_scale:
@@ -181,8 +211,11 @@ def rewrite(graph: Graph, ranges: dict[int, tuple[float, float]], per_channel: b
 
     for op in g.operators:
         rule = RULES.get(op.op)
-        if rule is not None and rule.weights_axis is not None and op.inputs[1].dtype == "float32":
+        if (rule is not None and rule.weights_axis is not None and op.inputs[1].dtype == "float32"
+                and op.index not in keep):
             _quantize_params(op, rule.weights_axis if per_channel else None, BIAS_TYPE[activations])
+    if keep:
+        _wrap_kept(g, keep)
     if io == "float":
         _float_edges(g, activations)
     elif io != "int8":
@@ -218,6 +251,38 @@ def _quantize_params(op: Operator, axis: int | None, bias_type: str = "int32") -
         b.data = np.clip(q, -bias_max, bias_max).astype(bias_type)
         b.dtype = bias_type
         b.quant = Quant(bscale, np.zeros(bscale.size, np.int64), 0)
+
+
+def _wrap_kept(g: Graph, keep) -> None:
+    """Operators kept in float: each quantized activation input is read through a DEQUANTIZE into a float
+    copy (one per tensor, shared by kept consumers), each output is computed in float and QUANTIZEd into
+    the quantized tensor its consumers (or the model output) read."""
+    deq: dict[int, Tensor] = {}
+    ops = []
+    for op in g.operators:
+        if op.index not in keep:
+            ops.append(op)
+            continue
+        for k, t in enumerate(op.inputs):
+            if t is None or t.is_const or t.quant is None or t.dtype == "float32":
+                continue
+            if id(t) not in deq:
+                f = Tensor(f"{t.name}_float", t.shape, "float32", shape_signature=t.shape_signature, index=-1)
+                g.tensors.append(f)
+                ops.append(Operator("DEQUANTIZE", [t], [f], {}, index=-1))
+                deq[id(t)] = f
+            op.inputs[k] = deq[id(t)]
+        ops.append(op)
+        for k, t in enumerate(op.outputs):
+            if t.quant is None or t.dtype == "float32":
+                continue
+            f = Tensor(f"{t.name}_float", t.shape, "float32", shape_signature=t.shape_signature, index=-1)
+            g.tensors.append(f)
+            op.outputs[k] = f
+            ops.append(Operator("QUANTIZE", [f], [t], {}, index=-1))
+    g.operators[:] = ops
+    for k, op in enumerate(g.operators):
+        op.index = k
 
 
 def _float_edges(g: Graph, activations: str = ACT) -> None:

@@ -41,6 +41,7 @@ details = ip.get_input_details()
 n = xs[0].shape[0]
 lo = np.full(len(wanted), np.inf)
 hi = np.full(len(wanted), -np.inf)
+rowmax = np.full(len(wanted), np.inf)  # the least, over samples and positions, of the max along the last axis
 sums = [None] * len(wanted)
 for s in range(n):
     for d, x in zip(details, xs):
@@ -51,6 +52,8 @@ for s in range(n):
         if v.size:
             lo[k] = min(lo[k], float(v.min()))
             hi[k] = max(hi[k], float(v.max()))
+            if v.ndim and v.shape[-1]:
+                rowmax[k] = min(rowmax[k], float(v.max(-1).min()))
         sums[k] = v.astype(np.float64) if sums[k] is None else sums[k] + v
     if s % 16 == 15 or s == n - 1:
         print(f"{s + 1}/{2 * n if bins else n}", file=sys.stderr, flush=True)
@@ -72,7 +75,7 @@ if bins:  # second pass: histograms over each tensor's [min, max] and of |x| ove
         if s % 16 == 15 or s == n - 1:
             print(f"{n + s + 1}/{2 * n}", file=sys.stderr, flush=True)
 np.savez(out_path, index=np.asarray(wanted, dtype=np.int64), min=lo, max=hi, count=np.int64(n), hist=hist,
-         ahist=ahist, zeros=zeros, **{f"mean{k}": m / n for k, m in enumerate(sums) if m is not None})
+         ahist=ahist, zeros=zeros, rowmax=rowmax, **{f"mean{k}": m / n for k, m in enumerate(sums) if m is not None})
 """
 
 
@@ -87,6 +90,7 @@ class TensorStats:
     abs_hist: np.ndarray | None = None  # counts of |values| in `bins` equal bins over [0, max(|min|, |max|)]
     mean: np.ndarray | None = None  # the element-wise mean over the samples (the tensor's shape)
     zeros: int = 0  # values exactly 0 (counted with the histograms)
+    row_max_min: float = float("inf")  # min over samples and positions of the max along the last axis
 
 
 def collect(model: bytes, tensor_indices: list[int], arrays: list[np.ndarray], bins: int = 0,
@@ -124,6 +128,6 @@ def collect(model: bytes, tensor_indices: list[int], arrays: list[np.ndarray], b
         z = np.load(d / "stats.npz")
         n = int(z["count"])
         return {int(i): TensorStats(float(a), float(b), n, h if bins else None, ah if bins else None,
-                                    z[f"mean{k}"] if f"mean{k}" in z.files else None, int(zc))
-                for k, (i, a, b, h, ah, zc) in enumerate(zip(z["index"], z["min"], z["max"], z["hist"],
-                                                            z["ahist"], z["zeros"]))}
+                                    z[f"mean{k}"] if f"mean{k}" in z.files else None, int(zc), float(rm))
+                for k, (i, a, b, h, ah, zc, rm) in enumerate(zip(z["index"], z["min"], z["max"], z["hist"],
+                                                                z["ahist"], z["zeros"], z["rowmax"]))}
