@@ -49,6 +49,8 @@ MORE_MODELS = [
     ("dynamic/ad01_dynamic.tflite", "hybrid", None, "ad01_int8"),
     ("dynamic/kws_ref_model_dynamic.tflite", "hybrid", None, "kws_ref_model"),
     ("dynamic/vww_96_dynamic.tflite", "hybrid", None, "vww_96_int8"),
+    ("dynamic/kws_ref_model_float32.tflite", "hybrid", None, "kws_ref_model"),
+    ("dynamic/lstm_2layer_dynamic.tflite", "hybrid LSTM", None, None),
 ]
 # The five reference models on other cores: TFLM + CMSIS-NN's instructions (../shared/ANCHORS.md; cortex-m55 runs
 # CMSIS-NN's Helium code, cortex-m3 its plain C).
