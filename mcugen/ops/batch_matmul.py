@@ -6,6 +6,11 @@ activation (the clamp is the type's range). int8 accumulates (lhs - zp) * (rhs -
 32-bit requantization; int16 needs zero points 0 (TFLM checks) and accumulates in int64 with the 64-bit
 requantization. Either operand may be constant or computed at run time; adj_x / adj_y and broadcast batch
 dimensions (ranks 2 to 5) are handled by strides, without transposed copies.
+
+Also float32 (TFLM's reference kernel, mcu_batch_matmul_f32.c), hybrid (float LHS quantized per row at run
+time against a constant int8 RHS, as LiteRT's hybrid kernel: mcu_batch_matmul_hybrid.c) and weight-only (w8:
+a constant int8 RHS behind DEQUANTIZE, dequantized where it is read in the float kernel's order:
+mcu_batch_matmul_w8.c). One handler; `lower_<scheme>`, scratch and overlap dispatch on the scheme.
 """
 from __future__ import annotations
 
@@ -14,8 +19,16 @@ import numpy as np
 from ..quant import f64, quantize_multiplier, reduce_multiplier_16, type_range
 from ..planner.overlap import streaming_min_offset
 from .base import Layer, OpHandler, Sig, need_quant, register
+from .f32 import integer_only
 
 MAX_RANK = 5  # TFLM accepts ranks 2..5
+W8_ATTR = "weight_only"  # the mark mcugen/passes/fold_dequantize_weights.py sets (fully_connected.W8_ATTR)
+
+
+def rhs_channel_axis(op) -> int:
+    """The rhs axis along the output columns n: its last axis, or the one before with adj_y."""
+    rank = len(op.inputs[1].shape)
+    return rank - 2 if op.options.get("adj_y") else rank - 1
 
 
 @register
@@ -24,10 +37,17 @@ class BatchMatMul(OpHandler):
     signatures = (
         Sig("s8", (("int8",), ("int8",)), (("int8",),)),
         Sig("s16", (("int16",), ("int16",)), (("int16",),)),
+        Sig("f32", (("float32",), ("float32",)), (("float32",),)),
+        Sig("w8", (("float32",), ("int8",)), (("float32",),), attr=W8_ATTR),
+        Sig("hybrid", (("float32",), ("int8",)), (("float32",),)),
     )
 
+    @integer_only
     def rule_quantized(self, op):
-        """Both operands and the output are quantized per tensor."""
+        """both operands and the output are quantized per tensor. (Hybrid: rule_hybrid_rhs; weight-only:
+        rule_w8_rhs.)"""
+        if self.scheme(op) in ("hybrid", "w8"):
+            return None
         msg = need_quant(op.inputs[0], op.inputs[1], op.outputs[0])
         if msg:
             return msg
@@ -83,95 +103,6 @@ class BatchMatMul(OpHandler):
             return None
         return (*d[0], d[3], d[4])
 
-    def macs(self, op):
-        return int(np.prod(op.outputs[0].shape)) * self.dims(op)[5]
-
-    def scratch_bytes(self, op, features=frozenset()):
-        """The DSP path's gathered row or column: k int16 values, on a board with the DSP extension,
-        unless both operands are read with k strides other than 1 (adj_x without adj_y: plain C)."""
-        o = op.options
-        if "dsp" not in features or (o.get("adj_x") and not o.get("adj_y")):
-            return 0
-        return -(-2 * self.dims(op)[5] // 4) * 4
-
-    def overlap(self, op):
-        """lhs and output may share bytes when the kernel writes output row i only after reading lhs row
-        i and never reads rows below i again: lhs not broadcast over a batch dimension and stored
-        [M, K] (no adj_x), and rhs read row by row (adj_y), where the plain and DSP paths both go row by
-        row (without adj_y the DSP path goes column by column and reads every lhs row for each)."""
-        o = op.options
-        batch, sa, _, m, n, k, _ = self.dims(op)
-        if o.get("adj_x") or not o.get("adj_y") or any(s == 0 for s, d in zip(sa, batch) if d > 1):
-            return {}
-        item = np.dtype(op.inputs[0].dtype).itemsize
-        rows = int(np.prod(batch, dtype=np.int64)) * m
-        first = np.arange(rows, dtype=np.int64) * k * item
-        return {0: (streaming_min_offset(n * item, first), None)}
-
-    def lower(self, op, ctx):
-        scheme = self.scheme(op)
-        x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
-        batch, sa, sb, m, n, k, _ = self.dims(op)
-        pad = 3 - len(batch)
-        batch, sa, sb = [1] * pad + batch, [0] * pad + sa, [0] * pad + sb
-        o = op.options
-        lhs_m, lhs_k = (1, m) if o.get("adj_x") else (k, 1)
-        rhs_k, rhs_n = (1, k) if o.get("adj_y") else (n, 1)
-        real = f64(np.float32(x.quant.s) * np.float32(w.quant.s)) / f64(y.quant.s)
-        mult, shift = quantize_multiplier(real)
-        if scheme == "s16":
-            mult = reduce_multiplier_16(mult)
-        lo, hi = type_range(y.dtype)
-        fields = [
-            ("batch", batch), ("lhs_batch_stride", sa), ("rhs_batch_stride", sb), ("m", m), ("n", n), ("k", k),
-            ("lhs_m_stride", lhs_m), ("lhs_k_stride", lhs_k), ("rhs_k_stride", rhs_k), ("rhs_n_stride", rhs_n),
-            ("lhs_offset", -x.quant.zp), ("rhs_offset", -w.quant.zp), ("output_offset", y.quant.zp),
-            ("multiplier", mult), ("shift", shift), ("act_min", lo), ("act_max", hi),
-        ]
-        nbytes = self.scratch_bytes(op, ctx.features)
-        scratch = ctx.scratch(nbytes, "int16_t") if nbytes else "NULL"
-        return Layer(op, function=f"batch_matmul_{scheme}", struct="batch_matmul_params_t", fields=fields,
-                     args=[ctx.ptr(x), ctx.ptr(w), ctx.ptr(y), scratch], sources=("matmul/mcu_batch_matmul.c",))
-
-    # ---- float32 (scheme f32): TFLM's reference float BatchMatMul (mcu_batch_matmul_f32.c) ----
-    signatures = signatures + (Sig("f32", (("float32",), ("float32",)), (("float32",),)),)
-    from .f32 import integer_only as _f32_integer_only  # an import here keeps this block append-only
-    rule_quantized = _f32_integer_only(rule_quantized)
-    del _f32_integer_only
-    _lower_before_f32, _scratch_before_f32 = lower, scratch_bytes
-
-    def scratch_bytes(self, op, features=frozenset()):
-        """Integer schemes: the DSP path's gathered row or column (see above); float32: none."""
-        return 0 if self.scheme(op) == "f32" else self._scratch_before_f32(op, features)
-
-    def lower(self, op, ctx):
-        if self.scheme(op) != "f32":
-            return self._lower_before_f32(op, ctx)
-        x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
-        batch, sa, sb, m, n, k, _ = self.dims(op)
-        pad = 3 - len(batch)
-        batch, sa, sb = [1] * pad + batch, [0] * pad + sa, [0] * pad + sb
-        o = op.options
-        lhs_m, lhs_k = (1, m) if o.get("adj_x") else (k, 1)
-        rhs_k, rhs_n = (1, k) if o.get("adj_y") else (n, 1)
-        fields = [
-            ("batch", batch), ("lhs_batch_stride", sa), ("rhs_batch_stride", sb), ("m", m), ("n", n), ("k", k),
-            ("lhs_m_stride", lhs_m), ("lhs_k_stride", lhs_k), ("rhs_k_stride", rhs_k), ("rhs_n_stride", rhs_n),
-            ("lhs_offset", 0), ("rhs_offset", 0), ("output_offset", 0), ("multiplier", 0), ("shift", 0),
-            ("act_min", 0), ("act_max", 0),
-        ]
-        return Layer(op, function="batch_matmul_f32", struct="batch_matmul_params_t", fields=fields,
-                     args=[ctx.ptr(x), ctx.ptr(w), ctx.ptr(y)], sources=("matmul/mcu_batch_matmul_f32.c",))
-
-    # ---- hybrid (scheme hybrid): LiteRT's hybrid BatchMatMul (mcu_batch_matmul_hybrid.c) ----
-    signatures = signatures + (Sig("hybrid", (("float32",), ("int8",)), (("float32",),)),)
-    _rule_quantized_before_hybrid = rule_quantized
-
-    def rule_quantized(self, op):
-        """Integer schemes: both operands and the output are quantized per tensor. (Hybrid:
-        rule_hybrid_rhs.)"""
-        return None if self.scheme(op) == "hybrid" else self._rule_quantized_before_hybrid(op)
-
     def rule_hybrid_rhs(self, op):
         """Hybrid (float32 LHS, int8 RHS): the RHS is constant with one finite scale and zero point 0 (LiteRT
         reads the legacy per-tensor scale, 0 for per-channel weights)."""
@@ -198,35 +129,119 @@ class BatchMatMul(OpHandler):
                 return f"'{t.name}' {tuple(t.shape)} has more than one batch dimension above 1"
         return None
 
-    _scratch_before_hybrid, _lower_before_hybrid, _overlap_before_hybrid = scratch_bytes, lower, overlap
+    def rule_w8_rhs(self, op):
+        """Weight-only (w8): the constant int8 rhs carries finite scales, one per tensor or one per output
+        column."""
+        if self.scheme(op) != "w8":
+            return None
+        w = op.inputs[1]
+        if w.quant is None or w.quant.scale.size == 0 or not np.all(np.isfinite(w.quant.scale)):
+            return f"weight-only rhs '{w.name}' has no finite quantization scale"
+        n = w.quant.scale.size
+        if n > 1 and (w.quant.axis % len(w.shape) != rhs_channel_axis(op) or n != w.shape[rhs_channel_axis(op)]):
+            return f"weight-only rhs '{w.name}' is quantized along axis {w.quant.axis}, not its output columns"
+        return None
 
-    def scratch_bytes(self, op, features=frozenset()):
-        """Integer schemes: the DSP path's gathered row or column; float32: none; hybrid: the quantized LHS
-        row (k bytes rounded up to 4) and, with adj_x, the gathered float row."""
-        if self.scheme(op) != "hybrid":
-            return self._scratch_before_hybrid(op, features)
-        k = self.dims(op)[5]
-        return -(-k // 4) * 4 + (4 * k if op.options.get("adj_x") else 0)
+    def macs(self, op):
+        return int(np.prod(op.outputs[0].shape)) * self.dims(op)[5]
 
-    def overlap(self, op):
-        return {} if self.scheme(op) == "hybrid" else self._overlap_before_hybrid(op)
-
-    def lower(self, op, ctx):
-        if self.scheme(op) != "hybrid":
-            return self._lower_before_hybrid(op, ctx)
-        from .lstm import pad_rows
-        x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+    def layout(self, op) -> dict:
+        """The geometry every kernel takes: batch extents and strides (padded to rank 3), M, N, K and the
+        element strides of the two operands (adj_x / adj_y read by strides)."""
         batch, sa, sb, m, n, k, _ = self.dims(op)
         pad = 3 - len(batch)
-        batch, sa, sb = [1] * pad + batch, [0] * pad + sa, [0] * pad + sb
         o = op.options
         lhs_m, lhs_k = (1, m) if o.get("adj_x") else (k, 1)
+        rhs_k, rhs_n = (1, k) if o.get("adj_y") else (n, 1)
+        return {"batch": [1] * pad + batch, "lhs_batch_stride": [0] * pad + sa,
+                "rhs_batch_stride": [0] * pad + sb, "m": m, "n": n, "k": k, "lhs_m_stride": lhs_m,
+                "lhs_k_stride": lhs_k, "rhs_k_stride": rhs_k, "rhs_n_stride": rhs_n}
+
+    def scratch_bytes(self, op, features=frozenset()):
+        """Integer schemes: the DSP path's gathered row or column, k int16 values, on a board with the DSP
+        extension, unless both operands are read with k strides other than 1 (adj_x without adj_y: plain
+        C). float32 and weight-only: none. Hybrid: the quantized LHS row (k bytes rounded up to 4) and, with
+        adj_x, the gathered float row."""
+        scheme, o, k = self.scheme(op), op.options, self.dims(op)[5]
+        if scheme == "hybrid":
+            return -(-k // 4) * 4 + (4 * k if o.get("adj_x") else 0)
+        if scheme in ("f32", "w8") or "dsp" not in features or (o.get("adj_x") and not o.get("adj_y")):
+            return 0
+        return -(-2 * k // 4) * 4
+
+    def overlap(self, op):
+        """lhs and output may share bytes when the kernel writes output row i only after reading lhs row
+        i and never reads rows below i again: lhs not broadcast over a batch dimension and stored
+        [M, K] (no adj_x), and rhs read row by row (adj_y), where the plain and DSP paths both go row by
+        row (without adj_y the DSP path goes column by column and reads every lhs row for each). Hybrid:
+        none."""
+        o = op.options
+        batch, sa, _, m, n, k, _ = self.dims(op)
+        if (self.scheme(op) == "hybrid" or o.get("adj_x") or not o.get("adj_y")
+                or any(s == 0 for s, d in zip(sa, batch) if d > 1)):
+            return {}
+        item = np.dtype(op.inputs[0].dtype).itemsize
+        rows = int(np.prod(batch, dtype=np.int64)) * m
+        first = np.arange(rows, dtype=np.int64) * k * item
+        return {0: (streaming_min_offset(n * item, first), None)}
+
+    def lower_s8(self, op, ctx):
+        """TFLM's reference BatchMatMul, int8 and 16x8 (mcu_batch_matmul.c; DSP path on DSP boards)."""
+        scheme = self.scheme(op)
+        x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+        real = f64(np.float32(x.quant.s) * np.float32(w.quant.s)) / f64(y.quant.s)
+        mult, shift = quantize_multiplier(real)
+        if scheme == "s16":
+            mult = reduce_multiplier_16(mult)
+        lo, hi = type_range(y.dtype)
+        fields = list(self.layout(op).items()) + [
+            ("lhs_offset", -x.quant.zp), ("rhs_offset", -w.quant.zp), ("output_offset", y.quant.zp),
+            ("multiplier", mult), ("shift", shift), ("act_min", lo), ("act_max", hi),
+        ]
+        nbytes = self.scratch_bytes(op, ctx.features)
+        scratch = ctx.scratch(nbytes, "int16_t") if nbytes else "NULL"
+        return Layer(op, function=f"batch_matmul_{scheme}", struct="batch_matmul_params_t", fields=fields,
+                     args=[ctx.ptr(x), ctx.ptr(w), ctx.ptr(y), scratch], sources=("matmul/mcu_batch_matmul.c",))
+
+    lower_s16 = lower_s8
+
+    #: the integer fields the float kernels' shared parameter struct carries unused
+    _NO_QUANT = {"lhs_offset": 0, "rhs_offset": 0, "output_offset": 0, "multiplier": 0, "shift": 0,
+                 "act_min": 0, "act_max": 0}
+
+    def lower_f32(self, op, ctx):
+        """TFLM's reference float BatchMatMul (mcu_batch_matmul_f32.c)."""
+        x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+        fields = list({**self.layout(op), **self._NO_QUANT}.items())
+        return Layer(op, function="batch_matmul_f32", struct="batch_matmul_params_t", fields=fields,
+                     args=[ctx.ptr(x), ctx.ptr(w), ctx.ptr(y)], sources=("matmul/mcu_batch_matmul_f32.c",))
+
+    def lower_w8(self, op, ctx):
+        """Weight-only: the rhs stays int8 in flash; each value is dequantized where it is read, in the float
+        kernel's order (mcu_batch_matmul_w8.c: the float kernel's bits)."""
+        x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+        scale = np.asarray(w.quant.scale, np.float32).reshape(-1)
+        zp = np.asarray(w.quant.zero_point, np.int64).reshape(-1).astype(np.int32)
+        fields = [("mm", {**self.layout(op), **self._NO_QUANT}), ("per_channel", int(scale.size > 1)),
+                  ("scale", ctx.const("scale", scale, "float")), ("zero_point", ctx.const("zp", zp, "int32_t"))]
+        return Layer(op, function="batch_matmul_w8", struct="batch_matmul_w8_params_t", fields=fields,
+                     args=[ctx.ptr(x), ctx.const("rhs", np.asarray(w.data, np.int8).reshape(-1), "int8_t"),
+                           ctx.ptr(y)], sources=("matmul/mcu_batch_matmul_w8.c",))
+
+    def lower_hybrid(self, op, ctx):
+        """LiteRT's hybrid BatchMatMul: each LHS row quantized at run time (symmetric, or asymmetric with
+        the RHS column sums), int8 products against the constant RHS stored [matrices][n][k]
+        (mcu_batch_matmul_hybrid.c)."""
+        from .lstm import pad_rows
+        x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+        geo = self.layout(op)
+        k, o = geo["k"], op.options
         rhs = np.asarray(w.data, np.int8).reshape(-1, *w.shape[-2:])
         rhs_t = rhs if o.get("adj_y") else np.transpose(rhs, (0, 2, 1))   # [matrices][n][k]
         asym = int(bool(o.get("asymmetric_quantize_inputs", False)))
-        fields = [
-            ("batch", batch), ("lhs_batch_stride", sa), ("rhs_batch_stride", sb), ("m", m), ("n", n), ("k", k),
-            ("lhs_m_stride", lhs_m), ("lhs_k_stride", lhs_k), ("asymmetric", asym),
+        fields = [(key, geo[key]) for key in ("batch", "lhs_batch_stride", "rhs_batch_stride", "m", "n", "k",
+                                              "lhs_m_stride", "lhs_k_stride")] + [
+            ("asymmetric", asym),
             ("rhs_scale", float(np.float32(w.quant.scale.reshape(-1)[0]))),
             ("rhs", ctx.const("rhs", pad_rows(rhs_t.reshape(-1, k)), "int8_t")),
             ("col_sums", ctx.const("colsums", rhs_t.astype(np.int64).sum(axis=2).astype(np.int32).reshape(-1),
