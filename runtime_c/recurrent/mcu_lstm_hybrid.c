@@ -20,11 +20,118 @@ static float lstm_hy_quantize(const float *x, int32_t n, int32_t asym, int8_t *q
     return mcu_hybrid_quantize_sym(x, n, q);
 }
 
-/* LiteRT: 1 / (1 + std::exp(-v)), with the C library's expf and tanhf as LiteRT (a faster exp within 2 ulp moved
- * some outputs by 5e-4 of the range: an ulp in the state can move its quantized value by one) */
-static float lstm_hy_sigmoid(float v)
+/*
+ * LiteRT's float sigmoid and tanh. The LSTM applies them through tensor_utils ApplySigmoidToVector /
+ * ApplyTanhToVector, which are Eigen's array logistic() and tanh() over a Map of the gate vector; measured bit for
+ * bit against ai-edge-litert 2.3 on x86-64 (SSE, 4-float packets, no FMA):
+ *  - tanh: Eigen's ptanh_float (the [9,8] rational), the same function for the packets and for the scalar head
+ *    and tail: x clamped to +-7.90738964080810547 (the non-FMA clamp), x * (1 + x^2 P(x^2)) / Q(x^2), Horner in
+ *    x^2, every product and sum rounded apart.
+ *  - sigmoid: two functions. A full 4-float packet aligned to 16 bytes gets Eigen's packet logistic
+ *    (exp(x) / (1 + exp(x)) with its own exp: x halved, Cephes range reduction, a degree-5 polynomial, 2^m from
+ *    the exponent bits, squared); the elements before the first 16-byte boundary and after the last full packet
+ *    get the scalar operator: e = expf(min(x, 16.6355324)), e / (1 + e), with the C library's expf. Which
+ *    elements are which follows from where the gate sits in LiteRT's scratch buffer (see lstm_hy_vec_t).
+ * The products and sums are separate statements: a fused multiply-add (contraction, e.g. vfma on an FPU build
+ * in GNU C mode) would change the bits; the library compiles as ISO C99, where gcc does not contract.
+ */
+#define LSTM_HY_EXP_HI 16.6355324f
+
+static float lstm_hy_madd(float a, float b, float c)
 {
-    return 1.0f / (1.0f + expf(-v));
+    const float t = a * b;
+    return t + c;
+}
+
+static float lstm_hy_tanh(float a)
+{
+    static const float al[4] = {1.394553628e-8f, 2.102733560e-5f, 3.520756727e-3f, 1.340216100e-1f};
+    static const float be[5] = {8.015776984e-7f, 3.326951409e-4f, 2.597254514e-2f, 4.673548340e-1f, 1.0f};
+    const float clamp = 7.90738964080810547f;
+    if (a != a) {
+        return a;
+    }
+    float x = a < clamp ? a : clamp;
+    x = x > -clamp ? x : -clamp;
+    const float x2 = x * x;
+    const float x3 = x2 * x;
+    float num = al[0];
+    for (int i = 1; i < 4; i++) {
+        num = lstm_hy_madd(num, x2, al[i]);
+    }
+    float den = be[0];
+    for (int i = 1; i < 5; i++) {
+        den = lstm_hy_madd(den, x2, be[i]);
+    }
+    num = lstm_hy_madd(x3, num, x);
+    return num / den;
+}
+
+/* Eigen's packet logistic, one lane */
+static float lstm_hy_sigmoid_packet(float x0)
+{
+    if (x0 != x0) {
+        return x0;
+    }
+    if (x0 < -104.0f) {
+        return 0.0f;
+    }
+    float x = x0 < LSTM_HY_EXP_HI ? x0 : LSTM_HY_EXP_HI;
+    x = x * 0.5f; /* [-52, 8.32] */
+    const float v = lstm_hy_madd(x, 1.44269504088896341f, 0.5f);
+    float m = (float)(int32_t)v; /* floor, |v| < 76 */
+    if (m > v) {
+        m -= 1.0f;
+    }
+    float r = lstm_hy_madd(m, -0.693359375f, x);
+    r = lstm_hy_madd(m, 2.12194440e-4f, r);
+    const float r2 = r * r;
+    const float p_even = lstm_hy_madd(r2, 4.1898667812347412109375e-2f, 0.49999141693115234375f);
+    const float p_odd = lstm_hy_madd(r2, 8.33471305668354034423828125e-3f, 0.16666877269744873046875f);
+    const float p_low = r + 1.0f;
+    float p = lstm_hy_madd(r, p_odd, p_even);
+    p = lstm_hy_madd(r2, p, p_low);
+    union {
+        uint32_t u;
+        float f;
+    } two_m;
+    two_m.u = (uint32_t)((int32_t)m + 127) << 23; /* m in [-75, 12]: a normal power of 2 */
+    float e = p * two_m.f;
+    e = e * e;
+    return e / (1.0f + e);
+}
+
+/* Eigen's scalar logistic */
+static float lstm_hy_sigmoid_scalar(float x)
+{
+    const float e = expf(LSTM_HY_EXP_HI < x ? LSTM_HY_EXP_HI : x);
+    return e / (1.0f + e);
+}
+
+/*
+ * Where one batch row of a sigmoid gate sits in the vector LiteRT hands to Eigen: LiteRT's scratch buffer holds
+ * the gates [input, cell, forget, output] (CIFG: [cell, forget, output]), each units x batches floats, from a
+ * 64-byte aligned start. Batch-major input: LiteRT steps one batch row at a time, the vector is the row;
+ * time-major: one step for all rows, the vector is the whole gate. Elements [start, lo) and [hi, end) of the
+ * vector take the scalar sigmoid, [lo, hi) the packets (indices in floats from the buffer's start).
+ */
+typedef struct {
+    int32_t row; /* the row's first element */
+    int32_t lo, hi;
+} lstm_hy_vec_t;
+
+static lstm_hy_vec_t lstm_hy_vec(const mcu_lstm_hybrid_params_t *p, int32_t slot, int32_t b)
+{
+    const int32_t n = p->units, nb = p->units * p->batches;
+    lstm_hy_vec_t v;
+    v.row = slot * nb + b * n;
+    const int32_t start = p->time_major ? slot * nb : v.row;
+    const int32_t len = p->time_major ? nb : n;
+    int32_t head = (4 - start % 4) % 4;
+    head = head < len ? head : len;
+    v.lo = start + head;
+    v.hi = v.lo + (len - head) / 4 * 4;
+    return v;
 }
 
 static float lstm_hy_act(int32_t act, float v)
@@ -37,7 +144,7 @@ static float lstm_hy_act(int32_t act, float v)
     case MCU_HYACT_RELU_N1_TO_1:
         return v < -1.0f ? -1.0f : (v > 1.0f ? 1.0f : v);
     default:
-        return tanhf(v);
+        return lstm_hy_tanh(v);
     }
 }
 
@@ -83,7 +190,7 @@ typedef struct {
 
 /* one gate k of one row (peephole index pk: 0 input, 1 forget, 2 output; -1: none) */
 static void lstm_hy_gate(const mcu_lstm_hybrid_params_t *p, int32_t k, int32_t pk, const lstm_hy_row_t *r,
-                         const float *cell, int32_t sigmoid, float *g)
+                         const float *cell, const lstm_hy_vec_t *sigmoid, float *g)
 {
     const int32_t n = p->units;
     const int32_t ln = p->layer_norm[k] != NULL;
@@ -107,9 +214,10 @@ static void lstm_hy_gate(const mcu_lstm_hybrid_params_t *p, int32_t k, int32_t p
     if (ln) {
         lstm_hy_layer_norm(g, n, p->layer_norm[k], p->bias[k]);
     }
-    if (sigmoid) {
+    if (sigmoid != NULL) {
         for (int32_t u = 0; u < n; u++) {
-            g[u] = lstm_hy_sigmoid(g[u]);
+            const int32_t at = sigmoid->row + u;
+            g[u] = at >= sigmoid->lo && at < sigmoid->hi ? lstm_hy_sigmoid_packet(g[u]) : lstm_hy_sigmoid_scalar(g[u]);
         }
     } else {
         for (int32_t u = 0; u < n; u++) {
@@ -118,8 +226,8 @@ static void lstm_hy_gate(const mcu_lstm_hybrid_params_t *p, int32_t k, int32_t p
     }
 }
 
-static void lstm_hy_row(const mcu_lstm_hybrid_params_t *p, const float *x, float *h, float *c, float *out,
-                        uint8_t *scratch)
+static void lstm_hy_row(const mcu_lstm_hybrid_params_t *p, int32_t b, const float *x, float *h, float *c,
+                        float *out, uint8_t *scratch)
 {
     const int32_t n = p->units, no = p->output_size;
     int8_t *qx = (int8_t *)scratch;
@@ -133,11 +241,14 @@ static void lstm_hy_row(const mcu_lstm_hybrid_params_t *p, const float *x, float
     r.qh = qh;
     r.sx = lstm_hy_quantize(x, p->input_size, p->asymmetric, qx, &r.zx);
     r.sh = lstm_hy_quantize(h, no, p->asymmetric, qh, &r.zh);
+    /* LiteRT's scratch slots of the input, forget and output gates */
+    const lstm_hy_vec_t vi = lstm_hy_vec(p, 0, b), vf = lstm_hy_vec(p, cifg ? 1 : 2, b);
+    const lstm_hy_vec_t vo = lstm_hy_vec(p, cifg ? 2 : 3, b);
     if (!cifg) {
-        lstm_hy_gate(p, 0, 0, &r, c, 1, gi);
+        lstm_hy_gate(p, 0, 0, &r, c, &vi, gi);
     }
-    lstm_hy_gate(p, 1, 1, &r, c, 1, gf);
-    lstm_hy_gate(p, 2, -1, &r, c, 0, gc);
+    lstm_hy_gate(p, 1, 1, &r, c, &vf, gf);
+    lstm_hy_gate(p, 2, -1, &r, c, NULL, gc);
     for (int32_t u = 0; u < n; u++) {
         c[u] = gf[u] * c[u];
     }
@@ -155,7 +266,7 @@ static void lstm_hy_row(const mcu_lstm_hybrid_params_t *p, const float *x, float
             c[u] = lstm_hy_clip(c[u], p->cell_clip);
         }
     }
-    lstm_hy_gate(p, 3, 2, &r, c, 1, go);
+    lstm_hy_gate(p, 3, 2, &r, c, &vo, go);
     for (int32_t u = 0; u < n; u++) {
         m[u] = go[u] * lstm_hy_act(p->activation, c[u]);
     }
@@ -191,7 +302,7 @@ void mcu_lstm_hybrid(const mcu_lstm_hybrid_params_t *p, const float *input, floa
         for (int32_t t = 0; t < p->time_steps; t++) {
             const size_t row = p->time_major ? (size_t)t * (size_t)p->batches + (size_t)b
                                              : (size_t)b * (size_t)p->time_steps + (size_t)t;
-            lstm_hy_row(p, input + row * in, output_state + (size_t)b * no, cell_state + (size_t)b * n,
+            lstm_hy_row(p, b, input + row * in, output_state + (size_t)b * no, cell_state + (size_t)b * n,
                         output + row * no, (uint8_t *)scratch);
         }
     }

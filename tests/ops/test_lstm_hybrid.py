@@ -5,6 +5,8 @@ batch-major, symmetric and asymmetric input quantization, cell clip, CIFG, peeph
 without bias, proj clip), layer norm, the cell activations LiteRT runs; inputs whose row ranges change by
 orders of magnitude, an all-zero row and an all-zero invocation. Per-channel weights are refused: LiteRT's
 hybrid LSTM reads scale 0 for them (its output ignores the weights)."""
+import os
+
 import numpy as np
 import pytest
 
@@ -114,3 +116,41 @@ def test_lstm_hybrid_reset():
     ref = litert.run(model, [np.concatenate([x, x])])[0]
     within(first, ref[:5], "before reset")
     assert not np.allclose(ref[5:], ref[:5], rtol=0, atol=1e-3)
+
+
+def sweep_case(seed):
+    """One case of the long sweep: every option drawn at random (seeded)."""
+    rng = np.random.default_rng(8800 + seed)
+    T, B = int(rng.integers(1, 5)), int(rng.integers(1, 4))
+    I, U = int(rng.choice([1, 2, 3, 5, 8, 13, 32])), int(rng.choice([2, 3, 4, 5, 7, 9, 12, 16]))
+    kw = dict(time_major=bool(rng.integers(2)), asym=bool(rng.integers(2)),
+              cell_clip=float(rng.choice([0.0, 3.0, 0.4])), cifg=bool(rng.integers(2)),
+              peephole=bool(rng.integers(2)), layer_norm=bool(rng.integers(3) == 0),
+              act=str(rng.choice(["TANH", "TANH", "TANH", "RELU", "RELU6", "RELU_N1_TO_1"])))
+    proj = int(rng.choice([0, 0, 3, 6]))
+    if proj:
+        kw.update(proj=proj, proj_bias=bool(rng.integers(2)), proj_clip=float(rng.choice([0.0, 0.05])))
+    model, shape = lstm_hybrid_model(rng, T, B, I, U, **kw)
+    return model, [ranged_inputs(shape, rng, row_axes=1 if kw["time_major"] else 2)], kw
+
+
+def sweep_error(model, xs):
+    """(worst |ours - LiteRT| / range of LiteRT's output, whether equal bit for bit) on the host."""
+    from mcugen.testing.compare import compare_model
+    cmp = compare_model(model, inputs=xs, oracle="litert")
+    worst, exact = 0.0, True
+    for ours, ref in zip(cmp.ours, cmp.ref):
+        worst = max(worst, within(ours, ref, "sweep"))
+        exact = exact and np.array_equal(ours.view(np.int32), ref.view(np.int32))
+    return worst, exact
+
+
+@pytest.mark.skipif(os.environ.get("MCUGEN_LONG") != "1", reason="the long sweep: MCUGEN_LONG=1")
+@pytest.mark.parametrize("seed", range(64))
+def test_lstm_hybrid_sweep(seed):
+    """64 seeded random cases, every option at random: within the tolerance and equal to LiteRT bit for bit on
+    the host (the gates' sigmoid and tanh are Eigen's, as LiteRT's; see mcu_lstm_hybrid.c)."""
+    model, xs, kw = sweep_case(seed)
+    assert rule_problems(model) == []
+    worst, exact = sweep_error(model, xs)
+    assert exact, (kw, worst)
