@@ -30,7 +30,8 @@ static float lstm_hy_quantize(const float *x, int32_t n, int32_t asym, int8_t *q
  *  - sigmoid: two functions. A full 4-float packet aligned to 16 bytes gets Eigen's packet logistic
  *    (exp(x) / (1 + exp(x)) with its own exp: x halved, Cephes range reduction, a degree-5 polynomial, 2^m from
  *    the exponent bits, squared); the elements before the first 16-byte boundary and after the last full packet
- *    get the scalar operator: e = expf(min(x, 16.6355324)), e / (1 + e), with the C library's expf. Which
+ *    get the scalar operator: e = expf(min(x, 16.6355324)), e / (1 + e), with the C library's expf (glibc's,
+ *    replayed below). Which
  *    elements are which follows from where the gate sits in LiteRT's scratch buffer (see lstm_hy_vec_t).
  * The products and sums are separate statements: a fused multiply-add (contraction, e.g. vfma on an FPU build
  * in GNU C mode) would change the bits; the library compiles as ISO C99, where gcc does not contract.
@@ -101,10 +102,73 @@ static float lstm_hy_sigmoid_packet(float x0)
     return e / (1.0f + e);
 }
 
+/*
+ * expf as glibc's (the ARM optimized-routines algorithm that LiteRT's std::exp reaches on x86-64 Linux):
+ * k = round(x * 32 / ln 2), 2^(k/32) from a table of 2^(i/32) (correctly rounded doubles, less i << 47), a cubic
+ * in r = x * 32 / ln 2 - k, all in double, rounded once to float. Written out so that a target whose C library
+ * computes expf otherwise (newlib's fdlibm expf on Cortex-M with a single-precision FPU) gives the same bits;
+ * the double arithmetic is IEEE (soft-float there), so it is exact to replay. Only the scalar sigmoid uses it.
+ */
+static const uint64_t lstm_hy_exp2_tab[32] = {
+    UINT64_C(0x3ff0000000000000), UINT64_C(0x3fefd9b0d3158574), UINT64_C(0x3fefb5586cf9890f), UINT64_C(0x3fef9301d0125b51),
+    UINT64_C(0x3fef72b83c7d517b), UINT64_C(0x3fef54873168b9aa), UINT64_C(0x3fef387a6e756238), UINT64_C(0x3fef1e9df51fdee1),
+    UINT64_C(0x3fef06fe0a31b715), UINT64_C(0x3feef1a7373aa9cb), UINT64_C(0x3feedea64c123422), UINT64_C(0x3feece086061892d),
+    UINT64_C(0x3feebfdad5362a27), UINT64_C(0x3feeb42b569d4f82), UINT64_C(0x3feeab07dd485429), UINT64_C(0x3feea47eb03a5585),
+    UINT64_C(0x3feea09e667f3bcd), UINT64_C(0x3fee9f75e8ec5f74), UINT64_C(0x3feea11473eb0187), UINT64_C(0x3feea589994cce13),
+    UINT64_C(0x3feeace5422aa0db), UINT64_C(0x3feeb737b0cdc5e5), UINT64_C(0x3feec49182a3f090), UINT64_C(0x3feed503b23e255d),
+    UINT64_C(0x3feee89f995ad3ad), UINT64_C(0x3feeff76f2fb5e47), UINT64_C(0x3fef199bdd85529c), UINT64_C(0x3fef3720dcef9069),
+    UINT64_C(0x3fef5818dcfba487), UINT64_C(0x3fef7c97337b9b5f), UINT64_C(0x3fefa4afa2a490da), UINT64_C(0x3fefd0765b6e4540),
+};
+
+static float lstm_hy_expf(float x)
+{
+    union {
+        float f;
+        uint32_t u;
+    } in;
+    union {
+        double d;
+        uint64_t u;
+    } k, s;
+    in.f = x;
+    const uint32_t abstop = (in.u >> 20) & 0x7ffu;
+    if (abstop >= 0x42bu) { /* |x| >= 88, or not a number */
+        if (in.u == 0xff800000u) {
+            return 0.0f;
+        }
+        if (abstop >= 0x7f8u) {
+            return x + x;
+        }
+        if (x > 0x1.62e42ep6f) {
+            return INFINITY;
+        }
+        if (x < -0x1.9fe368p6f) {
+            return 0.0f;
+        }
+    }
+    const double z = (0x1.71547652b82fep+0 * 32.0) * (double)x;
+    k.d = z + 0x1.8p+52; /* round to an integer: k in the low bits */
+    const double kd = k.d - 0x1.8p+52;
+    const double r = z - kd;
+    s.u = lstm_hy_exp2_tab[k.u % 32u] + (k.u << 47);
+    const double c0 = 0x1.c6af84b912394p-5 / 32.0 / 32.0 / 32.0;
+    const double c1 = 0x1.ebfce50fac4f3p-3 / 32.0 / 32.0;
+    const double c2 = 0x1.62e42ff0c52d6p-1 / 32.0;
+    const double t0 = c0 * r;
+    const double p01 = t0 + c1;
+    const double r2 = r * r;
+    const double t2 = c2 * r;
+    double y = t2 + 1.0;
+    const double t3 = p01 * r2;
+    y = t3 + y;
+    y = y * s.d;
+    return (float)y;
+}
+
 /* Eigen's scalar logistic */
 static float lstm_hy_sigmoid_scalar(float x)
 {
-    const float e = expf(LSTM_HY_EXP_HI < x ? LSTM_HY_EXP_HI : x);
+    const float e = lstm_hy_expf(LSTM_HY_EXP_HI < x ? LSTM_HY_EXP_HI : x);
     return e / (1.0f + e);
 }
 
