@@ -13,6 +13,7 @@ import pytest
 from mcugen.testing.builder import TensorSpec, single_op_model
 from mcugen.testing.compare import rule_problems
 from mcugen.oracle import litert
+from tests.conftest import have_arm_tools
 from tests.ops.recurrent_hybrid_cases import check_hybrid_recurrent, ranged_inputs, run_twice_with_reset, within
 
 
@@ -49,6 +50,14 @@ def lstm_hybrid_model(rng, T, B, I, U, time_major=False, asym=False, cell_clip=0
     return model, x_shape
 
 
+def assert_bit_exact(cmp):
+    """On the host the kernel is LiteRT's arithmetic, operation for operation (its gate sigmoid and tanh are
+    Eigen's, replayed in mcu_lstm_hybrid.c): the outputs are equal bit for bit, beyond the tolerance."""
+    for i, (ours, ref) in enumerate(zip(cmp.ours, cmp.ref)):
+        diff = np.count_nonzero(ours.view(np.int32) != ref.view(np.int32))
+        assert diff == 0, f"output {i}: {diff} of {ours.size} values differ from LiteRT's bits"
+
+
 def _case(seed):
     rng = np.random.default_rng(7700 + seed)
     T, B = int(rng.integers(1, 5)), [1, 1, 2, 3][seed % 4]
@@ -62,7 +71,8 @@ def test_lstm_hybrid_random(seed):
     rng, T, B, I, U, kw = _case(seed)
     model, shape = lstm_hybrid_model(rng, T, B, I, U, **kw)
     assert rule_problems(model) == []
-    check_hybrid_recurrent(model, __name__, [ranged_inputs(shape, rng, row_axes=1 if kw["time_major"] else 2)])
+    cmp = check_hybrid_recurrent(model, __name__, [ranged_inputs(shape, rng, row_axes=1 if kw["time_major"] else 2)])
+    assert_bit_exact(cmp)
 
 
 VARIANTS = [
@@ -86,8 +96,9 @@ def test_lstm_hybrid_variants(variant):
     kw.update(VARIANTS[variant])
     model, shape = lstm_hybrid_model(rng, T, B, I, max(U, 2), **kw)
     assert rule_problems(model) == []
-    check_hybrid_recurrent(model, __name__ + ".variants",
-                           [ranged_inputs(shape, rng, row_axes=1 if kw["time_major"] else 2)], boards=())
+    cmp = check_hybrid_recurrent(model, __name__ + ".variants",
+                                 [ranged_inputs(shape, rng, row_axes=1 if kw["time_major"] else 2)], boards=())
+    assert_bit_exact(cmp)
 
 
 def test_lstm_hybrid_rejects_per_channel_weights():
@@ -154,3 +165,18 @@ def test_lstm_hybrid_sweep(seed):
     assert rule_problems(model) == []
     worst, exact = sweep_error(model, xs)
     assert exact, (kw, worst)
+
+
+@pytest.mark.skipif(os.environ.get("MCUGEN_LONG") != "1", reason="the long sweep: MCUGEN_LONG=1")
+@pytest.mark.parametrize("board", ["cortex-m4", "cortex-m3"])
+def test_lstm_hybrid_sweep_boards(board):
+    """The first 16 sweep cases on a Cortex-M board under QEMU (m4: single-precision FPU, newlib's own expf;
+    m3: soft float): equal to LiteRT's bits too."""
+    if not have_arm_tools():
+        pytest.skip("no arm-none-eabi-gcc / qemu-system-arm")
+    from mcugen.testing.compare import run_on_board
+    for seed in range(16):
+        model, xs, kw = sweep_case(seed)
+        ref = litert.run(model, xs)
+        for ours, r in zip(run_on_board(model, board, xs), ref):
+            assert np.array_equal(ours.view(np.int32), r.view(np.int32)), (seed, kw)
