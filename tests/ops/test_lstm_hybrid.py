@@ -4,13 +4,21 @@ invocations (state carried). Seeded random time steps, batches, sizes (1 and non
 batch-major, symmetric and asymmetric input quantization, cell clip, CIFG, peephole, projection (with and
 without bias, proj clip), layer norm, the cell activations LiteRT runs; inputs whose row ranges change by
 orders of magnitude, an all-zero row and an all-zero invocation. Per-channel weights are refused: LiteRT's
-hybrid LSTM reads scale 0 for them (its output ignores the weights)."""
+hybrid LSTM reads scale 0 for them (its output ignores the weights).
+
+On the host the outputs equal LiteRT's bit for bit (asserted): the gates' sigmoid and tanh are Eigen's as in
+LiteRT (mcu_lstm_hybrid.c), and the asymmetric zero point is chosen in double as LiteRT does. MCUGEN_LONG=1 adds
+a sweep of 224 random cases (host, bit for bit; before: up to 2.3e-3 of the range with the C library's
+expf / tanhf and the float zero point) and 16 of them on cortex-m4 and cortex-m3 under QEMU (bit for bit)."""
+import os
+
 import numpy as np
 import pytest
 
 from mcugen.testing.builder import TensorSpec, single_op_model
 from mcugen.testing.compare import rule_problems
 from mcugen.oracle import litert
+from tests.conftest import have_arm_tools
 from tests.ops.recurrent_hybrid_cases import check_hybrid_recurrent, ranged_inputs, run_twice_with_reset, within
 
 
@@ -47,6 +55,14 @@ def lstm_hybrid_model(rng, T, B, I, U, time_major=False, asym=False, cell_clip=0
     return model, x_shape
 
 
+def assert_bit_exact(cmp):
+    """On the host the kernel is LiteRT's arithmetic, operation for operation (its gate sigmoid and tanh are
+    Eigen's, replayed in mcu_lstm_hybrid.c): the outputs are equal bit for bit, beyond the tolerance."""
+    for i, (ours, ref) in enumerate(zip(cmp.ours, cmp.ref)):
+        diff = np.count_nonzero(ours.view(np.int32) != ref.view(np.int32))
+        assert diff == 0, f"output {i}: {diff} of {ours.size} values differ from LiteRT's bits"
+
+
 def _case(seed):
     rng = np.random.default_rng(7700 + seed)
     T, B = int(rng.integers(1, 5)), [1, 1, 2, 3][seed % 4]
@@ -60,7 +76,8 @@ def test_lstm_hybrid_random(seed):
     rng, T, B, I, U, kw = _case(seed)
     model, shape = lstm_hybrid_model(rng, T, B, I, U, **kw)
     assert rule_problems(model) == []
-    check_hybrid_recurrent(model, __name__, [ranged_inputs(shape, rng, row_axes=1 if kw["time_major"] else 2)])
+    cmp = check_hybrid_recurrent(model, __name__, [ranged_inputs(shape, rng, row_axes=1 if kw["time_major"] else 2)])
+    assert_bit_exact(cmp)
 
 
 VARIANTS = [
@@ -84,8 +101,9 @@ def test_lstm_hybrid_variants(variant):
     kw.update(VARIANTS[variant])
     model, shape = lstm_hybrid_model(rng, T, B, I, max(U, 2), **kw)
     assert rule_problems(model) == []
-    check_hybrid_recurrent(model, __name__ + ".variants",
-                           [ranged_inputs(shape, rng, row_axes=1 if kw["time_major"] else 2)], boards=())
+    cmp = check_hybrid_recurrent(model, __name__ + ".variants",
+                                 [ranged_inputs(shape, rng, row_axes=1 if kw["time_major"] else 2)], boards=())
+    assert_bit_exact(cmp)
 
 
 def test_lstm_hybrid_rejects_per_channel_weights():
@@ -114,3 +132,56 @@ def test_lstm_hybrid_reset():
     ref = litert.run(model, [np.concatenate([x, x])])[0]
     within(first, ref[:5], "before reset")
     assert not np.allclose(ref[5:], ref[:5], rtol=0, atol=1e-3)
+
+
+def sweep_case(seed):
+    """One case of the long sweep: every option drawn at random (seeded)."""
+    rng = np.random.default_rng(8800 + seed)
+    T, B = int(rng.integers(1, 5)), int(rng.integers(1, 4))
+    I, U = int(rng.choice([1, 2, 3, 5, 8, 13, 32])), int(rng.choice([2, 3, 4, 5, 7, 9, 12, 16]))
+    kw = dict(time_major=bool(rng.integers(2)), asym=bool(rng.integers(2)),
+              cell_clip=float(rng.choice([0.0, 3.0, 0.4])), cifg=bool(rng.integers(2)),
+              peephole=bool(rng.integers(2)), layer_norm=bool(rng.integers(3) == 0),
+              act=str(rng.choice(["TANH", "TANH", "TANH", "RELU", "RELU6", "RELU_N1_TO_1"])))
+    proj = int(rng.choice([0, 0, 3, 6]))
+    if proj:
+        kw.update(proj=proj, proj_bias=bool(rng.integers(2)), proj_clip=float(rng.choice([0.0, 0.05])))
+    model, shape = lstm_hybrid_model(rng, T, B, I, U, **kw)
+    return model, [ranged_inputs(shape, rng, row_axes=1 if kw["time_major"] else 2)], kw
+
+
+def sweep_error(model, xs):
+    """(worst |ours - LiteRT| / range of LiteRT's output, whether equal bit for bit) on the host."""
+    from mcugen.testing.compare import compare_model
+    cmp = compare_model(model, inputs=xs, oracle="litert")
+    worst, exact = 0.0, True
+    for ours, ref in zip(cmp.ours, cmp.ref):
+        worst = max(worst, within(ours, ref, "sweep"))
+        exact = exact and np.array_equal(ours.view(np.int32), ref.view(np.int32))
+    return worst, exact
+
+
+@pytest.mark.skipif(os.environ.get("MCUGEN_LONG") != "1", reason="the long sweep: MCUGEN_LONG=1")
+@pytest.mark.parametrize("seed", range(224))
+def test_lstm_hybrid_sweep(seed):
+    """224 seeded random cases, every option at random: within the tolerance and equal to LiteRT bit for bit on
+    the host (the gates' sigmoid and tanh are Eigen's, as LiteRT's; see mcu_lstm_hybrid.c)."""
+    model, xs, kw = sweep_case(seed)
+    assert rule_problems(model) == []
+    worst, exact = sweep_error(model, xs)
+    assert exact, (kw, worst)
+
+
+@pytest.mark.skipif(os.environ.get("MCUGEN_LONG") != "1", reason="the long sweep: MCUGEN_LONG=1")
+@pytest.mark.parametrize("board", ["cortex-m4", "cortex-m3"])
+def test_lstm_hybrid_sweep_boards(board):
+    """The first 16 sweep cases on a Cortex-M board under QEMU (m4: single-precision FPU, newlib's own expf;
+    m3: soft float): equal to LiteRT's bits too."""
+    if not have_arm_tools():
+        pytest.skip("no arm-none-eabi-gcc / qemu-system-arm")
+    from mcugen.testing.compare import run_on_board
+    for seed in range(16):
+        model, xs, kw = sweep_case(seed)
+        ref = litert.run(model, xs)
+        for ours, r in zip(run_on_board(model, board, xs), ref):
+            assert np.array_equal(ours.view(np.int32), r.view(np.int32)), (seed, kw)
