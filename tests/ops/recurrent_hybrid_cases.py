@@ -3,14 +3,11 @@ reference kernels (BUILTIN_REF, in a child process) over several consecutive inv
 from one to the next), on the host under ASan/UBSan and, for the first two cases of a module, on cortex-m4
 and cortex-m3 under QEMU. Outputs must be within HYBRID_TOLERANCE x the reference output's range (max - min).
 
-SVDF and BATCH_MATMUL follow LiteRT operation for operation (measured: equal bit for bit). The LSTM cannot
-be: LiteRT's float sigmoid and tanh (tensor_utils ApplySigmoidToVector / ApplyTanhToVector, Eigen's vectorized
-logistic / tanh in current sources) are neither 1 / (1 + expf(-x)) nor tanhf: measured on 2000 gate values
-through a bias-only LSTM, 35% of LiteRT's sigmoids equal glibc's 1 / (1 + expf(-x)), they are up to 5 ulp
-from the correctly rounded value, and Eigen 3.3's rational forms match fewer still. The kernel uses the C
-library's expf / tanhf (the closest found): outputs are typically within 3e-7 of the range, but the state is
-quantized again at every step, so an ulp can move one quantized value by a step; in a sweep of 60 random
-seeded cases one (CIFG, asymmetric) went to 1.2e-3 of the range. The seeds here are fixed."""
+SVDF, BATCH_MATMUL and the LSTM follow LiteRT operation for operation (measured: equal bit for bit). For the
+LSTM that takes LiteRT's own gate functions: Eigen's logistic (its packet form for elements in aligned
+4-float packets of LiteRT's scratch, its scalar form with glibc's expf for the others) and Eigen's rational
+tanh, and the asymmetric zero point chosen in double (runtime_c/recurrent/mcu_lstm_hybrid.c; a long sweep:
+tests/ops/test_lstm_hybrid.py with MCUGEN_LONG=1)."""
 from collections import defaultdict
 
 import numpy as np
