@@ -357,7 +357,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"benchmarks_md: {stem} --optimize size: {e.title}: {e.message}", file=sys.stderr)
             return e.exit_code
     if args.quantization_from is not None:  # a section written before (it takes ~30 minutes to make)
-        quant = ["", *args.quantization_from.read_text().rstrip("\n").splitlines()]
+        quant = ["", *(line for line in args.quantization_from.read_text().rstrip("\n").splitlines()
+                       if not line.startswith("<!--"))]
     else:
         quant = None if args.no_quantization else quantization_section(args.models_dir, log)
     args.out.write_text(render(results, results16=results16, more=more, cores=cores, optimize=(speed, size),
