@@ -490,7 +490,10 @@ class Conv2D(_ConvBase):
         if self.scheme(op) != "s8" or "dsp" in features or "mve" in features:
             return False
         n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw = self.geometry(op)
-        return (kh, kw, sh, sw) == (1, 1, 1, 1) and (oh, ow) == (ih, iw) and op.inputs[1].shape[3] == ic
+        # oc >= 2: one output channel would take FULLY_CONNECTED's per-tensor multiplier (float32 scale
+        # product), not the convolution's per-channel one (double)
+        return ((kh, kw, sh, sw) == (1, 1, 1, 1) and (oh, ow) == (ih, iw) and op.inputs[1].shape[3] == ic
+                and oc >= 2)
 
     def lower_as_fully_connected(self, op, ctx):
         """The FULLY_CONNECTED lowering of a 1x1 convolution (as_fully_connected): weights [oc, ic], one

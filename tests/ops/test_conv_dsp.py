@@ -120,11 +120,22 @@ def test_fast_conv(case):
     # int16 weights only pay with the DSP product loop: a board without it keeps the int8 layout, and a
     # 1x1 stride-1 layer runs the FULLY_CONNECTED kernel there (Conv2D.as_fully_connected)
     plain = conv_layer(model, "host")
-    if kernel == "conv_1x1_s8" and kwargs.get("stride", (1, 1)) == (1, 1):
+    if kernel == "conv_1x1_s8" and kwargs.get("stride", (1, 1)) == (1, 1) and kwargs["oc"] >= 2:
         assert plain.function == "fully_connected_s8" and field(plain, "rows4") == 1
     else:
         assert plain.function == kernel and field(plain, "w16") == 0
     assert_bit_exact(model, count=4, boards=dsp_boards())
+
+
+def test_one_output_channel_keeps_the_convolution_kernel():
+    """A 1x1 layer with one output channel is not run as FULLY_CONNECTED on a core without DSP (that kernel
+    would take the per-tensor multiplier recipe), and stays bit-exact; with 3 channels it is."""
+    one = conv_model(3, n=1, h=4, w=5, ic=6, oc=1, kh=1, kw=1, per_channel=False)
+    three = conv_model(3, n=1, h=4, w=5, ic=6, oc=3, kh=1, kw=1, per_channel=False)
+    assert conv_layer(one, "host").function != "fully_connected_s8"
+    assert conv_layer(three, "host").function == "fully_connected_s8"
+    assert_bit_exact(one, count=4)
+    assert_bit_exact(three, count=4)
 
 
 @pytest.mark.parametrize("case", ["1x3_ic1_valid", "3x3_ic3_s2_vww0", "5x5_ic1_full_staging", "1x1_ic21_s2_oc10"])
