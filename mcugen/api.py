@@ -214,16 +214,18 @@ def bench(model, board: str = "cortex-m4", name: str | None = None, timeout: flo
 def quantize(model, samples=None, *, calibration_files=None, method: str = "minmax", percentile: float = 99.99,
              activations: str = "int8", per_tensor: bool = False, io: str = "int8", bias_correction=None,
              eval_samples=None, eval_files=None, report=None, output=None, progress: bool = False, labels=None,
-             keep_float=None):
+             keep_float=None, weights: str = "int8", max_flash=None, max_ram=None, min_sqnr=None, board=None):
     """Quantize a float32 model (path or bytes) to int8 or 16x8 from calibration samples (any iterable of
     arrays, or `calibration_files`: .npy per input / one .npz). Returns a QuantizeResult (`.model` holds the
-    bytes, `.report` the quantization report); writes `output` (and the report beside it) if given. See
-    mcugen/quantize/__init__.py."""
+    bytes, `.report` the quantization report); writes `output` (and the report beside it) if given.
+    weights 'int4' / 'mixed' with the limits max_flash, max_ram, min_sqnr, board: int4 weights (per layer
+    for 'mixed'). See mcugen/quantize/__init__.py."""
     from .quantize import quantize as _quantize
     return _quantize(model, samples, calibration_files=calibration_files, method=method, percentile=percentile,
                      activations=activations, per_tensor=per_tensor, io=io, bias_correction=bias_correction,
                      eval_samples=eval_samples, eval_files=eval_files, report=report, output=output,
-                     progress=progress, labels=labels, keep_float=keep_float)
+                     progress=progress, labels=labels, keep_float=keep_float, weights=weights,
+                     max_flash=max_flash, max_ram=max_ram, min_sqnr=min_sqnr, board=board)
 
 
 __all__ = ["build", "run", "verify", "inspect", "bench", "quantize", "quantize_weights", "model_name", "VerifyResult"]

@@ -345,9 +345,22 @@ def report(model, board, out, name):
               help="Leave these operators in float (an operator name such as SOFTMAX: all of them, or a node "
                    "index; repeat or separate with commas): a mixed model, DEQUANTIZE before and QUANTIZE after "
                    "each, that mcugen builds with its float kernels.")
+@click.option("--weights", "weights", default="int8", show_default=True, type=click.Choice(["int8", "int4", "mixed"]),
+              help="int8; int4 (every CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED: per-channel, per-tensor for "
+                   "FULLY_CONNECTED as TFLM runs it, rounded by GPTQ on the calibration data); mixed (per layer int8 "
+                   "or int4 by measured sensitivity, within --max-flash / --min-sqnr / --board).")
+@click.option("--max-flash", "max_flash", default=None, metavar="BYTES",
+              help="mixed: the most bytes the weights and biases may take (200000, 200K, 1.5M, or 60%% of the "
+                   "all-int8 model's).")
+@click.option("--max-ram", "max_ram", default=None, metavar="BYTES", help="The most arena bytes (checked).")
+@click.option("--min-sqnr", "min_sqnr", default=None, type=float, metavar="DB",
+              help="mixed: the least output SQNR against the float model (dB, on the calibration samples).")
+@click.option("--board", "qboard", default=None, metavar="BOARD",
+              help="mixed: fit this board's flash and RAM (a name from `mcugen boards` or a board .toml).")
 @_friendly
 def quantize_cmd(model, calibration, out, method, pct, activations, per_tensor, bias_correction, io, eval_files,
-                 mode, min_weights, symmetric_inputs, labels, keep_float):
+                 mode, min_weights, symmetric_inputs, labels, keep_float, weights, max_flash, max_ram, min_sqnr,
+                 qboard):
     """Quantize a float32 MODEL to int8 or 16x8 (static post-training quantization, no TensorFlow needed).
 
     Writes the model and, beside it, the quantization report (OUT.quantization.md and .json: per layer the
@@ -355,7 +368,9 @@ def quantize_cmd(model, calibration, out, method, pct, activations, per_tensor, 
 
     Exit codes: 2 bad calibration data or labels, or an unknown --keep-float operator or node, 3 unreadable
     model, 4 a model that is already quantized, has no float tensors, or holds operators the quantizer cannot
-    quantize (listed; --keep-float leaves them in float, if mcugen has their float kernel), 7 LiteRT missing.
+    quantize (listed; --keep-float leaves them in float, if mcugen has their float kernel), 5 no per-layer
+    precision meets --max-flash / --max-ram / --min-sqnr / --board (the message says which and by how much),
+    7 LiteRT missing.
     """
     from . import api
     if mode != "static":
@@ -369,10 +384,18 @@ def quantize_cmd(model, calibration, out, method, pct, activations, per_tensor, 
     r = api.quantize(model, calibration_files=list(calibration), method=method, percentile=pct,
                      activations=activations, per_tensor=per_tensor, bias_correction=bias_correction, io=io,
                      eval_files=list(eval_files) or None, output=out, progress=True, labels=labels,
-                     keep_float=[k for v in keep_float for k in v.split(",") if k.strip()] or None)
+                     keep_float=[k for v in keep_float for k in v.split(",") if k.strip()] or None,
+                     weights=weights, max_flash=max_flash, max_ram=max_ram, min_sqnr=min_sqnr, board=qboard)
     click.echo(f"{out}: {activations}, {len(r.graph.operators)} operators, {method} ranges from {r.samples} "
                f"samples, {'per-tensor' if per_tensor else 'per-channel'} weights, {io} I/O"
-               + (", bias correction" if r.bias_corrected is not None else ""))
+               + (", bias correction" if r.bias_corrected is not None else "")
+               + (f", int4 weights in {len(r.int4_layers)} layers" if r.int4_layers else ""))
+    if r.precision is not None:
+        p = r.precision
+        click.echo(f"precision: {len(p['int4'])} of {len(p['layers'])} layers int4; weights and biases "
+                   f"{p['weight_bytes']:,} bytes (all-int8 {p['int8_weight_bytes']:,}); SQNR on the calibration samples "
+                   f"{p['sqnr_db']:.2f} dB (all-int8 {p['int8_sqnr_db']:.2f}); search {p['seconds']['search']:.3f} s "
+                   f"after {p['seconds']['sensitivity']:.1f} s of sensitivity runs")
     if r.report is not None:
         for o in r.report["outputs"]:
             agree = f", top-1 agreement {o['top1_agreement']:.3f}" if "top1_agreement" in o else ""

@@ -37,6 +37,12 @@ class BudgetError(McugenError):
     title = "model does not fit the board"
 
 
+class InfeasibleError(BudgetError):
+    """`quantize --weights mixed`: no per-layer precision meets the limits given (flash, RAM, SQNR)."""
+
+    exit_code = 5
+
+
 class OutputDirError(McugenError):
     """The output directory holds files mcugen did not write."""
 

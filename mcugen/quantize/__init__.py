@@ -25,6 +25,7 @@ from . import calibration, ranges as _ranges, rewrite as _rewrite, statistics
 from .validate import validate
 
 IO_MODES = ("int8", "float")
+WEIGHT_MODES = ("int8", "int4", "mixed")
 
 
 @dataclass
@@ -38,6 +39,8 @@ class QuantizeResult:
     bias_corrected: tuple[int, int] | None = None  # (layers corrected, layers without a bias)
     report: dict | None = None
     report_files: tuple | None = None
+    precision: dict | None = None  # --weights mixed / limits: the per-layer choice (mixed.choose)
+    int4_layers: list = field(default_factory=list)  # node indices with int4 weights
 
 
 def load_float_model(model) -> tuple[Graph, bytes, str]:
@@ -91,7 +94,8 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
              percentile: float = _ranges.DEFAULT_PERCENTILE, activations: str = "int8", per_tensor: bool = False,
              io: str = "int8", bias_correction: bool | None = None, eval_samples=None, eval_files=None,
              report: bool | None = None, output: str | Path | None = None, progress: bool = False,
-             labels=None, keep_float=None) -> QuantizeResult:
+             labels=None, keep_float=None, weights: str = "int8", max_flash=None, max_ram=None,
+             min_sqnr: float | None = None, board=None) -> QuantizeResult:
     """Quantize a float model to int8 (or the 16x8 scheme).
 
     model: path or bytes of a float32 .tflite. samples: an iterable of samples (each an array for a
@@ -110,6 +114,11 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
     when no evaluation samples are given: the held-back ones are picked from them); the report then gives the
     float and the quantized model's accuracy. keep_float: operators left in float (node indices or operator
     names, e.g. ['SOFTMAX', 3]): a mixed model, DEQUANTIZE before and QUANTIZE after each of them.
+    weights: 'int8'; 'int4' (every CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED with int8 activations:
+    int4.py); or 'mixed' (per layer int8 or int4 by measured sensitivity: mixed.py) under the limits
+    max_flash (bytes of the weights and biases: an int, '200K', or '60%' of the all-int8 model's), max_ram
+    (arena bytes), min_sqnr (dB, output SQNR against float) and board (a board name or Board: its flash and
+    RAM). The chosen precision per layer is in the result's report['precision'] (and `precision`).
     """
     if method not in _ranges.ALL_METHODS:
         raise UsageError(f"unknown --method {method!r}; available: {', '.join(_ranges.ALL_METHODS)}.")
@@ -118,6 +127,17 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
     if activations not in _rewrite.ACTIVATION_TYPES:
         raise UsageError(f"unknown --activations {activations!r}; available: "
                          f"{', '.join(_rewrite.ACTIVATION_TYPES)}.")
+    if weights not in WEIGHT_MODES:
+        raise UsageError(f"unknown --weights {weights!r}; available: {', '.join(WEIGHT_MODES)}.")
+    limited = any(v is not None for v in (max_flash, max_ram, min_sqnr, board))
+    if weights == "mixed" and not limited:
+        raise UsageError("--weights mixed needs a limit to choose by: --max-flash, --max-ram, --min-sqnr or --board.")
+    if weights == "int4" and limited:
+        raise UsageError("--max-flash, --max-ram, --min-sqnr and --board choose the precision per layer: use them with "
+                         "--weights mixed (or with int8 weights, to check the int8 model against them).")
+    if weights == "int4" and activations != "int8":
+        raise UsageError("--weights int4 needs --activations int8: TFLM runs int4 weights with int8 activations "
+                         "only (use --weights mixed to keep the 16x8 layers int8).")
     if not 50.0 < float(percentile) <= 100.0:
         raise UsageError(f"--percentile {percentile}: must be in (50, 100] (e.g. 99.99).")
     g, data, where = load_float_model(model)
@@ -188,39 +208,81 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
         bias_correction = bool(bias_correction)
         chosen = {i: calibrate(method, s) for i, s in stats.items()}
         method_of = {i: method for i in chosen}
-    qg = _rewrite.rewrite(g, {id(by_index[i]): r for i, r in chosen.items()}, io=io, **kw)
+    ranges_by_id = {id(by_index[i]): r for i, r in chosen.items()}
+    means = {i: s.mean for i, s in stats.items() if s.mean is not None}
+    weight_types, rounding, precision = {}, None, None
+    if weights != "int8" or limited:
+        from . import int4 as _int4, mixed
+        node_types = ({op.index: activations for op in g.operators} if isinstance(activations, str)
+                      else activations)
+        cands = mixed.eligible(g, keep, node_types)
+        if weights != "int8" and not cands:
+            raise UnsupportedModelError(f"{where}: no layer can take int4 weights (CONV_2D, DEPTHWISE_CONV_2D and "
+                                        "FULLY_CONNECTED with constant weights and int8 activations).")
+        rounding = _int4.Rounding(_int4.layer_grams(g, data, cal, cands) if cands and weights != "int8" else {})
+
+        def make(wt, io_=io):
+            q = _rewrite.rewrite(g, ranges_by_id, io=io_, weight_types=wt, int4=rounding, **kw)
+            if bias_correction:
+                from .bias_correction import corrected_biases
+                corrected_biases(g, q, means)
+            return q
+        if weights == "int4":
+            weight_types = {op.index: "int4" for op in cands}
+            precision = None
+        else:
+            base = mixed.weight_bytes(make({}))
+            save = {op.index: int(np.prod(op.inputs[1].shape)) - _int4.packed_bytes(int(np.prod(op.inputs[1].shape)))
+                    for op in cands}
+            lim = mixed.limits_for(board, max_flash, max_ram, min_sqnr, base, make, where)
+            k = min(mixed.SENSITIVITY_SAMPLES, cal[0].shape[0])
+            precision = mixed.choose(g, lambda wt: make(wt, "float"), data, [x[:k] for x in cal],
+                                     cands if weights == "mixed" else [], lim,
+                                     lambda nodes: base - sum(save[i] for i in nodes),
+                                     progress=say("mixed precision (layers)"))
+            weight_types = {i: "int4" for i in precision["int4"]}
+    qg = _rewrite.rewrite(g, ranges_by_id, io=io, weight_types=weight_types, int4=rounding, **kw)
     corrected = None
     if bias_correction:
         from .bias_correction import corrected_biases
-        corrected = corrected_biases(g, qg, {i: s.mean for i, s in stats.items() if s.mean is not None})
+        corrected = corrected_biases(g, qg, means)
     qg.description = (f"mcugen quantize: {activations}, {method} ranges on {cal[0].shape[0]} samples, "
                       f"{'per-tensor' if per_tensor else 'per-channel'} weights, {io} I/O"
                       + (", bias correction" if bias_correction else "")
+                      + (f", {len(weight_types)} layers with int4 weights" if weight_types else "")
                       + (f", nodes {sorted(keep)} kept in float" if keep else ""))
     out = write_model(qg)
     back = validate(out)
+    if precision is not None:
+        from . import mixed
+        precision.update(mixed.check_fit(out, lim, where))
     if output is not None:
         Path(output).write_bytes(out)
     result = QuantizeResult(out, back, {by_index[i].name: r for i, r in chosen.items()}, int(cal[0].shape[0]))
     result.methods = {by_index[i].name: m for i, m in method_of.items()}
     result.errors = errors
     result.bias_corrected = corrected
+    result.precision = precision
+    result.int4_layers = sorted(weight_types)
     if report:
         from . import report as _report
         settings = {"model": Path(where).name, "activations": activations, "method": method,
                     "percentile": percentile, "per_tensor": per_tensor, "io": io,
                     "bias_correction": bias_correction, "calibration_samples": int(cal[0].shape[0]),
-                    "keep_float": sorted(keep)}
+                    "keep_float": sorted(keep), "weights": weights,
+                    "int4_layers": sorted(weight_types)}
         if bias_correction:
             settings["bias_corrected_layers"] = corrected[0]
         result.report = _report.measure(g, data, out, back, ev, chosen, method_of, stats, note, settings,
                                         labels=lab)
+        if precision is not None:
+            result.report["precision"] = precision
         if output is not None:
             result.report_files = _report.write(result.report, output)
     return result
 
 
-__all__ = ["quantize", "QuantizeResult", "IO_MODES"]
+__all__ = ["quantize", "QuantizeResult", "IO_MODES", "WEIGHT_MODES"]
 
 
 class _CallableModule(type(sys.modules[__name__])):

@@ -81,10 +81,11 @@ def corrected_biases(float_graph, quant_graph, means: dict[int, np.ndarray]) -> 
             skipped += 1
             continue
         w, wq = f.inputs[1].data.astype(np.float64), q.inputs[1]
-        shape = [1] * w.ndim
+        shape = [1] * wq.data.ndim
         if wq.quant.scale.size > 1:
             shape[wq.quant.axis] = -1
         wdeq = wq.data.astype(np.float64) * wq.quant.scale.astype(np.float64).reshape(shape)
+        wdeq = wdeq.reshape(w.shape)  # a FULLY_CONNECTED written as a 1x1 CONV_2D (int4.fc_as_conv)
         shift = mean_shift(f, mean, w - wdeq)
         bf = f.inputs[2].data.astype(np.float64) + shift
         bs = np.broadcast_to(b.quant.scale.astype(np.float64), bf.shape)

@@ -120,6 +120,8 @@ def markdown(rep: dict) -> str:
     for o in rep["outputs"]:
         acc = (f"{o['float_accuracy']:.3f} -> {o['accuracy']:.3f}" if "accuracy" in o else "-")
         lines.append(f"| {o['tensor']} | {_f(o['sqnr_db'])} | {_f(o.get('top1_agreement'), '{:.3f}')} | {acc} |")
+    if rep.get("precision"):
+        lines += [""] + precision_markdown(rep["precision"])
     lines += ["", "## Worst layers", ""]
     for r in rep["worst_layers"]:
         lines.append(f"- node {r['node']} {r['op']} `{r['tensor']}`: {_f(r['sqnr_db'])} dB")
@@ -133,6 +135,34 @@ def markdown(rep: dict) -> str:
         lines.append(f"| {r['node']} | {r['op']} | `{r['tensor']}` | {r['method']} | {rng} | {qr} | {clip} | "
                      f"{_f(r['sqnr_db'])} |")
     return "\n".join(lines) + "\n"
+
+
+def precision_markdown(p: dict) -> list[str]:
+    """The '--weights mixed' section: each layer's choice and cost, the totals against the limits."""
+    lim = p["limits"]
+    given = ", ".join(f"{k.replace('_', '-')} {v:,}" if isinstance(v, int) else f"{k.replace('_', '-')} {v}"
+                      for k, v in lim.items() if v is not None) or "none"
+    out = ["## Weight precision per layer (--weights mixed)", "",
+           f"Limits: {given}. Choice: {p['why']}. Sensitivity measured on {p['samples']} calibration samples "
+           f"({p['tflm_runs']} TFLM runs, {p['seconds']['sensitivity']:.2f} s); search {p['seconds']['search']:.4f} s; "
+           f"check {p['seconds']['check']:.2f} s" + (f", {p['backoff']} layers moved back to int8 to meet the SQNR"
+                                                     if p["backoff"] else "") + ".", ""]
+    out += [f"- {n}" for n in p.get("notes", [])]
+    out += ["", "| node | op | weights | values | int8 bytes | int4 bytes | SQNR with this layer int4 (dB) | "
+            "cost (dB) | choice |", "|---:|---|---|---:|---:|---:|---:|---:|---|"]
+    for L in p["layers"]:
+        out.append(f"| {L['node']} | {L['op']} | `{L['tensor']}` | {L['values']:,} | {L['int8_bytes']:,} | "
+                   f"{L['int4_bytes']:,} | {_f(L['sqnr_db'])} | {_f(L['cost_db'])} | {L['choice']} |")
+    fl = f" (limit {lim['max_flash']:,})" if lim.get("max_flash") is not None else ""
+    out += ["", f"Totals: weights and biases {p['weight_bytes']:,} bytes{fl}, all-int8 {p['int8_weight_bytes']:,} "
+            f"({p['weight_bytes'] / max(p['int8_weight_bytes'], 1):.1%}); output SQNR on those samples "
+            f"{_f(p['sqnr_db'])} dB (predicted {_f(p['predicted_sqnr_db'])}, all-int8 {_f(p['int8_sqnr_db'])})"
+            + (f", limit {lim['min_sqnr']:g} dB" if lim.get("min_sqnr") is not None else "") + "."]
+    if "arena_bytes" in p:
+        out.append(f"Arena {p['arena_bytes']:,} bytes" + (f" (limit {lim['max_ram']:,})" if lim.get("max_ram") else "")
+                   + (f"; library {p['flash_bytes']:,} bytes of flash, {p['ram_bytes']:,} of RAM on {lim['board']}"
+                      if "flash_bytes" in p else "") + ".")
+    return out
 
 
 def write(rep: dict, model_path: str | Path) -> tuple[Path, Path]:

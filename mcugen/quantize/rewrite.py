@@ -150,12 +150,15 @@ def _activations(g: Graph, keep=frozenset()) -> list[Tensor]:
 
 
 def rewrite(graph: Graph, ranges: dict[int, tuple[float, float]], per_channel: bool = True,
-            io: str = "int8", activations: str = ACT, keep=frozenset()) -> Graph:
+            io: str = "int8", activations: str = ACT, keep=frozenset(), weight_types=None,
+            int4=None) -> Graph:
     """The quantized graph of the float `graph`. `ranges`: real range per activation tensor, by id(tensor)
     of `graph`'s tensors (constants that are not weights may be left out: their data gives it).
     activations: 'int8' or 'int16' (the 16x8 scheme). io: 'int8' means integer I/O (of the activation type).
     keep: node indices of operators left in float (their tensors are quantized for their neighbours; the
-    operator reads float copies made by DEQUANTIZE and its float output is QUANTIZEd: _wrap_kept)."""
+    operator reads float copies made by DEQUANTIZE and its float output is QUANTIZEd: _wrap_kept).
+    weight_types: {node index: 'int4'} for layers given int4 weights (others int8); int4: the int4.Rounding
+    that rounds them (the Gram matrices of their inputs for the data-aware rounding; default: none)."""
     if activations not in ACTIVATION_TYPES:
         raise ValueError(f"activations must be one of {ACTIVATION_TYPES}, not {activations!r}")
     refuse(graph, keep=keep)
@@ -213,13 +216,20 @@ def rewrite(graph: Graph, ranges: dict[int, tuple[float, float]], per_channel: b
         rule = RULES.get(op.op)
         if (rule is not None and rule.weights_axis is not None and op.inputs[1].dtype == "float32"
                 and op.index not in keep):
-            _quantize_params(op, rule.weights_axis if per_channel else None, BIAS_TYPE[activations])
+            wt = (weight_types or {}).get(op.index, "int8")
+            _quantize_params(op, rule.weights_axis if per_channel else None, BIAS_TYPE[activations], wt, int4)
+    for op in list(g.operators):  # per-channel int4 FULLY_CONNECTED: as the 1x1 CONV_2D TFLM accepts (int4.py)
+        if op.op == "FULLY_CONNECTED" and op.inputs[1].dtype == "int4" and op.inputs[1].quant.per_channel:
+            from .int4 import fc_as_conv
+            fc_as_conv(g, op)
     if keep:
         _wrap_kept(g, keep)
     if io == "float":
         _float_edges(g, activations)
     elif io != "int8":
         raise ValueError(f"io must be 'int8' or 'float', not {io!r}")
+    for k, op in enumerate(g.operators):
+        op.index = k
     return g
 
 
@@ -228,7 +238,8 @@ def _quantize_activation_const(x: np.ndarray, q: Quant, dtype: str = ACT) -> np.
     return np.clip(np.round(x.astype(np.float64) / q.s) + q.zp, qmin, qmax).astype(dtype)
 
 
-def _quantize_params(op: Operator, axis: int | None, bias_type: str = "int32") -> None:
+def _quantize_params(op: Operator, axis: int | None, bias_type: str = "int32", weight_type: str = "int8",
+                     int4=None) -> None:
     x, w = op.inputs[0], op.inputs[1]
     b = op.inputs[2] if len(op.inputs) > 2 else None
     wf = w.data.astype(np.float32)
@@ -242,9 +253,20 @@ def _quantize_params(op: Operator, axis: int | None, bias_type: str = "int32") -
             scales = np.maximum(scales, np.float32(need.max() * (1 + 1e-6))).astype(np.float32)
         else:
             scales = np.maximum(scales, (need * (1 + 1e-6)).astype(np.float32)).astype(np.float32)
-    w.data = quantize_weights(wf, scales, axis)
-    w.dtype = "int8"
-    w.quant = Quant(scales.astype(np.float32), np.zeros(scales.size, np.int64), axis if axis is not None else 0)
+    if weight_type == "int4":
+        from .int4 import INT4_OPS, Rounding
+        floor = None
+        if b is not None:
+            floor = np.broadcast_to(need * (1 + 1e-6), (w.shape[INT4_OPS[op.op]],)).astype(np.float64)
+        w.data, scales, qaxis, _ = (int4 or Rounding()).quantize(op, wf, axis is not None, floor)
+        w.dtype = "int4"
+        w.quant = Quant(scales, np.zeros(scales.size, np.int64), qaxis)
+    elif weight_type == "int8":
+        w.data = quantize_weights(wf, scales, axis)
+        w.dtype = "int8"
+        w.quant = Quant(scales.astype(np.float32), np.zeros(scales.size, np.int64), axis if axis is not None else 0)
+    else:
+        raise ValueError(f"weight type must be int8 or int4, not {weight_type!r}")
     if b is not None:
         bscale = (np.float32(x.quant.s) * scales).astype(np.float32)  # (1,) per tensor or (channels,)
         q = np.round(b.data.astype(np.float64) / np.broadcast_to(bscale.astype(np.float64), b.data.shape))

@@ -131,3 +131,54 @@ def collect(model: bytes, tensor_indices: list[int], arrays: list[np.ndarray], b
                                     z[f"mean{k}"] if f"mean{k}" in z.files else None, int(zc), float(rm))
                 for k, (i, a, b, h, ah, zc, rm) in enumerate(zip(z["index"], z["min"], z["max"], z["hist"],
                                                                 z["ahist"], z["zeros"], z["rowmax"]))}
+
+
+_VALUES_CHILD = r"""
+import sys
+import numpy as np
+try:
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+except ImportError:
+    sys.exit(17)
+model, out_path, wanted, *inputs = sys.argv[1:]
+wanted = [int(i) for i in wanted.split(",")] if wanted else []
+ip = Interpreter(model_path=model, experimental_op_resolver_type=OpResolverType.BUILTIN_REF,
+                 experimental_preserve_all_tensors=True)
+ip.allocate_tensors()
+xs = [np.load(p, mmap_mode="r") for p in inputs]
+details = ip.get_input_details()
+vals = {i: [] for i in wanted}
+for s in range(xs[0].shape[0]):
+    for d, x in zip(details, xs):
+        ip.set_tensor(d["index"], np.ascontiguousarray(x[s], dtype=np.float32).reshape(d["shape"]))
+    ip.invoke()
+    for i in wanted:
+        vals[i].append(ip.get_tensor(i).copy())
+np.savez(out_path, **{f"t{i}": np.stack(v) for i, v in vals.items()})
+"""
+
+
+def collect_values(model: bytes, tensor_indices: list[int], arrays: list[np.ndarray],
+                   timeout: float = 3600) -> dict[int, np.ndarray]:
+    """The values of the float tensors `tensor_indices` on every sample of `arrays` (one (N, ...) array per
+    input; keep N small: the values come back whole, (N, *shape) float32 each), from LiteRT's reference
+    kernels in a child process (the layer inputs that int4.py's data-aware weight rounding needs)."""
+    with tempfile.TemporaryDirectory(prefix="mcugen-values-") as tmp:
+        d = Path(tmp)
+        (d / "model.tflite").write_bytes(model)
+        paths = []
+        for i, x in enumerate(arrays):
+            p = d / f"x{i}.npy"
+            np.save(p, np.asarray(x, dtype=np.float32))
+            paths.append(str(p))
+        r = subprocess.run([sys.executable, "-c", _VALUES_CHILD, str(d / "model.tflite"), str(d / "values.npz"),
+                            ",".join(map(str, tensor_indices)), *paths], capture_output=True, text=True,
+                           timeout=timeout)
+        if r.returncode == 17:
+            raise MissingToolError("calibration runs the float model in LiteRT, which is not installed: "
+                                   "pip install ai-edge-litert (or mcugen[quantize]).")
+        if r.returncode != 0:
+            tail = (r.stderr or r.stdout).strip().splitlines()[-3:]
+            raise RuntimeError("LiteRT failed to run the float model: " + " / ".join(tail))
+        z = np.load(d / "values.npz")
+        return {int(k[1:]): z[k] for k in z.files}

@@ -1,0 +1,287 @@
+"""`--weights mixed`: per layer int8 or int4 weights, chosen by measured sensitivity under the user's limits.
+
+The stages (after the activation ranges are fixed, so only the weights differ between candidates):
+
+1. **Sensitivity.** The all-int8 model and, for each layer that may take int4 weights (int4.eligible), the
+   model with that one layer int4 and all others int8, are quantized, run in the TFLM interpreter (the
+   firmware's arithmetic) on (up to SENSITIVITY_SAMPLES of) the calibration samples, and compared with the
+   float model: the output error e (sum over outputs of ||y_float - y||^2 / ||y_float||^2, the inverse of the
+   SQNR). A layer's cost is de_i = e_i - e_int8, and what it saves is the bytes its weights lose going from
+   int8 to int4 (half, rounded up).
+2. **Search.** The noise of independent layers adds up, so the error of an assignment S (the set of int4
+   layers) is predicted as e_int8 + sum_{i in S} max(de_i, 0). Under --max-flash (the bytes of the model's
+   weights and biases) the search picks the S that meets the limit at the least predicted error; under
+   --min-sqnr alone, the S that saves the most bytes within the error budget; with both, the least error
+   within the flash limit, which must then meet the SQNR. Both are 0/1 knapsacks, solved exactly by dynamic
+   programming over the saved bytes in BYTE_UNIT steps (deterministic: ties keep fewer, earlier layers).
+3. **Check.** The chosen model is quantized and measured (TFLM, the same samples). If --min-sqnr is given and
+   the measured SQNR misses it, the int4 layer with the largest cost per saved byte goes back to int8 and
+   the model is measured again (while the flash limit still holds); the report says how often.
+
+--board B turns the board's flash and RAM into limits: the flash left for weights is the board's flash
+minus what the all-int8 model's library needs besides its weights (compiled for B), and the arena of the
+chosen model (planned for B) must fit the board's RAM. When no assignment can meet the limits, an
+InfeasibleError says which limit fails and by how much (the all-int4 model's bytes, the best SQNR).
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import InfeasibleError
+from ..frontend.tflite_writer import write_model
+from .int4 import INT4_OPS, packed_bytes
+
+SENSITIVITY_SAMPLES = 64
+BYTE_UNIT = 16  # knapsack granularity in bytes (exact below; rounding a layer's saving down to it)
+
+
+@dataclass
+class Limits:
+    max_flash: int | None = None  # bytes of the model's weights and biases
+    max_ram: int | None = None  # arena bytes
+    min_sqnr: float | None = None  # dB, output SQNR against the float model
+    board: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def any(self) -> bool:
+        return self.max_flash is not None or self.min_sqnr is not None or self.max_ram is not None
+
+
+def eligible(g, keep=frozenset(), node_types=None) -> list:
+    """The operators of the float graph that may take int4 weights: CONV_2D, DEPTHWISE_CONV_2D and
+    FULLY_CONNECTED with constant float weights, not kept in float, with int8 activations (node_types:
+    {node: 'int16'} for nodes in 16x8, which TFLM runs with int8 weights only)."""
+    out = []
+    for op in g.operators:
+        if op.op not in INT4_OPS or op.index in keep or (node_types or {}).get(op.index, "int8") != "int8":
+            continue
+        w = op.inputs[1] if len(op.inputs) > 1 else None
+        if w is not None and w.is_const and w.dtype == "float32":
+            out.append(op)
+    return out
+
+
+def weight_bytes(graph) -> int:
+    """Bytes of the constant tensors (weights, biases, other constants) as the flatbuffer stores them."""
+    total = 0
+    seen = set()
+    for t in graph.tensors:
+        if not t.is_const or t.data is None or id(t) in seen:
+            continue
+        seen.add(id(t))
+        n = int(np.asarray(t.data).size)
+        total += packed_bytes(n) if t.dtype == "int4" else n * np.dtype(np.asarray(t.data).dtype).itemsize
+    return total
+
+
+def sqnr(e: float) -> float:
+    return float("inf") if e <= 0 else -10.0 * float(np.log10(e))
+
+
+class Measure:
+    """Quantize the float graph with given int4 layers and measure the output error (TFLM, float I/O)."""
+
+    def __init__(self, make, float_model: bytes, samples: list[np.ndarray]):
+        from ..oracle import litert
+        self.make = make  # weight_types -> quantized Graph (float I/O)
+        self.samples = samples
+        self.ref = litert.run(float_model, samples)
+        self.runs = 0
+        self._cache: dict[bytes, float] = {}
+
+    def error(self, int4_nodes) -> float:
+        from ..oracle import tflm
+        from .auto import sample_errors
+        qg = self.make({i: "int4" for i in int4_nodes})
+        data = write_model(qg)
+        key = hashlib.sha256(data).digest()
+        if key not in self._cache:
+            got = tflm.run(data, self.samples, len(self.ref))
+            self.runs += 1
+            self._cache[key] = float(sample_errors(self.ref, got).sum())
+        return self._cache[key]
+
+
+def _knapsack(saves: list[int], costs: list[float]):
+    """best[u] = (least total cost, chosen set) over subsets saving at least u units exactly u (DP table over
+    total saved units)."""
+    total = sum(saves)
+    inf = float("inf")
+    cost = [inf] * (total + 1)
+    pick: list[tuple] = [()] * (total + 1)
+    cost[0] = 0.0
+    for i, (s, c) in enumerate(zip(saves, costs)):
+        for u in range(total, s - 1, -1):
+            if cost[u - s] + c < cost[u]:
+                cost[u] = cost[u - s] + c
+                pick[u] = pick[u - s] + (i,)
+    return cost, pick
+
+
+def search(layers: list[dict], e_base: float, base_bytes: int, limits: Limits) -> tuple[tuple, str]:
+    """(indices into `layers` chosen int4, why) — see the module docstring. layers: {'save': bytes saved,
+    'cost': de}."""
+    saves = [max(int(L["save"]) // BYTE_UNIT, 0) for L in layers]
+    costs = [max(float(L["cost"]), 0.0) for L in layers]
+    cost, pick = _knapsack(saves, costs)
+    total = len(cost) - 1
+    if limits.max_flash is not None:
+        need_bytes = base_bytes - limits.max_flash
+        need = max(0, -(-need_bytes // BYTE_UNIT))
+        best = min((u for u in range(need, total + 1) if cost[u] < float("inf")),
+                   key=lambda u: (cost[u], len(pick[u]), pick[u]), default=None)
+        if best is None:
+            all4 = base_bytes - sum(int(L["save"]) for L in layers)
+            raise InfeasibleError(
+                f"--max-flash {limits.max_flash:,} bytes cannot be met: with every eligible layer int4 the weights "
+                f"and biases take {all4:,} bytes, {all4 - limits.max_flash:,} over the limit.")
+        return pick[best], f"least predicted error with at least {max(need_bytes, 0):,} bytes saved"
+    if limits.min_sqnr is not None:
+        budget = 10.0 ** (-limits.min_sqnr / 10.0) - e_base
+        if budget < 0:
+            return (), "the all-int8 model is already at the SQNR limit: no layer can take int4"
+        best = max((u for u in range(total + 1) if cost[u] <= budget), key=lambda u: (u, -cost[u]), default=0)
+        return pick[best], "most bytes saved within the SQNR budget"
+    return tuple(range(len(layers))), "no limit"
+
+
+def choose(g, make, float_model: bytes, samples: list[np.ndarray], candidates: list, limits: Limits,
+           base_bytes_of, progress=None) -> dict:
+    """Run the three stages; returns the record the report shows (and 'int4': the chosen node indices).
+    make(weight_types) -> quantized Graph; base_bytes_of(int4 nodes) -> weight bytes of that model."""
+    t0 = time.perf_counter()
+    m = Measure(make, float_model, samples)
+    e_base = m.error(())
+    base_bytes = base_bytes_of(())
+    layers = []
+    for k, op in enumerate(candidates):
+        w = op.inputs[1]
+        n = int(np.prod(w.shape))
+        e = m.error((op.index,))
+        layers.append({"node": op.index, "op": op.op, "tensor": w.name, "values": n, "int8_bytes": n,
+                       "int4_bytes": packed_bytes(n), "save": n - packed_bytes(n), "error": e,
+                       "cost": e - e_base, "sqnr_db": sqnr(e)})
+        if progress:
+            progress(k + 1, len(candidates))
+    t1 = time.perf_counter()
+    picked, why = search(layers, e_base, base_bytes, limits)
+    t2 = time.perf_counter()
+    chosen = set(picked)
+    nodes = tuple(sorted(layers[i]["node"] for i in chosen))
+    e = m.error(nodes)
+    backoff = 0
+    if limits.min_sqnr is not None:
+        while chosen and sqnr(e) < limits.min_sqnr:
+            drop = max(chosen, key=lambda i: (max(layers[i]["cost"], 0) / max(layers[i]["save"], 1), -i))
+            if limits.max_flash is not None and base_bytes_of(
+                    tuple(sorted(layers[i]["node"] for i in chosen - {drop}))) > limits.max_flash:
+                break
+            chosen.discard(drop)
+            backoff += 1
+            nodes = tuple(sorted(layers[i]["node"] for i in chosen))
+            e = m.error(nodes)
+    t3 = time.perf_counter()
+    got_bytes = base_bytes_of(nodes)
+    for i, L in enumerate(layers):
+        L["choice"] = "int4" if i in chosen else "int8"
+        L["cost_db"] = sqnr(e_base) - L["sqnr_db"] if np.isfinite(sqnr(e_base)) else 0.0
+    rec = {"int4": list(nodes), "layers": layers, "why": why, "int8_sqnr_db": sqnr(e_base),
+           "predicted_sqnr_db": sqnr(e_base + sum(max(layers[i]["cost"], 0.0) for i in chosen)),
+           "sqnr_db": sqnr(e), "int8_weight_bytes": base_bytes, "weight_bytes": got_bytes,
+           "samples": int(samples[0].shape[0]), "backoff": backoff, "tflm_runs": m.runs,
+           "seconds": {"sensitivity": round(t1 - t0, 2), "search": round(t2 - t1, 4),
+                       "check": round(t3 - t2, 2)},
+           "limits": {"max_flash": limits.max_flash, "max_ram": limits.max_ram, "min_sqnr": limits.min_sqnr,
+                      "board": limits.board}, "notes": list(limits.notes)}
+    fails = []
+    if limits.max_flash is not None and got_bytes > limits.max_flash:
+        fails.append(f"flash: the weights and biases take {got_bytes:,} bytes, {got_bytes - limits.max_flash:,} "
+                     f"over --max-flash {limits.max_flash:,}")
+    if limits.min_sqnr is not None and sqnr(e) < limits.min_sqnr:
+        fails.append(f"SQNR: {sqnr(e):.2f} dB measured, {limits.min_sqnr - sqnr(e):.2f} dB short of --min-sqnr "
+                     f"{limits.min_sqnr:g}" + (f" at the flash limit" if limits.max_flash is not None else
+                                              " even with every layer int8"))
+    if fails:
+        raise InfeasibleError("no int8/int4 assignment meets the limits: " + "; ".join(fails) + ".")
+    return rec
+
+
+def parse_bytes(text: str | int | None, reference: int | None = None) -> int | None:
+    """'200000', '200K', '1.5M', or 'P%' of `reference` (the all-int8 model's weight bytes) -> bytes."""
+    if text is None or isinstance(text, int):
+        return text
+    s = str(text).strip().upper().replace("B", "").replace("_", "").replace(",", "")
+    try:
+        if s.endswith("%"):
+            if reference is None:
+                raise ValueError
+            return int(float(s[:-1]) / 100.0 * reference)
+        mult = 1
+        if s.endswith("K"):
+            mult, s = 1024, s[:-1]
+        elif s.endswith("M"):
+            mult, s = 1024 * 1024, s[:-1]
+        v = float(s) * mult
+    except ValueError:
+        from ..errors import UsageError
+        raise UsageError(f"{text!r} is not a byte count (e.g. 200000, 200K, 1.5M, or 60% of the int8 weights)")
+    return int(v)
+
+
+def _compile(model: bytes, where: str, board):
+    from ..compiler import compile_bytes
+    return compile_bytes(model, "mixed_check", where, board)
+
+
+def limits_for(board, max_flash, max_ram, min_sqnr, base_bytes: int, make, where: str) -> Limits:
+    """The limits the search works with: --max-flash ('60%' = of the all-int8 model's `base_bytes`),
+    --max-ram, --min-sqnr, and a board's flash turned into bytes for weights (its flash minus what the
+    all-int8 model's library needs besides its weights, compiled for that board)."""
+    lim = Limits(parse_bytes(max_flash, base_bytes), parse_bytes(max_ram), None if min_sqnr is None else
+                 float(min_sqnr))
+    if board is not None:
+        from ..boards import load_board
+        from ..compiler import footprint
+        b = load_board(board) if isinstance(board, str) else board
+        lim.board = b.name
+        if b.flash is not None:
+            fp = footprint(_compile(write_model(make({})), where, b))
+            overhead = max(fp.flash - base_bytes, 0)
+            room = b.flash.size - overhead
+            lim.notes.append(f"{b.name}: {b.flash.size:,} bytes of flash, {overhead:,} of them for code and "
+                             f"layer parameters (the int8 model's library{'' if fp.measured else ', estimated'}), "
+                             f"{room:,} left for weights")
+            lim.max_flash = room if lim.max_flash is None else min(lim.max_flash, room)
+    return lim
+
+
+def check_fit(model: bytes, lim: Limits, where: str) -> dict:
+    """Compile the chosen model (for the board, if any) and check the RAM and the board's limits; returns
+    the figures for the report or raises InfeasibleError saying which limit fails and by how much."""
+    if lim.max_ram is None and lim.board is None:
+        return {}
+    from ..boards import load_board
+    from ..compiler import footprint
+    b = load_board(lim.board) if lim.board else None
+    c = _compile(model, where, b)
+    out = {"arena_bytes": int(c.plan.arena_size)}
+    fails = []
+    if lim.max_ram is not None and c.plan.arena_size > lim.max_ram:
+        fails.append(f"RAM: the arena needs {c.plan.arena_size:,} bytes, {c.plan.arena_size - lim.max_ram:,} over "
+                     f"--max-ram {lim.max_ram:,} (int4 weights do not shrink activations)")
+    if b is not None:
+        fp = footprint(c)
+        out.update(flash_bytes=int(fp.flash), ram_bytes=int(fp.ram), measured=bool(fp.measured))
+        if b.flash is not None and fp.flash > b.flash.size:
+            fails.append(f"flash: the library needs {fp.flash:,} bytes, {fp.flash - b.flash.size:,} over {b.name}'s "
+                         f"{b.flash.size:,}")
+        if b.ram is not None and fp.ram > b.ram.size:
+            fails.append(f"RAM: the library needs {fp.ram:,} bytes, {fp.ram - b.ram.size:,} over {b.name}'s "
+                         f"{b.ram.size:,}")
+    if fails:
+        raise InfeasibleError("the chosen model does not fit: " + "; ".join(fails) + ".")
+    return out
