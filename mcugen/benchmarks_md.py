@@ -285,6 +285,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quantization-from", type=Path, default=None, metavar="FILE",
                     help="include the quantization section written before by --quantization-only FILE "
                          "(e.g. docs/quantization-accuracy.md) instead of measuring it again")
+    ap.add_argument("--precision-from", type=Path, default=None, metavar="FILE",
+                    help="include the int4 / mixed-precision section written by `python -m "
+                         "mcugen.quantize.precision_table --out FILE` (e.g. docs/int4-mixed-precision.md)")
     args = ap.parse_args(argv)
     log = lambda m: print(f"benchmarks_md: {m}", file=sys.stderr, flush=True)  # noqa: E731
     if args.quantization_only is not None:
@@ -361,6 +364,9 @@ def main(argv: list[str] | None = None) -> int:
                        if not line.startswith("<!--"))]
     else:
         quant = None if args.no_quantization else quantization_section(args.models_dir, log)
+    if args.precision_from is not None:
+        quant = (quant or []) + ["", *(line for line in args.precision_from.read_text().rstrip("\n").splitlines()
+                                      if not line.startswith("<!--"))]
     args.out.write_text(render(results, results16=results16, more=more, cores=cores, optimize=(speed, size),
                                quantization=quant))
     print(f"benchmarks_md: wrote {args.out}", file=sys.stderr)

@@ -25,7 +25,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ("digits_cnn", "digits_mlp", "digits_conv1d", "photo_mbnet")
 FLOAT_MODELS = {"ad01_fp32": (64, 64), "kws_ref_model_float": (64, 64), "vww_96_float": (16, 16),
-                "hello_world_float": (64, 64)}
+                "hello_world_float": (64, 64)}  # (calibration, evaluation samples)
+CLASSIFIERS = frozenset({*FIXTURES, "kws_ref_model_float", "vww_96_float"})  # top-1 agreement means something
 VARIANTS = (("int8", {}), ("int4", {"weights": "int4"}), ("mixed 60%", {"weights": "mixed", "max_flash": "60%"}))
 
 
@@ -59,7 +60,7 @@ def measure(name: str, models_dir: Path, bench: bool = True, log=None) -> list[d
         o = r.report["outputs"][0]
         from .mixed import weight_bytes
         row = {"model": name, "variant": label, "weight_bytes": weight_bytes(r.graph), "sqnr_db": o["sqnr_db"],
-               "agreement": o.get("top1_agreement"), "accuracy": o.get("accuracy"),
+               "agreement": o.get("top1_agreement") if name in CLASSIFIERS else None, "accuracy": o.get("accuracy"),
                "float_accuracy": o.get("float_accuracy"), "int4_layers": len(r.int4_layers),
                "seconds": round(time.perf_counter() - t0, 1)}
         if r.precision is not None:
