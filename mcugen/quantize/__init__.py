@@ -227,19 +227,20 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
                 from .bias_correction import corrected_biases
                 corrected_biases(g, q, means)
             return q
+        k = min(mixed.SENSITIVITY_SAMPLES, cal[0].shape[0])
         if weights == "int4":
             weight_types = {op.index: "int4" for op in cands}
+            mixed.tune(g, rounding, cands, [x[:k] for x in cal], not per_tensor)
             precision = None
         else:
             base = mixed.weight_bytes(make({}))
             save = {op.index: int(np.prod(op.inputs[1].shape)) - _int4.packed_bytes(int(np.prod(op.inputs[1].shape)))
                     for op in cands}
             lim = mixed.limits_for(board, max_flash, max_ram, min_sqnr, base, make, where)
-            k = min(mixed.SENSITIVITY_SAMPLES, cal[0].shape[0])
             precision = mixed.choose(g, lambda wt: make(wt, "float"), data, [x[:k] for x in cal],
                                      cands if weights == "mixed" else [], lim,
-                                     lambda nodes: base - sum(save[i] for i in nodes),
-                                     progress=say("mixed precision (layers)"))
+                                     lambda nodes: base - sum(save[i] for i in nodes), rounding if cands else None,
+                                     not per_tensor, progress=say("mixed precision (layers)"))
             weight_types = {i: "int4" for i in precision["int4"]}
     qg = _rewrite.rewrite(g, ranges_by_id, io=io, weight_types=weight_types, int4=rounding, **kw)
     corrected = None

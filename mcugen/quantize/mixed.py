@@ -149,22 +149,122 @@ def search(layers: list[dict], e_base: float, base_bytes: int, limits: Limits) -
     return tuple(range(len(layers))), "no limit"
 
 
+_FLOAT_CHILD = r"""
+import sys
+import numpy as np
+try:
+    from ai_edge_litert.interpreter import Interpreter
+except ImportError:
+    sys.exit(17)
+in_path, out_path, *models = sys.argv[1:]
+xs = np.load(in_path)
+res = {}
+for k, m in enumerate(models):
+    ip = Interpreter(model_path=m)
+    ip.allocate_tensors()
+    ins, outs = ip.get_input_details(), ip.get_output_details()
+    ys = [[] for _ in outs]
+    for s in range(xs["x0"].shape[0]):
+        for i, d in enumerate(ins):
+            ip.set_tensor(d["index"], np.ascontiguousarray(xs[f"x{i}"][s], dtype=np.float32).reshape(d["shape"]))
+        ip.invoke()
+        for j, d in enumerate(outs):
+            ys[j].append(ip.get_tensor(d["index"]).copy())
+    for j, y in enumerate(ys):
+        res[f"m{k}_y{j}"] = np.stack(y)
+np.savez(out_path, **res)
+"""
+
+
+def run_float_models(models: list[bytes], samples: list[np.ndarray]) -> list[list[np.ndarray]]:
+    """Outputs of each float model on the samples, from LiteRT's default (XNNPACK) kernels in one child
+    process: fast, and the same arithmetic for every variant, which is all a weight-noise measure needs."""
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+    from ..errors import MissingToolError
+    with tempfile.TemporaryDirectory(prefix="mcugen-mixed-") as tmp:
+        d = Path(tmp)
+        np.savez(d / "in.npz", **{f"x{i}": np.asarray(x, np.float32) for i, x in enumerate(samples)})
+        paths = []
+        for k, m in enumerate(models):
+            (d / f"m{k}.tflite").write_bytes(m)
+            paths.append(str(d / f"m{k}.tflite"))
+        r = subprocess.run([sys.executable, "-c", _FLOAT_CHILD, str(d / "in.npz"), str(d / "out.npz"), *paths],
+                           capture_output=True, text=True, timeout=3600)
+        if r.returncode == 17:
+            raise MissingToolError("the mixed-precision search runs the float model in LiteRT, which is not "
+                                   "installed: pip install ai-edge-litert (or mcugen[quantize]).")
+        if r.returncode != 0:
+            raise RuntimeError("LiteRT failed: " + " / ".join((r.stderr or r.stdout).strip().splitlines()[-3:]))
+        z = np.load(d / "out.npz")
+        return [[z[f"m{k}_y{j}"] for j in range(sum(1 for f in z.files if f.startswith(f"m{k}_")))]
+                for k in range(len(models))]
+
+
+def weight_noise(g, rounding, ops, samples: list[np.ndarray], per_channel: bool = True) -> dict:
+    """{(node, rounding label): output error of the float model with only that layer's weights replaced by
+    their int4 rounding (dequantized)}, and the labels each layer can take. One LiteRT run for all."""
+    import copy
+    from ..ir import Quant  # noqa: F401  (the graph copies keep their float tensors)
+    by_node = {op.index: op for op in g.operators}
+    keys, models = [], [write_model(g)]
+    labels = rounding.labels()
+    for op in ops:
+        for label in labels:
+            rounding.choice[op.index] = label
+            q, sc, axis, _ = rounding.quantize(op, op.inputs[1].data.astype(np.float32), per_channel, None)
+            shape = [1] * q.ndim
+            if sc.size > 1:
+                shape[axis] = -1
+            deq = (q.astype(np.float64) * sc.astype(np.float64).reshape(shape)).astype(np.float32)
+            memo = {}
+            g2 = copy.deepcopy(g, memo)
+            w2 = memo[id(by_node[op.index].inputs[1])]
+            w2.data = deq.reshape(w2.shape)
+            keys.append((op.index, label))
+            models.append(write_model(g2))
+        rounding.choice.pop(op.index, None)
+    from .auto import sample_errors
+    outs = run_float_models(models, samples)
+    ref = outs[0]
+    return {k: float(sample_errors(ref, y).sum()) for k, y in zip(keys, outs[1:])}
+
+
+def tune(g, rounding, ops, samples, per_channel: bool = True) -> tuple[dict, dict]:
+    """Per layer, the int4 rounding (int4.alternatives) with the least error at the float model's output
+    (weight_noise), set in rounding.choice; returns ({node: that error}, {node: label})."""
+    if not ops:
+        return {}, {}
+    errs = weight_noise(g, rounding, ops, samples, per_channel)
+    best, labels = {}, {}
+    for op in ops:
+        cands = [(e, lab) for (n, lab), e in errs.items() if n == op.index]
+        e, lab = min(cands, key=lambda c: c[0])  # ties: the first label (plain rounding)
+        rounding.choice[op.index] = lab
+        best[op.index], labels[op.index] = e, lab
+    return best, labels
+
+
 def choose(g, make, float_model: bytes, samples: list[np.ndarray], candidates: list, limits: Limits,
-           base_bytes_of, progress=None) -> dict:
+           base_bytes_of, rounding=None, per_channel: bool = True, progress=None) -> dict:
     """Run the three stages; returns the record the report shows (and 'int4': the chosen node indices).
-    make(weight_types) -> quantized Graph; base_bytes_of(int4 nodes) -> weight bytes of that model."""
+    make(weight_types) -> quantized Graph (float I/O); base_bytes_of(int4 nodes) -> weight bytes of that model;
+    rounding: the int4.Rounding whose choice per layer tune() sets."""
     t0 = time.perf_counter()
     m = Measure(make, float_model, samples)
     e_base = m.error(())
     base_bytes = base_bytes_of(())
+    costs, how = tune(g, rounding, candidates, samples, per_channel) if rounding is not None else ({}, {})
     layers = []
     for k, op in enumerate(candidates):
         w = op.inputs[1]
         n = int(np.prod(w.shape))
-        e = m.error((op.index,))
+        e = e_base + costs.get(op.index, 0.0)
         layers.append({"node": op.index, "op": op.op, "tensor": w.name, "values": n, "int8_bytes": n,
                        "int4_bytes": packed_bytes(n), "save": n - packed_bytes(n), "error": e,
-                       "cost": e - e_base, "sqnr_db": sqnr(e)})
+                       "cost": costs.get(op.index, 0.0), "sqnr_db": sqnr(e), "rounding": how.get(op.index, "-")})
         if progress:
             progress(k + 1, len(candidates))
     t1 = time.perf_counter()
@@ -203,7 +303,7 @@ def choose(g, make, float_model: bytes, samples: list[np.ndarray], candidates: l
                      f"over --max-flash {limits.max_flash:,}")
     if limits.min_sqnr is not None and sqnr(e) < limits.min_sqnr:
         fails.append(f"SQNR: {sqnr(e):.2f} dB measured, {limits.min_sqnr - sqnr(e):.2f} dB short of --min-sqnr "
-                     f"{limits.min_sqnr:g}" + (f" at the flash limit" if limits.max_flash is not None else
+                     f"{limits.min_sqnr:g}" + (" at the flash limit" if limits.max_flash is not None else
                                               " even with every layer int8"))
     if fails:
         raise InfeasibleError("no int8/int4 assignment meets the limits: " + "; ".join(fails) + ".")
