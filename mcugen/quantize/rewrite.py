@@ -149,15 +149,98 @@ def _activations(g: Graph, keep=frozenset()) -> list[Tensor]:
     return [t for t in g.tensors if t.dtype == "float32" and id(t) not in params]
 
 
+def node_types(graph: Graph, activations) -> dict[int, str]:
+    """The activation type of every node (by node index): `activations` is 'int8' / 'int16' (every node) or
+    a dict {node index: 'int8' | 'int16'} (nodes absent: int8). A ValueError names a bad key or value."""
+    n = len(graph.operators)
+    if isinstance(activations, str):
+        if activations not in ACTIVATION_TYPES:
+            raise ValueError(f"activations must be one of {ACTIVATION_TYPES} or a dict {{node index: type}}, "
+                             f"not {activations!r}")
+        return {op.index: activations for op in graph.operators}
+    if not hasattr(activations, "items"):
+        raise ValueError(f"activations must be one of {ACTIVATION_TYPES} or a dict {{node index: type}}, "
+                         f"not {type(activations).__name__}")
+    out = {op.index: ACT for op in graph.operators}
+    for k, v in activations.items():
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k not in out:
+            raise ValueError(f"activations: node {k!r} is not a node index of the model (0..{n - 1})")
+        if v not in ACTIVATION_TYPES:
+            raise ValueError(f"activations: node {k}: {v!r} is not one of {ACTIVATION_TYPES}")
+        out[int(k)] = v
+    return out
+
+
+def _widest(types) -> str:
+    return max(types, key=lambda d: type_range(d)[1])
+
+
+def _home_types(g: Graph, acts: list[Tensor], types: dict[int, str], given, keep) -> dict[int, str]:
+    """id(tensor) -> the type each activation tensor is stored in (see the module docstring)."""
+    default = given if isinstance(given, str) else ACT
+    explicit = set() if isinstance(given, str) else {int(k) for k in given}
+    producer = g.producers()
+    readers = g.consumers()
+    home = {}
+    for t in acts:
+        p = producer.get(id(t))
+        if p is not None and p.index not in keep:
+            home[id(t)] = types[p.index]
+            continue
+        rs = [types[r.index] for r in readers.get(id(t), ()) if r.index not in keep]
+        if rs:
+            home[id(t)] = _widest(rs)
+        elif p is not None and p.index in explicit:
+            home[id(t)] = types[p.index]
+        else:
+            home[id(t)] = default
+    return home
+
+
+def tensor_types(graph: Graph, activations, keep=frozenset()) -> dict[int, str]:
+    """Flatbuffer tensor index -> the type that activation tensor of the float `graph` is stored in when
+    rewritten with `activations` (what a calibrator should size its range for)."""
+    acts = _activations(graph, keep)
+    home = _home_types(graph, acts, node_types(graph, activations), activations, keep)
+    return {t.index: home[id(t)] for t in acts}
+
+
+def activation_groups(graph: Graph, keep=frozenset()) -> list[list[int]]:
+    """The node indices that should share one activation type, as sorted lists (every node not in `keep`
+    is in exactly one; groups in the order of their first node). A group joins each operator whose
+    activation inputs and output are tied (rules: same_scale: pooling, RESHAPE, CONCATENATION, PAD, ...)
+    with the producers of its tied inputs: the tied operator only moves or compares values, so a type of its
+    own would only add a lossy QUANTIZE before it (and after it, for a consumer back in the producer's
+    type). rewrite() accepts any assignment (it converts wherever types differ); a search that assigns per
+    group never makes such a conversion and has fewer choices to make."""
+    groups = _Groups()
+    nodes = [op.index for op in graph.operators if op.index not in keep]
+    producer = graph.producers()
+    for op in graph.operators:
+        rule = RULES.get(op.op)
+        if op.index in keep or rule is None or not rule.same_scale:
+            continue
+        ins = [t for t in op.inputs if t is not None and t.dtype == "float32" and not t.is_const]
+        for t in ins[: None if op.op == "CONCATENATION" else 1]:
+            p = producer.get(id(t))
+            if p is not None and p.index not in keep:
+                groups.union(p.index, op.index)
+    out: dict[int, list[int]] = {}
+    for n in nodes:
+        out.setdefault(groups.find(n), []).append(n)
+    return sorted((sorted(v) for v in out.values()), key=lambda v: v[0])
+
+
 def rewrite(graph: Graph, ranges: dict[int, tuple[float, float]], per_channel: bool = True,
-            io: str = "int8", activations: str = ACT, keep=frozenset()) -> Graph:
+            io: str = "int8", activations=ACT, keep=frozenset()) -> Graph:
     """The quantized graph of the float `graph`. `ranges`: real range per activation tensor, by id(tensor)
     of `graph`'s tensors (constants that are not weights may be left out: their data gives it).
-    activations: 'int8' or 'int16' (the 16x8 scheme). io: 'int8' means integer I/O (of the activation type).
-    keep: node indices of operators left in float (their tensors are quantized for their neighbours; the
-    operator reads float copies made by DEQUANTIZE and its float output is QUANTIZEd: _wrap_kept)."""
-    if activations not in ACTIVATION_TYPES:
-        raise ValueError(f"activations must be one of {ACTIVATION_TYPES}, not {activations!r}")
+    activations: 'int8' or 'int16' (the 16x8 scheme), or a dict {node index of `graph`: 'int8' | 'int16'}
+    (nodes absent: int8): mixed, see the module docstring. io: 'int8' means integer I/O (of each input's and
+    output's own type). keep: node indices of operators left in float (their tensors are quantized for
+    their neighbours; the operator reads float copies made by DEQUANTIZE and its float output is
+    QUANTIZEd: _wrap_kept)."""
+    types = node_types(graph, activations)
     refuse(graph, keep=keep)
     ranges = dict(ranges)
     memo = {}
@@ -173,53 +256,95 @@ def rewrite(graph: Graph, ranges: dict[int, tuple[float, float]], per_channel: b
             else:
                 raise UnsupportedModelError(f"tensor {t.index} ('{t.name}') was never computed during calibration "
                                             "(no operator produces it and it is no model input).")
+    home = _home_types(g, acts, types, activations, keep)
+    act_ids = {id(t) for t in acts}
+    # every (tensor, type) an operator reads or writes: the tensor itself in its home type, and the copies
+    # that readers of another type need (made by a QUANTIZE; a quantized constant for a constant)
+    copies: dict[tuple[int, str], Tensor] = {}
+    for op in g.operators:
+        if op.index in keep:
+            continue
+        d = types[op.index]
+        for t in op.inputs:
+            if t is not None and id(t) in act_ids and home[id(t)] != d and (id(t), d) not in copies:
+                copies[(id(t), d)] = t
     groups = _Groups()
-    fixed: dict[int, tuple[float, int, str]] = {}
+    fixed: dict[tuple[int, str], tuple[float, int, str]] = {}
     for op in g.operators:
         rule = RULES.get(op.op)
         if rule is None or op.index in keep:
             continue
+        d = types[op.index]
         ins = [t for t in op.inputs if t is not None and t.dtype == "float32" and id(t) in ranges]
         if rule.same_scale:
             for t in ins[: None if op.op == "CONCATENATION" else 1]:
-                groups.union(id(t), id(op.outputs[0]))
-        if rule.fixed(activations) is not None:
-            fixed[id(op.outputs[0])] = (*rule.fixed(activations), f"node {op.index} {op.op}")
-    group_range: dict[int, list[float]] = {}
-    for t in acts:
+                groups.union((id(t), d), (id(op.outputs[0]), d))
+        if rule.fixed(d) is not None:
+            fixed[(id(op.outputs[0]), d)] = (*rule.fixed(d), f"node {op.index} {op.op}")
+    versions = [((id(t), home[id(t)]), t) for t in acts] + list(copies.items())
+    group_range: dict = {}
+    for key, t in versions:
         lo, hi = ranges[id(t)]
-        r = group_range.setdefault(groups.find(id(t)), [0.0, 0.0])
+        r = group_range.setdefault(groups.find(key), [0.0, 0.0])
         r[0], r[1] = min(r[0], lo), max(r[1], hi)
-    group_fixed: dict[int, tuple[float, int, str]] = {}
+    group_fixed: dict = {}
     for k, f in fixed.items():
         root = groups.find(k)
         if root in group_fixed and group_fixed[root][:2] != f[:2]:
             raise UnsupportedModelError(f"{f[2]} and {group_fixed[root][2]} need different fixed output "
                                         "quantizations on tensors that must share one.")
         group_fixed[root] = f
-    for t in acts:
-        root = groups.find(id(t))
+    quant: dict = {}
+    for key, t in versions:
+        root = groups.find(key)
         if root in group_fixed:
             s, zp, _ = group_fixed[root]
-            t.quant = Quant(np.array([s], np.float32), np.array([zp], np.int64))
+            quant[key] = Quant(np.array([s], np.float32), np.array([zp], np.int64))
         else:
-            t.quant = activation_quant(*group_range[root], activations)
-    for t in acts:  # after all quant is set
-        t.dtype = activations
+            quant[key] = activation_quant(*group_range[root], key[1])
+    made: dict[tuple[int, str], Tensor] = {}
+    for key, t in copies.items():  # before the originals change type: the float data is still there
+        c = Tensor(f"{t.name}_{key[1]}", t.shape, key[1], quant=quant[key], shape_signature=t.shape_signature,
+                   index=-1)
         if t.is_const:
-            t.data = _quantize_activation_const(t.data, t.quant, activations)
+            c.data = _quantize_activation_const(t.data, c.quant, key[1])
+        g.tensors.append(c)
+        made[key] = c
+    for t in acts:
+        t.quant = quant[(id(t), home[id(t)])]
+    for t in acts:  # after all quant is set
+        t.dtype = home[id(t)]
+        if t.is_const:
+            t.data = _quantize_activation_const(t.data, t.quant, t.dtype)
+    if made:
+        ops, converted = [], set()
+        for op in g.operators:
+            if op.index not in keep:
+                d = types[op.index]
+                for k, t in enumerate(op.inputs):
+                    c = made.get((id(t), d)) if t is not None else None
+                    if c is None:
+                        continue
+                    if not c.is_const and id(c) not in converted:
+                        ops.append(Operator("QUANTIZE", [t], [c], {}, index=-1))
+                        converted.add(id(c))
+                    op.inputs[k] = c
+            ops.append(op)
+        g.operators[:] = ops
 
     for op in g.operators:
         rule = RULES.get(op.op)
         if (rule is not None and rule.weights_axis is not None and op.inputs[1].dtype == "float32"
                 and op.index not in keep):
-            _quantize_params(op, rule.weights_axis if per_channel else None, BIAS_TYPE[activations])
+            _quantize_params(op, rule.weights_axis if per_channel else None, BIAS_TYPE[types[op.index]])
     if keep:
         _wrap_kept(g, keep)
     if io == "float":
-        _float_edges(g, activations)
+        _float_edges(g)
     elif io != "int8":
         raise ValueError(f"io must be 'int8' or 'float', not {io!r}")
+    for k, op in enumerate(g.operators):
+        op.index = k
     return g
 
 
@@ -285,19 +410,20 @@ def _wrap_kept(g: Graph, keep) -> None:
         op.index = k
 
 
-def _float_edges(g: Graph, activations: str = ACT) -> None:
-    """Float model inputs and outputs: QUANTIZE after each input, DEQUANTIZE before each output."""
+def _float_edges(g: Graph) -> None:
+    """Float model inputs and outputs: QUANTIZE after each input, DEQUANTIZE before each output (the
+    quantized tensor is renamed NAME_<its type>, the float one keeps the name)."""
     swap: dict[int, Tensor] = {}
     for i, t in enumerate(g.inputs):
         f = Tensor(t.name, t.shape, "float32", shape_signature=t.shape_signature, index=-1)
-        t.name += f"_{activations}"
+        t.name += f"_{t.dtype}"
         g.tensors.append(f)
         g.operators.insert(0, Operator("QUANTIZE", [f], [t], {}, index=-1))
         g.inputs[i] = f
         swap[id(t)] = f
     for i, t in enumerate(g.outputs):
         f = Tensor(t.name, t.shape, "float32", shape_signature=t.shape_signature, index=-1)
-        t.name += f"_{activations}"
+        t.name += f"_{t.dtype}"
         g.tensors.append(f)
         g.operators.append(Operator("DEQUANTIZE", [t], [f], {}, index=-1))
         g.outputs[i] = f
