@@ -1,4 +1,4 @@
-"""Rewrite a float graph into an int8 one: activation quantization from ranges, weights and biases quantized,
+"""Rewrite a float graph into an int8, 16x8 or mixed one: activation quantization from ranges, weights and biases quantized,
 QUANTIZE/DEQUANTIZE at the edges for float I/O. The rules each operator needs come from rules.RULES.
 
 - Activations: asymmetric int8, scale (hi - lo) / 255, zero point the rounded -128 - lo / scale (clamped),
@@ -10,6 +10,32 @@ QUANTIZE/DEQUANTIZE at the edges for float I/O. The rules each operator needs co
   max|w| / 127 (1.0 for an all-zero channel).
 - Bias: int32 (int64 in 16x8), scale input_scale x weight_scale[c], zero point 0; where a bias value would
   not fit the channel's weight scale is widened until it does.
+
+Mixed activations (activations={node index: 'int8' | 'int16'}, nodes absent int8; issue 12). Every node
+has a type: an int16 node runs TFLM's 16x8 kernel (its activation inputs and outputs int16 symmetric, int8
+weights, int64 bias), an int8 node the int8 one. The rule is one sentence: *a node reads and writes its
+activations in its own type*. So:
+- each activation tensor is stored in its home type: its producer's type; for a tensor with no quantized
+  producer (a model input, a constant, the output of a node kept in float) the widest type among the
+  nodes that read it (int16 if any does: an int8 reader then gets a converted copy, which loses nothing
+  more than reading int8 directly would), or, read by no quantized node, the type given for its producer
+  (kept node) or int8;
+- a reader of another type reads a copy in its own type, one per (tensor, type), shared by every reader of
+  that type: for a computed tensor a QUANTIZE (TFLM's int8 -> int16 / int16 -> int8 requantize) placed just
+  before the first such reader; for a constant a second quantized constant. The copy covers the tensor's
+  range (or its tied group's, below) in its own type;
+- ties (rules: same_scale) and fixed outputs are per (tensor, type): a tied operator ties the copies it
+  reads, in its own type, to its output; SOFTMAX / LOGISTIC / TANH take the fixed output scale of their own
+  type, and a reader of the other type reads a copy with the scale of the output's range. So every
+  assignment gives a model TFLM runs, even one that splits a tied group (conversions inside the group: a
+  RESHAPE in int8 between two int16 nodes costs two QUANTIZEs and the int8 rounding). activation_groups()
+  returns the groups whose members are better given one type (a tied operator with the producers of its
+  tied inputs): a search choosing per group never converts inside one;
+- model inputs and outputs: with integer I/O (io='int8') each keeps its home type (an input: the widest
+  type of the nodes reading it; an output: its producer's), so one model can have an int16 input and an
+  int8 output; with io='float', QUANTIZE / DEQUANTIZE at the edges from / to that type, as before;
+- a plain 'int8' / 'int16' is the dict with every node of that type: no copy is ever needed and the graph
+  is the same, byte for byte, as the uniform rewrite's.
 """
 from __future__ import annotations
 
@@ -137,7 +163,7 @@ class _Groups:
 
 
 def _activations(g: Graph, keep=frozenset()) -> list[Tensor]:
-    """Float tensors that become int8 activations (everything float except weights and biases, and the
+    """Float tensors that become integer activations (everything float except weights and biases, and the
     constants of operators kept in float)."""
     params = set()
     for op in g.operators:
