@@ -11,6 +11,7 @@ correction, io='float' and method='auto' work with a dict.
 from __future__ import annotations
 
 import hashlib
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -30,8 +31,11 @@ from tests.conftest import assert_bit_exact, have_arm_tools
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "quant"
 F = "float32"
 N_CAL, N_EVAL = 64, 300
-# A mixed model's SQNR may fall a little below the all-int8 one's: measured, the worst case here is
-# digits_mlp 'alternate' (int16 -> int8 -> int16 -> int8 around its FULLY_CONNECTEDs), see test_fixture.
+# A mixed model's output SQNR may fall a little outside [int8, int16]: photo_mbnet is limited by its int8
+# weights and its int8 SOFTMAX output (int16 activations gain only 0.8 dB there, bias correction 4 dB), and
+# the nodes of its first half in int16 raise the SQNR of every layer up to the logits (node 0: 47.8 -> 55.1
+# dB) yet the output's falls by 0.2 dB (0.8 dB on 100 samples): how the logits round into int8
+# probabilities, chance on a margin that thin. Measured on every case here: within 0.2 dB of the band.
 MARGIN_DB = 0.5
 
 
@@ -80,10 +84,12 @@ def uniform_sqnr(name: str, act: str) -> float:
     return output_sqnr(r.model, r.graph, ev, ref)
 
 
+KINDS = ("first half", "last half", "alternate", "alternate nodes", "one group")
 FIXTURE_CASES = [("digits_cnn", k) for k in ("first half", "last half", "alternate", "one group")] + \
-    [("photo_mbnet", k) for k in ("first half", "last half", "alternate nodes", "one group")] + \
-    [("digits_conv1d", "alternate"), ("digits_conv1d", "one group"),
-     ("digits_mlp", "first half"), ("digits_mlp", "alternate")]
+    [("photo_mbnet", "first half"), ("photo_mbnet", "alternate nodes"), ("digits_conv1d", "alternate"),
+     ("digits_mlp", "alternate")]
+if os.environ.get("MCUGEN_LONG") == "1":  # every kind on every fixture
+    FIXTURE_CASES = [(m, k) for m in ("digits_cnn", "photo_mbnet", "digits_conv1d", "digits_mlp") for k in KINDS]
 
 
 @pytest.mark.parametrize("name,kind", FIXTURE_CASES)
@@ -224,7 +230,6 @@ def chain_uniform(name: str, act: str) -> float:
 
 CHAIN_CASES = [  # (model, int16 nodes)
     ("chain", (0, 1, 2, 3)),  # first half (conv relu pool reshape): int16
-    ("chain", (4, 5)),  # last half
     ("chain", (1, 3, 5)),  # alternate: splits the pool/reshape group
     ("add", (1, 2)),  # one branch int16: the input is int16 (read by an int16 node), the other reads a copy
     ("add", (3, 4, 5)),  # the joins int16: the int8 branch outputs are converted
