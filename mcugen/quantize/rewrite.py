@@ -1,5 +1,6 @@
-"""Rewrite a float graph into an int8, 16x8 or mixed one: activation quantization from ranges, weights and biases quantized,
-QUANTIZE/DEQUANTIZE at the edges for float I/O. The rules each operator needs come from rules.RULES.
+"""Rewrite a float graph into an int8, 16x8 or mixed one: activation quantization from ranges, weights and
+biases quantized, QUANTIZE/DEQUANTIZE at the edges for float I/O. The rules each operator needs come from
+rules.RULES.
 
 - Activations: asymmetric int8, scale (hi - lo) / 255, zero point the rounded -128 - lo / scale (clamped),
   as the converter computes them; the range always includes 0. With int16 activations (16x8): symmetric,
