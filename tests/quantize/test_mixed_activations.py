@@ -352,3 +352,23 @@ def test_bad_dicts_are_usage_errors():
         quantize(data, cal, activations={0: "int4"})
     with pytest.raises(UsageError, match="unknown --activations 'int32'"):
         quantize(data, cal, activations="int32")
+
+
+def test_kept_node_output_type():
+    """A node kept in float writes, through its QUANTIZE, the type of the nodes reading its output (the widest),
+    or, read by none (a model output), the type given for it; TFLM runs both."""
+    data, cal, ev, ref = fixture("digits_mlp")
+    for given, want in (({3: "int16"}, "int16"), ({}, "int8")):
+        r = quantize(data, cal, activations=given, keep_float=["SOFTMAX"], report=False)
+        ops = [(op.op, op.inputs[0].dtype, op.outputs[0].dtype) for op in r.graph.operators]
+        assert ops[-3:] == [("DEQUANTIZE", "int8", "float32"), ("SOFTMAX", "float32", "float32"),
+                            ("QUANTIZE", "float32", want)]
+        assert r.graph.outputs[0].dtype == want
+        assert output_sqnr(r.model, r.graph, ev, ref) > 35
+    r = quantize(data, cal, activations={1: "int16"}, keep_float=[0], report=False)
+    ops = [(op.op, op.inputs[0].dtype, op.outputs[0].dtype) for op in r.graph.operators]
+    # the model input, read by no quantized node, is int8 (the default); node 0's output int16 (node 1 reads it)
+    assert ops[:3] == [("DEQUANTIZE", "int8", "float32"), ("FULLY_CONNECTED", "float32", "float32"),
+                       ("QUANTIZE", "float32", "int16")]
+    assert r.graph.inputs[0].dtype == "int8"
+    assert output_sqnr(r.model, r.graph, ev, ref) > 35
