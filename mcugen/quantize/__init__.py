@@ -91,7 +91,7 @@ def _split(arrays: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]
 
 
 def quantize(model, samples=None, *, calibration_files=None, method: str = "minmax",
-             percentile: float = _ranges.DEFAULT_PERCENTILE, activations: str = "int8", per_tensor: bool = False,
+             percentile: float = _ranges.DEFAULT_PERCENTILE, activations="int8", per_tensor: bool = False,
              io: str = "int8", bias_correction: bool | None = None, eval_samples=None, eval_files=None,
              report: bool | None = None, output: str | Path | None = None, progress: bool = False,
              labels=None, keep_float=None, weights: str = "int8", max_flash=None, max_ram=None,
@@ -102,8 +102,10 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
     single-input model, a sequence of arrays in input order, or a dict keyed by input name; one (N, ...)
     array also works for a single-input model); or calibration_files: .npy per input / one .npz.
     method: activation range calibrator (ranges.ALL_METHODS; percentile: its p). activations: 'int8' or
-    'int16' (16x8: int16 symmetric activations, int8 weights, int64 bias). per_tensor: one weight scale per
-    tensor instead of per channel. io: 'int8' (integer model inputs/outputs, of the activation type) or
+    'int16' (16x8: int16 symmetric activations, int8 weights, int64 bias), or a dict {node index: 'int8' |
+    'int16'} (nodes absent: int8): mixed, see rewrite.py (a QUANTIZE converts where types meet; the
+    description and the report's settings list the int16 nodes). per_tensor: one weight scale per tensor
+    instead of per channel. io: 'int8' (integer model inputs/outputs, of the activation type) or
     'float' (QUANTIZE/DEQUANTIZE at the edges). bias_correction: correct each channel's mean shift caused
     by weight quantization (bias_correction.py); None (default): off, except with method 'auto', whose
     search decides (True / False force it on / off). eval_samples / eval_files: samples for the report (default:
@@ -124,7 +126,8 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
         raise UsageError(f"unknown --method {method!r}; available: {', '.join(_ranges.ALL_METHODS)}.")
     if io not in IO_MODES:
         raise UsageError(f"unknown --io {io!r}; available: {', '.join(IO_MODES)}.")
-    if activations not in _rewrite.ACTIVATION_TYPES:
+    mixed_acts = not isinstance(activations, str)
+    if not mixed_acts and activations not in _rewrite.ACTIVATION_TYPES:
         raise UsageError(f"unknown --activations {activations!r}; available: "
                          f"{', '.join(_rewrite.ACTIVATION_TYPES)}.")
     if weights not in WEIGHT_MODES:
@@ -135,12 +138,18 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
     if weights == "int4" and limited:
         raise UsageError("--max-flash, --max-ram, --min-sqnr and --board choose the precision per layer: use them with "
                          "--weights mixed (or with int8 weights, to check the int8 model against them).")
-    if weights == "int4" and activations != "int8":
+    if weights == "int4" and isinstance(activations, str) and activations != "int8":
         raise UsageError("--weights int4 needs --activations int8: TFLM runs int4 weights with int8 activations "
                          "only (use --weights mixed to keep the 16x8 layers int8).")
     if not 50.0 < float(percentile) <= 100.0:
         raise UsageError(f"--percentile {percentile}: must be in (50, 100] (e.g. 99.99).")
     g, data, where = load_float_model(model)
+    if mixed_acts:
+        try:
+            activations = {int(k): v for k, v in _rewrite.node_types(g, activations).items()
+                           if k in activations}
+        except ValueError as e:
+            raise UsageError(f"{e}.") from None
     keep = _rewrite.keep_nodes(g, keep_float)
     _rewrite.refuse(g, where, keep=keep)  # before the (slow) calibration
     if calibration_files is not None:
@@ -186,16 +195,18 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
     stats = statistics.collect(data, wanted, cal, bins=bins, progress=say("calibrating (sample passes)"))
     stats = {i: s for i, s in stats.items() if np.isfinite(s.min)}
 
-    def calibrate(m, s):
-        f = _ranges.METHODS[m]
-        return f(s, activations, p=percentile) if m == "percentile" else f(s, activations)
+    dtype_of = _rewrite.tensor_types(g, activations, keep)  # each range is sized for its tensor's type
+
+    def calibrate(m, s, i):
+        f, d = _ranges.METHODS[m], dtype_of.get(i, "int8" if mixed_acts else activations)
+        return f(s, d, p=percentile) if m == "percentile" else f(s, d)
 
     by_index = {t.index: t for t in g.tensors}
     kw = dict(per_channel=not per_tensor, activations=activations, keep=keep)
     errors = {}
     if method == "auto":
         from . import auto
-        candidates = {m: {i: calibrate(m, s) for i, s in stats.items()} for m in _ranges.METHODS}
+        candidates = {m: {i: calibrate(m, s, i) for i, s in stats.items()} for m in _ranges.METHODS}
         k = min(auto.AUTO_SAMPLES, cal[0].shape[0])
         candidates.update(auto.softmax_tail_candidates(g, stats, candidates["minmax"], activations))
         candidates.update(auto.scaled_candidates(candidates["minmax"]))
@@ -206,7 +217,7 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
         chosen = {i: candidates[m][i] for i, m in method_of.items()}
     else:
         bias_correction = bool(bias_correction)
-        chosen = {i: calibrate(method, s) for i, s in stats.items()}
+        chosen = {i: calibrate(method, s, i) for i, s in stats.items()}
         method_of = {i: method for i in chosen}
     ranges_by_id = {id(by_index[i]): r for i, r in chosen.items()}
     means = {i: s.mean for i, s in stats.items() if s.mean is not None}
@@ -247,7 +258,9 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
     if bias_correction:
         from .bias_correction import corrected_biases
         corrected = corrected_biases(g, qg, means)
-    qg.description = (f"mcugen quantize: {activations}, {method} ranges on {cal[0].shape[0]} samples, "
+    int16_nodes = sorted(i for i, d in activations.items() if d == "int16") if mixed_acts else None
+    act_text = f"mixed activations (int16 nodes {int16_nodes}, others int8)" if mixed_acts else activations
+    qg.description = (f"mcugen quantize: {act_text}, {method} ranges on {cal[0].shape[0]} samples, "
                       f"{'per-tensor' if per_tensor else 'per-channel'} weights, {io} I/O"
                       + (", bias correction" if bias_correction else "")
                       + (f", {len(weight_types)} layers with int4 weights" if weight_types else "")
@@ -267,11 +280,14 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
     result.int4_layers = sorted(weight_types)
     if report:
         from . import report as _report
-        settings = {"model": Path(where).name, "activations": activations, "method": method,
+        settings = {"model": Path(where).name, "activations": "mixed" if mixed_acts else activations,
+                    "method": method,
                     "percentile": percentile, "per_tensor": per_tensor, "io": io,
                     "bias_correction": bias_correction, "calibration_samples": int(cal[0].shape[0]),
                     "keep_float": sorted(keep), "weights": weights,
                     "int4_layers": sorted(weight_types)}
+        if mixed_acts:
+            settings["int16_nodes"] = int16_nodes
         if bias_correction:
             settings["bias_corrected_layers"] = corrected[0]
         result.report = _report.measure(g, data, out, back, ev, chosen, method_of, stats, note, settings,

@@ -127,11 +127,12 @@ def scaled_candidates(minmax: dict[int, tuple[float, float]]) -> dict[str, dict[
 
 
 def softmax_tail_candidates(graph: Graph, stats: dict, minmax: dict[int, tuple[float, float]],
-                            activations: str) -> dict[str, dict[int, tuple[float, float]]]:
+                            activations) -> dict[str, dict[int, tuple[float, float]]]:
     """'softmax tail': the minmax ranges, except for each SOFTMAX input, whose low end is raised to
     m - T / beta, m the least row maximum seen (over the calibration samples, along the softmax axis) and
-    T = SOFTMAX_TAIL[activations]: a logit more than T below its row's maximum has a probability below
-    e^-T, which the int8 output (step 1/256) or int16 output (step 1/32768) writes as 0 anyway, so the
+    T = SOFTMAX_TAIL[the SOFTMAX's type] (activations: a type, or a dict node index -> type, as rewrite()
+    takes): a logit more than T below its row's maximum has a probability below e^-T, which the int8
+    output (step 1/256) or int16 output (step 1/32768) writes as 0 anyway, so the
     grid need not reach it; the saved range makes the logits' step finer. (With T = 12 for int8, even ten
     such clipped logits move the row's largest probability by at most 10 e^-12 = 6e-5, a 60th of a step;
     T = 16 for int16.) Empty when no SOFTMAX input would change."""
@@ -146,7 +147,8 @@ def softmax_tail_candidates(graph: Graph, stats: dict, minmax: dict[int, tuple[f
         beta = float(op.options.get("beta", 1.0) or 1.0)
         if st is None or r is None or not np.isfinite(st.row_max_min) or beta <= 0 or by_index[i].is_const:
             continue
-        lo = st.row_max_min - SOFTMAX_TAIL[activations] / beta
+        d = activations if isinstance(activations, str) else activations.get(op.index, "int8")
+        lo = st.row_max_min - SOFTMAX_TAIL[d] / beta
         if lo > r[0]:
             out[i] = (min(lo, 0.0), r[1])
             changed = True

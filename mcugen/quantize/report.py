@@ -64,13 +64,13 @@ def measure(float_graph, float_model: bytes, qmodel: bytes, qgraph, eval_arrays:
     rows = []
     for (op, t), r, y in zip(layers, fref, got):
         qt = qby[t.name]
-        q = qt.quant if qt.quant is not None else next(
-            (o.inputs[0].quant for o in qgraph.operators if o.op == "DEQUANTIZE" and o.outputs[0] is qt), None)
+        src = qt if qt.quant is not None else next(
+            (o.inputs[0] for o in qgraph.operators if o.op == "DEQUANTIZE" and o.outputs[0] is qt), None)
+        q = None if src is None else src.quant
         row = {"node": op.index, "op": op.op, "tensor": t.name, "method": method_of.get(t.index, "-"),
                "range": list(chosen.get(t.index, (float("nan"),) * 2))}
         if q is not None:
-            act = settings["activations"]
-            lo, hi = type_range(act)
+            lo, hi = type_range(src.dtype)  # mixed activations: each tensor's own type
             row["scale"], row["zero_point"] = q.s, q.zp
             row["quantized_range"] = [q.s * (lo - q.zp), q.s * (hi - q.zp)]
             st = stats.get(t.index)

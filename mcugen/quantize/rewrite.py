@@ -1,5 +1,6 @@
-"""Rewrite a float graph into an int8 one: activation quantization from ranges, weights and biases quantized,
-QUANTIZE/DEQUANTIZE at the edges for float I/O. The rules each operator needs come from rules.RULES.
+"""Rewrite a float graph into an int8, 16x8 or mixed one: activation quantization from ranges, weights and
+biases quantized, QUANTIZE/DEQUANTIZE at the edges for float I/O. The rules each operator needs come from
+rules.RULES.
 
 - Activations: asymmetric int8, scale (hi - lo) / 255, zero point the rounded -128 - lo / scale (clamped),
   as the converter computes them; the range always includes 0. With int16 activations (16x8): symmetric,
@@ -10,6 +11,32 @@ QUANTIZE/DEQUANTIZE at the edges for float I/O. The rules each operator needs co
   max|w| / 127 (1.0 for an all-zero channel).
 - Bias: int32 (int64 in 16x8), scale input_scale x weight_scale[c], zero point 0; where a bias value would
   not fit the channel's weight scale is widened until it does.
+
+Mixed activations (activations={node index: 'int8' | 'int16'}, nodes absent int8; issue 12). Every node
+has a type: an int16 node runs TFLM's 16x8 kernel (its activation inputs and outputs int16 symmetric, int8
+weights, int64 bias), an int8 node the int8 one. The rule is one sentence: *a node reads and writes its
+activations in its own type*. So:
+- each activation tensor is stored in its home type: its producer's type; for a tensor with no quantized
+  producer (a model input, a constant, the output of a node kept in float) the widest type among the
+  nodes that read it (int16 if any does: an int8 reader then gets a converted copy, which loses nothing
+  more than reading int8 directly would), or, read by no quantized node, the type given for its producer
+  (kept node) or int8;
+- a reader of another type reads a copy in its own type, one per (tensor, type), shared by every reader of
+  that type: for a computed tensor a QUANTIZE (TFLM's int8 -> int16 / int16 -> int8 requantize) placed just
+  before the first such reader; for a constant a second quantized constant. The copy covers the tensor's
+  range (or its tied group's, below) in its own type;
+- ties (rules: same_scale) and fixed outputs are per (tensor, type): a tied operator ties the copies it
+  reads, in its own type, to its output; SOFTMAX / LOGISTIC / TANH take the fixed output scale of their own
+  type, and a reader of the other type reads a copy with the scale of the output's range. So every
+  assignment gives a model TFLM runs, even one that splits a tied group (conversions inside the group: a
+  RESHAPE in int8 between two int16 nodes costs two QUANTIZEs and the int8 rounding). activation_groups()
+  returns the groups whose members are better given one type (a tied operator with the producers of its
+  tied inputs): a search choosing per group never converts inside one;
+- model inputs and outputs: with integer I/O (io='int8') each keeps its home type (an input: the widest
+  type of the nodes reading it; an output: its producer's), so one model can have an int16 input and an
+  int8 output; with io='float', QUANTIZE / DEQUANTIZE at the edges from / to that type, as before;
+- a plain 'int8' / 'int16' is the dict with every node of that type: no copy is ever needed and the graph
+  is the same, byte for byte, as the uniform rewrite's.
 """
 from __future__ import annotations
 
@@ -137,7 +164,7 @@ class _Groups:
 
 
 def _activations(g: Graph, keep=frozenset()) -> list[Tensor]:
-    """Float tensors that become int8 activations (everything float except weights and biases, and the
+    """Float tensors that become integer activations (everything float except weights and biases, and the
     constants of operators kept in float)."""
     params = set()
     for op in g.operators:
@@ -149,18 +176,100 @@ def _activations(g: Graph, keep=frozenset()) -> list[Tensor]:
     return [t for t in g.tensors if t.dtype == "float32" and id(t) not in params]
 
 
+def node_types(graph: Graph, activations) -> dict[int, str]:
+    """The activation type of every node (by node index): `activations` is 'int8' / 'int16' (every node) or
+    a dict {node index: 'int8' | 'int16'} (nodes absent: int8). A ValueError names a bad key or value."""
+    n = len(graph.operators)
+    if isinstance(activations, str):
+        if activations not in ACTIVATION_TYPES:
+            raise ValueError(f"activations must be one of {ACTIVATION_TYPES} or a dict {{node index: type}}, "
+                             f"not {activations!r}")
+        return {op.index: activations for op in graph.operators}
+    if not hasattr(activations, "items"):
+        raise ValueError(f"activations must be one of {ACTIVATION_TYPES} or a dict {{node index: type}}, "
+                         f"not {type(activations).__name__}")
+    out = {op.index: ACT for op in graph.operators}
+    for k, v in activations.items():
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k not in out:
+            raise ValueError(f"activations: node {k!r} is not a node index of the model (0..{n - 1})")
+        if v not in ACTIVATION_TYPES:
+            raise ValueError(f"activations: node {k}: {v!r} is not one of {ACTIVATION_TYPES}")
+        out[int(k)] = v
+    return out
+
+
+def _widest(types) -> str:
+    return max(types, key=lambda d: type_range(d)[1])
+
+
+def _home_types(g: Graph, acts: list[Tensor], types: dict[int, str], given, keep) -> dict[int, str]:
+    """id(tensor) -> the type each activation tensor is stored in (see the module docstring)."""
+    default = given if isinstance(given, str) else ACT
+    explicit = set() if isinstance(given, str) else {int(k) for k in given}
+    producer = g.producers()
+    readers = g.consumers()
+    home = {}
+    for t in acts:
+        p = producer.get(id(t))
+        if p is not None and p.index not in keep:
+            home[id(t)] = types[p.index]
+            continue
+        rs = [types[r.index] for r in readers.get(id(t), ()) if r.index not in keep]
+        if rs:
+            home[id(t)] = _widest(rs)
+        elif p is not None and p.index in explicit:
+            home[id(t)] = types[p.index]
+        else:
+            home[id(t)] = default
+    return home
+
+
+def tensor_types(graph: Graph, activations, keep=frozenset()) -> dict[int, str]:
+    """Flatbuffer tensor index -> the type that activation tensor of the float `graph` is stored in when
+    rewritten with `activations` (what a calibrator should size its range for)."""
+    acts = _activations(graph, keep)
+    home = _home_types(graph, acts, node_types(graph, activations), activations, keep)
+    return {t.index: home[id(t)] for t in acts}
+
+
+def activation_groups(graph: Graph, keep=frozenset()) -> list[list[int]]:
+    """The node indices that should share one activation type, as sorted lists (every node not in `keep`
+    is in exactly one; groups in the order of their first node). A group joins each operator whose
+    activation inputs and output are tied (rules: same_scale: pooling, RESHAPE, CONCATENATION, PAD, ...)
+    with the producers of its tied inputs: the tied operator only moves or compares values, so a type of its
+    own would only add a lossy QUANTIZE before it (and after it, for a consumer back in the producer's
+    type). rewrite() accepts any assignment (it converts wherever types differ); a search that assigns per
+    group never makes such a conversion and has fewer choices to make."""
+    groups = _Groups()
+    nodes = [op.index for op in graph.operators if op.index not in keep]
+    producer = graph.producers()
+    for op in graph.operators:
+        rule = RULES.get(op.op)
+        if op.index in keep or rule is None or not rule.same_scale:
+            continue
+        ins = [t for t in op.inputs if t is not None and t.dtype == "float32" and not t.is_const]
+        for t in ins[: None if op.op == "CONCATENATION" else 1]:
+            p = producer.get(id(t))
+            if p is not None and p.index not in keep:
+                groups.union(p.index, op.index)
+    out: dict[int, list[int]] = {}
+    for n in nodes:
+        out.setdefault(groups.find(n), []).append(n)
+    return sorted((sorted(v) for v in out.values()), key=lambda v: v[0])
+
+
 def rewrite(graph: Graph, ranges: dict[int, tuple[float, float]], per_channel: bool = True,
-            io: str = "int8", activations: str = ACT, keep=frozenset(), weight_types=None,
-            int4=None) -> Graph:
+            io: str = "int8", activations=ACT, keep=frozenset(), weight_types=None, int4=None) -> Graph:
     """The quantized graph of the float `graph`. `ranges`: real range per activation tensor, by id(tensor)
     of `graph`'s tensors (constants that are not weights may be left out: their data gives it).
-    activations: 'int8' or 'int16' (the 16x8 scheme). io: 'int8' means integer I/O (of the activation type).
-    keep: node indices of operators left in float (their tensors are quantized for their neighbours; the
-    operator reads float copies made by DEQUANTIZE and its float output is QUANTIZEd: _wrap_kept).
-    weight_types: {node index: 'int4'} for layers given int4 weights (others int8); int4: the int4.Rounding
-    that rounds them (the Gram matrices of their inputs for the data-aware rounding; default: none)."""
-    if activations not in ACTIVATION_TYPES:
-        raise ValueError(f"activations must be one of {ACTIVATION_TYPES}, not {activations!r}")
+    activations: 'int8' or 'int16' (the 16x8 scheme), or a dict {node index of `graph`: 'int8' | 'int16'}
+    (nodes absent: int8): mixed, see the module docstring. io: 'int8' means integer I/O (of each input's and
+    output's own type). keep: node indices of operators left in float (their tensors are quantized for
+    their neighbours; the operator reads float copies made by DEQUANTIZE and its float output is
+    QUANTIZEd: _wrap_kept). weight_types: {node index: 'int4'} for layers given int4 weights (others int8;
+    int8-activation nodes only); int4: the int4.Rounding that rounds them (the Gram matrices of their
+    inputs for the data-aware rounding; default: none)."""
+    types = node_types(graph, activations)
     refuse(graph, keep=keep)
     ranges = dict(ranges)
     memo = {}
@@ -176,48 +285,90 @@ def rewrite(graph: Graph, ranges: dict[int, tuple[float, float]], per_channel: b
             else:
                 raise UnsupportedModelError(f"tensor {t.index} ('{t.name}') was never computed during calibration "
                                             "(no operator produces it and it is no model input).")
+    home = _home_types(g, acts, types, activations, keep)
+    act_ids = {id(t) for t in acts}
+    # every (tensor, type) an operator reads or writes: the tensor itself in its home type, and the copies
+    # that readers of another type need (made by a QUANTIZE; a quantized constant for a constant)
+    copies: dict[tuple[int, str], Tensor] = {}
+    for op in g.operators:
+        if op.index in keep:
+            continue
+        d = types[op.index]
+        for t in op.inputs:
+            if t is not None and id(t) in act_ids and home[id(t)] != d and (id(t), d) not in copies:
+                copies[(id(t), d)] = t
     groups = _Groups()
-    fixed: dict[int, tuple[float, int, str]] = {}
+    fixed: dict[tuple[int, str], tuple[float, int, str]] = {}
     for op in g.operators:
         rule = RULES.get(op.op)
         if rule is None or op.index in keep:
             continue
+        d = types[op.index]
         ins = [t for t in op.inputs if t is not None and t.dtype == "float32" and id(t) in ranges]
         if rule.same_scale:
             for t in ins[: None if op.op == "CONCATENATION" else 1]:
-                groups.union(id(t), id(op.outputs[0]))
-        if rule.fixed(activations) is not None:
-            fixed[id(op.outputs[0])] = (*rule.fixed(activations), f"node {op.index} {op.op}")
-    group_range: dict[int, list[float]] = {}
-    for t in acts:
+                groups.union((id(t), d), (id(op.outputs[0]), d))
+        if rule.fixed(d) is not None:
+            fixed[(id(op.outputs[0]), d)] = (*rule.fixed(d), f"node {op.index} {op.op}")
+    versions = [((id(t), home[id(t)]), t) for t in acts] + list(copies.items())
+    group_range: dict = {}
+    for key, t in versions:
         lo, hi = ranges[id(t)]
-        r = group_range.setdefault(groups.find(id(t)), [0.0, 0.0])
+        r = group_range.setdefault(groups.find(key), [0.0, 0.0])
         r[0], r[1] = min(r[0], lo), max(r[1], hi)
-    group_fixed: dict[int, tuple[float, int, str]] = {}
+    group_fixed: dict = {}
     for k, f in fixed.items():
         root = groups.find(k)
         if root in group_fixed and group_fixed[root][:2] != f[:2]:
             raise UnsupportedModelError(f"{f[2]} and {group_fixed[root][2]} need different fixed output "
                                         "quantizations on tensors that must share one.")
         group_fixed[root] = f
-    for t in acts:
-        root = groups.find(id(t))
+    quant: dict = {}
+    for key, t in versions:
+        root = groups.find(key)
         if root in group_fixed:
             s, zp, _ = group_fixed[root]
-            t.quant = Quant(np.array([s], np.float32), np.array([zp], np.int64))
+            quant[key] = Quant(np.array([s], np.float32), np.array([zp], np.int64))
         else:
-            t.quant = activation_quant(*group_range[root], activations)
-    for t in acts:  # after all quant is set
-        t.dtype = activations
+            quant[key] = activation_quant(*group_range[root], key[1])
+    made: dict[tuple[int, str], Tensor] = {}
+    for key, t in copies.items():  # before the originals change type: the float data is still there
+        c = Tensor(f"{t.name}_{key[1]}", t.shape, key[1], quant=quant[key], shape_signature=t.shape_signature,
+                   index=-1)
         if t.is_const:
-            t.data = _quantize_activation_const(t.data, t.quant, activations)
+            c.data = _quantize_activation_const(t.data, c.quant, key[1])
+        g.tensors.append(c)
+        made[key] = c
+    for t in acts:
+        t.quant = quant[(id(t), home[id(t)])]
+    for t in acts:  # after all quant is set
+        t.dtype = home[id(t)]
+        if t.is_const:
+            t.data = _quantize_activation_const(t.data, t.quant, t.dtype)
+    if made:
+        ops, converted = [], set()
+        for op in g.operators:
+            if op.index not in keep:
+                d = types[op.index]
+                for k, t in enumerate(op.inputs):
+                    c = made.get((id(t), d)) if t is not None else None
+                    if c is None:
+                        continue
+                    if not c.is_const and id(c) not in converted:
+                        ops.append(Operator("QUANTIZE", [t], [c], {}, index=-1))
+                        converted.add(id(c))
+                    op.inputs[k] = c
+            ops.append(op)
+        g.operators[:] = ops
 
     for op in g.operators:
         rule = RULES.get(op.op)
         if (rule is not None and rule.weights_axis is not None and op.inputs[1].dtype == "float32"
                 and op.index not in keep):
             wt = (weight_types or {}).get(op.index, "int8")
-            _quantize_params(op, rule.weights_axis if per_channel else None, BIAS_TYPE[activations], wt, int4)
+            if wt == "int4" and types[op.index] != "int8":
+                raise ValueError(f"node {op.index}: int4 weights need int8 activations (TFLM has no int4 16x8 kernel)")
+            _quantize_params(op, rule.weights_axis if per_channel else None, BIAS_TYPE[types[op.index]], wt, int4)
     for op in list(g.operators):  # per-channel int4 FULLY_CONNECTED: as the 1x1 CONV_2D TFLM accepts (int4.py)
         if op.op == "FULLY_CONNECTED" and op.inputs[1].dtype == "int4" and op.inputs[1].quant.per_channel:
             from .int4 import fc_as_conv
@@ -225,7 +376,7 @@ def rewrite(graph: Graph, ranges: dict[int, tuple[float, float]], per_channel: b
     if keep:
         _wrap_kept(g, keep)
     if io == "float":
-        _float_edges(g, activations)
+        _float_edges(g)
     elif io != "int8":
         raise ValueError(f"io must be 'int8' or 'float', not {io!r}")
     for k, op in enumerate(g.operators):
@@ -307,19 +458,20 @@ def _wrap_kept(g: Graph, keep) -> None:
         op.index = k
 
 
-def _float_edges(g: Graph, activations: str = ACT) -> None:
-    """Float model inputs and outputs: QUANTIZE after each input, DEQUANTIZE before each output."""
+def _float_edges(g: Graph) -> None:
+    """Float model inputs and outputs: QUANTIZE after each input, DEQUANTIZE before each output (the
+    quantized tensor is renamed NAME_<its type>, the float one keeps the name)."""
     swap: dict[int, Tensor] = {}
     for i, t in enumerate(g.inputs):
         f = Tensor(t.name, t.shape, "float32", shape_signature=t.shape_signature, index=-1)
-        t.name += f"_{activations}"
+        t.name += f"_{t.dtype}"
         g.tensors.append(f)
         g.operators.insert(0, Operator("QUANTIZE", [f], [t], {}, index=-1))
         g.inputs[i] = f
         swap[id(t)] = f
     for i, t in enumerate(g.outputs):
         f = Tensor(t.name, t.shape, "float32", shape_signature=t.shape_signature, index=-1)
-        t.name += f"_{activations}"
+        t.name += f"_{t.dtype}"
         g.tensors.append(f)
         g.operators.append(Operator("DEQUANTIZE", [t], [f], {}, index=-1))
         g.outputs[i] = f

@@ -11,6 +11,10 @@ The 16x8 scheme (--activations int16): every activation int16 symmetric (zero po
 ADD, SUB, SOFTMAX, ... require), weights int8 as in int8, the bias of CONV_2D, DEPTHWISE_CONV_2D and
 FULLY_CONNECTED int64 (BIAS_TYPE), and the int16 fixed output scales of SOFTMAX, LOGISTIC and TANH
 (1/32768, zero point 0).
+
+Mixed activations (a dict node index -> 'int8' | 'int16', rewrite.py): every rule applies per node, in that
+node's type (its ties, its fixed output scale, its bias type BIAS_TYPE[type]); rewrite.py converts where a
+tensor's producer and a reader differ in type.
 """
 from __future__ import annotations
 
