@@ -314,9 +314,10 @@ def report(model, board, out, name):
                    "model output on the calibration samples).")
 @click.option("--percentile", "pct", default=99.99, show_default=True, type=float,
               help="The percentile of --method percentile (also a candidate of auto).")
-@click.option("--activations", default="int8", show_default=True, type=click.Choice(["int8", "int16"]),
-              help="Activation type: int8, or int16 (TFLM's 16x8 scheme: int16 symmetric activations, int8 "
-                   "weights, int64 bias).")
+@click.option("--activations", default="int8", show_default=True, type=click.Choice(["int8", "int16", "mixed"]),
+              help="Activation type: int8, int16 (TFLM's 16x8 scheme: int16 symmetric activations, int8 "
+                   "weights, int64 bias), or mixed (int8 or int16 per group of nodes by measured benefit, within "
+                   "--min-sqnr / --max-ram / --board).")
 @click.option("--per-tensor", is_flag=True, help="One weight scale per tensor instead of per output channel.")
 @click.option("--bias-correction/--no-bias-correction", default=None,
               help="Correct each output channel's mean shift caused by weight quantization (measured on the "
@@ -352,9 +353,11 @@ def report(model, board, out, name):
 @click.option("--max-flash", "max_flash", default=None, metavar="BYTES",
               help="mixed: the most bytes the weights and biases may take (200000, 200K, 1.5M, or 60%% of the "
                    "all-int8 model's).")
-@click.option("--max-ram", "max_ram", default=None, metavar="BYTES", help="The most arena bytes (checked).")
+@click.option("--max-ram", "max_ram", default=None, metavar="BYTES",
+              help="The most arena bytes: the limit of --activations mixed, checked for --weights mixed.")
 @click.option("--min-sqnr", "min_sqnr", default=None, type=float, metavar="DB",
-              help="mixed: the least output SQNR against the float model (dB, on the calibration samples).")
+              help="mixed weights or activations: the least output SQNR against the float model (dB, on the "
+                   "calibration samples).")
 @click.option("--board", "qboard", default=None, metavar="BOARD",
               help="mixed: fit this board's flash and RAM (a name from `mcugen boards` or a board .toml).")
 @_friendly
@@ -390,6 +393,12 @@ def quantize_cmd(model, calibration, out, method, pct, activations, per_tensor, 
                f"samples, {'per-tensor' if per_tensor else 'per-channel'} weights, {io} I/O"
                + (", bias correction" if r.bias_corrected is not None else "")
                + (f", int4 weights in {len(r.int4_layers)} layers" if r.int4_layers else ""))
+    if r.activation_precision is not None:
+        a = r.activation_precision
+        click.echo(f"activations: int16 nodes {a['int16_nodes'] or 'none'}; SQNR on the calibration samples "
+                   f"{a['sqnr_db']:.2f} dB (all-int8 {a['int8_sqnr_db']:.2f})"
+                   + (f"; arena {a['arena_bytes']:,} bytes (all-int8 {a['int8_arena_bytes']:,})"
+                      if a.get("arena_bytes") is not None else ""))
     if r.precision is not None:
         p = r.precision
         click.echo(f"precision: {len(p['int4'])} of {len(p['layers'])} layers int4; weights and biases "

@@ -40,6 +40,7 @@ class QuantizeResult:
     report: dict | None = None
     report_files: tuple | None = None
     precision: dict | None = None  # --weights mixed / limits: the per-layer choice (mixed.choose)
+    activation_precision: dict | None = None  # --activations mixed: the per-group choice (mixed.choose_activations)
     int4_layers: list = field(default_factory=list)  # node indices with int4 weights
 
 
@@ -101,7 +102,8 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
     model: path or bytes of a float32 .tflite. samples: an iterable of samples (each an array for a
     single-input model, a sequence of arrays in input order, or a dict keyed by input name; one (N, ...)
     array also works for a single-input model); or calibration_files: .npy per input / one .npz.
-    method: activation range calibrator (ranges.ALL_METHODS; percentile: its p). activations: 'int8' or
+    method: activation range calibrator (ranges.ALL_METHODS; percentile: its p). activations: 'mixed' (int8
+    or int16 per group of nodes, chosen under min_sqnr / max_ram / board: mixed.choose_activations), 'int8' or
     'int16' (16x8: int16 symmetric activations, int8 weights, int64 bias), or a dict {node index: 'int8' |
     'int16'} (nodes absent: int8): mixed, see rewrite.py (a QUANTIZE converts where types meet; the
     description and the report's settings list the int16 nodes). per_tensor: one weight scale per tensor
@@ -127,7 +129,10 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
     if io not in IO_MODES:
         raise UsageError(f"unknown --io {io!r}; available: {', '.join(IO_MODES)}.")
     mixed_acts = not isinstance(activations, str)
-    if not mixed_acts and activations not in _rewrite.ACTIVATION_TYPES:
+    search_acts = activations == "mixed"
+    if search_acts and max_ram is None and min_sqnr is None and board is None:
+        raise UsageError("--activations mixed needs a limit to choose by: --min-sqnr, --max-ram or --board.")
+    if not mixed_acts and not search_acts and activations not in _rewrite.ACTIVATION_TYPES:
         raise UsageError(f"unknown --activations {activations!r}; available: "
                          f"{', '.join(_rewrite.ACTIVATION_TYPES)}.")
     if weights not in WEIGHT_MODES:
@@ -138,7 +143,7 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
     if weights == "int4" and limited:
         raise UsageError("--max-flash, --max-ram, --min-sqnr and --board choose the precision per layer: use them with "
                          "--weights mixed (or with int8 weights, to check the int8 model against them).")
-    if weights == "int4" and isinstance(activations, str) and activations != "int8":
+    if weights == "int4" and activations == "int16":
         raise UsageError("--weights int4 needs --activations int8: TFLM runs int4 weights with int8 activations "
                          "only (use --weights mixed to keep the 16x8 layers int8).")
     if not 50.0 < float(percentile) <= 100.0:
@@ -195,6 +200,21 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
     stats = statistics.collect(data, wanted, cal, bins=bins, progress=say("calibrating (sample passes)"))
     stats = {i: s for i, s in stats.items() if np.isfinite(s.min)}
 
+    act_precision = None
+    if search_acts:  # --activations mixed: int16 per group of nodes (mixed.choose_activations)
+        from . import mixed as _mixed
+        by_index = {t.index: t for t in g.tensors}
+
+        def make_acts(types, io_="float"):
+            dt = _rewrite.tensor_types(g, types, keep)
+            rng = {id(by_index[i]): _ranges.METHODS["minmax"](s, dt.get(i, "int8")) for i, s in stats.items()}
+            return _rewrite.rewrite(g, rng, per_channel=not per_tensor, io=io_, activations=types, keep=keep)
+        lim_a = _mixed.limits_for(board, None, max_ram, min_sqnr, 0, make_acts, where)
+        k = min(_mixed.SENSITIVITY_SAMPLES, cal[0].shape[0])
+        activations, act_precision = _mixed.choose_activations(
+            g, make_acts, data, [x[:k] for x in cal], _rewrite.activation_groups(g, keep), lim_a, where,
+            progress=say("mixed activations (groups)"))
+        mixed_acts = True
     dtype_of = _rewrite.tensor_types(g, activations, keep)  # each range is sized for its tensor's type
 
     def calibrate(m, s, i):
@@ -277,6 +297,7 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
     result.errors = errors
     result.bias_corrected = corrected
     result.precision = precision
+    result.activation_precision = act_precision
     result.int4_layers = sorted(weight_types)
     if report:
         from . import report as _report
@@ -294,6 +315,8 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
                                         labels=lab)
         if precision is not None:
             result.report["precision"] = precision
+        if act_precision is not None:
+            result.report["activation_precision"] = act_precision
         if output is not None:
             result.report_files = _report.write(result.report, output)
     return result

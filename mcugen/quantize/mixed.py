@@ -94,9 +94,12 @@ class Measure:
         self._cache: dict[bytes, float] = {}
 
     def error(self, int4_nodes) -> float:
+        return self.error_of(self.make({i: "int4" for i in int4_nodes}))
+
+    def error_of(self, qg) -> float:
+        """The output error of the quantized graph `qg` (float I/O) on the samples."""
         from ..oracle import tflm
         from .auto import sample_errors
-        qg = self.make({i: "int4" for i in int4_nodes})
         data = write_model(qg)
         key = hashlib.sha256(data).digest()
         if key not in self._cache:
@@ -310,6 +313,75 @@ def choose(g, make, float_model: bytes, samples: list[np.ndarray], candidates: l
     return rec
 
 
+def choose_activations(g, make, float_model: bytes, samples: list[np.ndarray], groups: list[list[int]],
+                       limits: Limits, where: str, progress=None) -> tuple[dict, dict]:
+    """`--activations mixed`: ({node: 'int16'} for the groups chosen, the report's record).
+
+    Per group of activation_groups (nodes that share a type), the model with that group in int16 (all others
+    int8) is measured in TFLM: its benefit is the drop of output error against the all-int8 model, its cost
+    the bytes its tensors grow by (their int8 size: int16 doubles them). Groups are added in the order of
+    benefit per byte (ties: graph order), then the groups without a benefit of their own in graph order, each
+    kept only if it lowers the measured error with the groups already int16 (two neighbours together save the
+    conversions between them): under --min-sqnr until the measured SQNR meets it (the least RAM that does,
+    as far as this greedy order finds it); under --max-ram (or a board's RAM) while the planned
+    arena fits, skipping a group that would not; with both, while the arena fits and until the SQNR is met.
+    make(types) -> quantized Graph (float I/O) for an activation assignment."""
+    t0 = time.perf_counter()
+    m = Measure(lambda _: None, float_model, samples)
+    e_base = m.error_of(make({}))
+    by_node = {op.index: op for op in g.operators}
+    rows = []
+    for k, grp in enumerate(groups):
+        e = m.error_of(make({n: "int16" for n in grp}))
+        extra = sum(int(np.prod(t.shape)) for n in grp for t in by_node[n].outputs if t is not None)
+        rows.append({"nodes": list(grp), "ops": [by_node[n].op for n in grp], "error": e, "sqnr_db": sqnr(e),
+                     "benefit": e_base - e, "extra_bytes": extra})
+        if progress:
+            progress(k + 1, len(groups))
+    t1 = time.perf_counter()
+    order = sorted((i for i, r in enumerate(rows) if r["benefit"] > 0),
+                   key=lambda i: (-rows[i]["benefit"] / max(rows[i]["extra_bytes"], 1), i))
+
+    def arena(types):
+        return int(_compile(write_model(make(types, "int8")), where, limits.board).plan.arena_size)
+    chosen: list[int] = []
+    types: dict[int, str] = {}
+    e = e_base
+    base_arena = arena({}) if limits.max_ram is not None else None
+    cur_arena = base_arena
+    rest = [i for i in range(len(rows)) if i not in order]  # no benefit alone: kept only where, with the
+    for i in order + rest:                                   # groups already int16, they measurably help
+        if limits.min_sqnr is not None and sqnr(e) >= limits.min_sqnr:
+            break
+        trial = {**types, **{n: "int16" for n in rows[i]["nodes"]}}
+        a = None
+        if limits.max_ram is not None:
+            a = arena(trial)
+            if a > limits.max_ram:
+                continue
+        e_trial = m.error_of(make(trial))
+        if i in rest and not e_trial < e:
+            continue
+        types, e = trial, e_trial
+        cur_arena = a if a is not None else cur_arena
+        chosen.append(i)
+    if base_arena is None:  # for the report
+        base_arena, cur_arena = arena({}), arena(types)
+    t2 = time.perf_counter()
+    for i, r in enumerate(rows):
+        r["choice"] = "int16" if i in chosen else "int8"
+        r["benefit_db"] = r["sqnr_db"] - sqnr(e_base)
+    rec = {"groups": rows, "int16_nodes": sorted(types), "int8_sqnr_db": sqnr(e_base), "sqnr_db": sqnr(e),
+           "int8_arena_bytes": base_arena, "arena_bytes": cur_arena, "samples": int(samples[0].shape[0]),
+           "tflm_runs": m.runs, "seconds": {"sensitivity": round(t1 - t0, 2), "search": round(t2 - t1, 2)},
+           "limits": {"max_ram": limits.max_ram, "min_sqnr": limits.min_sqnr, "board": limits.board}}
+    if limits.min_sqnr is not None and sqnr(e) < limits.min_sqnr:
+        more = " within the RAM limit" if limits.max_ram is not None else " with every group that helps in int16"
+        raise InfeasibleError(f"no int8/int16 activation assignment meets --min-sqnr {limits.min_sqnr:g}: "
+                              f"{sqnr(e):.2f} dB measured{more}, {limits.min_sqnr - sqnr(e):.2f} dB short.")
+    return types, rec
+
+
 def parse_bytes(text: str | int | None, reference: int | None = None) -> int | None:
     """'200000', '200K', '1.5M', or 'P%' of `reference` (the all-int8 model's weight bytes) -> bytes."""
     if text is None or isinstance(text, int):
@@ -348,8 +420,15 @@ def limits_for(board, max_flash, max_ram, min_sqnr, base_bytes: int, make, where
         from ..compiler import footprint
         b = load_board(board) if isinstance(board, str) else board
         lim.board = b.name
+        c = _compile(write_model(make({})), where, b)
+        fp = footprint(c)
+        if b.ram is not None:
+            static = max(fp.ram - c.plan.arena_size, 0)
+            room = b.ram.size - static
+            lim.notes.append(f"{b.name}: {b.ram.size:,} bytes of RAM, {static:,} of them for the library's other "
+                             f"static data, {room:,} left for the arena")
+            lim.max_ram = room if lim.max_ram is None else min(lim.max_ram, room)
         if b.flash is not None:
-            fp = footprint(_compile(write_model(make({})), where, b))
             overhead = max(fp.flash - base_bytes, 0)
             room = b.flash.size - overhead
             lim.notes.append(f"{b.name}: {b.flash.size:,} bytes of flash, {overhead:,} of them for code and "

@@ -120,6 +120,8 @@ def markdown(rep: dict) -> str:
     for o in rep["outputs"]:
         acc = (f"{o['float_accuracy']:.3f} -> {o['accuracy']:.3f}" if "accuracy" in o else "-")
         lines.append(f"| {o['tensor']} | {_f(o['sqnr_db'])} | {_f(o.get('top1_agreement'), '{:.3f}')} | {acc} |")
+    if rep.get("activation_precision"):
+        lines += [""] + activation_markdown(rep["activation_precision"])
     if rep.get("precision"):
         lines += [""] + precision_markdown(rep["precision"])
     lines += ["", "## Worst layers", ""]
@@ -135,6 +137,24 @@ def markdown(rep: dict) -> str:
         lines.append(f"| {r['node']} | {r['op']} | `{r['tensor']}` | {r['method']} | {rng} | {qr} | {clip} | "
                      f"{_f(r['sqnr_db'])} |")
     return "\n".join(lines) + "\n"
+
+
+def activation_markdown(p: dict) -> list[str]:
+    """The '--activations mixed' section: each group's measured benefit in int16, its bytes, its choice."""
+    lim = ", ".join(f"{k.replace('_', '-')} {v}" for k, v in p["limits"].items() if v is not None) or "none"
+    out = ["## Activation type per group of nodes (--activations mixed)", "",
+           f"Limits: {lim}. Benefit measured on {p['samples']} calibration samples ({p['tflm_runs']} TFLM runs, "
+           f"{p['seconds']['sensitivity']:.2f} s; choice {p['seconds']['search']:.2f} s).", "",
+           "| nodes | operators | SQNR with this group int16 (dB) | gain (dB) | extra bytes | choice |",
+           "|---|---|---:|---:|---:|---|"]
+    for r in p["groups"]:
+        out.append(f"| {', '.join(map(str, r['nodes']))} | {', '.join(r['ops'])} | {_f(r['sqnr_db'])} | "
+                   f"{_f(r['benefit_db'])} | {r['extra_bytes']:,} | {r['choice']} |")
+    ar = (f"; arena {p['arena_bytes']:,} bytes (all-int8 {p['int8_arena_bytes']:,})"
+          if p.get("arena_bytes") is not None else "")
+    out += ["", f"Totals: int16 nodes {p['int16_nodes']}; output SQNR on those samples {_f(p['sqnr_db'])} dB "
+            f"(all-int8 {_f(p['int8_sqnr_db'])}){ar}."]
+    return out
 
 
 def precision_markdown(p: dict) -> list[str]:

@@ -141,3 +141,25 @@ def test_cli_mixed_min_sqnr(tmp_path):
     r = CliRunner().invoke(main, ["quantize", str(path), "--calibration", str(tmp_path / "cal.npy"), "-o",
                                   str(tmp_path / "x.tflite"), "--weights", "mixed"])
     assert r.exit_code == 2 and "needs a limit" in r.output
+
+
+def test_mixed_activations_meet_min_sqnr_with_few_int16_groups(tmp_path):
+    path, cal, ev, lab = data("digits_mlp")
+    r = quantize(path, cal, eval_samples=ev, labels=lab, report=True, activations="mixed", min_sqnr=46.0)
+    a = r.activation_precision
+    assert a["sqnr_db"] >= 46.0 > a["int8_sqnr_db"]
+    assert 0 < len(a["int16_nodes"]) < len(read_model_bytes(r.model).operators)
+    g = read_model_bytes(r.model)
+    assert {t.dtype for t in g.tensors if t.quant is not None and not t.is_const} == {"int8", "int16"}
+    assert a["arena_bytes"] >= a["int8_arena_bytes"]
+    assert_bit_exact(r.model, count=4)
+    from mcugen.quantize.report import markdown
+    assert "Activation type per group of nodes" in markdown(r.report)
+    # an arena limit the all-int8 model just meets leaves (nearly) every group int8, and is met
+    r2 = quantize(path, cal, eval_samples=ev, activations="mixed", max_ram=a["int8_arena_bytes"])
+    assert r2.activation_precision["arena_bytes"] <= a["int8_arena_bytes"]
+    with pytest.raises(InfeasibleError) as e:
+        quantize(path, cal, eval_samples=ev, activations="mixed", min_sqnr=80.0)
+    assert "dB short" in str(e.value)
+    with pytest.raises(UsageError):
+        quantize(path, cal, activations="mixed")
