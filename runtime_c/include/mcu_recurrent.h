@@ -57,13 +57,32 @@ void mcu_svdf_s8_s8(const mcu_svdf_params_t *p, const int8_t *input, int8_t *sta
 
 #define MCU_LSTM_GATES 4 /* input, forget, cell, output (TFLM's tensor order) */
 
+/* TFLM's MultiplyByQuantizedMultiplier (shift -e, 1 <= e <= 31) plus a zero point as one 64-bit multiply-
+ * accumulate: (bias[a < 0] + a * mult) >> (31 + e), the high word shifted by e1 = e - 1 (exact_requant in
+ * mcugen/ops/lstm.py proves it and checks that nothing leaves int64). */
+typedef struct {
+    int64_t bias[2];
+    int32_t mult, e1;
+} mcu_rec_rq_t;
+
+static inline int32_t mcu_rec_rq(int32_t a, const mcu_rec_rq_t *q)
+{
+    const int64_t acc = q->bias[(uint32_t)a >> 31] + (int64_t)a * q->mult;
+    return (int32_t)(acc >> 32) >> q->e1;
+}
+
+#define MCU_LSTM_RQ_FORGET 8 /* rq[0..3]: input FCs, rq[4..7]: recurrent FCs, then forget, update, hidden */
+#define MCU_LSTM_RQ_UPDATE 9
+#define MCU_LSTM_RQ_HIDDEN 10 /* the hidden zero point included */
+
 typedef struct {
     int32_t time_steps, batches, input_size, units;
     int32_t time_major;                               /* 1: input [T, B, I]; 0: [B, T, I] */
-    /* int8 weights widened to int16: per unit, per group of 4 columns c0..c3, each gate's (c0, c2, c1, c3)
-     * in turn, zero-padded: [units][ceil(input_size / 4)][4][4] and [units][ceil(units / 4)][4][4] */
-    const int16_t *input_weights;
-    const int16_t *recurrent_weights;
+    /* int8 weights widened to int16, two per word (low half first): per unit, per group of 4 columns
+     * c0..c3, each gate's (c0, c2), (c1, c3) in turn, zero-padded: [units][ceil(input_size / 4)][4][2] and
+     * [units][ceil(units / 4)][4][2] words */
+    const int32_t *input_weights;
+    const int32_t *recurrent_weights;
     const int32_t *input_bias;                        /* [units][4]: bias - x_zp * row sums */
     const int32_t *recurrent_bias;                    /* [units][4]: -h_zp * row sums */
     int32_t input_mult[MCU_LSTM_GATES], input_shift[MCU_LSTM_GATES];        /* -> Q3.12 */
@@ -75,7 +94,8 @@ typedef struct {
     int32_t cell_clip;                                /* quantized |cell| bound; 0: no clipping */
     int32_t cell_tanh_mult, cell_tanh_shift;          /* tanh(cell) input scaling (TFLM's 3 << k or 3 >> k) */
     const uint16_t *sigmoid_table;                    /* sigmoid(i / 24) in 0.16, 256 entries */
-    int32_t fast_requant;                             /* 1: every shift <= -1 and no rounding sum overflows */
+    int32_t exact_requant;                            /* 1: every requantization takes rq[] (mcu_rec_rq) */
+    mcu_rec_rq_t rq[11];                              /* see MCU_LSTM_RQ_FORGET */
 } mcu_lstm_params_t;
 
 void mcu_lstm_s8(const mcu_lstm_params_t *p, const int8_t *input, int8_t *hidden_state, int16_t *cell_state,
