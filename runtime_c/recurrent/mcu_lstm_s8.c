@@ -28,6 +28,10 @@ static inline int32_t mcu_lstm_sxtb16_ror8(uint32_t x)
 }
 #endif
 
+/* Two words of a (word-aligned, constant) weight block in one LDRD: gcc does not pair the loads itself. */
+#define mcu_lstm_ldrd(w, off, lo, hi) \
+    __asm__("ldrd %0, %1, [%2, #" #off "]" : "=r"(*(lo)), "=r"(*(hi)) : "r"(w), "m"(*(const int32_t(*)[8])(w)))
+
 static inline int32_t sat16(int32_t v)
 {
 #if defined(__ARM_FEATURE_DSP)
@@ -79,15 +83,20 @@ static inline __attribute__((always_inline)) void mcu_lstm_gates(const int32_t *
 #define MCU_LSTM_GROUP(xw)                                                          \
     do {                                                                            \
         const int32_t xl = __sxtb16((int32_t)(xw)), xh = mcu_lstm_sxtb16_ror8(xw); \
-        a0 = (uint32_t)__smlad(w[0], xl, (int32_t)a0);                              \
-        a0 = (uint32_t)__smlad(w[1], xh, (int32_t)a0);                              \
-        a1 = (uint32_t)__smlad(w[2], xl, (int32_t)a1);                              \
-        a1 = (uint32_t)__smlad(w[3], xh, (int32_t)a1);                              \
-        a2 = (uint32_t)__smlad(w[4], xl, (int32_t)a2);                              \
-        a2 = (uint32_t)__smlad(w[5], xh, (int32_t)a2);                              \
-        a3 = (uint32_t)__smlad(w[6], xl, (int32_t)a3);                              \
-        a3 = (uint32_t)__smlad(w[7], xh, (int32_t)a3);                              \
+        int32_t w0, w1, w2, w3, w4, w5, w6, w7;                                     \
+        mcu_lstm_ldrd(w, 0, &w0, &w1);                                              \
+        mcu_lstm_ldrd(w, 8, &w2, &w3);                                              \
+        mcu_lstm_ldrd(w, 16, &w4, &w5);                                             \
+        mcu_lstm_ldrd(w, 24, &w6, &w7);                                             \
         w += 8;                                                                     \
+        a0 = (uint32_t)__smlad(w0, xl, (int32_t)a0);                                \
+        a0 = (uint32_t)__smlad(w1, xh, (int32_t)a0);                                \
+        a1 = (uint32_t)__smlad(w2, xl, (int32_t)a1);                                \
+        a1 = (uint32_t)__smlad(w3, xh, (int32_t)a1);                                \
+        a2 = (uint32_t)__smlad(w4, xl, (int32_t)a2);                                \
+        a2 = (uint32_t)__smlad(w5, xh, (int32_t)a2);                                \
+        a3 = (uint32_t)__smlad(w6, xl, (int32_t)a3);                                \
+        a3 = (uint32_t)__smlad(w7, xh, (int32_t)a3);                                \
     } while (0)
     for (const int8_t *xend = x + 4 * full; x != xend; x += 4) {
         uint32_t xw;
