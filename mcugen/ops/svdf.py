@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..quant import quantize_multiplier, type_range
+from ..quant import quantize_multiplier
 from .base import Layer, OpHandler, Sig, register
 from .f32 import float_activation_range, integer_only
+from .lstm import NO_RQ, exact_requant
 
 I8, I16, I32, F32 = ("int8",), ("int16",), ("int32",), ("float32",)
 
@@ -49,22 +50,9 @@ def _scale(a: float, b: float, c: float) -> float:
     return float(np.float32(np.float32(a) * np.float32(b)) / np.float32(c))
 
 
-def _fast_requant(shift: int, zp: int, rng: tuple[int, int]) -> tuple[int, int] | None:
-    """(k, e) for the kernel's one-multiply requantization (mcu_svdf_rq), or None when it is not exact.
-
-    Needs shift = -e <= -1 (no left shift); the kernel clamps v = SRDHM(acc, M) to [-2^30, 2^30), which
-    must not move any result inside the target range [lo, hi] that follows: (2^30 >> e) - 1 + zp > hi and
-    -(2^30 >> e) + zp < lo; and v + k must not overflow: 2^30 + |k| + 1 < 2^31.
-    """
-    e = -int(shift)
-    if e < 1 or e > 30:
-        return None
-    k = (1 << (e - 1)) + zp * (1 << e)
-    reach = (1 << 30) >> e
-    lo, hi = rng
-    if reach - 1 + zp <= hi or -reach + zp >= lo or (1 << 30) + abs(k) + 1 >= 1 << 31:
-        return None
-    return k, e
+def head_offset(state) -> int:
+    """Where the kernel keeps its ring position: the first word boundary after the state's elements."""
+    return -(-state.nbytes // 4) * 4
 
 
 @register
@@ -142,6 +130,14 @@ class Svdf(OpHandler):
             return "bias scale differs from state scale x time-weights scale"
         return None
 
+    def state_extra_bytes(self, op):
+        """int8 schemes: the ring position word after the state (see head_offset); the hybrid and float kernels
+        move their state as TFLM does."""
+        if self.scheme(op) != "s8":
+            return {}
+        s = op.inputs[4]
+        return {4: head_offset(s) + 4 - s.nbytes}
+
     def macs(self, op):
         d = svdf_dims(op)
         return d["batches"] * d["filters"] * (d["input_size"] + d["memory"])
@@ -163,20 +159,22 @@ class Svdf(OpHandler):
         unit_bias = b.data.astype(np.int64) - s.quant.zp * per_filter
         wrap = lambda v: ((v + (1 << 31)) % (1 << 32)) - (1 << 31)  # noqa: E731 - TFLM's int32 sums wrap
         state16 = s.dtype == "int16"
+        if s.state_extra < head_offset(s) + 4 - s.nbytes:
+            raise ValueError("the SVDF state has no room for its ring position (state_extra_bytes not applied)")
+        twice = np.concatenate([wt.data, wt.data], axis=1)  # each time-weights row twice: the ring's rotations
+        rq1, rq2 = exact_requant(m1, sh1), exact_requant(m2, sh2, y.quant.zp)
+        exact = rq1 is not None and rq2 is not None
         fields = [(k, d[k]) for k in ("batches", "input_size", "filters", "units", "rank", "memory")] + [
             ("state_zero_point", s.quant.zp), ("output_zero_point", y.quant.zp),
             ("mult1", m1), ("shift1", sh1), ("mult2", m2), ("shift2", sh2),
+            ("exact", int(exact)), ("rq1", rq1 if exact else NO_RQ), ("rq2", rq2 if exact else NO_RQ),
+            ("head_offset", head_offset(s)),
             ("weights_feature", ctx.const("wf", wf.data, "int8_t")),
-            ("weights_time8", "NULL" if state16 else ctx.const("wt", wt.data, "int8_t")),
-            ("weights_time16", ctx.const("wt", wt.data, "int16_t") if state16 else "NULL"),
+            ("weights_time8", "NULL" if state16 else ctx.const("wt", twice, "int8_t")),
+            ("weights_time16", ctx.const("wt", twice, "int16_t") if state16 else "NULL"),
             ("feature_bias", ctx.const("fbias", wrap(feature_bias), "int32_t")),
             ("unit_bias", ctx.const("ubias", wrap(np.append(unit_bias, 0)), "int32_t")),  # + a spare entry
         ]
-        sr, orange = type_range(s.dtype), type_range(y.dtype)
-        for tag, (m, sh, zp, rng) in (("1", (m1, sh1, 0, sr)), ("2", (m2, sh2, y.quant.zp, orange))):
-            fast = _fast_requant(sh, zp, rng)
-            k, e = fast if fast is not None else (0, 0)
-            fields += [(f"fast{tag}", int(fast is not None)), (f"k{tag}", k), (f"e{tag}", e)]
         fn = "svdf_s8_s16" if state16 else "svdf_s8_s8"
         return Layer(op, function=fn, struct="svdf_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(s), ctx.ptr(y)], sources=("recurrent/mcu_svdf_s8.c",))
