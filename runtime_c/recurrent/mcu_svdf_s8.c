@@ -188,6 +188,112 @@ static inline __attribute__((always_inline)) void mcu_svdf_body(const mcu_svdf_p
     memcpy((unsigned char *)state + p->head_offset, &word, 4);
 }
 
+#if defined(__ARM_FEATURE_DSP)
+/* acc + sum a[i] * b[i] (mod 2^32) over n = 4k int8 elements (k >= 1), at any alignment. */
+static inline __attribute__((always_inline)) uint32_t mcu_svdf_dot8_words(const int8_t *a, const int8_t *b,
+                                                                         const int8_t *a_end, uint32_t acc)
+{
+    do {
+        uint32_t wa, wb;
+        memcpy(&wa, a, 4);
+        memcpy(&wb, b, 4);
+        a += 4;
+        b += 4;
+        acc = (uint32_t)__smlad(__sxtb16((int32_t)wa), __sxtb16((int32_t)wb), (int32_t)acc);
+        acc = (uint32_t)__smlad(mcu_svdf_sxtb16_ror8(wa), mcu_svdf_sxtb16_ror8(wb), (int32_t)acc);
+    } while (a != a_end);
+    return acc;
+}
+
+/* Four feature sums (filters f .. f + 3, rows `in` apart, share the input loads), int8 x int8, mod 2^32. */
+static inline __attribute__((always_inline)) void mcu_svdf_dot8x4(const int8_t *w, int32_t in, const int8_t *x,
+                                                                 uint32_t a[4])
+{
+    uint32_t s0 = a[0], s1 = a[1], s2 = a[2], s3 = a[3];
+    const int8_t *xend = x + (in & ~3);
+    for (; x != xend; x += 4, w += 4) {
+        uint32_t wx, w0, w1, w2, w3;
+        memcpy(&wx, x, 4);
+        memcpy(&w0, w, 4);
+        memcpy(&w1, w + in, 4);
+        memcpy(&w2, w + 2 * in, 4);
+        memcpy(&w3, w + 3 * in, 4);
+        const int32_t xl = __sxtb16((int32_t)wx), xh = mcu_svdf_sxtb16_ror8(wx);
+        s0 = (uint32_t)__smlad(__sxtb16((int32_t)w0), xl, (int32_t)s0);
+        s0 = (uint32_t)__smlad(mcu_svdf_sxtb16_ror8(w0), xh, (int32_t)s0);
+        s1 = (uint32_t)__smlad(__sxtb16((int32_t)w1), xl, (int32_t)s1);
+        s1 = (uint32_t)__smlad(mcu_svdf_sxtb16_ror8(w1), xh, (int32_t)s1);
+        s2 = (uint32_t)__smlad(__sxtb16((int32_t)w2), xl, (int32_t)s2);
+        s2 = (uint32_t)__smlad(mcu_svdf_sxtb16_ror8(w2), xh, (int32_t)s2);
+        s3 = (uint32_t)__smlad(__sxtb16((int32_t)w3), xl, (int32_t)s3);
+        s3 = (uint32_t)__smlad(mcu_svdf_sxtb16_ror8(w3), xh, (int32_t)s3);
+    }
+    for (int32_t i = 0; i < (in & 3); i++) {
+        const int32_t xv = x[i];
+        s0 += (uint32_t)((int32_t)w[i] * xv);
+        s1 += (uint32_t)((int32_t)w[in + i] * xv);
+        s2 += (uint32_t)((int32_t)w[2 * in + i] * xv);
+        s3 += (uint32_t)((int32_t)w[3 * in + i] * xv);
+    }
+    a[0] = s0;
+    a[1] = s1;
+    a[2] = s2;
+    a[3] = s3;
+}
+
+/* One filter of a rank-1 int8 layer: its new state value over the ring row's oldest, the row . rotated time
+ * weights, the output. */
+static inline __attribute__((always_inline)) void mcu_svdf_r1_filter(int8_t *row, const int8_t *wt, int32_t m,
+                                                                     int32_t h, uint32_t fa, int32_t szp,
+                                                                     int32_t bias, const mcu_rec_rq_t *rq1,
+                                                                     const mcu_rec_rq_t *rq2, int8_t *out)
+{
+    /* clamped, then the zero point added; the byte store wraps (see mcugen/ops/svdf.py) */
+    row[h] = (int8_t)(uint8_t)(uint32_t)(__ssat(mcu_rec_rq((int32_t)fa, rq1), 8) + szp);
+    const uint32_t acc = mcu_svdf_dot8_words(row, wt, row + m, (uint32_t)bias);
+    *out = (int8_t)__ssat(mcu_rec_rq((int32_t)acc, rq2), 8);
+}
+
+/* The common int8-state case with DSP: rank 1 (units = filters), memory a multiple of 4, exact requantizations. */
+static void mcu_svdf_s8_rank1(const mcu_svdf_params_t *p, const int8_t *input, int8_t *state, int8_t *output)
+{
+    const int32_t m = p->memory, in = p->input_size, filters = p->filters, szp = p->state_zero_point;
+    uint32_t word;
+    memcpy(&word, (unsigned char *)state + p->head_offset, 4);
+    const int32_t h = (int32_t)(word % (uint32_t)m), next = h + 1 == m ? 0 : h + 1;
+    const mcu_rec_rq_t *rq1 = &p->rq1, *rq2 = &p->rq2;
+    const int32_t *fbias = p->feature_bias, *ubias = p->unit_bias;
+    for (int32_t b = 0; b < p->batches; b++) {
+        const int8_t *x = input + (size_t)b * (size_t)in;
+        int8_t *row = state + (size_t)b * (size_t)filters * (size_t)m;
+        int8_t *out = output + (size_t)b * (size_t)filters;
+        const int8_t *wf = p->weights_feature, *wt = p->weights_time8 + (m - next);
+        int32_t f = 0;
+        for (; f + 3 < filters; f += 4, wf += 4 * in, row += 4 * m, wt += 8 * m) {
+            uint32_t fa[4] = {(uint32_t)fbias[f], (uint32_t)fbias[f + 1], (uint32_t)fbias[f + 2],
+                              (uint32_t)fbias[f + 3]};
+            mcu_svdf_dot8x4(wf, in, x, fa);
+            for (int k = 0; k < 4; k++) {
+                mcu_svdf_r1_filter(row + k * m, wt + 2 * k * m, m, h, fa[k], szp, ubias[f + k], rq1, rq2,
+                                   out + f + k);
+            }
+        }
+        for (; f + 1 < filters; f += 2, wf += 2 * in, row += 2 * m, wt += 4 * m) {
+            uint32_t fa0 = (uint32_t)fbias[f], fa1 = (uint32_t)fbias[f + 1];
+            mcu_svdf_dot8x2(wf, wf + in, x, in, &fa0, &fa1);
+            mcu_svdf_r1_filter(row, wt, m, h, fa0, szp, ubias[f], rq1, rq2, out + f);
+            mcu_svdf_r1_filter(row + m, wt + 2 * m, m, h, fa1, szp, ubias[f + 1], rq1, rq2, out + f + 1);
+        }
+        if (f < filters) {
+            const uint32_t fa0 = mcu_svdf_dot8(wf, x, in, (uint32_t)fbias[f]);
+            mcu_svdf_r1_filter(row, wt, m, h, fa0, szp, ubias[f], rq1, rq2, out + f);
+        }
+    }
+    word = (uint32_t)next;
+    memcpy((unsigned char *)state + p->head_offset, &word, 4);
+}
+#endif
+
 void mcu_svdf_s8_s16(const mcu_svdf_params_t *p, const int8_t *input, int16_t *state, int8_t *output)
 {
     if (p->exact) {
@@ -199,6 +305,12 @@ void mcu_svdf_s8_s16(const mcu_svdf_params_t *p, const int8_t *input, int16_t *s
 
 void mcu_svdf_s8_s8(const mcu_svdf_params_t *p, const int8_t *input, int8_t *state, int8_t *output)
 {
+#if defined(__ARM_FEATURE_DSP)
+    if (p->exact && p->rank == 1 && (p->memory & 3) == 0) {
+        mcu_svdf_s8_rank1(p, input, state, output);
+        return;
+    }
+#endif
     if (p->exact) {
         mcu_svdf_body(p, input, state, output, 0, 1);
     } else {
