@@ -20,6 +20,17 @@ old order a bug; the oracle is the pip build, so mcugen wraps like it (found by
 a seeded test with an int8 state of zero point -10 whose first all-minimum input
 saturated the projection; a numpy model of each order told the two apart).
 
+Kernel layout (int8 schemes): the state is a ring buffer - each invocation writes
+every row's newest value over its oldest at one position h, nothing moves - and
+h lives in a word after the state (state_extra_bytes, head_offset), planned and
+reset with it. Each time-weights row is stored twice, so the dot product with the
+row rotated by h is one contiguous sum. reset() fills the state with one value,
+for which every h gives TFLM's rows, so the word needs no value of its own (the
+kernel takes it modulo the memory). Both requantizations take the exact
+one-multiply form (lstm.exact_requant) when their shifts allow; with DSP, rank-1
+int8 layers whose memory is a multiple of 4 get their own loop (4 filters share
+the input loads).
+
 float32 (lower_f32, mcu_svdf_f32.c): TFLM's float SVDF, the fused activation
 applied. The pip TFLM crashes (segmentation fault) on a float SVDF without bias,
 so the bias is required in every scheme. int16 activations (16x8): TFLM fails to
