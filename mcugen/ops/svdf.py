@@ -28,8 +28,8 @@ row rotated by h is one contiguous sum. reset() fills the state with one value,
 for which every h gives TFLM's rows, so the word needs no value of its own (the
 kernel takes it modulo the memory). Both requantizations take the exact
 one-multiply form (lstm.exact_requant) when their shifts allow; with DSP, rank-1
-int8 layers whose memory is a multiple of 4 get their own loop (4 filters share
-the input loads).
+int8 layers whose memory is a multiple of 4 get their own loop (blocked: 4 filters
+share the input loads, their feature weights interleaved, feature_blocks).
 
 float32 (lower_f32, mcu_svdf_f32.c): TFLM's float SVDF, the fused activation
 applied. The pip TFLM crashes (segmentation fault) on a float SVDF without bias,
@@ -59,6 +59,19 @@ def svdf_dims(op) -> dict:
 def _scale(a: float, b: float, c: float) -> float:
     """TFLM: static_cast<double>(a * b / c) with float32 operands."""
     return float(np.float32(np.float32(a) * np.float32(b)) / np.float32(c))
+
+
+def feature_blocks(wf: np.ndarray) -> np.ndarray:
+    """The first filters & ~3 feature-weight rows as the rank-1 kernel reads them: per block of 4 filters, per
+    group of 4 inputs, each filter's 4 weights in one int32 word (weight j in byte j, low byte first), zero-padded
+    past the input size ([filters / 4][ceil(input_size / 4)][4] words)."""
+    filters, n = wf.shape
+    full, groups = filters // 4 * 4, (n + 3) // 4
+    padded = np.zeros((full, groups * 4), np.int64)
+    padded[:, :n] = wf[:full]
+    b = (padded & 0xFF).reshape(full // 4, 4, groups, 4).transpose(0, 2, 1, 3)  # [block][group][filter][byte]
+    words = b[..., 0] | (b[..., 1] << 8) | (b[..., 2] << 16) | (b[..., 3] << 24)
+    return (((words + (1 << 31)) % (1 << 32)) - (1 << 31)).astype(np.int32).ravel()
 
 
 def head_offset(state) -> int:
@@ -175,12 +188,16 @@ class Svdf(OpHandler):
         twice = np.concatenate([wt.data, wt.data], axis=1)  # each time-weights row twice: the ring's rotations
         rq1, rq2 = exact_requant(m1, sh1), exact_requant(m2, sh2, y.quant.zp)
         exact = rq1 is not None and rq2 is not None
+        # the kernel's rank-1 loop: 4 filters share the input loads (their weights interleaved)
+        blocked = exact and not state16 and d["rank"] == 1 and d["memory"] % 4 == 0 and d["filters"] >= 4
+        full = d["filters"] // 4 * 4 if blocked else 0
         fields = [(k, d[k]) for k in ("batches", "input_size", "filters", "units", "rank", "memory")] + [
             ("state_zero_point", s.quant.zp), ("output_zero_point", y.quant.zp),
             ("mult1", m1), ("shift1", sh1), ("mult2", m2), ("shift2", sh2),
             ("exact", int(exact)), ("rq1", rq1 if exact else NO_RQ), ("rq2", rq2 if exact else NO_RQ),
-            ("head_offset", head_offset(s)),
-            ("weights_feature", ctx.const("wf", wf.data, "int8_t")),
+            ("head_offset", head_offset(s)), ("blocked", int(blocked)),
+            ("weights_blocks", ctx.const("wfb", feature_blocks(wf.data), "int32_t") if blocked else "NULL"),
+            ("weights_feature", ctx.const("wf", wf.data[full:], "int8_t") if full < d["filters"] else "NULL"),
             ("weights_time8", "NULL" if state16 else ctx.const("wt", twice, "int8_t")),
             ("weights_time16", ctx.const("wt", twice, "int16_t") if state16 else "NULL"),
             ("feature_bias", ctx.const("fbias", wrap(feature_bias), "int32_t")),

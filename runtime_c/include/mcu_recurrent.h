@@ -63,7 +63,11 @@ typedef struct {
     mcu_rec_rq_t rq1;                 /* -> state, no zero point (it is added after the clamp) */
     mcu_rec_rq_t rq2;                 /* -> output, the output zero point included */
     uint32_t head_offset;             /* bytes from the state's start to its ring position word */
-    const int8_t *weights_feature;    /* [filters][input_size] */
+    int32_t blocked;                  /* 1: rank 1, int8 state, memory % 4 == 0, exact: the feature weights of
+                                       * the first filters & ~3 filters in weights_blocks, the others' rows in
+                                       * weights_feature */
+    const int32_t *weights_blocks;    /* [filters / 4][ceil(input_size / 4)][4 filters]: 4 weights per word */
+    const int8_t *weights_feature;    /* [filters][input_size] (blocked: the rows after the blocks) */
     const int8_t *weights_time8;      /* [filters][2 * memory]: each row twice, int8 state (NULL otherwise) */
     const int16_t *weights_time16;    /* [filters][2 * memory]: each row twice, int16 state (NULL otherwise) */
     const int32_t *feature_bias;      /* [filters]: -x_zp * sum_i wf[f][i] */

@@ -189,52 +189,69 @@ static inline __attribute__((always_inline)) void mcu_svdf_body(const mcu_svdf_p
 }
 
 #if defined(__ARM_FEATURE_DSP)
-/* acc + sum a[i] * b[i] (mod 2^32) over n = 4k int8 elements (k >= 1), at any alignment. */
-static inline __attribute__((always_inline)) uint32_t mcu_svdf_dot8_words(const int8_t *a, const int8_t *b,
-                                                                         const int8_t *a_end, uint32_t acc)
-{
-    do {
-        uint32_t wa, wb;
-        memcpy(&wa, a, 4);
-        memcpy(&wb, b, 4);
-        a += 4;
-        b += 4;
-        acc = (uint32_t)__smlad(__sxtb16((int32_t)wa), __sxtb16((int32_t)wb), (int32_t)acc);
-        acc = (uint32_t)__smlad(mcu_svdf_sxtb16_ror8(wa), mcu_svdf_sxtb16_ror8(wb), (int32_t)acc);
-    } while (a != a_end);
-    return acc;
-}
+/* Two words of a (word-aligned, constant) weight block in one LDRD: gcc does not pair the loads itself. */
+#define mcu_svdf_ldrd(w, off, lo, hi) \
+    __asm__("ldrd %0, %1, [%2, #" #off "]" : "=r"(*(lo)), "=r"(*(hi)) : "r"(w), "m"(*(const int32_t(*)[4])(w)))
+#endif
 
-/* Four feature sums (filters f .. f + 3, rows `in` apart, share the input loads), int8 x int8, mod 2^32. */
-static inline __attribute__((always_inline)) void mcu_svdf_dot8x4(const int8_t *w, int32_t in, const int8_t *x,
+/* a[k] += row k . x (mod 2^32) for one block of 4 filters stored interleaved: per group of 4 inputs, each
+ * filter's 4 weights in one word (byte j = weight j, by value: low byte first), zero-padded past `in`. */
+static inline __attribute__((always_inline)) void mcu_svdf_block4(const int32_t *w, const int8_t *x, int32_t in,
                                                                  uint32_t a[4])
 {
     uint32_t s0 = a[0], s1 = a[1], s2 = a[2], s3 = a[3];
-    const int8_t *xend = x + (in & ~3);
-    for (; x != xend; x += 4, w += 4) {
-        uint32_t wx, w0, w1, w2, w3;
-        memcpy(&wx, x, 4);
-        memcpy(&w0, w, 4);
-        memcpy(&w1, w + in, 4);
-        memcpy(&w2, w + 2 * in, 4);
-        memcpy(&w3, w + 3 * in, 4);
-        const int32_t xl = __sxtb16((int32_t)wx), xh = mcu_svdf_sxtb16_ror8(wx);
-        s0 = (uint32_t)__smlad(__sxtb16((int32_t)w0), xl, (int32_t)s0);
-        s0 = (uint32_t)__smlad(mcu_svdf_sxtb16_ror8(w0), xh, (int32_t)s0);
-        s1 = (uint32_t)__smlad(__sxtb16((int32_t)w1), xl, (int32_t)s1);
-        s1 = (uint32_t)__smlad(mcu_svdf_sxtb16_ror8(w1), xh, (int32_t)s1);
-        s2 = (uint32_t)__smlad(__sxtb16((int32_t)w2), xl, (int32_t)s2);
-        s2 = (uint32_t)__smlad(mcu_svdf_sxtb16_ror8(w2), xh, (int32_t)s2);
-        s3 = (uint32_t)__smlad(__sxtb16((int32_t)w3), xl, (int32_t)s3);
-        s3 = (uint32_t)__smlad(mcu_svdf_sxtb16_ror8(w3), xh, (int32_t)s3);
+    const int32_t tail = in & 3;
+    const int8_t *xend = x + (in - tail);
+#if defined(__ARM_FEATURE_DSP)
+#define MCU_SVDF_GROUP(xw)                                                            \
+    do {                                                                              \
+        const int32_t xl = __sxtb16((int32_t)(xw)), xh = mcu_svdf_sxtb16_ror8(xw);   \
+        int32_t w0, w1, w2, w3;                                                       \
+        mcu_svdf_ldrd(w, 0, &w0, &w1);                                                \
+        mcu_svdf_ldrd(w, 8, &w2, &w3);                                                \
+        w += 4;                                                                       \
+        s0 = (uint32_t)__smlad(__sxtb16(w0), xl, (int32_t)s0);                        \
+        s0 = (uint32_t)__smlad(mcu_svdf_sxtb16_ror8((uint32_t)w0), xh, (int32_t)s0);  \
+        s1 = (uint32_t)__smlad(__sxtb16(w1), xl, (int32_t)s1);                        \
+        s1 = (uint32_t)__smlad(mcu_svdf_sxtb16_ror8((uint32_t)w1), xh, (int32_t)s1);  \
+        s2 = (uint32_t)__smlad(__sxtb16(w2), xl, (int32_t)s2);                        \
+        s2 = (uint32_t)__smlad(mcu_svdf_sxtb16_ror8((uint32_t)w2), xh, (int32_t)s2);  \
+        s3 = (uint32_t)__smlad(__sxtb16(w3), xl, (int32_t)s3);                        \
+        s3 = (uint32_t)__smlad(mcu_svdf_sxtb16_ror8((uint32_t)w3), xh, (int32_t)s3);  \
+    } while (0)
+    for (; x != xend; x += 4) {
+        uint32_t xw;
+        memcpy(&xw, x, 4);
+        MCU_SVDF_GROUP(xw);
     }
-    for (int32_t i = 0; i < (in & 3); i++) {
-        const int32_t xv = x[i];
-        s0 += (uint32_t)((int32_t)w[i] * xv);
-        s1 += (uint32_t)((int32_t)w[in + i] * xv);
-        s2 += (uint32_t)((int32_t)w[2 * in + i] * xv);
-        s3 += (uint32_t)((int32_t)w[3 * in + i] * xv);
+    if (tail) {
+        uint32_t xw = 0;
+        for (int32_t j = 0; j < tail; j++) {
+            xw |= (uint32_t)(uint8_t)x[j] << (8 * j);
+        }
+        MCU_SVDF_GROUP(xw);
     }
+#undef MCU_SVDF_GROUP
+#else
+#define MCU_SVDF_B(v, j) ((int32_t)(int8_t)(uint8_t)((uint32_t)(v) >> (8 * (j))))
+#define MCU_SVDF_DOT(v) (MCU_SVDF_B(v, 0) * x0 + MCU_SVDF_B(v, 1) * x1 + MCU_SVDF_B(v, 2) * x2 + MCU_SVDF_B(v, 3) * x3)
+    for (int32_t g = 0; g <= (in >> 2); g++, x += 4, w += 4) {
+        int32_t x0, x1, x2, x3;
+        if (x != xend) {
+            x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
+        } else if (tail) {
+            x0 = x[0], x1 = tail > 1 ? x[1] : 0, x2 = tail > 2 ? x[2] : 0, x3 = 0;
+        } else {
+            break;
+        }
+        s0 += (uint32_t)MCU_SVDF_DOT(w[0]);
+        s1 += (uint32_t)MCU_SVDF_DOT(w[1]);
+        s2 += (uint32_t)MCU_SVDF_DOT(w[2]);
+        s3 += (uint32_t)MCU_SVDF_DOT(w[3]);
+    }
+#undef MCU_SVDF_DOT
+#undef MCU_SVDF_B
+#endif
     a[0] = s0;
     a[1] = s1;
     a[2] = s2;
@@ -242,22 +259,41 @@ static inline __attribute__((always_inline)) void mcu_svdf_dot8x4(const int8_t *
 }
 
 /* One filter of a rank-1 int8 layer: its new state value over the ring row's oldest, the row . rotated time
- * weights, the output. */
+ * weights (memory a multiple of 4), the output. */
 static inline __attribute__((always_inline)) void mcu_svdf_r1_filter(int8_t *row, const int8_t *wt, int32_t m,
                                                                      int32_t h, uint32_t fa, int32_t szp,
                                                                      int32_t bias, const mcu_rec_rq_t *rq1,
                                                                      const mcu_rec_rq_t *rq2, int8_t *out)
 {
+    const int32_t v = mcu_rec_rq((int32_t)fa, rq1);
     /* clamped, then the zero point added; the byte store wraps (see mcugen/ops/svdf.py) */
-    row[h] = (int8_t)(uint8_t)(uint32_t)(__ssat(mcu_rec_rq((int32_t)fa, rq1), 8) + szp);
-    const uint32_t acc = mcu_svdf_dot8_words(row, wt, row + m, (uint32_t)bias);
+#if defined(__ARM_FEATURE_DSP)
+    row[h] = (int8_t)(uint8_t)(uint32_t)(__ssat(v, 8) + szp);
+    uint32_t acc = (uint32_t)bias;
+    const int8_t *end = row + m;
+    do {
+        uint32_t ws, ww;
+        memcpy(&ws, row, 4);
+        memcpy(&ww, wt, 4);
+        row += 4;
+        wt += 4;
+        acc = (uint32_t)__smlad(__sxtb16((int32_t)ws), __sxtb16((int32_t)ww), (int32_t)acc);
+        acc = (uint32_t)__smlad(mcu_svdf_sxtb16_ror8(ws), mcu_svdf_sxtb16_ror8(ww), (int32_t)acc);
+    } while (row != end);
     *out = (int8_t)__ssat(mcu_rec_rq((int32_t)acc, rq2), 8);
+#else
+    row[h] = (int8_t)(uint8_t)(uint32_t)(MCU_CLAMP(v, INT8_MIN, INT8_MAX) + szp);
+    const int32_t o = mcu_rec_rq((int32_t)mcu_svdf_dot8(row, wt, m, (uint32_t)bias), rq2);
+    *out = (int8_t)MCU_CLAMP(o, INT8_MIN, INT8_MAX);
+#endif
 }
 
-/* The common int8-state case with DSP: rank 1 (units = filters), memory a multiple of 4, exact requantizations. */
+/* Rank-1 int8 layers with memory a multiple of 4 and exact requantizations (p->blocked): the feature weights
+ * of each 4 filters interleaved (weights_blocks), the remaining filters' rows in weights_feature. */
 static void mcu_svdf_s8_rank1(const mcu_svdf_params_t *p, const int8_t *input, int8_t *state, int8_t *output)
 {
     const int32_t m = p->memory, in = p->input_size, filters = p->filters, szp = p->state_zero_point;
+    const int32_t full = filters & ~3, block_words = ((in + 3) >> 2) * 4;
     uint32_t word;
     memcpy(&word, (unsigned char *)state + p->head_offset, 4);
     const int32_t h = (int32_t)(word % (uint32_t)m), next = h + 1 == m ? 0 : h + 1;
@@ -267,17 +303,19 @@ static void mcu_svdf_s8_rank1(const mcu_svdf_params_t *p, const int8_t *input, i
         const int8_t *x = input + (size_t)b * (size_t)in;
         int8_t *row = state + (size_t)b * (size_t)filters * (size_t)m;
         int8_t *out = output + (size_t)b * (size_t)filters;
-        const int8_t *wf = p->weights_feature, *wt = p->weights_time8 + (m - next);
+        const int32_t *blk = p->weights_blocks;
+        const int8_t *wt = p->weights_time8 + (m - next);
         int32_t f = 0;
-        for (; f + 3 < filters; f += 4, wf += 4 * in, row += 4 * m, wt += 8 * m) {
+        for (; f < full; f += 4, blk += block_words, row += 4 * m, wt += 8 * m) {
             uint32_t fa[4] = {(uint32_t)fbias[f], (uint32_t)fbias[f + 1], (uint32_t)fbias[f + 2],
                               (uint32_t)fbias[f + 3]};
-            mcu_svdf_dot8x4(wf, in, x, fa);
+            mcu_svdf_block4(blk, x, in, fa);
             for (int k = 0; k < 4; k++) {
                 mcu_svdf_r1_filter(row + k * m, wt + 2 * k * m, m, h, fa[k], szp, ubias[f + k], rq1, rq2,
                                    out + f + k);
             }
         }
+        const int8_t *wf = p->weights_feature;
         for (; f + 1 < filters; f += 2, wf += 2 * in, row += 2 * m, wt += 4 * m) {
             uint32_t fa0 = (uint32_t)fbias[f], fa1 = (uint32_t)fbias[f + 1];
             mcu_svdf_dot8x2(wf, wf + in, x, in, &fa0, &fa1);
@@ -292,7 +330,6 @@ static void mcu_svdf_s8_rank1(const mcu_svdf_params_t *p, const int8_t *input, i
     word = (uint32_t)next;
     memcpy((unsigned char *)state + p->head_offset, &word, 4);
 }
-#endif
 
 void mcu_svdf_s8_s16(const mcu_svdf_params_t *p, const int8_t *input, int16_t *state, int8_t *output)
 {
@@ -305,12 +342,10 @@ void mcu_svdf_s8_s16(const mcu_svdf_params_t *p, const int8_t *input, int16_t *s
 
 void mcu_svdf_s8_s8(const mcu_svdf_params_t *p, const int8_t *input, int8_t *state, int8_t *output)
 {
-#if defined(__ARM_FEATURE_DSP)
-    if (p->exact && p->rank == 1 && (p->memory & 3) == 0) {
+    if (p->blocked) {
         mcu_svdf_s8_rank1(p, input, state, output);
         return;
     }
-#endif
     if (p->exact) {
         mcu_svdf_body(p, input, state, output, 0, 1);
     } else {
