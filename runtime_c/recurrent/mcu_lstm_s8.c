@@ -6,6 +6,11 @@
  * added with saturation), the gate nonlinearities, the cell update and the new
  * hidden value. Only the old hidden row is read by the gates, so new hidden
  * values go to the output row and are copied to the hidden state afterwards.
+ *
+ * When every requantization allows (p->exact_requant, see exact_requant in
+ * mcugen/ops/lstm.py) each one is a single 64-bit multiply-accumulate with a
+ * build-time bias (mcu_rec_rq); the gate weights are int16 pairs in words, read
+ * two words per LDRD with the DSP extension.
  */
 #include <string.h>
 
