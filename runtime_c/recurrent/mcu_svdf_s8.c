@@ -235,15 +235,15 @@ static inline __attribute__((always_inline)) void mcu_svdf_block4(const int32_t 
 #else
 #define MCU_SVDF_B(v, j) ((int32_t)(int8_t)(uint8_t)((uint32_t)(v) >> (8 * (j))))
 #define MCU_SVDF_DOT(v) (MCU_SVDF_B(v, 0) * x0 + MCU_SVDF_B(v, 1) * x1 + MCU_SVDF_B(v, 2) * x2 + MCU_SVDF_B(v, 3) * x3)
-    for (int32_t g = 0; g <= (in >> 2); g++, x += 4, w += 4) {
-        int32_t x0, x1, x2, x3;
-        if (x != xend) {
-            x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
-        } else if (tail) {
-            x0 = x[0], x1 = tail > 1 ? x[1] : 0, x2 = tail > 2 ? x[2] : 0, x3 = 0;
-        } else {
-            break;
-        }
+    for (; x != xend; x += 4, w += 4) {
+        const int32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
+        s0 += (uint32_t)MCU_SVDF_DOT(w[0]);
+        s1 += (uint32_t)MCU_SVDF_DOT(w[1]);
+        s2 += (uint32_t)MCU_SVDF_DOT(w[2]);
+        s3 += (uint32_t)MCU_SVDF_DOT(w[3]);
+    }
+    if (tail) {
+        const int32_t x0 = x[0], x1 = tail > 1 ? x[1] : 0, x2 = tail > 2 ? x[2] : 0, x3 = 0;
         s0 += (uint32_t)MCU_SVDF_DOT(w[0]);
         s1 += (uint32_t)MCU_SVDF_DOT(w[1]);
         s2 += (uint32_t)MCU_SVDF_DOT(w[2]);
