@@ -166,7 +166,7 @@ RING_CASES = [
 
 def test_svdf_ring_paths_cortex_m4():
     """The ring-buffer state on cortex-m4: each path and its fall-backs (see RING_CASES), over memory + 3
-    invocations (the ring position wraps), against TFLM (and on the host)."""
+    invocations (the ring position wraps), against TFLM (and on the host; the rank-1 loop on cortex-m3)."""
     need_arm_tools()
     rng = np.random.default_rng(4242)
     seen = set()
@@ -176,7 +176,9 @@ def test_svdf_ring_paths_cortex_m4():
         exact, *_ = _paths(model)
         seen.add((exact, rank == 1 and memory % 4 == 0 and state == "int8"))
         # on the host too, the second under ASan + UBSan (the rank-1 loop's plain C, all three parts)
-        assert_bit_exact(model, count=memory + 3, boards=("cortex-m4",), sanitize=i == 1)
+        # the first two (the rank-1 loop) on cortex-m3 too: its plain C on a core
+        boards = ("cortex-m4", "cortex-m3") if i < 2 else ("cortex-m4",)
+        assert_bit_exact(model, count=memory + 3, boards=boards, sanitize=i == 1)
     # (exact, rank-1 int8 layout): the DSP path, the general body, and a rank-1 layout whose requantizations
     # are not exact (the general body too)
     assert {(1, True), (1, False), (0, True)} <= seen
