@@ -155,7 +155,6 @@ RING_CASES = [
     (2, 16, 8, 1, 8, "int8", None),     # rank-1 path: 4-filter feature blocks, two batches
     (1, 13, 7, 1, 4, "int8", None),     # a block, a pair and a single filter; input tail
     (1, 6, 3, 1, 4, "int8", None),      # rank 1 with fewer than 4 filters: no block
-    (1, 7, 6, 1, 12, "int8", None),     # a block and a pair
     (2, 5, 5, 1, 6, "int8", None),      # memory not a multiple of 4: the general body
     (1, 9, 3, 3, 4, "int8", None),      # rank 3: the general body
     (2, 6, 5, 1, 5, "int16", None),     # int16 state, odd memory
