@@ -114,6 +114,9 @@ def compile_graph(graph: Graph, model_bytes: bytes, name: str, where: str, board
                for i, op in enumerate(graph.operators)]
     rules = {id(op): guarded_call(op, "declaring its overlap rules", handler(op.op).overlap, op)
              for op in graph.operators}
+    for op in graph.operators:
+        for i, extra in guarded_call(op, "sizing its state", handler(op.op).state_extra_bytes, op).items():
+            op.inputs[i].state_extra = extra
     with guarded("planning the arena"):
         buffers = analyse(graph, scratch)
         pairs = overlaps(graph, buffers, lambda op: rules[id(op)], ALIGN)

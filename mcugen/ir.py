@@ -46,6 +46,9 @@ class Tensor:
     alias_of: "Tensor | None" = None  # set by the aliasing pass: shares that tensor's bytes
     is_variable: bool = False  # state kept across invocations (IsVariable in the flatbuffer); never constant
     shape_signature: tuple[int, ...] | None = None  # the flatbuffer's shape_signature (-1: dynamic), if any
+    # bytes right after a variable tensor that its kernel keeps too (SVDF's ring-buffer position), planned and
+    # reset with it; set before planning from OpHandler.state_extra_bytes
+    state_extra: int = 0
 
     @property
     def is_const(self) -> bool:
@@ -64,6 +67,11 @@ class Tensor:
         if self.dtype == "int4":  # two values per byte (the model's packed size; data holds int8 values)
             return (self.size + 1) // 2
         return self.size * self.itemsize
+
+    @property
+    def storage_bytes(self) -> int:
+        """The bytes the arena holds for the tensor: its elements and any state_extra."""
+        return self.nbytes + self.state_extra
 
     def root(self) -> "Tensor":
         """The tensor whose storage this one uses (follows reshape aliases)."""

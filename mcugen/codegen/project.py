@@ -115,7 +115,7 @@ def generate(graph: Graph, plan: Plan, name: str, source_name: str, model_sha256
     } for c in ctx.consts]
     weight_bytes = sum(c.nbytes for c in ctx.consts)
     inputs = [_io(t, plan, i) for i, t in enumerate(graph.inputs)]
-    variables = [{"name": t.name, "dtype": t.dtype, "shape": list(t.shape), "bytes": t.nbytes,
+    variables = [{"name": t.name, "dtype": t.dtype, "shape": list(t.shape), "bytes": t.storage_bytes,
                   "offset": plan.offset_of(t), "fill": (t.quant.zp if t.dtype == "int8" and t.quant else 0) & 0xFF}
                  for t in graph.tensors if t.is_variable and t.alias_of is None]
     lib_sources = sorted([f"{name}.c", f"{name}_weights.c"] + [f for f in kernel_files if f.endswith(".c")])

@@ -208,6 +208,11 @@ class OpHandler:
         """Scratch bytes of the layer's kernel on a board with `features` (the same value lower() uses)."""
         return 0
 
+    def state_extra_bytes(self, op: Operator) -> dict[int, int]:
+        """{input index: bytes} a kernel keeps after a variable input tensor, beyond its elements (planned and
+        reset with it; e.g. SVDF's ring-buffer position). None by default."""
+        return {}
+
     def overlap(self, op: Operator) -> dict[int, tuple[int, int | None]]:
         """{input index: (forward, backward)} for the inputs the kernel may overwrite while it runs:
         forward = minimum offset of the input past the output's start when the kernel runs in order,

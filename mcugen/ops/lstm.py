@@ -16,8 +16,8 @@ int8 hidden state with its zero point at reset.
 
 Kernel layout (int8): the four gates' weights interleaved per unit and group of
 4 columns, widened to int16 in SMLAD pair order (interleave_gates), so one input
-word serves all four gates; `fast_requant` marks layers whose every rounding
-can take the short form (_fast_requant_ok). 16x8 (scheme s16, lower_s16): int16
+word serves all four gates; `exact_requant` marks layers whose every
+requantization takes the one-multiply form (exact_requant). 16x8 (scheme s16, lower_s16): int16
 input/hidden/output with zero points 0, int64 biases, gate sums requantized by
 TFLM's int64 MultiplyByQuantizedMultiplier (16-bit multiplier); TFLM accepts an
 int32 bias there but reads it as int64 (garbage), so the signature asks for
@@ -85,9 +85,9 @@ GROUP_ORDER = [0, 2, 1, 3]  # columns of a group as stored: the pairs (c0, c2), 
 
 
 def interleave_gates(mats: list) -> np.ndarray:
-    """The four gates' [units, n] int8 matrices as the kernel reads them, widened to int16: per unit, per group
-    of 4 columns, each gate's 4 weights in the order c0, c2, c1, c3 ([units][ceil(n / 4)][4 gates][4],
-    zero-padded columns)."""
+    """The four gates' [units, n] int8 matrices as the kernel reads them, widened to int16 and packed two to an
+    int32 word (low half first): per unit, per group of 4 columns, each gate's 4 weights in the order c0, c2, c1,
+    c3 ([units][ceil(n / 4)][4 gates][2 words], zero-padded columns)."""
     units, n = mats[0].shape
     groups = (n + 3) // 4
     out = np.zeros((units, groups, 4, 4), np.int16)
@@ -95,25 +95,35 @@ def interleave_gates(mats: list) -> np.ndarray:
         padded = np.zeros((units, groups * 4), np.int16)
         padded[:, :n] = m
         out[:, :, k, :] = padded.reshape(units, groups, 4)[:, :, GROUP_ORDER]
-    return out.ravel()
+    halves = out.reshape(-1, 2).astype(np.int64) & 0xFFFF
+    return _wrap(halves[:, 0] | (halves[:, 1] << 16)).astype(np.int32)
 
 
-def _fast_requant_ok(op, gate_mults, gate_shifts, gate_biases, cell_mults, cell_shifts) -> bool:
-    """Whether the kernel's short rounding (mcu_lstm_rq_fast) is exact for every sum: every shift is -e <= -1
-    and v = SRDHM(acc, M) + 2^(e-1) + 1 stays below 2^31 for the largest |acc| each stage can make (gate sums:
-    |bias| + 128 * sum |w| per row; cell and hidden products of two Q0.15 values: 2^30)."""
-    weights = [op.inputs[i].data for i in GATE_WEIGHTS + GATE_RECURRENT]
-    stages = [(m, sh, np.abs(b.astype(np.int64)) + 128 * np.abs(w.astype(np.int64)).sum(axis=1))
-              for m, sh, b, w in zip(gate_mults, gate_shifts, gate_biases, weights)]
-    stages += [(m, sh, np.array([1 << 30])) for m, sh in zip(cell_mults, cell_shifts)]
-    for m, sh, bound in stages:
-        e = -int(sh)
-        if e < 1 or e > 31:
-            return False
-        v = (int(bound.max(initial=0)) * int(m) >> 31) + 1
-        if v + (1 << (e - 1)) + 1 >= 1 << 31:
-            return False
-    return True
+def exact_requant(mult: int, shift: int, zp: int = 0) -> dict | None:
+    """The kernels' one-multiply form of TFLM's MultiplyByQuantizedMultiplier plus `zp`, or None when it does
+    not apply (shift > -1 or the sums could leave int64): mcu_rec_rq (mcu_recurrent.h) computes
+        (bias[a < 0] + a * M) >> (31 + e)        with shift = -e, 1 <= e <= 31,
+        bias[s] = 2^30 + 2^(e + 30) + zp 2^(31 + e) - s 2^31
+    (the high word, then >> (e - 1)). It equals TFLM's for every int32 a: SRDHM(a, M) = floor((aM + 2^30) / 2^31)
+    (TFLM's saturation needs M = INT32_MIN); RDBPOT(v, e) = floor((v + 2^(e-1) - [v < 0]) / 2^e); nested floors
+    of divisions by powers of two are one floor; and [v < 0] may be replaced by [a < 0] because they differ
+    only when v = 0, where both give 0. |a M| < 2^62, so the sum stays inside int64 when |bias| < 2^62."""
+    e = -int(shift)
+    if not 1 <= e <= 31 or not 0 < int(mult) < (1 << 31):
+        return None
+    base = (1 << 30) + (1 << (e + 30)) + int(zp) * (1 << (31 + e))
+    bias = [base, base - (1 << 31)]
+    if any(abs(b) >= 1 << 62 for b in bias):
+        return None
+    return {"bias": bias, "mult": int(mult), "e1": e - 1}
+
+
+def exact_requant_py(a: int, q: dict) -> int:
+    """mcu_rec_rq on Python integers (for the tests)."""
+    return ((q["bias"][int(a < 0)] + a * q["mult"]) >> 32) >> q["e1"]
+
+
+NO_RQ = {"bias": [0, 0], "mult": 0, "e1": 0}
 
 
 def _cell_params(op):
@@ -292,7 +302,7 @@ class UnidirectionalSequenceLstm(OpHandler):
         rw = interleave_gates([op.inputs[i].data for i in GATE_RECURRENT])
         fm, fs, um, us, hm, hs, qclip, tanh_mult, tanh_shift = _cell_params(op)
         fields = [(k, d[k]) for k in ("time_steps", "batches", "input_size", "units", "time_major")] + [
-            ("input_weights", ctx.const("w", iw, "int16_t")), ("recurrent_weights", ctx.const("r", rw, "int16_t")),
+            ("input_weights", ctx.const("w", iw, "int32_t")), ("recurrent_weights", ctx.const("r", rw, "int32_t")),
             ("input_bias", ctx.const("bi", np.stack(ib, axis=1).ravel(), "int32_t")),
             ("recurrent_bias", ctx.const("br", np.stack(rb, axis=1).ravel(), "int32_t")),
             ("input_mult", im), ("input_shift", ish), ("recurrent_mult", rm), ("recurrent_shift", rsh),
@@ -301,8 +311,11 @@ class UnidirectionalSequenceLstm(OpHandler):
             ("hidden_mult", hm), ("hidden_shift", hs), ("hidden_zero_point", h.quant.zp),
             ("cell_clip", qclip), ("cell_tanh_mult", tanh_mult), ("cell_tanh_shift", tanh_shift),
             ("sigmoid_table", ctx.const("sigmoid", sigmoid_table(), "uint16_t")),
-            ("fast_requant", int(_fast_requant_ok(op, im + rm, ish + rsh, ib + rb, [fm, um, hm], [fs, us, hs]))),
         ]
+        rq = [exact_requant(m, sh) for m, sh in zip(im + rm + [fm, um], ish + rsh + [fs, us])]
+        rq.append(exact_requant(hm, hs, h.quant.zp))
+        exact = all(q is not None for q in rq)
+        fields += [("exact_requant", int(exact)), ("rq", [q if exact else NO_RQ for q in rq])]
         return Layer(op, function="lstm_s8", struct="lstm_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(h), ctx.ptr(c), ctx.ptr(y)], sources=("recurrent/mcu_lstm_s8.c",))
 

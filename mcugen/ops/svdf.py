@@ -20,6 +20,17 @@ old order a bug; the oracle is the pip build, so mcugen wraps like it (found by
 a seeded test with an int8 state of zero point -10 whose first all-minimum input
 saturated the projection; a numpy model of each order told the two apart).
 
+Kernel layout (int8 schemes): the state is a ring buffer - each invocation writes
+every row's newest value over its oldest at one position h, nothing moves - and
+h lives in a word after the state (state_extra_bytes, head_offset), planned and
+reset with it. Each time-weights row is stored twice, so the dot product with the
+row rotated by h is one contiguous sum. reset() fills the state with one value,
+for which every h gives TFLM's rows, so the word needs no value of its own (the
+kernel takes it modulo the memory). Both requantizations take the exact
+one-multiply form (lstm.exact_requant) when their shifts allow; with DSP, rank-1
+int8 layers whose memory is a multiple of 4 get their own loop (blocked: 4 filters
+share the input loads, their feature weights interleaved, feature_blocks).
+
 float32 (lower_f32, mcu_svdf_f32.c): TFLM's float SVDF, the fused activation
 applied. The pip TFLM crashes (segmentation fault) on a float SVDF without bias,
 so the bias is required in every scheme. int16 activations (16x8): TFLM fails to
@@ -29,9 +40,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..quant import quantize_multiplier, type_range
+from ..quant import quantize_multiplier
 from .base import Layer, OpHandler, Sig, register
 from .f32 import float_activation_range, integer_only
+from .lstm import NO_RQ, exact_requant
 
 I8, I16, I32, F32 = ("int8",), ("int16",), ("int32",), ("float32",)
 
@@ -49,22 +61,22 @@ def _scale(a: float, b: float, c: float) -> float:
     return float(np.float32(np.float32(a) * np.float32(b)) / np.float32(c))
 
 
-def _fast_requant(shift: int, zp: int, rng: tuple[int, int]) -> tuple[int, int] | None:
-    """(k, e) for the kernel's one-multiply requantization (mcu_svdf_rq), or None when it is not exact.
+def feature_blocks(wf: np.ndarray) -> np.ndarray:
+    """The first filters & ~3 feature-weight rows as the rank-1 kernel reads them: per block of 4 filters, per
+    group of 4 inputs, each filter's 4 weights in one int32 word (weight j in byte j, low byte first), zero-padded
+    past the input size ([filters / 4][ceil(input_size / 4)][4] words)."""
+    filters, n = wf.shape
+    full, groups = filters // 4 * 4, (n + 3) // 4
+    padded = np.zeros((full, groups * 4), np.int64)
+    padded[:, :n] = wf[:full]
+    b = (padded & 0xFF).reshape(full // 4, 4, groups, 4).transpose(0, 2, 1, 3)  # [block][group][filter][byte]
+    words = b[..., 0] | (b[..., 1] << 8) | (b[..., 2] << 16) | (b[..., 3] << 24)
+    return (((words + (1 << 31)) % (1 << 32)) - (1 << 31)).astype(np.int32).ravel()
 
-    Needs shift = -e <= -1 (no left shift); the kernel clamps v = SRDHM(acc, M) to [-2^30, 2^30), which
-    must not move any result inside the target range [lo, hi] that follows: (2^30 >> e) - 1 + zp > hi and
-    -(2^30 >> e) + zp < lo; and v + k must not overflow: 2^30 + |k| + 1 < 2^31.
-    """
-    e = -int(shift)
-    if e < 1 or e > 30:
-        return None
-    k = (1 << (e - 1)) + zp * (1 << e)
-    reach = (1 << 30) >> e
-    lo, hi = rng
-    if reach - 1 + zp <= hi or -reach + zp >= lo or (1 << 30) + abs(k) + 1 >= 1 << 31:
-        return None
-    return k, e
+
+def head_offset(state) -> int:
+    """Where the kernel keeps its ring position: the first word boundary after the state's elements."""
+    return -(-state.nbytes // 4) * 4
 
 
 @register
@@ -142,6 +154,14 @@ class Svdf(OpHandler):
             return "bias scale differs from state scale x time-weights scale"
         return None
 
+    def state_extra_bytes(self, op):
+        """int8 schemes: the ring position word after the state (see head_offset); the hybrid and float kernels
+        move their state as TFLM does."""
+        if self.scheme(op) != "s8":
+            return {}
+        s = op.inputs[4]
+        return {4: head_offset(s) + 4 - s.nbytes}
+
     def macs(self, op):
         d = svdf_dims(op)
         return d["batches"] * d["filters"] * (d["input_size"] + d["memory"])
@@ -163,20 +183,26 @@ class Svdf(OpHandler):
         unit_bias = b.data.astype(np.int64) - s.quant.zp * per_filter
         wrap = lambda v: ((v + (1 << 31)) % (1 << 32)) - (1 << 31)  # noqa: E731 - TFLM's int32 sums wrap
         state16 = s.dtype == "int16"
+        if s.state_extra < head_offset(s) + 4 - s.nbytes:
+            raise ValueError("the SVDF state has no room for its ring position (state_extra_bytes not applied)")
+        twice = np.concatenate([wt.data, wt.data], axis=1)  # each time-weights row twice: the ring's rotations
+        rq1, rq2 = exact_requant(m1, sh1), exact_requant(m2, sh2, y.quant.zp)
+        exact = rq1 is not None and rq2 is not None
+        # the kernel's rank-1 loop: 4 filters share the input loads (their weights interleaved)
+        blocked = exact and not state16 and d["rank"] == 1 and d["memory"] % 4 == 0 and d["filters"] >= 4
+        full = d["filters"] // 4 * 4 if blocked else 0
         fields = [(k, d[k]) for k in ("batches", "input_size", "filters", "units", "rank", "memory")] + [
             ("state_zero_point", s.quant.zp), ("output_zero_point", y.quant.zp),
             ("mult1", m1), ("shift1", sh1), ("mult2", m2), ("shift2", sh2),
-            ("weights_feature", ctx.const("wf", wf.data, "int8_t")),
-            ("weights_time8", "NULL" if state16 else ctx.const("wt", wt.data, "int8_t")),
-            ("weights_time16", ctx.const("wt", wt.data, "int16_t") if state16 else "NULL"),
+            ("exact", int(exact)), ("rq1", rq1 if exact else NO_RQ), ("rq2", rq2 if exact else NO_RQ),
+            ("head_offset", head_offset(s)), ("blocked", int(blocked)),
+            ("weights_blocks", ctx.const("wfb", feature_blocks(wf.data), "int32_t") if blocked else "NULL"),
+            ("weights_feature", ctx.const("wf", wf.data[full:], "int8_t") if full < d["filters"] else "NULL"),
+            ("weights_time8", "NULL" if state16 else ctx.const("wt", twice, "int8_t")),
+            ("weights_time16", ctx.const("wt", twice, "int16_t") if state16 else "NULL"),
             ("feature_bias", ctx.const("fbias", wrap(feature_bias), "int32_t")),
             ("unit_bias", ctx.const("ubias", wrap(np.append(unit_bias, 0)), "int32_t")),  # + a spare entry
         ]
-        sr, orange = type_range(s.dtype), type_range(y.dtype)
-        for tag, (m, sh, zp, rng) in (("1", (m1, sh1, 0, sr)), ("2", (m2, sh2, y.quant.zp, orange))):
-            fast = _fast_requant(sh, zp, rng)
-            k, e = fast if fast is not None else (0, 0)
-            fields += [(f"fast{tag}", int(fast is not None)), (f"k{tag}", k), (f"e{tag}", e)]
         fn = "svdf_s8_s16" if state16 else "svdf_s8_s8"
         return Layer(op, function=fn, struct="svdf_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(s), ctx.ptr(y)], sources=("recurrent/mcu_svdf_s8.c",))

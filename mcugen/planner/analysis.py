@@ -73,7 +73,7 @@ def analyse(graph: Graph, scratch: list[int]) -> list[Buffer]:
             return
         b = spans.get(id(r))
         if b is None:
-            spans[id(r)] = Buffer(r.name, r.nbytes, step, step, r, align=r.itemsize)
+            spans[id(r)] = Buffer(r.name, r.storage_bytes, step, step, r, align=r.itemsize)
         else:
             b.first, b.last = min(b.first, step), max(b.last, step)
 

@@ -13,9 +13,13 @@
  * with TFLM's double-rounding requantization; int32 sums wrap as TFLM's do. The
  * input and state offsets are folded at build time into feature_bias[f] and
  * unit_bias[u]. TFLM's integer SVDF applies no fused activation (only the int8
- * clamp), and neither does this kernel. No scratch. Each filter's row moves and
- * is summed right after its newest value is computed (same result as moving the
- * whole buffer first: the element crossing rows is always overwritten).
+ * clamp), and neither does this kernel. No scratch. The state is kept as a ring
+ * buffer instead (nothing moves): each row's newest value overwrites its oldest
+ * at position h, and a word after the state (head_offset) keeps h for the next
+ * invocation; the time weights are stored twice per row, so the dot product of
+ * the ring with the weights rotated by h is one contiguous sum. reset() fills
+ * the state with one value, where every position h gives the same rows, so h
+ * may start anywhere (the kernel takes the word modulo M).
  *
  * LSTM (int8 input/hidden, int8 weights, int32 bias, int16 cell, no CIFG,
  * peephole, projection or layer norm: what TFLM's kernel accepts). Per time step
@@ -36,16 +40,36 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* TFLM's MultiplyByQuantizedMultiplier (shift -e, 1 <= e <= 31) plus a zero point as one 64-bit multiply-
+ * accumulate: (bias[a < 0] + a * mult) >> (31 + e), the high word shifted by e1 = e - 1 (exact_requant in
+ * mcugen/ops/lstm.py proves it and checks that nothing leaves int64). */
+typedef struct {
+    int64_t bias[2];
+    int32_t mult, e1;
+} mcu_rec_rq_t;
+
+static inline int32_t mcu_rec_rq(int32_t a, const mcu_rec_rq_t *q)
+{
+    const int64_t acc = q->bias[(uint32_t)a >> 31] + (int64_t)a * q->mult;
+    return (int32_t)(acc >> 32) >> q->e1;
+}
+
 typedef struct {
     int32_t batches, input_size, filters, units, rank, memory;
     int32_t state_zero_point, output_zero_point;
-    int32_t mult1, shift1;            /* input * feature weights -> state */
+    int32_t mult1, shift1;            /* input * feature weights -> state (the general requantization) */
     int32_t mult2, shift2;            /* state * time weights -> output */
-    int32_t fast1, k1, e1;            /* 1: rq1 by one SMMLAR, (smmlar(2acc, mult1, k1) - (acc < 0)) >> e1 */
-    int32_t fast2, k2, e2;            /* the same for rq2, k2 including the output zero point */
-    const int8_t *weights_feature;    /* [filters][input_size] */
-    const int8_t *weights_time8;      /* [filters][memory], int8 state (NULL otherwise) */
-    const int16_t *weights_time16;    /* [filters][memory], int16 state (NULL otherwise) */
+    int32_t exact;                    /* 1: both take rq1 / rq2 (mcu_rec_rq) */
+    mcu_rec_rq_t rq1;                 /* -> state, no zero point (it is added after the clamp) */
+    mcu_rec_rq_t rq2;                 /* -> output, the output zero point included */
+    uint32_t head_offset;             /* bytes from the state's start to its ring position word */
+    int32_t blocked;                  /* 1: rank 1, int8 state, memory % 4 == 0, exact: the feature weights of
+                                       * the first filters & ~3 filters in weights_blocks, the others' rows in
+                                       * weights_feature */
+    const int32_t *weights_blocks;    /* [filters / 4][ceil(input_size / 4)][4 filters]: 4 weights per word */
+    const int8_t *weights_feature;    /* [filters][input_size] (blocked: the rows after the blocks) */
+    const int8_t *weights_time8;      /* [filters][2 * memory]: each row twice, int8 state (NULL otherwise) */
+    const int16_t *weights_time16;    /* [filters][2 * memory]: each row twice, int16 state (NULL otherwise) */
     const int32_t *feature_bias;      /* [filters]: -x_zp * sum_i wf[f][i] */
     const int32_t *unit_bias;         /* [units + 1]: bias[u] - state_zp * sum_{f in u} sum_m wt[f][m], then 0 */
 } mcu_svdf_params_t;
@@ -57,13 +81,18 @@ void mcu_svdf_s8_s8(const mcu_svdf_params_t *p, const int8_t *input, int8_t *sta
 
 #define MCU_LSTM_GATES 4 /* input, forget, cell, output (TFLM's tensor order) */
 
+#define MCU_LSTM_RQ_FORGET 8 /* rq[0..3]: input FCs, rq[4..7]: recurrent FCs, then forget, update, hidden */
+#define MCU_LSTM_RQ_UPDATE 9
+#define MCU_LSTM_RQ_HIDDEN 10 /* the hidden zero point included */
+
 typedef struct {
     int32_t time_steps, batches, input_size, units;
     int32_t time_major;                               /* 1: input [T, B, I]; 0: [B, T, I] */
-    /* int8 weights widened to int16: per unit, per group of 4 columns c0..c3, each gate's (c0, c2, c1, c3)
-     * in turn, zero-padded: [units][ceil(input_size / 4)][4][4] and [units][ceil(units / 4)][4][4] */
-    const int16_t *input_weights;
-    const int16_t *recurrent_weights;
+    /* int8 weights widened to int16, two per word (low half first): per unit, per group of 4 columns
+     * c0..c3, each gate's (c0, c2), (c1, c3) in turn, zero-padded: [units][ceil(input_size / 4)][4][2] and
+     * [units][ceil(units / 4)][4][2] words */
+    const int32_t *input_weights;
+    const int32_t *recurrent_weights;
     const int32_t *input_bias;                        /* [units][4]: bias - x_zp * row sums */
     const int32_t *recurrent_bias;                    /* [units][4]: -h_zp * row sums */
     int32_t input_mult[MCU_LSTM_GATES], input_shift[MCU_LSTM_GATES];        /* -> Q3.12 */
@@ -75,7 +104,8 @@ typedef struct {
     int32_t cell_clip;                                /* quantized |cell| bound; 0: no clipping */
     int32_t cell_tanh_mult, cell_tanh_shift;          /* tanh(cell) input scaling (TFLM's 3 << k or 3 >> k) */
     const uint16_t *sigmoid_table;                    /* sigmoid(i / 24) in 0.16, 256 entries */
-    int32_t fast_requant;                             /* 1: every shift <= -1 and no rounding sum overflows */
+    int32_t exact_requant;                            /* 1: every requantization takes rq[] (mcu_rec_rq) */
+    mcu_rec_rq_t rq[11];                              /* see MCU_LSTM_RQ_FORGET */
 } mcu_lstm_params_t;
 
 void mcu_lstm_s8(const mcu_lstm_params_t *p, const int8_t *input, int8_t *hidden_state, int16_t *cell_state,

@@ -6,6 +6,11 @@
  * added with saturation), the gate nonlinearities, the cell update and the new
  * hidden value. Only the old hidden row is read by the gates, so new hidden
  * values go to the output row and are copied to the hidden state afterwards.
+ *
+ * When every requantization allows (p->exact_requant, see exact_requant in
+ * mcugen/ops/lstm.py) each one is a single 64-bit multiply-accumulate with a
+ * build-time bias (mcu_rec_rq); the gate weights are int16 pairs in words, read
+ * two words per LDRD with the DSP extension.
  */
 #include <string.h>
 
@@ -27,6 +32,10 @@ static inline int32_t mcu_lstm_sxtb16_ror8(uint32_t x)
     return r;
 }
 #endif
+
+/* Two words of a (word-aligned, constant) weight block in one LDRD: gcc does not pair the loads itself. */
+#define mcu_lstm_ldrd(w, off, lo, hi) \
+    __asm__("ldrd %0, %1, [%2, #" #off "]" : "=r"(*(lo)), "=r"(*(hi)) : "r"(w), "m"(*(const int32_t(*)[8])(w)))
 
 static inline int32_t sat16(int32_t v)
 {
@@ -56,44 +65,43 @@ static inline int32_t mcu_lstm_rq64(int64_t x, int32_t reduced, int32_t shift)
     return (int32_t)(uint32_t)(uint64_t)((int64_t)sum >> total);
 }
 
-/* mcu_lstm_rq for shift = -e <= -1 when the generator proved v + 2^(e-1) cannot overflow (p->fast_requant):
- * RDBPOT(v, e) = (v + 2^(e-1) - [v < 0]) >> e (see fast_requant_table in mcugen/ops/conv.py). */
-static inline int32_t mcu_lstm_rq_fast(int32_t x, int32_t mult, int32_t e)
+#if !defined(__ARM_FEATURE_DSP)
+/* int16 number k of a block of words (read as bytes: the words are int32 objects). */
+static inline int32_t mcu_lstm_half(const int32_t *w, int32_t k)
 {
-    const int32_t v = (int32_t)(((int64_t)x * mult + ((int64_t)1 << 30)) >> 31);
-    return (v + (INT32_C(1) << (e - 1)) - (v < 0 ? 1 : 0)) >> e;
+    int16_t v;
+    memcpy(&v, (const unsigned char *)w + 2 * k, 2);
+    return v;
 }
+#endif
 
 /* acc[k] += gate k's row . x (mod 2^32) for the 4 gates of one unit; w is the unit's interleaved block
- * ([ceil(n / 4)][4 gates][c0, c2, c1, c3], zero-padded), so one input word serves all four gates. */
-static inline __attribute__((always_inline)) void mcu_lstm_gates(const int16_t *w, const int8_t *x, int32_t n,
+ * ([ceil(n / 4)][4 gates][(c0, c2), (c1, c3)] int16 pairs in words, zero-padded), so one input word serves all
+ * four gates. */
+static inline __attribute__((always_inline)) void mcu_lstm_gates(const int32_t *w, const int8_t *x, int32_t n,
                                                                  uint32_t acc[MCU_LSTM_GATES])
 {
     const int32_t full = n >> 2, tail = n & 3;
-#if defined(__ARM_FEATURE_DSP)
     uint32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+#if defined(__ARM_FEATURE_DSP)
     /* one group: 4 inputs (word xw: SXTB16 makes (x0, x2) and (x1, x3)) against each gate's two weight words */
 #define MCU_LSTM_GROUP(xw)                                                          \
     do {                                                                            \
         const int32_t xl = __sxtb16((int32_t)(xw)), xh = mcu_lstm_sxtb16_ror8(xw); \
         int32_t w0, w1, w2, w3, w4, w5, w6, w7;                                     \
-        memcpy(&w0, w, 4);                                                          \
-        memcpy(&w1, w + 2, 4);                                                      \
-        memcpy(&w2, w + 4, 4);                                                      \
-        memcpy(&w3, w + 6, 4);                                                      \
-        memcpy(&w4, w + 8, 4);                                                      \
-        memcpy(&w5, w + 10, 4);                                                     \
-        memcpy(&w6, w + 12, 4);                                                     \
-        memcpy(&w7, w + 14, 4);                                                     \
-        w += 16;                                                                    \
-        a0 = (uint32_t)__smlad(w0, xl, (int32_t)a0);                             \
-        a0 = (uint32_t)__smlad(w1, xh, (int32_t)a0);                             \
-        a1 = (uint32_t)__smlad(w2, xl, (int32_t)a1);                             \
-        a1 = (uint32_t)__smlad(w3, xh, (int32_t)a1);                             \
-        a2 = (uint32_t)__smlad(w4, xl, (int32_t)a2);                             \
-        a2 = (uint32_t)__smlad(w5, xh, (int32_t)a2);                             \
-        a3 = (uint32_t)__smlad(w6, xl, (int32_t)a3);                             \
-        a3 = (uint32_t)__smlad(w7, xh, (int32_t)a3);                             \
+        mcu_lstm_ldrd(w, 0, &w0, &w1);                                              \
+        mcu_lstm_ldrd(w, 8, &w2, &w3);                                              \
+        mcu_lstm_ldrd(w, 16, &w4, &w5);                                             \
+        mcu_lstm_ldrd(w, 24, &w6, &w7);                                             \
+        w += 8;                                                                     \
+        a0 = (uint32_t)__smlad(w0, xl, (int32_t)a0);                                \
+        a0 = (uint32_t)__smlad(w1, xh, (int32_t)a0);                                \
+        a1 = (uint32_t)__smlad(w2, xl, (int32_t)a1);                                \
+        a1 = (uint32_t)__smlad(w3, xh, (int32_t)a1);                                \
+        a2 = (uint32_t)__smlad(w4, xl, (int32_t)a2);                                \
+        a2 = (uint32_t)__smlad(w5, xh, (int32_t)a2);                                \
+        a3 = (uint32_t)__smlad(w6, xl, (int32_t)a3);                                \
+        a3 = (uint32_t)__smlad(w7, xh, (int32_t)a3);                                \
     } while (0)
     for (const int8_t *xend = x + 4 * full; x != xend; x += 4) {
         uint32_t xw;
@@ -108,35 +116,32 @@ static inline __attribute__((always_inline)) void mcu_lstm_gates(const int16_t *
         MCU_LSTM_GROUP(xw);
     }
 #undef MCU_LSTM_GROUP
-    acc[0] = a0;
-    acc[1] = a1;
-    acc[2] = a2;
-    acc[3] = a3;
 #else
-    /* a group's weights are stored c0, c2, c1, c3 */
-    uint32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-    for (int32_t g = 0; g < full; g++, x += 4, w += 16) {
-        const int32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
-        a0 += (uint32_t)(w[0] * x0 + w[1] * x2 + w[2] * x1 + w[3] * x3);
-        a1 += (uint32_t)(w[4] * x0 + w[5] * x2 + w[6] * x1 + w[7] * x3);
-        a2 += (uint32_t)(w[8] * x0 + w[9] * x2 + w[10] * x1 + w[11] * x3);
-        a3 += (uint32_t)(w[12] * x0 + w[13] * x2 + w[14] * x1 + w[15] * x3);
-    }
-    if (tail) {
-        static const int8_t pos[4] = {0, 2, 1, 3}; /* where column j of a group is stored */
-        for (int32_t j = 0; j < tail; j++) {
-            const int32_t xv = x[j];
-            a0 += (uint32_t)(w[pos[j]] * xv);
-            a1 += (uint32_t)(w[4 + pos[j]] * xv);
-            a2 += (uint32_t)(w[8 + pos[j]] * xv);
-            a3 += (uint32_t)(w[12 + pos[j]] * xv);
+    /* a word holds (c0, c2) or (c1, c3), low half first: int16 k of the block is word k / 2's half k % 2
+     * (little-endian, like every target) */
+#define MCU_LSTM_W(k) mcu_lstm_half(w, k)
+#define MCU_LSTM_DOT(k) (MCU_LSTM_W(k) * x0 + MCU_LSTM_W(k + 1) * x2 + MCU_LSTM_W(k + 2) * x1 + MCU_LSTM_W(k + 3) * x3)
+    for (int32_t g = 0; g <= full; g++, x += 4, w += 8) {
+        int32_t x0, x1, x2, x3;
+        if (g < full) {
+            x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
+        } else if (tail) {
+            x0 = x[0], x1 = tail > 1 ? x[1] : 0, x2 = tail > 2 ? x[2] : 0, x3 = 0;
+        } else {
+            break;
         }
+        a0 += (uint32_t)MCU_LSTM_DOT(0);
+        a1 += (uint32_t)MCU_LSTM_DOT(4);
+        a2 += (uint32_t)MCU_LSTM_DOT(8);
+        a3 += (uint32_t)MCU_LSTM_DOT(12);
     }
+#undef MCU_LSTM_DOT
+#undef MCU_LSTM_W
+#endif
     acc[0] = a0;
     acc[1] = a1;
     acc[2] = a2;
     acc[3] = a3;
-#endif
 }
 
 /* TFLM's int16 logistic of a Q3.12 value, to Q0.15 (input scaled by 3, table of sigmoid(i / 24)). */
@@ -174,64 +179,65 @@ static inline __attribute__((always_inline)) int32_t lstm_tanh(const uint16_t *t
     return r >> 8;
 }
 
-/* One batch row for one time step (the parameters in locals: the int8 stores may alias anything). */
+/* One gate's activation from its two sums: each requantized to Q3.12 and saturated, added with saturation, then
+ * sigmoid (or tanh for the cell gate of a TANH layer), to Q0.15. */
+static inline __attribute__((always_inline)) int32_t lstm_gate(const mcu_lstm_params_t *p, int k, uint32_t ai,
+                                                               uint32_t ah, const int exact)
+{
+    int32_t a, b;
+    if (exact) {
+        a = mcu_rec_rq((int32_t)ai, &p->rq[k]);
+        b = mcu_rec_rq((int32_t)ah, &p->rq[MCU_LSTM_GATES + k]);
+    } else {
+        a = mcu_lstm_rq((int32_t)ai, p->input_mult[k], p->input_shift[k]);
+        b = mcu_lstm_rq((int32_t)ah, p->recurrent_mult[k], p->recurrent_shift[k]);
+    }
+    const int32_t pre = sat16(sat16(a) + sat16(b));
+    if (k == LSTM_GATE_C && p->cell_gate_tanh) {
+        return lstm_tanh(p->sigmoid_table, pre, 3, 0);
+    }
+    return lstm_sigmoid(p->sigmoid_table, pre);
+}
+
+/* One batch row for one time step. Only the old hidden row is read by the gates, so the new hidden values go
+ * to the output row and are copied to the hidden state at the end. */
 static inline __attribute__((always_inline)) void lstm_row(const mcu_lstm_params_t *p, const int8_t *x, int8_t *h,
-                                                           int16_t *c, int8_t *out, const int fast)
+                                                           int16_t *c, int8_t *out, const int exact)
 {
     const int32_t n = p->units, in = p->input_size;
-    const size_t in_block = (size_t)((in + 3) >> 2) * 16u, h_block = (size_t)((n + 3) >> 2) * 16u; /* int16s */
-    int32_t im[MCU_LSTM_GATES], is[MCU_LSTM_GATES], rm[MCU_LSTM_GATES], rs[MCU_LSTM_GATES];
-    for (int k = 0; k < MCU_LSTM_GATES; k++) {
-        im[k] = p->input_mult[k];
-        is[k] = p->input_shift[k];
-        rm[k] = p->recurrent_mult[k];
-        rs[k] = p->recurrent_shift[k];
-    }
-    const int32_t cell_tanh = p->cell_gate_tanh, fm = p->forget_mult, fs = p->forget_shift;
-    const int32_t um = p->update_mult, us = p->update_shift, hm = p->hidden_mult, hs = p->hidden_shift;
-    const int32_t hzp = p->hidden_zero_point, clip = p->cell_clip, tm = p->cell_tanh_mult, ts = p->cell_tanh_shift;
-    const uint16_t *table = p->sigmoid_table;
-    const int16_t *iw = p->input_weights, *rw = p->recurrent_weights;
+    const size_t in_block = (size_t)((in + 3) >> 2) * 8u, h_block = (size_t)((n + 3) >> 2) * 8u; /* words */
+    const int32_t *iw = p->input_weights, *rw = p->recurrent_weights;
     const int32_t *ib = p->input_bias, *rb = p->recurrent_bias;
     for (int32_t u = 0; u < n; u++, iw += in_block, rw += h_block, ib += MCU_LSTM_GATES, rb += MCU_LSTM_GATES) {
-        uint32_t ai[MCU_LSTM_GATES], ah[MCU_LSTM_GATES];
-        int32_t g[MCU_LSTM_GATES];
-        for (int k = 0; k < MCU_LSTM_GATES; k++) {
-            ai[k] = (uint32_t)ib[k];
-            ah[k] = (uint32_t)rb[k];
-        }
+        uint32_t ai[MCU_LSTM_GATES] = {(uint32_t)ib[0], (uint32_t)ib[1], (uint32_t)ib[2], (uint32_t)ib[3]};
+        uint32_t ah[MCU_LSTM_GATES] = {(uint32_t)rb[0], (uint32_t)rb[1], (uint32_t)rb[2], (uint32_t)rb[3]};
         mcu_lstm_gates(iw, x, in, ai);
         mcu_lstm_gates(rw, h, n, ah);
-        for (int k = 0; k < MCU_LSTM_GATES; k++) {
-            int32_t a = fast ? mcu_lstm_rq_fast((int32_t)ai[k], im[k], -is[k])
-                                   : mcu_lstm_rq((int32_t)ai[k], im[k], is[k]);
-            int32_t b = fast ? mcu_lstm_rq_fast((int32_t)ah[k], rm[k], -rs[k])
-                                   : mcu_lstm_rq((int32_t)ah[k], rm[k], rs[k]);
-            a = sat16(a);
-            b = sat16(b);
-            int32_t pre = sat16(a + b);
-            if (k == LSTM_GATE_C && cell_tanh) {
-                g[k] = lstm_tanh(table, pre, 3, 0);
-            } else {
-                g[k] = lstm_sigmoid(table, pre);
-            }
+        const int32_t gi = lstm_gate(p, LSTM_GATE_I, ai[0], ah[0], exact);
+        const int32_t gf = lstm_gate(p, LSTM_GATE_F, ai[1], ah[1], exact);
+        const int32_t gc = lstm_gate(p, LSTM_GATE_C, ai[2], ah[2], exact);
+        const int32_t go = lstm_gate(p, LSTM_GATE_O, ai[3], ah[3], exact);
+        const int32_t fc = gf * (int32_t)c[u], ic = gi * gc;
+        int32_t kept, added;
+        if (exact) {
+            kept = mcu_rec_rq(fc, &p->rq[MCU_LSTM_RQ_FORGET]);
+            added = mcu_rec_rq(ic, &p->rq[MCU_LSTM_RQ_UPDATE]);
+        } else {
+            kept = mcu_lstm_rq(fc, p->forget_mult, p->forget_shift);
+            added = mcu_lstm_rq(ic, p->update_mult, p->update_shift);
         }
-        const int32_t fc = g[LSTM_GATE_F] * (int32_t)c[u], ic = g[LSTM_GATE_I] * g[LSTM_GATE_C];
-        int32_t kept = sat16(fast ? mcu_lstm_rq_fast(fc, fm, -fs) : mcu_lstm_rq(fc, fm, fs));
-        int32_t added = sat16(fast ? mcu_lstm_rq_fast(ic, um, -us) : mcu_lstm_rq(ic, um, us));
-        int32_t cell = sat16(kept + added);
+        int32_t cell = sat16(sat16(kept) + sat16(added));
+        const int32_t clip = p->cell_clip;
         if (clip > 0) {
             cell = MCU_CLAMP(cell, -clip, clip);
         }
         c[u] = (int16_t)cell;
-        int32_t t = lstm_tanh(table, cell, tm, ts);
-        const int32_t to = t * g[LSTM_GATE_O];
-        int32_t hv = hzp + (fast ? mcu_lstm_rq_fast(to, hm, -hs) : mcu_lstm_rq(to, hm, hs));
+        const int32_t to = lstm_tanh(p->sigmoid_table, cell, p->cell_tanh_mult, p->cell_tanh_shift) * go;
+        const int32_t hv = exact ? mcu_rec_rq(to, &p->rq[MCU_LSTM_RQ_HIDDEN])
+                                 : p->hidden_zero_point + mcu_lstm_rq(to, p->hidden_mult, p->hidden_shift);
         out[u] = (int8_t)MCU_CLAMP(hv, INT8_MIN, INT8_MAX);
     }
-    for (int32_t u = 0; u < n; u++) {
-        h[u] = out[u];
-    }
+    memcpy(h, out, (size_t)n);
 }
 
 void mcu_lstm_s8(const mcu_lstm_params_t *p, const int8_t *input, int8_t *hidden_state, int16_t *cell_state,
@@ -246,7 +252,7 @@ void mcu_lstm_s8(const mcu_lstm_params_t *p, const int8_t *input, int8_t *hidden
             /* time major: [T, B, *]; batch major: [B, T, *]. The state rows are per batch either way. */
             size_t row = p->time_major ? (size_t)t * (size_t)p->batches + (size_t)b
                                        : (size_t)b * (size_t)p->time_steps + (size_t)t;
-            if (p->fast_requant) {
+            if (p->exact_requant) {
                 lstm_row(p, input + row * in, h, c, output + row * n, 1);
             } else {
                 lstm_row(p, input + row * in, h, c, output + row * n, 0);

@@ -252,3 +252,28 @@ def test_bench_kws_hybrid_within_its_int8_twin():
     assert ratio <= HYBRID_MAX_INSTRUCTION_RATIO, (
         f"kws hybrid {hybrid['instructions']:,} instructions = {ratio:.3f}x its int8 twin's {int8['instructions']:,}")
     assert hybrid["flash_bytes"] <= HYBRID_MAX_FLASH_RATIO * int8["flash_bytes"]
+
+
+# Issue 10's recurrent target: at most 0.6x the instructions TFLM + CMSIS-NN executes for the same inference on
+# cortex-m4 (the second Invoke(), exact counts under QEMU, /work/shared/ANCHORS.md: keyword_scrambled_8bit
+# 120,239, trained_lstm_int8 574,897). mcugen measured 64,345 and 308,578 (arm-none-eabi-gcc 12.2, QEMU 7.2).
+# Counts are exact and deterministic, so the bound is a fair test. The layouts that buy it keep the weight arrays
+# within a bound of the model's constant bytes: the SVDF's doubled time weights (its ring-buffer state) at 1.3x
+# (measured 1.29x), the LSTM's int16 gate weights (widened before this bound) at their measured 1.48x.
+RECURRENT_TFLM_CMSIS_NN_M4 = {"keyword_scrambled_8bit": (120_239, 1.3), "trained_lstm_int8": (574_897, 1.5)}
+RECURRENT_MAX_RATIO = 0.6
+
+
+@pytest.mark.parametrize("model", sorted(RECURRENT_TFLM_CMSIS_NN_M4))
+def test_bench_recurrent_models_within_0_6x_tflm_cmsis_nn(model):
+    from tests.conftest import shared_model
+    need_arm_tools()
+    path = shared_model(f"{model}.tflite")
+    r = bench_mod.bench(path, board="cortex-m4")
+    tflm_cmsis, weight_growth = RECURRENT_TFLM_CMSIS_NN_M4[model]
+    ratio = r["instructions"] / tflm_cmsis
+    assert ratio <= RECURRENT_MAX_RATIO, (
+        f"{model}: {r['instructions']:,} instructions = {ratio:.3f}x TFLM + CMSIS-NN's {tflm_cmsis:,} on cortex-m4")
+    graph = compile_model(path, board="cortex-m4").graph
+    model_weights = sum(t.nbytes for t in graph.tensors if t.is_const)
+    assert r["weight_arrays_bytes"] <= weight_growth * model_weights, (r["weight_arrays_bytes"], model_weights)

@@ -4,12 +4,13 @@ import pytest
 
 from mcugen.diagnose import single_op_of
 from mcugen.frontend.tflite_reader import read_model
-from mcugen.ops.lstm import sigmoid_table
+from mcugen.ops.lstm import UnidirectionalSequenceLstm, exact_requant, exact_requant_py, sigmoid_table
 from mcugen.testing.builder import TensorSpec, single_op_model
 from mcugen.testing.compare import rule_problems, tflm_rejects
 from mcugen.testing.random_quant import rand_act_quant
 
 from tests.conftest import assert_bit_exact, need_arm_tools, shared_model
+from tests.ops.test_svdf import check_with_reset
 
 
 def lstm_model(rng, time_steps, batches, input_size, units, time_major=False, act="TANH", cell_clip=0.0,
@@ -72,9 +73,44 @@ def test_lstm_rules():
     assert tflm_rejects(novar)
 
 
+def _tflm_requant(a: int, m: int, shift: int) -> int:
+    """TFLM's MultiplyByQuantizedMultiplier for shift <= 0 on Python integers: SRDHM then RDBPOT."""
+    if a == m == -(1 << 31):
+        v = (1 << 31) - 1
+    else:
+        ab = a * m
+        n = ab + ((1 << 30) if ab >= 0 else 1 - (1 << 30))
+        v = abs(n) >> 31 if n >= 0 else -(abs(n) >> 31)
+    e = -shift
+    mask = (1 << e) - 1
+    return (v >> e) + int((v & mask) > (mask >> 1) + int(v < 0))
+
+
+def test_exact_requant_equals_tflm():
+    """exact_requant (mcu_rec_rq's one multiply) equals TFLM's two roundings plus the zero point for every
+    shift it accepts (1..31), int32 extremes, values near the rounding ties and random sums; shifts >= 0 and
+    sums that could leave int64 are refused."""
+    rng = np.random.default_rng(9)
+    assert exact_requant(1 << 30, 0) is None and exact_requant(1 << 30, 2) is None
+    assert exact_requant(1 << 30, -32) is None and exact_requant((1 << 31) - 1, -30, 1 << 20) is None
+    checked = 0
+    for e in range(1, 32):
+        for m in (1 << 30, (1 << 31) - 1, int(rng.integers(1 << 30, 1 << 31))):
+            for zp in (0, -128, 127, int(rng.integers(-32768, 32768))):
+                q = exact_requant(m, -e, zp)
+                if q is None:
+                    continue
+                ties = [k * (1 << max(e - 1, 0)) + d for k in range(-6, 7) for d in (-1, 0, 1)]
+                rand = rng.integers(-(1 << 31), 1 << 31, 40).tolist()
+                for a in [-(1 << 31), (1 << 31) - 1, 0, 1, -1] + [2 * t for t in ties] + rand:
+                    assert exact_requant_py(int(a), q) == _tflm_requant(int(a), m, -e) + zp, (a, m, e, zp)
+                    checked += 1
+    assert checked > 10000
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_lstm_fast_requant_host(seed, bit_exact):
-    """Small weight scales: every multiplier shifts right and the kernels take the one-add rounding."""
+    """Small weight scales: every multiplier shifts right and the kernels take the exact one-multiply form."""
     rng = np.random.default_rng(300 + seed)
     model = lstm_model(rng, 3, 2, int(rng.integers(1, 20)), int(rng.integers(1, 16)), time_major=bool(seed % 2),
                        cell_clip=[0.0, 2.0, 0.3][seed], w_range=(0.0001, 0.001))
@@ -88,17 +124,32 @@ def test_trained_lstm_layer(bit_exact):
     bit_exact(single_op_of(op), count=20)
 
 
+def _exact_flag(model: bytes) -> int:
+    """The lowering's exact_requant field for the model's LSTM."""
+    from mcugen.codegen.context import GenContext
+    from mcugen.compiler import compile_bytes
+    c = compile_bytes(model, "probe", board="cortex-m4")
+    op = c.graph.operators[0]
+    layer = UnidirectionalSequenceLstm().lower(op, GenContext("probe", c.plan, frozenset({"dsp"})))
+    return dict(layer.fields)["exact_requant"]
+
+
 def test_lstm_dsp_paths_cortex_m4():
     """The DSP paths on cortex-m4: input and unit counts off multiples of 4 (tail groups), batch and time
-    major, small weight scales (all multipliers shift right: fast_requant 1) and large ones whose multipliers
-    shift left (the general requantization, fast_requant 0)."""
+    major, small weight scales (all multipliers shift right: exact_requant 1) and large ones whose multipliers
+    shift left (the general requantization, exact_requant 0); then NAME_reset() between two runs."""
     need_arm_tools()
     rng = np.random.default_rng(77)
     cases = [dict(time_steps=3, batches=2, input_size=7, units=5, time_major=True, w_range=(0.0002, 0.001)),
              dict(time_steps=2, batches=1, input_size=8, units=12, cell_clip=1.0, w_range=(0.0002, 0.001)),
              dict(time_steps=2, batches=2, input_size=3, units=2, w_range=(0.5, 2.0))]
+    flags = []
     for kw in cases:
-        assert_bit_exact(lstm_model(rng, **kw), count=5, boards=("cortex-m4",))
+        model = lstm_model(rng, **kw)
+        flags.append(_exact_flag(model))
+        assert_bit_exact(model, count=5, boards=("cortex-m4",))
+    assert flags == [1, 1, 0]
+    check_with_reset(lstm_model(rng, 2, 2, 6, 5, cell_clip=2.0, w_range=(0.0002, 0.001)), 4)
 
 
 def lstm_model_16x8(rng, time_steps, batches, input_size, units, time_major=False, cell_clip=0.0, cell_power=-12,
