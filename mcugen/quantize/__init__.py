@@ -252,7 +252,8 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
         if weights != "int8" and not cands:
             raise UnsupportedModelError(f"{where}: no layer can take int4 weights (CONV_2D, DEPTHWISE_CONV_2D and "
                                         "FULLY_CONNECTED with constant weights and int8 activations).")
-        rounding = _int4.Rounding(_int4.layer_grams(g, data, cal, cands) if cands and weights != "int8" else {})
+        rounding = (_int4.sequential(g, data, cal, cands, per_channel=not per_tensor)
+                    if cands and weights != "int8" else _int4.Rounding())
 
         def make(wt, io_=io):
             q = _rewrite.rewrite(g, ranges_by_id, io=io_, weight_types=wt, int4=rounding, **kw)
@@ -263,7 +264,6 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
         k = min(mixed.SENSITIVITY_SAMPLES, cal[0].shape[0])
         if weights == "int4":
             weight_types = {op.index: "int4" for op in cands}
-            mixed.tune(g, rounding, cands, [x[:k] for x in cal], not per_tensor)
             precision = None
         else:
             base = mixed.weight_bytes(make({}))

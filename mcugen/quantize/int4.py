@@ -61,25 +61,37 @@ def _even_rows(x: np.ndarray, limit: int = MAX_ROWS) -> np.ndarray:
     return x if x.shape[0] <= limit else x[np.linspace(0, x.shape[0] - 1, limit).astype(np.int64)]
 
 
+def patches(op, x: np.ndarray) -> np.ndarray:
+    """The layer's input rows over the samples x (N, *input shape), float64, at most MAX_ROWS (evenly
+    spaced): (rows, K) for CONV_2D (im2col patches) and FULLY_CONNECTED, (rows, K, C) for DEPTHWISE_CONV_2D
+    (K = kh * kw taps of each input channel)."""
+    w = op.inputs[1]
+    if op.op == "FULLY_CONNECTED":
+        return _even_rows(np.asarray(x, np.float64).reshape(-1, w.shape[1]))
+    kh, kw = w.shape[1], w.shape[2]
+    xs = np.asarray(x, np.float64).reshape((-1,) + tuple(x.shape[-3:]))
+    if op.op == "CONV_2D":
+        return _even_rows(np.concatenate([_patches(s, kh, kw, op.options).reshape(-1, kh * kw * xs.shape[-1])
+                                          for s in xs]))
+    return _even_rows(np.concatenate([_patches(s, kh, kw, op.options).reshape(-1, kh * kw, xs.shape[-1])
+                                      for s in xs]))
+
+
+def cross(op, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """sum over rows of a^T b for patches() of two input sets: (K, K), or (out channels, K, K) depthwise."""
+    if op.op != "DEPTHWISE_CONV_2D":
+        return a.T @ b
+    m = op.options.get("depth_multiplier", 1) or 1
+    per_in = np.einsum("pkc,plc->ckl", a, b)
+    return np.repeat(per_in, m, axis=0) if m > 1 else per_in
+
+
 def gram(op, x: np.ndarray) -> np.ndarray:
     """The Gram matrix of the layer's inputs over the samples x (N, *input shape), float64: (K, K) shared by
     every channel for CONV_2D / FULLY_CONNECTED (K = patch length), (channels, K, K) for DEPTHWISE_CONV_2D
     (K = kh * kw, one per output channel)."""
-    w = op.inputs[1]
-    if op.op == "FULLY_CONNECTED":
-        rows = _even_rows(np.asarray(x, np.float64).reshape(-1, w.shape[1]))
-        return rows.T @ rows
-    kh, kw = w.shape[1], w.shape[2]
-    xs = np.asarray(x, np.float64).reshape((-1,) + tuple(x.shape[-3:]))
-    if op.op == "CONV_2D":
-        p = np.concatenate([_patches(s, kh, kw, op.options).reshape(-1, kh * kw * xs.shape[-1]) for s in xs])
-        p = _even_rows(p)
-        return p.T @ p
-    m = op.options.get("depth_multiplier", 1) or 1
-    p = np.concatenate([_patches(s, kh, kw, op.options).reshape(-1, kh * kw, xs.shape[-1]) for s in xs])
-    p = _even_rows(p)
-    per_in = np.einsum("pkc,plc->ckl", p, p)
-    return np.repeat(per_in, m, axis=0) if m > 1 else per_in
+    p = patches(op, x)
+    return cross(op, p, p)
 
 
 def _diag(h: np.ndarray | None, rows: int, k: int) -> np.ndarray:
@@ -271,14 +283,16 @@ class Rounding:
     """The int4 weights of one quantization run: the Gram matrices of the layers' inputs (by node index) and
     the results already computed (the mixed-precision search quantizes the same layer many times)."""
 
-    def __init__(self, grams: dict | None = None):
+    def __init__(self, grams: dict | None = None, targets: dict | None = None):
         self.grams = dict(grams or {})
+        self.targets = dict(targets or {})  # node -> the float weights to round instead (sequential)
         self.how: dict[int, str] = {}  # node -> 'gptq' | 'round'
         self.choice: dict[int, str] = {}  # node -> a label of `alternatives` (set by mixed.refine)
         self._memo: dict = {}
         self._alts: dict = {}
 
     def quantize(self, op, w: np.ndarray, per_channel: bool, floor: np.ndarray | None):
+        w = self.targets.get(op.index, w)
         key = (op.index, bool(per_channel), np.asarray(w).tobytes())
         if floor is not None:  # the bias's need: binds only when it exceeds the scales found without it
             q, sc, _, _ = self.quantize(op, w, per_channel, None)
@@ -303,6 +317,64 @@ class Rounding:
     def labels(self) -> list[str]:
         """The labels of `alternatives`, for `choice`."""
         return ["round", "round, unclipped"] + ([f"gptq x{m:g}" for m in GPTQ_SCALES] if self.grams else [])
+
+
+def _refit(op, w_rows: np.ndarray, hq: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """The weights W' that make the layer's output on its quantized-model inputs closest to the float
+    layer's output on its float inputs: argmin ||Pq W'^T - Pf W^T||^2 + lam ||W' - W||^2 (lam = DAMP x the
+    mean diagonal of hq = Pq^T Pq; c = Pq^T Pf), per output channel for the depthwise."""
+    if hq.ndim == 2:
+        lam = DAMP * float(np.mean(np.diagonal(hq))) + 1e-30
+        return np.linalg.solve(hq + lam * np.eye(hq.shape[0]), c @ w_rows.T + lam * w_rows.T).T
+    out = np.empty_like(w_rows)
+    for r in range(w_rows.shape[0]):
+        lam = DAMP * float(np.mean(np.diagonal(hq[r]))) + 1e-30
+        out[r] = np.linalg.solve(hq[r] + lam * np.eye(hq.shape[1]), c[r] @ w_rows[r] + lam * w_rows[r])
+    return out
+
+
+def sequential(g, model: bytes, arrays: list[np.ndarray], ops, int4_nodes=None, per_channel: bool = True,
+               samples: int = 256) -> "Rounding":
+    """The Rounding of `ops` done in graph order on the inputs the quantized model gives them (GPTQ's
+    sequential mode, with a refit): each layer's input rows come from the float model in which the layers
+    already rounded (those of `int4_nodes`, default all) carry their int4 weights (dequantized), its float
+    weights are refitted to those inputs (_refit: the float layer's output on the float inputs is the
+    target), and the refitted weights are rounded (quantize_rows, on the Gram matrices of the quantized
+    inputs: all samples, even and odd). So each layer corrects what the layers before it got wrong: on
+    photo_mbnet's all-int4 weights, 19.0 dB at the output of the float model instead of 13.9 rounding each
+    layer on its float inputs alone."""
+    import copy
+    from ..frontend.tflite_writer import write_model
+    from .statistics import collect_values
+    xs = [np.asarray(x)[:samples] for x in arrays]
+    nodes = {op.index for op in ops} if int4_nodes is None else set(int4_nodes)
+    todo = [op for op in ops if op.index in nodes]
+    want = sorted({op.inputs[0].index for op in todo})
+    vf = collect_values(model, want, xs) if todo else {}
+    memo: dict = {}
+    gq = copy.deepcopy(g, memo)
+    r = Rounding()
+    for k, op in enumerate(todo):
+        xi = op.inputs[0].index
+        xq = vf[xi] if k == 0 else collect_values(write_model(gq), [xi], xs)[xi]
+        w = op.inputs[1].data.astype(np.float64)
+        rows = weight_rows(w, op.op)
+        pf, pq = patches(op, vf[xi]), patches(op, xq)
+        hq = cross(op, pq, pq)
+        target = _refit(op, rows, hq, cross(op, pq, pf)) if k else rows
+        r.targets[op.index] = rows_to_weights(target, w.shape, op.op).astype(np.float32)
+        if pq.shape[0] >= 4:
+            ev, od = pq[0::2], pq[1::2]
+            r.grams[op.index] = (hq, cross(op, ev, ev), cross(op, od, od))
+        else:
+            r.grams[op.index] = hq
+        q, sc, axis, _ = r.quantize(op, r.targets[op.index], per_channel, None)
+        shape = [1] * q.ndim
+        if sc.size > 1:
+            shape[axis] = -1
+        memo[id(op.inputs[1])].data = (q.astype(np.float64) * sc.astype(np.float64).reshape(shape)).astype(
+            np.float32).reshape(op.inputs[1].shape)
+    return r
 
 
 def layer_grams(g, model: bytes, arrays: list[np.ndarray], ops, samples: int = 256) -> dict[int, np.ndarray]:
