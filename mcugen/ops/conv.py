@@ -266,10 +266,15 @@ class _ConvBase(OpHandler):
         k = f[1] * f[2] * (1 if self.depthwise else f[3])
         return None if k <= S4_MAX_ROW else f"filter row of {k} values, at most {S4_MAX_ROW}"
 
-    def s4_scratch_bytes(self, op):
-        """mcu_conv_s4_get_buffer_size: the windows of two pixels as int16 (none for the depthwise kernel)."""
+    def s4_scratch_bytes(self, op, features=frozenset()):
+        """mcu_conv_s4_get_buffer_size: the windows of two pixels as int16, or with the DSP product
+        (plan_s4_gemm) of `pixels` pixels in its layout, 8 bytes per group of 4 values and pixel (none for
+        the depthwise kernel)."""
         if self.depthwise:
             return 0
+        plan = plan_s4_gemm(op, self.geometry(op), features)
+        if plan is not None:
+            return 8 * plan.pixels * plan.groups
         f = op.inputs[1].shape
         return 32 * s4_row_words(f[1] * f[2] * f[3])
 
@@ -282,6 +287,9 @@ class _ConvBase(OpHandler):
         mult, shift = per_channel_multipliers(op, oc)
         lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
         grouped = self.depthwise and dw_s4_grouped(op, ctx.features)
+        gemm = None if self.depthwise else plan_s4_gemm(op, self.geometry(op), ctx.features)
+        if gemm is not None:
+            return self.lower_s4_gemm(op, ctx, gemm)
         if self.depthwise:
             words, filt = 0, pack_int4_words(w.data)
         else:
@@ -305,11 +313,29 @@ class _ConvBase(OpHandler):
         else:
             fields += [("group_weights", "NULL"), ("group_bias", "NULL")]
         name = "depthwise_conv_s4" if self.depthwise else "conv_s4"
-        scratch = self.s4_scratch_bytes(op)
+        scratch = self.s4_scratch_bytes(op, ctx.features)
         return Layer(op, function=name, struct="conv_s4_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(y), ctx.scratch(scratch, "int16_t") if scratch else "NULL"],
                      sources=(f"conv/mcu_{name}.c", "conv/mcu_s4_impl.h"))
 
+
+    def lower_s4_gemm(self, op, ctx, gemm):
+        """CONV_2D on a board with the DSP extension (plan_s4_gemm): only the packed stream is read (the
+        bias, the input offset and the requantization constants are in it)."""
+        x, y = op.inputs[0], op.outputs[0]
+        lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
+        fields = self.geometry_fields(op, ctx) + [
+            ("input_zp", x.quant.zp), ("output_zp", y.quant.zp), ("act_min", lo), ("act_max", hi),
+            ("row_words", 0), ("filter", "NULL"), ("bias", "NULL"), ("multiplier", "NULL"), ("shift", "NULL"),
+            ("rq", "NULL"), ("pad", "NULL"), ("group_weights", "NULL"), ("group_bias", "NULL"),
+            ("stream", ctx.const("stream", gemm.stream, "int32_t")), ("groups", gemm.groups),
+            ("pixels", gemm.pixels),
+        ]
+        scratch = 8 * gemm.pixels * gemm.groups
+        return Layer(op, function="conv_s4", struct="conv_s4_params_t", fields=fields,
+                     args=[ctx.ptr(x), ctx.ptr(y), ctx.scratch(scratch, "int16_t")],
+                     sources=("conv/mcu_conv_s4.c", "conv/mcu_s4_impl.h"),
+                     extra={"constant_channels": gemm.constant_channels})
 
 # ---- fast CONV_2D kernels (runtime_c/conv/mcu_conv_1x1_s8.c, mcu_conv_im2col_s8.c) -------------------
 
@@ -517,7 +543,7 @@ class Conv2D(_ConvBase):
         if self.scheme(op) == "s16":
             return conv_s16_scratch_bytes(op)
         if self.scheme(op) == "s4":
-            return self.s4_scratch_bytes(op)
+            return self.s4_scratch_bytes(op, features)
         if self.as_fully_connected(op, features):
             return 0
         f = self.fast(op, features)
@@ -782,6 +808,91 @@ def s4_fast_requant(op: Operator, mult, shift, rows: np.ndarray, filter_offset: 
         bound = bound.max(initial=0).reshape(1)
     return fast_requant_table(mult, shift, y.quant.zp - lo, bound)
 
+
+
+@dataclass
+class S4Gemm:
+    """The int4 CONV_2D DSP product's constants (mcu_conv_s4.c, mcu_conv.h: `stream`)."""
+
+    stream: np.ndarray     # int32 words
+    groups: int            # groups of 4 window values (the window zero-padded to 4 * groups)
+    pixels: int            # output pixels per block: 3, or 2 to save scratch
+    constant_channels: int
+
+
+#: bit of value j (0..3) of a group of 4 in the stream's word of a channel pair: channel c at bits 0, 4, 16,
+#: 20 for values 0, 1, 2, 3, channel c + 1 eight bits higher (mcu_conv_s4.c: the masks 0x000F000F and
+#: 0x00F000F0 of the word and of the word >> 8 give the four int16 pairs directly)
+S4_GEMM_SHIFTS = (0, 4, 16, 20)
+#: |accumulator| below this: the product sums 16 times the accumulator in int32
+S4_GEMM_MAX_ACC = 1 << 27
+
+
+def plan_s4_gemm(op: Operator, geometry, features=frozenset()) -> S4Gemm | None:
+    """The DSP product of an int4 CONV_2D (boards with the DSP extension), or None for the generic kernel.
+
+    Weights are stored offset by 8 (n = w + 8 in [0, 15]), so that masks alone unpack them; the window values
+    are raw int8 (taps outside the image read input_zp), those that meet a nibble at bits 0..3 of an int16
+    lane scaled by 16, so every product is 16 x n. With S the sum of the window's values,
+    16 (bias - input_zp * sum w) - 128 S + sum 16 x n = 16 acc: the kernel starts from the first term (in
+    the stream) minus 128 S, and shifts the sum right by 4 (exact: |acc| < S4_GEMM_MAX_ACC is checked here).
+    Then the int8 fast kernels' one-multiply requantization (m2, h, e; mcu_conv_fast_requant), proved
+    exact per channel as plan_fast_conv does, and constant channels (one output for every input) likewise.
+    Per channel pair: bias16[2], one word per group, m2[2], h[2], e[2]."""
+    if "dsp" not in features:
+        return None
+    n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw = geometry
+    x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+    b = op.inputs[2] if len(op.inputs) > 2 else None
+    k = kh * kw * ic
+    groups = -(-k // 4)
+    wk = w.data.reshape(oc, k).astype(np.int64)
+    bias = b.data.astype(np.int64).reshape(-1) if b is not None else np.zeros(oc, np.int64)
+    mult, shift = per_channel_multipliers(op, oc)
+    zp_in, zp_out = int(x.quant.zp), int(y.quant.zp)
+    lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
+    q_lo, q_hi = type_range(x.dtype)
+    d_lo, d_hi = q_lo - zp_in, q_hi - zp_in
+    acc_lo = bias + np.minimum(wk * d_lo, wk * d_hi).sum(axis=1)
+    acc_hi = bias + np.maximum(wk * d_lo, wk * d_hi).sum(axis=1)
+    oc2 = oc + (oc & 1)
+    wpad = np.zeros((oc2, 4 * groups), np.int64)
+    wpad[:oc, :k] = wk
+    quant = np.zeros((oc2, 4), np.int64)  # bias16, m2, h, e
+    quant[oc:] = (0, -_I32, 0, 1)  # the padding channel
+    constant = 0
+    for c in range(oc):
+        m, s = int(mult[c]), int(shift[c])
+        a_lo, a_hi = int(acc_lo[c]), int(acc_hi[c])
+        ends = []
+        for a in (a_lo, a_hi):
+            if s > 0 and not -_I32 <= (a << s) < _I32:
+                break
+            ends.append(min(max(tflm_requantize(a, m, s) + zp_out, lo), hi))
+        if len(ends) == 2 and ends[0] == ends[1]:  # requantization is monotonic: constant channel
+            wpad[c] = 0
+            quant[c] = (0, -_I32, 2 * ends[0], 1)
+            constant += 1
+            continue
+        e = -s
+        bound = max(abs(a_lo), abs(a_hi))
+        if e < 1 or not (1 << 30) <= m < _I32 or bound >= S4_GEMM_MAX_ACC:
+            return None
+        h = (1 << (e - 1)) + zp_out * (1 << e)
+        if abs(h) + bound + 2 >= _I32:
+            return None
+        quant[c] = (16 * (int(bias[c]) - zp_in * int(wk[c].sum())), 2 * m - (1 << 32), h, e)
+    nib = ((wpad + 8) & 0xF).reshape(oc2 // 2, 2, groups, 4)  # [pair][channel][group][value]
+    words = np.zeros((oc2 // 2, groups), np.int64)
+    for ch in range(2):
+        for j, bit in enumerate(S4_GEMM_SHIFTS):
+            words |= nib[:, ch, :, j] << (bit + 8 * ch)
+    q = quant.reshape(oc2 // 2, 2, 4).transpose(0, 2, 1)  # [pair][bias16, m2, h, e][channel]
+    stream = np.concatenate([q[:, 0], words, q[:, 1:].reshape(oc2 // 2, 6)], axis=1)
+    pixels = 3
+    if 24 * groups > PIXELS3_MAX_SCRATCH and x.size + y.size >= PIXELS2_ACTIVATIONS:
+        pixels = 2
+    return S4Gemm(wrap_int32(stream.reshape(-1)), groups, pixels, constant)
 
 DW_S4_GROUP_MAX_TAPS = 64  # MCU_DW_S4_MAX_TAPS in mcu_depthwise_conv_s4.c
 #: bit of channel j of a group of 8 in the grouped depthwise words: SXTB16 gives the pairs (0, 2), (1, 3)...

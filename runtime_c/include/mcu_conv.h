@@ -625,6 +625,15 @@ typedef struct {
      * then unused (NULL). */
     const int32_t *group_weights;
     const int32_t *group_bias;
+    /* CONV_2D DSP product (boards with the DSP extension; mcugen plan_s4_gemm), or NULL: per pair of output
+     * channels (the last padded), bias16[2] = 16 * (bias - input_zp * sum w), then `groups` words, one per
+     * group of 4 window values (value j of channel c at bit (0, 4, 16, 20)[j], of channel c + 1 eight bits
+     * higher, each stored as w + 8), then m2[2], h[2], e[2] (mcu_conv_fast_requant). Windows of `pixels`
+     * (3 or 2) output pixels are gathered into `scratch` (8 * pixels * groups bytes): per group, per pixel,
+     * the raw int8 values (16 x0, 16 x2), (x1, x3) as int16 pairs (input_zp outside the image, 0 past the
+     * window). The other CONV_2D arrays are then NULL. */
+    const int32_t *stream;
+    int32_t groups, pixels;
 } mcu_conv_s4_params_t;
 
 void mcu_conv_s4(const mcu_conv_s4_params_t *p, const int8_t *input, int8_t *output, int16_t *scratch);
