@@ -304,7 +304,7 @@ class _ConvBase(OpHandler):
         fields += [("multiplier", ctx.const("mult", mult, "int32_t") if rq is None else "NULL"),
                    ("shift", ctx.const("shift", shift, "int32_t") if rq is None else "NULL"),
                    ("rq", ctx.const("rq", rq, "int32_t") if rq is not None else "NULL"),
-                   ("pad", ctx.const("pad", np.full(x.shape[-1], x.quant.zp, np.int8), "int8_t")
+                   ("pad", ctx.const("pad", np.full(4 * -(-x.shape[-1] // 4), x.quant.zp, np.int8), "int8_t")
                     if self.depthwise else "NULL")]
         if grouped:
             gw, gb = pack_dw_s4_groups(op)
@@ -895,31 +895,45 @@ def plan_s4_gemm(op: Operator, geometry, features=frozenset()) -> S4Gemm | None:
     return S4Gemm(wrap_int32(stream.reshape(-1)), groups, pixels, constant)
 
 DW_S4_GROUP_MAX_TAPS = 64  # MCU_DW_S4_MAX_TAPS in mcu_depthwise_conv_s4.c
-#: bit of channel j of a group of 8 in the grouped depthwise words: SXTB16 gives the pairs (0, 2), (1, 3)...
-DW_S4_GROUP_SHIFTS = tuple(8 * (j & 3) + 4 * (j >> 2) for j in range(8))
+#: |accumulator| below this on the DSP path (it sums 16 x w in int32)
+DW_S4_MAX_ACC = 1 << 27
 
 
 def dw_s4_grouped(op: Operator, features=frozenset()) -> bool:
-    """The int4 depthwise kernel's grouped (SMLABB/SMLATT) path: boards with the DSP extension, depth
-    multiplier 1, channels a multiple of 8, at most DW_S4_GROUP_MAX_TAPS taps."""
+    """The int4 depthwise kernel's DSP path (tap pairs, groups of 4 channels, 2 output pixels at a time):
+    boards with the DSP extension, depth multiplier 1, at most DW_S4_GROUP_MAX_TAPS taps, and every
+    accumulator below DW_S4_MAX_ACC in magnitude."""
     f = op.inputs[1].shape
-    return ("dsp" in features and op.options.get("depth_multiplier", 1) == 1 and f[3] % 8 == 0
-            and f[1] * f[2] <= DW_S4_GROUP_MAX_TAPS)
+    if not ("dsp" in features and op.options.get("depth_multiplier", 1) == 1
+            and f[1] * f[2] <= DW_S4_GROUP_MAX_TAPS):
+        return False
+    x, w = op.inputs[0], op.inputs[1]
+    b = op.inputs[2] if len(op.inputs) > 2 else None
+    q_lo, q_hi = type_range(x.dtype)
+    wt = w.data.reshape(-1, f[3]).astype(np.int64)
+    bias = np.abs(b.data.astype(np.int64).reshape(-1)) if b is not None else 0
+    return bool(np.all(bias + (q_hi - q_lo) * np.abs(wt).sum(axis=0) < DW_S4_MAX_ACC))
 
 
 def pack_dw_s4_groups(op: Operator) -> tuple[np.ndarray, np.ndarray]:
-    """(words [tap][group of 8 channels], group_bias) of the grouped depthwise path (mcu_conv.h): the input
-    zero point folded into the bias, bias - input_zp * sum of the channel's weights (wrapping int32)."""
+    """(words, group_bias) of the depthwise DSP path (mcu_conv.h): per group of 4 channels (the last padded
+    with zero weights), per pair of taps (an odd last tap paired with a zero tap), one word whose bytes are
+    (a0, a2), (a1, a3), (b0, b2), (b1, b3): channel j of taps a and b, the first of each pair in the high
+    nibble (two's complement). group_bias = 16 (bias - input_zp * sum of the channel's weights), 4 per group."""
     x, w = op.inputs[0], op.inputs[1]
     b = op.inputs[2] if len(op.inputs) > 2 else None
     _, kh, kw, oc = w.shape
-    wt = w.data.reshape(kh * kw, oc).astype(np.int64)
-    nib = (wt & 0xF).reshape(kh * kw, oc // 8, 8)
-    words = np.zeros((kh * kw, oc // 8), np.int64)
-    for j, sh in enumerate(DW_S4_GROUP_SHIFTS):
-        words |= nib[:, :, j] << sh
+    taps = kh * kw
+    oc4 = -(-oc // 4) * 4
+    wt = np.zeros((taps + taps % 2, oc4), np.int64)
+    wt[:taps, :oc] = w.data.reshape(taps, oc)
+    n = (wt & 0xF).reshape(-1, 2, oc4 // 4, 4)                  # [tap pair][a/b][group][channel]
+    byte = lambda t, hi, lo: (n[:, t, :, hi] << 4) | n[:, t, :, lo]  # noqa: E731
+    words = byte(0, 0, 2) | (byte(0, 1, 3) << 8) | (byte(1, 0, 2) << 16) | (byte(1, 1, 3) << 24)
     bias = b.data.astype(np.int64).reshape(-1) if b is not None else np.zeros(oc, np.int64)
-    return wrap_int32(words.ravel()), wrap_int32(bias - int(x.quant.zp) * wt.sum(axis=0))
+    b16 = np.zeros(oc4, np.int64)
+    b16[:oc] = 16 * (bias - int(x.quant.zp) * wt[:, :oc].sum(axis=0))
+    return wrap_int32(words.T.ravel()), wrap_int32(b16)
 
 # ---- hybrid (scheme hybrid): desktop TFLite's EvalHybrid / EvalHybridPerChannel ---------------------------
 def pack_hybrid_conv_weights(rows: np.ndarray, w16: bool) -> np.ndarray:
