@@ -136,12 +136,24 @@ static inline int32_t mcu_s4_gemm_put(int16_t *dst, const int8_t *src, int32_t g
     return sum;
 }
 
+/* `groups` groups of the value zp (taps outside the image). */
+static inline void mcu_s4_gemm_fill(int16_t *dst, int32_t zp, int32_t groups, int32_t step)
+{
+    for (int32_t g = 0; g < groups; g++, dst += step) {
+        dst[0] = dst[1] = (int16_t)(16 * zp);
+        dst[2] = dst[3] = (int16_t)zp;
+    }
+}
+
 /* Value k of the window into a pixel's slot. */
 static inline void mcu_s4_gemm_put1(int16_t *slot, int32_t k, int32_t x, int32_t step)
 {
     const int32_t j = k & 3;
     slot[(k >> 2) * step + (((j & 1) << 1) | (j >> 1))] = (int16_t)((j & 1) ? x : 16 * x);
 }
+
+/* Filter rows of at most this many bytes go through a row buffer at the image's edges. */
+#define MCU_S4_GEMM_MAX_RUN 64
 
 /* The window of pixel (oy, ox) into its slot; returns the sum of its values. */
 static int32_t mcu_s4_gemm_window(const mcu_conv_s4_params_t *p, const int8_t *image, int32_t oy, int32_t ox,
@@ -159,16 +171,37 @@ static int32_t mcu_s4_gemm_window(const mcu_conv_s4_params_t *p, const int8_t *i
             for (int32_t kx = 0; kx < p->k_w; kx++, dst += tap_groups * step) {
                 const int32_t xx = x0 + kx * p->dil_w;
                 if (y < 0 || y >= p->in_h || xx < 0 || xx >= p->in_w) {
-                    int16_t *d = dst;
-                    for (int32_t g = 0; g < tap_groups; g++, d += step) {
-                        d[0] = d[1] = (int16_t)(16 * zp);
-                        d[2] = d[3] = (int16_t)zp;
-                    }
+                    mcu_s4_gemm_fill(dst, zp, tap_groups, step);
                     sum += zp * in_c;
                     continue;
                 }
-                sum += mcu_s4_gemm_put(dst, image + ((int64_t)y * p->in_w + xx) * in_c, tap_groups, step);
+                sum += mcu_s4_gemm_put(dst, image + (y * p->in_w + xx) * in_c, tap_groups, step);
             }
+        }
+        return sum;
+    }
+    const int32_t run = p->k_w * in_c;
+    if ((run & 3) == 0 && p->dil_w == 1 && run <= MCU_S4_GEMM_MAX_RUN) {
+        /* every filter row starts a group: whole rows from the image, or through a row buffer at the edges */
+        const int32_t row_groups = run >> 2;
+        const int32_t lo = x0 < 0 ? -x0 : 0, hi = x0 + p->k_w > p->in_w ? p->in_w - x0 : p->k_w;
+        int16_t *dst = slot;
+        for (int32_t ky = 0; ky < p->k_h; ky++, dst += row_groups * step) {
+            const int32_t y = y0 + ky * p->dil_h;
+            if (y < 0 || y >= p->in_h || hi <= lo) {
+                mcu_s4_gemm_fill(dst, zp, row_groups, step);
+                sum += zp * run;
+                continue;
+            }
+            const int8_t *src = image + (y * p->in_w + x0) * in_c;
+            if (lo == 0 && hi == p->k_w) {
+                sum += mcu_s4_gemm_put(dst, src, row_groups, step);
+                continue;
+            }
+            int8_t row[MCU_S4_GEMM_MAX_RUN];
+            memset(row, zp, (size_t)run);
+            memcpy(row + lo * in_c, src + lo * in_c, (size_t)((hi - lo) * in_c));
+            sum += mcu_s4_gemm_put(dst, row, row_groups, step);
         }
         return sum;
     }
@@ -178,7 +211,7 @@ static int32_t mcu_s4_gemm_window(const mcu_conv_s4_params_t *p, const int8_t *i
         for (int32_t kx = 0; kx < p->k_w; kx++) {
             const int32_t xx = x0 + kx * p->dil_w;
             const int inside = y >= 0 && y < p->in_h && xx >= 0 && xx < p->in_w;
-            const int8_t *src = inside ? image + ((int64_t)y * p->in_w + xx) * in_c : NULL;
+            const int8_t *src = inside ? image + (y * p->in_w + xx) * in_c : NULL;
             for (int32_t c = 0; c < in_c; c++, k++) {
                 const int32_t v = inside ? src[c] : zp;
                 mcu_s4_gemm_put1(slot, k, v, step);
