@@ -329,7 +329,7 @@ class _ConvBase(OpHandler):
             ("row_words", 0), ("filter", "NULL"), ("bias", "NULL"), ("multiplier", "NULL"), ("shift", "NULL"),
             ("rq", "NULL"), ("pad", "NULL"), ("group_weights", "NULL"), ("group_bias", "NULL"),
             ("stream", ctx.const("stream", gemm.stream, "int32_t")), ("groups", gemm.groups),
-            ("pixels", gemm.pixels),
+            ("pixels", gemm.pixels), ("odd_shift", gemm.odd_shift),
         ]
         scratch = 8 * gemm.pixels * gemm.groups
         return Layer(op, function="conv_s4", struct="conv_s4_params_t", fields=fields,
@@ -818,6 +818,7 @@ class S4Gemm:
     groups: int            # groups of 4 window values (the window zero-padded to 4 * groups)
     pixels: int            # output pixels per block: 3, or 2 to save scratch
     constant_channels: int
+    odd_shift: int = 12    # channel c + 1 of each pair sums 2^odd_shift acc (12, or 4 for large accumulators)
 
 
 #: bit of value j (0..3) of a group of 4 in the stream's word of a channel pair: channel c at bits 0, 4, 16,
@@ -826,16 +827,22 @@ class S4Gemm:
 S4_GEMM_SHIFTS = (0, 4, 16, 20)
 #: |accumulator| below this: the product sums 16 times the accumulator in int32
 S4_GEMM_MAX_ACC = 1 << 27
+#: |accumulator| of every odd channel below this: its sums are 4096 acc (odd_shift 12)
+S4_GEMM_MAX_ACC_WIDE = 1 << 19
 
 
 def plan_s4_gemm(op: Operator, geometry, features=frozenset()) -> S4Gemm | None:
     """The DSP product of an int4 CONV_2D (boards with the DSP extension), or None for the generic kernel.
 
     Weights are stored offset by 8 (n = w + 8 in [0, 15]), so that masks alone unpack them; the window values
-    are raw int8 (taps outside the image read input_zp), those that meet a nibble at bits 0..3 of an int16
-    lane scaled by 16, so every product is 16 x n. With S the sum of the window's values,
+    are raw int8 (taps outside the image read input_zp), values 0 and 2 of each group scaled by 16. Channel c
+    of a pair: every product is 16 x n, and with S the sum of the window's values,
     16 (bias - input_zp * sum w) - 128 S + sum 16 x n = 16 acc: the kernel starts from the first term (in
     the stream) minus 128 S, and shifts the sum right by 4 (exact: |acc| < S4_GEMM_MAX_ACC is checked here).
+    Channel c + 1 (odd_shift 12, when its |acc| < S4_GEMM_MAX_ACC_WIDE): its values 1 and 3 of each group are
+    stored two's complement in the top nibble of an int16 lane, so the products are 4096 x w there and
+    4096 x n for values 0, 2; the sum starts at 4096 (bias - ...) - 32768 Se (Se: the sum of the values 0, 2)
+    and is shifted right by 12. Otherwise (odd_shift 4) channel c + 1 is stored as channel c.
     Then the int8 fast kernels' one-multiply requantization (m2, h, e; mcu_conv_fast_requant), proved
     exact per channel as plan_fast_conv does, and constant channels (one output for every input) likewise.
     Per channel pair: bias16[2], one word per group, m2[2], h[2], e[2]."""
@@ -882,7 +889,13 @@ def plan_s4_gemm(op: Operator, geometry, features=frozenset()) -> S4Gemm | None:
         if abs(h) + bound + 2 >= _I32:
             return None
         quant[c] = (16 * (int(bias[c]) - zp_in * int(wk[c].sum())), 2 * m - (1 << 32), h, e)
+    odd = np.maximum(np.abs(acc_lo), np.abs(acc_hi))[1::2]
+    wide = bool(np.all(odd < S4_GEMM_MAX_ACC_WIDE))
+    if wide:  # channel c + 1: its bias times 4096, values 1, 3 two's complement
+        quant[1::2, 0] *= 256
     nib = ((wpad + 8) & 0xF).reshape(oc2 // 2, 2, groups, 4)  # [pair][channel][group][value]
+    if wide:
+        nib[:, 1, :, 1::2] = (wpad.reshape(oc2 // 2, 2, groups, 4)[:, 1, :, 1::2]) & 0xF
     words = np.zeros((oc2 // 2, groups), np.int64)
     for ch in range(2):
         for j, bit in enumerate(S4_GEMM_SHIFTS):
@@ -892,7 +905,7 @@ def plan_s4_gemm(op: Operator, geometry, features=frozenset()) -> S4Gemm | None:
     pixels = 3
     if 24 * groups > PIXELS3_MAX_SCRATCH and x.size + y.size >= PIXELS2_ACTIVATIONS:
         pixels = 2
-    return S4Gemm(wrap_int32(stream.reshape(-1)), groups, pixels, constant)
+    return S4Gemm(wrap_int32(stream.reshape(-1)), groups, pixels, constant, 12 if wide else 4)
 
 DW_S4_GROUP_MAX_TAPS = 64  # MCU_DW_S4_MAX_TAPS in mcu_depthwise_conv_s4.c
 #: |accumulator| below this on the DSP path (it sums 16 x w in int32)

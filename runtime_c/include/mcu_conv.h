@@ -629,11 +629,13 @@ typedef struct {
      * channels (the last padded), bias16[2] = 16 * (bias - input_zp * sum w), then `groups` words, one per
      * group of 4 window values (value j of channel c at bit (0, 4, 16, 20)[j], of channel c + 1 eight bits
      * higher, each stored as w + 8), then m2[2], h[2], e[2] (mcu_conv_fast_requant). Windows of `pixels`
-     * (3 or 2) output pixels are gathered into `scratch` (8 * pixels * groups bytes): per group, per pixel,
-     * the raw int8 values (16 x0, 16 x2), (x1, x3) as int16 pairs (input_zp outside the image, 0 past the
-     * window). The other CONV_2D arrays are then NULL. */
+     * (3 or 2) output pixels are gathered into `scratch` (8 * pixels * groups bytes): per group, the pixels'
+     * raw int8 values (16 x0, 16 x2) as int16 pairs, then their (x1, x3) (input_zp outside the image, 0 past
+     * the window). The other CONV_2D arrays are then NULL. */
     const int32_t *stream;
     int32_t groups, pixels;
+    int32_t odd_shift; /* 12: channel c + 1's values 1, 3 two's complement, its bias16 4096 (bias - ...), see
+                          mcu_conv_s4.c; 4: as channel c */
 } mcu_conv_s4_params_t;
 
 void mcu_conv_s4(const mcu_conv_s4_params_t *p, const int8_t *input, int8_t *output, int16_t *scratch);
