@@ -206,6 +206,36 @@ static inline uint32_t mcu_dw_s4_out4(const mcu_conv_s4_params_t *p, int32_t c, 
     return __uadd8(word, (uint32_t)(uint8_t)p->act_min * 0x01010101u);
 }
 
+/* One channel's sum 16 acc (A) into its byte: 2 acc, {M, K, e} from q, the one-multiply
+ * requantization, USAT; 7 instructions. */
+#define MCU_DW_S4_RQ1(A)                                                                          \
+    "ldrd %[m], %[k], [%[q]], #8\n\t"                                                             \
+    "ldr %[e], [%[q]], #4\n\t"                                                                    \
+    "asr " A ", " A ", #3\n\t"                                                                    \
+    "smmlar %[m], " A ", %[m], %[k]\n\t"                                                          \
+    "add %[m], %[m], " A ", asr #31\n\t"                                                          \
+    "asr %[m], %[m], %[e]\n\t"                                                                    \
+    "usat " A ", #8, %[m]\n\t"
+
+/* The four sums of channels c..c+3 into one word of output bytes: act_min-relative bytes, min(span) by
+   USUB8 / SEL, + act_min (UADD8). q advances by 4 channels. */
+#define MCU_DW_S4_RQ4(q, span4, lo4)                                                              \
+    do {                                                                                          \
+        uint32_t m_, k_, e_;                                                                      \
+        __asm__(MCU_DW_S4_RQ1("%[a0]") MCU_DW_S4_RQ1("%[a1]") MCU_DW_S4_RQ1("%[a2]")             \
+                MCU_DW_S4_RQ1("%[a3]")                                                            \
+                "orr %[a0], %[a0], %[a1], lsl #8\n\t"                                             \
+                "orr %[a0], %[a0], %[a2], lsl #16\n\t"                                            \
+                "orr %[a0], %[a0], %[a3], lsl #24\n\t"                                            \
+                "usub8 %[m], %[a0], %[s4]\n\t"                                                    \
+                "sel %[a0], %[s4], %[a0]\n\t"                                                     \
+                "uadd8 %[a0], %[a0], %[l4]"                                                       \
+                : [m] "=&r"(m_), [k] "=&r"(k_), [e] "=&r"(e_), [a0] "+r"(a0), [a1] "+r"(a1),         \
+                  [a2] "+r"(a2), [a3] "+r"(a3), [q] "+r"(q)                                        \
+                : [s4] "r"(span4), [l4] "r"(lo4)                                                  \
+                : "memory", "cc");                                                                \
+    } while (0)
+
 /* Every whole group of 4 channels of one pixel (tap[]: its tap pointers); returns the channels done. */
 static int32_t mcu_dw_s4_groups_fast(const mcu_conv_s4_params_t *p, const int8_t *const *tap, int32_t taps,
                                      int8_t *out)
@@ -214,9 +244,12 @@ static int32_t mcu_dw_s4_groups_fast(const mcu_conv_s4_params_t *p, const int8_t
     const int32_t *bias = p->group_bias;
     const int32_t *w = p->group_weights;
     int32_t c = 0;
-    if (taps == 9) { /* 3x3: the tap pointers once per pixel */
+    if (taps == 9 && p->rq) { /* 3x3: the tap pointers once per pixel; the requantization in registers */
         const int8_t *t0 = tap[0], *t1 = tap[1], *t2 = tap[2], *t3 = tap[3], *t4 = tap[4];
         const int8_t *t5 = tap[5], *t6 = tap[6], *t7 = tap[7], *t8 = tap[8];
+        const int32_t *q = p->rq;
+        const uint32_t span4 = (uint32_t)(p->act_max - p->act_min) * 0x01010101u;
+        const uint32_t lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
         for (; c < full; c += 4) {
             int32_t a0 = bias[c], a1 = bias[c + 1], a2 = bias[c + 2], a3 = bias[c + 3];
             MCU_DW_S4_PAIR(t0, t1);
@@ -224,8 +257,8 @@ static int32_t mcu_dw_s4_groups_fast(const mcu_conv_s4_params_t *p, const int8_t
             MCU_DW_S4_PAIR(t4, t5);
             MCU_DW_S4_PAIR(t6, t7);
             MCU_DW_S4_SINGLE(t8);
-            const uint32_t word = mcu_dw_s4_out4(p, c, a0, a1, a2, a3);
-            memcpy(out + c, &word, 4);
+            MCU_DW_S4_RQ4(q, span4, lo4);
+            memcpy(out + c, &a0, 4);
         }
         return c;
     }
