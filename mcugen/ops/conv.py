@@ -274,7 +274,7 @@ class _ConvBase(OpHandler):
             return 0
         plan = plan_s4_gemm(op, self.geometry(op), features)
         if plan is not None:
-            return 8 * plan.pixels * plan.groups
+            return plan.scratch
         f = op.inputs[1].shape
         return 32 * s4_row_words(f[1] * f[2] * f[3])
 
@@ -301,9 +301,12 @@ class _ConvBase(OpHandler):
             ("bias", ctx.const("bias", b.data, "int32_t") if b is not None and not grouped else "NULL"),
         ]
         rq = s4_fast_requant(op, mult, shift, w.data.reshape(-1, oc).T if self.depthwise else w.data.reshape(oc, -1))
-        fields += [("multiplier", ctx.const("mult", mult, "int32_t") if rq is None else "NULL"),
-                   ("shift", ctx.const("shift", shift, "int32_t") if rq is None else "NULL"),
+        rq6 = s4_shifted_requant(op, mult, shift, w.data.reshape(-1, oc).T) if grouped and rq is None else None
+        tflm = rq is None and rq6 is None
+        fields += [("multiplier", ctx.const("mult", mult, "int32_t") if tflm else "NULL"),
+                   ("shift", ctx.const("shift", shift, "int32_t") if tflm else "NULL"),
                    ("rq", ctx.const("rq", rq, "int32_t") if rq is not None else "NULL"),
+                   ("rq6", ctx.const("rq6", rq6, "int32_t") if rq6 is not None else "NULL"),
                    ("pad", ctx.const("pad", np.full(4 * -(-x.shape[-1] // 4), x.quant.zp, np.int8), "int8_t")
                     if self.depthwise else "NULL")]
         if grouped:
@@ -331,7 +334,7 @@ class _ConvBase(OpHandler):
             ("stream", ctx.const("stream", gemm.stream, "int32_t")), ("groups", gemm.groups),
             ("pixels", gemm.pixels), ("odd_shift", gemm.odd_shift),
         ]
-        scratch = 8 * gemm.pixels * gemm.groups
+        scratch = gemm.scratch
         return Layer(op, function="conv_s4", struct="conv_s4_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(y), ctx.scratch(scratch, "int16_t")],
                      sources=("conv/mcu_conv_s4.c", "conv/mcu_s4_impl.h"),
@@ -819,6 +822,12 @@ class S4Gemm:
     pixels: int            # output pixels per block: 3, or 2 to save scratch
     constant_channels: int
     odd_shift: int = 12    # channel c + 1 of each pair sums 2^odd_shift acc (12, or 4 for large accumulators)
+    stages: bool = False   # windows through a staging row (s4_gemm_stages)
+
+    @property
+    def scratch(self) -> int:
+        """Bytes: per group of 4 window values and pixel 8 (two int16 pairs), plus the staging row."""
+        return 8 * self.pixels * self.groups + (4 * self.groups if self.stages else 0)
 
 
 #: bit of value j (0..3) of a group of 4 in the stream's word of a channel pair: channel c at bits 0, 4, 16,
@@ -827,6 +836,14 @@ class S4Gemm:
 S4_GEMM_SHIFTS = (0, 4, 16, 20)
 #: |accumulator| below this: the product sums 16 times the accumulator in int32
 S4_GEMM_MAX_ACC = 1 << 27
+S4_GEMM_MAX_RUN = 64  # MCU_S4_GEMM_MAX_RUN in mcu_conv_s4.c
+
+
+def s4_gemm_stages(kw: int, ic: int, dw: int) -> bool:
+    """mcu_conv_s4_gemm_stages: windows whose taps (in_c % 4) and filter rows (k_w * in_c % 4, dilation,
+    more than S4_GEMM_MAX_RUN bytes) do not start groups of 4 are gathered through a staging row."""
+    run = kw * ic
+    return ic % 4 != 0 and not (run % 4 == 0 and dw == 1 and run <= S4_GEMM_MAX_RUN)
 #: |accumulator| of every odd channel below this: its sums are 4096 acc (odd_shift 12)
 S4_GEMM_MAX_ACC_WIDE = 1 << 19
 
@@ -905,7 +922,42 @@ def plan_s4_gemm(op: Operator, geometry, features=frozenset()) -> S4Gemm | None:
     pixels = 3
     if 24 * groups > PIXELS3_MAX_SCRATCH and x.size + y.size >= PIXELS2_ACTIVATIONS:
         pixels = 2
-    return S4Gemm(wrap_int32(stream.reshape(-1)), groups, pixels, constant, 12 if wide else 4)
+    return S4Gemm(wrap_int32(stream.reshape(-1)), groups, pixels, constant, 12 if wide else 4,
+                  s4_gemm_stages(kw, ic, dw))
+
+
+def s4_shifted_requant(op: Operator, mult, shift, rows: np.ndarray) -> np.ndarray | None:
+    """{l, r, M, K, neg, e} per channel for the depthwise DSP path when some real multiplier is at least 0.5
+    (shift >= 0, where s4_fast_requant does not apply), or None when not provably exact. From the sum 16 acc:
+    a = 16 acc << l >> r = acc * 2^(left + 1) (left = max(shift, 0)); then
+    (SMMLAR(a, M, K) + (neg & [a < 0 ? -1 : 0])) >> e. With right = max(-shift, 0) >= 1 that is
+    fast_requant_table's formula (left 0, neg -1, e = right, K = 2^(e-1) + (zp - act_min) 2^e); with right 0 it
+    is TFLM's SRDHM(acc * 2^left, M) = floor((a M + 2^31) / 2^32) itself (neg 0, e 0, K = zp - act_min). Exact
+    while |a| and |v| + |K| + 1 stay below 2^31 for every reachable accumulator (checked here)."""
+    x, y = op.inputs[0], op.outputs[0]
+    b = op.inputs[2] if len(op.inputs) > 2 else None
+    lo, _ = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
+    q_lo, q_hi = type_range(x.dtype)
+    r64 = rows.astype(np.int64)
+    bias = np.abs(b.data.astype(np.int64).reshape(-1)) if b is not None else np.zeros(r64.shape[0], np.int64)
+    bound = bias + (q_hi - q_lo) * np.abs(r64).sum(axis=1)
+    zp = int(y.quant.zp) - int(lo)
+    out = np.zeros((len(mult), 6), np.int64)
+    for c in range(len(mult)):
+        m, s_, bnd = int(mult[c]), int(shift[c]), int(bound[c])
+        if not (1 << 30) <= m < _I32:
+            return None
+        left, right = max(s_, 0), max(-s_, 0)
+        if right > 31:
+            return None
+        k = (1 << (right - 1)) + zp * (1 << right) if right else zp
+        amax = bnd << (left + 1)
+        vmax = (amax * m >> 32) + 1
+        if amax >= _I32 or vmax + abs(k) + 1 >= _I32:
+            return None
+        up = left + 1 - 4  # a = 16 acc * 2^up
+        out[c] = (max(up, 0), max(-up, 0), m, k, -1 if right else 0, right)
+    return out.astype(np.int32).ravel()
 
 DW_S4_GROUP_MAX_TAPS = 64  # MCU_DW_S4_MAX_TAPS in mcu_depthwise_conv_s4.c
 #: |accumulator| below this on the DSP path (it sums 16 x w in int32)

@@ -151,19 +151,21 @@ static inline void mcu_s4_gemm_fill(int16_t *dst, int32_t zp, int32_t groups, in
     }
 }
 
-/* Value k of the window into a pixel's place. */
-static inline void mcu_s4_gemm_put1(int16_t *dst, int32_t k, int32_t x, int32_t step, int32_t half)
-{
-    const int32_t j = k & 3;
-    dst[(k >> 2) * step + ((j & 1) ? half : 0) + (j >> 1)] = (int16_t)((j & 1) ? x : 16 * x);
-}
-
 /* Filter rows of at most this many bytes go through a row buffer at the image's edges. */
 #define MCU_S4_GEMM_MAX_RUN 64
 
-/* The window of pixel (oy, ox) into its place; *se, *so: the sums of its values 0, 2 and 1, 3 of each group. */
+/* Whether the windows go through a staging row of 4 * groups bytes after the pixels' pairs in the scratch
+   (mcugen/ops/conv.py s4_gemm_stages). */
+static inline int mcu_conv_s4_gemm_stages(const mcu_conv_s4_params_t *p)
+{
+    const int32_t run = p->k_w * p->in_c;
+    return (p->in_c & 3) != 0 && !((run & 3) == 0 && p->dil_w == 1 && run <= MCU_S4_GEMM_MAX_RUN);
+}
+
+/* The window of pixel (oy, ox) into its place; *se, *so: the sums of its values 0, 2 and 1, 3 of each group.
+   stage: 4 * groups bytes (mcu_conv_s4_gemm_stages), for windows whose taps or rows do not start groups. */
 static void mcu_s4_gemm_window(const mcu_conv_s4_params_t *p, const int8_t *image, int32_t oy, int32_t ox,
-                               int16_t *dst0, int32_t step, int32_t half, int32_t *se, int32_t *so)
+                               int16_t *dst0, int32_t step, int32_t half, int8_t *stage, int32_t *se, int32_t *so)
 {
     const int32_t in_c = p->in_c, zp = p->input_zp;
     const int32_t y0 = oy * p->stride_h - p->pad_top;
@@ -217,27 +219,31 @@ static void mcu_s4_gemm_window(const mcu_conv_s4_params_t *p, const int8_t *imag
         *so = odd;
         return;
     }
-    int32_t k = 0;
+    /* any other window: its bytes into the staging row (whose zero tail the run set), then whole groups */
+    int8_t *dst = stage;
+    const int rows_inside = p->dil_w == 1 && x0 >= 0 && x0 + p->k_w <= p->in_w;
     for (int32_t ky = 0; ky < p->k_h; ky++) {
         const int32_t y = y0 + ky * p->dil_h;
-        for (int32_t kx = 0; kx < p->k_w; kx++) {
+        if (rows_inside && y >= 0 && y < p->in_h) { /* a whole filter row at once */
+            memcpy(dst, image + (y * p->in_w + x0) * in_c, (size_t)run);
+            dst += run;
+            continue;
+        }
+        for (int32_t kx = 0; kx < p->k_w; kx++, dst += in_c) {
             const int32_t xx = x0 + kx * p->dil_w;
-            const int inside = y >= 0 && y < p->in_h && xx >= 0 && xx < p->in_w;
-            const int8_t *src = inside ? image + (y * p->in_w + xx) * in_c : NULL;
-            for (int32_t c = 0; c < in_c; c++, k++) {
-                const int32_t v = inside ? src[c] : zp;
-                mcu_s4_gemm_put1(dst0, k, v, step, half);
-                if (k & 1) {
-                    odd += v;
-                } else {
-                    even += v;
+            if (y < 0 || y >= p->in_h || xx < 0 || xx >= p->in_w) {
+                for (int32_t c = 0; c < in_c; c++) {
+                    dst[c] = (int8_t)zp;
                 }
+                continue;
+            }
+            const int8_t *src = image + (y * p->in_w + xx) * in_c;
+            for (int32_t c = 0; c < in_c; c++) {
+                dst[c] = src[c];
             }
         }
     }
-    for (; k < 4 * p->groups; k++) {
-        mcu_s4_gemm_put1(dst0, k, 0, step, half);
-    }
+    mcu_s4_gemm_put(dst0, stage, p->groups, step, half, &even, &odd);
     *se = even;
     *so = odd;
 }
@@ -521,6 +527,10 @@ static void mcu_conv_s4_gemm_run(const mcu_conv_s4_params_t *p, const int8_t *in
     const int32_t total = p->batches * plane;
     const int32_t image = p->in_h * p->in_w * p->in_c;
     const int wide = p->odd_shift == 12;
+    int8_t *stage = (int8_t *)(void *)(scratch + step * p->groups);
+    if (mcu_conv_s4_gemm_stages(p)) {
+        memset(stage, 0, (size_t)(4 * p->groups)); /* the tail past the window stays 0 */
+    }
     for (int32_t i = 0; i < total; i += np) {
         int32_t t[3] = {0, 0, 0}, u[3] = {0, 0, 0};
         int8_t *out[3] = {output, output, output};
@@ -530,7 +540,7 @@ static void mcu_conv_s4_gemm_run(const mcu_conv_s4_params_t *p, const int8_t *in
             const int32_t r = n % plane;
             int32_t se, so;
             mcu_s4_gemm_window(p, input + (n / plane) * image, r / p->out_w, r % p->out_w, scratch + 2 * k, step,
-                               half, &se, &so);
+                               half, stage, &se, &so);
             t[k] = (int32_t)(((uint32_t)se + (uint32_t)so) * 128u);
             u[k] = wide ? (int32_t)((uint32_t)se * 32768u) : t[k];
             out[k] = output + n * p->out_c;

@@ -106,6 +106,13 @@ static inline uint32_t mcu_dw_s4_load(const int8_t *p, int32_t n)
 /* The output byte of channel c from its sum acc16 = 16 acc. */
 static inline int8_t mcu_dw_s4_out16(const mcu_conv_s4_params_t *p, int32_t acc16, int32_t c)
 {
+    if (p->rq6) { /* acc * 2^(left + 1), then SMMLAR (mcu_conv.h: rq6) */
+        const int32_t *q = p->rq6 + 6 * c;
+        const int32_t a = (int32_t)((uint32_t)acc16 << q[0]) >> q[1];
+        int32_t v = (mcu_smmlar(a, q[2], q[3]) + ((a >> 31) & q[4])) >> q[5];
+        v = MCU_CLAMP(v, 0, p->act_max - p->act_min);
+        return (int8_t)(v + p->act_min);
+    }
     if (p->rq) { /* 2 acc into the one-multiply requantization */
         const int32_t a = acc16 >> 3;
         const int32_t *rq = p->rq + 3 * c;
@@ -181,7 +188,7 @@ static inline int8_t mcu_dw_s4_out16(const mcu_conv_s4_params_t *p, int32_t acc1
 static inline uint32_t mcu_dw_s4_out4(const mcu_conv_s4_params_t *p, int32_t c, int32_t a0, int32_t a1,
                                       int32_t a2, int32_t a3)
 {
-    if (!p->rq) {
+    if (!p->rq) { /* rq6 or TFLM's multipliers */
         return (uint32_t)(uint8_t)mcu_dw_s4_out16(p, a0, c) | ((uint32_t)(uint8_t)mcu_dw_s4_out16(p, a1, c + 1) << 8) |
                ((uint32_t)(uint8_t)mcu_dw_s4_out16(p, a2, c + 2) << 16) |
                ((uint32_t)(uint8_t)mcu_dw_s4_out16(p, a3, c + 3) << 24);
@@ -236,6 +243,35 @@ static inline uint32_t mcu_dw_s4_out4(const mcu_conv_s4_params_t *p, int32_t c, 
                 : "memory", "cc");                                                                \
     } while (0)
 
+/* The same with rq6 ({l, r, M, K, neg, e}, real multipliers of 0.5 and more): 10 instructions. */
+#define MCU_DW_S4_RQ1_SHIFTED(A)                                                                  \
+    "ldrd %[m], %[k], [%[q]], #8\n\t"                                                             \
+    "lsl " A ", " A ", %[m]\n\t"                                                                  \
+    "asr " A ", " A ", %[k]\n\t"                                                                  \
+    "ldrd %[m], %[k], [%[q]], #8\n\t"                                                             \
+    "smmlar %[m], " A ", %[m], %[k]\n\t"                                                          \
+    "ldrd %[k], %[e], [%[q]], #8\n\t"                                                             \
+    "and %[k], %[k], " A ", asr #31\n\t"                                                          \
+    "add %[m], %[m], %[k]\n\t"                                                                    \
+    "asr %[m], %[m], %[e]\n\t"                                                                    \
+    "usat " A ", #8, %[m]\n\t"
+
+#define MCU_DW_S4_RQ4_WITH(RQ1, q, span4, lo4)                                                    \
+    do {                                                                                          \
+        uint32_t m_, k_, e_;                                                                      \
+        __asm__(RQ1("%[a0]") RQ1("%[a1]") RQ1("%[a2]") RQ1("%[a3]")                               \
+                "orr %[a0], %[a0], %[a1], lsl #8\n\t"                                             \
+                "orr %[a0], %[a0], %[a2], lsl #16\n\t"                                            \
+                "orr %[a0], %[a0], %[a3], lsl #24\n\t"                                            \
+                "usub8 %[m], %[a0], %[s4]\n\t"                                                    \
+                "sel %[a0], %[s4], %[a0]\n\t"                                                     \
+                "uadd8 %[a0], %[a0], %[l4]"                                                       \
+                : [m] "=&r"(m_), [k] "=&r"(k_), [e] "=&r"(e_), [a0] "+r"(a0), [a1] "+r"(a1),         \
+                  [a2] "+r"(a2), [a3] "+r"(a3), [q] "+r"(q)                                        \
+                : [s4] "r"(span4), [l4] "r"(lo4)                                                  \
+                : "memory", "cc");                                                                \
+    } while (0)
+
 /* Every whole group of 4 channels of one pixel (tap[]: its tap pointers); returns the channels done. */
 static int32_t mcu_dw_s4_groups_fast(const mcu_conv_s4_params_t *p, const int8_t *const *tap, int32_t taps,
                                      int8_t *out)
@@ -258,6 +294,24 @@ static int32_t mcu_dw_s4_groups_fast(const mcu_conv_s4_params_t *p, const int8_t
             MCU_DW_S4_PAIR(t6, t7);
             MCU_DW_S4_SINGLE(t8);
             MCU_DW_S4_RQ4(q, span4, lo4);
+            memcpy(out + c, &a0, 4);
+        }
+        return c;
+    }
+    if (taps == 9 && p->rq6) {
+        const int8_t *t0 = tap[0], *t1 = tap[1], *t2 = tap[2], *t3 = tap[3], *t4 = tap[4];
+        const int8_t *t5 = tap[5], *t6 = tap[6], *t7 = tap[7], *t8 = tap[8];
+        const int32_t *q = p->rq6;
+        const uint32_t span4 = (uint32_t)(p->act_max - p->act_min) * 0x01010101u;
+        const uint32_t lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
+        for (; c < full; c += 4) {
+            int32_t a0 = bias[c], a1 = bias[c + 1], a2 = bias[c + 2], a3 = bias[c + 3];
+            MCU_DW_S4_PAIR(t0, t1);
+            MCU_DW_S4_PAIR(t2, t3);
+            MCU_DW_S4_PAIR(t4, t5);
+            MCU_DW_S4_PAIR(t6, t7);
+            MCU_DW_S4_SINGLE(t8);
+            MCU_DW_S4_RQ4_WITH(MCU_DW_S4_RQ1_SHIFTED, q, span4, lo4);
             memcpy(out + c, &a0, 4);
         }
         return c;
