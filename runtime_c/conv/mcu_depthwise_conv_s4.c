@@ -272,6 +272,39 @@ static inline uint32_t mcu_dw_s4_out4(const mcu_conv_s4_params_t *p, int32_t c, 
                 : "memory", "cc");                                                                \
     } while (0)
 
+/* Every whole group of 4 channels of a 3x3 pixel from its nine tap pointers, with rq; returns the channels
+   done. */
+static int32_t mcu_dw_s4_3x3(const mcu_conv_s4_params_t *p, const int8_t *t0, const int8_t *t1, const int8_t *t2,
+                             const int8_t *t3, const int8_t *t4, const int8_t *t5, const int8_t *t6,
+                             const int8_t *t7, const int8_t *t8, int8_t *out)
+{
+    const int32_t full = p->out_c & ~3;
+    const int32_t *bias = p->group_bias;
+    const int32_t *w = p->group_weights;
+    const int32_t *q = p->rq;
+    const uint32_t span4 = (uint32_t)(p->act_max - p->act_min) * 0x01010101u;
+    const uint32_t lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
+    int32_t c = 0;
+    for (; c < full; c += 4) {
+        int32_t a0 = bias[c], a1 = bias[c + 1], a2 = bias[c + 2], a3 = bias[c + 3];
+        MCU_DW_S4_PAIR(t0, t1);
+        MCU_DW_S4_PAIR(t2, t3);
+        MCU_DW_S4_PAIR(t4, t5);
+        MCU_DW_S4_PAIR(t6, t7);
+        MCU_DW_S4_SINGLE(t8);
+        MCU_DW_S4_RQ4(q, span4, lo4);
+        memcpy(out + c, &a0, 4);
+    }
+    return c;
+}
+
+/* A 3x3 pixel inside the image: tap (ky, kx) at t0 + ky dy + kx dx. */
+static void mcu_dw_s4_3x3_inside(const mcu_conv_s4_params_t *p, const int8_t *t0, int32_t dx, int32_t dy, int8_t *out)
+{
+    const int8_t *t3 = t0 + dy, *t6 = t3 + dy;
+    (void)mcu_dw_s4_3x3(p, t0, t0 + dx, t0 + 2 * dx, t3, t3 + dx, t3 + 2 * dx, t6, t6 + dx, t6 + 2 * dx, out);
+}
+
 /* Every whole group of 4 channels of one pixel (tap[]: its tap pointers); returns the channels done. */
 static int32_t mcu_dw_s4_groups_fast(const mcu_conv_s4_params_t *p, const int8_t *const *tap, int32_t taps,
                                      int8_t *out)
@@ -281,22 +314,7 @@ static int32_t mcu_dw_s4_groups_fast(const mcu_conv_s4_params_t *p, const int8_t
     const int32_t *w = p->group_weights;
     int32_t c = 0;
     if (taps == 9 && p->rq) { /* 3x3: the tap pointers once per pixel; the requantization in registers */
-        const int8_t *t0 = tap[0], *t1 = tap[1], *t2 = tap[2], *t3 = tap[3], *t4 = tap[4];
-        const int8_t *t5 = tap[5], *t6 = tap[6], *t7 = tap[7], *t8 = tap[8];
-        const int32_t *q = p->rq;
-        const uint32_t span4 = (uint32_t)(p->act_max - p->act_min) * 0x01010101u;
-        const uint32_t lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
-        for (; c < full; c += 4) {
-            int32_t a0 = bias[c], a1 = bias[c + 1], a2 = bias[c + 2], a3 = bias[c + 3];
-            MCU_DW_S4_PAIR(t0, t1);
-            MCU_DW_S4_PAIR(t2, t3);
-            MCU_DW_S4_PAIR(t4, t5);
-            MCU_DW_S4_PAIR(t6, t7);
-            MCU_DW_S4_SINGLE(t8);
-            MCU_DW_S4_RQ4(q, span4, lo4);
-            memcpy(out + c, &a0, 4);
-        }
-        return c;
+        return mcu_dw_s4_3x3(p, tap[0], tap[1], tap[2], tap[3], tap[4], tap[5], tap[6], tap[7], tap[8], out);
     }
     if (taps == 9 && p->rq6) {
         const int8_t *t0 = tap[0], *t1 = tap[1], *t2 = tap[2], *t3 = tap[3], *t4 = tap[4];
@@ -434,11 +452,29 @@ static void mcu_dw_s4_run_groups(const mcu_conv_s4_params_t *p, const int8_t *in
     const int32_t total = p->batches * pixels;
     const int32_t image = p->in_h * p->in_w * p->in_c;
     const int32_t taps = p->k_h * p->k_w;
+    const int32_t span_h = (p->k_h - 1) * p->dil_h, span_w = (p->k_w - 1) * p->dil_w;
+    const int32_t dx = p->dil_w * p->in_c, dy = p->dil_h * p->in_w * p->in_c;
+#if defined(MCU_DW_S4_HAVE_FAST)
+    const int fast3 = taps == 9 && p->k_w == 3 && p->rq != NULL && (p->out_c & 3) == 0;
+#else
+    const int fast3 = 0;
+#endif
     const int8_t *tap[MCU_DW_S4_MAX_TAPS + 1];
     for (int32_t i = 0; i < total; i++) {
         const int32_t n = p->reverse ? total - 1 - i : i;
-        mcu_dw_s4_taps(p, input + (n / pixels) * image, (n % pixels) / p->out_w, (n % pixels) % p->out_w, off, tap);
-        mcu_dw_s4_pixel_dsp(p, tap, taps, output + n * p->out_c);
+        const int32_t b = n / pixels, r = n - b * pixels;
+        const int32_t oy = r / p->out_w, ox = r - oy * p->out_w;
+        const int8_t *img = input + b * image;
+        int8_t *out = output + n * p->out_c;
+        const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+        if (fast3 && y0 >= 0 && y0 + span_h < p->in_h && x0 >= 0 && x0 + span_w < p->in_w) {
+#if defined(MCU_DW_S4_HAVE_FAST)
+            mcu_dw_s4_3x3_inside(p, img + (y0 * p->in_w + x0) * p->in_c, dx, dy, out);
+#endif
+            continue;
+        }
+        mcu_dw_s4_taps(p, img, oy, ox, off, tap);
+        mcu_dw_s4_pixel_dsp(p, tap, taps, out);
     }
 }
 
