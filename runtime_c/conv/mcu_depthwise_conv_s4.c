@@ -453,8 +453,8 @@ static void mcu_dw_s4_run_groups(const mcu_conv_s4_params_t *p, const int8_t *in
     const int32_t image = p->in_h * p->in_w * p->in_c;
     const int32_t taps = p->k_h * p->k_w;
     const int32_t span_h = (p->k_h - 1) * p->dil_h, span_w = (p->k_w - 1) * p->dil_w;
-    const int32_t dx = p->dil_w * p->in_c, dy = p->dil_h * p->in_w * p->in_c;
 #if defined(MCU_DW_S4_HAVE_FAST)
+    const int32_t dx = p->dil_w * p->in_c, dy = p->dil_h * p->in_w * p->in_c;
     const int fast3 = taps == 9 && p->k_w == 3 && p->rq != NULL && (p->out_c & 3) == 0;
 #else
     const int fast3 = 0;
