@@ -225,7 +225,16 @@ static void mcu_s4_gemm_window(const mcu_conv_s4_params_t *p, const int8_t *imag
     for (int32_t ky = 0; ky < p->k_h; ky++) {
         const int32_t y = y0 + ky * p->dil_h;
         if (rows_inside && y >= 0 && y < p->in_h) { /* a whole filter row at once */
-            memcpy(dst, image + (y * p->in_w + x0) * in_c, (size_t)run);
+            const int8_t *src = image + (y * p->in_w + x0) * in_c;
+            int32_t j = 0;
+            for (; j + 4 <= run; j += 4) { /* words (unaligned on Armv7-M), not a memcpy call per row */
+                uint32_t v;
+                memcpy(&v, src + j, 4);
+                memcpy(dst + j, &v, 4);
+            }
+            for (; j < run; j++) {
+                dst[j] = src[j];
+            }
             dst += run;
             continue;
         }
@@ -527,6 +536,7 @@ static void mcu_conv_s4_gemm_run(const mcu_conv_s4_params_t *p, const int8_t *in
     const int32_t total = p->batches * plane;
     const int32_t image = p->in_h * p->in_w * p->in_c;
     const int wide = p->odd_shift == 12;
+    const int one = p->k_h == 1 && p->k_w == 1 && (p->in_c & 3) == 0 && p->pad_top == 0 && p->pad_left == 0;
     int8_t *stage = (int8_t *)(void *)(scratch + step * p->groups);
     if (mcu_conv_s4_gemm_stages(p)) {
         memset(stage, 0, (size_t)(4 * p->groups)); /* the tail past the window stays 0 */
@@ -537,10 +547,16 @@ static void mcu_conv_s4_gemm_run(const mcu_conv_s4_params_t *p, const int8_t *in
         for (int32_t k = 0; k < np; k++) {
             const int32_t j = i + k < total ? i + k : total - 1;
             const int32_t n = p->reverse ? total - 1 - j : j;
-            const int32_t r = n % plane;
-            int32_t se, so;
-            mcu_s4_gemm_window(p, input + (n / plane) * image, r / p->out_w, r % p->out_w, scratch + 2 * k, step,
-                               half, stage, &se, &so);
+            const int32_t b = n / plane, r = n - b * plane;
+            const int32_t oy = r / p->out_w, ox = r - oy * p->out_w;
+            int32_t se = 0, so = 0;
+            if (one) { /* 1x1: the pixel's channels themselves */
+                mcu_s4_gemm_put(scratch + 2 * k,
+                                input + b * image + (oy * p->stride_h * p->in_w + ox * p->stride_w) * p->in_c,
+                                p->groups, step, half, &se, &so);
+            } else {
+                mcu_s4_gemm_window(p, input + b * image, oy, ox, scratch + 2 * k, step, half, stage, &se, &so);
+            }
             t[k] = (int32_t)(((uint32_t)se + (uint32_t)so) * 128u);
             u[k] = wide ? (int32_t)((uint32_t)se * 32768u) : t[k];
             out[k] = output + n * p->out_c;
