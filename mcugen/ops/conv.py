@@ -301,12 +301,12 @@ class _ConvBase(OpHandler):
             ("bias", ctx.const("bias", b.data, "int32_t") if b is not None and not grouped else "NULL"),
         ]
         rq = s4_fast_requant(op, mult, shift, w.data.reshape(-1, oc).T if self.depthwise else w.data.reshape(oc, -1))
-        rq6 = s4_shifted_requant(op, mult, shift, w.data.reshape(-1, oc).T) if grouped and rq is None else None
-        tflm = rq is None and rq6 is None
+        rqs = s4_shifted_requant(op, mult, shift, w.data.reshape(-1, oc).T) if grouped and rq is None else None
+        tflm = rq is None and rqs is None
         fields += [("multiplier", ctx.const("mult", mult, "int32_t") if tflm else "NULL"),
                    ("shift", ctx.const("shift", shift, "int32_t") if tflm else "NULL"),
                    ("rq", ctx.const("rq", rq, "int32_t") if rq is not None else "NULL"),
-                   ("rq6", ctx.const("rq6", rq6, "int32_t") if rq6 is not None else "NULL"),
+                   ("rq_shifted", ctx.const("rqs", rqs, "int32_t") if rqs is not None else "NULL"),
                    ("pad", ctx.const("pad", np.full(4 * -(-x.shape[-1] // 4), x.quant.zp, np.int8), "int8_t")
                     if self.depthwise else "NULL")]
         if grouped:
@@ -927,13 +927,13 @@ def plan_s4_gemm(op: Operator, geometry, features=frozenset()) -> S4Gemm | None:
 
 
 def s4_shifted_requant(op: Operator, mult, shift, rows: np.ndarray) -> np.ndarray | None:
-    """{l, r, M, K, neg, e} per channel for the depthwise DSP path when some real multiplier is at least 0.5
-    (shift >= 0, where s4_fast_requant does not apply), or None when not provably exact. From the sum 16 acc:
-    a = 16 acc << l >> r = acc * 2^(left + 1) (left = max(shift, 0)); then
-    (SMMLAR(a, M, K) + (neg & [a < 0 ? -1 : 0])) >> e. With right = max(-shift, 0) >= 1 that is
-    fast_requant_table's formula (left 0, neg -1, e = right, K = 2^(e-1) + (zp - act_min) 2^e); with right 0 it
-    is TFLM's SRDHM(acc * 2^left, M) = floor((a M + 2^31) / 2^32) itself (neg 0, e 0, K = zp - act_min). Exact
-    while |a| and |v| + |K| + 1 stay below 2^31 for every reachable accumulator (checked here)."""
+    """{M, K, l | r << 8 | neg << 16 | e << 24} per channel for the depthwise DSP path when some real multiplier
+    is at least 0.5 (shift >= 0, where s4_fast_requant does not apply), or None when not provably exact. From
+    the sum 16 acc: a = 16 acc << l >> r = acc * 2^(left + 1) (left = max(shift, 0)); then
+    (SMMLAR(a, M, K) - (neg & [a < 0])) >> e. With right = max(-shift, 0) >= 1 that is fast_requant_table's
+    formula (left 0, neg 1, e = right, K = 2^(e-1) + (zp - act_min) 2^e); with right 0 it is TFLM's
+    SRDHM(acc * 2^left, M) = floor((a M + 2^31) / 2^32) itself (neg 0, e 0, K = zp - act_min). Exact while |a|
+    and |v| + |K| + 1 stay below 2^31 for every reachable accumulator (checked here)."""
     x, y = op.inputs[0], op.outputs[0]
     b = op.inputs[2] if len(op.inputs) > 2 else None
     lo, _ = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
@@ -942,7 +942,7 @@ def s4_shifted_requant(op: Operator, mult, shift, rows: np.ndarray) -> np.ndarra
     bias = np.abs(b.data.astype(np.int64).reshape(-1)) if b is not None else np.zeros(r64.shape[0], np.int64)
     bound = bias + (q_hi - q_lo) * np.abs(r64).sum(axis=1)
     zp = int(y.quant.zp) - int(lo)
-    out = np.zeros((len(mult), 6), np.int64)
+    out = np.zeros((len(mult), 3), np.int64)
     for c in range(len(mult)):
         m, s_, bnd = int(mult[c]), int(shift[c]), int(bound[c])
         if not (1 << 30) <= m < _I32:
@@ -956,8 +956,8 @@ def s4_shifted_requant(op: Operator, mult, shift, rows: np.ndarray) -> np.ndarra
         if amax >= _I32 or vmax + abs(k) + 1 >= _I32:
             return None
         up = left + 1 - 4  # a = 16 acc * 2^up
-        out[c] = (max(up, 0), max(-up, 0), m, k, -1 if right else 0, right)
-    return out.astype(np.int32).ravel()
+        out[c] = (m, k, max(up, 0) | max(-up, 0) << 8 | int(right > 0) << 16 | right << 24)
+    return wrap_int32(out.ravel())
 
 DW_S4_GROUP_MAX_TAPS = 64  # MCU_DW_S4_MAX_TAPS in mcu_depthwise_conv_s4.c
 #: |accumulator| below this on the DSP path (it sums 16 x w in int32)

@@ -106,10 +106,11 @@ static inline uint32_t mcu_dw_s4_load(const int8_t *p, int32_t n)
 /* The output byte of channel c from its sum acc16 = 16 acc. */
 static inline int8_t mcu_dw_s4_out16(const mcu_conv_s4_params_t *p, int32_t acc16, int32_t c)
 {
-    if (p->rq6) { /* acc * 2^(left + 1), then SMMLAR (mcu_conv.h: rq6) */
-        const int32_t *q = p->rq6 + 6 * c;
-        const int32_t a = (int32_t)((uint32_t)acc16 << q[0]) >> q[1];
-        int32_t v = (mcu_smmlar(a, q[2], q[3]) + ((a >> 31) & q[4])) >> q[5];
+    if (p->rq_shifted) { /* acc * 2^(left + 1), then SMMLAR (mcu_conv.h: rq_shifted) */
+        const int32_t *q = p->rq_shifted + 3 * c;
+        const uint32_t sh = (uint32_t)q[2];
+        const int32_t a = (int32_t)((uint32_t)acc16 << (sh & 0xFFu)) >> ((sh >> 8) & 0xFFu);
+        int32_t v = (mcu_smmlar(a, q[0], q[1]) - (int32_t)((sh >> 16) & (uint32_t)(a < 0))) >> (sh >> 24);
         v = MCU_CLAMP(v, 0, p->act_max - p->act_min);
         return (int8_t)(v + p->act_min);
     }
@@ -188,7 +189,7 @@ static inline int8_t mcu_dw_s4_out16(const mcu_conv_s4_params_t *p, int32_t acc1
 static inline uint32_t mcu_dw_s4_out4(const mcu_conv_s4_params_t *p, int32_t c, int32_t a0, int32_t a1,
                                       int32_t a2, int32_t a3)
 {
-    if (!p->rq) { /* rq6 or TFLM's multipliers */
+    if (!p->rq) { /* rq_shifted or TFLM's multipliers */
         return (uint32_t)(uint8_t)mcu_dw_s4_out16(p, a0, c) | ((uint32_t)(uint8_t)mcu_dw_s4_out16(p, a1, c + 1) << 8) |
                ((uint32_t)(uint8_t)mcu_dw_s4_out16(p, a2, c + 2) << 16) |
                ((uint32_t)(uint8_t)mcu_dw_s4_out16(p, a3, c + 3) << 24);
@@ -243,16 +244,19 @@ static inline uint32_t mcu_dw_s4_out4(const mcu_conv_s4_params_t *p, int32_t c, 
                 : "memory", "cc");                                                                \
     } while (0)
 
-/* The same with rq6 ({l, r, M, K, neg, e}, real multipliers of 0.5 and more): 10 instructions. */
+/* The same with rq_shifted ({M, K, l | r << 8 | neg << 16 | e << 24}, real multipliers of 0.5 and more): the
+ * packed shifts taken byte by byte (register shifts read the bottom byte), 12 instructions. */
 #define MCU_DW_S4_RQ1_SHIFTED(A)                                                                  \
     "ldrd %[m], %[k], [%[q]], #8\n\t"                                                             \
-    "lsl " A ", " A ", %[m]\n\t"                                                                  \
-    "asr " A ", " A ", %[k]\n\t"                                                                  \
-    "ldrd %[m], %[k], [%[q]], #8\n\t"                                                             \
+    "ldr %[e], [%[q]], #4\n\t"                                                                    \
+    "lsl " A ", " A ", %[e]\n\t"                                                                  \
+    "ror %[e], %[e], #8\n\t"                                                                      \
+    "asr " A ", " A ", %[e]\n\t"                                                                  \
     "smmlar %[m], " A ", %[m], %[k]\n\t"                                                          \
-    "ldrd %[k], %[e], [%[q]], #8\n\t"                                                             \
-    "and %[k], %[k], " A ", asr #31\n\t"                                                          \
-    "add %[m], %[m], %[k]\n\t"                                                                    \
+    "ror %[e], %[e], #8\n\t"                                                                      \
+    "and %[k], %[e], " A ", lsr #31\n\t"                                                          \
+    "sub %[m], %[m], %[k]\n\t"                                                                    \
+    "ror %[e], %[e], #8\n\t"                                                                      \
     "asr %[m], %[m], %[e]\n\t"                                                                    \
     "usat " A ", #8, %[m]\n\t"
 
@@ -316,10 +320,10 @@ static int32_t mcu_dw_s4_groups_fast(const mcu_conv_s4_params_t *p, const int8_t
     if (taps == 9 && p->rq) { /* 3x3: the tap pointers once per pixel; the requantization in registers */
         return mcu_dw_s4_3x3(p, tap[0], tap[1], tap[2], tap[3], tap[4], tap[5], tap[6], tap[7], tap[8], out);
     }
-    if (taps == 9 && p->rq6) {
+    if (taps == 9 && p->rq_shifted) {
         const int8_t *t0 = tap[0], *t1 = tap[1], *t2 = tap[2], *t3 = tap[3], *t4 = tap[4];
         const int8_t *t5 = tap[5], *t6 = tap[6], *t7 = tap[7], *t8 = tap[8];
-        const int32_t *q = p->rq6;
+        const int32_t *q = p->rq_shifted;
         const uint32_t span4 = (uint32_t)(p->act_max - p->act_min) * 0x01010101u;
         const uint32_t lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
         for (; c < full; c += 4) {

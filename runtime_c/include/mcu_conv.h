@@ -626,9 +626,9 @@ typedef struct {
      * (pad, 4 * ceil(in_c / 4) bytes of input_zp, outside the image). `filter` and `bias` are then NULL. */
     const int32_t *group_weights;
     const int32_t *group_bias;
-    /* DEPTHWISE_CONV_2D DSP path with rq NULL: per output channel {l, r, M, K, neg, e} (mcugen
-     * s4_shifted_requant: real multipliers of 0.5 and more), or NULL (then multiplier and shift) */
-    const int32_t *rq6;
+    /* DEPTHWISE_CONV_2D DSP path with rq NULL: per output channel {M, K, l | r << 8 | neg << 16 | e << 24}
+     * (mcugen s4_shifted_requant: real multipliers of 0.5 and more), or NULL (then multiplier and shift) */
+    const int32_t *rq_shifted;
     /* CONV_2D DSP product (boards with the DSP extension; mcugen plan_s4_gemm), or NULL: per pair of output
      * channels (the last padded), bias16[2] = 16 * (bias - input_zp * sum w), then `groups` words, one per
      * group of 4 window values (value j of channel c at bit (0, 4, 16, 20)[j], of channel c + 1 eight bits

@@ -83,20 +83,20 @@ def test_depthwise_conv2d_s4_grouped_plain_c_sanitized():
 
 # ---- the DSP path (group_weights: tap pairs x 4 channels) and its requantizations on cortex-m4 -------------
 
-#: name -> (model arguments, the path: "rq" (one-multiply), "rq6" (multipliers >= 0.5), "tflm", or "pairs"
-#: (depth multiplier > 1: not the DSP path))
+#: name -> (model arguments, the path: "rq" (one-multiply), "rq6" (rq_shifted: multipliers >= 0.5), "tflm",
+#: or "pairs" (depth multiplier > 1: not the DSP path))
 DW_DSP_CASES = {
     # 3x3, 3 groups, the fast requantization in registers, RELU
     "3x3_rq_relu": (dict(n=1, h=7, w=6, c_in=12, c_out=12, k=(3, 3), act="RELU"), "rq"),
     # a last group of 2 channels, stride 2, VALID, per-tensor weights
     "3x3_tail_stride2_valid": (dict(n=1, h=9, w=8, c_in=10, c_out=10, k=(3, 3), stride=2, pad="VALID",
                                     per_channel=False), "rq"),
-    # multipliers from about 0.1 to 2 (shifts -3 to 1): {l, r, M, K, neg, e}; RELU6; two images
+    # multipliers from about 0.1 to 2 (shifts -3 to 1): rq_shifted; RELU6; two images
     "3x3_rq6_batch2": (dict(n=2, h=5, w=6, c_in=8, c_out=8, k=(3, 3), act="RELU6", w_scales=(0.02, 0.4),
                             in_q=(0.1, 4), out_q=(0.02, -9)), "rq6"),
     # 10 taps (5 pairs), 7 channels, dilation 2: the loop over tap pairs, the requantization in C
     "5x2_dilated_odd_channels": (dict(n=1, h=11, w=7, c_in=7, c_out=7, k=(5, 2), dilation=2), "rq"),
-    # 3 taps (an odd last one) with rq6
+    # 3 taps (an odd last one) with rq_shifted
     "3x1_rq6": (dict(n=1, h=6, w=5, c_in=9, c_out=9, k=(3, 1), w_scales=(0.05, 0.4), in_q=(0.1, 0),
                      out_q=(0.02, 3)), "rq6"),
     # multipliers near 2^17: acc * 2^(left + 1) could leave int32 (acc * 2^left does not), so TFLM's own
@@ -119,13 +119,13 @@ def test_depthwise_conv2d_s4_dsp_paths_on_cortex_m4(name):
     model = s4_layer_model("DEPTHWISE_CONV_2D", seed=sum(map(ord, name)), **kw)
     f = layer_fields(model)
     got = ("pairs" if f["group_weights"] == "NULL" else "rq" if f["rq"] != "NULL"
-           else "rq6" if f["rq6"] != "NULL" else "tflm")
+           else "rq6" if f["rq_shifted"] != "NULL" else "tflm")
     assert got == path
     assert_bit_exact(model, count=4, boards=("cortex-m4",))
 
 
 def test_depthwise_conv2d_s4_dsp_layout_plain_c_sanitized_rq6():
-    """The DSP layout with rq6 and a tail group through its plain-C loop (a DSP board's lowering built for
+    """The DSP layout with rq_shifted and a tail group through its plain-C loop (a DSP board's lowering built for
     the host) under AddressSanitizer and UBSan."""
     from tests.ops.test_conv_s4 import assert_dsp_layout_on_host, s4_layer_model
     kw, _ = DW_DSP_CASES["3x1_rq6"]
