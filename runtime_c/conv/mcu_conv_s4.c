@@ -99,6 +99,7 @@ static void mcu_conv_s4_two(const mcu_conv_s4_params_t *p, const int16_t *x0, co
     }
 }
 
+#if defined(MCU_S4_DSP_LAYOUTS)
 /* ---- the DSP product (p->stream, mcu_conv.h; mcugen/ops/conv.py plan_s4_gemm) -----------------------------
  * Per channel pair and block of P output pixels, 4 window values a step: one weight word unpacked by masks
  * alone into four int16 pairs; the P pixels' pair words (16 x0, 16 x2) come in one LDM, then their
@@ -570,14 +571,18 @@ static void mcu_conv_s4_gemm_run(const mcu_conv_s4_params_t *p, const int8_t *in
     }
 }
 
+#endif /* MCU_S4_DSP_LAYOUTS */
+
 /* Pixels in the order of the contract, two at a time: both windows are gathered before either pixel is
  * written (so the second pixel's input is read before the first one's output can overwrite anything). */
 void mcu_conv_s4(const mcu_conv_s4_params_t *p, const int8_t *input, int8_t *output, int16_t *scratch)
 {
+#if defined(MCU_S4_DSP_LAYOUTS)
     if (p->stream) {
         mcu_conv_s4_gemm_run(p, input, output, scratch);
         return;
     }
+#endif
     const int32_t k = p->k_h * p->k_w * p->in_c, len = 8 * p->row_words;
     int16_t *x0 = scratch, *x1 = scratch + len;
     /* the rows' padding values stay 0 for the whole call */

@@ -78,6 +78,7 @@ static void mcu_dw_s4_pixel_pairs(const mcu_conv_s4_params_t *p, const int8_t *c
     }
 }
 
+#if defined(MCU_S4_DSP_LAYOUTS)
 /* ---- the DSP path (group_weights, mcu_conv.h): 4 channels x 2 output pixels, taps in pairs -------------
  * Per group and tap pair one weight word gives the four int16 pairs (16 wa, 16 wb) of the channels (AND,
  * LSL + AND, 4 SXTB16), shared by the two pixels; each pixel's two tap words become the pairs (xa, xb) as
@@ -482,6 +483,8 @@ static void mcu_dw_s4_run_groups(const mcu_conv_s4_params_t *p, const int8_t *in
     }
 }
 
+#endif /* MCU_S4_DSP_LAYOUTS */
+
 void mcu_depthwise_conv_s4(const mcu_conv_s4_params_t *p, const int8_t *input, int8_t *output, int16_t *scratch)
 {
     (void)scratch;
@@ -500,10 +503,12 @@ void mcu_depthwise_conv_s4(const mcu_conv_s4_params_t *p, const int8_t *input, i
             }
         }
     }
+#if defined(MCU_S4_DSP_LAYOUTS)
     if (p->group_weights) {
         mcu_dw_s4_run_groups(p, input, output, off);
         return;
     }
+#endif
     for (int32_t i = 0; i < total; i++) {
         const int32_t n = p->reverse ? total - 1 - i : i;
         const int32_t r = n % pixels;
