@@ -205,7 +205,7 @@ static inline uint32_t mcu_dw_s4_out4(const mcu_conv_s4_params_t *p, int32_t c, 
     v1 = __usat(v1, 8);
     v2 = __usat(v2, 8);
     v3 = __usat(v3, 8);
-    if (span < 255) {
+    if (span < UINT8_MAX) { /* USAT gave [0, 255] */
         v0 = MCU_MIN(v0, span);
         v1 = MCU_MIN(v1, span);
         v2 = MCU_MIN(v2, span);
