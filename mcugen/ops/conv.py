@@ -266,10 +266,15 @@ class _ConvBase(OpHandler):
         k = f[1] * f[2] * (1 if self.depthwise else f[3])
         return None if k <= S4_MAX_ROW else f"filter row of {k} values, at most {S4_MAX_ROW}"
 
-    def s4_scratch_bytes(self, op):
-        """mcu_conv_s4_get_buffer_size: the windows of two pixels as int16 (none for the depthwise kernel)."""
+    def s4_scratch_bytes(self, op, features=frozenset()):
+        """mcu_conv_s4_get_buffer_size: the windows of two pixels as int16, or with the DSP product
+        (plan_s4_gemm) of `pixels` pixels in its layout, 8 bytes per group of 4 values and pixel (none for
+        the depthwise kernel)."""
         if self.depthwise:
             return 0
+        plan = plan_s4_gemm(op, self.geometry(op), features)
+        if plan is not None:
+            return plan.scratch
         f = op.inputs[1].shape
         return 32 * s4_row_words(f[1] * f[2] * f[3])
 
@@ -282,6 +287,9 @@ class _ConvBase(OpHandler):
         mult, shift = per_channel_multipliers(op, oc)
         lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
         grouped = self.depthwise and dw_s4_grouped(op, ctx.features)
+        gemm = None if self.depthwise else plan_s4_gemm(op, self.geometry(op), ctx.features)
+        if gemm is not None:
+            return self.lower_s4_gemm(op, ctx, gemm)
         if self.depthwise:
             words, filt = 0, pack_int4_words(w.data)
         else:
@@ -293,10 +301,13 @@ class _ConvBase(OpHandler):
             ("bias", ctx.const("bias", b.data, "int32_t") if b is not None and not grouped else "NULL"),
         ]
         rq = s4_fast_requant(op, mult, shift, w.data.reshape(-1, oc).T if self.depthwise else w.data.reshape(oc, -1))
-        fields += [("multiplier", ctx.const("mult", mult, "int32_t") if rq is None else "NULL"),
-                   ("shift", ctx.const("shift", shift, "int32_t") if rq is None else "NULL"),
+        rqs = s4_shifted_requant(op, mult, shift, w.data.reshape(-1, oc).T) if grouped and rq is None else None
+        tflm = rq is None and rqs is None
+        fields += [("multiplier", ctx.const("mult", mult, "int32_t") if tflm else "NULL"),
+                   ("shift", ctx.const("shift", shift, "int32_t") if tflm else "NULL"),
                    ("rq", ctx.const("rq", rq, "int32_t") if rq is not None else "NULL"),
-                   ("pad", ctx.const("pad", np.full(x.shape[-1], x.quant.zp, np.int8), "int8_t")
+                   ("rq_shifted", ctx.const("rqs", rqs, "int32_t") if rqs is not None else "NULL"),
+                   ("pad", ctx.const("pad", np.full(4 * -(-x.shape[-1] // 4), x.quant.zp, np.int8), "int8_t")
                     if self.depthwise else "NULL")]
         if grouped:
             gw, gb = pack_dw_s4_groups(op)
@@ -305,11 +316,29 @@ class _ConvBase(OpHandler):
         else:
             fields += [("group_weights", "NULL"), ("group_bias", "NULL")]
         name = "depthwise_conv_s4" if self.depthwise else "conv_s4"
-        scratch = self.s4_scratch_bytes(op)
+        scratch = self.s4_scratch_bytes(op, ctx.features)
         return Layer(op, function=name, struct="conv_s4_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(y), ctx.scratch(scratch, "int16_t") if scratch else "NULL"],
                      sources=(f"conv/mcu_{name}.c", "conv/mcu_s4_impl.h"))
 
+
+    def lower_s4_gemm(self, op, ctx, gemm):
+        """CONV_2D on a board with the DSP extension (plan_s4_gemm): only the packed stream is read (the
+        bias, the input offset and the requantization constants are in it)."""
+        x, y = op.inputs[0], op.outputs[0]
+        lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
+        fields = self.geometry_fields(op, ctx) + [
+            ("input_zp", x.quant.zp), ("output_zp", y.quant.zp), ("act_min", lo), ("act_max", hi),
+            ("row_words", 0), ("filter", "NULL"), ("bias", "NULL"), ("multiplier", "NULL"), ("shift", "NULL"),
+            ("rq", "NULL"), ("pad", "NULL"), ("group_weights", "NULL"), ("group_bias", "NULL"),
+            ("stream", ctx.const("stream", gemm.stream, "int32_t")), ("groups", gemm.groups),
+            ("pixels", gemm.pixels), ("odd_shift", gemm.odd_shift),
+        ]
+        scratch = gemm.scratch
+        return Layer(op, function="conv_s4", struct="conv_s4_params_t", fields=fields,
+                     args=[ctx.ptr(x), ctx.ptr(y), ctx.scratch(scratch, "int16_t")],
+                     sources=("conv/mcu_conv_s4.c", "conv/mcu_s4_impl.h"),
+                     extra={"constant_channels": gemm.constant_channels})
 
 # ---- fast CONV_2D kernels (runtime_c/conv/mcu_conv_1x1_s8.c, mcu_conv_im2col_s8.c) -------------------
 
@@ -517,7 +546,7 @@ class Conv2D(_ConvBase):
         if self.scheme(op) == "s16":
             return conv_s16_scratch_bytes(op)
         if self.scheme(op) == "s4":
-            return self.s4_scratch_bytes(op)
+            return self.s4_scratch_bytes(op, features)
         if self.as_fully_connected(op, features):
             return 0
         f = self.fast(op, features)
@@ -783,32 +812,193 @@ def s4_fast_requant(op: Operator, mult, shift, rows: np.ndarray, filter_offset: 
     return fast_requant_table(mult, shift, y.quant.zp - lo, bound)
 
 
+
+@dataclass
+class S4Gemm:
+    """The int4 CONV_2D DSP product's constants (mcu_conv_s4.c, mcu_conv.h: `stream`)."""
+
+    stream: np.ndarray     # int32 words
+    groups: int            # groups of 4 window values (the window zero-padded to 4 * groups)
+    pixels: int            # output pixels per block: 3, or 2 to save scratch
+    constant_channels: int
+    odd_shift: int = 12    # channel c + 1 of each pair sums 2^odd_shift acc (12, or 4 for large accumulators)
+    stages: bool = False   # windows through a staging row (s4_gemm_stages)
+
+    @property
+    def scratch(self) -> int:
+        """Bytes: per group of 4 window values and pixel 8 (two int16 pairs), plus the staging row."""
+        return 8 * self.pixels * self.groups + (4 * self.groups if self.stages else 0)
+
+
+#: bit of value j (0..3) of a group of 4 in the stream's word of a channel pair: channel c at bits 0, 4, 16,
+#: 20 for values 0, 1, 2, 3, channel c + 1 eight bits higher (mcu_conv_s4.c: the masks 0x000F000F and
+#: 0x00F000F0 of the word and of the word >> 8 give the four int16 pairs directly)
+S4_GEMM_SHIFTS = (0, 4, 16, 20)
+#: |accumulator| below this: the product sums 16 times the accumulator in int32
+S4_GEMM_MAX_ACC = 1 << 27
+S4_GEMM_MAX_RUN = 64  # MCU_S4_GEMM_MAX_RUN in mcu_conv_s4.c
+
+
+def s4_gemm_stages(kw: int, ic: int, dw: int) -> bool:
+    """mcu_conv_s4_gemm_stages: windows whose taps (in_c % 4) and filter rows (k_w * in_c % 4, dilation,
+    more than S4_GEMM_MAX_RUN bytes) do not start groups of 4 are gathered through a staging row."""
+    run = kw * ic
+    return ic % 4 != 0 and not (run % 4 == 0 and dw == 1 and run <= S4_GEMM_MAX_RUN)
+#: |accumulator| of every odd channel below this: its sums are 4096 acc (odd_shift 12)
+S4_GEMM_MAX_ACC_WIDE = 1 << 19
+
+
+def plan_s4_gemm(op: Operator, geometry, features=frozenset()) -> S4Gemm | None:
+    """The DSP product of an int4 CONV_2D (boards with the DSP extension), or None for the generic kernel.
+
+    Weights are stored offset by 8 (n = w + 8 in [0, 15]), so that masks alone unpack them; the window values
+    are raw int8 (taps outside the image read input_zp), values 0 and 2 of each group scaled by 16. Channel c
+    of a pair: every product is 16 x n, and with S the sum of the window's values,
+    16 (bias - input_zp * sum w) - 128 S + sum 16 x n = 16 acc: the kernel starts from the first term (in
+    the stream) minus 128 S, and shifts the sum right by 4 (exact: |acc| < S4_GEMM_MAX_ACC is checked here).
+    Channel c + 1 (odd_shift 12, when its |acc| < S4_GEMM_MAX_ACC_WIDE): its values 1 and 3 of each group are
+    stored two's complement in the top nibble of an int16 lane, so the products are 4096 x w there and
+    4096 x n for values 0, 2; the sum starts at 4096 (bias - ...) - 32768 Se (Se: the sum of the values 0, 2)
+    and is shifted right by 12. Otherwise (odd_shift 4) channel c + 1 is stored as channel c.
+    Then the int8 fast kernels' one-multiply requantization (m2, h, e; mcu_conv_fast_requant), proved
+    exact per channel as plan_fast_conv does, and constant channels (one output for every input) likewise.
+    Per channel pair: bias16[2], one word per group, m2[2], h[2], e[2]."""
+    if "dsp" not in features:
+        return None
+    n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw = geometry
+    x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+    b = op.inputs[2] if len(op.inputs) > 2 else None
+    k = kh * kw * ic
+    groups = -(-k // 4)
+    wk = w.data.reshape(oc, k).astype(np.int64)
+    bias = b.data.astype(np.int64).reshape(-1) if b is not None else np.zeros(oc, np.int64)
+    mult, shift = per_channel_multipliers(op, oc)
+    zp_in, zp_out = int(x.quant.zp), int(y.quant.zp)
+    lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
+    q_lo, q_hi = type_range(x.dtype)
+    d_lo, d_hi = q_lo - zp_in, q_hi - zp_in
+    acc_lo = bias + np.minimum(wk * d_lo, wk * d_hi).sum(axis=1)
+    acc_hi = bias + np.maximum(wk * d_lo, wk * d_hi).sum(axis=1)
+    oc2 = oc + (oc & 1)
+    wpad = np.zeros((oc2, 4 * groups), np.int64)
+    wpad[:oc, :k] = wk
+    quant = np.zeros((oc2, 4), np.int64)  # bias16, m2, h, e
+    quant[oc:] = (0, -_I32, 0, 1)  # the padding channel
+    constant = 0
+    for c in range(oc):
+        m, s = int(mult[c]), int(shift[c])
+        a_lo, a_hi = int(acc_lo[c]), int(acc_hi[c])
+        ends = []
+        for a in (a_lo, a_hi):
+            if s > 0 and not -_I32 <= (a << s) < _I32:
+                break
+            ends.append(min(max(tflm_requantize(a, m, s) + zp_out, lo), hi))
+        if len(ends) == 2 and ends[0] == ends[1]:  # requantization is monotonic: constant channel
+            wpad[c] = 0
+            quant[c] = (0, -_I32, 2 * ends[0], 1)
+            constant += 1
+            continue
+        e = -s
+        bound = max(abs(a_lo), abs(a_hi))
+        if e < 1 or not (1 << 30) <= m < _I32 or bound >= S4_GEMM_MAX_ACC:
+            return None
+        h = (1 << (e - 1)) + zp_out * (1 << e)
+        if abs(h) + bound + 2 >= _I32:
+            return None
+        quant[c] = (16 * (int(bias[c]) - zp_in * int(wk[c].sum())), 2 * m - (1 << 32), h, e)
+    odd = np.maximum(np.abs(acc_lo), np.abs(acc_hi))[1::2]
+    wide = bool(np.all(odd < S4_GEMM_MAX_ACC_WIDE))
+    if wide:  # channel c + 1: its bias times 4096, values 1, 3 two's complement
+        quant[1::2, 0] *= 256
+    nib = ((wpad + 8) & 0xF).reshape(oc2 // 2, 2, groups, 4)  # [pair][channel][group][value]
+    if wide:
+        nib[:, 1, :, 1::2] = (wpad.reshape(oc2 // 2, 2, groups, 4)[:, 1, :, 1::2]) & 0xF
+    words = np.zeros((oc2 // 2, groups), np.int64)
+    for ch in range(2):
+        for j, bit in enumerate(S4_GEMM_SHIFTS):
+            words |= nib[:, ch, :, j] << (bit + 8 * ch)
+    q = quant.reshape(oc2 // 2, 2, 4).transpose(0, 2, 1)  # [pair][bias16, m2, h, e][channel]
+    stream = np.concatenate([q[:, 0], words, q[:, 1:].reshape(oc2 // 2, 6)], axis=1)
+    pixels = 3
+    if 24 * groups > PIXELS3_MAX_SCRATCH and x.size + y.size >= PIXELS2_ACTIVATIONS:
+        pixels = 2
+    return S4Gemm(wrap_int32(stream.reshape(-1)), groups, pixels, constant, 12 if wide else 4,
+                  s4_gemm_stages(kw, ic, dw))
+
+
+def s4_shifted_requant(op: Operator, mult, shift, rows: np.ndarray) -> np.ndarray | None:
+    """{M, K, l | r << 8 | neg << 16 | e << 24} per channel for the depthwise DSP path when some real multiplier
+    is at least 0.5 (shift >= 0, where s4_fast_requant does not apply), or None when not provably exact. From
+    the sum 16 acc: a = 16 acc << l >> r = acc * 2^(left + 1) (left = max(shift, 0)); then
+    (SMMLAR(a, M, K) - (neg & [a < 0])) >> e. With right = max(-shift, 0) >= 1 that is fast_requant_table's
+    formula (left 0, neg 1, e = right, K = 2^(e-1) + (zp - act_min) 2^e); with right 0 it is TFLM's
+    SRDHM(acc * 2^left, M) = floor((a M + 2^31) / 2^32) itself (neg 0, e 0, K = zp - act_min). Exact while |a|
+    and |v| + |K| + 1 stay below 2^31 for every reachable accumulator (checked here)."""
+    x, y = op.inputs[0], op.outputs[0]
+    b = op.inputs[2] if len(op.inputs) > 2 else None
+    lo, _ = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
+    q_lo, q_hi = type_range(x.dtype)
+    r64 = rows.astype(np.int64)
+    bias = np.abs(b.data.astype(np.int64).reshape(-1)) if b is not None else np.zeros(r64.shape[0], np.int64)
+    bound = bias + (q_hi - q_lo) * np.abs(r64).sum(axis=1)
+    zp = int(y.quant.zp) - int(lo)
+    out = np.zeros((len(mult), 3), np.int64)
+    for c in range(len(mult)):
+        m, s_, bnd = int(mult[c]), int(shift[c]), int(bound[c])
+        if not (1 << 30) <= m < _I32:
+            return None
+        left, right = max(s_, 0), max(-s_, 0)
+        if right > 31:
+            return None
+        k = (1 << (right - 1)) + zp * (1 << right) if right else zp
+        amax = bnd << (left + 1)
+        vmax = (amax * m >> 32) + 1
+        if amax >= _I32 or vmax + abs(k) + 1 >= _I32:
+            return None
+        up = left + 1 - 4  # a = 16 acc * 2^up
+        out[c] = (m, k, max(up, 0) | max(-up, 0) << 8 | int(right > 0) << 16 | right << 24)
+    return wrap_int32(out.ravel())
+
 DW_S4_GROUP_MAX_TAPS = 64  # MCU_DW_S4_MAX_TAPS in mcu_depthwise_conv_s4.c
-#: bit of channel j of a group of 8 in the grouped depthwise words: SXTB16 gives the pairs (0, 2), (1, 3)...
-DW_S4_GROUP_SHIFTS = tuple(8 * (j & 3) + 4 * (j >> 2) for j in range(8))
+#: |accumulator| below this on the DSP path (it sums 16 x w in int32)
+DW_S4_MAX_ACC = 1 << 27
 
 
 def dw_s4_grouped(op: Operator, features=frozenset()) -> bool:
-    """The int4 depthwise kernel's grouped (SMLABB/SMLATT) path: boards with the DSP extension, depth
-    multiplier 1, channels a multiple of 8, at most DW_S4_GROUP_MAX_TAPS taps."""
+    """The int4 depthwise kernel's DSP path (tap pairs, groups of 4 channels, 2 output pixels at a time):
+    boards with the DSP extension, depth multiplier 1, at most DW_S4_GROUP_MAX_TAPS taps, and every
+    accumulator below DW_S4_MAX_ACC in magnitude."""
     f = op.inputs[1].shape
-    return ("dsp" in features and op.options.get("depth_multiplier", 1) == 1 and f[3] % 8 == 0
-            and f[1] * f[2] <= DW_S4_GROUP_MAX_TAPS)
+    if not ("dsp" in features and op.options.get("depth_multiplier", 1) == 1
+            and f[1] * f[2] <= DW_S4_GROUP_MAX_TAPS):
+        return False
+    x, w = op.inputs[0], op.inputs[1]
+    b = op.inputs[2] if len(op.inputs) > 2 else None
+    q_lo, q_hi = type_range(x.dtype)
+    wt = w.data.reshape(-1, f[3]).astype(np.int64)
+    bias = np.abs(b.data.astype(np.int64).reshape(-1)) if b is not None else 0
+    return bool(np.all(bias + (q_hi - q_lo) * np.abs(wt).sum(axis=0) < DW_S4_MAX_ACC))
 
 
 def pack_dw_s4_groups(op: Operator) -> tuple[np.ndarray, np.ndarray]:
-    """(words [tap][group of 8 channels], group_bias) of the grouped depthwise path (mcu_conv.h): the input
-    zero point folded into the bias, bias - input_zp * sum of the channel's weights (wrapping int32)."""
+    """(words, group_bias) of the depthwise DSP path (mcu_conv.h): per group of 4 channels (the last padded
+    with zero weights), per pair of taps (an odd last tap paired with a zero tap), one word whose bytes are
+    (a0, a2), (a1, a3), (b0, b2), (b1, b3): channel j of taps a and b, the first of each pair in the high
+    nibble (two's complement). group_bias = 16 (bias - input_zp * sum of the channel's weights), 4 per group."""
     x, w = op.inputs[0], op.inputs[1]
     b = op.inputs[2] if len(op.inputs) > 2 else None
     _, kh, kw, oc = w.shape
-    wt = w.data.reshape(kh * kw, oc).astype(np.int64)
-    nib = (wt & 0xF).reshape(kh * kw, oc // 8, 8)
-    words = np.zeros((kh * kw, oc // 8), np.int64)
-    for j, sh in enumerate(DW_S4_GROUP_SHIFTS):
-        words |= nib[:, :, j] << sh
+    taps = kh * kw
+    oc4 = -(-oc // 4) * 4
+    wt = np.zeros((taps + taps % 2, oc4), np.int64)
+    wt[:taps, :oc] = w.data.reshape(taps, oc)
+    n = (wt & 0xF).reshape(-1, 2, oc4 // 4, 4)                  # [tap pair][a/b][group][channel]
+    byte = lambda t, hi, lo: (n[:, t, :, hi] << 4) | n[:, t, :, lo]  # noqa: E731
+    words = byte(0, 0, 2) | (byte(0, 1, 3) << 8) | (byte(1, 0, 2) << 16) | (byte(1, 1, 3) << 24)
     bias = b.data.astype(np.int64).reshape(-1) if b is not None else np.zeros(oc, np.int64)
-    return wrap_int32(words.ravel()), wrap_int32(bias - int(x.quant.zp) * wt.sum(axis=0))
+    b16 = np.zeros(oc4, np.int64)
+    b16[:oc] = 16 * (bias - int(x.quant.zp) * wt[:, :oc].sum(axis=0))
+    return wrap_int32(words.T.ravel()), wrap_int32(b16)
 
 # ---- hybrid (scheme hybrid): desktop TFLite's EvalHybrid / EvalHybridPerChannel ---------------------------
 def pack_hybrid_conv_weights(rows: np.ndarray, w16: bool) -> np.ndarray:

@@ -21,6 +21,13 @@
 #include <arm_acle.h>
 #endif
 
+/* The DSP layouts' code (CONV_2D stream, DEPTHWISE_CONV_2D group_weights, mcu_conv.h): on cores with the DSP
+ * extension, and on the host (its plain C serves the sanitizer tests); mcugen never emits these layouts for
+ * the other Arm cores (M0, M3), which so carry none of it. */
+#if defined(__ARM_FEATURE_DSP) || !defined(__arm__)
+#define MCU_S4_DSP_LAYOUTS 1
+#endif
+
 /* bit position of value j (0..7) in its word */
 #define MCU_S4_SHIFT(j) (8 * ((((j) & 1) << 1) | (((j) >> 1) & 1)) + 4 * ((j) >> 2))
 

@@ -617,14 +617,29 @@ typedef struct {
     const int32_t *rq;         /* or NULL: per output channel {M, K, e}, the one-multiply requantization that
                                   mcugen proved exact for every reachable accumulator (mcu_s4_impl.h) */
     const int8_t *pad;         /* DEPTHWISE_CONV_2D: in_c bytes of input_zp, read by taps outside the image */
-    /* DEPTHWISE_CONV_2D grouped path (depth_multiplier 1, out_c a multiple of 8, at most 64 taps; mcugen
-     * chooses it for boards with the DSP extension), or NULL: per tap, per group of 8 channels, one word whose
-     * value j (channel 8g + j) lies at bit 8 * (j & 3) + 4 * (j >> 2), so that SXTB16 yields the channel
-     * pairs (0, 2), (1, 3), (4, 6), (5, 7) matching SXTB16 of the input words; every tap reads the input
-     * (pad outside the image) and group_bias = bias - input_zp * sum of the channel's weights. `filter` is
-     * then unused (NULL). */
+    /* DEPTHWISE_CONV_2D DSP path (depth_multiplier 1, at most 64 taps, |acc| < 2^27; mcugen dw_s4_grouped
+     * chooses it for boards with the DSP extension), or NULL: per group of 4 channels (the last padded), per
+     * pair of taps (an odd last one paired with a zero tap), one word with bytes (a0, a2), (a1, a3), (b0, b2),
+     * (b1, b3): channel j's weight of taps a and b, the first of each byte in its high nibble (two's
+     * complement), so that the high nibbles and the low ones shifted up give (16 wa, 16 wb) pairs by SXTB16;
+     * group_bias = 16 (bias - input_zp * sum of the channel's weights), 4 per group; every tap reads the input
+     * (pad, 4 * ceil(in_c / 4) bytes of input_zp, outside the image). `filter` and `bias` are then NULL. */
     const int32_t *group_weights;
     const int32_t *group_bias;
+    /* DEPTHWISE_CONV_2D DSP path with rq NULL: per output channel {M, K, l | r << 8 | neg << 16 | e << 24}
+     * (mcugen s4_shifted_requant: real multipliers of 0.5 and more), or NULL (then multiplier and shift) */
+    const int32_t *rq_shifted;
+    /* CONV_2D DSP product (boards with the DSP extension; mcugen plan_s4_gemm), or NULL: per pair of output
+     * channels (the last padded), bias16[2] = 16 * (bias - input_zp * sum w), then `groups` words, one per
+     * group of 4 window values (value j of channel c at bit (0, 4, 16, 20)[j], of channel c + 1 eight bits
+     * higher, each stored as w + 8), then m2[2], h[2], e[2] (mcu_conv_fast_requant). Windows of `pixels`
+     * (3 or 2) output pixels are gathered into `scratch` (8 * pixels * groups bytes): per group, the pixels'
+     * raw int8 values (16 x0, 16 x2) as int16 pairs, then their (x1, x3) (input_zp outside the image, 0 past
+     * the window). The other CONV_2D arrays are then NULL. */
+    const int32_t *stream;
+    int32_t groups, pixels;
+    int32_t odd_shift; /* 12: channel c + 1's values 1, 3 two's complement, its bias16 4096 (bias - ...), see
+                          mcu_conv_s4.c; 4: as channel c */
 } mcu_conv_s4_params_t;
 
 void mcu_conv_s4(const mcu_conv_s4_params_t *p, const int8_t *input, int8_t *output, int16_t *scratch);

@@ -277,3 +277,25 @@ def test_bench_recurrent_models_within_0_6x_tflm_cmsis_nn(model):
     graph = compile_model(path, board="cortex-m4").graph
     model_weights = sum(t.nbytes for t in graph.tensors if t.is_const)
     assert r["weight_arrays_bytes"] <= weight_growth * model_weights, (r["weight_arrays_bytes"], model_weights)
+
+
+# Issue 12: a model with int4 weights costs at most 1.2x the instructions of its int8 twin on cortex-m4 (the
+# packed weights unpacked in registers: mcu_conv_s4.c, mcu_depthwise_conv_s4.c). kws_ref_model with every
+# weight tensor requantized to int4 (tests/models/test_int4_models.py) measured 4,170,311 instructions against
+# 3,520,893 (1.184x; 8,610,668 before the DSP kernels; arm-none-eabi-gcc 12.2, QEMU 7.2); counts are exact and
+# deterministic.
+INT4_MAX_INSTRUCTION_RATIO = 1.2
+
+
+def test_bench_kws_int4_within_its_int8_twin(tmp_path):
+    from tests.conftest import shared_model
+    from tests.models.test_int4_models import kws_int4
+    need_arm_tools()
+    path = tmp_path / "kws_ref_model_int4.tflite"
+    path.write_bytes(kws_int4())
+    int4 = json.loads(_cli("bench", path, "--board", "cortex-m4", "--json").output)
+    int8 = json.loads(_cli("bench", shared_model("kws_ref_model.tflite"), "--board", "cortex-m4", "--json").output)
+    ratio = int4["instructions"] / int8["instructions"]
+    assert ratio <= INT4_MAX_INSTRUCTION_RATIO, (
+        f"kws int4 {int4['instructions']:,} instructions = {ratio:.3f}x its int8 twin's {int8['instructions']:,}")
+    assert int4["weights_bytes"] < 0.5 * int8["weights_bytes"]  # and the weights stay packed

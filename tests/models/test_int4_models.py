@@ -97,5 +97,7 @@ def test_kws_int4_halves_filter_flash(kws4):
 
 @pytest.mark.models
 def test_kws_int4_on_cortex_m4(kws4):
+    """The DSP kernels (packed weights unpacked in registers), every layer through a probe model, on cortex-m4."""
     need_arm_tools()
     assert_bit_exact(kws4, count=3, seed=4, boards=("cortex-m4",))
+    assert_bit_exact(probe_model(kws4), count=2, seed=9, boards=("cortex-m4",))

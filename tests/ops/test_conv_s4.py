@@ -154,3 +154,127 @@ def test_conv_s4_large_multiplier(depthwise, bit_exact):
     layer = compile_bytes(model, "m").project.layers[0]
     assert dict(layer.fields)["rq"] == "NULL"
     bit_exact(model)
+
+
+# ---- the DSP product (mcu_conv_s4.c, plan_s4_gemm): each path and its fall-backs on cortex-m4 -------------
+
+def s4_layer_model(op, n, h, w, c_in, c_out, k, stride=1, pad="SAME", act="NONE", per_channel=True, seed=0,
+                   w_scales=(0.01, 0.05), in_q=(0.05, -3), out_q=(0.05, 5), bias_max=3000, dilation=1, mult=1,
+                   zero_channel=None):
+    """One CONV_2D / DEPTHWISE_CONV_2D with int4 weights: explicit geometry, quantization and bias range, so
+    that a case lands on the kernel path it names (the weights still random, holding -8 and 7)."""
+    rng = np.random.default_rng(seed)
+    depthwise = op == "DEPTHWISE_CONV_2D"
+    kh, kw = k
+    shape, axis = ((1, kh, kw, c_out), 3) if depthwise else ((c_out, kh, kw, c_in), 0)
+    wt, _ = rand_int4(rng, shape, per_channel, axis)
+    if zero_channel is not None:
+        np.moveaxis(wt, axis, 0)[zero_channel] = 0
+    nscale = shape[axis] if per_channel else 1
+    ws = [float(s) for s in np.exp(rng.uniform(np.log(w_scales[0]), np.log(w_scales[1]), size=nscale))]
+    eff = (kh - 1) * dilation + 1, (kw - 1) * dilation + 1
+    oh = -(-h // stride) if pad == "SAME" else (h - eff[0]) // stride + 1
+    ow = -(-w // stride) if pad == "SAME" else (w - eff[1]) // stride + 1
+    bias = rng.integers(-bias_max, bias_max + 1, size=c_out).astype(np.int32)
+    options = {"padding": pad, "stride_h": stride, "stride_w": stride, "dilation_h_factor": dilation,
+               "dilation_w_factor": dilation, "fused_activation_function": act}
+    if depthwise:
+        options["depth_multiplier"] = mult
+    return single_op_model(
+        op, [TensorSpec((n, h, w, c_in), "int8", *in_q),
+             TensorSpec(wt.shape, "int4", ws, [0] * len(ws), data=wt, quantized_dimension=axis),
+             TensorSpec((c_out,), "int32", [in_q[0] * s for s in ws], [0] * len(ws), data=bias)],
+        [TensorSpec((n, oh, ow, c_out), "int8", *out_q)], options)
+
+
+def layer_fields(model, board="cortex-m4"):
+    from mcugen.compiler import compile_bytes
+    return dict(compile_bytes(model, "m", board=board).project.layers[0].fields)
+
+
+#: name -> (model arguments, the fields that show the path)
+CONV_DSP_CASES = {
+    # 1x1, 3 pixels a block, channel c + 1 at 4096 acc, an odd channel count (the padding pair), RELU6's clamp
+    "1x1_wide_odd_channels": (dict(n=1, h=6, w=7, c_in=12, c_out=7, k=(1, 1), act="RELU6"),
+                              {"pixels": 3, "odd_shift": 12}),
+    # 3x3 stride 2 over 3 input channels: windows through the staging row; per-tensor weights
+    "3x3_stride2_staging_per_tensor": (dict(n=1, h=9, w=8, c_in=3, c_out=6, k=(3, 3), stride=2,
+                                            per_channel=False), {"pixels": 3, "odd_shift": 12}),
+    # one input channel, 5x4 filter, stride 2: whole filter rows, edge rows through the row buffer
+    "5x4_rows_edges": (dict(n=1, h=12, w=7, c_in=1, c_out=5, k=(5, 4), stride=2, act="RELU"),
+                       {"pixels": 3}),
+    # blocks of 2 pixels (a scratch above 512 bytes over large activations), 96 values per window
+    "1x1_pixels2": (dict(n=1, h=16, w=16, c_in=96, c_out=32, k=(1, 1)), {"pixels": 2}),
+    # a bias near 2^20: odd channels' accumulators reach 2^19, so channel c + 1 is stored as channel c
+    "narrow_large_bias": (dict(n=1, h=5, w=5, c_in=8, c_out=4, k=(3, 3), bias_max=900_000,
+                               out_q=(20.0, 0)), {"odd_shift": 4}),
+    # dilation 2, two images, 4 input channels (every tap a group), a zero channel (constant output)
+    "dilated_batch2_zero_channel": (dict(n=2, h=7, w=7, c_in=4, c_out=9, k=(3, 3), dilation=2, zero_channel=3,
+                                         act="RELU_N1_TO_1"), {"pixels": 3}),
+}
+
+
+@pytest.mark.parametrize("name", list(CONV_DSP_CASES))
+def test_conv_s4_dsp_paths_on_cortex_m4(name):
+    """Each path of the DSP product (plan_s4_gemm) on cortex-m4 (QEMU) and on the host, against TFLM."""
+    from tests.conftest import assert_bit_exact, need_arm_tools
+    need_arm_tools()
+    kw, want = CONV_DSP_CASES[name]
+    model = s4_layer_model("CONV_2D", seed=sum(map(ord, name)), **kw)
+    fields = layer_fields(model)
+    assert fields["stream"] != "NULL" and fields["filter"] == "NULL"
+    assert {k: fields[k] for k in want} == want
+    assert_bit_exact(model, count=4, boards=("cortex-m4",))
+
+
+def test_conv_s4_dsp_fallback_large_multiplier_on_cortex_m4():
+    """A real multiplier above 0.5 in one channel: no DSP product (its requantization is not the one-multiply
+    form), the generic packed-row kernel on cortex-m4."""
+    from tests.conftest import assert_bit_exact, need_arm_tools
+    need_arm_tools()
+    model = s4_layer_model("CONV_2D", n=1, h=5, w=6, c_in=5, c_out=4, k=(3, 3), w_scales=(0.02, 2.0),
+                           out_q=(0.02, 0), seed=7)
+    assert layer_fields(model).get("stream", "NULL") == "NULL"
+    assert_bit_exact(model, count=4, boards=("cortex-m4",))
+
+
+def test_conv_s4_dsp_layout_plain_c_sanitized():
+    """The DSP product's layout through its plain-C loop (a DSP board's lowering built for the host) under
+    AddressSanitizer and UBSan, with channel c + 1 wide (and the staging row) and narrow."""
+    for name in ("3x3_stride2_staging_per_tensor", "narrow_large_bias"):
+        kw, _ = CONV_DSP_CASES[name]
+        assert_dsp_layout_on_host(s4_layer_model("CONV_2D", seed=sum(map(ord, name)), **kw))
+
+
+def assert_dsp_layout_on_host(model):
+    """Lower `model` as for a DSP board, build it on the host (plain C of the same layouts) under ASan and
+    UBSan, and compare with TFLM."""
+    import dataclasses
+    import tempfile
+    from pathlib import Path
+
+    from mcugen.backend import make_runner
+    from mcugen.boards import load_board
+    from mcugen.codegen import write_project
+    from mcugen.compiler import compile_bytes
+    from mcugen.oracle import tflm
+    from mcugen.testing.compare import count_mismatches, sample_inputs
+    host_dsp = dataclasses.replace(load_board("host"), features=["dsp"])
+    compiled = compile_bytes(model, "m", board=host_dsp)
+    xs = sample_inputs(compiled.graph.inputs, 4, 0)
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp) / "m"
+        write_project(compiled.project.files, d, force=True)
+        ours = make_runner(compiled, d, sanitize=True)(xs)
+    assert count_mismatches(ours, tflm.run(model, xs, 1)) == [0]
+
+
+def test_conv_s4_plain_paths_on_cortex_m3():
+    """No DSP extension: the generic packed-row kernel, 1x1 and strided 3x3, on cortex-m3 (QEMU)."""
+    from tests.conftest import assert_bit_exact, need_arm_tools
+    need_arm_tools()
+    for name in ("1x1_wide_odd_channels", "3x3_stride2_staging_per_tensor"):
+        kw, _ = CONV_DSP_CASES[name]
+        model = s4_layer_model("CONV_2D", seed=sum(map(ord, name)), **kw)
+        assert layer_fields(model, "cortex-m3").get("stream", "NULL") == "NULL"
+        assert_bit_exact(model, count=3, boards=("cortex-m3",))

@@ -79,3 +79,65 @@ def test_depthwise_conv2d_s4_grouped_plain_c_sanitized():
         write_project(compiled.project.files, d, force=True)
         ours = make_runner(compiled, d, sanitize=True)(xs)
     assert count_mismatches(ours, tflm.run(model, xs, 1)) == [0]
+
+
+# ---- the DSP path (group_weights: tap pairs x 4 channels) and its requantizations on cortex-m4 -------------
+
+#: name -> (model arguments, the path: "rq" (one-multiply), "rq6" (rq_shifted: multipliers >= 0.5), "tflm",
+#: or "pairs" (depth multiplier > 1: not the DSP path))
+DW_DSP_CASES = {
+    # 3x3, 3 groups, the fast requantization in registers, RELU
+    "3x3_rq_relu": (dict(n=1, h=7, w=6, c_in=12, c_out=12, k=(3, 3), act="RELU"), "rq"),
+    # a last group of 2 channels, stride 2, VALID, per-tensor weights
+    "3x3_tail_stride2_valid": (dict(n=1, h=9, w=8, c_in=10, c_out=10, k=(3, 3), stride=2, pad="VALID",
+                                    per_channel=False), "rq"),
+    # multipliers from about 0.1 to 2 (shifts -3 to 1): rq_shifted; RELU6; two images
+    "3x3_rq6_batch2": (dict(n=2, h=5, w=6, c_in=8, c_out=8, k=(3, 3), act="RELU6", w_scales=(0.02, 0.4),
+                            in_q=(0.1, 4), out_q=(0.02, -9)), "rq6"),
+    # 10 taps (5 pairs), 7 channels, dilation 2: the loop over tap pairs, the requantization in C
+    "5x2_dilated_odd_channels": (dict(n=1, h=11, w=7, c_in=7, c_out=7, k=(5, 2), dilation=2), "rq"),
+    # 3 taps (an odd last one) with rq_shifted
+    "3x1_rq6": (dict(n=1, h=6, w=5, c_in=9, c_out=9, k=(3, 1), w_scales=(0.05, 0.4), in_q=(0.1, 0),
+                     out_q=(0.02, 3)), "rq6"),
+    # multipliers near 2^17: acc * 2^(left + 1) could leave int32 (acc * 2^left does not), so TFLM's own
+    # requantization in C
+    "2x2_tflm_requant": (dict(n=1, h=5, w=5, c_in=4, c_out=4, k=(2, 2), w_scales=(1.0, 1.2), in_q=(1.0, 0),
+                              out_q=(1e-5, 0), bias_max=6000), "tflm"),
+    # depth multiplier 2: the model's own packing, pairs of channels (not the DSP path)
+    "3x3_multiplier2": (dict(n=1, h=6, w=6, c_in=3, c_out=6, k=(3, 3), mult=2), "pairs"),
+}
+
+
+@pytest.mark.parametrize("name", list(DW_DSP_CASES))
+def test_depthwise_conv2d_s4_dsp_paths_on_cortex_m4(name):
+    """Each path of the DSP depthwise kernel (dw_s4_grouped) and its requantizations on cortex-m4 (QEMU) and on
+    the host, against TFLM."""
+    from tests.conftest import assert_bit_exact, need_arm_tools
+    from tests.ops.test_conv_s4 import layer_fields, s4_layer_model
+    need_arm_tools()
+    kw, path = DW_DSP_CASES[name]
+    model = s4_layer_model("DEPTHWISE_CONV_2D", seed=sum(map(ord, name)), **kw)
+    f = layer_fields(model)
+    got = ("pairs" if f["group_weights"] == "NULL" else "rq" if f["rq"] != "NULL"
+           else "rq6" if f["rq_shifted"] != "NULL" else "tflm")
+    assert got == path
+    assert_bit_exact(model, count=4, boards=("cortex-m4",))
+
+
+def test_depthwise_conv2d_s4_dsp_layout_plain_c_sanitized_rq6():
+    """The DSP layout with rq_shifted and a tail group through its plain-C loop (a DSP board's lowering built for
+    the host) under AddressSanitizer and UBSan."""
+    from tests.ops.test_conv_s4 import assert_dsp_layout_on_host, s4_layer_model
+    kw, _ = DW_DSP_CASES["3x1_rq6"]
+    assert_dsp_layout_on_host(s4_layer_model("DEPTHWISE_CONV_2D", seed=1, **kw))
+
+
+def test_depthwise_conv2d_s4_plain_path_on_cortex_m3():
+    """No DSP extension: the model's own packing on cortex-m3 (QEMU), 3x3 with a tail of channels."""
+    from tests.conftest import assert_bit_exact, need_arm_tools
+    from tests.ops.test_conv_s4 import layer_fields, s4_layer_model
+    need_arm_tools()
+    kw, _ = DW_DSP_CASES["3x3_tail_stride2_valid"]
+    model = s4_layer_model("DEPTHWISE_CONV_2D", seed=2, **kw)
+    assert layer_fields(model, "cortex-m3")["group_weights"] == "NULL"
+    assert_bit_exact(model, count=3, boards=("cortex-m3",))
