@@ -252,29 +252,34 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
         if weights != "int8" and not cands:
             raise UnsupportedModelError(f"{where}: no layer can take int4 weights (CONV_2D, DEPTHWISE_CONV_2D and "
                                         "FULLY_CONNECTED with constant weights and int8 activations).")
-        rounding = (_int4.sequential(g, data, cal, cands, per_channel=not per_tensor)
-                    if cands and weights != "int8" else _int4.Rounding())
+        held = {"rounding": _int4.Rounding()}  # the int4 rounding the model is made with (make)
 
         def make(wt, io_=io):
-            q = _rewrite.rewrite(g, ranges_by_id, io=io_, weight_types=wt, int4=rounding, **kw)
+            q = _rewrite.rewrite(g, ranges_by_id, io=io_, weight_types=wt, int4=held["rounding"], **kw)
             if bias_correction:
                 from .bias_correction import corrected_biases
                 corrected_biases(g, q, means)
             return q
+
+        def finalize(nodes):  # round the int4 layers in sequence (int4.sequential)
+            held["rounding"] = (_int4.sequential(g, data, cal, cands, nodes, per_channel=not per_tensor)
+                                if nodes else _int4.Rounding())
         k = min(mixed.SENSITIVITY_SAMPLES, cal[0].shape[0])
         if weights == "int4":
             weight_types = {op.index: "int4" for op in cands}
-            precision = None
+            finalize(list(weight_types))
         else:
             base = mixed.weight_bytes(make({}))
             save = {op.index: int(np.prod(op.inputs[1].shape)) - _int4.packed_bytes(int(np.prod(op.inputs[1].shape)))
                     for op in cands}
             lim = mixed.limits_for(board, max_flash, max_ram, min_sqnr, base, make, where)
+            alone = _int4.Rounding(_int4.layer_grams(g, data, cal, cands)) if cands and weights == "mixed" else None
             precision = mixed.choose(g, lambda wt: make(wt, "float"), data, [x[:k] for x in cal],
                                      cands if weights == "mixed" else [], lim,
-                                     lambda nodes: base - sum(save[i] for i in nodes), rounding if cands else None,
-                                     not per_tensor, progress=say("mixed precision (layers)"))
+                                     lambda nodes: base - sum(save[i] for i in nodes), alone, not per_tensor,
+                                     finalize, progress=say("mixed precision (layers)"))
             weight_types = {i: "int4" for i in precision["int4"]}
+        rounding = held["rounding"]
     qg = _rewrite.rewrite(g, ranges_by_id, io=io, weight_types=weight_types, int4=rounding, **kw)
     corrected = None
     if bias_correction:

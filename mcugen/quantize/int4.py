@@ -188,25 +188,6 @@ def _gptq_rows(rows: np.ndarray, s: np.ndarray, h: np.ndarray) -> np.ndarray:
     return np.stack([gptq(rows[r:r + 1], s[r:r + 1], h[r])[0] for r in range(rows.shape[0])])
 
 
-def alternatives(rows: np.ndarray, h, per_channel: bool, floor: np.ndarray | None = None) -> list[tuple]:
-    """Every rounding this module can give a layer, as (label, int rows, scales): plain rounding on the MSE
-    scales, plain rounding without clipping, GPTQ on the MSE scales times each of GPTQ_SCALES (with data).
-    The mixed-precision search (mixed.refine) measures them at the model output."""
-    hh = h[0] if isinstance(h, tuple) else h
-    s = mse_scales(rows, hh, per_channel, floor)
-    full = _base_scale(rows)
-    full = np.full(rows.shape[0], full.max()) if not per_channel else full
-    if floor is not None:
-        full = np.maximum(full, np.max(floor) if not per_channel else floor)
-    full = np.where(full > 0, full, 1.0).astype(np.float32).astype(np.float64)
-    out = [("round", _round(rows, s), s), ("round, unclipped", _round(rows, full), full)]
-    if hh is not None:
-        for m in GPTQ_SCALES:
-            sm = (s * m).astype(np.float32).astype(np.float64)
-            out.append((f"gptq x{m:g}", _gptq_rows(rows, sm, hh), sm))
-    return out
-
-
 def quantize_rows(rows: np.ndarray, h: np.ndarray | None, per_channel: bool,
                   floor: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, str]:
     """(int rows in [-8, 7], scales per row, 'gptq' | 'round') for float weight rows; h: the Gram matrix
@@ -287,9 +268,7 @@ class Rounding:
         self.grams = dict(grams or {})
         self.targets = dict(targets or {})  # node -> the float weights to round instead (sequential)
         self.how: dict[int, str] = {}  # node -> 'gptq' | 'round'
-        self.choice: dict[int, str] = {}  # node -> a label of `alternatives` (set by mixed.refine)
         self._memo: dict = {}
-        self._alts: dict = {}
 
     def quantize(self, op, w: np.ndarray, per_channel: bool, floor: np.ndarray | None):
         w = self.targets.get(op.index, w)
@@ -299,24 +278,11 @@ class Rounding:
             if np.all(sc.astype(np.float64) >= np.max(floor) if sc.size == 1 else sc >= floor):
                 return self.quantize(op, w, per_channel, None)
             key += (np.asarray(floor).tobytes(),)
-        label = self.choice.get(op.index)
-        if label is not None:
-            if key not in self._alts:
-                self._alts[key] = {k: (q, s) for k, q, s in
-                                   alternatives(weight_rows(w, op.op), self.grams.get(op.index), per_channel, floor)}
-            q, s = self._alts[key][label]
-            scales = s.astype(np.float32) if per_channel else s[:1].astype(np.float32)
-            return (rows_to_weights(q, w.shape, op.op).astype(np.int8), scales,
-                    INT4_OPS[op.op] if per_channel else 0, label)
         if key not in self._memo:
             self._memo[key] = quantize_int4(op, w, self.grams.get(op.index), per_channel, floor)
             self.how[op.index] = self._memo[key][3]
         q, s, axis, how = self._memo[key]
         return q.copy(), s.copy(), axis, how
-
-    def labels(self) -> list[str]:
-        """The labels of `alternatives`, for `choice`."""
-        return ["round", "round, unclipped"] + ([f"gptq x{m:g}" for m in GPTQ_SCALES] if self.grams else [])
 
 
 def _refit(op, w_rows: np.ndarray, hq: np.ndarray, c: np.ndarray) -> np.ndarray:

@@ -2,19 +2,21 @@
 
 The stages (after the activation ranges are fixed, so only the weights differ between candidates):
 
-1. **Sensitivity.** The all-int8 model and, for each layer that may take int4 weights (int4.eligible), the
-   model with that one layer int4 and all others int8, are quantized, run in the TFLM interpreter (the
-   firmware's arithmetic) on (up to SENSITIVITY_SAMPLES of) the calibration samples, and compared with the
-   float model: the output error e (sum over outputs of ||y_float - y||^2 / ||y_float||^2, the inverse of the
-   SQNR). A layer's cost is de_i = e_i - e_int8, and what it saves is the bytes its weights lose going from
-   int8 to int4 (half, rounded up).
+1. **Sensitivity.** The all-int8 model is quantized and run in the TFLM interpreter (the firmware's
+   arithmetic) on (up to SENSITIVITY_SAMPLES of) the calibration samples and compared with the float model:
+   its output error e_int8 (sum over outputs of ||y_float - y||^2 / ||y_float||^2, the inverse of the SQNR).
+   A layer's cost de_i is the output error of the float model with only that layer's weights replaced by
+   their int4 rounding (weight_noise: all the variants in one LiteRT run, XNNPACK kernels: seconds even for
+   vww's 28 layers, where a TFLM run per layer took 84 s); what it saves is the bytes its weights lose going
+   from int8 to int4 (half, rounded up).
 2. **Search.** The noise of independent layers adds up, so the error of an assignment S (the set of int4
    layers) is predicted as e_int8 + sum_{i in S} max(de_i, 0). Under --max-flash (the bytes of the model's
    weights and biases) the search picks the S that meets the limit at the least predicted error; under
    --min-sqnr alone, the S that saves the most bytes within the error budget; with both, the least error
    within the flash limit, which must then meet the SQNR. Both are 0/1 knapsacks, solved exactly by dynamic
    programming over the saved bytes in BYTE_UNIT steps (deterministic: ties keep fewer, earlier layers).
-3. **Check.** The chosen model is quantized and measured (TFLM, the same samples). If --min-sqnr is given and
+3. **Check.** The chosen layers are rounded in sequence (int4.sequential: each refitted to the inputs the
+   chosen layers before it give), and the model is quantized and measured (TFLM, the same samples). If --min-sqnr is given and
    the measured SQNR misses it, the int4 layer with the largest cost per saved byte goes back to int8 and
    the model is measured again (while the flash limit still holds); the report says how often.
 
@@ -207,59 +209,39 @@ def run_float_models(models: list[bytes], samples: list[np.ndarray]) -> list[lis
 
 
 def weight_noise(g, rounding, ops, samples: list[np.ndarray], per_channel: bool = True) -> dict:
-    """{(node, rounding label): output error of the float model with only that layer's weights replaced by
-    their int4 rounding (dequantized)}, and the labels each layer can take. One LiteRT run for all."""
+    """{node: output error of the float model with only that layer's weights replaced by their int4 rounding
+    (dequantized)}: one LiteRT run for all the variants (run_float_models)."""
     import copy
-    from ..ir import Quant  # noqa: F401  (the graph copies keep their float tensors)
     by_node = {op.index: op for op in g.operators}
     keys, models = [], [write_model(g)]
-    labels = rounding.labels()
     for op in ops:
-        for label in labels:
-            rounding.choice[op.index] = label
-            q, sc, axis, _ = rounding.quantize(op, op.inputs[1].data.astype(np.float32), per_channel, None)
-            shape = [1] * q.ndim
-            if sc.size > 1:
-                shape[axis] = -1
-            deq = (q.astype(np.float64) * sc.astype(np.float64).reshape(shape)).astype(np.float32)
-            memo = {}
-            g2 = copy.deepcopy(g, memo)
-            w2 = memo[id(by_node[op.index].inputs[1])]
-            w2.data = deq.reshape(w2.shape)
-            keys.append((op.index, label))
-            models.append(write_model(g2))
-        rounding.choice.pop(op.index, None)
+        q, sc, axis, _ = rounding.quantize(op, op.inputs[1].data.astype(np.float32), per_channel, None)
+        shape = [1] * q.ndim
+        if sc.size > 1:
+            shape[axis] = -1
+        memo = {}
+        g2 = copy.deepcopy(g, memo)
+        w2 = memo[id(by_node[op.index].inputs[1])]
+        w2.data = (q.astype(np.float64) * sc.astype(np.float64).reshape(shape)).astype(np.float32).reshape(w2.shape)
+        keys.append(op.index)
+        models.append(write_model(g2))
     from .auto import sample_errors
     outs = run_float_models(models, samples)
-    ref = outs[0]
-    return {k: float(sample_errors(ref, y).sum()) for k, y in zip(keys, outs[1:])}
-
-
-def tune(g, rounding, ops, samples, per_channel: bool = True) -> tuple[dict, dict]:
-    """Per layer, the int4 rounding (int4.alternatives) with the least error at the float model's output
-    (weight_noise), set in rounding.choice; returns ({node: that error}, {node: label})."""
-    if not ops:
-        return {}, {}
-    errs = weight_noise(g, rounding, ops, samples, per_channel)
-    best, labels = {}, {}
-    for op in ops:
-        cands = [(e, lab) for (n, lab), e in errs.items() if n == op.index]
-        e, lab = min(cands, key=lambda c: c[0])  # ties: the first label (plain rounding)
-        rounding.choice[op.index] = lab
-        best[op.index], labels[op.index] = e, lab
-    return best, labels
+    return {k: float(sample_errors(outs[0], y).sum()) for k, y in zip(keys, outs[1:])}
 
 
 def choose(g, make, float_model: bytes, samples: list[np.ndarray], candidates: list, limits: Limits,
-           base_bytes_of, rounding=None, per_channel: bool = True, progress=None) -> dict:
+           base_bytes_of, rounding=None, per_channel: bool = True, finalize=None, progress=None) -> dict:
     """Run the three stages; returns the record the report shows (and 'int4': the chosen node indices).
     make(weight_types) -> quantized Graph (float I/O); base_bytes_of(int4 nodes) -> weight bytes of that model;
-    rounding: the int4.Rounding whose choice per layer tune() sets."""
+    rounding: an int4.Rounding of each layer alone on its float inputs, for the costs (weight_noise);
+    finalize(int4 nodes): called before a chosen set is measured (it rounds those layers in sequence)."""
     t0 = time.perf_counter()
     m = Measure(make, float_model, samples)
     e_base = m.error(())
     base_bytes = base_bytes_of(())
-    costs, how = tune(g, rounding, candidates, samples, per_channel) if rounding is not None else ({}, {})
+    costs = weight_noise(g, rounding, candidates, samples, per_channel) if rounding is not None and candidates else {}
+    finalize = finalize or (lambda nodes: None)
     layers = []
     for k, op in enumerate(candidates):
         w = op.inputs[1]
@@ -267,7 +249,7 @@ def choose(g, make, float_model: bytes, samples: list[np.ndarray], candidates: l
         e = e_base + costs.get(op.index, 0.0)
         layers.append({"node": op.index, "op": op.op, "tensor": w.name, "values": n, "int8_bytes": n,
                        "int4_bytes": packed_bytes(n), "save": n - packed_bytes(n), "error": e,
-                       "cost": costs.get(op.index, 0.0), "sqnr_db": sqnr(e), "rounding": how.get(op.index, "-")})
+                       "cost": costs.get(op.index, 0.0), "sqnr_db": sqnr(e)})
         if progress:
             progress(k + 1, len(candidates))
     t1 = time.perf_counter()
@@ -275,6 +257,7 @@ def choose(g, make, float_model: bytes, samples: list[np.ndarray], candidates: l
     t2 = time.perf_counter()
     chosen = set(picked)
     nodes = tuple(sorted(layers[i]["node"] for i in chosen))
+    finalize(nodes)
     e = m.error(nodes)
     backoff = 0
     if limits.min_sqnr is not None:
@@ -286,6 +269,7 @@ def choose(g, make, float_model: bytes, samples: list[np.ndarray], candidates: l
             chosen.discard(drop)
             backoff += 1
             nodes = tuple(sorted(layers[i]["node"] for i in chosen))
+            finalize(nodes)
             e = m.error(nodes)
     t3 = time.perf_counter()
     got_bytes = base_bytes_of(nodes)
