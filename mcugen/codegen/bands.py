@@ -1,0 +1,71 @@
+"""The C of a fused row-band chain (planner/bands.py): the per-band geometry table and the band loop.
+
+Each layer of the chain keeps its ordinary const parameter struct; in the band loop a copy of it on the
+stack gets the band's view (in_h, pad_top, out_h: the kernel's own fields; for a 1x1 convolution lowered
+to the FULLY_CONNECTED kernel, batches = rows x width), and the kernel is called on the view's pointers.
+"""
+from __future__ import annotations
+
+from ..errors import InternalError
+from ..planner.bands import ENTRY, BandChain
+
+#: parameter structs whose kernels run on a row view, and the fields a band patches (field -> C expression
+#: over the band entry `g`, see ENTRY)
+VIEW_FIELDS = {"in_h": "in_h", "pad_top": "pad_top", "out_h": "out_h"}
+PATCHES = {
+    "conv_params_t": VIEW_FIELDS, "conv_fast_params_t": VIEW_FIELDS, "dw_params_t": VIEW_FIELDS,
+    "pool_params_t": VIEW_FIELDS, "fc_params_t": {"batches": "out_h * {out_w}"},
+}
+
+
+def band_loop(chain: BandChain, graph, layers, rows, ctx) -> dict:
+    """Template data of the band loop replacing steps chain.first .. chain.last."""
+    width = len(ENTRY)
+    out = []
+    for i, step in enumerate(chain.steps):
+        L, op = layers[step], graph.operators[step]
+        if L.struct not in PATCHES or L.template != "ops/struct_call.c.j2" or len(L.args) < 2:
+            raise InternalError(f"step {step}: kernel {L.function} ({L.struct}) cannot run in row bands")
+        if dict(L.fields).get("reverse", 0):
+            raise InternalError(f"step {step}: a fused layer must run forwards")
+        x, y = ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0])
+        if L.args[0] != x or L.args[1] != y:
+            raise InternalError(f"step {step}: unexpected kernel arguments {L.args}")
+        base = i * width
+        g = {k: f"g[{base + j}]" for j, k in enumerate(ENTRY)}
+        patches = [(f, e.format(out_w=chain.rows[i].out_w).replace("out_h", g["out_h"])
+                    if f == "batches" else g[e]) for f, e in PATCHES[L.struct].items()]
+        out.append({
+            "step": step, "struct": L.struct, "function": L.function, "patches": patches,
+            "shift": i < len(chain.rows) - 1, "buffer": y, "shift_from": g["shift_from"],
+            "shift_bytes": g["shift_bytes"], "out_h": g["out_h"],
+            "args": [f"{x} + {g['in_offset']}", f"{y} + {g['out_offset']}", *L.args[2:]],
+            "comment": f"{rows[step]['op']} {rows[step]['inputs'][0]} -> {rows[step]['outputs'][0]}",
+        })
+    lines = ["{ " + ", ".join(str(v) for entry in band for v in entry) + " }" for band in chain.table]
+    return {
+        "first": chain.first, "last": chain.last, "bands": chain.bands, "height": chain.height,
+        "width": width * len(chain.rows), "table": f"band{chain.first}_table", "rows": lines,
+        "entry": ", ".join(ENTRY), "layers": out,
+    }
+
+
+def band_report(choice, graph) -> dict:
+    """The report.json section of --memory min: the chain, the band geometry, today's plan beside."""
+    from ..planner.analysis import liveness_lower_bound
+    c = choice.chain
+    peak = step_peaks(choice.plan, len(graph.operators))
+    return {
+        "mode": "min", "arena_bytes": choice.plan.arena_size, "liveness_lower_bound": choice.plan.lower_bound,
+        "default_arena_bytes": choice.baseline.arena_size,
+        "default_liveness_lower_bound": liveness_lower_bound(choice.baseline.buffers),
+        "chains": [] if c is None else [c.describe(graph.operators)],
+        "peak_per_step": peak, "default_peak_per_step": step_peaks(choice.baseline, len(graph.operators)),
+        "candidates": len(choice.tried),
+    }
+
+
+def step_peaks(plan, steps: int) -> list[int]:
+    """Per step, the highest arena byte in use (the end of the highest buffer alive)."""
+    return [max((b.offset + b.size for b in plan.buffers if b.first <= s <= b.last and b.size), default=0)
+            for s in range(max(steps, 1))]
