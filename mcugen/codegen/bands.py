@@ -31,8 +31,7 @@ def band_loop(chain: BandChain, graph, layers, rows, ctx) -> dict:
         x, y = ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0])
         if L.args[0] != x or L.args[1] != y:
             raise InternalError(f"step {step}: unexpected kernel arguments {L.args}")
-        base = i * width
-        g = {k: f"g[{base + j}]" for j, k in enumerate(ENTRY)}
+        g = {k: f"g[{1 + j}]" for j, k in enumerate(ENTRY)}
         patches = [(f, e.format(out_w=chain.rows[i].out_w).replace("out_h", g["out_h"])
                     if f == "batches" else g[e]) for f, e in PATCHES[L.struct].items()]
         out.append({
@@ -42,11 +41,11 @@ def band_loop(chain: BandChain, graph, layers, rows, ctx) -> dict:
             "args": [f"{x} + {g['in_offset']}", f"{y} + {g['out_offset']}", *L.args[2:]],
             "comment": f"{rows[step]['op']} {rows[step]['inputs'][0]} -> {rows[step]['outputs'][0]}",
         })
-    lines = ["{ " + ", ".join(str(v) for entry in band for v in entry) + " }" for band in chain.table]
+    lines = ["{ " + ", ".join(str(v) for v in e) + " }" for e in chain.table]
     return {
         "first": chain.first, "last": chain.last, "bands": chain.bands, "height": chain.height,
-        "width": width * len(chain.rows), "table": f"band{chain.first}_table", "rows": lines,
-        "entry": ", ".join(ENTRY), "layers": out,
+        "calls": chain.calls, "width": width + 1, "table": f"band{chain.first}_calls", "rows": lines,
+        "entry": "layer, " + ", ".join(ENTRY), "layers": out,
     }
 
 

@@ -123,7 +123,7 @@ class BandChain:
     last: int
     height: int
     rows: list[Rows]
-    table: list[list[list[int]]] = field(default_factory=list)  # [band][layer][ENTRY]
+    table: list[list[int]] = field(default_factory=list)        # per call: layer, then ENTRY
     capacity: list[int] = field(default_factory=list)           # rows of each line buffer (all but the last layer)
     moved_bytes: int = 0                                        # bytes the line-buffer shifts copy per invoke
     recomputed_macs: int = 0                                    # line buffers: none
@@ -134,6 +134,11 @@ class BandChain:
 
     @property
     def bands(self) -> int:
+        """Bands of the chain's output (calls of its last layer)."""
+        return sum(1 for e in self.table if e[0] == len(self.rows) - 1)
+
+    @property
+    def calls(self) -> int:
         return len(self.table)
 
     def buffer_bytes(self, i: int) -> int:
@@ -142,7 +147,7 @@ class BandChain:
 
     def describe(self, ops: list[Operator]) -> dict:
         return {
-            "steps": [self.first, self.last], "height": self.height, "bands": self.bands,
+            "steps": [self.first, self.last], "height": self.height, "bands": self.bands, "calls": self.calls,
             "layers": [{"step": self.first + i, "op": ops[self.first + i].op, "out_rows": r.out_h,
                         "buffer_rows": self.capacity[i] if i < len(self.capacity) else r.out_h,
                         "buffer_bytes": self.buffer_bytes(i) if i < len(self.capacity) else r.out_h * r.out_row,
@@ -153,81 +158,110 @@ class BandChain:
 
 
 def band_chain(rows: list[Rows], first: int, height: int) -> BandChain:
-    """The band schedule of the layers `rows` (steps first..) with `height` final rows per band."""
+    """The call schedule of the layers `rows` (steps first..): demand-driven, each call computes up to
+    `height` new rows of one layer, after its producer has computed the rows of the call's window; a
+    layer's line buffer drops (shifts out) the rows its consumer will never read again before the layer
+    writes new rows into it. Entries: the layer, then ENTRY (see there)."""
+    import sys
     m = len(rows)
-    last_out = rows[-1].out_h
     held = [[0, 0] for _ in range(m)]   # rows [start, end) in each layer's line buffer
+    need_lo = [0] * m                   # the lowest row of layer l its consumer still reads
     cap = [0] * m
+    table: list[list[int]] = []
     moved = 0
-    table = []
-    for y0 in range(0, last_out, height):
-        y1 = min(y0 + height, last_out)
-        # backwards: the new rows each layer computes, and the window its consumer needs of them
-        new = [None] * m
-        need = [None] * m  # rows of layer l's output the consumer (l+1) reads in this band
-        new[m - 1] = (y0, y1)
-        for l in range(m - 1, 0, -1):
-            r0, r1 = rows[l].window(*new[l])
-            if new[l][1] <= new[l][0]:
-                need[l - 1] = None
-                new[l - 1] = (held[l - 1][1], held[l - 1][1])
-                continue
-            need[l - 1] = (r0, r1)
-            start = max(held[l - 1][1], r0)
-            new[l - 1] = (start, max(start, r1))
-        entries = []
-        for l in range(m):
+
+    def ensure(l: int, r1: int) -> None:
+        nonlocal moved
+        while held[l][1] < r1:
+            o0 = held[l][1]
+            o1 = min(o0 + height, rows[l].out_h)
+            w0, w1 = rows[l].window(o0, o1)
+            if l > 0:
+                need_lo[l - 1] = max(need_lo[l - 1], w0)
+                ensure(l - 1, w1)
             e = dict.fromkeys(ENTRY, 0)
-            o0, o1 = new[l]
-            if l < m - 1:
+            if l < m - 1:  # drop what the consumer no longer reads, then write after what it keeps
                 s, end = held[l]
-                if need[l] is not None:
-                    r0 = need[l][0]
-                    if r0 < s:
-                        raise AssertionError("band windows must move forwards")
-                    keep = max(end - r0, 0)
-                    if r0 > s and keep:
-                        e["shift_from"] = (r0 - s) * rows[l].out_row
-                        e["shift_bytes"] = keep * rows[l].out_row
-                        moved += keep * rows[l].out_row
-                    if end < r0:
-                        end = r0
-                    held[l] = [r0, max(end, o1)]
-                    e["out_offset"] = (o0 - r0) * rows[l].out_row
-                cap[l] = max(cap[l], held[l][1] - held[l][0])
+                lo = min(need_lo[l], end)
+                if lo > s:
+                    if end > lo:
+                        e["shift_from"], e["shift_bytes"] = (lo - s) * rows[l].out_row, (end - lo) * rows[l].out_row
+                        moved += (end - lo) * rows[l].out_row
+                    held[l][0] = lo
+                e["out_offset"] = (o0 - held[l][0]) * rows[l].out_row
             else:
                 e["out_offset"] = o0 * rows[l].out_row
-            if o1 > o0:
-                r0, r1 = rows[l].window(o0, o1)
-                e["in_h"], e["pad_top"], e["out_h"] = r1 - r0, rows[l].view_pad(o0, r0), o1 - o0
-                if l == 0:
-                    e["in_offset"] = r0 * rows[0].in_row
-                else:  # the producer's line buffer starts at row r0 (its shift above put it there)
-                    assert held[l - 1][0] == r0 and held[l - 1][1] >= r1, (l, held[l - 1], r0, r1)
-            entries.append([e[k] for k in ENTRY])
-        table.append(entries)
+            held[l][1] = o1
+            cap[l] = max(cap[l], o1 - held[l][0])
+            e["in_h"], e["pad_top"], e["out_h"] = w1 - w0, rows[l].view_pad(o0, w0), o1 - o0
+            if l == 0:
+                e["in_offset"] = w0 * rows[0].in_row
+            else:
+                assert held[l - 1][0] <= w0 and held[l - 1][1] >= w1, (l, held[l - 1], w0, w1)
+                e["in_offset"] = (w0 - held[l - 1][0]) * rows[l - 1].out_row
+            table.append([l] + [e[k] for k in ENTRY])
+
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 100 + 4 * m))
+    try:
+        ensure(m - 1, rows[-1].out_h)
+    finally:
+        sys.setrecursionlimit(limit)
     return BandChain(first, first + m - 1, height, rows, table, cap[:m - 1], moved)
 
 
 def computed_rows(chain: BandChain) -> list[int]:
-    """Output rows each layer computes over all bands (equal to its height: nothing is recomputed)."""
-    k = ENTRY.index("out_h")
-    return [sum(band[l][k] for band in chain.table) for l in range(len(chain.rows))]
+    """Output rows each layer computes over all its calls."""
+    k = 1 + ENTRY.index("out_h")
+    return [sum(e[k] for e in chain.table if e[0] == l) for l in range(len(chain.rows))]
 
 
 def apply_chain(buffers, graph: Graph, chain: BandChain) -> None:
-    """Resize and re-time the buffers of a fused chain (see the module docstring)."""
+    """Resize and re-time the buffers of a fused chain. Every buffer inside the chain (line buffers,
+    scratch) lives over the whole chain, the input until its last step; the output is written only by
+    the last layer's calls, so it is made to start at the last step: everything alive beside it during
+    the chain is alive at that step too, which keeps the plan's checks (and the overlap below) exact."""
     ops = graph.operators
     by_tensor = {id(b.tensor): b for b in buffers if b.tensor is not None}
     x = by_tensor[id(ops[chain.first].inputs[0].root())]
     x.last = max(x.last, chain.last)
     y = by_tensor[id(ops[chain.last].outputs[0].root())]
-    y.first = min(y.first, chain.first)
+    y.first = chain.last
     for i in range(chain.last - chain.first):
         b = by_tensor[id(ops[chain.first + i].outputs[0])]
         b.size = chain.buffer_bytes(i)
         b.first, b.last = chain.first, chain.last
         b.name = f"{b.name} (band buffer)"
+    for b in buffers:  # (from its own step on: nothing that lives only before it is inside the chain)
+        if b.scratch and chain.first <= b.first <= chain.last:
+            b.last = chain.last
+
+
+def chain_overlap(chain: BandChain, buffers, graph: Graph, align: int):
+    """The chain's output may run over its input's rows that no later call reads: offset(input) -
+    offset(output) >= d, d the most any output band's end runs past the next input window's start."""
+    from .analysis import Overlap
+    ops = graph.operators
+    xt, yt = ops[chain.first].inputs[0].root(), ops[chain.last].outputs[0].root()
+    if xt.is_variable or any(t.root() is xt for t in graph.outputs):
+        return None
+    if sum(1 for op in ops for t in op.inputs if t is not None and t.root() is xt) != 1:
+        return None
+    by_tensor = {id(b.tensor): b for b in buffers if b.tensor is not None}
+    x, y = by_tensor[id(xt)], by_tensor[id(yt)]
+    if x.last != chain.last or y.first != chain.last:
+        return None
+    m, k_in, k_out, k_h = len(chain.rows), 1 + ENTRY.index("in_offset"), 1 + ENTRY.index("out_offset"), 1 + ENTRY.index("out_h")
+    d = 0
+    for i, e in enumerate(chain.table):
+        if e[0] != m - 1:
+            continue
+        end = e[k_out] + e[k_h] * chain.rows[-1].out_row
+        nxt = next((f[k_in] for f in chain.table[i + 1:] if f[0] == 0), None)
+        if nxt is not None:
+            d = max(d, end - nxt)
+    d = -(-d // align) * align
+    return Overlap(x, y, d, chain.last)
 
 
 @dataclass
@@ -252,6 +286,9 @@ def plan_with_bands(graph: Graph, scratch: list[int], rules, align: int, max_rec
         if chain is not None:
             apply_chain(buffers, graph, chain)
             pairs = [p for p in pairs if p.step not in chain.steps]
+            o = chain_overlap(chain, buffers, graph, align)
+            if o is not None:
+                pairs.append(o)
         return plan_arena(buffers, pairs, align)
 
     base = plan(None)
