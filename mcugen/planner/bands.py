@@ -27,6 +27,8 @@ from ..ops.base import handler, nhwc, same_padding
 
 BAND_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D")
 #: the fields of each band entry of the generated table (int32, bytes for offsets)
+#: how many candidate chains (those with the least liveness bound) plan_with_bands plans in full
+MAX_PLANNED = 12
 ENTRY = ("shift_from", "shift_bytes", "in_offset", "in_h", "pad_top", "out_offset", "out_h")
 
 
@@ -301,32 +303,26 @@ def plan_with_bands(graph: Graph, scratch: list[int], rules, align: int, max_rec
         best.chain, best.plan = chain, plan(chain)
         return best
     total = sum(handler(op.op).macs(op) for op in graph.operators) or 1
+    candidates = []
     for a, b in chains(graph):
         rows_all = [layer_rows(op) for op in graph.operators[a:b + 1]]
         for j in range(1, len(rows_all)):
-            rows = rows_all[:j + 1]
-            for height in _heights(rows[-1].out_h):
-                chain = band_chain(rows, a, height)
+            for height in _heights(rows_all[j].out_h):
+                chain = band_chain(rows_all[:j + 1], a, height)
                 if chain.recomputed_macs > max_recompute * total:
                     continue
                 buffers = analyse(graph, scratch)
                 apply_chain(buffers, graph, chain)
-                if liveness_lower_bound(buffers) >= best.plan.arena_size + chain_bound_slack(buffers):
-                    continue
-                p = plan(chain)
-                best.tried.append({"steps": [chain.first, chain.last], "height": height, "bands": chain.bands,
-                                   "arena": p.arena_size})
-                if p.arena_size < best.plan.arena_size or (
-                        p.arena_size == best.plan.arena_size and best.chain is not None
-                        and chain.bands < best.chain.bands):
-                    best.chain, best.plan = chain, p
+                candidates.append((liveness_lower_bound(buffers), chain.calls, len(candidates), chain))
+    # planning is the costly part: plan the most promising candidates by their liveness bound
+    for bound, _, _, chain in sorted(candidates, key=lambda c: c[:3])[:MAX_PLANNED]:
+        p = plan(chain)
+        best.tried.append({"steps": [chain.first, chain.last], "height": chain.height, "bands": chain.bands,
+                           "calls": chain.calls, "bound": bound, "arena": p.arena_size})
+        if p.arena_size < best.plan.arena_size or (
+                p.arena_size == best.plan.arena_size and best.chain is not None and chain.calls < best.chain.calls):
+            best.chain, best.plan = chain, p
     return best
-
-
-def chain_bound_slack(buffers) -> int:
-    """How far below the liveness bound in-place pairs can bring an arena (the largest buffer): a
-    candidate whose bound exceeds the best arena by more cannot win."""
-    return max((b.size for b in buffers), default=0)
 
 
 def _heights(out_h: int, most: int = 6) -> list[int]:
