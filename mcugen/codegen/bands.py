@@ -7,7 +7,7 @@ to the FULLY_CONNECTED kernel, batches = rows x width), and the kernel is called
 from __future__ import annotations
 
 from ..errors import InternalError
-from ..planner.bands import ENTRY, BandChain
+from ..planner.bands import ENTRY, BandChain, activation_inputs
 
 #: parameter structs whose kernels run on a row view, and the fields a band patches (field -> C expression
 #: over the band entry `g`, see ENTRY)
@@ -15,6 +15,7 @@ VIEW_FIELDS = {"in_h": "in_h", "pad_top": "pad_top", "out_h": "out_h"}
 PATCHES = {
     "conv_params_t": VIEW_FIELDS, "conv_fast_params_t": VIEW_FIELDS, "dw_params_t": VIEW_FIELDS,
     "pool_params_t": VIEW_FIELDS, "fc_params_t": {"batches": "out_h * {out_w}"},
+    "add_params_t": {"size": "out_h * {row}"}, "mul_params_t": {"size": "out_h * {row}"},
 }
 
 
@@ -28,17 +29,24 @@ def band_loop(chain: BandChain, graph, layers, rows, ctx) -> dict:
             raise InternalError(f"step {step}: kernel {L.function} ({L.struct}) cannot run in row bands")
         if dict(L.fields).get("reverse", 0):
             raise InternalError(f"step {step}: a fused layer must run forwards")
-        x, y = ctx.ptr(op.inputs[0]), ctx.ptr(op.outputs[0])
-        if L.args[0] != x or L.args[1] != y:
-            raise InternalError(f"step {step}: unexpected kernel arguments {L.args}")
+        if L.struct in ("add_params_t", "mul_params_t") and dict(L.fields)["bcast"]["rank"] != 0:
+            raise InternalError(f"step {step}: a fused element-wise layer must not broadcast")
+        xs = [ctx.ptr(t) for t in activation_inputs(op)]
+        y = ctx.ptr(op.outputs[0])
         g = {k: f"g[{1 + j}]" for j, k in enumerate(ENTRY)}
-        patches = [(f, e.format(out_w=chain.rows[i].out_w).replace("out_h", g["out_h"])
-                    if f == "batches" else g[e]) for f, e in PATCHES[L.struct].items()]
+        view = dict(zip(xs, (g["in_offset"], g["in_offset2"])))
+        view[y] = g["out_offset"]
+        if sorted(L.args[:len(xs) + 1]) != sorted(xs + [y]) or len(set(xs + [y])) != len(xs) + 1:
+            raise InternalError(f"step {step}: unexpected kernel arguments {L.args}")
+        args = [f"{a} + {view[a]}" if a in view else a for a in L.args]
+        r = chain.rows[i]
+        patches = [(f, e.format(out_w=r.out_w, row=r.out_row).replace("out_h", g["out_h"]) if " " in e else g[e])
+                   for f, e in PATCHES[L.struct].items()]
         out.append({
             "step": step, "struct": L.struct, "function": L.function, "patches": patches,
             "shift": i < len(chain.rows) - 1, "buffer": y, "shift_from": g["shift_from"],
             "shift_bytes": g["shift_bytes"], "out_h": g["out_h"],
-            "args": [f"{x} + {g['in_offset']}", f"{y} + {g['out_offset']}", *L.args[2:]],
+            "args": args,
             "comment": f"{rows[step]['op']} {rows[step]['inputs'][0]} -> {rows[step]['outputs'][0]}",
         })
     lines = ["{ " + ", ".join(str(v) for v in e) + " }" for e in chain.table]

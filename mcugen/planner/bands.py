@@ -1,22 +1,24 @@
-"""Fused row-band execution of a chain of early layers (`--memory min`).
+"""Fused row-band execution of groups of early layers (`--memory min`).
 
-A chain is a run of consecutive int8 layers CONV_2D / DEPTHWISE_CONV_2D / AVERAGE_POOL_2D / MAX_POOL_2D,
-each reading (as input 0) only the output of the one before it, that output being read by nobody else.
-The chain runs band by band: each band computes the next `height` output rows of the chain's last layer,
-and before that, of every earlier layer, just the rows that are new and needed. Every layer inside the
-chain writes into a *line buffer* that holds only the rows its consumer still needs (the window of the
-rows being computed); rows that later windows share stay in the buffer, shifted to its front, so nothing
-is computed twice (no recomputation: the MACs are those of the unfused layers).
+A group is a run of consecutive int8 layers CONV_2D / DEPTHWISE_CONV_2D / AVERAGE_POOL_2D / MAX_POOL_2D
+and same-shape ADD / SUB / MUL whose tensors, except the last layer's output, are read only inside the
+group (a chain, or a block with a residual connection). The group runs row by row: each kernel call
+computes up to `height` new rows of one layer, demand-driven from the last layer's output, once its
+inputs hold the rows of the call's window. Every tensor inside the group lives in a *line buffer* that
+holds only the rows its consumers still read; rows that later windows share stay in the buffer, shifted
+to its front, so nothing is computed twice (no recomputation: the MACs are those of the unfused layers).
 
 A kernel computing output rows [o0, o1) of a layer runs on a *view*: the input pointer at the first input
-row needed, in_h the rows present, pad_top adjusted (0 unless the band touches the top border), out_h the
-rows computed. Rows outside the view are exactly the rows outside the real image (the view is the window
-clipped to the image), so the kernel's own bounds checks treat them as padding: each output element is
-computed by the same arithmetic as unfused, only the order of the rows changes, so the result is bit-exact.
+row needed, in_h the rows present, pad_top adjusted (0 unless the window touches the top border), out_h
+the rows computed. Rows outside the view are exactly the rows outside the real image (the view is the
+window clipped to the image), so the kernel's own bounds checks treat them as padding: each output element
+is computed by the same arithmetic as unfused, only the order of the rows changes, so the result is
+bit-exact. An element-wise layer's view is just its rows.
 
-For the planner the fused chain is ordinary buffers: its input lives until the chain's last step, its
-output from the chain's first step, each line buffer (its size the most rows it ever holds) over the whole
-chain, each layer's scratch at its own step (scratch holds nothing from one call to the next).
+For the planner the group is ordinary buffers: its inputs live until the group's last step, each line
+buffer (its size the most rows it ever holds) over the whole group, each layer's scratch from its own step
+to the group's last (scratch holds nothing from one call to the next), the group's output from its last
+step (only that step's calls write it; everything alive beside it during the group is alive then too).
 """
 from __future__ import annotations
 
@@ -26,10 +28,11 @@ from ..ir import Graph, Operator
 from ..ops.base import handler, nhwc, same_padding
 
 BAND_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D")
+ELEMENTWISE_OPS = ("ADD", "SUB", "MUL")
 #: the fields of each band entry of the generated table (int32, bytes for offsets)
 #: how many candidate chains (those with the least liveness bound) plan_with_bands plans in full
 MAX_PLANNED = 12
-ENTRY = ("shift_from", "shift_bytes", "in_offset", "in_h", "pad_top", "out_offset", "out_h")
+ENTRY = ("shift_from", "shift_bytes", "in_offset", "in_offset2", "in_h", "pad_top", "out_offset", "out_h")
 
 
 @dataclass
@@ -61,6 +64,8 @@ class Rows:
 
 def layer_rows(op: Operator) -> Rows | None:
     """The row geometry of a band-capable layer, or None if `op` cannot run in bands."""
+    if op.op in ELEMENTWISE_OPS:
+        return _elementwise_rows(op)
     if op.op not in BAND_OPS or len(op.outputs) != 1:
         return None
     h = handler(op.op)
@@ -87,44 +92,78 @@ def layer_rows(op: Operator) -> Rows | None:
     return Rows(ih, oh, k, s, d, same_padding(ih, k, s, d, oh), iw * ic, ow * oc, ow, macs)
 
 
-def chains(graph: Graph) -> list[tuple[int, int]]:
-    """Maximal runs [a, b] (steps, inclusive) of band-capable layers, each feeding only the next."""
-    readers: dict[int, int] = {}
-    for op in graph.operators:
+def _elementwise_rows(op: Operator) -> Rows | None:
+    """ADD / SUB / MUL of two int8 NHWC tensors of the output's shape (no broadcasting): rows map to rows."""
+    if len(op.inputs) != 2 or len(op.outputs) != 1 or handler(op.op).scheme(op) != "s8":
+        return None
+    x1, x2, y = op.inputs[0], op.inputs[1], op.outputs[0]
+    if any(t is None or t.is_const or t.dtype != "int8" or tuple(t.shape) != tuple(y.shape) for t in (x1, x2, y)):
+        return None
+    if x1.root() is x2.root() or len(y.shape) != 4 or y.shape[0] != 1:
+        return None
+    _, h, w, c = (int(d) for d in y.shape)
+    return Rows(h, h, 1, 1, 1, 0, w * c, w * c, w, 0)
+
+
+def activation_inputs(op: Operator) -> list:
+    """The activation (non-constant) inputs a band layer reads, in argument order."""
+    return [op.inputs[0]] if op.op in BAND_OPS else [op.inputs[0], op.inputs[1]]
+
+
+def group_inputs(graph: Graph, a: int, b: int) -> list[list[int | None]] | None:
+    """For steps a..b as a group: per layer, per activation input, the producing layer's index in the
+    group (None: produced outside, read as a whole tensor); None if a..b is not a valid group."""
+    ops = graph.operators[a:b + 1]
+    if any(layer_rows(op) is None for op in ops):
+        return None
+    made = {id(op.outputs[0]): i for i, op in enumerate(ops)}
+    outputs = {id(t.root()) for t in graph.outputs}
+    readers: dict[int, list[int]] = {}
+    for step, op in enumerate(graph.operators):
         for t in op.inputs:
             if t is not None:
-                readers[id(t.root())] = readers.get(id(t.root()), 0) + 1
-    outputs = {id(t.root()) for t in graph.outputs}
+                readers.setdefault(id(t.root()), []).append(step)
+    for i, op in enumerate(ops[:-1]):  # every tensor but the last output stays inside the group
+        y = op.outputs[0]
+        r = readers.get(id(y), [])
+        if y.root() is not y or y.is_variable or id(y) in outputs or not r or any(not a <= s <= b for s in r):
+            return None
+    y = ops[-1].outputs[0]
+    if y.root() is not y or y.is_variable:
+        return None
+    out = []
+    for op in ops:
+        srcs = [made.get(id(t)) for t in activation_inputs(op)]
+        if any(t.root() is not t and id(t.root()) in made for t in activation_inputs(op)):
+            return None
+        out.append(srcs)
+    return out
+
+
+def chains(graph: Graph) -> list[tuple[int, int]]:
+    """Every valid group [a, b] (steps, inclusive, b > a) starting where a run of band-capable layers starts."""
     ops = graph.operators
-    ok = [layer_rows(op) is not None for op in ops]
-
-    def links(i: int) -> bool:  # op i's output is op i+1's input 0 and nothing else's
-        y = ops[i].outputs[0]
-        nxt = ops[i + 1]
-        return (y.root() is y and not y.is_variable and id(y) not in outputs and readers.get(id(y), 0) == 1
-                and nxt.inputs[0] is y and sum(t is y for t in nxt.inputs if t is not None) == 1)
-
-    runs, i = [], 0
+    out, i = [], 0
     while i < len(ops):
-        if not ok[i]:
+        if layer_rows(ops[i]) is None:
             i += 1
             continue
         j = i
-        while j + 1 < len(ops) and ok[j + 1] and links(j):
+        while j + 1 < len(ops) and layer_rows(ops[j + 1]) is not None:
             j += 1
-        if j > i:
-            runs.append((i, j))
+        out += [(i, b) for b in range(i + 1, j + 1) if group_inputs(graph, i, b) is not None]
         i = j + 1
-    return runs
+    return out
 
 
 @dataclass
 class BandChain:
-    """One fused chain: steps [first, last], `height` output rows of the last layer per band."""
+    """One fused group: steps [first, last], calls of up to `height` rows of one layer."""
     first: int
     last: int
     height: int
     rows: list[Rows]
+    inputs: list[list[int | None]]                              # per layer, per input: producer index or None
     table: list[list[int]] = field(default_factory=list)        # per call: layer, then ENTRY
     capacity: list[int] = field(default_factory=list)           # rows of each line buffer (all but the last layer)
     moved_bytes: int = 0                                        # bytes the line-buffer shifts copy per invoke
@@ -136,7 +175,7 @@ class BandChain:
 
     @property
     def bands(self) -> int:
-        """Bands of the chain's output (calls of its last layer)."""
+        """Bands of the group's output (calls of its last layer)."""
         return sum(1 for e in self.table if e[0] == len(self.rows) - 1)
 
     @property
@@ -144,7 +183,7 @@ class BandChain:
         return len(self.table)
 
     def buffer_bytes(self, i: int) -> int:
-        """Bytes of the line buffer of the chain's i-th layer (i < last)."""
+        """Bytes of the line buffer of the group's i-th layer (i < last)."""
         return self.capacity[i] * self.rows[i].out_row
 
     def describe(self, ops: list[Operator]) -> dict:
@@ -159,18 +198,22 @@ class BandChain:
         }
 
 
-def band_chain(rows: list[Rows], first: int, height: int) -> BandChain:
-    """The call schedule of the layers `rows` (steps first..): demand-driven, each call computes up to
-    `height` new rows of one layer, after its producer has computed the rows of the call's window; a
-    layer's line buffer drops (shifts out) the rows its consumer will never read again before the layer
-    writes new rows into it. Entries: the layer, then ENTRY (see there)."""
+def band_chain(rows: list[Rows], first: int, height: int, inputs: list[list[int | None]] | None = None) -> BandChain:
+    """The call schedule of the layers `rows` (steps first..; `inputs` as group_inputs gives, default a
+    chain): demand-driven, each call computes up to `height` new rows of one layer after its producers
+    hold the rows of the call's window; a line buffer drops (shifts out) the rows none of its consumers
+    will read again before its layer writes new rows into it. Entries: the layer, then ENTRY."""
     import sys
     m = len(rows)
-    held = [[0, 0] for _ in range(m)]   # rows [start, end) in each layer's line buffer
-    need_lo = [0] * m                   # the lowest row of layer l its consumer still reads
+    if inputs is None:
+        inputs = [[None]] + [[i - 1] for i in range(1, m)]
+    consumers = [[c for c in range(m) if i in inputs[c]] for i in range(m)]
+    held = [[0, 0] for _ in range(m)]             # rows [start, end) in each layer's line buffer
+    need = [dict.fromkeys(consumers[i], 0) for i in range(m)]  # per consumer, the lowest row it still reads
     cap = [0] * m
     table: list[list[int]] = []
     moved = 0
+    offsets = ("in_offset", "in_offset2")
 
     def ensure(l: int, r1: int) -> None:
         nonlocal moved
@@ -178,13 +221,16 @@ def band_chain(rows: list[Rows], first: int, height: int) -> BandChain:
             o0 = held[l][1]
             o1 = min(o0 + height, rows[l].out_h)
             w0, w1 = rows[l].window(o0, o1)
-            if l > 0:
-                need_lo[l - 1] = max(need_lo[l - 1], w0)
-                ensure(l - 1, w1)
+            for p in inputs[l]:
+                if p is not None:
+                    need[p][l] = max(need[p][l], w0)
+            for p in inputs[l]:
+                if p is not None:
+                    ensure(p, w1)
             e = dict.fromkeys(ENTRY, 0)
-            if l < m - 1:  # drop what the consumer no longer reads, then write after what it keeps
+            if l < m - 1:  # drop what no consumer reads any more, then write after what they keep
                 s, end = held[l]
-                lo = min(need_lo[l], end)
+                lo = min(min(need[l].values()), end)
                 if lo > s:
                     if end > lo:
                         e["shift_from"], e["shift_bytes"] = (lo - s) * rows[l].out_row, (end - lo) * rows[l].out_row
@@ -196,20 +242,21 @@ def band_chain(rows: list[Rows], first: int, height: int) -> BandChain:
             held[l][1] = o1
             cap[l] = max(cap[l], o1 - held[l][0])
             e["in_h"], e["pad_top"], e["out_h"] = w1 - w0, rows[l].view_pad(o0, w0), o1 - o0
-            if l == 0:
-                e["in_offset"] = w0 * rows[0].in_row
-            else:
-                assert held[l - 1][0] <= w0 and held[l - 1][1] >= w1, (l, held[l - 1], w0, w1)
-                e["in_offset"] = (w0 - held[l - 1][0]) * rows[l - 1].out_row
+            for k, p in zip(offsets, inputs[l]):
+                if p is None:
+                    e[k] = w0 * rows[l].in_row
+                else:
+                    assert held[p][0] <= w0 and held[p][1] >= w1, (l, p, held[p], w0, w1)
+                    e[k] = (w0 - held[p][0]) * rows[p].out_row
             table.append([l] + [e[k] for k in ENTRY])
 
     limit = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(limit, 100 + 4 * m))
+    sys.setrecursionlimit(max(limit, 200 + 8 * m))
     try:
         ensure(m - 1, rows[-1].out_h)
     finally:
         sys.setrecursionlimit(limit)
-    return BandChain(first, first + m - 1, height, rows, table, cap[:m - 1], moved)
+    return BandChain(first, first + m - 1, height, rows, inputs, table, cap[:m - 1], moved)
 
 
 def computed_rows(chain: BandChain) -> list[int]:
@@ -218,15 +265,31 @@ def computed_rows(chain: BandChain) -> list[int]:
     return [sum(e[k] for e in chain.table if e[0] == l) for l in range(len(chain.rows))]
 
 
+def group_chain(graph: Graph, a: int, b: int, height: int) -> BandChain | None:
+    """The schedule of steps a..b as a group, or None if they are not one."""
+    inputs = group_inputs(graph, a, b)
+    if inputs is None:
+        return None
+    return band_chain([layer_rows(op) for op in graph.operators[a:b + 1]], a, height, inputs)
+
+
+def external_inputs(graph: Graph, chain: BandChain) -> list:
+    """The tensors (roots) the group reads from outside, in first-read order."""
+    out = []
+    for l, srcs in enumerate(chain.inputs):
+        for t, p in zip(activation_inputs(graph.operators[chain.first + l]), srcs):
+            if p is None and all(t.root() is not u for u in out):
+                out.append(t.root())
+    return out
+
+
 def apply_chain(buffers, graph: Graph, chain: BandChain) -> None:
-    """Resize and re-time the buffers of a fused chain. Every buffer inside the chain (line buffers,
-    scratch) lives over the whole chain, the input until its last step; the output is written only by
-    the last layer's calls, so it is made to start at the last step: everything alive beside it during
-    the chain is alive at that step too, which keeps the plan's checks (and the overlap below) exact."""
+    """Resize and re-time the buffers of a fused group (see the module docstring)."""
     ops = graph.operators
     by_tensor = {id(b.tensor): b for b in buffers if b.tensor is not None}
-    x = by_tensor[id(ops[chain.first].inputs[0].root())]
-    x.last = max(x.last, chain.last)
+    for t in external_inputs(graph, chain):
+        x = by_tensor[id(t)]
+        x.last = max(x.last, chain.last)
     y = by_tensor[id(ops[chain.last].outputs[0].root())]
     y.first = chain.last
     for i in range(chain.last - chain.first):
@@ -234,36 +297,59 @@ def apply_chain(buffers, graph: Graph, chain: BandChain) -> None:
         b.size = chain.buffer_bytes(i)
         b.first, b.last = chain.first, chain.last
         b.name = f"{b.name} (band buffer)"
-    for b in buffers:  # (from its own step on: nothing that lives only before it is inside the chain)
-        if b.scratch and chain.first <= b.first <= chain.last:
-            b.last = chain.last
+    # the group's kernels run one at a time and their scratch holds nothing between calls: one scratch
+    # buffer (the first one's, from its step on; nothing that lives only before it is inside the group)
+    # of the largest size serves them all; the others become empty and take its offset after planning
+    inside = [b for b in buffers if b.scratch and chain.first <= b.first <= chain.last and b.size]
+    if inside:
+        shared = min(inside, key=lambda b: b.first)
+        shared.size, shared.last = max(b.size for b in inside), chain.last
+        shared.align = max(b.align for b in inside)
+        for b in inside:
+            if b is not shared:
+                b.size = 0
+
+
+def share_scratch(buffers, chain: BandChain) -> None:
+    """After planning: the emptied scratch buffers of the group point at the shared one."""
+    inside = [b for b in buffers if b.scratch and chain.first <= b.first <= chain.last]
+    shared = [b for b in inside if b.size]
+    for b in inside:
+        if not b.size and shared:
+            b.offset = shared[0].offset
 
 
 def chain_overlap(chain: BandChain, buffers, graph: Graph, align: int):
-    """The chain's output may run over its input's rows that no later call reads: offset(input) -
-    offset(output) >= d, d the most any output band's end runs past the next input window's start."""
+    """The group's output may run over an input that dies in the group, over the rows no later call
+    reads: offset(input) - offset(output) >= d, d the most any output band's end runs past the start of
+    the next window read from that input. The first such input of the group gets the pair."""
     from .analysis import Overlap
     ops = graph.operators
-    xt, yt = ops[chain.first].inputs[0].root(), ops[chain.last].outputs[0].root()
-    if xt.is_variable or any(t.root() is xt for t in graph.outputs):
-        return None
-    if sum(1 for op in ops for t in op.inputs if t is not None and t.root() is xt) != 1:
-        return None
+    yt = ops[chain.last].outputs[0].root()
     by_tensor = {id(b.tensor): b for b in buffers if b.tensor is not None}
-    x, y = by_tensor[id(xt)], by_tensor[id(yt)]
-    if x.last != chain.last or y.first != chain.last:
+    y = by_tensor[id(yt)]
+    if y.first != chain.last:
         return None
-    m, k_in, k_out, k_h = len(chain.rows), 1 + ENTRY.index("in_offset"), 1 + ENTRY.index("out_offset"), 1 + ENTRY.index("out_h")
-    d = 0
-    for i, e in enumerate(chain.table):
-        if e[0] != m - 1:
+    outs = {id(t.root()) for t in graph.outputs}
+    m, k_out, k_h = len(chain.rows), 1 + ENTRY.index("out_offset"), 1 + ENTRY.index("out_h")
+    for xt in external_inputs(graph, chain):
+        if xt.is_variable or id(xt) in outs or by_tensor[id(xt)].last != chain.last:
             continue
-        end = e[k_out] + e[k_h] * chain.rows[-1].out_row
-        nxt = next((f[k_in] for f in chain.table[i + 1:] if f[0] == 0), None)
-        if nxt is not None:
-            d = max(d, end - nxt)
-    d = -(-d // align) * align
-    return Overlap(x, y, d, chain.last)
+        reads = [(l, 1 + ENTRY.index(k)) for l, srcs in enumerate(chain.inputs)
+                 for k, t, p in zip(("in_offset", "in_offset2"), activation_inputs(ops[chain.first + l]), srcs)
+                 if p is None and t.root() is xt]
+        if sum(1 for op in ops for t in op.inputs if t is not None and t.root() is xt) != len(reads):
+            continue  # read by another layer too (or twice by one)
+        d = 0
+        for i, e in enumerate(chain.table):
+            if e[0] != m - 1:
+                continue
+            end = e[k_out] + e[k_h] * chain.rows[-1].out_row
+            nxt = [f[k] for f in chain.table[i + 1:] for l, k in reads if f[0] == l]
+            if nxt:
+                d = max(d, end - min(nxt))
+        return Overlap(by_tensor[id(xt)], y, -(-d // align) * align, chain.last)
+    return None
 
 
 @dataclass
@@ -281,6 +367,7 @@ def plan_with_bands(graph: Graph, scratch: list[int], rules, align: int, max_rec
     `max_recompute` of the model's MACs (the line buffers recompute nothing) and it beats today's arena."""
     from .analysis import analyse, liveness_lower_bound, overlaps
     from .apply import plan_arena
+    from .verify import verify_plan
 
     def plan(chain: BandChain | None):
         buffers = analyse(graph, scratch)
@@ -291,29 +378,31 @@ def plan_with_bands(graph: Graph, scratch: list[int], rules, align: int, max_rec
             o = chain_overlap(chain, buffers, graph, align)
             if o is not None:
                 pairs.append(o)
-        return plan_arena(buffers, pairs, align)
+        p = plan_arena(buffers, pairs, align)
+        if chain is not None:
+            share_scratch(p.buffers, chain)
+            verify_plan(p.buffers, max(b.offset + b.size for b in p.buffers), align, p.overlaps)
+        return p
 
     base = plan(None)
     best = BandChoice(None, base, base)
-    if force is not None:  # tests: this chain and height
+    if force is not None:  # tests: this group and height
         a, b, height = force
-        chain = band_chain([layer_rows(op) for op in graph.operators[a:b + 1]], a, height)
-        if any(r is None for r in chain.rows) or not any(a <= a0 and b <= b0 for a0, b0 in chains(graph)):
+        chain = group_chain(graph, a, b, height)
+        if chain is None:
             raise ValueError(f"steps {a}-{b} cannot be fused")
         best.chain, best.plan = chain, plan(chain)
         return best
     total = sum(handler(op.op).macs(op) for op in graph.operators) or 1
     candidates = []
     for a, b in chains(graph):
-        rows_all = [layer_rows(op) for op in graph.operators[a:b + 1]]
-        for j in range(1, len(rows_all)):
-            for height in _heights(rows_all[j].out_h):
-                chain = band_chain(rows_all[:j + 1], a, height)
-                if chain.recomputed_macs > max_recompute * total:
-                    continue
-                buffers = analyse(graph, scratch)
-                apply_chain(buffers, graph, chain)
-                candidates.append((liveness_lower_bound(buffers), chain.calls, len(candidates), chain))
+        for height in _heights(graph.operators[b].outputs[0].shape[1]):
+            chain = group_chain(graph, a, b, height)
+            if chain.recomputed_macs > max_recompute * total:
+                continue
+            buffers = analyse(graph, scratch)
+            apply_chain(buffers, graph, chain)
+            candidates.append((liveness_lower_bound(buffers), chain.calls, len(candidates), chain))
     # planning is the costly part: plan the most promising candidates by their liveness bound
     for bound, _, _, chain in sorted(candidates, key=lambda c: c[:3])[:MAX_PLANNED]:
         p = plan(chain)

@@ -6,7 +6,7 @@ import pytest
 
 from mcugen.boards import load_board
 from mcugen.compiler import compile_bytes, with_memory
-from mcugen.planner.bands import band_chain, computed_rows, layer_rows
+from mcugen.planner.bands import computed_rows, group_chain, layer_rows
 from mcugen.testing.builder import OpSpec, TensorSpec, build_model
 from mcugen.testing.compare import compare_model, count_mismatches, run_on_board
 from mcugen.testing.random_quant import rand_act_quant, rand_bias, rand_weights
@@ -27,7 +27,20 @@ def chain_model(rng, h, w, c, layers) -> bytes:
     tensors = [TensorSpec((1, h, w, c), "int8", si, zi)]
     ops = []
     cur = 0
+    made = []  # per layer: (tensor index, h, w, c, scale, zero point)
     for i, (kind, k, s, d, pad, n) in enumerate(layers):
+        made.append(None)
+        if kind in ("add", "mul"):  # with the output of layer n (-1: the model input), same shape
+            j, hj, wj, cj, sj, zj = made[n] if n >= 0 else (0, *tensors[0].shape[1:], tensors[0].scale,
+                                                                tensors[0].zero_point)
+            assert (hj, wj, cj) == (h, w, c), (kind, n)
+            so, zo = rand_act_quant(rng)
+            tensors.append(TensorSpec((1, h, w, c), "int8", so, zo))
+            ops.append(OpSpec(kind.upper(), [cur, j] if i % 2 else [j, cur], [len(tensors) - 1],
+                              {"fused_activation_function": ACTS[i % 4]}))
+            cur, si, zi = len(tensors) - 1, so, zo
+            made[-1] = (cur, h, w, c, si, zi)
+            continue
         oh, ow = _out(pad, h, k, s, d), _out(pad, w, k, s, d)
         if kind in ("avg", "max"):
             oc = c
@@ -37,6 +50,7 @@ def chain_model(rng, h, w, c, layers) -> bytes:
             ops.append(OpSpec("AVERAGE_POOL_2D" if kind == "avg" else "MAX_POOL_2D", [cur], [len(tensors) - 1], opts))
             cur = len(tensors) - 1
             h, w = oh, ow
+            made[-1] = (cur, h, w, c, si, zi)
             continue
         so, zo = rand_act_quant(rng)
         if kind == "conv":
@@ -57,6 +71,7 @@ def chain_model(rng, h, w, c, layers) -> bytes:
         ops.append(OpSpec(opcode, [cur, len(tensors) - 3, len(tensors) - 2], [len(tensors) - 1], opts))
         cur = len(tensors) - 1
         h, w, c, si, zi = oh, ow, oc, so, zo
+        made[-1] = (cur, h, w, c, si, zi)
     return build_model(tensors, ops, [0], [cur])
 
 
@@ -93,6 +108,12 @@ CHAINS = [
     (25, 6, 8, [("dw", 3, 1, 1, "SAME", 1), ("conv", 1, 1, 1, "SAME", 8), ("dw", 3, 1, 1, "SAME", 1),
                 ("conv", 1, 1, 1, "SAME", 8), ("dw", 3, 1, 1, "SAME", 1)]),           # kws-like stride 1
     (18, 5, 3, [("avg", 3, 2, 1, "SAME", 0), ("dw", 3, 1, 3, "SAME", 2), ("conv", 5, 1, 1, "SAME", 3)]),
+    # residual blocks (resnet's start): a layer's output read by a later ADD / MUL as well
+    (14, 9, 3, [("conv", 3, 1, 1, "SAME", 8), ("conv", 3, 1, 1, "SAME", 8), ("conv", 3, 1, 1, "SAME", 8),
+                ("add", 0, 0, 0, "", 0), ("conv", 3, 2, 1, "SAME", 6), ("conv", 3, 1, 1, "SAME", 6),
+                ("dw", 1, 1, 1, "SAME", 1), ("add", 0, 0, 0, "", 5)]),
+    (12, 7, 4, [("dw", 3, 1, 1, "SAME", 1), ("add", 0, 0, 0, "", -1), ("conv", 5, 1, 1, "SAME", 4),
+                ("mul", 0, 0, 0, "", 1), ("max", 3, 1, 1, "SAME", 0)]),
 ]
 
 
@@ -113,9 +134,10 @@ def test_schedule_computes_every_row_once():
         graph = compile_bytes(model, "m").graph
         rows = [layer_rows(op) for op in graph.operators]
         for height in range(1, rows[-1].out_h + 1):
-            chain = band_chain(rows, 0, height)
-            needed = [len({y for o in range(nxt.out_h) for y in range(*nxt.window(o, o + 1))})
-                      for nxt in rows[1:]] + [rows[-1].out_h]
+            chain = group_chain(graph, 0, len(rows) - 1, height)
+            needed = [len({y for c, srcs in enumerate(chain.inputs) if l in srcs
+                           for o in range(rows[c].out_h) for y in range(*rows[c].window(o, o + 1))})
+                      for l in range(len(rows) - 1)] + [rows[-1].out_h]
             done = computed_rows(chain)
             assert all(n <= d <= r.out_h for n, d, r in zip(needed, done, rows)), (height, done, needed)
 

@@ -17,7 +17,7 @@ from tests.planner.test_arena_regression import ARENA, TFLM
 # model: arena bytes with --memory min (host), None where no chain lowers the arena (today's figure holds)
 MIN_ARENA = {
     "hello_world_int8": None, "ad01_int8": None, "kws_ref_model": None, "micro_speech_quantized": None,
-    "str_ww_ref_model": None, "pretrainedResnet_quant": None,
+    "str_ww_ref_model": None, "pretrainedResnet_quant": 18624,
     "person_detect": 18816, "vww_96_int8": 31740,
 }
 GEOMEAN = ("kws_ref_model", "vww_96_int8", "pretrainedResnet_quant", "ad01_int8", "person_detect")
@@ -38,12 +38,12 @@ def test_min_arena_bounds():
         assert (c.bands.chain is not None) == (figure is not None), model
         got[model] = c.plan.arena_size
     geo = math.exp(sum(math.log(got[m] / TFLM[m]) for m in GEOMEAN) / len(GEOMEAN))
-    assert geo <= 0.31, f"geomean against TFLM's arena {geo:.3f}"
+    assert geo <= 0.28, f"geomean against TFLM's arena {geo:.3f}"
     assert got["person_detect"] <= 20000
 
 
 @pytest.mark.models
-@pytest.mark.parametrize("model", ["person_detect", "vww_96_int8"])
+@pytest.mark.parametrize("model", ["person_detect", "vww_96_int8", "pretrainedResnet_quant"])
 def test_min_bit_exact(model):
     data = shared_model(f"{model}.tflite").read_bytes()
     cmp = compare_model(data, count=2, seed=3, board=_min())
