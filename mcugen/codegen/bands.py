@@ -7,7 +7,11 @@ to the FULLY_CONNECTED kernel, batches = rows x width), and the kernel is called
 from __future__ import annotations
 
 from ..errors import InternalError
-from ..planner.bands import ENTRY, BandChain, activation_inputs
+from ..planner.bands import ENTRY, BandChain, accumulator_name, activation_inputs
+
+#: the band entry point of a global AVERAGE_POOL_2D (runtime_c/pooling/mcu_avgpool_rows_s8.c)
+ACCUMULATE = "avgpool_rows_s8"
+ACCUMULATE_SOURCE = "pooling/mcu_avgpool_rows_s8.c"
 
 #: parameter structs whose kernels run on a row view, and the fields a band patches (field -> C expression
 #: over the band entry `g`, see ENTRY)
@@ -40,13 +44,22 @@ def band_loop(chain: BandChain, graph, layers, rows, ctx) -> dict:
             raise InternalError(f"step {step}: unexpected kernel arguments {L.args}")
         args = [f"{a} + {view[a]}" if a in view else a for a in L.args]
         r = chain.rows[i]
+        if r.accumulate:  # a global average pool fed row by row: its band entry point
+            acc = next(b for b in ctx.plan.buffers if b.name == accumulator_name(chain))
+            L.sources = tuple(L.sources) + (ACCUMULATE_SOURCE,)
+            out.append({
+                "step": step, "shift": False, "buffer": y, "comment": f"{rows[step]['op']} (accumulated by rows)",
+                "call": ACCUMULATE, "args": [f"{xs[0]} + {g['in_offset']}", g["first_row"], g["out_h"],
+                                             f"(int32_t *)(arena + {acc.offset})", y],
+            })
+            continue
         patches = [(f, e.format(out_w=r.out_w, row=r.out_row).replace("out_h", g["out_h"]) if " " in e else g[e])
                    for f, e in PATCHES[L.struct].items()]
         out.append({
             "step": step, "struct": L.struct, "function": L.function, "patches": patches,
             "shift": i < len(chain.rows) - 1, "buffer": y, "shift_from": g["shift_from"],
             "shift_bytes": g["shift_bytes"], "out_h": g["out_h"],
-            "args": args,
+            "args": args, "call": None,
             "comment": f"{rows[step]['op']} {rows[step]['inputs'][0]} -> {rows[step]['outputs'][0]}",
         })
     lines = ["{ " + ", ".join(str(v) for v in e) + " }" for e in chain.table]
@@ -54,6 +67,7 @@ def band_loop(chain: BandChain, graph, layers, rows, ctx) -> dict:
         "first": chain.first, "last": chain.last, "bands": chain.bands, "height": chain.height,
         "calls": chain.calls, "width": width + 1, "table": f"band{chain.first}_calls", "rows": lines,
         "entry": "layer, " + ", ".join(ENTRY), "layers": out,
+        "accumulate": any(r.accumulate for r in chain.rows),
     }
 
 

@@ -32,7 +32,7 @@ ELEMENTWISE_OPS = ("ADD", "SUB", "MUL")
 #: the fields of each band entry of the generated table (int32, bytes for offsets)
 #: how many candidate chains (those with the least liveness bound) plan_with_bands plans in full
 MAX_PLANNED = 12
-ENTRY = ("shift_from", "shift_bytes", "in_offset", "in_offset2", "in_h", "pad_top", "out_offset", "out_h")
+ENTRY = ("shift_from", "shift_bytes", "in_offset", "in_offset2", "in_h", "pad_top", "out_offset", "out_h", "first_row")
 
 
 @dataclass
@@ -48,6 +48,7 @@ class Rows:
     out_row: int  # bytes per output row
     out_w: int
     macs_per_row: int
+    accumulate: bool = False  # a global average pool fed row by row (its rows: its input's; output at the end)
 
     def window(self, o0: int, o1: int) -> tuple[int, int]:
         """Input rows [r0, r1) that output rows [o0, o1) read, clipped to the image."""
@@ -82,6 +83,10 @@ def layer_rows(op: Operator) -> Rows | None:
     if n != 1:
         return None
     o = op.options
+    if (op.op == "AVERAGE_POOL_2D" and (oh, ow) == (1, 1) and (o["filter_height"], o["filter_width"]) == (ih, iw)
+            and ih > 1):
+        # a global average: accumulated over the rows as they come (mcu_avgpool_rows_s8.c)
+        return Rows(ih, ih, 1, 1, 1, 0, iw * ic, 0, 1, iw * ic, accumulate=True)
     if op.op in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
         k, s, d = o["filter_height"], o["stride_h"], 1
         macs = ow * oc * o["filter_height"] * o["filter_width"]
@@ -124,6 +129,8 @@ def group_inputs(graph: Graph, a: int, b: int) -> list[list[int | None]] | None:
             if t is not None:
                 readers.setdefault(id(t.root()), []).append(step)
     for i, op in enumerate(ops[:-1]):  # every tensor but the last output stays inside the group
+        if layer_rows(op).accumulate:
+            return None  # an accumulated pool's output exists only at the end: it ends its group
         y = op.outputs[0]
         r = readers.get(id(y), [])
         if y.root() is not y or y.is_variable or id(y) in outputs or not r or any(not a <= s <= b for s in r):
@@ -241,7 +248,7 @@ def band_chain(rows: list[Rows], first: int, height: int, inputs: list[list[int 
                 e["out_offset"] = o0 * rows[l].out_row
             held[l][1] = o1
             cap[l] = max(cap[l], o1 - held[l][0])
-            e["in_h"], e["pad_top"], e["out_h"] = w1 - w0, rows[l].view_pad(o0, w0), o1 - o0
+            e["in_h"], e["pad_top"], e["out_h"], e["first_row"] = w1 - w0, rows[l].view_pad(o0, w0), o1 - o0, o0
             for k, p in zip(offsets, inputs[l]):
                 if p is None:
                     e[k] = w0 * rows[l].in_row
@@ -297,6 +304,10 @@ def apply_chain(buffers, graph: Graph, chain: BandChain) -> None:
         b.size = chain.buffer_bytes(i)
         b.first, b.last = chain.first, chain.last
         b.name = f"{b.name} (band buffer)"
+    if chain.rows[-1].accumulate:  # the sums of a global average pool, kept from its first call to its last
+        from .analysis import Buffer
+        buffers.append(Buffer(accumulator_name(chain), 4 * ops[chain.last].outputs[0].shape[-1], chain.last,
+                              chain.last, align=4))
     # the group's kernels run one at a time and their scratch holds nothing between calls: one scratch
     # buffer (the first one's, from its step on; nothing that lives only before it is inside the group)
     # of the largest size serves them all; the others become empty and take its offset after planning
@@ -308,6 +319,10 @@ def apply_chain(buffers, graph: Graph, chain: BandChain) -> None:
         for b in inside:
             if b is not shared:
                 b.size = 0
+
+
+def accumulator_name(chain: BandChain) -> str:
+    return f"band{chain.first}_sums"
 
 
 def share_scratch(buffers, chain: BandChain) -> None:
@@ -396,7 +411,7 @@ def plan_with_bands(graph: Graph, scratch: list[int], rules, align: int, max_rec
     total = sum(handler(op.op).macs(op) for op in graph.operators) or 1
     candidates = []
     for a, b in chains(graph):
-        for height in _heights(graph.operators[b].outputs[0].shape[1]):
+        for height in _heights(layer_rows(graph.operators[b]).out_h):
             chain = group_chain(graph, a, b, height)
             if chain.recomputed_macs > max_recompute * total:
                 continue

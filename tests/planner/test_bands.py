@@ -30,6 +30,7 @@ def chain_model(rng, h, w, c, layers) -> bytes:
     made = []  # per layer: (tensor index, h, w, c, scale, zero point)
     for i, (kind, k, s, d, pad, n) in enumerate(layers):
         made.append(None)
+        kh, kw = k if isinstance(k, tuple) else (k, k)
         if kind in ("add", "mul"):  # with the output of layer n (-1: the model input), same shape
             j, hj, wj, cj, sj, zj = made[n] if n >= 0 else (0, *tensors[0].shape[1:], tensors[0].scale,
                                                                 tensors[0].zero_point)
@@ -41,10 +42,10 @@ def chain_model(rng, h, w, c, layers) -> bytes:
             cur, si, zi = len(tensors) - 1, so, zo
             made[-1] = (cur, h, w, c, si, zi)
             continue
-        oh, ow = _out(pad, h, k, s, d), _out(pad, w, k, s, d)
+        oh, ow = _out(pad, h, kh, s, d), _out(pad, w, kw, s, d)
         if kind in ("avg", "max"):
             oc = c
-            opts = {"padding": pad, "stride_h": s, "stride_w": s, "filter_height": k, "filter_width": k,
+            opts = {"padding": pad, "stride_h": s, "stride_w": s, "filter_height": kh, "filter_width": kw,
                     "fused_activation_function": ACTS[i % 4] if kind == "avg" else "NONE"}
             tensors.append(TensorSpec((1, oh, ow, oc), "int8", si, zi))  # pooling keeps the quantization
             ops.append(OpSpec("AVERAGE_POOL_2D" if kind == "avg" else "MAX_POOL_2D", [cur], [len(tensors) - 1], opts))
@@ -114,6 +115,10 @@ CHAINS = [
                 ("dw", 1, 1, 1, "SAME", 1), ("add", 0, 0, 0, "", 5)]),
     (12, 7, 4, [("dw", 3, 1, 1, "SAME", 1), ("add", 0, 0, 0, "", -1), ("conv", 5, 1, 1, "SAME", 4),
                 ("mul", 0, 0, 0, "", 1), ("max", 3, 1, 1, "SAME", 0)]),
+    # ending in a global average pool, accumulated row by row (kws's and resnet's end)
+    (25, 5, 1, [("conv", 4, 2, 1, "SAME", 16), ("dw", 3, 1, 1, "SAME", 1), ("conv", 1, 1, 1, "SAME", 16),
+                ("avg", (13, 3), 1, 1, "VALID", 0)]),
+    (9, 6, 8, [("conv", 3, 1, 1, "SAME", 8), ("add", 0, 0, 0, "", -1), ("avg", (9, 6), 2, 1, "VALID", 0)]),
 ]
 
 
