@@ -74,13 +74,12 @@ def band_loop(chain: BandChain, graph, layers, rows, ctx) -> dict:
 def band_report(choice, graph) -> dict:
     """The report.json section of --memory min: the chain, the band geometry, today's plan beside."""
     from ..planner.analysis import liveness_lower_bound
-    c = choice.chain
     peak = step_peaks(choice.plan, len(graph.operators))
     return {
         "mode": "min", "arena_bytes": choice.plan.arena_size, "liveness_lower_bound": choice.plan.lower_bound,
         "default_arena_bytes": choice.baseline.arena_size,
         "default_liveness_lower_bound": liveness_lower_bound(choice.baseline.buffers),
-        "chains": [] if c is None else [c.describe(graph.operators)],
+        "chains": [c.describe(graph.operators) for c in choice.chains],
         "peak_per_step": peak, "default_peak_per_step": step_peaks(choice.baseline, len(graph.operators)),
         "candidates": len(choice.tried),
     }

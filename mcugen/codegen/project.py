@@ -98,11 +98,11 @@ def generate(graph: Graph, plan: Plan, name: str, source_name: str, model_sha256
             "layout": ctx.optimize,
         })
     band_first, band_inner = {}, {}
-    if bands is not None and bands.chain is not None:
+    if bands is not None:
         from .bands import band_loop
-        loop = band_loop(bands.chain, graph, layers, rows, ctx)
-        band_first[bands.chain.first] = loop
-        band_inner.update({s: bands.chain.first for s in bands.chain.steps if s != bands.chain.first})
+        for chain in bands.chains:
+            band_first[chain.first] = band_loop(chain, graph, layers, rows, ctx)
+            band_inner.update({s: chain.first for s in chain.steps if s != chain.first})
     outputs = [_io(t, plan, i) for i, t in enumerate(graph.outputs)]
     ctx.step = len(graph.operators)
     for io, t in zip(outputs, graph.outputs):

@@ -30,8 +30,10 @@ from ..ops.base import handler, nhwc, same_padding
 BAND_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D")
 ELEMENTWISE_OPS = ("ADD", "SUB", "MUL")
 #: the fields of each band entry of the generated table (int32, bytes for offsets)
-#: how many candidate chains (those with the least liveness bound) plan_with_bands plans in full
-MAX_PLANNED = 12
+#: how many candidate groups (those with the least liveness bound) plan_with_bands places
+MAX_PLANNED = 10
+#: ... of which the FULLY_PLANNED best by a quick placement are planned in full
+FULLY_PLANNED = 10
 ENTRY = ("shift_from", "shift_bytes", "in_offset", "in_offset2", "in_h", "pad_top", "out_offset", "out_h", "first_row")
 
 
@@ -123,11 +125,7 @@ def group_inputs(graph: Graph, a: int, b: int) -> list[list[int | None]] | None:
         return None
     made = {id(op.outputs[0]): i for i, op in enumerate(ops)}
     outputs = {id(t.root()) for t in graph.outputs}
-    readers: dict[int, list[int]] = {}
-    for step, op in enumerate(graph.operators):
-        for t in op.inputs:
-            if t is not None:
-                readers.setdefault(id(t.root()), []).append(step)
+    readers = _readers(graph)
     for i, op in enumerate(ops[:-1]):  # every tensor but the last output stays inside the group
         if layer_rows(op).accumulate:
             return None  # an accumulated pool's output exists only at the end: it ends its group
@@ -145,6 +143,16 @@ def group_inputs(graph: Graph, a: int, b: int) -> list[list[int | None]] | None:
             return None
         out.append(srcs)
     return out
+
+
+def _readers(graph: Graph) -> dict[int, list[int]]:
+    """Per tensor (root id), the steps that read it."""
+    readers: dict[int, list[int]] = {}
+    for step, op in enumerate(graph.operators):
+        for t in op.inputs:
+            if t is not None:
+                readers.setdefault(id(t.root()), []).append(step)
+    return readers
 
 
 def chains(graph: Graph) -> list[tuple[int, int]]:
@@ -369,67 +377,175 @@ def chain_overlap(chain: BandChain, buffers, graph: Graph, align: int):
 
 @dataclass
 class BandChoice:
-    chain: BandChain | None
-    plan: object                 # the Plan with the chain (or today's plan when no chain helps)
+    chains: list[BandChain]      # the fused groups, in step order (empty when none lowers the arena)
+    plan: object                 # the Plan with them (or today's plan)
     baseline: object             # today's plan (no fusion)
     tried: list[dict] = field(default_factory=list)
+
+    @property
+    def chain(self) -> BandChain | None:
+        return self.chains[0] if self.chains else None
+
+
+def all_groups(graph: Graph) -> list[tuple[int, int]]:
+    """Every valid group [a, b] (b > a) inside the runs of band-capable layers."""
+    ops = graph.operators
+    out, i = [], 0
+    while i < len(ops):
+        if layer_rows(ops[i]) is None:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(ops) and layer_rows(ops[j + 1]) is not None:
+            j += 1
+        out += [(a, b) for a in range(i, j + 1) for b in range(a + 1, j + 1) if group_inputs(graph, a, b) is not None]
+        i = j + 1
+    return out
+
+
+#: how many groups plan_with_bands fuses at most (one search round each)
+MAX_GROUPS = 4
 
 
 def plan_with_bands(graph: Graph, scratch: list[int], rules, align: int, max_recompute: float = 0.10,
                     force: list[int] | None = None) -> BandChoice:
-    """Today's plan, and the least arena over every fusable chain (each sub-run of a maximal run, of
-    two or more layers) and band height; a candidate is kept only if its recomputed MACs stay within
-    `max_recompute` of the model's MACs (the line buffers recompute nothing) and it beats today's arena."""
+    """Today's plan, and the least arena found by fusing groups one at a time: each round tries every
+    valid group that does not meet the groups already chosen, with each band height (`_heights`), plans
+    the MAX_PLANNED of least liveness bound and keeps the best if it lowers the arena. A candidate is
+    kept only if its recomputed MACs stay within `max_recompute` of the model's MACs (the line buffers
+    recompute none)."""
     from .analysis import analyse, liveness_lower_bound, overlaps
     from .apply import plan_arena
     from .verify import verify_plan
 
-    def plan(chain: BandChain | None):
+    import dataclasses
+    fresh = analyse(graph, scratch)
+
+    def buffers_with(groups: list[BandChain]):
+        buffers = [dataclasses.replace(b) for b in fresh]
+        for chain in groups:
+            apply_chain(buffers, graph, chain)
+        return buffers
+
+    schedules: dict[tuple[int, int, int], BandChain | None] = {}
+
+    def schedule(a: int, b: int, height: int) -> BandChain | None:
+        if (a, b, height) not in schedules:
+            schedules[(a, b, height)] = group_chain(graph, a, b, height)
+        return schedules[(a, b, height)]
+
+    def quick(groups: list[BandChain]) -> int:
+        """A fast estimate of plan(groups).arena_size: every pair forwards, the two greedy placements
+        (apply.plan_arena searches pair directions and runs every algorithm)."""
+        from .apply import _best
+        buffers, pairs = setup(groups)
+        size = _best(buffers, pairs, align, ("greedy_by_size", "greedy_by_area"))[0]
+        return size if size >= 0 else 1 << 62
+
+    def setup(groups: list[BandChain]):
         buffers = analyse(graph, scratch)
         pairs = overlaps(graph, buffers, rules, align)
-        if chain is not None:
+        for chain in groups:
             apply_chain(buffers, graph, chain)
             pairs = [p for p in pairs if p.step not in chain.steps]
+        for chain in groups:
+            o = chain_overlap(chain, buffers, graph, align)
+            if o is not None:
+                pairs.append(o)
+        return buffers, pairs
+
+    def plan(groups: list[BandChain]):
+        buffers = analyse(graph, scratch)
+        pairs = overlaps(graph, buffers, rules, align)
+        for chain in groups:
+            apply_chain(buffers, graph, chain)
+            pairs = [p for p in pairs if p.step not in chain.steps]
+        for chain in groups:
             o = chain_overlap(chain, buffers, graph, align)
             if o is not None:
                 pairs.append(o)
         p = plan_arena(buffers, pairs, align)
-        if chain is not None:
-            share_scratch(p.buffers, chain)
+        if groups:
+            for chain in groups:
+                share_scratch(p.buffers, chain)
             verify_plan(p.buffers, max(b.offset + b.size for b in p.buffers), align, p.overlaps)
         return p
 
-    base = plan(None)
-    best = BandChoice(None, base, base)
+    base = plan([])
+    best = BandChoice([], base, base)
     if force is not None:  # tests: this group and height
         a, b, height = force
         chain = group_chain(graph, a, b, height)
         if chain is None:
             raise ValueError(f"steps {a}-{b} cannot be fused")
-        best.chain, best.plan = chain, plan(chain)
+        best.chains, best.plan = [chain], plan([chain])
         return best
     total = sum(handler(op.op).macs(op) for op in graph.operators) or 1
-    candidates = []
-    for a, b in chains(graph):
-        for height in _heights(layer_rows(graph.operators[b]).out_h):
-            chain = group_chain(graph, a, b, height)
-            if chain.recomputed_macs > max_recompute * total:
-                continue
-            buffers = analyse(graph, scratch)
-            apply_chain(buffers, graph, chain)
-            candidates.append((liveness_lower_bound(buffers), chain.calls, len(candidates), chain))
-    # planning is the costly part: plan the most promising candidates by their liveness bound
-    for bound, _, _, chain in sorted(candidates, key=lambda c: c[:3])[:MAX_PLANNED]:
-        p = plan(chain)
-        best.tried.append({"steps": [chain.first, chain.last], "height": chain.height, "bands": chain.bands,
-                           "calls": chain.calls, "bound": bound, "arena": p.arena_size})
-        if p.arena_size < best.plan.arena_size or (
-                p.arena_size == best.plan.arena_size and best.chain is not None and chain.calls < best.chain.calls):
-            best.chain, best.plan = chain, p
+    groups = all_groups(graph)
+    for _ in range(3):
+        _add_groups(best, graph, groups, plan, quick, buffers_with, total, max_recompute, liveness_lower_bound,
+                    schedule)
+        if not _split_groups(best, graph, plan, quick, schedule):
+            break
     return best
 
 
-def _heights(out_h: int, most: int = 6) -> list[int]:
+def _split_groups(best: BandChoice, graph: Graph, plan, quick, schedule) -> bool:
+    """Try each chosen group split in two at every step (two shorter groups can hold fewer line buffers
+    at once than one long one); keep the best split if it lowers the arena."""
+    found, trials = None, []
+    for chain in best.chains:
+        for m in range(chain.first + 1, chain.last - 1):
+            left = schedule(chain.first, m, chain.height)
+            right = schedule(m + 1, chain.last, chain.height)
+            if left is None or right is None:
+                continue
+            trial = sorted([c for c in best.chains if c is not chain] + [left, right], key=lambda c: c.first)
+            trials.append((quick(trial), len(trials), trial))
+    for _, _, trial in sorted(trials, key=lambda t: t[:2])[:FULLY_PLANNED]:
+        p = plan(trial)
+        best.tried.append({"groups": [[c.first, c.last, c.height] for c in trial], "arena": p.arena_size})
+        if p.arena_size < (found[1].arena_size if found else best.plan.arena_size):
+            found = (trial, p)
+    if found is None or len(found[0]) > MAX_GROUPS:
+        return False
+    best.chains, best.plan = found
+    return True
+
+
+def _add_groups(best: BandChoice, graph: Graph, groups, plan, quick, buffers_with, total, max_recompute, bound_of,
+                schedule) -> None:
+    """Greedy rounds: add the group (and band height) that lowers the arena most, until none does."""
+    while len(best.chains) < MAX_GROUPS:
+        taken = {s for c in best.chains for s in c.steps}
+        candidates = []
+        for a, b in groups:
+            if any(s in taken for s in range(a, b + 1)):
+                continue
+            for height in _heights(layer_rows(graph.operators[b]).out_h):
+                chain = schedule(a, b, height)
+                if chain.recomputed_macs > max_recompute * total:
+                    continue
+                bound = bound_of(buffers_with(best.chains + [chain]))
+                candidates.append((bound, chain.calls, len(candidates), chain))
+        found = None
+        # planning is the costly part: plan the most promising candidates by their liveness bound
+        # the MAX_PLANNED of least bound get a quick placement, the FULLY_PLANNED best of those the planner
+        ranked = []
+        for bound, _, _, chain in sorted(candidates, key=lambda c: c[:3])[:MAX_PLANNED]:
+            trial = sorted(best.chains + [chain], key=lambda c: c.first)
+            ranked.append((quick(trial), len(ranked), trial))
+        for _, _, trial in sorted(ranked, key=lambda t: t[:2])[:FULLY_PLANNED]:
+            p = plan(trial)
+            best.tried.append({"groups": [[c.first, c.last, c.height] for c in trial], "arena": p.arena_size})
+            if p.arena_size < (found[1].arena_size if found else best.plan.arena_size):
+                found = (trial, p)
+        if found is None:
+            break
+        best.chains, best.plan = found
+
+
+def _heights(out_h: int, most: int = 4) -> list[int]:
     """The smallest band heights giving distinct band counts (1, 2, ... rows per band): more rows per
     band only add line-buffer rows, and fewer bands only save kernel calls."""
     seen, out = set(), []
