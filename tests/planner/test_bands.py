@@ -155,3 +155,31 @@ def test_default_build_unchanged():
     assert c0.bands is None and "band" not in c0.project.files["m.c"]
     c1 = compile_bytes(model, "m", board=_min())
     assert c1.plan.arena_size <= c0.plan.arena_size  # a chain is fused only where it lowers the arena
+
+
+def test_sanitized_and_report(tmp_path):
+    """A residual group under AddressSanitizer and UBSan (the views and line-buffer shifts stay in bounds),
+    and the report's band section."""
+    from mcugen.report import write_report
+    h, w, c, layers = CHAINS[8]
+    model = chain_model(np.random.default_rng(508), h, w, c, layers)
+    cmp = compare_model(model, count=2, seed=5, board=_min(force=(0, len(layers) - 1, 1)), sanitize=True)
+    assert not any(cmp.mismatches())
+    md = next(p for p in write_report(cmp.compiled, tmp_path) if p.suffix == ".md").read_text()
+    assert "## Row bands" in md and f"Steps 0–{len(layers) - 1} run fused" in md
+
+
+def test_memory_option_cli(tmp_path):
+    """`mcugen build --memory min --max-recompute 5%` writes the band loop; a bad percentage is a usage error."""
+    from click.testing import CliRunner
+    from mcugen.cli import main
+    h, w, c, layers = CHAINS[0]
+    path = tmp_path / "m.tflite"
+    path.write_bytes(chain_model(np.random.default_rng(500), 48, w, c, layers))
+    r = CliRunner().invoke(main, ["build", str(path), "-o", str(tmp_path / "out"), "--memory", "min",
+                                  "--max-recompute", "5%"])
+    assert r.exit_code == 0, r.output
+    assert "run fused, in row bands" in (tmp_path / "out" / "m.c").read_text()
+    r = CliRunner().invoke(main, ["build", str(path), "-o", str(tmp_path / "o2"), "--memory", "min",
+                                  "--max-recompute", "lots"])
+    assert r.exit_code != 0 and "--max-recompute" in r.output
