@@ -20,6 +20,7 @@ PATCHES = {
     "conv_params_t": VIEW_FIELDS, "conv_fast_params_t": VIEW_FIELDS, "dw_params_t": VIEW_FIELDS,
     "pool_params_t": VIEW_FIELDS, "fc_params_t": {"batches": "out_h * {out_w}"},
     "add_params_t": {"size": "out_h * {row}"}, "mul_params_t": {"size": "out_h * {row}"},
+    "pad_params_t": {"in_shape[0]": "in_h", "out_shape[0]": "out_h", "pad_before[0]": "pad_top"},
 }
 
 
@@ -40,7 +41,7 @@ def band_loop(chain: BandChain, graph, layers, rows, ctx) -> dict:
         g = {k: f"g[{1 + j}]" for j, k in enumerate(ENTRY)}
         view = dict(zip(xs, (g["in_offset"], g["in_offset2"])))
         view[y] = g["out_offset"]
-        if sorted(L.args[:len(xs) + 1]) != sorted(xs + [y]) or len(set(xs + [y])) != len(xs) + 1:
+        if len(set(xs + [y])) != len(xs) + 1 or any(L.args.count(a) != 1 for a in xs + [y]):
             raise InternalError(f"step {step}: unexpected kernel arguments {L.args}")
         args = [f"{a} + {view[a]}" if a in view else a for a in L.args]
         r = chain.rows[i]

@@ -29,6 +29,7 @@ from ..ops.base import handler, nhwc, same_padding
 
 BAND_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D")
 ELEMENTWISE_OPS = ("ADD", "SUB", "MUL")
+PAD_OPS = ("PAD", "PADV2")
 #: the fields of each band entry of the generated table (int32, bytes for offsets)
 #: how many candidate groups (those with the least liveness bound) plan_with_bands places
 MAX_PLANNED = 10
@@ -58,8 +59,8 @@ class Rows:
             return 0, 0
         lo = o0 * self.stride - self.pad
         hi = (o1 - 1) * self.stride - self.pad + self.dilation * (self.k - 1) + 1
-        r0, r1 = max(lo, 0), min(hi, self.in_h)
-        return (r0, r1) if r1 > r0 else (r0, r0)
+        r0 = min(max(lo, 0), self.in_h)
+        return r0, max(min(hi, self.in_h), r0)
 
     def view_pad(self, o0: int, r0: int) -> int:
         return self.pad - o0 * self.stride + r0
@@ -69,6 +70,8 @@ def layer_rows(op: Operator) -> Rows | None:
     """The row geometry of a band-capable layer, or None if `op` cannot run in bands."""
     if op.op in ELEMENTWISE_OPS:
         return _elementwise_rows(op)
+    if op.op in PAD_OPS:
+        return _pad_rows(op)
     if op.op not in BAND_OPS or len(op.outputs) != 1:
         return None
     h = handler(op.op)
@@ -112,9 +115,29 @@ def _elementwise_rows(op: Operator) -> Rows | None:
     return Rows(h, h, 1, 1, 1, 0, w * c, w * c, w, 0)
 
 
+def _pad_rows(op: Operator) -> Rows | None:
+    """PAD / PADV2 of an int8 NHWC tensor with constant padding on height and width only (the kernel's
+    merged dimensions start with the rows): output rows map to input rows minus the top padding."""
+    from ..ops.pad import _paddings, merge_pad_dims
+    x, y = op.inputs[0], op.outputs[0]
+    if x is None or x.is_const or x.dtype != "int8" or y.dtype != "int8" or len(x.shape) != 4 or x.shape[0] != 1:
+        return None
+    if len(op.inputs) > 2 and op.inputs[2] is not None and not op.inputs[2].is_const:
+        return None
+    pads = _paddings(op)
+    if pads.shape != (4, 2) or pads[0].any() or pads[3].any() or (pads < 0).any():
+        return None
+    _, h, w, c = (int(d) for d in x.shape)
+    ins, before, _ = merge_pad_dims(x.shape, pads[:, 0], pads[:, 1])
+    if len(ins) != 2 or ins[0] != h or h < 2:
+        return None
+    _, oh, ow, _ = (int(d) for d in y.shape)
+    return Rows(h, oh, 1, 1, 1, int(pads[1][0]), w * c, ow * c, ow, 0)
+
+
 def activation_inputs(op: Operator) -> list:
     """The activation (non-constant) inputs a band layer reads, in argument order."""
-    return [op.inputs[0]] if op.op in BAND_OPS else [op.inputs[0], op.inputs[1]]
+    return [op.inputs[0], op.inputs[1]] if op.op in ELEMENTWISE_OPS else [op.inputs[0]]
 
 
 def group_inputs(graph: Graph, a: int, b: int) -> list[list[int | None]] | None:
@@ -257,6 +280,8 @@ def band_chain(rows: list[Rows], first: int, height: int, inputs: list[list[int 
             held[l][1] = o1
             cap[l] = max(cap[l], o1 - held[l][0])
             e["in_h"], e["pad_top"], e["out_h"], e["first_row"] = w1 - w0, rows[l].view_pad(o0, w0), o1 - o0, o0
+            if w1 == w0:  # every row of the window is padding: an empty view
+                e["pad_top"] = 0
             for k, p in zip(offsets, inputs[l]):
                 if p is None:
                     e[k] = w0 * rows[l].in_row
@@ -398,11 +423,14 @@ def all_groups(graph: Graph) -> list[tuple[int, int]]:
         j = i
         while j + 1 < len(ops) and layer_rows(ops[j + 1]) is not None:
             j += 1
-        out += [(a, b) for a in range(i, j + 1) for b in range(a + 1, j + 1) if group_inputs(graph, a, b) is not None]
+        out += [(a, b) for a in range(i, j + 1) for b in range(a + 1, min(j, a + MAX_LAYERS - 1) + 1)
+                if group_inputs(graph, a, b) is not None]
         i = j + 1
     return out
 
 
+#: the most layers of one group
+MAX_LAYERS = 32
 #: how many groups plan_with_bands fuses at most (one search round each)
 MAX_GROUPS = 4
 
@@ -522,7 +550,8 @@ def _add_groups(best: BandChoice, graph: Graph, groups, plan, quick, buffers_wit
         for a, b in groups:
             if any(s in taken for s in range(a, b + 1)):
                 continue
-            for height in _heights(layer_rows(graph.operators[b]).out_h):
+            # a long group: its line buffers dominate, and they grow with the height
+            for height in _heights(layer_rows(graph.operators[b]).out_h, 4 if b - a < 6 else 1):
                 chain = schedule(a, b, height)
                 if chain.recomputed_macs > max_recompute * total:
                     continue
