@@ -160,7 +160,7 @@ def compile_graph(graph: Graph, model_bytes: bytes, name: str, where: str, board
             from .planner.bands import plan_with_bands
             choice = plan_with_bands(graph, scratch, lambda op: rules[id(op)], ALIGN,
                                      float(b.raw.get("max_recompute", DEFAULT_MAX_RECOMPUTE)),
-                                     force=b.raw.get("band_force"))
+                                     force=b.raw.get("band_force"), features=steps)
             plan = choice.plan
         else:
             buffers = analyse(graph, scratch)

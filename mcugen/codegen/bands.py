@@ -82,7 +82,9 @@ def band_report(choice, graph) -> dict:
         "default_liveness_lower_bound": liveness_lower_bound(choice.baseline.buffers),
         "chains": [c.describe(graph.operators) for c in choice.chains],
         "peak_per_step": peak, "default_peak_per_step": step_peaks(choice.baseline, len(graph.operators)),
-        "candidates": len(choice.tried),
+        "candidates": len(choice.tried), "max_recompute": choice.max_recompute,
+        "recomputed_macs": sum(c.recomputed_macs for c in choice.chains),
+        "recomputed_share": sum(c.recomputed_macs for c in choice.chains) / max(choice.total_macs, 1),
     }
 
 

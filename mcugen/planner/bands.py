@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ..ir import Graph, Operator
 from ..ops.base import handler, nhwc, same_padding
 
@@ -52,6 +54,9 @@ class Rows:
     out_w: int
     macs_per_row: int
     accumulate: bool = False  # a global average pool fed row by row (its rows: its input's; output at the end)
+    block: int = 1            # output pixels the kernel computes at once (a short last block repeats its last
+                              # pixel: mcu_conv_1x1_s8.c, mcu_conv_im2col_s8.c)
+    macs_per_pixel: int = 0
 
     def window(self, o0: int, o1: int) -> tuple[int, int]:
         """Input rows [r0, r1) that output rows [o0, o1) read, clipped to the image."""
@@ -205,7 +210,7 @@ class BandChain:
     table: list[list[int]] = field(default_factory=list)        # per call: layer, then ENTRY
     capacity: list[int] = field(default_factory=list)           # rows of each line buffer (all but the last layer)
     moved_bytes: int = 0                                        # bytes the line-buffer shifts copy per invoke
-    recomputed_macs: int = 0                                    # line buffers: none
+    recomputed_macs: int = 0                                    # short pixel blocks per call (repeated_macs)
 
     @property
     def steps(self) -> range:
@@ -232,7 +237,7 @@ class BandChain:
                         "buffer_bytes": self.buffer_bytes(i) if i < len(self.capacity) else r.out_h * r.out_row,
                         "full_bytes": r.out_h * r.out_row}
                        for i, r in enumerate(self.rows)],
-            "recomputed_macs": 0, "shifted_bytes": self.moved_bytes,
+            "recomputed_macs": self.recomputed_macs, "shifted_bytes": self.moved_bytes,
         }
 
 
@@ -296,7 +301,21 @@ def band_chain(rows: list[Rows], first: int, height: int, inputs: list[list[int 
         ensure(m - 1, rows[-1].out_h)
     finally:
         sys.setrecursionlimit(limit)
-    return BandChain(first, first + m - 1, height, rows, inputs, table, cap[:m - 1], moved)
+    return BandChain(first, first + m - 1, height, rows, inputs, table, cap[:m - 1], moved,
+                     repeated_macs(rows, table))
+
+
+def repeated_macs(rows: list[Rows], table: list[list[int]]) -> int:
+    """MACs the calls compute twice beyond the unfused layers: a kernel computing blocks of `block` pixels
+    fills a short last block with its last pixel again, once per call instead of once per layer."""
+    k = 1 + ENTRY.index("out_h")
+    extra = 0
+    for l, r in enumerate(rows):
+        if r.block <= 1:
+            continue
+        calls = [e[k] * r.out_w for e in table if e[0] == l and e[k] > 0]
+        extra += (sum(-p % r.block for p in calls) - (-(r.out_h * r.out_w) % r.block)) * r.macs_per_pixel
+    return max(extra, 0)
 
 
 def computed_rows(chain: BandChain) -> list[int]:
@@ -305,12 +324,36 @@ def computed_rows(chain: BandChain) -> list[int]:
     return [sum(e[k] for e in chain.table if e[0] == l) for l in range(len(chain.rows))]
 
 
-def group_chain(graph: Graph, a: int, b: int, height: int) -> BandChain | None:
-    """The schedule of steps a..b as a group, or None if they are not one."""
+def group_chain(graph: Graph, a: int, b: int, height: int, blocks: list[tuple[int, int]] | None = None
+                ) -> BandChain | None:
+    """The schedule of steps a..b as a group, or None if they are not one. blocks: per step, the kernel's
+    pixels per block and MACs per pixel (kernel_blocks)."""
+    import dataclasses
     inputs = group_inputs(graph, a, b)
     if inputs is None:
         return None
-    return band_chain([layer_rows(op) for op in graph.operators[a:b + 1]], a, height, inputs)
+    rows = [layer_rows(op) for op in graph.operators[a:b + 1]]
+    if blocks is not None:
+        rows = [dataclasses.replace(r, block=blocks[a + i][0], macs_per_pixel=blocks[a + i][1])
+                for i, r in enumerate(rows)]
+    return band_chain(rows, a, height, inputs)
+
+
+def kernel_blocks(graph: Graph, features: list[frozenset]) -> list[tuple[int, int]]:
+    """Per step: (output pixels per block, MACs per output pixel) of the int8 CONV_2D fast kernels the
+    layer lowers to on its features (1 for every other kernel: they compute each pixel once)."""
+    out = []
+    for op, f in zip(graph.operators, features):
+        block = 1
+        if op.op == "CONV_2D" and layer_rows(op) is not None:
+            h = handler(op.op)
+            fast = None if h.as_fully_connected(op, f) else h.fast(op, f)
+            if fast is not None:
+                block = fast.pixels
+        y = op.outputs[0] if op.outputs else None
+        pixels = max(int(np.prod(y.shape[:-1])), 1) if y is not None and len(y.shape) == 4 else 1
+        out.append((block, handler(op.op).macs(op) // pixels if block > 1 else 0))
+    return out
 
 
 def external_inputs(graph: Graph, chain: BandChain) -> list:
@@ -406,6 +449,8 @@ class BandChoice:
     plan: object                 # the Plan with them (or today's plan)
     baseline: object             # today's plan (no fusion)
     tried: list[dict] = field(default_factory=list)
+    max_recompute: float = 0.0
+    total_macs: int = 0
 
     @property
     def chain(self) -> BandChain | None:
@@ -436,7 +481,7 @@ MAX_GROUPS = 4
 
 
 def plan_with_bands(graph: Graph, scratch: list[int], rules, align: int, max_recompute: float = 0.10,
-                    force: list[int] | None = None) -> BandChoice:
+                    force: list[int] | None = None, features: list[frozenset] | None = None) -> BandChoice:
     """Today's plan, and the least arena found by fusing groups one at a time: each round tries every
     valid group that does not meet the groups already chosen, with each band height (`_heights`), plans
     the MAX_PLANNED of least liveness bound and keeps the best if it lowers the arena. A candidate is
@@ -456,10 +501,11 @@ def plan_with_bands(graph: Graph, scratch: list[int], rules, align: int, max_rec
         return buffers
 
     schedules: dict[tuple[int, int, int], BandChain | None] = {}
+    blocks = kernel_blocks(graph, features or [frozenset()] * len(graph.operators))
 
     def schedule(a: int, b: int, height: int) -> BandChain | None:
         if (a, b, height) not in schedules:
-            schedules[(a, b, height)] = group_chain(graph, a, b, height)
+            schedules[(a, b, height)] = group_chain(graph, a, b, height, blocks)
         return schedules[(a, b, height)]
 
     def quick(groups: list[BandChain]) -> int:
@@ -500,25 +546,26 @@ def plan_with_bands(graph: Graph, scratch: list[int], rules, align: int, max_rec
         return p
 
     base = plan([])
-    best = BandChoice([], base, base)
+    total = sum(handler(op.op).macs(op) for op in graph.operators) or 1
+    best = BandChoice([], base, base, max_recompute=max_recompute, total_macs=total)
     if force is not None:  # tests: this group and height
         a, b, height = force
-        chain = group_chain(graph, a, b, height)
+        chain = group_chain(graph, a, b, height, blocks)
         if chain is None:
             raise ValueError(f"steps {a}-{b} cannot be fused")
         best.chains, best.plan = [chain], plan([chain])
         return best
-    total = sum(handler(op.op).macs(op) for op in graph.operators) or 1
     groups = all_groups(graph)
     for _ in range(3):
         _add_groups(best, graph, groups, plan, quick, buffers_with, total, max_recompute, liveness_lower_bound,
                     schedule)
-        if not _split_groups(best, graph, plan, quick, schedule):
+        if not _split_groups(best, graph, plan, quick, schedule, max_recompute * total
+                             - sum(c.recomputed_macs for c in best.chains)):
             break
     return best
 
 
-def _split_groups(best: BandChoice, graph: Graph, plan, quick, schedule) -> bool:
+def _split_groups(best: BandChoice, graph: Graph, plan, quick, schedule, limit: float) -> bool:
     """Try each chosen group split in two at every step (two shorter groups can hold fewer line buffers
     at once than one long one); keep the best split if it lowers the arena."""
     found, trials = None, []
@@ -526,7 +573,7 @@ def _split_groups(best: BandChoice, graph: Graph, plan, quick, schedule) -> bool
         for m in range(chain.first + 1, chain.last - 1):
             left = schedule(chain.first, m, chain.height)
             right = schedule(m + 1, chain.last, chain.height)
-            if left is None or right is None:
+            if left is None or right is None or left.recomputed_macs + right.recomputed_macs > limit:
                 continue
             trial = sorted([c for c in best.chains if c is not chain] + [left, right], key=lambda c: c.first)
             trials.append((quick(trial), len(trials), trial))
@@ -553,7 +600,7 @@ def _add_groups(best: BandChoice, graph: Graph, groups, plan, quick, buffers_wit
             # a long group: its line buffers dominate, and they grow with the height
             for height in _heights(layer_rows(graph.operators[b]).out_h, 4 if b - a < 6 else 1):
                 chain = schedule(a, b, height)
-                if chain.recomputed_macs > max_recompute * total:
+                if chain.recomputed_macs + sum(c.recomputed_macs for c in best.chains) > max_recompute * total:
                     continue
                 bound = bound_of(buffers_with(best.chains + [chain]))
                 candidates.append((bound, chain.calls, len(candidates), chain))
