@@ -63,11 +63,13 @@ def memory_options(f):
     """--memory and --max-recompute (mcugen.compiler.with_memory, mcugen/planner/bands.py)."""
     f = click.option("--max-recompute", "max_recompute", default="10%", show_default=True, metavar="PCT",
                      help="With --memory min: the most MACs a band schedule may compute twice, as a share of the "
-                          "model's (e.g. 10% or 0.1; the line-buffer schedule recomputes none).")(f)
+                          "model's (e.g. 10% or 0.1). Line buffers compute no row twice; the fast 1x1/im2col kernels "
+                          "repeat a pixel per call when a row is not a multiple of their pixel block.")(f)
     return click.option("--memory", default="default", show_default=True, type=click.Choice(["default", "min"]),
-                        help="min: run eligible chains of early convolution/depthwise/pooling layers by row bands "
-                             "with line buffers, where that lowers the arena (bit-exact; the band height is chosen "
-                             "by planning each candidate). default: today's plan.")(f)
+                        help="min: run groups of early convolution/depthwise/pooling/element-wise/pad layers by "
+                             "row bands with line buffers, where that lowers the arena (bit-exact; groups and band "
+                             "heights are chosen by planning the candidates; docs/row-bands.md). default: today's "
+                             "plan.")(f)
 
 
 def _recompute(text):

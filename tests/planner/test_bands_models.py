@@ -35,6 +35,7 @@ PROBE = {"kws_ref_model": "average_pooling2d", "person_detect": None, "vww_96_in
          "pretrainedResnet_quant": "add_1/add", "hello_world_int8": None, "ad01_int8": None,
          "micro_speech_quantized": None, "str_ww_ref_model": None}
 QUICK = ("person_detect", "kws_ref_model", "pretrainedResnet_quant")  # the suite's bit-exact checks
+MOBILENET = "mobilenet_v2_quantized_1x3x224x224"  # MCUGEN_LONG only (its search takes about a minute)
 
 
 def _min(board="host", limit=None):
@@ -62,6 +63,18 @@ def _run(c, xs):
         d = Path(tmp) / "m"
         write_project(c.project.files, d, force=True)
         return make_runner(c, d)(xs)
+
+
+@pytest.mark.models
+@pytest.mark.skipif(not LONG, reason="MCUGEN_LONG=1: mobilenet_v2's search takes about a minute")
+def test_mobilenet_v2_min():
+    """mobilenet_v2 (PAD before each strided or 3x3 layer): 2,451,840 -> 348,416 bytes, bit-exact on the host."""
+    PROBE.setdefault(MOBILENET, None)
+    c, data = _compiled(MOBILENET)
+    assert c.plan.arena_size <= 348416 and c.bands.chains
+    xs = sample_inputs(c.graph.inputs, 1, seed=3)
+    ref = reference_run("tflm", data, xs, len(c.graph.outputs))
+    assert not any(count_mismatches(_run(c, xs), ref))
 
 
 @pytest.mark.models
