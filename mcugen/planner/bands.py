@@ -35,8 +35,6 @@ PAD_OPS = ("PAD", "PADV2")
 #: the fields of each band entry of the generated table (int32, bytes for offsets)
 #: how many candidate groups (those with the least liveness bound) plan_with_bands places
 MAX_PLANNED = 10
-#: ... of which the FULLY_PLANNED best by a quick placement are planned in full
-FULLY_PLANNED = 10
 ENTRY = ("shift_from", "shift_bytes", "in_offset", "in_offset2", "in_h", "pad_top", "out_offset", "out_h", "first_row")
 
 
@@ -181,22 +179,6 @@ def _readers(graph: Graph) -> dict[int, list[int]]:
             if t is not None:
                 readers.setdefault(id(t.root()), []).append(step)
     return readers
-
-
-def chains(graph: Graph) -> list[tuple[int, int]]:
-    """Every valid group [a, b] (steps, inclusive, b > a) starting where a run of band-capable layers starts."""
-    ops = graph.operators
-    out, i = [], 0
-    while i < len(ops):
-        if layer_rows(ops[i]) is None:
-            i += 1
-            continue
-        j = i
-        while j + 1 < len(ops) and layer_rows(ops[j + 1]) is not None:
-            j += 1
-        out += [(i, b) for b in range(i + 1, j + 1) if group_inputs(graph, i, b) is not None]
-        i = j + 1
-    return out
 
 
 @dataclass
@@ -508,15 +490,8 @@ def plan_with_bands(graph: Graph, scratch: list[int], rules, align: int, max_rec
             schedules[(a, b, height)] = group_chain(graph, a, b, height, blocks)
         return schedules[(a, b, height)]
 
-    def quick(groups: list[BandChain]) -> int:
-        """A fast estimate of plan(groups).arena_size: every pair forwards, the two greedy placements
-        (apply.plan_arena searches pair directions and runs every algorithm)."""
-        from .apply import _best
-        buffers, pairs = setup(groups)
-        size = _best(buffers, pairs, align, ("greedy_by_size", "greedy_by_area"))[0]
-        return size if size >= 0 else 1 << 62
-
     def setup(groups: list[BandChain]):
+        """Today's buffers and overlap pairs, with `groups` applied (their own pairs replace the layers')."""
         buffers = analyse(graph, scratch)
         pairs = overlaps(graph, buffers, rules, align)
         for chain in groups:
@@ -529,15 +504,7 @@ def plan_with_bands(graph: Graph, scratch: list[int], rules, align: int, max_rec
         return buffers, pairs
 
     def plan(groups: list[BandChain]):
-        buffers = analyse(graph, scratch)
-        pairs = overlaps(graph, buffers, rules, align)
-        for chain in groups:
-            apply_chain(buffers, graph, chain)
-            pairs = [p for p in pairs if p.step not in chain.steps]
-        for chain in groups:
-            o = chain_overlap(chain, buffers, graph, align)
-            if o is not None:
-                pairs.append(o)
+        buffers, pairs = setup(groups)
         p = plan_arena(buffers, pairs, align)
         if groups:
             for chain in groups:
@@ -557,27 +524,29 @@ def plan_with_bands(graph: Graph, scratch: list[int], rules, align: int, max_rec
         return best
     groups = all_groups(graph)
     for _ in range(3):
-        _add_groups(best, graph, groups, plan, quick, buffers_with, total, max_recompute, liveness_lower_bound,
+        _add_groups(best, graph, groups, plan, buffers_with, total, max_recompute, liveness_lower_bound,
                     schedule)
-        if not _split_groups(best, graph, plan, quick, schedule, max_recompute * total
+        if not _split_groups(best, graph, plan, buffers_with, liveness_lower_bound, schedule, max_recompute * total
                              - sum(c.recomputed_macs for c in best.chains)):
             break
     return best
 
 
-def _split_groups(best: BandChoice, graph: Graph, plan, quick, schedule, limit: float) -> bool:
+def _split_groups(best: BandChoice, graph: Graph, plan, buffers_with, bound_of, schedule, limit: float) -> bool:
     """Try each chosen group split in two at every step (two shorter groups can hold fewer line buffers
-    at once than one long one); keep the best split if it lowers the arena."""
+    at once than one long one); keep the best split if it lowers the arena. limit: the repeated MACs
+    still allowed beside the chosen groups'."""
     found, trials = None, []
     for chain in best.chains:
         for m in range(chain.first + 1, chain.last - 1):
             left = schedule(chain.first, m, chain.height)
             right = schedule(m + 1, chain.last, chain.height)
-            if left is None or right is None or left.recomputed_macs + right.recomputed_macs > limit:
+            if left is None or right is None or (
+                    left.recomputed_macs + right.recomputed_macs - chain.recomputed_macs > limit):
                 continue
             trial = sorted([c for c in best.chains if c is not chain] + [left, right], key=lambda c: c.first)
-            trials.append((quick(trial), len(trials), trial))
-    for _, _, trial in sorted(trials, key=lambda t: t[:2])[:FULLY_PLANNED]:
+            trials.append((bound_of(buffers_with(trial)), len(trials), trial))
+    for _, _, trial in sorted(trials, key=lambda t: t[:2])[:MAX_PLANNED]:
         p = plan(trial)
         best.tried.append({"groups": [[c.first, c.last, c.height] for c in trial], "arena": p.arena_size})
         if p.arena_size < (found[1].arena_size if found else best.plan.arena_size):
@@ -588,7 +557,7 @@ def _split_groups(best: BandChoice, graph: Graph, plan, quick, schedule, limit: 
     return True
 
 
-def _add_groups(best: BandChoice, graph: Graph, groups, plan, quick, buffers_with, total, max_recompute, bound_of,
+def _add_groups(best: BandChoice, graph: Graph, groups, plan, buffers_with, total, max_recompute, bound_of,
                 schedule) -> None:
     """Greedy rounds: add the group (and band height) that lowers the arena most, until none does."""
     while len(best.chains) < MAX_GROUPS:
@@ -605,13 +574,9 @@ def _add_groups(best: BandChoice, graph: Graph, groups, plan, quick, buffers_wit
                 bound = bound_of(buffers_with(best.chains + [chain]))
                 candidates.append((bound, chain.calls, len(candidates), chain))
         found = None
-        # planning is the costly part: plan the most promising candidates by their liveness bound
-        # the MAX_PLANNED of least bound get a quick placement, the FULLY_PLANNED best of those the planner
-        ranked = []
-        for bound, _, _, chain in sorted(candidates, key=lambda c: c[:3])[:MAX_PLANNED]:
+        # planning is the costly part: plan the MAX_PLANNED candidates of least liveness bound
+        for _, _, _, chain in sorted(candidates, key=lambda c: c[:3])[:MAX_PLANNED]:
             trial = sorted(best.chains + [chain], key=lambda c: c.first)
-            ranked.append((quick(trial), len(ranked), trial))
-        for _, _, trial in sorted(ranked, key=lambda t: t[:2])[:FULLY_PLANNED]:
             p = plan(trial)
             best.tried.append({"groups": [[c.first, c.last, c.height] for c in trial], "arena": p.arena_size})
             if p.arena_size < (found[1].arena_size if found else best.plan.arena_size):
