@@ -12,18 +12,20 @@ from .boards import load_board
 from .cache import build_key, cache_root
 from .codegen import write_project
 from .compiler import SHARED_RUNTIME, Compiled, SharedBuild, build as _build, build_shared as _build_shared
-from .compiler import DEFAULT_OPTIMIZE, compile_model, model_name, with_optimize
+from .compiler import DEFAULT_OPTIMIZE, compile_model, model_name, with_memory, with_optimize
 from .errors import UsageError
 from .inspect_model import inspect  # noqa: F401  (re-exported)
 from .ir import Tensor
 
 
 def build(model, out, board: str = "host", name: str | None = None, force: bool = False,
-          ignore_budget: bool = False, optimize: str = DEFAULT_OPTIMIZE, extra_files: dict | None = None) -> Compiled:
+          ignore_budget: bool = False, optimize: str = DEFAULT_OPTIMIZE, extra_files: dict | None = None,
+          memory: str = "default", max_recompute: float | None = None) -> Compiled:
     """Compile `model` into a C project for `board` in `out` (optimize: "speed", "size" or "balanced",
     see mcugen.compiler.OPTIMIZE). extra_files: more files (name -> bytes) written with the project, under
     the same no-overwrite rule (`build --calibration`: the quantized model and its report)."""
-    return _build(model, out, name=name, force=force, board=load_board(board), ignore_budget=ignore_budget,
+    return _build(model, out, name=name, force=force, board=with_memory(load_board(board), memory, max_recompute),
+                  ignore_budget=ignore_budget,
                   optimize=optimize, extra_files=extra_files)
 
 
@@ -36,9 +38,11 @@ def build_shared(models, out, board: str = "host", runtime: str = SHARED_RUNTIME
 
 
 def prepared_runner(model, board: str = "host", name: str | None = None, sanitize: bool = False,
-                    timeout: float = 600, optimize: str = DEFAULT_OPTIMIZE) -> tuple[Compiled, Runner]:
-    """Compile (or reuse the cached build of) `model` for `board` and build what runs it."""
-    b = with_optimize(load_board(board), optimize)
+                    timeout: float = 600, optimize: str = DEFAULT_OPTIMIZE, memory: str = "default",
+                    max_recompute: float | None = None) -> tuple[Compiled, Runner]:
+    """Compile (or reuse the cached build of) `model` for `board` and build what runs it (memory,
+    max_recompute: --memory and --max-recompute, see mcugen.compiler.with_memory)."""
+    b = with_memory(with_optimize(load_board(board), optimize), memory, max_recompute)
     compiled = compile_model(model, name, b)
     key = build_key(compiled.model_bytes, f"{b.name}:{b.raw}", compiled.project.name)
     d = cache_root() / key
@@ -130,11 +134,13 @@ def _recorded(compiled: Compiled, inputs: list) -> list[np.ndarray]:
 
 
 def run(model, inputs: list, outputs: list | None = None, board: str = "host", name: str | None = None,
-        timeout: float = 600, optimize: str = DEFAULT_OPTIMIZE, progress: bool = False):
+        timeout: float = 600, optimize: str = DEFAULT_OPTIMIZE, progress: bool = False, memory: str = "default",
+        max_recompute: float | None = None):
     """Run the generated code on .npy inputs (paths or arrays); write .npy outputs if paths are given.
     progress: a progress bar on stderr (`mcugen run` shows it on a terminal)."""
     arrays, names = _load_inputs(inputs)
-    compiled, runner = prepared_runner(model, board, name, timeout=timeout, optimize=optimize)
+    compiled, runner = prepared_runner(model, board, name, timeout=timeout, optimize=optimize, memory=memory,
+                                       max_recompute=max_recompute)
     if outputs is not None and len(outputs) != len(compiled.graph.outputs):
         raise UsageError(f"the model has {len(compiled.graph.outputs)} output(s), {len(outputs)} --output given.")
     results = run_arrays(compiled, runner, arrays, names, progress=progress)
@@ -163,7 +169,8 @@ class VerifyResult:
 
 def verify(model, board: str = "host", count: int | None = None, seed: int = 0, name: str | None = None,
            sanitize: bool = False, timeout: float = 600, inputs: list | None = None,
-           optimize: str = DEFAULT_OPTIMIZE, progress: bool = False) -> VerifyResult:
+           optimize: str = DEFAULT_OPTIMIZE, progress: bool = False, memory: str = "default",
+           max_recompute: float | None = None) -> VerifyResult:
     """Compare the generated code with the TFLM interpreter (LiteRT's reference kernels for hybrid and legacy
     uint8 models, which TFLM refuses): integer outputs byte for byte, float outputs within
     mcugen.testing.compare.FLOAT_TOLERANCE of the reference's output range.
@@ -172,7 +179,8 @@ def verify(model, board: str = "host", count: int | None = None, seed: int = 0, 
     count: random inputs (the first two all min, all max) run after them; default 20 without `inputs`,
     none with them. progress: a progress bar on stderr (`mcugen verify` shows it on a terminal)."""
     from .testing.compare import sample_inputs
-    compiled, runner = prepared_runner(model, board, name, sanitize=sanitize, timeout=timeout, optimize=optimize)
+    compiled, runner = prepared_runner(model, board, name, sanitize=sanitize, timeout=timeout, optimize=optimize,
+                                       memory=memory, max_recompute=max_recompute)
     xs = _recorded(compiled, inputs) if inputs else []
     recorded = xs[0].shape[0] if xs else 0
     count = (0 if inputs else 20) if count is None else count
@@ -201,13 +209,16 @@ def verify(model, board: str = "host", count: int | None = None, seed: int = 0, 
 
 
 def bench(model, board: str = "cortex-m4", name: str | None = None, timeout: float = 600,
-          optimize: str = DEFAULT_OPTIMIZE) -> dict:
+          optimize: str = DEFAULT_OPTIMIZE, memory: str = "default", max_recompute: float | None = None) -> dict:
     """Instructions per inference (exact, counted in QEMU), per layer, and the firmware's flash and RAM.
 
     Returns the dict `mcugen bench --json` prints; see mcugen/bench.py for the method."""
     from .bench import bench as _bench
-    r = _bench(model, board=with_optimize(load_board(board), optimize), name=name, timeout=timeout)
+    r = _bench(model, board=with_memory(with_optimize(load_board(board), optimize), memory, max_recompute), name=name,
+               timeout=timeout)
     r["optimize"] = optimize
+    if memory != "default":
+        r["memory"] = memory
     return r
 
 

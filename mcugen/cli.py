@@ -58,6 +58,25 @@ optimize_option = click.option(
          "(speed when all of it fits).")
 
 
+
+def memory_options(f):
+    """--memory and --max-recompute (mcugen.compiler.with_memory, mcugen/planner/bands.py)."""
+    f = click.option("--max-recompute", "max_recompute", default="10%", show_default=True, metavar="PCT",
+                     help="With --memory min: the most MACs a band schedule may compute twice, as a share of the "
+                          "model's (e.g. 10% or 0.1). Line buffers compute no row twice; the fast 1x1/im2col kernels "
+                          "repeat a pixel per call when a row is not a multiple of their pixel block.")(f)
+    return click.option("--memory", default="default", show_default=True, type=click.Choice(["default", "min"]),
+                        help="min: run groups of early convolution/depthwise/pooling/element-wise/pad layers by "
+                             "row bands with line buffers, where that lowers the arena (bit-exact; groups and band "
+                             "heights are chosen by planning the candidates; docs/row-bands.md). default: today's "
+                             "plan.")(f)
+
+
+def _recompute(text):
+    from .compiler import parse_recompute
+    return parse_recompute(text)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mcugen")
 def main():
@@ -83,6 +102,7 @@ def inspect_cmd(model, as_json):
 @click.option("--force", is_flag=True, help="Overwrite files in the output folder that mcugen did not write.")
 @click.option("--ignore-budget", is_flag=True, help="Build even if the model does not fit the board's memory.")
 @optimize_option
+@memory_options
 @click.option("--runtime-name", default=None, metavar="PREFIX",
               help="With several models: the C prefix of the one kernel library they share (default mcugen_rt).")
 @click.option("--calibration", "calibration", multiple=True, type=click.Path(dir_okay=False),
@@ -95,7 +115,8 @@ def inspect_cmd(model, as_json):
 @click.option("--activations", default="int8", show_default=True, type=click.Choice(["int8", "int16"]),
               help="With --calibration: int8 or int16 (16x8) activations.")
 @_friendly
-def build(models, board, out, name, force, ignore_budget, optimize, runtime_name, calibration, method, activations):
+def build(models, board, out, name, force, ignore_budget, optimize, memory, max_recompute, runtime_name, calibration,
+          method, activations):
     """Generate the C project of MODEL for a board in the output folder.
 
     Several models (`mcugen build a.tflite b.tflite ...`) go into one project with one copy of the kernels
@@ -151,13 +172,14 @@ def build(models, board, out, name, force, ignore_budget, optimize, runtime_name
             # the quantized model and its report go into the project (the manifest covers them)
             extra = {p.name: p.read_bytes() for p in [qpath, *(quantized.report_files or ())]}
             c = api.build(str(qpath), out, board=board, name=name or stem, force=force,
-                          ignore_budget=ignore_budget, optimize=optimize, extra_files=extra)
+                          ignore_budget=ignore_budget, optimize=optimize, extra_files=extra, memory=memory,
+                          max_recompute=_recompute(max_recompute))
         o = quantized.report["outputs"][0] if quantized.report else None
         click.echo(f"{Path(out) / qname}: quantized ({activations}, {method}, {quantized.samples} calibration "
                    "samples" + (f"; output SQNR {o['sqnr_db']:.2f} dB on held-back samples" if o else "") + ")")
     else:
         c = api.build(model, out, board=board, name=name, force=force, ignore_budget=ignore_budget,
-                      optimize=optimize)
+                      optimize=optimize, memory=memory, max_recompute=_recompute(max_recompute))
     _build_summary(out, c)
     warning = float_warning(c.graph, c.board)
     if warning:
@@ -188,12 +210,13 @@ def _build_summary(out, c) -> None:
 @name_option
 @timeout_option
 @optimize_option
+@memory_options
 @_friendly
-def run(model, board, inputs, outputs, name, timeout, optimize):
+def run(model, board, inputs, outputs, name, timeout, optimize, memory, max_recompute):
     """Run the generated code of MODEL on .npy inputs and save its outputs (host, or the board in QEMU)."""
     from . import api
     api.run(model, list(inputs), list(outputs), board=board, name=name, timeout=timeout, optimize=optimize,
-            progress=sys.stderr.isatty())
+            progress=sys.stderr.isatty(), memory=memory, max_recompute=_recompute(max_recompute))
 
 
 @main.command()
@@ -209,8 +232,9 @@ def run(model, board, inputs, outputs, name, timeout, optimize):
 @name_option
 @timeout_option
 @optimize_option
+@memory_options
 @_friendly
-def verify(model, board, inputs, count, seed, sanitize, name, timeout, optimize):
+def verify(model, board, inputs, count, seed, sanitize, name, timeout, optimize, memory, max_recompute):
     """Compare the generated code with the TFLM interpreter: integer outputs byte for byte, float outputs
     within 1e-5 of the output's range (max absolute and relative error reported). On a difference, name
     the first layer whose output differs (exit 1)."""
@@ -220,7 +244,8 @@ def verify(model, board, inputs, count, seed, sanitize, name, timeout, optimize)
         from .errors import UsageError
         raise UsageError("--count must be at least 1." if not inputs else "--count must not be negative.")
     r = api.verify(model, board=board, count=count, seed=seed, name=name, sanitize=sanitize, timeout=timeout,
-                   inputs=list(inputs) or None, optimize=optimize, progress=sys.stderr.isatty())
+                   inputs=list(inputs) or None, optimize=optimize, progress=sys.stderr.isatty(), memory=memory,
+                   max_recompute=_recompute(max_recompute))
     errors = r.errors or [None] * len(r.mismatches)
     over = (f"{r.count} inputs ({r.recorded} recorded" + (f", {r.count - r.recorded} random)" if r.count > r.recorded
                                                           else ")")) if r.recorded else f"{r.count} inputs"
@@ -253,10 +278,11 @@ def verify(model, board, inputs, count, seed, sanitize, name, timeout, optimize)
 @name_option
 @timeout_option
 @optimize_option
+@memory_options
 @click.option("--compare", is_flag=True,
               help="Also measure the other --optimize choices and show instructions, constants and flash of each.")
 @_friendly
-def bench_cmd(model, board, as_json, name, timeout, optimize, compare):
+def bench_cmd(model, board, as_json, name, timeout, optimize, memory, max_recompute, compare):
     """Count the instructions of one inference of MODEL (and of each layer) in QEMU, with flash and RAM.
 
     Exact and deterministic: a QEMU plugin counts every executed instruction of the second of two
@@ -265,9 +291,11 @@ def bench_cmd(model, board, as_json, name, timeout, optimize, compare):
     from . import api
     from .bench import format_bench
     from .compiler import OPTIMIZE
-    r = api.bench(model, board=board, name=name, timeout=timeout, optimize=optimize)
+    mem = {"memory": memory, "max_recompute": _recompute(max_recompute)}
+    r = api.bench(model, board=board, name=name, timeout=timeout, optimize=optimize, **mem)
     if compare:
-        others = {o: (r if o == optimize else api.bench(model, board=board, name=name, timeout=timeout, optimize=o))
+        others = {o: (r if o == optimize else api.bench(model, board=board, name=name, timeout=timeout, optimize=o,
+                                                        **mem))
                   for o in OPTIMIZE}
         r["compare"] = {o: {"instructions": x["instructions"], "constants_bytes": x["weight_arrays_bytes"],
                             "flash_bytes": x["flash_bytes"], "ram_bytes": x["ram_bytes"]} for o, x in others.items()}
@@ -289,13 +317,14 @@ def bench_cmd(model, board, as_json, name, timeout, optimize, compare):
 @click.option("-o", "--output", "out", default="report", show_default=True, type=click.Path(file_okay=False),
               help="Folder for NAME_report.md and NAME_arena.svg.")
 @name_option
+@memory_options
 @_friendly
-def report(model, board, out, name):
+def report(model, board, out, name, memory, max_recompute):
     """Write a Markdown memory report of MODEL with a picture of its arena over time."""
     from .boards import load_board
-    from .compiler import compile_model
+    from .compiler import compile_model, with_memory
     from .report import write_report
-    c = compile_model(model, name, load_board(board))
+    c = compile_model(model, name, with_memory(load_board(board), memory, _recompute(max_recompute)))
     for p in write_report(c, out):
         click.echo(str(p))
 

@@ -32,6 +32,7 @@ class Compiled:
     model_bytes: bytes
     board: Board
     footprint: Footprint | None = None
+    bands: object | None = None  # planner.bands.BandChoice under --memory min (None otherwise)
 
 
 #: --optimize: "speed" (int16 weight copies where the DSP path gains from them), "size" (every layout that
@@ -42,6 +43,45 @@ OPTIMIZE = ("speed", "size", "balanced")
 DEFAULT_OPTIMIZE = "balanced"
 SIZE_FEATURE = "optimize:size"
 BALANCED_FEATURE = "optimize:balanced"
+
+#: --memory: "default" (today's plan) or "min" (fused row-band execution of eligible chains of early layers,
+#: mcugen/planner/bands.py, where it lowers the arena). It reaches the compiler as the pseudo-feature
+#: MEMORY_FEATURE of the board (the handlers never see it); --max-recompute (a fraction of the model's MACs)
+#: bounds the recomputation a band schedule may add (the line buffers add none).
+MEMORY = ("default", "min")
+MEMORY_FEATURE = "memory:min"
+DEFAULT_MAX_RECOMPUTE = 0.10
+
+
+def with_memory(board: Board, memory: str = "default", max_recompute: float | None = None,
+                force: tuple[int, int, int] | None = None) -> Board:
+    """The board as the compiler sees it under a --memory choice (a copy when "min"; its raw dict, part of
+    the build cache key, records the choice). force (tests): fuse steps force[0]..force[1] with force[2]
+    rows per band, whatever the arena."""
+    if memory not in MEMORY:
+        from .errors import UsageError
+        raise UsageError(f"--memory {memory}: choose one of {', '.join(MEMORY)}.")
+    if memory == "default" or MEMORY_FEATURE in board.features:
+        return board
+    limit = DEFAULT_MAX_RECOMPUTE if max_recompute is None else float(max_recompute)
+    return dataclasses.replace(board, features=[*board.features, MEMORY_FEATURE],
+                               raw={**board.raw, "memory_mode": memory, "max_recompute": limit,
+                                    **({"band_force": list(force)} if force else {})})
+
+
+def parse_recompute(text: str | float | None) -> float | None:
+    """'10%' or '0.1' -> 0.1 (the --max-recompute option)."""
+    if text is None or isinstance(text, float):
+        return text
+    from .errors import UsageError
+    t = str(text).strip()
+    try:
+        v = float(t[:-1]) / 100 if t.endswith("%") else float(t)
+    except ValueError:
+        raise UsageError(f"--max-recompute {text}: give a percentage such as 10% or a fraction such as 0.1.") from None
+    if v < 0:
+        raise UsageError(f"--max-recompute {text}: must not be negative.")
+    return v
 
 
 def with_optimize(board: Board, optimize: str = DEFAULT_OPTIMIZE) -> Board:
@@ -117,23 +157,32 @@ def compile_graph(graph: Graph, model_bytes: bytes, name: str, where: str, board
     for op in graph.operators:
         for i, extra in guarded_call(op, "sizing its state", handler(op.op).state_extra_bytes, op).items():
             op.inputs[i].state_extra = extra
+    choice = None
     with guarded("planning the arena"):
-        buffers = analyse(graph, scratch)
-        pairs = overlaps(graph, buffers, lambda op: rules[id(op)], ALIGN)
-        plan = plan_arena(buffers, pairs)
+        if MEMORY_FEATURE in b.features:
+            from .planner.bands import plan_with_bands
+            choice = plan_with_bands(graph, scratch, lambda op: rules[id(op)], ALIGN,
+                                     float(b.raw.get("max_recompute", DEFAULT_MAX_RECOMPUTE)),
+                                     force=b.raw.get("band_force"), features=steps)
+            plan = choice.plan
+        else:
+            buffers = analyse(graph, scratch)
+            pairs = overlaps(graph, buffers, lambda op: rules[id(op)], ALIGN)
+            plan = plan_arena(buffers, pairs)
     sha = hashlib.sha256(model_bytes).hexdigest()
     try:
-        project = generate(graph, plan, name, Path(where).name, sha, b, runtime=runtime, step_features=steps)
+        extra = {} if choice is None else {"bands": choice}
+        project = generate(graph, plan, name, Path(where).name, sha, b, runtime=runtime, step_features=steps, **extra)
     except McugenError:
         raise
     except Exception as e:
         raise _lowering_error(graph, plan, name, b, e) from None
-    return Compiled(graph, plan, project, model_bytes, b)
+    return Compiled(graph, plan, project, model_bytes, b, bands=choice)
 
 
 def _step_features(b: Board, n: int, size_steps: frozenset[int] | None) -> list[frozenset]:
     """The features each layer is lowered with: the board's, plus SIZE_FEATURE for the size layout."""
-    base = frozenset(f for f in b.features if f != BALANCED_FEATURE)
+    base = frozenset(f for f in b.features if f not in (BALANCED_FEATURE, MEMORY_FEATURE))
     if size_steps is None:
         return [base] * n
     return [base | {SIZE_FEATURE} if i in size_steps else base - {SIZE_FEATURE} for i in range(n)]

@@ -67,7 +67,8 @@ def _shape(t: Tensor | None) -> str:
 
 
 def generate(graph: Graph, plan: Plan, name: str, source_name: str, model_sha256: str,
-             board: Board, runtime: str | None = None, step_features: list[frozenset] | None = None) -> GeneratedProject:
+             board: Board, runtime: str | None = None, step_features: list[frozenset] | None = None,
+             bands=None) -> GeneratedProject:
     """The project's files. `runtime`: the prefix of the kernel files and symbols (default: the model's
     own name); several models built with one runtime prefix share one copy of the kernels
     (codegen/shared.py). step_features: each layer's features (default: the board's); --optimize size
@@ -96,6 +97,12 @@ def generate(graph: Graph, plan: Plan, name: str, source_name: str, model_sha256
             "macs_per_step": h.macs_per_step(op) if hasattr(h, "macs_per_step") else None,
             "layout": ctx.optimize,
         })
+    band_first, band_inner = {}, {}
+    if bands is not None:
+        from .bands import band_loop
+        for chain in bands.chains:
+            band_first[chain.first] = band_loop(chain, graph, layers, rows, ctx)
+            band_inner.update({s: chain.first for s in chain.steps if s != chain.first})
     outputs = [_io(t, plan, i) for i, t in enumerate(graph.outputs)]
     ctx.step = len(graph.operators)
     for io, t in zip(outputs, graph.outputs):
@@ -129,6 +136,7 @@ def generate(graph: Graph, plan: Plan, name: str, source_name: str, model_sha256
         "total_macs": sum(r["macs"] for r in rows), "board": board, "variables": variables,
         # the build files serve one model here; codegen/shared.py renders them for several
         "lib": rt, "models": [{"name": name, "NAME": name.upper()}],
+        "band_first": band_first, "band_inner": band_inner,
     }
     env = _env()
     files = dict(kernel_files)
@@ -155,6 +163,9 @@ def generate(graph: Graph, plan: Plan, name: str, source_name: str, model_sha256
         "state": {"bytes": sum(v["bytes"] for v in variables), "tensors": variables,
                   "note": "variable tensors: planned over the whole program, never shared; reset() restores them"},
     }
+    if bands is not None:
+        from .bands import band_report
+        report["memory"] = band_report(bands, graph)
     files["report.json"] = json.dumps(report, indent=1, sort_keys=True) + "\n"
     return GeneratedProject(name, files, report, layers, runtime=rt,
                             kernel_files=sorted(kernel_files), lib_sources=lib_sources)
