@@ -273,11 +273,14 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
             save = {op.index: int(np.prod(op.inputs[1].shape)) - _int4.packed_bytes(int(np.prod(op.inputs[1].shape)))
                     for op in cands}
             lim = mixed.limits_for(board, max_flash, max_ram, min_sqnr, base, make, where)
+
+            def fit(nodes):  # bytes the library is over the board's room (0: fits)
+                return mixed.fit_figures(write_model(make({i: "int4" for i in nodes})), lim, where)[2]
             alone = _int4.Rounding(_int4.layer_grams(g, data, cal, cands)) if cands and weights == "mixed" else None
             precision = mixed.choose(g, lambda wt: make(wt, "float"), data, [x[:k] for x in cal],
                                      cands if weights == "mixed" else [], lim,
                                      lambda nodes: base - sum(save[i] for i in nodes), alone, not per_tensor,
-                                     finalize, progress=say("mixed precision (layers)"))
+                                     finalize, fit, progress=say("mixed precision (layers)"))
             weight_types = {i: "int4" for i in precision["int4"]}
         rounding = held["rounding"]
     qg = _rewrite.rewrite(g, ranges_by_id, io=io, weight_types=weight_types, int4=rounding, **kw)

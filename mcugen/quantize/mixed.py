@@ -21,8 +21,9 @@ The stages (after the activation ranges are fixed, so only the weights differ be
    the model is measured again (while the flash limit still holds); the report says how often.
 
 --board B turns the board's flash and RAM into limits: the flash left for weights is the board's flash
-minus what the all-int8 model's library needs besides its weights (compiled for B), and the arena of the
-chosen model (planned for B) must fit the board's RAM. When no assignment can meet the limits, an
+minus what the all-int8 model's library needs besides its weights (compiled for B) and minus
+BOARD_FLASH_HEADROOM for the application; the chosen model's library (compiled for B) must fit the board's
+RAM less BOARD_RAM_HEADROOM for the stack. When no assignment can meet the limits, an
 InfeasibleError says which limit fails and by how much (the all-int4 model's bytes, the best SQNR).
 """
 from __future__ import annotations
@@ -38,6 +39,12 @@ from ..frontend.tflite_writer import write_model
 from .int4 import INT4_OPS, packed_bytes
 
 SENSITIVITY_SAMPLES = 64
+# --board leaves room for the application beside the model's library: start-up code, the C library, the
+# user's own code (flash) and the stack (RAM). mcugen's verify/bench firmware needs 15,908 bytes of flash
+# beside ad01's library on cortex-m0 (start-up, harness, newlib with semihosting stdio).
+BOARD_FLASH_HEADROOM = 20 * 1024
+BOARD_RAM_HEADROOM = 2 * 1024
+MAX_REFITS, FIT_MARGIN = 3, 256
 BYTE_UNIT = 16  # knapsack granularity in bytes (exact below; rounding a layer's saving down to it)
 
 
@@ -46,8 +53,9 @@ class Limits:
     max_flash: int | None = None  # bytes of the model's weights and biases
     max_ram: int | None = None  # arena bytes
     min_sqnr: float | None = None  # dB, output SQNR against the float model
-    board: str | None = None
+    board: str | None = None  # its name (for the report)
     notes: list[str] = field(default_factory=list)
+    board_obj: object = None  # the Board itself (a name or a user's .toml path was given)
 
     def any(self) -> bool:
         return self.max_flash is not None or self.min_sqnr is not None or self.max_ram is not None
@@ -231,11 +239,14 @@ def weight_noise(g, rounding, ops, samples: list[np.ndarray], per_channel: bool 
 
 
 def choose(g, make, float_model: bytes, samples: list[np.ndarray], candidates: list, limits: Limits,
-           base_bytes_of, rounding=None, per_channel: bool = True, finalize=None, progress=None) -> dict:
+           base_bytes_of, rounding=None, per_channel: bool = True, finalize=None, fit=None,
+           progress=None) -> dict:
     """Run the three stages; returns the record the report shows (and 'int4': the chosen node indices).
     make(weight_types) -> quantized Graph (float I/O); base_bytes_of(int4 nodes) -> weight bytes of that model;
     rounding: an int4.Rounding of each layer alone on its float inputs, for the costs (weight_noise);
-    finalize(int4 nodes): called before a chosen set is measured (it rounds those layers in sequence)."""
+    finalize(int4 nodes): called before a chosen set is measured (it rounds those layers in sequence);
+    fit(int4 nodes) -> bytes of flash the compiled library is over the board's room (0: it fits), to
+    tighten --max-flash and search again (at most MAX_REFITS times)."""
     t0 = time.perf_counter()
     m = Measure(make, float_model, samples)
     e_base = m.error(())
@@ -253,24 +264,44 @@ def choose(g, make, float_model: bytes, samples: list[np.ndarray], candidates: l
         if progress:
             progress(k + 1, len(candidates))
     t1 = time.perf_counter()
-    picked, why = search(layers, e_base, base_bytes, limits)
-    t2 = time.perf_counter()
-    chosen = set(picked)
-    nodes = tuple(sorted(layers[i]["node"] for i in chosen))
-    finalize(nodes)
-    e = m.error(nodes)
-    backoff = 0
-    if limits.min_sqnr is not None:
-        while chosen and sqnr(e) < limits.min_sqnr:
-            drop = max(chosen, key=lambda i: (max(layers[i]["cost"], 0) / max(layers[i]["save"], 1), -i))
-            if limits.max_flash is not None and base_bytes_of(
-                    tuple(sorted(layers[i]["node"] for i in chosen - {drop}))) > limits.max_flash:
-                break
-            chosen.discard(drop)
-            backoff += 1
-            nodes = tuple(sorted(layers[i]["node"] for i in chosen))
-            finalize(nodes)
-            e = m.error(nodes)
+    refits = 0
+    asked = limits.max_flash  # refits lower limits.max_flash; the board's own fit is checked by fit()
+    while True:
+        try:
+            picked, why = search(layers, e_base, base_bytes, limits)
+        except InfeasibleError:
+            if not refits:
+                raise
+            # code is not linear in the weights (a mix needs both kernel families): the last resort is every
+            # layer int4, which needs the int8 kernels of none of them
+            picked, why = tuple(range(len(layers))), "every eligible layer int4 (the mixes did not fit the board)"
+            refits = MAX_REFITS
+        t2 = time.perf_counter()
+        chosen = set(picked)
+        nodes = tuple(sorted(layers[i]["node"] for i in chosen))
+        finalize(nodes)
+        e = m.error(nodes)
+        backoff = 0
+        if limits.min_sqnr is not None:
+            while chosen and sqnr(e) < limits.min_sqnr:
+                drop = max(chosen, key=lambda i: (max(layers[i]["cost"], 0) / max(layers[i]["save"], 1), -i))
+                if limits.max_flash is not None and base_bytes_of(
+                        tuple(sorted(layers[i]["node"] for i in chosen - {drop}))) > limits.max_flash:
+                    break
+                chosen.discard(drop)
+                backoff += 1
+                nodes = tuple(sorted(layers[i]["node"] for i in chosen))
+                finalize(nodes)
+                e = m.error(nodes)
+        over = fit(nodes) if fit is not None and limits.max_flash is not None else 0
+        if over <= 0 or refits >= MAX_REFITS:
+            break
+        # the int4 kernels' code and tables weigh more than the int8 model's library suggested: tighten
+        new = min(limits.max_flash, base_bytes_of(nodes)) - over - FIT_MARGIN
+        limits.notes.append(f"the library was {over:,} bytes over the board's room: the weights' limit lowered "
+                            f"from {limits.max_flash:,} to {new:,} and searched again")
+        limits.max_flash = new
+        refits += 1
     t3 = time.perf_counter()
     got_bytes = base_bytes_of(nodes)
     for i, L in enumerate(layers):
@@ -285,9 +316,9 @@ def choose(g, make, float_model: bytes, samples: list[np.ndarray], candidates: l
            "limits": {"max_flash": limits.max_flash, "max_ram": limits.max_ram, "min_sqnr": limits.min_sqnr,
                       "board": limits.board}, "notes": list(limits.notes)}
     fails = []
-    if limits.max_flash is not None and got_bytes > limits.max_flash:
-        fails.append(f"flash: the weights and biases take {got_bytes:,} bytes, {got_bytes - limits.max_flash:,} "
-                     f"over --max-flash {limits.max_flash:,}")
+    if asked is not None and got_bytes > asked:
+        fails.append(f"flash: the weights and biases take {got_bytes:,} bytes, {got_bytes - asked:,} "
+                     f"over --max-flash {asked:,}")
     if limits.min_sqnr is not None and sqnr(e) < limits.min_sqnr:
         fails.append(f"SQNR: {sqnr(e):.2f} dB measured, {limits.min_sqnr - sqnr(e):.2f} dB short of --min-sqnr "
                      f"{limits.min_sqnr:g}" + (" at the flash limit" if limits.max_flash is not None else
@@ -327,7 +358,7 @@ def choose_activations(g, make, float_model: bytes, samples: list[np.ndarray], g
                    key=lambda i: (-rows[i]["benefit"] / max(rows[i]["extra_bytes"], 1), i))
 
     def arena(types):
-        return int(_compile(write_model(make(types, "int8")), where, limits.board).plan.arena_size)
+        return int(_compile(write_model(make(types, "int8")), where, limits.board_obj).plan.arena_size)
     chosen: list[int] = []
     types: dict[int, str] = {}
     e = e_base
@@ -403,48 +434,55 @@ def limits_for(board, max_flash, max_ram, min_sqnr, base_bytes: int, make, where
         from ..boards import load_board
         from ..compiler import footprint
         b = load_board(board) if isinstance(board, str) else board
-        lim.board = b.name
+        lim.board, lim.board_obj = b.name, b
         c = _compile(write_model(make({})), where, b)
         fp = footprint(c)
         if b.ram is not None:
             static = max(fp.ram - c.plan.arena_size, 0)
-            room = b.ram.size - static
+            room = b.ram.size - static - BOARD_RAM_HEADROOM
             lim.notes.append(f"{b.name}: {b.ram.size:,} bytes of RAM, {static:,} of them for the library's other "
-                             f"static data, {room:,} left for the arena")
+                             f"static data and {BOARD_RAM_HEADROOM:,} kept for the stack, {room:,} left for the arena")
             lim.max_ram = room if lim.max_ram is None else min(lim.max_ram, room)
         if b.flash is not None:
             overhead = max(fp.flash - base_bytes, 0)
-            room = b.flash.size - overhead
+            room = b.flash.size - overhead - BOARD_FLASH_HEADROOM
             lim.notes.append(f"{b.name}: {b.flash.size:,} bytes of flash, {overhead:,} of them for code and "
-                             f"layer parameters (the int8 model's library{'' if fp.measured else ', estimated'}), "
-                             f"{room:,} left for weights")
+                             f"layer parameters (the int8 model's library{'' if fp.measured else ', estimated'}) "
+                             f"and {BOARD_FLASH_HEADROOM:,} kept for the application (start-up, C library, your "
+                             f"code), {room:,} left for weights")
             lim.max_flash = room if lim.max_flash is None else min(lim.max_flash, room)
     return lim
 
 
-def check_fit(model: bytes, lim: Limits, where: str) -> dict:
-    """Compile the chosen model (for the board, if any) and check the RAM and the board's limits; returns
-    the figures for the report or raises InfeasibleError saying which limit fails and by how much."""
+def fit_figures(model: bytes, lim: Limits, where: str) -> tuple[dict, list[str], int]:
+    """Compile the model (for the board, if any): (figures for the report, the limits it fails (one line
+    each), the bytes of flash it is over the board's room for the library)."""
     if lim.max_ram is None and lim.board is None:
-        return {}
-    from ..boards import load_board
+        return {}, [], 0
     from ..compiler import footprint
-    b = load_board(lim.board) if lim.board else None
+    b = lim.board_obj
     c = _compile(model, where, b)
     out = {"arena_bytes": int(c.plan.arena_size)}
-    fails = []
+    fails, over = [], 0
     if lim.max_ram is not None and c.plan.arena_size > lim.max_ram:
         fails.append(f"RAM: the arena needs {c.plan.arena_size:,} bytes, {c.plan.arena_size - lim.max_ram:,} over "
                      f"--max-ram {lim.max_ram:,} (int4 weights do not shrink activations)")
     if b is not None:
         fp = footprint(c)
         out.update(flash_bytes=int(fp.flash), ram_bytes=int(fp.ram), measured=bool(fp.measured))
-        if b.flash is not None and fp.flash > b.flash.size:
-            fails.append(f"flash: the library needs {fp.flash:,} bytes, {fp.flash - b.flash.size:,} over {b.name}'s "
-                         f"{b.flash.size:,}")
-        if b.ram is not None and fp.ram > b.ram.size:
-            fails.append(f"RAM: the library needs {fp.ram:,} bytes, {fp.ram - b.ram.size:,} over {b.name}'s "
-                         f"{b.ram.size:,}")
+        if b.flash is not None and fp.flash > b.flash.size - BOARD_FLASH_HEADROOM:
+            over = fp.flash - b.flash.size + BOARD_FLASH_HEADROOM
+            fails.append(f"flash: the library needs {fp.flash:,} bytes, {over:,} over {b.name}'s {b.flash.size:,} "
+                         f"less the {BOARD_FLASH_HEADROOM:,} kept for the application")
+        if b.ram is not None and fp.ram > b.ram.size - BOARD_RAM_HEADROOM:
+            fails.append(f"RAM: the library needs {fp.ram:,} bytes, {fp.ram - b.ram.size + BOARD_RAM_HEADROOM:,} "
+                         f"over {b.name}'s {b.ram.size:,} less the {BOARD_RAM_HEADROOM:,} kept for the stack")
+    return out, fails, over
+
+
+def check_fit(model: bytes, lim: Limits, where: str) -> dict:
+    """fit_figures, raising InfeasibleError (which limit fails and by how much) when the model does not fit."""
+    out, fails, _ = fit_figures(model, lim, where)
     if fails:
         raise InfeasibleError("the chosen model does not fit: " + "; ".join(fails) + ".")
     return out

@@ -163,3 +163,30 @@ def test_mixed_activations_meet_min_sqnr_with_few_int16_groups(tmp_path):
     assert "dB short" in str(e.value)
     with pytest.raises(UsageError):
         quantize(path, cal, activations="mixed")
+
+
+def _small_board(tmp_path, flash: int) -> str:
+    """cortex-m0 with `flash` bytes of flash (a board .toml, as a user writes one)."""
+    from mcugen.boards import load_board
+    src = (Path(load_board("cortex-m0").source) if getattr(load_board("cortex-m0"), "source", None)
+           else Path(__file__).resolve().parents[2] / "boards" / "cortex-m0.toml").read_text()
+    p = tmp_path / "tiny-m0.toml"
+    p.write_text(src.replace('name = "cortex-m0"', 'name = "tiny-m0"').replace("size = 0x00040000", f"size = {flash}"))
+    return str(p)
+
+
+@pytest.mark.skipif(not have_arm_tools(), reason="needs arm-none-eabi-gcc to measure the library")
+def test_mixed_fits_a_board_whose_flash_the_int8_model_overflows(tmp_path):
+    path, cal, ev, _ = data("digits_cnn")
+    from mcugen.compiler import compile_bytes, footprint
+    int8_flash = footprint(compile_bytes(quantize(path, cal).model, "d", "d", "cortex-m0")).flash
+    room = int8_flash - 1500  # the library's room on the board: 1,500 bytes less than the int8 library needs
+    board = _small_board(tmp_path, room + mixed.BOARD_FLASH_HEADROOM)
+    r = quantize(path, cal, eval_samples=ev, report=True, weights="mixed", board=board)
+    p = r.precision
+    assert p["int4"] and p["flash_bytes"] <= room < int8_flash and p["limits"]["board"] == "tiny-m0"
+    assert any("tiny-m0" in n for n in p["notes"])
+    assert r.report["outputs"][0]["sqnr_db"] > 30.0
+    with pytest.raises(InfeasibleError) as e:  # far too small: even all-int4 weights do not fit
+        quantize(path, cal, eval_samples=ev, weights="mixed", board=_small_board(tmp_path, 28000))
+    assert "cannot be met" in str(e.value)
