@@ -10,6 +10,7 @@ order. The child prints "done/total" lines on stderr, which become the progress 
 """
 from __future__ import annotations
 
+import contextlib
 import re
 import subprocess
 import sys
@@ -93,12 +94,10 @@ class TensorStats:
     row_max_min: float = float("inf")  # min over samples and positions of the max along the last axis
 
 
-def collect(model: bytes, tensor_indices: list[int], arrays: list[np.ndarray], bins: int = 0,
-            timeout: float = 3600, progress=None) -> dict[int, TensorStats]:
-    """Run the float `model` on every sample of `arrays` (one (N, ...) array per input) in LiteRT and return
-    the statistics of each flatbuffer tensor in `tensor_indices`; with `bins`, also a histogram (a second
-    pass over the samples, once the ranges are known). `progress(done, total)` is called as samples pass."""
-    with tempfile.TemporaryDirectory(prefix="mcugen-calib-") as tmp:
+@contextlib.contextmanager
+def _staged(model: bytes, arrays: list[np.ndarray], prefix: str):
+    """A temporary folder holding model.tflite and x<i>.npy (float32) for a LiteRT child: (folder, .npy paths)."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         d = Path(tmp)
         (d / "model.tflite").write_bytes(model)
         paths = []
@@ -106,6 +105,15 @@ def collect(model: bytes, tensor_indices: list[int], arrays: list[np.ndarray], b
             p = d / f"x{i}.npy"
             np.save(p, np.asarray(x, dtype=np.float32))
             paths.append(str(p))
+        yield d, paths
+
+
+def collect(model: bytes, tensor_indices: list[int], arrays: list[np.ndarray], bins: int = 0,
+            timeout: float = 3600, progress=None) -> dict[int, TensorStats]:
+    """Run the float `model` on every sample of `arrays` (one (N, ...) array per input) in LiteRT and return
+    the statistics of each flatbuffer tensor in `tensor_indices`; with `bins`, also a histogram (a second
+    pass over the samples, once the ranges are known). `progress(done, total)` is called as samples pass."""
+    with _staged(model, arrays, "mcugen-calib-") as (d, paths):
         proc = subprocess.Popen([sys.executable, "-c", _CHILD, str(d / "model.tflite"), str(d / "stats.npz"),
                                  ",".join(map(str, tensor_indices)), str(bins), *paths],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -163,14 +171,7 @@ def collect_values(model: bytes, tensor_indices: list[int], arrays: list[np.ndar
     """The values of the float tensors `tensor_indices` on every sample of `arrays` (one (N, ...) array per
     input; keep N small: the values come back whole, (N, *shape) float32 each), from LiteRT's reference
     kernels in a child process (the layer inputs that int4.py's data-aware weight rounding needs)."""
-    with tempfile.TemporaryDirectory(prefix="mcugen-values-") as tmp:
-        d = Path(tmp)
-        (d / "model.tflite").write_bytes(model)
-        paths = []
-        for i, x in enumerate(arrays):
-            p = d / f"x{i}.npy"
-            np.save(p, np.asarray(x, dtype=np.float32))
-            paths.append(str(p))
+    with _staged(model, arrays, "mcugen-values-") as (d, paths):
         r = subprocess.run([sys.executable, "-c", _VALUES_CHILD, str(d / "model.tflite"), str(d / "values.npz"),
                             ",".join(map(str, tensor_indices)), *paths], capture_output=True, text=True,
                            timeout=timeout)
