@@ -350,8 +350,9 @@ def report(model, board, out, name, memory, max_recompute):
 @click.option("--per-tensor", is_flag=True, help="One weight scale per tensor instead of per output channel.")
 @click.option("--bias-correction/--no-bias-correction", default=None,
               help="Correct each output channel's mean shift caused by weight quantization (measured on the "
-                   "calibration samples). Default: off (on with --weights int4 or mixed), except that --method "
-                   "auto decides by the output error.")
+                   "calibration samples). Default: off, except that --method auto decides by "
+                   "the output error (with int4 weights it works against the sequential rounding: "
+                   "docs/quantization.md).")
 @click.option("--io", "io", default="int8", show_default=True, type=click.Choice(["int8", "float"]),
               help="Model inputs/outputs: integer (of the activation type), or float with QUANTIZE/DEQUANTIZE "
                    "at the edges.")

@@ -109,8 +109,8 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
     description and the report's settings list the int16 nodes). per_tensor: one weight scale per tensor
     instead of per channel. io: 'int8' (integer model inputs/outputs, of the activation type) or
     'float' (QUANTIZE/DEQUANTIZE at the edges). bias_correction: correct each channel's mean shift caused
-    by weight quantization (bias_correction.py); None (default): off (on with int4 / mixed weights), except
-    with method 'auto', whose search decides (True / False force it on / off). eval_samples / eval_files: samples for the report (default:
+    by weight quantization (bias_correction.py); None (default): off, except with method 'auto', whose
+    search decides (True / False force it on / off). eval_samples / eval_files: samples for the report (default:
     every 5th calibration sample is held back when there are at least 10). report: measure the quantization
     report (default: when `output` is given; written beside it). progress: a progress bar on stderr when it
     is a terminal, one line per stage when it is not. labels: the class labels (an .npy path or an array,
@@ -236,8 +236,6 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
                                                          bias_correction=bias_correction)
         chosen = {i: candidates[m][i] for i, m in method_of.items()}
     else:
-        if bias_correction is None and weights != "int8":
-            bias_correction = True  # int4 rounding shifts channel means 16x more than int8's: on by default
         bias_correction = bool(bias_correction)
         chosen = {i: calibrate(method, s, i) for i, s in stats.items()}
         method_of = {i: method for i in chosen}

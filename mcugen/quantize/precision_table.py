@@ -27,10 +27,9 @@ FIXTURES = ("digits_cnn", "digits_mlp", "digits_conv1d", "photo_mbnet")
 FLOAT_MODELS = {"ad01_fp32": (64, 64), "kws_ref_model_float": (64, 64), "vww_96_float": (16, 16),
                 "hello_world_float": (64, 64)}  # (calibration, evaluation samples)
 CLASSIFIERS = frozenset({*FIXTURES, "kws_ref_model_float", "vww_96_float"})  # top-1 agreement means something
-# (label, quantize options, bench it): int4 and mixed correct biases by default (int4.py), so int8 is shown both
-# ways; its instruction count does not depend on the bias values
-VARIANTS = (("int8", {}, True), ("int8 + bias corr.", {"bias_correction": True}, False),
-            ("int4", {"weights": "int4"}, True), ("mixed 60%", {"weights": "mixed", "max_flash": "60%"}, True))
+# (label, quantize options, bench it): the defaults (no bias correction) of each
+VARIANTS = (("int8", {}, True), ("int4", {"weights": "int4"}, True),
+            ("mixed 60%", {"weights": "mixed", "max_flash": "60%"}, True))
 
 
 def _data(name: str, models_dir: Path):
@@ -84,8 +83,8 @@ def table(models_dir: Path, models=None, bench: bool = True, log=None) -> str:
     models = models or [*FIXTURES, *FLOAT_MODELS]
     lines = ["## Int4 weights and mixed precision (`mcugen quantize --weights int4|mixed`)", "",
              "Each float model quantized with the same calibration samples and minmax ranges, per-channel weights: "
-             "all-int8 weights (without and with bias correction), all-int4 weights (GPTQ rounding in sequence on the "
-             "calibration data, bias correction on: `mcugen/quantize/int4.py`), "
+             "all-int8 weights, all-int4 weights (GPTQ rounding in sequence on the calibration data: "
+             "`mcugen/quantize/int4.py`), "
              "and `--weights mixed --max-flash 60%` (int4 per layer by measured sensitivity, the weights and biases "
              "within 60 % of the all-int8 model's: `mcugen/quantize/mixed.py`). Run in the TFLM interpreter on the "
              "held-out samples against the float model (LiteRT). Fixtures (`tests/fixtures/quant`): real digits and "
@@ -104,8 +103,7 @@ def table(models_dir: Path, models=None, bench: bool = True, log=None) -> str:
             rel = f"{r['weight_bytes'] / base:.0%}" if base else "-"
             agree = f"{r['agreement']:.3f}" if r["agreement"] is not None else "-"
             acc = f"{r['accuracy']:.3f} ({r['float_accuracy']:.3f})" if r["accuracy"] is not None else "-"
-            ins = f"{r['instructions']:,}" if "instructions" in r else ("as int8" if r["variant"].startswith("int8")
-                                                                         and bench else "-")
+            ins = f"{r['instructions']:,}" if "instructions" in r else "-"
             srch = (f"{r['search_seconds']['sensitivity']:.1f} + {r['search_seconds']['search']:.3f}"
                     if "search_seconds" in r else "-")
             lines.append(f"| {name} | {r['variant']} | {r['weight_bytes']:,} | {rel} | {r['sqnr_db']:.1f} | {agree} | "
