@@ -612,7 +612,7 @@ class DepthwisePlan:
     rq: np.ndarray | None = None          # general, fast: {M, K, e} per output channel
     multiplier: np.ndarray | None = None  # TFLM's, when not fast
     shift: np.ndarray | None = None
-    mve: bool = False                     # general kernel's Helium layout (mcu_conv.h, mcu_dw_params_t.mve)
+    mve: int = 0                          # general kernel's Helium layout 1 or 2 (mcu_conv.h, mcu_dw_params_t.mve)
 
 
 def _halves(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -658,12 +658,19 @@ def plan_depthwise(op: Operator, geometry, features=frozenset()) -> DepthwisePla
     plan = DepthwisePlan("depthwise_conv_s8", dm, fast, lo, hi)
     if not fast:
         plan.multiplier, plan.shift = mult, shift
+    if "mve" in features and dm == 1 and kh * kw <= DW_MVE_MAX_TAPS and int(np.max(shift)) <= -1:
+        # Helium layout 2 (mcu_conv.h): TFLM's requantization itself (VQRDMULH + rounding shift), so no
+        # fast-requantization proof; it needs a right shift of at least 1 in every channel
+        plan.mve = 2
+        plan.weights = pack_dw_mve2(folded, mult, shift, wt, lo, hi, int(y.quant.zp))
+        plan.multiplier = plan.shift = None
+        return plan
     if "mve" in features and dm == 1 and kh * kw <= DW_MVE_MAX_TAPS:
         # Helium: the model's filter; per group of 8 channels (padded) in even-then-odd order, bias_f not
         # doubled (the kernel doubles the sum) and rq as vectors {M[8], K[8], -e[8]} (mcu_conv.h)
         oc8 = -(-oc // 8) * 8
         order = np.arange(oc8).reshape(-1, 4, 2).transpose(0, 2, 1).ravel()  # c, c+2, c+4, c+6, c+1, ...
-        plan.mve = True
+        plan.mve = 1
         plan.filter = w.data.reshape(-1)
         b8 = np.zeros(oc8, np.int64)
         b8[:oc] = folded
@@ -701,6 +708,37 @@ def plan_depthwise(op: Operator, geometry, features=frozenset()) -> DepthwisePla
         oc4 = -(-oc // 4) * 4  # the DSP path reads whole groups of 4 biases
         plan.bias = wrap_int32(np.concatenate([folded * scale, np.zeros(oc4 - oc, np.int64)]))
     return plan
+
+
+def pack_dw_mve2(folded, mult, shift, wt: np.ndarray, act_min: int, act_max: int, zp: int) -> np.ndarray:
+    """The depthwise kernel's Helium layout 2 (mcu_conv.h): per group of 16 channels (the last padded with
+    zero weights, bias 0, multiplier 2^30, shift -1) 60 + 4 * taps int32: bias_f (16 values in the lane
+    order of the four accumulators: channels 4i, then 4i + 1, 4i + 2, 4i + 3), per tap the 16 channels'
+    int8 weights, the multipliers and the shifts (accumulator order), then act_min and act_max as 16 int8
+    and the output zero point as 8 int16 (the kernel's constant vectors, read once per group)."""
+    taps, oc = wt.shape
+    oc16 = -(-oc // 16) * 16
+    groups = oc16 // 16
+    order = np.arange(16).reshape(4, 4).T.ravel()               # 0, 4, 8, 12, 1, 5, ...
+    b = np.zeros(oc16, np.int64)
+    b[:oc] = folded
+    m = np.full(oc16, 1 << 30, np.int64)
+    m[:oc] = np.asarray(mult, np.int64)
+    e = np.full(oc16, -1, np.int64)
+    e[:oc] = np.asarray(shift, np.int64)
+    w = np.zeros((taps, oc16), np.int8)
+    w[:, :oc] = wt
+    k = np.concatenate([np.full(16, act_min, np.int8), np.full(16, act_max, np.int8)]).view("<i4")
+    z = np.full(8, zp, np.int16).view("<i4")
+    words = []
+    for g in range(groups):
+        sl = slice(16 * g, 16 * g + 16)
+        words.append(wrap_int32(b[sl][order]))
+        words.append(np.ascontiguousarray(w[:, sl]).reshape(-1).view("<i4").astype(np.int32))
+        words.append(wrap_int32(np.concatenate([m[sl][order], e[sl][order]])))
+        words.append(k.astype(np.int32))
+        words.append(z.astype(np.int32))
+    return np.concatenate(words)
 
 
 DW_DSP_MAX_TAPS = 96  # MCU_DW_MAX_TAPS in mcu_depthwise_conv_s8.c (micro_speech: 10 x 8 = 80 taps)

@@ -332,6 +332,130 @@ static inline __attribute__((always_inline)) void mcu_dw_pixel_mve(const mcu_dw_
     }
 }
 
+/* Helium layout 2 (p->mve == 2, depth_multiplier 1; mcu_conv.h), in assembly (gcc's scheduling of the
+ * intrinsics spilled most of the eight Q registers). 16 channels a group; per tap one VLDRB of the 16 inputs
+ * and one of the 16 weights, VMULLB / VMULLT.S8 (the even and the odd channels' int16 products, exact),
+ * VMOVLB / VMOVLT.S16 to int32 and four VADD into the group's accumulators A0..A3 (q0..q3: channels 4i,
+ * 4i + 1, 4i + 2, 4i + 3): 12 instructions per tap for 16 MACs. Requantization exactly TFLM's per lane:
+ * VQRDMULH(acc, M) is SaturatingRoundingDoublingHighMul (both round (acc * M + 2^30) / 2^31 down; its
+ * saturation needs acc = M = -2^31), then RoundingDivideByPOT(v, e) = (v - [v < 0] + 2^(e-1)) >> e for
+ * e = -shift >= 1: VQADD of v >> 31 (saturating: at v = -2^31 the result is the same, the odd numerator
+ * -2^31 + 2^(e-1) is never a multiple of 2^e) and VRSHL by the shift. VQMOVNB / VQMOVNT narrow A0, A2 and
+ * A1, A3 to int16 (the even and the odd channels), VQADD the output zero point, narrow again into one int8
+ * vector in channel order, clamp (each saturating step outside int8 clamps to the same byte), store.
+ * A group of fewer than 16 channels is predicated (VCTP): nothing read or written past them. */
+#define MCU_DW2_MAC                                                                                  \
+    "vmullb.s8 q6, q4, q5\n\t"                                                                       \
+    "vmullt.s8 q7, q4, q5\n\t"                                                                       \
+    "vmovlb.s16 q4, q6\n\t"                                                                          \
+    "vadd.i32 q0, q0, q4\n\t"                                                                        \
+    "vmovlt.s16 q4, q6\n\t"                                                                          \
+    "vadd.i32 q2, q2, q4\n\t"                                                                        \
+    "vmovlb.s16 q4, q7\n\t"                                                                          \
+    "vadd.i32 q1, q1, q4\n\t"                                                                        \
+    "vmovlt.s16 q4, q7\n\t"                                                                          \
+    "vadd.i32 q3, q3, q4\n\t"
+#define MCU_DW2_TAP9(T) "vldrb.8 q4, [%[" T "]], #16\n\t" "vldrb.8 q5, [%[q]], #16\n\t" MCU_DW2_MAC
+#define MCU_DW2_BIAS                                                                                 \
+    "vldrw.32 q0, [%[q]], #16\n\t"                                                                   \
+    "vldrw.32 q1, [%[q]], #16\n\t"                                                                   \
+    "vldrw.32 q2, [%[q]], #16\n\t"                                                                   \
+    "vldrw.32 q3, [%[q]], #16\n\t"
+#define MCU_DW2_RQ(A)                                                                                \
+    "vshr.s32 q5, " A ", #31\n\t"                                                                    \
+    "vqadd.s32 " A ", " A ", q5\n\t"                                                                 \
+    "vldrw.32 q4, [%[q]], #16\n\t"                                                                   \
+    "vrshl.s32 " A ", " A ", q4\n\t"
+#define MCU_DW2_REQUANT                                                                              \
+    "vldrw.32 q4, [%[q]], #16\n\t"                                                                   \
+    "vqrdmulh.s32 q0, q0, q4\n\t"                                                                    \
+    "vldrw.32 q4, [%[q]], #16\n\t"                                                                   \
+    "vqrdmulh.s32 q1, q1, q4\n\t"                                                                    \
+    "vldrw.32 q4, [%[q]], #16\n\t"                                                                   \
+    "vqrdmulh.s32 q2, q2, q4\n\t"                                                                    \
+    "vldrw.32 q4, [%[q]], #16\n\t"                                                                   \
+    "vqrdmulh.s32 q3, q3, q4\n\t"                                                                    \
+    MCU_DW2_RQ("q0") MCU_DW2_RQ("q1") MCU_DW2_RQ("q2") MCU_DW2_RQ("q3")                              \
+    "vqmovnb.s32 q4, q0\n\t"                                                                         \
+    "vqmovnt.s32 q4, q2\n\t"                                                                         \
+    "vqmovnb.s32 q5, q1\n\t"                                                                         \
+    "vqmovnt.s32 q5, q3\n\t"                                                                         \
+    "vldrw.32 q0, [%[q]], #16\n\t" /* act_min x16 */                                                 \
+    "vldrw.32 q1, [%[q]], #16\n\t" /* act_max x16 */                                                 \
+    "vldrw.32 q2, [%[q]], #16\n\t" /* output zero point x8 (int16) */                                \
+    "vqadd.s16 q4, q4, q2\n\t"                                                                       \
+    "vqadd.s16 q5, q5, q2\n\t"                                                                       \
+    "vqmovnb.s16 q2, q4\n\t"                                                                         \
+    "vqmovnt.s16 q2, q5\n\t"                                                                         \
+    "vmax.s8 q2, q2, q0\n\t"                                                                         \
+    "vmin.s8 q2, q2, q1\n\t"
+#define MCU_DW2_CLOBBERS "memory", "d0", "d1", "d2", "d3", "d4", "d5", "d6", "d7", "d8", "d9", "d10",  \
+                         "d11", "d12", "d13", "d14", "d15"
+
+/* A full group of the 3x3 kernel: the nine tap pointers advance by 16, q by the group, out by 16. */
+static inline __attribute__((always_inline)) void mcu_dw2_group9(const int8_t **tp, const int32_t **q, int8_t **out)
+{
+    const int8_t *t0 = tp[0], *t1 = tp[1], *t2 = tp[2], *t3 = tp[3], *t4 = tp[4], *t5 = tp[5];
+    const int8_t *t6 = tp[6], *t7 = tp[7], *t8 = tp[8];
+    const int32_t *qq = *q;
+    int8_t *o = *out;
+    __asm__ volatile(MCU_DW2_BIAS MCU_DW2_TAP9("t0") MCU_DW2_TAP9("t1") MCU_DW2_TAP9("t2") MCU_DW2_TAP9("t3")
+                     MCU_DW2_TAP9("t4") MCU_DW2_TAP9("t5") MCU_DW2_TAP9("t6") MCU_DW2_TAP9("t7")
+                     MCU_DW2_TAP9("t8") MCU_DW2_REQUANT "vstrb.8 q2, [%[o]], #16\n\t"
+                     : [t0] "+r"(t0), [t1] "+r"(t1), [t2] "+r"(t2), [t3] "+r"(t3), [t4] "+r"(t4), [t5] "+r"(t5),
+                       [t6] "+r"(t6), [t7] "+r"(t7), [t8] "+r"(t8), [q] "+r"(qq), [o] "+r"(o)
+                     :
+                     : MCU_DW2_CLOBBERS);
+    tp[0] = t0, tp[1] = t1, tp[2] = t2, tp[3] = t3, tp[4] = t4, tp[5] = t5, tp[6] = t6, tp[7] = t7, tp[8] = t8;
+    *q = qq;
+    *out = o;
+}
+
+/* Any group (any tap count, n >= 1 real channels, predicated): tap[t] + c is tap t's input. */
+static inline __attribute__((always_inline)) void mcu_dw2_group(const int8_t *const *tap, int32_t taps, int32_t c,
+                                                                int32_t n, const int32_t *q, int8_t *out)
+{
+    const int8_t *const *a = tap;
+    const int8_t *x;
+    int32_t left = taps;
+    __asm__ volatile("vctp.8 %[n]\n\t" MCU_DW2_BIAS
+                     "1:\n\t"
+                     "ldr %[x], [%[a]], #4\n\t"
+                     "add %[x], %[x], %[c]\n\t"
+                     "vpst\n\t"
+                     "vldrbt.8 q4, [%[x]]\n\t"
+                     "vldrb.8 q5, [%[q]], #16\n\t" MCU_DW2_MAC
+                     "subs %[left], %[left], #1\n\t"
+                     "bne 1b\n\t" MCU_DW2_REQUANT
+                     "vctp.8 %[n]\n\t"
+                     "vpst\n\t"
+                     "vstrbt.8 q2, [%[o]]\n\t"
+                     : [a] "+r"(a), [x] "=&r"(x), [left] "+r"(left), [q] "+r"(q)
+                     : [c] "r"(c), [n] "r"(n), [o] "r"(out)
+                     : MCU_DW2_CLOBBERS, "cc");
+}
+
+static inline __attribute__((always_inline)) void mcu_dw2_pixel(const mcu_dw_params_t *p, const int8_t *const *tap,
+                                                                int32_t taps, int8_t *out)
+{
+    const int32_t ch = p->out_c;
+    const int32_t *q = p->weights;
+    int32_t c = 0;
+    if (taps == 9) {
+        const int8_t *tp[9];
+        for (int32_t t = 0; t < 9; t++) {
+            tp[t] = tap[t];
+        }
+        int8_t *o = out;
+        for (; c + 16 <= ch; c += 16) {
+            mcu_dw2_group9(tp, &q, &o);
+        }
+    }
+    for (; c < ch; c += 16, q += 60 + 4 * taps) {
+        mcu_dw2_group(tap, taps, c, ch - c, q, out + c);
+    }
+}
+
 /* Every output pixel, in the order of the contract, through mcu_dw_pixel_mve. */
 static void mcu_dw_run_mve(const mcu_dw_params_t *p, const int8_t *input, int8_t *output)
 {
@@ -373,7 +497,9 @@ static void mcu_dw_run_mve(const mcu_dw_params_t *p, const int8_t *input, int8_t
                 }
             }
         }
-        if (p->fast) {
+        if (p->mve == 2) {
+            mcu_dw2_pixel(p, tap, taps, output + n * out_c);
+        } else if (p->fast) {
             mcu_dw_pixel_mve(p, tap, taps, output + n * out_c, &k, 1);
         } else {
             mcu_dw_pixel_mve(p, tap, taps, output + n * out_c, &k, 0);
