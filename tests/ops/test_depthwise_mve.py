@@ -80,3 +80,61 @@ def test_multiplier_one_dsp_path():
     assert all(dict(L.fields)["weights"] != "NULL" for L in layers)
     assert_bit_exact(model, count=3, boards=("cortex-m4",))
 
+
+
+# Layout 2 (p->mve == 2: 16 channels a group in assembly, TFLM's requantization by VQRDMULH + VRSHL): 3x3
+# layers with whole groups and tails of 1..15 channels (the predicated group), other tap counts, strides,
+# dilation, a bias of 2^30 (accumulators near the int32 edge), per-tensor weights, and weights of -128.
+MVE2_CASES = [
+    (16, {}), (64, {"size": (5, 6)}), (41, {"stride": (2, 2), "size": (7, 9)}), (17, {"dil": (2, 2)}),
+    (32, {"pad": "VALID", "per_channel": False}), (31, {"k": (1, 5), "size": (3, 9)}), (48, {"huge_bias": True}),
+    (24, {"k": (2, 2), "stride": (2, 1), "batches": 2}),
+]
+
+
+def _mve2_model(first, count):
+    cases = []
+    for i in range(first, first + count):
+        rng = np.random.default_rng(980 + i)
+        c, extra = MVE2_CASES[i]
+        inputs, output, options = _case(rng, c, act=ACTS[i % 4], **extra)
+        if i == 3:  # weights of -128 (int16 products up to 2^14) in a few channels
+            inputs[1].data.reshape(-1)[::5] = -128
+        cases.append((inputs, output, options))
+    return _model(*cases)
+
+
+def test_mve2_plan_is_chosen():
+    """From 16 channels with every shift <= -1 the m55 takes layout 2; fewer channels or a multiplier >= 0.5
+    (shift >= 0) keep layout 1."""
+    from mcugen.compiler import compile_bytes
+    graph = compile_bytes(_mve2_model(0, len(MVE2_CASES)), "m").graph
+    plans = [plan_depthwise(op, DepthwiseConv2D().geometry(op), frozenset({"dsp", "mve"})) for op in graph.operators]
+    from mcugen.ops.conv import per_channel_multipliers
+    want = [2 if int(per_channel_multipliers(op, op.outputs[0].shape[-1])[1].max()) <= -1 else 1
+            for op in graph.operators]
+    assert [p.mve for p in plans] == want and want.count(2) >= 7
+    rng = np.random.default_rng(5)
+    for c, extra, want in [(8, {}, 1), (20, {"slow": True}, 1)]:
+        graph = compile_bytes(_model(_case(rng, c, **extra)), "m").graph
+        op = graph.operators[0]
+        assert plan_depthwise(op, DepthwiseConv2D().geometry(op), frozenset({"dsp", "mve"})).mve == want
+
+
+@pytest.mark.skipif(not have_arm_tools(), reason="needs arm-none-eabi-gcc and qemu-system-arm")
+@pytest.mark.parametrize("part", range(2))
+def test_depthwise_mve2_bit_exact(part):
+    assert_bit_exact(_mve2_model(4 * part, 4), count=3, boards=M55)
+
+
+@pytest.mark.skipif(not (have_arm_tools() and __import__("os").environ.get("MCUGEN_LONG")),
+                    reason="long sweep: MCUGEN_LONG=1 (and the Arm tools)")
+@pytest.mark.parametrize("seed", range(8))
+def test_depthwise_mve2_sweep(seed):
+    rng = np.random.default_rng(9900 + seed)
+    cases = []
+    for j in range(4):
+        k = [(3, 3), (3, 3), (1, int(rng.integers(2, 16))), (int(rng.integers(1, 6)), int(rng.integers(1, 6)))][j]
+        cases.append(_case(rng, int(rng.integers(16, 90)), k=k, stride=(int(rng.integers(1, 3)),) * 2,
+                           pad=["SAME", "VALID"][j % 2], act=ACTS[(seed + j) % 4]))
+    assert_bit_exact(_model(*cases), count=3, boards=M55)
