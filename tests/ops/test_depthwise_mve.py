@@ -135,6 +135,7 @@ def test_depthwise_mve2_sweep(seed):
     cases = []
     for j in range(4):
         k = [(3, 3), (3, 3), (1, int(rng.integers(2, 16))), (int(rng.integers(1, 6)), int(rng.integers(1, 6)))][j]
-        cases.append(_case(rng, int(rng.integers(16, 90)), k=k, stride=(int(rng.integers(1, 3)),) * 2,
+        size = (k[0] + int(rng.integers(0, 5)), k[1] + int(rng.integers(0, 5)))
+        cases.append(_case(rng, int(rng.integers(16, 90)), k=k, stride=(int(rng.integers(1, 3)),) * 2, size=size,
                            pad=["SAME", "VALID"][j % 2], act=ACTS[(seed + j) % 4]))
     assert_bit_exact(_model(*cases), count=3, boards=M55)
