@@ -392,23 +392,32 @@ static inline __attribute__((always_inline)) void mcu_dw_pixel_mve(const mcu_dw_
 #define MCU_DW2_CLOBBERS "memory", "d0", "d1", "d2", "d3", "d4", "d5", "d6", "d7", "d8", "d9", "d10",  \
                          "d11", "d12", "d13", "d14", "d15"
 
-/* A full group of the 3x3 kernel: the nine tap pointers advance by 16, q by the group, out by 16. */
-static inline __attribute__((always_inline)) void mcu_dw2_group9(const int8_t **tp, const int32_t **q, int8_t **out)
+/* The three taps of one filter row at r, r + d, r + d2 (r advances by 16). */
+#define MCU_DW2_ROW(R)                                                                               \
+    "add %[x], %[" R "], %[d]\n\t"                                                                   \
+    "vldrb.8 q4, [%[" R "]], #16\n\t"                                                                \
+    "vldrb.8 q5, [%[q]], #16\n\t" MCU_DW2_MAC                                                        \
+    "vldrb.8 q4, [%[x]]\n\t"                                                                         \
+    "add %[x], %[x], %[d]\n\t"                                                                       \
+    "vldrb.8 q5, [%[q]], #16\n\t" MCU_DW2_MAC                                                        \
+    "vldrb.8 q4, [%[x]]\n\t"                                                                         \
+    "vldrb.8 q5, [%[q]], #16\n\t" MCU_DW2_MAC
+
+/* Every full group (groups >= 1) of a 3x3 pixel whose window lies inside the image: filter row k starts at
+   base + k * rs, its taps d apart. 148 instructions a group of 16 channels (144 MACs), 2 more per row. */
+static inline __attribute__((always_inline)) void mcu_dw2_rows9(const int8_t *base, int32_t rs, int32_t d,
+                                                                const int32_t *q, int8_t *o, int32_t groups)
 {
-    const int8_t *t0 = tp[0], *t1 = tp[1], *t2 = tp[2], *t3 = tp[3], *t4 = tp[4], *t5 = tp[5];
-    const int8_t *t6 = tp[6], *t7 = tp[7], *t8 = tp[8];
-    const int32_t *qq = *q;
-    int8_t *o = *out;
-    __asm__ volatile(MCU_DW2_BIAS MCU_DW2_TAP9("t0") MCU_DW2_TAP9("t1") MCU_DW2_TAP9("t2") MCU_DW2_TAP9("t3")
-                     MCU_DW2_TAP9("t4") MCU_DW2_TAP9("t5") MCU_DW2_TAP9("t6") MCU_DW2_TAP9("t7")
-                     MCU_DW2_TAP9("t8") MCU_DW2_REQUANT "vstrb.8 q2, [%[o]], #16\n\t"
-                     : [t0] "+r"(t0), [t1] "+r"(t1), [t2] "+r"(t2), [t3] "+r"(t3), [t4] "+r"(t4), [t5] "+r"(t5),
-                       [t6] "+r"(t6), [t7] "+r"(t7), [t8] "+r"(t8), [q] "+r"(qq), [o] "+r"(o)
-                     :
-                     : MCU_DW2_CLOBBERS);
-    tp[0] = t0, tp[1] = t1, tp[2] = t2, tp[3] = t3, tp[4] = t4, tp[5] = t5, tp[6] = t6, tp[7] = t7, tp[8] = t8;
-    *q = qq;
-    *out = o;
+    const int8_t *r0 = base, *r1 = base + rs, *r2 = base + 2 * rs;
+    const int8_t *x;
+    __asm__ volatile("1:\n\t" MCU_DW2_BIAS MCU_DW2_ROW("r0") MCU_DW2_ROW("r1") MCU_DW2_ROW("r2")
+                     MCU_DW2_REQUANT "vstrb.8 q2, [%[o]], #16\n\t"
+                     "subs %[g], %[g], #1\n\t"
+                     "bne 1b\n\t"
+                     : [r0] "+r"(r0), [r1] "+r"(r1), [r2] "+r"(r2), [q] "+r"(q), [o] "+r"(o), [g] "+r"(groups),
+                       [x] "=&r"(x)
+                     : [d] "r"(d)
+                     : MCU_DW2_CLOBBERS, "cc");
 }
 
 /* Any group (any tap count, n >= 1 real channels, predicated): tap[t] + c is tap t's input. */
@@ -435,24 +444,75 @@ static inline __attribute__((always_inline)) void mcu_dw2_group(const int8_t *co
                      : MCU_DW2_CLOBBERS, "cc");
 }
 
+/* The groups from channel c0 (a multiple of 16) on, through the tap pointers. */
 static inline __attribute__((always_inline)) void mcu_dw2_pixel(const mcu_dw_params_t *p, const int8_t *const *tap,
-                                                                int32_t taps, int8_t *out)
+                                                                int32_t taps, int8_t *out, int32_t c0)
 {
     const int32_t ch = p->out_c;
-    const int32_t *q = p->weights;
-    int32_t c = 0;
-    if (taps == 9) {
-        const int8_t *tp[9];
-        for (int32_t t = 0; t < 9; t++) {
-            tp[t] = tap[t];
-        }
-        int8_t *o = out;
-        for (; c + 16 <= ch; c += 16) {
-            mcu_dw2_group9(tp, &q, &o);
-        }
-    }
+    const int32_t *q = p->weights + (c0 >> 4) * (60 + 4 * taps);
+    int32_t c = c0;
     for (; c < ch; c += 16, q += 60 + 4 * taps) {
         mcu_dw2_group(tap, taps, c, ch - c, q, out + c);
+    }
+}
+
+/* Layout 2's pixels in the order of the contract: a 3x3 window inside the image through mcu_dw2_rows9
+   (its last partial group through the tap pointers), every other pixel through the tap pointers. */
+static __attribute__((noinline)) void mcu_dw2_run(const mcu_dw_params_t *p, const int8_t *input, int8_t *output)
+{
+    const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, out_w = p->out_w, out_h = p->out_h;
+    const int32_t out_c = p->out_c;
+    const int32_t taps = p->k_h * p->k_w;
+    const int32_t span_h = (p->k_h - 1) * p->dil_h, span_w = (p->k_w - 1) * p->dil_w;
+    const int32_t rs = p->dil_h * in_w * in_c, d = p->dil_w * in_c;
+    const int32_t groups = taps == 9 ? out_c >> 4 : 0;
+    const int32_t sh = p->stride_h, sw = p->stride_w;
+    int32_t off[MCU_DW_MVE_MAX_TAPS];
+    const int8_t *tap[MCU_DW_MVE_MAX_TAPS];
+    for (int32_t ky = 0, t = 0; ky < p->k_h; ky++) {
+        for (int32_t kx = 0; kx < p->k_w; kx++, t++) {
+            off[t] = ky * rs + kx * d;
+        }
+    }
+    const int32_t step = p->reverse ? -1 : 1;
+    for (int32_t i = 0; i < p->batches; i++) {
+        const int32_t b = p->reverse ? p->batches - 1 - i : i;
+        const int8_t *img = input + b * in_h * in_w * in_c;
+        for (int32_t j = 0; j < out_h; j++) {
+            const int32_t oy = p->reverse ? out_h - 1 - j : j;
+            const int32_t y0 = oy * sh - p->pad_top;
+            const int row_in = y0 >= 0 && y0 + span_h < in_h;
+            int32_t ox = p->reverse ? out_w - 1 : 0;
+            int8_t *out = output + ((b * out_h + oy) * out_w + ox) * out_c;
+            for (int32_t k = 0; k < out_w; k++, ox += step, out += step * out_c) {
+                const int32_t x0 = ox * sw - p->pad_left;
+                if (row_in && x0 >= 0 && x0 + span_w < in_w) {
+                    const int8_t *base = img + (y0 * in_w + x0) * in_c;
+                    int32_t c0 = 0;
+                    if (groups > 0) {
+                        mcu_dw2_rows9(base, rs, d, p->weights, out, groups);
+                        c0 = 16 * groups;
+                        if (c0 == out_c) {
+                            continue;
+                        }
+                    }
+                    for (int32_t t = 0; t < taps; t++) {
+                        tap[t] = base + off[t];
+                    }
+                    mcu_dw2_pixel(p, tap, taps, out, c0);
+                    continue;
+                }
+                for (int32_t ky = 0, t = 0; ky < p->k_h; ky++) {
+                    const int32_t y = y0 + ky * p->dil_h;
+                    for (int32_t kx = 0; kx < p->k_w; kx++, t++) {
+                        const int32_t x = x0 + kx * p->dil_w;
+                        const int inside = y >= 0 && y < in_h && x >= 0 && x < in_w;
+                        tap[t] = inside ? img + (y * in_w + x) * in_c : p->pad;
+                    }
+                }
+                mcu_dw2_pixel(p, tap, taps, out, 0);
+            }
+        }
     }
 }
 
@@ -497,9 +557,7 @@ static void mcu_dw_run_mve(const mcu_dw_params_t *p, const int8_t *input, int8_t
                 }
             }
         }
-        if (p->mve == 2) {
-            mcu_dw2_pixel(p, tap, taps, output + n * out_c);
-        } else if (p->fast) {
+        if (p->fast) {
             mcu_dw_pixel_mve(p, tap, taps, output + n * out_c, &k, 1);
         } else {
             mcu_dw_pixel_mve(p, tap, taps, output + n * out_c, &k, 0);
@@ -521,6 +579,10 @@ static void mcu_dw_run_mve(const mcu_dw_params_t *p, const int8_t *input, int8_t
 void mcu_depthwise_conv_s8(const mcu_dw_params_t *p, const int8_t *input, int8_t *output)
 {
 #if defined(MCU_CONV_MVE)
+    if (p->mve == 2) {
+        mcu_dw2_run(p, input, output);
+        return;
+    }
     if (p->mve) {
         mcu_dw_run_mve(p, input, output);
         return;
