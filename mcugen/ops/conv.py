@@ -441,11 +441,8 @@ def plan_fast_conv(op: Operator, geometry, features=frozenset()) -> FastConv | N
         quant[c] = (_wrap32(int(bias[c]) - zp_in * int(wk[c].sum())), 2 * m - (1 << 32), h, e)
     function = "conv_1x1_s8" if one else "conv_im2col_s8"
     staging = not one and ic % 4 != 0
-    if "mve" in features:  # per channel: bias, m2, h, e, then the channel's 4 * groups int8 weights
-        rows = np.ascontiguousarray(wpad[:oc].astype(np.int8)).view("<i4").astype(np.int64)
-        stream = np.concatenate([quant[:oc], rows], axis=1)
-        return FastConv(function, groups, stream.reshape(-1).astype(np.int32), constant, row_groups, False, 4,
-                        staging)
+    if "mve" in features:  # the Helium layout (mcu_conv.h): per pair of channels, see pack_gemm4_mve
+        return FastConv(function, groups, pack_gemm4_mve(wpad, quant), constant, row_groups, False, 4, staging)
     # per pair: bias[2], then [group][channel of the pair][4 bytes] as little-endian int32 words (w16:
     # [group][channel of the pair][halves w0 w2 w1 w3] as int16 pairs), then m2[2], h[2], e[2]
     w16 = "dsp" in features and "optimize:size" not in features and n * oh * ow >= W16_MIN_PIXELS and oc2 * 4 * groups <= W16_MAX_BYTES  # --optimize size: int8 only
@@ -463,6 +460,23 @@ def plan_fast_conv(op: Operator, geometry, features=frozenset()) -> FastConv | N
     if plan.scratch > PIXELS3_MAX_SCRATCH and x.size + y.size >= PIXELS2_ACTIVATIONS:
         plan.pixels = 2
     return plan
+
+
+def pack_gemm4_mve(wpad: np.ndarray, quant: np.ndarray) -> np.ndarray:
+    """The fast kernels' Helium stream (mcu_conv.h, pixels = 4): per pair of output channels (c, c + 1; an odd
+    count ends with the zero padding channel, computed, never written) bias[2], then per step of 16 window
+    values the 16 int8 weights of c and then of c + 1 (K padded with zero weights to a multiple of 16), then
+    M[2] (TFLM's multiplier: m2 = 2M - 2^32), h[2] and -e[2]."""
+    oc2, k4 = wpad.shape
+    k16 = -(-k4 // 16) * 16
+    w = np.zeros((oc2, k16), np.int8)
+    w[:, :k4] = wpad
+    words = np.ascontiguousarray(w.reshape(oc2 // 2, 2, k16 // 16, 16).transpose(0, 2, 1, 3)).reshape(oc2 // 2, -1)
+    words = words.view("<i4").astype(np.int64)
+    q = quant.reshape(oc2 // 2, 2, 4).transpose(0, 2, 1)        # [pair][bias, m2, h, e][channel]
+    m = (q[:, 1] + (1 << 32)) // 2
+    stream = np.concatenate([q[:, 0], words, m, q[:, 2], -q[:, 3]], axis=1)
+    return wrap_int32(stream.reshape(-1))
 
 
 def conv_s16_scratch_bytes(op: Operator) -> int:

@@ -88,8 +88,10 @@ void mcu_conv_s8(const mcu_conv_params_t *p, const int8_t *input, int8_t *output
  * Helium layout (pixels = 4, only on a board with MVE, where the kernels are built with it): the
  * same K order and padding, but
  *   scratch: 4 rows of 4 * k_groups int8 (row k: pixel k's window), then the staging bytes;
- *   weights: per output channel (no padding channel): bias, m2, h, e (as above), then k_groups words:
- *            the channel's 4 * k_groups int8 weights in K order.
+ *   weights: per pair of output channels (an odd out_c padded with a zero channel, computed, never
+ *            written): bias[2], then per step of 16 values of K (K padded with zero weights to a multiple
+ *            of 16) channel 2j's 16 int8 weights, then 2j+1's; then M[2] (TFLM's multiplier, m2 = 2M - 2^32),
+ *            h[2] and -e[2] (as above).
  * ------------------------------------------------------------------------------------------------ */
 typedef struct {
     int32_t batches;

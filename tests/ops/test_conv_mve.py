@@ -31,14 +31,15 @@ EXTRA = {  # K tails against 16 and pixel counts leaving 1, 2, 3 in the last blo
 
 
 def test_mve_layout_chosen():
-    """cortex-m55 gets pixels = 4 and one stream row per channel (4 words + 4 * k_groups bytes); the other
+    """cortex-m55 gets pixels = 4 and a stream per pair of channels (mcu_conv.h's Helium layout); the other
     boards keep their layouts; the scratch is never larger than the DSP boards' blocks of 2."""
     model = conv_model(3, n=1, h=5, w=7, ic=19, oc=13, kh=3, kw=3)
     m55, m4 = conv_layer(model, "cortex-m55"), conv_layer(model, "cortex-m4")
     assert field(m55, "pixels") == 4 and field(m4, "pixels") in (2, 3) and field(m55, "w16") == 0
     op = compile_bytes(model, "m").graph.operators[0]
     plan = conv.Conv2D().fast(op, frozenset({"dsp", "fpu", "mve"}))
-    assert plan.weights.size == 13 * (4 + plan.k_groups)
+    steps = -(-4 * plan.k_groups // 16)  # per pair: bias[2], 16 weights a channel per step, M[2], h[2], -e[2]
+    assert plan.weights.size == 7 * (2 + 8 * steps + 6)
     assert plan.scratch <= conv.FastConv("conv_im2col_s8", plan.k_groups, plan.weights, 0, plan.row_groups, False,
                                          2, plan.staging).scratch
 
