@@ -672,6 +672,16 @@ def plan_depthwise(op: Operator, geometry, features=frozenset()) -> DepthwisePla
     plan = DepthwisePlan("depthwise_conv_s8", dm, fast, lo, hi)
     if not fast:
         plan.multiplier, plan.shift = mult, shift
+    if "mve" in features and ic == 1 and dm >= 2 and kw <= 8 and dw == 1:
+        # Helium layout 3 (mcu_conv.h): one input channel, rows of at most 8 taps; TFLM's bias and
+        # requantization, the window clipped as TFLM does (no folded input offset)
+        plan.mve = 3
+        w8 = np.zeros((oc, kh, 8), np.int8)
+        w8[:, :, :kw] = w.data.reshape(kh, kw, oc).transpose(2, 0, 1)
+        plan.weights = w8.reshape(-1).view("<i4").astype(np.int32)
+        plan.bias = wrap_int32(bias)
+        plan.multiplier, plan.shift = mult, shift
+        return plan
     if "mve" in features and dm == 1 and kh * kw <= DW_MVE_MAX_TAPS and oc >= 16 and int(np.max(shift)) <= -1:
         # Helium layout 2 (mcu_conv.h): TFLM's requantization itself (VQRDMULH + rounding shift), so no
         # fast-requantization proof; it needs a right shift of at least 1 in every channel, and 16 channels

@@ -516,6 +516,65 @@ static __attribute__((noinline)) void mcu_dw2_run(const mcu_dw_params_t *p, cons
     }
 }
 
+/* Helium layout 3 (p->mve == 3): one input channel, depth multiplier dm (output channel j = input channel 0's
+ * j-th), a filter at most 8 wide, no horizontal dilation (micro_speech's 10x8 filter, multiplier 8). A filter
+ * row's inputs are contiguous: one VLDRB.S16 of the row's (at most 8) int16 lanes, + the input offset (x + io
+ * fits int16), and per output channel one VLDRB.S16 of its 8 weights of that row and one VMLADAVA.S16 (8 MACs),
+ * 4 channels at a time. The window is clipped to the image as TFLM's reference does (a tap outside the image
+ * adds nothing: rows outside are skipped, columns outside are predicated off, so nothing outside the input or
+ * past a weight row is read), on TFLM's unfolded bias; then TFLM's requantization (mcu_requantize).
+ * `weights`: per output channel, k_h rows of 8 int8 (the row's k_w weights, then zeros); `bias` TFLM's bias
+ * (or zeros); `multiplier`, `shift` TFLM's. */
+static __attribute__((noinline)) void mcu_dw3_run(const mcu_dw_params_t *p, const int8_t *input, int8_t *output)
+{
+    const int32_t in_h = p->in_h, in_w = p->in_w, out_w = p->out_w, out_h = p->out_h, out_c = p->out_c;
+    const int32_t k_h = p->k_h, k_w = p->k_w, wrow = 8 * k_h;
+    const int16_t io = (int16_t)-p->pad[0];
+    const int8_t *wts = (const int8_t *)(const void *)p->weights;
+    const int32_t step = p->reverse ? -1 : 1;
+    for (int32_t i = 0; i < p->batches; i++) {
+        const int32_t b = p->reverse ? p->batches - 1 - i : i;
+        const int8_t *img = input + b * in_h * in_w;
+        for (int32_t jy = 0; jy < out_h; jy++) {
+            const int32_t oy = p->reverse ? out_h - 1 - jy : jy;
+            const int32_t y0 = oy * p->stride_h - p->pad_top;
+            int32_t ox = p->reverse ? out_w - 1 : 0;
+            int8_t *out = output + ((b * out_h + oy) * out_w + ox) * out_c;
+            for (int32_t k = 0; k < out_w; k++, ox += step, out += step * out_c) {
+                const int32_t x0 = ox * p->stride_w - p->pad_left;
+                const int32_t xs = x0 < 0 ? -x0 : 0;
+                const int32_t xe = in_w - x0 < k_w ? in_w - x0 : k_w;
+                const int32_t n = xe - xs;
+                const mve_pred16_t pr = vctp16q((uint32_t)(n > 0 ? n : 0));
+                for (int32_t c = 0; c < out_c; c += 4) {
+                    const int32_t m = out_c - c < 4 ? out_c - c : 4;
+                    int32_t a0 = p->bias[c], a1 = 0, a2 = 0, a3 = 0;
+                    const int8_t *w0 = wts + c * wrow + xs;
+                    const int8_t *w1 = m > 1 ? w0 + wrow : w0, *w2 = m > 2 ? w0 + 2 * wrow : w0;
+                    const int8_t *w3 = m > 3 ? w0 + 3 * wrow : w0;
+                    for (int32_t ky = 0; ky < k_h && n > 0; ky++) {
+                        const int32_t y = y0 + ky * p->dil_h;
+                        if (y < 0 || y >= in_h) {
+                            continue;
+                        }
+                        const int16x8_t x = vaddq_n_s16(vldrbq_z_s16(img + y * in_w + x0 + xs, pr), io);
+                        a0 = vmladavaq_s16(a0, x, vldrbq_z_s16(w0 + 8 * ky, pr));
+                        a1 = vmladavaq_s16(a1, x, vldrbq_z_s16(w1 + 8 * ky, pr));
+                        a2 = vmladavaq_s16(a2, x, vldrbq_z_s16(w2 + 8 * ky, pr));
+                        a3 = vmladavaq_s16(a3, x, vldrbq_z_s16(w3 + 8 * ky, pr));
+                    }
+                    const int32_t acc[4] = {a0, a1, a2, a3};
+                    for (int32_t j = 0; j < m; j++) {
+                        const int32_t sum = (int32_t)((uint32_t)acc[j] + (j > 0 ? (uint32_t)p->bias[c + j] : 0u));
+                        const int32_t v = mcu_requantize(sum, p->multiplier[c + j], p->shift[c + j]) + p->output_offset;
+                        out[c + j] = (int8_t)MCU_CLAMP(v, p->act_min, p->act_max);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /* Every output pixel, in the order of the contract, through mcu_dw_pixel_mve. */
 static void mcu_dw_run_mve(const mcu_dw_params_t *p, const int8_t *input, int8_t *output)
 {
@@ -581,6 +640,10 @@ void mcu_depthwise_conv_s8(const mcu_dw_params_t *p, const int8_t *input, int8_t
 #if defined(MCU_CONV_MVE)
     if (p->mve == 2) {
         mcu_dw2_run(p, input, output);
+        return;
+    }
+    if (p->mve == 3) {
+        mcu_dw3_run(p, input, output);
         return;
     }
     if (p->mve) {

@@ -139,3 +139,41 @@ def test_depthwise_mve2_sweep(seed):
         cases.append(_case(rng, int(rng.integers(16, 90)), k=k, stride=(int(rng.integers(1, 3)),) * 2, size=size,
                            pad=["SAME", "VALID"][j % 2], act=ACTS[(seed + j) % 4]))
     assert_bit_exact(_model(*cases), count=3, boards=M55)
+
+
+# Layout 3 (p->mve == 3: one input channel, depth multiplier >= 2, filter rows of at most 8 taps, the window
+# clipped to the image on TFLM's unfolded bias): micro_speech's 10x8 filter with multiplier 8 and stride 2,
+# windows clipped on every side, channel tails of 1..3 past the blocks of 4, dilation in height.
+MVE3_CASES = [
+    {"k": (10, 8), "dm": 8, "stride": (2, 2), "size": (13, 12)}, {"k": (3, 3), "dm": 5, "size": (6, 7)},
+    {"k": (1, 8), "dm": 2, "pad": "VALID", "size": (3, 11)}, {"k": (4, 7), "dm": 3, "dil": (2, 1), "size": (9, 9)},
+    {"k": (2, 1), "dm": 6, "stride": (1, 3), "batches": 2, "size": (4, 8)}, {"k": (5, 8), "dm": 4, "size": (4, 5)},
+]
+
+
+def test_mve3_plan_is_chosen():
+    from mcugen.compiler import compile_bytes
+    cases = [_case(np.random.default_rng(1200 + i), 1, **extra) for i, extra in enumerate(MVE3_CASES)]
+    graph = compile_bytes(_model(*cases), "m").graph
+    assert [plan_depthwise(op, DepthwiseConv2D().geometry(op), frozenset({"dsp", "mve"})).mve
+            for op in graph.operators] == [3] * len(MVE3_CASES)
+
+
+@pytest.mark.skipif(not have_arm_tools(), reason="needs arm-none-eabi-gcc and qemu-system-arm")
+def test_depthwise_mve3_bit_exact():
+    cases = [_case(np.random.default_rng(1200 + i), 1, act=ACTS[i % 4], **extra) for i, extra in enumerate(MVE3_CASES)]
+    assert_bit_exact(_model(*cases), count=3, boards=M55)
+
+
+@pytest.mark.skipif(not (have_arm_tools() and __import__("os").environ.get("MCUGEN_LONG")),
+                    reason="long sweep: MCUGEN_LONG=1 (and the Arm tools)")
+@pytest.mark.parametrize("seed", range(6))
+def test_depthwise_mve3_sweep(seed):
+    rng = np.random.default_rng(9950 + seed)
+    cases = []
+    for j in range(4):
+        k = (int(rng.integers(1, 11)), int(rng.integers(1, 9)))
+        size = (k[0] + int(rng.integers(0, 6)), k[1] + int(rng.integers(0, 6)))
+        cases.append(_case(rng, 1, k=k, dm=int(rng.integers(2, 11)), stride=(int(rng.integers(1, 3)),) * 2,
+                           size=size, pad=["SAME", "VALID"][j % 2], act=ACTS[(seed + j) % 4]))
+    assert_bit_exact(_model(*cases), count=3, boards=M55)
