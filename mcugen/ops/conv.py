@@ -682,10 +682,11 @@ def plan_depthwise(op: Operator, geometry, features=frozenset()) -> DepthwisePla
         plan.bias = wrap_int32(bias)
         plan.multiplier, plan.shift = mult, shift
         return plan
-    if "mve" in features and dm == 1 and kh * kw <= DW_MVE_MAX_TAPS and oc >= 16 and int(np.max(shift)) <= -1:
+    if "mve" in features and dm == 1 and kh * kw <= DW_MVE_MAX_TAPS and (oc >= 16 or kh * kw == 9) \
+            and int(np.max(shift)) <= -1:
         # Helium layout 2 (mcu_conv.h): TFLM's requantization itself (VQRDMULH + rounding shift), so no
-        # fast-requantization proof; it needs a right shift of at least 1 in every channel, and 16 channels
-        # (a layer of fewer keeps layout 1: its 8-channel groups waste no lanes)
+        # fast-requantization proof; it needs a right shift of at least 1 in every channel. Other filters
+        # than 3x3 with fewer than 16 channels keep layout 1 (its 8-channel groups waste no lanes).
         plan.mve = 2
         plan.weights = pack_dw_mve2(folded, mult, shift, wt, lo, hi, int(y.quant.zp))
         plan.multiplier = plan.shift = None

@@ -420,6 +420,37 @@ static inline __attribute__((always_inline)) void mcu_dw2_rows9(const int8_t *ba
                      : MCU_DW2_CLOBBERS, "cc");
 }
 
+/* The three taps of one filter row, the inputs predicated (VPR set by the caller's VCTP). */
+#define MCU_DW2_ROW_P(R)                                                                             \
+    "add %[x], %[" R "], %[d]\n\t"                                                                   \
+    "vpst\n\t"                                                                                       \
+    "vldrbt.8 q4, [%[" R "]]\n\t"                                                                    \
+    "vldrb.8 q5, [%[q]], #16\n\t" MCU_DW2_MAC                                                        \
+    "vpst\n\t"                                                                                       \
+    "vldrbt.8 q4, [%[x]]\n\t"                                                                        \
+    "add %[x], %[x], %[d]\n\t"                                                                       \
+    "vldrb.8 q5, [%[q]], #16\n\t" MCU_DW2_MAC                                                        \
+    "vpst\n\t"                                                                                       \
+    "vldrbt.8 q4, [%[x]]\n\t"                                                                        \
+    "vldrb.8 q5, [%[q]], #16\n\t" MCU_DW2_MAC
+
+/* The last group (n < 16 channels) of a 3x3 pixel inside the image, predicated: nothing read or written past
+   its channels. */
+static inline __attribute__((always_inline)) void mcu_dw2_rows9_tail(const int8_t *base, int32_t rs, int32_t d,
+                                                                     const int32_t *q, int8_t *o, int32_t n)
+{
+    const int8_t *r0 = base, *r1 = base + rs, *r2 = base + 2 * rs;
+    const int8_t *x;
+    __asm__ volatile("vctp.8 %[n]\n\t" MCU_DW2_BIAS MCU_DW2_ROW_P("r0") MCU_DW2_ROW_P("r1") MCU_DW2_ROW_P("r2")
+                     MCU_DW2_REQUANT
+                     "vctp.8 %[n]\n\t"
+                     "vpst\n\t"
+                     "vstrbt.8 q2, [%[o]]\n\t"
+                     : [q] "+r"(q), [x] "=&r"(x)
+                     : [r0] "r"(r0), [r1] "r"(r1), [r2] "r"(r2), [d] "r"(d), [n] "r"(n), [o] "r"(o)
+                     : MCU_DW2_CLOBBERS, "cc");
+}
+
 /* Any group (any tap count, n >= 1 real channels, predicated): tap[t] + c is tap t's input. */
 static inline __attribute__((always_inline)) void mcu_dw2_group(const int8_t *const *tap, int32_t taps, int32_t c,
                                                                 int32_t n, const int32_t *q, int8_t *out)
@@ -456,8 +487,8 @@ static inline __attribute__((always_inline)) void mcu_dw2_pixel(const mcu_dw_par
     }
 }
 
-/* Layout 2's pixels in the order of the contract: a 3x3 window inside the image through mcu_dw2_rows9
-   (its last partial group through the tap pointers), every other pixel through the tap pointers. */
+/* Layout 2's pixels in the order of the contract: a 3x3 window inside the image through mcu_dw2_rows9 (its
+   last partial group through mcu_dw2_rows9_tail), every other pixel through the tap pointers. */
 static __attribute__((noinline)) void mcu_dw2_run(const mcu_dw_params_t *p, const int8_t *input, int8_t *output)
 {
     const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, out_w = p->out_w, out_h = p->out_h;
@@ -465,15 +496,9 @@ static __attribute__((noinline)) void mcu_dw2_run(const mcu_dw_params_t *p, cons
     const int32_t taps = p->k_h * p->k_w;
     const int32_t span_h = (p->k_h - 1) * p->dil_h, span_w = (p->k_w - 1) * p->dil_w;
     const int32_t rs = p->dil_h * in_w * in_c, d = p->dil_w * in_c;
-    const int32_t groups = taps == 9 ? out_c >> 4 : 0;
+    const int32_t groups = out_c >> 4;
     const int32_t sh = p->stride_h, sw = p->stride_w;
-    int32_t off[MCU_DW_MVE_MAX_TAPS];
     const int8_t *tap[MCU_DW_MVE_MAX_TAPS];
-    for (int32_t ky = 0, t = 0; ky < p->k_h; ky++) {
-        for (int32_t kx = 0; kx < p->k_w; kx++, t++) {
-            off[t] = ky * rs + kx * d;
-        }
-    }
     const int32_t step = p->reverse ? -1 : 1;
     for (int32_t i = 0; i < p->batches; i++) {
         const int32_t b = p->reverse ? p->batches - 1 - i : i;
@@ -486,20 +511,15 @@ static __attribute__((noinline)) void mcu_dw2_run(const mcu_dw_params_t *p, cons
             int8_t *out = output + ((b * out_h + oy) * out_w + ox) * out_c;
             for (int32_t k = 0; k < out_w; k++, ox += step, out += step * out_c) {
                 const int32_t x0 = ox * sw - p->pad_left;
-                if (row_in && x0 >= 0 && x0 + span_w < in_w) {
+                if (taps == 9 && row_in && x0 >= 0 && x0 + span_w < in_w) {
                     const int8_t *base = img + (y0 * in_w + x0) * in_c;
-                    int32_t c0 = 0;
                     if (groups > 0) {
                         mcu_dw2_rows9(base, rs, d, p->weights, out, groups);
-                        c0 = 16 * groups;
-                        if (c0 == out_c) {
-                            continue;
-                        }
                     }
-                    for (int32_t t = 0; t < taps; t++) {
-                        tap[t] = base + off[t];
+                    if (out_c & 15) {
+                        mcu_dw2_rows9_tail(base + 16 * groups, rs, d, p->weights + 96 * groups, out + 16 * groups,
+                                           out_c & 15);
                     }
-                    mcu_dw2_pixel(p, tap, taps, out, c0);
                     continue;
                 }
                 for (int32_t ky = 0, t = 0; ky < p->k_h; ky++) {

@@ -90,6 +90,8 @@ MVE2_CASES = [
     (32, {"pad": "VALID", "per_channel": False}), (31, {"k": (1, 5), "size": (3, 9)}), (48, {"huge_bias": True}),
     (24, {"k": (2, 2), "stride": (2, 1), "batches": 2}),
 ]
+# 3x3 layers of fewer than 16 channels (only the predicated group), vww's 8 among them
+MVE2_SMALL = [(8, {"size": (7, 8)}), (5, {"stride": (2, 2)}), (13, {"pad": "VALID", "size": (6, 5)}), (1, {})]
 
 
 def _mve2_model(first, count):
@@ -105,8 +107,8 @@ def _mve2_model(first, count):
 
 
 def test_mve2_plan_is_chosen():
-    """From 16 channels with every shift <= -1 the m55 takes layout 2; fewer channels or a multiplier >= 0.5
-    (shift >= 0) keep layout 1."""
+    """With every shift <= -1 the m55 takes layout 2 from 16 channels (any count for 3x3 filters); other
+    filters with fewer channels, or a multiplier >= 0.5 (shift >= 0), keep layout 1."""
     from mcugen.compiler import compile_bytes
     graph = compile_bytes(_mve2_model(0, len(MVE2_CASES)), "m").graph
     plans = [plan_depthwise(op, DepthwiseConv2D().geometry(op), frozenset({"dsp", "mve"})) for op in graph.operators]
@@ -115,7 +117,7 @@ def test_mve2_plan_is_chosen():
             for op in graph.operators]
     assert [p.mve for p in plans] == want and want.count(2) >= 7
     rng = np.random.default_rng(5)
-    for c, extra, want in [(8, {}, 1), (20, {"slow": True}, 1)]:
+    for c, extra, want in [(8, {"k": (2, 2)}, 1), (20, {"slow": True}, 1)]:
         graph = compile_bytes(_model(_case(rng, c, **extra)), "m").graph
         op = graph.operators[0]
         assert plan_depthwise(op, DepthwiseConv2D().geometry(op), frozenset({"dsp", "mve"})).mve == want
@@ -127,6 +129,19 @@ def test_depthwise_mve2_bit_exact(part):
     assert_bit_exact(_mve2_model(4 * part, 4), count=3, boards=M55)
 
 
+@pytest.mark.skipif(not have_arm_tools(), reason="needs arm-none-eabi-gcc and qemu-system-arm")
+def test_depthwise_mve2_small_bit_exact():
+    cases = [_case(np.random.default_rng(1100 + i), c, act=ACTS[i % 4], **extra) for i, (c, extra) in enumerate(MVE2_SMALL)]
+    from mcugen.compiler import compile_bytes
+    from mcugen.ops.conv import per_channel_multipliers
+    graph = compile_bytes(_model(*cases), "m").graph
+    for op in graph.operators:
+        shift = per_channel_multipliers(op, op.outputs[0].shape[-1])[1]
+        assert plan_depthwise(op, DepthwiseConv2D().geometry(op), frozenset({"dsp", "mve"})).mve == \
+            (2 if shift.max() <= -1 else 1)
+    assert_bit_exact(_model(*cases), count=3, boards=M55)
+
+
 @pytest.mark.skipif(not (have_arm_tools() and __import__("os").environ.get("MCUGEN_LONG")),
                     reason="long sweep: MCUGEN_LONG=1 (and the Arm tools)")
 @pytest.mark.parametrize("seed", range(8))
@@ -136,7 +151,7 @@ def test_depthwise_mve2_sweep(seed):
     for j in range(4):
         k = [(3, 3), (3, 3), (1, int(rng.integers(2, 16))), (int(rng.integers(1, 6)), int(rng.integers(1, 6)))][j]
         size = (k[0] + int(rng.integers(0, 5)), k[1] + int(rng.integers(0, 5)))
-        cases.append(_case(rng, int(rng.integers(16, 90)), k=k, stride=(int(rng.integers(1, 3)),) * 2, size=size,
+        cases.append(_case(rng, int(rng.integers(1, 90)), k=k, stride=(int(rng.integers(1, 3)),) * 2, size=size,
                            pad=["SAME", "VALID"][j % 2], act=ACTS[(seed + j) % 4]))
     assert_bit_exact(_model(*cases), count=3, boards=M55)
 
