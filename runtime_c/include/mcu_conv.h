@@ -337,7 +337,17 @@ typedef struct {
                                   MCU_DW_MVE_MAX_TAPS taps; a board with MVE): `filter` the model's; per group
                                   of 8 channels (padded), in the order of its even channels c, c+2, c+4, c+6
                                   then its odd ones: `bias` bias_f[8] NOT doubled, and when fast `rq`
-                                  {M[8], K[8], -e[8]} */
+                                  {M[8], K[8], -e[8]}.
+                                  2: layout 2 (depth_multiplier 1, at most MCU_DW_MVE_MAX_TAPS taps, every
+                                  shift <= -1): `weights` per group of 16 channels (padded: zero weights, bias
+                                  0, M 2^30, shift -1) 60 + 4 * taps int32: bias_f[16] in the order of the
+                                  kernel's accumulators (channels 4i, then 4i+1, 4i+2, 4i+3), the 16 int8
+                                  weights of each tap, TFLM's M[16] and shift[16] (same order), act_min x16
+                                  and act_max x16 (int8), output zero point x8 (int16).
+                                  3: layout 3 (in_c 1, depth_multiplier >= 2, k_w <= 8, dil_w 1): `weights`
+                                  per output channel k_h rows of 8 int8 (k_w weights, then zeros); `bias`
+                                  TFLM's bias (not folded); `multiplier`, `shift` TFLM's. See
+                                  mcu_depthwise_conv_s8.c. */
 } mcu_dw_params_t;
 
 #define MCU_DW_MVE_MAX_TAPS 64
