@@ -498,7 +498,13 @@ static __attribute__((noinline)) void mcu_dw2_run(const mcu_dw_params_t *p, cons
     const int32_t rs = p->dil_h * in_w * in_c, d = p->dil_w * in_c;
     const int32_t groups = out_c >> 4;
     const int32_t sh = p->stride_h, sw = p->stride_w;
+    int32_t off[MCU_DW_MVE_MAX_TAPS];
     const int8_t *tap[MCU_DW_MVE_MAX_TAPS];
+    for (int32_t ky = 0, t = 0; ky < p->k_h; ky++) {
+        for (int32_t kx = 0; kx < p->k_w; kx++, t++) {
+            off[t] = ky * rs + kx * d;
+        }
+    }
     const int32_t step = p->reverse ? -1 : 1;
     for (int32_t i = 0; i < p->batches; i++) {
         const int32_t b = p->reverse ? p->batches - 1 - i : i;
@@ -520,6 +526,14 @@ static __attribute__((noinline)) void mcu_dw2_run(const mcu_dw_params_t *p, cons
                         mcu_dw2_rows9_tail(base + 16 * groups, rs, d, p->weights + 96 * groups, out + 16 * groups,
                                            out_c & 15);
                     }
+                    continue;
+                }
+                if (row_in && x0 >= 0 && x0 + span_w < in_w) {
+                    const int8_t *base = img + (y0 * in_w + x0) * in_c;
+                    for (int32_t t = 0; t < taps; t++) {
+                        tap[t] = base + off[t];
+                    }
+                    mcu_dw2_pixel(p, tap, taps, out, 0);
                     continue;
                 }
                 for (int32_t ky = 0, t = 0; ky < p->k_h; ky++) {
