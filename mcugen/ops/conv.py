@@ -683,6 +683,25 @@ def plan_depthwise(op: Operator, geometry, features=frozenset()) -> DepthwisePla
         plan.bias = wrap_int32(bias)
         plan.multiplier, plan.shift = mult, shift
         return plan
+    if "mve" in features and ic == 1 and dm >= 2 and kh * kw <= DW_MVE_MAX_TAPS:
+        # Helium layout 4 (mcu_conv.h): one input channel, the channels in int32 lanes (VMLA by the input
+        # value); bias_f and TFLM's requantization as vectors per group of 4 channels
+        plan.mve = 4
+        plan.filter = w.data.reshape(-1)
+        oc4 = -(-oc // 4) * 4
+        b4 = np.zeros(oc4, np.int64)
+        b4[:oc] = folded
+        plan.bias = wrap_int32(b4)
+        r = np.zeros((oc4, 4), np.int64)
+        r[:, 0] = 1 << 30
+        sh = np.asarray(shift, np.int64)
+        r[:oc, 0] = mult
+        r[:oc, 1] = np.maximum(sh, 0)
+        r[:oc, 2] = np.where(sh < 0, -1, 0)
+        r[:oc, 3] = np.minimum(sh, 0)
+        plan.rq = wrap_int32(r.reshape(oc4 // 4, 4, 4).transpose(0, 2, 1).ravel())
+        plan.multiplier = plan.shift = None
+        return plan
     if "mve" in features and dm == 1 and kh * kw <= DW_MVE_MAX_TAPS and (oc >= 16 or kh * kw == 9) \
             and int(np.max(shift)) <= -1:
         # Helium layout 2 (mcu_conv.h): TFLM's requantization itself (VQRDMULH + rounding shift), so no

@@ -609,6 +609,85 @@ static __attribute__((noinline)) void mcu_dw3_run(const mcu_dw_params_t *p, cons
     }
 }
 
+/* Helium layout 4 (p->mve == 4): one input channel, depth multiplier >= 2 (person_detect's 3x3 filter with
+ * multiplier 8 and stride 2). The output channels are 4 lanes of int32: per tap the input value as a scalar
+ * and one VLDRB.S32 of the tap's 4 weights (the model's 1HWO filter: a tap's channels are contiguous), VMLA.
+ * A tap outside the image reads the input zero point (pad[0]), on the folded bias, as layouts 1 and 2 do.
+ * TFLM's requantization per lane, any shift: x * 2^left (VSHL), VQRDMULH (SaturatingRoundingDoublingHighMul),
+ * then RoundingDivideByPOT by e = right shift: VRSHL by -e of x - [x < 0] (the [x < 0] masked off when e = 0;
+ * |x| < 2^31 - 1 after VQRDMULH by M < 2^31 unless x = -2^31, where both give the same result), + the output
+ * zero point, the clamp, one (predicated for a last group of fewer than 4) narrowing store.
+ * `bias`: bias_f per channel (padded to a multiple of 4); `rq`: per group of 4 channels {M[4], left[4],
+ * mask[4] (-1 when e >= 1), -e[4]}. */
+static __attribute__((noinline)) void mcu_dw4_pixel(const mcu_dw_params_t *p, const int8_t *const *tap, int32_t taps,
+                                                    int8_t *out)
+{
+    const int32_t out_c = p->out_c;
+    const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);
+    int32_t x[MCU_DW_MVE_MAX_TAPS];
+    for (int32_t t = 0; t < taps; t++) {
+        x[t] = *tap[t];
+    }
+    for (int32_t c = 0; c < out_c; c += 4) {
+        const mve_pred16_t pr = vctp32q((uint32_t)(out_c - c));
+        int32x4_t acc = vld1q_s32(p->bias + c);
+        const int8_t *w = p->filter + c;
+        for (int32_t t = 0; t < taps; t++, w += out_c) {
+            acc = vmlaq_n_s32(acc, vldrbq_z_s32(w, pr), x[t]);
+        }
+        const int32_t *q = p->rq + 4 * c;
+        int32x4_t v = vqrdmulhq_s32(vshlq_s32(acc, vld1q_s32(q + 4)), vld1q_s32(q));
+        v = vaddq_s32(v, vandq_s32(vshrq_n_s32(v, 31), vld1q_s32(q + 8)));
+        v = vaddq_n_s32(vrshlq_s32(v, vld1q_s32(q + 12)), p->output_offset);
+        vstrbq_p_s32(out + c, vminq_s32(vmaxq_s32(v, lo), hi), pr);
+    }
+}
+
+static __attribute__((noinline)) void mcu_dw4_run(const mcu_dw_params_t *p, const int8_t *input, int8_t *output)
+{
+    const int32_t in_h = p->in_h, in_w = p->in_w, out_w = p->out_w, out_h = p->out_h, out_c = p->out_c;
+    const int32_t taps = p->k_h * p->k_w;
+    const int32_t span_h = (p->k_h - 1) * p->dil_h, span_w = (p->k_w - 1) * p->dil_w;
+    int32_t off[MCU_DW_MVE_MAX_TAPS];
+    const int8_t *tap[MCU_DW_MVE_MAX_TAPS];
+    for (int32_t ky = 0, t = 0; ky < p->k_h; ky++) {
+        for (int32_t kx = 0; kx < p->k_w; kx++, t++) {
+            off[t] = ky * p->dil_h * in_w + kx * p->dil_w;
+        }
+    }
+    const int32_t step = p->reverse ? -1 : 1;
+    for (int32_t i = 0; i < p->batches; i++) {
+        const int32_t b = p->reverse ? p->batches - 1 - i : i;
+        const int8_t *img = input + b * in_h * in_w;
+        for (int32_t jy = 0; jy < out_h; jy++) {
+            const int32_t oy = p->reverse ? out_h - 1 - jy : jy;
+            const int32_t y0 = oy * p->stride_h - p->pad_top;
+            const int row_in = y0 >= 0 && y0 + span_h < in_h;
+            int32_t ox = p->reverse ? out_w - 1 : 0;
+            int8_t *out = output + ((b * out_h + oy) * out_w + ox) * out_c;
+            for (int32_t k = 0; k < out_w; k++, ox += step, out += step * out_c) {
+                const int32_t x0 = ox * p->stride_w - p->pad_left;
+                if (row_in && x0 >= 0 && x0 + span_w < in_w) {
+                    const int8_t *base = img + y0 * in_w + x0;
+                    for (int32_t t = 0; t < taps; t++) {
+                        tap[t] = base + off[t];
+                    }
+                } else {
+                    for (int32_t ky = 0, t = 0; ky < p->k_h; ky++) {
+                        const int32_t y = y0 + ky * p->dil_h;
+                        for (int32_t kx = 0; kx < p->k_w; kx++, t++) {
+                            const int32_t xx = x0 + kx * p->dil_w;
+                            const int inside = y >= 0 && y < in_h && xx >= 0 && xx < in_w;
+                            tap[t] = inside ? img + y * in_w + xx : p->pad;
+                        }
+                    }
+                }
+                mcu_dw4_pixel(p, tap, taps, out);
+            }
+        }
+    }
+}
+
 /* Every output pixel, in the order of the contract, through mcu_dw_pixel_mve. */
 static void mcu_dw_run_mve(const mcu_dw_params_t *p, const int8_t *input, int8_t *output)
 {
@@ -678,6 +757,10 @@ void mcu_depthwise_conv_s8(const mcu_dw_params_t *p, const int8_t *input, int8_t
     }
     if (p->mve == 3) {
         mcu_dw3_run(p, input, output);
+        return;
+    }
+    if (p->mve == 4) {
+        mcu_dw4_run(p, input, output);
         return;
     }
     if (p->mve) {

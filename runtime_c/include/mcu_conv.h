@@ -346,8 +346,11 @@ typedef struct {
                                   and act_max x16 (int8), output zero point x8 (int16).
                                   3: layout 3 (in_c 1, depth_multiplier >= 2, k_w <= 8, dil_w 1): `weights`
                                   per output channel k_h rows of 8 int8 (k_w weights, then zeros); `bias`
-                                  TFLM's bias (not folded); `multiplier`, `shift` TFLM's. See
-                                  mcu_depthwise_conv_s8.c. */
+                                  TFLM's bias (not folded); `multiplier`, `shift` TFLM's.
+                                  4: layout 4 (in_c 1, depth_multiplier >= 2, not layout 3): `filter` the
+                                  model's; `bias` bias_f per channel (padded to 4); `rq` per group of 4
+                                  channels {M[4], left shift[4], mask[4] (-1 when right shift >= 1),
+                                  -right shift[4]}. See mcu_depthwise_conv_s8.c. */
 } mcu_dw_params_t;
 
 #define MCU_DW_MVE_MAX_TAPS 64

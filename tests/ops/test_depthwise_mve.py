@@ -192,3 +192,41 @@ def test_depthwise_mve3_sweep(seed):
         cases.append(_case(rng, 1, k=k, dm=int(rng.integers(2, 11)), stride=(int(rng.integers(1, 3)),) * 2,
                            size=size, pad=["SAME", "VALID"][j % 2], act=ACTS[(seed + j) % 4]))
     assert_bit_exact(_model(*cases), count=3, boards=M55)
+
+
+# Layout 4 (p->mve == 4: one input channel, depth multiplier >= 2, other filters than layout 3's; channels in
+# int32 lanes, TFLM's requantization for any shift): person_detect's 3x3 stride-2 filter with multiplier 8,
+# channel tails of 1..3, a multiplier >= 0.5 (shift >= 0), padding on every side, per-tensor weights.
+MVE4_CASES = [
+    {"k": (3, 3), "dm": 8, "stride": (2, 2), "size": (9, 10)}, {"k": (3, 3), "dm": 5, "slow": True},
+    {"k": (1, 1), "dm": 3, "per_channel": False}, {"k": (2, 4), "dm": 6, "pad": "VALID", "size": (5, 7)},
+    {"k": (5, 3), "dm": 2, "dil": (1, 2), "batches": 2}, {"k": (1, 9), "dm": 7, "size": (3, 12), "huge_bias": True},
+]
+
+
+def test_mve4_plan_is_chosen():
+    from mcugen.compiler import compile_bytes
+    cases = [_case(np.random.default_rng(1300 + i), 1, **extra) for i, extra in enumerate(MVE4_CASES)]
+    graph = compile_bytes(_model(*cases), "m").graph
+    assert [plan_depthwise(op, DepthwiseConv2D().geometry(op), frozenset({"dsp", "mve"})).mve
+            for op in graph.operators] == [4] * len(MVE4_CASES)
+
+
+@pytest.mark.skipif(not have_arm_tools(), reason="needs arm-none-eabi-gcc and qemu-system-arm")
+def test_depthwise_mve4_bit_exact():
+    cases = [_case(np.random.default_rng(1300 + i), 1, act=ACTS[i % 4], **extra) for i, extra in enumerate(MVE4_CASES)]
+    assert_bit_exact(_model(*cases), count=3, boards=M55)
+
+
+@pytest.mark.skipif(not (have_arm_tools() and __import__("os").environ.get("MCUGEN_LONG")),
+                    reason="long sweep: MCUGEN_LONG=1 (and the Arm tools)")
+@pytest.mark.parametrize("seed", range(6))
+def test_depthwise_mve4_sweep(seed):
+    rng = np.random.default_rng(9970 + seed)
+    cases = []
+    for j in range(4):
+        k = (int(rng.integers(1, 5)), int(rng.integers(1, 5)))
+        size = (k[0] + int(rng.integers(0, 6)), k[1] + int(rng.integers(0, 6)))
+        cases.append(_case(rng, 1, k=k, dm=int(rng.integers(2, 12)), stride=(int(rng.integers(1, 3)),) * 2,
+                           size=size, pad=["SAME", "VALID"][j % 2], act=ACTS[(seed + j) % 4], slow=j == 3))
+    assert_bit_exact(_model(*cases), count=3, boards=M55)
