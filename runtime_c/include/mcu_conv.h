@@ -170,7 +170,17 @@ static inline int32_t mcu_conv_fast_sxtb16_odd(uint32_t x)
 static inline void mcu_conv_fast_put(int16_t *slot, const int8_t *src, int32_t groups, int32_t pixels)
 {
     if (pixels == 4) { /* the Helium layout: the bytes themselves */
+#if defined(MCU_CONV_MVE)
+        /* predicated vector copies (a call of memcpy costs more than the copy of a short row) */
+        int8_t *dst = (int8_t *)(void *)slot;
+        const int32_t n = 4 * groups;
+        for (int32_t k = 0; k < n; k += 16) {
+            const mve_pred16_t pr = vctp8q((uint32_t)(n - k));
+            vstrbq_p_s8(dst + k, vldrbq_z_s8(src + k, pr), pr);
+        }
+#else
         memcpy(slot, src, (size_t)(4 * groups));
+#endif
         return;
     }
 #if defined(__ARM_FEATURE_DSP)
@@ -241,7 +251,16 @@ static inline void mcu_conv_fast_put(int16_t *slot, const int8_t *src, int32_t g
 static inline void mcu_conv_fast_fill(int16_t *slot, int32_t groups, int32_t value, int32_t pixels)
 {
     if (pixels == 4) { /* the Helium layout: bytes */
+#if defined(MCU_CONV_MVE)
+        int8_t *dst = (int8_t *)(void *)slot;
+        const int32_t n = 4 * groups;
+        const int8x16_t v = vdupq_n_s8((int8_t)value);
+        for (int32_t k = 0; k < n; k += 16) {
+            vstrbq_p_s8(dst + k, v, vctp8q((uint32_t)(n - k)));
+        }
+#else
         memset(slot, value & 0xFF, (size_t)(4 * groups));
+#endif
         return;
     }
 #if defined(__ARM_FEATURE_DSP)
