@@ -88,3 +88,20 @@ def test_reverse_under_overlap_mve(chain):
     c = compile_bytes(model, "chain", board="cortex-m55")
     assert c.plan.reverse_steps and c.plan.overlaps
     assert_bit_exact(model, count=4, boards=M55)
+
+
+@pytest.mark.skipif(not (have_arm_tools() and __import__("os").environ.get("MCUGEN_LONG")),
+                    reason="long sweep: MCUGEN_LONG=1 (and the Arm tools)")
+@pytest.mark.parametrize("seed", range(12))
+def test_fast_conv_mve_sweep(seed):
+    """Random 1x1 and larger convolutions through the Helium product (4 pixels x 2 channels, K tails of 4, 8,
+    12 values, odd channel counts, strides, padding, activations) on cortex-m55."""
+    rng = np.random.default_rng(8800 + seed)
+    kh, kw = [(1, 1), (3, 3), (int(rng.integers(1, 4)), int(rng.integers(1, 4)))][seed % 3]
+    kwargs = dict(n=int(rng.integers(1, 3)), h=int(rng.integers(kh, 9)), w=int(rng.integers(kw, 9)),
+                  ic=int(rng.integers(1, 70)), oc=int(rng.integers(2, 40)), kh=kh, kw=kw,
+                  stride=(int(rng.integers(1, 3)),) * 2, pad=["SAME", "VALID"][seed % 2],
+                  act=["NONE", "RELU", "RELU6", "RELU_N1_TO_1"][seed % 4])
+    model = conv_model(8800 + seed, **kwargs)
+    assert field(conv_layer(model, "cortex-m55"), "pixels") == 4
+    assert_bit_exact(model, count=3, boards=("cortex-m55",))
