@@ -105,3 +105,23 @@ def test_fast_conv_mve_sweep(seed):
     model = conv_model(8800 + seed, **kwargs)
     assert field(conv_layer(model, "cortex-m55"), "pixels") == 4
     assert_bit_exact(model, count=3, boards=("cortex-m55",))
+
+
+@pytest.mark.skipif(not have_arm_tools(), reason="needs arm-none-eabi-gcc and qemu-system-arm")
+def test_constant_channels_mve():
+    """Channels whose output cannot vary (all-zero weights with a huge bias, a multiplier so small that every
+    accumulator rounds to the zero point) take the constant form in the Helium stream too (M = 2^30, h = twice
+    the output, e = 1), an odd channel count among them; the other channels stay exact on cortex-m55."""
+    from mcugen.testing.random_quant import rand_bias
+    rng = np.random.default_rng(11)
+    oc = 7
+    wt = rng.integers(-127, 128, (oc, 3, 3, 8), dtype=np.int8)
+    wt[1] = 0
+    wt[4] = 0
+    ws = [0.01, 1e-9, 0.02, 2e-9, 3e-9, 0.015, 0.012]
+    bias = rand_bias(rng, oc)
+    bias[1], bias[4] = 1 << 30, -(1 << 30)
+    model = conv_model(0, 1, 6, 5, 8, oc, 3, 3, wt=wt, ws=ws, bias_data=bias, in_q=(0.05, 3), out_q=(0.02, -7))
+    plan = conv.Conv2D().fast(compile_bytes(model, "m").graph.operators[0], frozenset({"dsp", "fpu", "mve"}))
+    assert plan is not None and plan.constant_channels == 3 and plan.pixels == 4
+    assert_bit_exact(model, count=4, boards=("cortex-m55",))
