@@ -230,3 +230,45 @@ def test_depthwise_mve4_sweep(seed):
         cases.append(_case(rng, 1, k=k, dm=int(rng.integers(2, 12)), stride=(int(rng.integers(1, 3)),) * 2,
                            size=size, pad=["SAME", "VALID"][j % 2], act=ACTS[(seed + j) % 4], slow=j == 3))
     assert_bit_exact(_model(*cases), count=3, boards=M55)
+
+
+@pytest.mark.skipif(not have_arm_tools(), reason="needs arm-none-eabi-gcc and qemu-system-arm")
+def test_depthwise_mve_layouts_reverse(monkeypatch):
+    """Layouts 2, 3 and 4 producing their pixels last to first (the order the planner asks for when an output
+    overlaps its input from below), over two batches, on cortex-m55."""
+    from mcugen.compiler import compile_bytes
+    from tests.ops.test_depthwise_dsp import _reverse_everything
+    cases = [_case(np.random.default_rng(1400), 19, stride=(2, 1), batches=2),
+             _case(np.random.default_rng(1401), 20, k=(1, 5), batches=2),
+             _case(np.random.default_rng(1402), 1, dm=4, k=(5, 6), size=(7, 8), batches=2),
+             _case(np.random.default_rng(1403), 1, dm=8, stride=(2, 2), size=(7, 9), batches=2)]
+    model = _model(*cases)
+    _reverse_everything(monkeypatch)
+    compiled = compile_bytes(model, "m", board="cortex-m55")
+    assert sorted(dict(L.fields)["mve"] for L in compiled.project.layers) in ([2, 2, 3, 4], [1, 2, 3, 4], [1, 1, 3, 4])
+    assert all(dict(L.fields)["reverse"] == 1 for L in compiled.project.layers)
+    assert_bit_exact(model, count=3, boards=M55)
+
+
+@pytest.mark.skipif(not have_arm_tools(), reason="needs arm-none-eabi-gcc and qemu-system-arm")
+def test_depthwise_mve2_overlapping_chain():
+    """Chained 3x3 layers (layout 2, 24 channels: a full group and a predicated one) whose outputs the planner
+    lays over their inputs, in whichever direction it picks, on cortex-m55."""
+    from mcugen.compiler import compile_bytes
+    from mcugen.testing.builder import OpSpec, TensorSpec, build_model
+    from mcugen.testing.random_quant import rand_bias, rand_weights
+    rng = np.random.default_rng(15)
+    c = 24
+    t = [TensorSpec((1, 9, 7, c), "int8", 0.05, 2)]
+    ops = []
+    for j in range(3):
+        wt, ws = rand_weights(rng, (1, 3, 3, c), True, axis=3)
+        t.append(TensorSpec(wt.shape, "int8", ws, [0] * c, quantized_dimension=3, data=wt))
+        t.append(TensorSpec((c,), "int32", [0.05 * s for s in ws], [0] * c, data=rand_bias(rng, c)))
+        t.append(TensorSpec((1, 9, 7, c), "int8", 0.5 + 0.1 * j, j - 3))
+        ops.append(OpSpec("DEPTHWISE_CONV_2D", [len(t) - 4, len(t) - 3, len(t) - 2], [len(t) - 1],
+                          {"padding": "SAME", "depth_multiplier": 1, "fused_activation_function": "RELU"}))
+    model = build_model(t, ops, [0], [len(t) - 1])
+    compiled = compile_bytes(model, "m", board="cortex-m55")
+    assert compiled.plan.overlaps and all(dict(L.fields)["mve"] == 2 for L in compiled.project.layers)
+    assert_bit_exact(model, count=3, boards=M55)
