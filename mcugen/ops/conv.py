@@ -470,11 +470,8 @@ def plan_fast_conv(op: Operator, geometry, features=frozenset()) -> FastConv | N
         quant[c] = (_wrap32(int(bias[c]) - zp_in * int(wk[c].sum())), 2 * m - (1 << 32), h, e)
     function = "conv_1x1_s8" if one else "conv_im2col_s8"
     staging = not one and ic % 4 != 0
-    if "mve" in features:  # per channel: bias, m2, h, e, then the channel's 4 * groups int8 weights
-        rows = np.ascontiguousarray(wpad[:oc].astype(np.int8)).view("<i4").astype(np.int64)
-        stream = np.concatenate([quant[:oc], rows], axis=1)
-        return FastConv(function, groups, stream.reshape(-1).astype(np.int32), constant, row_groups, False, 4,
-                        staging)
+    if "mve" in features:  # the Helium layout (mcu_conv.h): per pair of channels, see pack_gemm4_mve
+        return FastConv(function, groups, pack_gemm4_mve(wpad, quant), constant, row_groups, False, 4, staging)
     # per pair: bias[2], then [group][channel of the pair][4 bytes] as little-endian int32 words (w16:
     # [group][channel of the pair][halves w0 w2 w1 w3] as int16 pairs), then m2[2], h[2], e[2]
     w16 = "dsp" in features and "optimize:size" not in features and n * oh * ow >= W16_MIN_PIXELS and oc2 * 4 * groups <= W16_MAX_BYTES  # --optimize size: int8 only
@@ -492,6 +489,23 @@ def plan_fast_conv(op: Operator, geometry, features=frozenset()) -> FastConv | N
     if plan.scratch > PIXELS3_MAX_SCRATCH and x.size + y.size >= PIXELS2_ACTIVATIONS:
         plan.pixels = 2
     return plan
+
+
+def pack_gemm4_mve(wpad: np.ndarray, quant: np.ndarray) -> np.ndarray:
+    """The fast kernels' Helium stream (mcu_conv.h, pixels = 4): per pair of output channels (c, c + 1; an odd
+    count ends with the zero padding channel, computed, never written) bias[2], then per step of 16 window
+    values the 16 int8 weights of c and then of c + 1 (K padded with zero weights to a multiple of 16), then
+    M[2] (TFLM's multiplier: m2 = 2M - 2^32), h[2] and -e[2]."""
+    oc2, k4 = wpad.shape
+    k16 = -(-k4 // 16) * 16
+    w = np.zeros((oc2, k16), np.int8)
+    w[:, :k4] = wpad
+    words = np.ascontiguousarray(w.reshape(oc2 // 2, 2, k16 // 16, 16).transpose(0, 2, 1, 3)).reshape(oc2 // 2, -1)
+    words = words.view("<i4").astype(np.int64)
+    q = quant.reshape(oc2 // 2, 2, 4).transpose(0, 2, 1)        # [pair][bias, m2, h, e][channel]
+    m = (q[:, 1] + (1 << 32)) // 2
+    stream = np.concatenate([q[:, 0], words, m, q[:, 2], -q[:, 3]], axis=1)
+    return wrap_int32(stream.reshape(-1))
 
 
 def conv_s16_scratch_bytes(op: Operator) -> int:
@@ -641,7 +655,7 @@ class DepthwisePlan:
     rq: np.ndarray | None = None          # general, fast: {M, K, e} per output channel
     multiplier: np.ndarray | None = None  # TFLM's, when not fast
     shift: np.ndarray | None = None
-    mve: bool = False                     # general kernel's Helium layout (mcu_conv.h, mcu_dw_params_t.mve)
+    mve: int = 0                          # general kernel's Helium layout 1 or 2 (mcu_conv.h, mcu_dw_params_t.mve)
 
 
 def _halves(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -687,12 +701,51 @@ def plan_depthwise(op: Operator, geometry, features=frozenset()) -> DepthwisePla
     plan = DepthwisePlan("depthwise_conv_s8", dm, fast, lo, hi)
     if not fast:
         plan.multiplier, plan.shift = mult, shift
+    if "mve" in features and ic == 1 and dm >= 2 and 5 <= kw <= 8 and kh * kw >= 20 and dw == 1:
+        # Helium layout 3 (mcu_conv.h): one input channel, rows of 5 to 8 taps (narrower rows waste most of
+        # the 8 lanes: the DSP path is faster there); TFLM's bias and requantization, the window clipped as
+        # TFLM does (no folded input offset)
+        plan.mve = 3
+        w8 = np.zeros((oc, kh, 8), np.int8)
+        w8[:, :, :kw] = w.data.reshape(kh, kw, oc).transpose(2, 0, 1)
+        plan.weights = w8.reshape(-1).view("<i4").astype(np.int32)
+        plan.bias = wrap_int32(bias)
+        plan.multiplier, plan.shift = mult, shift
+        return plan
+    if "mve" in features and ic == 1 and dm >= 2 and kh * kw <= DW_MVE_MAX_TAPS:
+        # Helium layout 4 (mcu_conv.h): one input channel, the channels in int32 lanes (VMLA by the input
+        # value); bias_f and TFLM's requantization as vectors per group of 4 channels
+        plan.mve = 4
+        plan.filter = w.data.reshape(-1)
+        oc4 = -(-oc // 4) * 4
+        b4 = np.zeros(oc4, np.int64)
+        b4[:oc] = folded
+        plan.bias = wrap_int32(b4)
+        r = np.zeros((oc4, 4), np.int64)
+        r[:, 0] = 1 << 30
+        sh = np.asarray(shift, np.int64)
+        r[:oc, 0] = mult
+        r[:oc, 1] = np.maximum(sh, 0)
+        r[:oc, 2] = np.where(sh < 0, -1, 0)
+        r[:oc, 3] = np.minimum(sh, 0)
+        plan.rq = wrap_int32(r.reshape(oc4 // 4, 4, 4).transpose(0, 2, 1).ravel())
+        plan.multiplier = plan.shift = None
+        return plan
+    if "mve" in features and dm == 1 and kh * kw <= DW_MVE_MAX_TAPS and (oc >= 16 or kh * kw == 9) \
+            and int(np.max(shift)) <= -1:
+        # Helium layout 2 (mcu_conv.h): TFLM's requantization itself (VQRDMULH + rounding shift), so no
+        # fast-requantization proof; it needs a right shift of at least 1 in every channel. Other filters
+        # than 3x3 with fewer than 16 channels keep layout 1 (its 8-channel groups waste no lanes).
+        plan.mve = 2
+        plan.weights = pack_dw_mve2(folded, mult, shift, wt, lo, hi, int(y.quant.zp))
+        plan.multiplier = plan.shift = None
+        return plan
     if "mve" in features and dm == 1 and kh * kw <= DW_MVE_MAX_TAPS:
         # Helium: the model's filter; per group of 8 channels (padded) in even-then-odd order, bias_f not
         # doubled (the kernel doubles the sum) and rq as vectors {M[8], K[8], -e[8]} (mcu_conv.h)
         oc8 = -(-oc // 8) * 8
         order = np.arange(oc8).reshape(-1, 4, 2).transpose(0, 2, 1).ravel()  # c, c+2, c+4, c+6, c+1, ...
-        plan.mve = True
+        plan.mve = 1
         plan.filter = w.data.reshape(-1)
         b8 = np.zeros(oc8, np.int64)
         b8[:oc] = folded
@@ -730,6 +783,37 @@ def plan_depthwise(op: Operator, geometry, features=frozenset()) -> DepthwisePla
         oc4 = -(-oc // 4) * 4  # the DSP path reads whole groups of 4 biases
         plan.bias = wrap_int32(np.concatenate([folded * scale, np.zeros(oc4 - oc, np.int64)]))
     return plan
+
+
+def pack_dw_mve2(folded, mult, shift, wt: np.ndarray, act_min: int, act_max: int, zp: int) -> np.ndarray:
+    """The depthwise kernel's Helium layout 2 (mcu_conv.h): per group of 16 channels (the last padded with
+    zero weights, bias 0, multiplier 2^30, shift -1) 60 + 4 * taps int32: bias_f (16 values in the lane
+    order of the four accumulators: channels 4i, then 4i + 1, 4i + 2, 4i + 3), per tap the 16 channels'
+    int8 weights, the multipliers and the shifts (accumulator order), then act_min and act_max as 16 int8
+    and the output zero point as 8 int16 (the kernel's constant vectors, read once per group)."""
+    taps, oc = wt.shape
+    oc16 = -(-oc // 16) * 16
+    groups = oc16 // 16
+    order = np.arange(16).reshape(4, 4).T.ravel()               # 0, 4, 8, 12, 1, 5, ...
+    b = np.zeros(oc16, np.int64)
+    b[:oc] = folded
+    m = np.full(oc16, 1 << 30, np.int64)
+    m[:oc] = np.asarray(mult, np.int64)
+    e = np.full(oc16, -1, np.int64)
+    e[:oc] = np.asarray(shift, np.int64)
+    w = np.zeros((taps, oc16), np.int8)
+    w[:, :oc] = wt
+    k = np.concatenate([np.full(16, act_min, np.int8), np.full(16, act_max, np.int8)]).view("<i4")
+    z = np.full(8, zp, np.int16).view("<i4")
+    words = []
+    for g in range(groups):
+        sl = slice(16 * g, 16 * g + 16)
+        words.append(wrap_int32(b[sl][order]))
+        words.append(np.ascontiguousarray(w[:, sl]).reshape(-1).view("<i4").astype(np.int32))
+        words.append(wrap_int32(np.concatenate([m[sl][order], e[sl][order]])))
+        words.append(k.astype(np.int32))
+        words.append(z.astype(np.int32))
+    return np.concatenate(words)
 
 
 DW_DSP_MAX_TAPS = 96  # MCU_DW_MAX_TAPS in mcu_depthwise_conv_s8.c (micro_speech: 10 x 8 = 80 taps)

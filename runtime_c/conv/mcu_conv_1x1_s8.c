@@ -304,64 +304,168 @@ void mcu_conv_fast_gemm(const mcu_conv_fast_params_t *p, const int16_t *scratch,
 
 #if defined(MCU_CONV_MVE)
 /*
- * Helium: 4 pixels x 1 output channel at a time. Per 16 window values one weight vector and four
- * row vectors (VLDRB), four VMLADAVA (16 int8 products summed into a scalar, modulo 2^32 like SMLAD);
- * the tail (K not a multiple of 16) is predicated, so no byte past a row is read. The four sums of a
- * channel are requantized as one vector, the scalar mcu_conv_fast_requant lane by lane:
- * t = h + acc + [acc < 0 ? -1 : 0], SMMLAR(acc, m2, t) = t + VRMULH(acc, m2) (VRMULH is SMMULR per lane,
- * the rounding high half of the 64-bit product), >> e, then the clamp, and one scatter store of the
- * four bytes (byte offsets of the pixels from the lowest one).
+ * Helium: 4 pixels x 2 output channels a pass, in assembly (a naked function: the 8 accumulators need all
+ * 8 even general registers, VMLADAVA's only accumulators). Per step of 16 window values: the 4 pixels' row
+ * vectors and the 2 channels' weight vectors (6 VLDRB), 8 VMLADAVA.S8 (16 int8 products summed into a
+ * general register, modulo 2^32 like SMLAD), 2 for the loop: 16 instructions for 128 MACs. A last step of
+ * 4, 8 or 12 values loads the rows predicated (VCTP; the weights are padded with zeros to the step), so
+ * nothing past a row is read. Then the two channels' 4 sums go to two vectors (STM, two VLDRW) and
+ * are requantized as mcu_conv_fast_requant does, lane by lane: VQRDMULH by TFLM's multiplier M is
+ * floor((acc * M + 2^30) / 2^31) (SMMLAR's v), + [acc < 0 ? -1 : 0] (VSHR #31), + h, >> e (VSHL by -e),
+ * then the clamp and one scatter store of the 4 bytes per channel (offsets of the pixels from the lowest).
  */
+typedef struct {
+    const int32_t *w;     /*  0: the stream, at the next pair */
+    const int8_t *rows;   /*  4: row 0 (row k at rows + k * k4) */
+    int32_t k4;           /*  8: bytes per row */
+    int32_t steps;        /* 12: whole steps of 16 */
+    int32_t tail;         /* 16: k4 % 16 */
+    int8_t *base;         /* 20: the lowest of the 4 pixels' outputs, at channel c */
+    int32_t pairs;        /* 24: pairs left */
+    int32_t pad;          /* 28 */
+    uint32_t offs[4];     /* 32: pixel k's output - base */
+    int32_t lo[4];        /* 48 */
+    int32_t hi[4];        /* 64 */
+} mcu_gemm4_job_t;
+
+typedef char mcu_gemm4_job_layout_check[(sizeof(void *) == 4 && sizeof(mcu_gemm4_job_t) == 80) ? 1 : -1];
+
+#define MCU_G4_MAC                                                                                   \
+    "vmladava.s8 r0, q0, q4\n\t"                                                                     \
+    "vmladava.s8 r2, q1, q4\n\t"                                                                     \
+    "vmladava.s8 r4, q2, q4\n\t"                                                                     \
+    "vmladava.s8 r6, q3, q4\n\t"                                                                     \
+    "vmladava.s8 r8, q0, q5\n\t"                                                                     \
+    "vmladava.s8 r10, q1, q5\n\t"                                                                    \
+    "vmladava.s8 r12, q2, q5\n\t"                                                                    \
+    "vmladava.s8 lr, q3, q5\n\t"
+
+/* Every pair from job->w / job->base on (job->pairs >= 1). r1, r5, r7, r9: the 4 rows; r3: the stream;
+   r11: the step count; [sp]: the job. */
+__attribute__((naked, noinline)) static void mcu_gemm4_pairs(mcu_gemm4_job_t *job __attribute__((unused)))
+{
+    __asm__ volatile(
+        "push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"
+        "vpush {d8, d9, d10, d11, d12, d13, d14, d15}\n\t" /* q4-q7 are callee-saved */
+        "sub sp, sp, #40\n\t" /* [sp]: the job; [sp, #8]: 8 sums */
+        "str r0, [sp]\n\t"
+        "vldrw.32 q6, [r0, #48]\n\t"
+        "vldrw.32 q7, [r0, #64]\n\t"
+        "ldr r3, [r0, #0]\n"
+        "1:\n\t" /* a pair: rows, accumulators from the biases */
+        "ldr r0, [sp]\n\t"
+        "ldr r1, [r0, #4]\n\t"
+        "ldr r2, [r0, #8]\n\t"
+        "ldr r11, [r0, #12]\n\t"
+        "add r5, r1, r2\n\t"
+        "add r7, r5, r2\n\t"
+        "add r9, r7, r2\n\t"
+        "ldrd r0, r8, [r3], #8\n\t"
+        "mov r2, r0\n\t"
+        "mov r4, r0\n\t"
+        "mov r6, r0\n\t"
+        "mov r10, r8\n\t"
+        "mov r12, r8\n\t"
+        "mov lr, r8\n\t"
+        "cmp r11, #0\n\t"
+        "beq 3f\n"
+        "2:\n\t"
+        "vldrb.8 q0, [r1], #16\n\t"
+        "vldrb.8 q1, [r5], #16\n\t"
+        "vldrb.8 q2, [r7], #16\n\t"
+        "vldrb.8 q3, [r9], #16\n\t"
+        "vldrb.8 q4, [r3], #16\n\t"
+        "vldrb.8 q5, [r3], #16\n\t" MCU_G4_MAC
+        "subs r11, r11, #1\n\t"
+        "bne 2b\n"
+        "3:\n\t"
+        "ldr r11, [sp]\n\t"
+        "ldr r11, [r11, #16]\n\t"
+        "cmp r11, #0\n\t"
+        "beq 4f\n\t"
+        "vctp.8 r11\n\t"
+        "vpstttt\n\t"
+        "vldrbt.8 q0, [r1]\n\t"
+        "vldrbt.8 q1, [r5]\n\t"
+        "vldrbt.8 q2, [r7]\n\t"
+        "vldrbt.8 q3, [r9]\n\t"
+        "vldrb.8 q4, [r3], #16\n\t"
+        "vldrb.8 q5, [r3], #16\n\t" MCU_G4_MAC
+        "4:\n\t" /* requantize: q0 channel c's 4 sums, q1 channel c + 1's */
+        "add r11, sp, #8\n\t"       /* through the stack: pixel k's sums in lane k */
+        "stm r11, {r0, r2, r4, r6, r8, r10, r12, lr}\n\t"
+        "vldrw.32 q0, [r11]\n\t"
+        "vldrw.32 q1, [r11, #16]\n\t"
+        "ldrd r0, r2, [r3], #8\n\t"   /* M */
+        "ldrd r4, r6, [r3], #8\n\t"   /* h */
+        "ldrd r8, r10, [r3], #8\n\t"  /* -e */
+        "vqrdmulh.s32 q2, q0, r0\n\t"
+        "vshr.s32 q3, q0, #31\n\t"
+        "vadd.i32 q2, q2, q3\n\t"
+        "vadd.i32 q2, q2, r4\n\t"
+        "vshl.s32 q2, r8\n\t"
+        "vmax.s32 q2, q2, q6\n\t"
+        "vmin.s32 q2, q2, q7\n\t"
+        "vqrdmulh.s32 q4, q1, r2\n\t"
+        "vshr.s32 q3, q1, #31\n\t"
+        "vadd.i32 q4, q4, q3\n\t"
+        "vadd.i32 q4, q4, r6\n\t"
+        "vshl.s32 q4, r10\n\t"
+        "vmax.s32 q4, q4, q6\n\t"
+        "vmin.s32 q4, q4, q7\n\t"
+        "ldr r11, [sp]\n\t"
+        "vldrw.32 q5, [r11, #32]\n\t"
+        "ldr r0, [r11, #20]\n\t"
+        "vstrb.32 q2, [r0, q5]\n\t"
+        "adds r0, r0, #1\n\t"
+        "vstrb.32 q4, [r0, q5]\n\t"
+        "adds r0, r0, #1\n\t"
+        "str r0, [r11, #20]\n\t"
+        "ldr r0, [r11, #24]\n\t"
+        "subs r0, r0, #1\n\t"
+        "str r0, [r11, #24]\n\t"
+        "bne 1b\n\t"
+        "str r3, [r11, #0]\n\t"
+        "add sp, sp, #40\n\t"
+        "vpop {d8, d9, d10, d11, d12, d13, d14, d15}\n\t"
+        "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t");
+}
+
 void mcu_conv_fast_gemm4(const mcu_conv_fast_params_t *p, const int8_t *rows, int8_t *const out[4])
 {
-    const int32_t k = 4 * p->k_groups;
-    const int8_t *x0 = rows, *x1 = rows + k, *x2 = rows + 2 * k, *x3 = rows + 3 * k;
+    mcu_gemm4_job_t job;
     int8_t *base = out[0];
     for (int32_t j = 1; j < 4; j++) {
         base = out[j] < base ? out[j] : base;
     }
-    uint32x4_t offs = vdupq_n_u32((uint32_t)(out[0] - base));
-    offs = vsetq_lane_u32((uint32_t)(out[1] - base), offs, 1);
-    offs = vsetq_lane_u32((uint32_t)(out[2] - base), offs, 2);
-    offs = vsetq_lane_u32((uint32_t)(out[3] - base), offs, 3);
-    const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);
-    const int32_t *q = p->weights;
-    const int32_t step = 4 + p->k_groups;
-    for (int32_t c = 0; c < p->out_c; c++, q += step) {
-        const int8_t *w = (const int8_t *)(const void *)(q + 4);
-        const int8_t *r0 = x0, *r1 = x1, *r2 = x2, *r3 = x3;
-        int32_t a0 = q[0], a1 = q[0], a2 = q[0], a3 = q[0];
-        for (int32_t i = k >> 4; i > 0; i--) {
-            const int8x16_t wv = vld1q_s8(w);
-            w += 16;
-            a0 = vmladavaq_s8(a0, vld1q_s8(r0), wv);
-            r0 += 16;
-            a1 = vmladavaq_s8(a1, vld1q_s8(r1), wv);
-            r1 += 16;
-            a2 = vmladavaq_s8(a2, vld1q_s8(r2), wv);
-            r2 += 16;
-            a3 = vmladavaq_s8(a3, vld1q_s8(r3), wv);
-            r3 += 16;
+    job.w = p->weights;
+    job.rows = rows;
+    job.k4 = 4 * p->k_groups;
+    job.steps = job.k4 >> 4;
+    job.tail = job.k4 & 15;
+    job.base = base;
+    job.pairs = p->out_c >> 1;
+    job.pad = 0;
+    for (int32_t j = 0; j < 4; j++) {
+        job.offs[j] = (uint32_t)(out[j] - base);
+        job.lo[j] = p->act_min;
+        job.hi[j] = p->act_max;
+    }
+    if (job.pairs > 0) {
+        mcu_gemm4_pairs(&job);
+    }
+    if (p->out_c & 1) {
+        /* the last channel with the zero padding channel, into a buffer; only the real one is written */
+        int8_t tail[8];
+        job.base = tail;
+        job.pairs = 1;
+        for (int32_t j = 0; j < 4; j++) {
+            job.offs[j] = (uint32_t)(2 * j);
         }
-        if (k & 15) { /* the tail, predicated: no byte past a row is read */
-            const mve_pred16_t pr = vctp8q((uint32_t)(k & 15));
-            const int8x16_t wv = vldrbq_z_s8(w, pr);
-            a0 = vmladavaq_s8(a0, vldrbq_z_s8(r0, pr), wv);
-            a1 = vmladavaq_s8(a1, vldrbq_z_s8(r1, pr), wv);
-            a2 = vmladavaq_s8(a2, vldrbq_z_s8(r2, pr), wv);
-            a3 = vmladavaq_s8(a3, vldrbq_z_s8(r3, pr), wv);
+        mcu_gemm4_pairs(&job);
+        for (int32_t j = 0; j < 4; j++) {
+            out[j][p->out_c - 1] = tail[2 * j];
         }
-        int32x4_t acc = vdupq_n_s32(a0);
-        acc = vsetq_lane_s32(a1, acc, 1);
-        acc = vsetq_lane_s32(a2, acc, 2);
-        acc = vsetq_lane_s32(a3, acc, 3);
-        /* unsigned adds: the same wrap-around as the scalar path's */
-        uint32x4_t t = vaddq_u32(vreinterpretq_u32_s32(acc), vdupq_n_u32((uint32_t)q[2]));
-        t = vaddq_u32(t, vreinterpretq_u32_s32(vshrq_n_s32(acc, 31)));
-        t = vaddq_u32(t, vreinterpretq_u32_s32(vrmulhq_s32(acc, vdupq_n_s32(q[1]))));
-        int32x4_t r = vshlq_s32(vreinterpretq_s32_u32(t), vdupq_n_s32(-q[3]));
-        r = vminq_s32(vmaxq_s32(r, lo), hi);
-        vstrbq_scatter_offset_s32(base + c, offs, r);
     }
 }
 #endif /* MCU_CONV_MVE */

@@ -332,6 +332,380 @@ static inline __attribute__((always_inline)) void mcu_dw_pixel_mve(const mcu_dw_
     }
 }
 
+/* Helium layout 2 (p->mve == 2, depth_multiplier 1; mcu_conv.h), in assembly (gcc's scheduling of the
+ * intrinsics spilled most of the eight Q registers). 16 channels a group; per tap one VLDRB of the 16 inputs
+ * and one of the 16 weights, VMULLB / VMULLT.S8 (the even and the odd channels' int16 products, exact),
+ * VMOVLB / VMOVLT.S16 to int32 and four VADD into the group's accumulators A0..A3 (q0..q3: channels 4i,
+ * 4i + 1, 4i + 2, 4i + 3): 12 instructions per tap for 16 MACs. Requantization exactly TFLM's per lane:
+ * VQRDMULH(acc, M) is SaturatingRoundingDoublingHighMul (both round (acc * M + 2^30) / 2^31 down; its
+ * saturation needs acc = M = -2^31), then RoundingDivideByPOT(v, e) = (v - [v < 0] + 2^(e-1)) >> e for
+ * e = -shift >= 1: VQADD of v >> 31 (saturating: at v = -2^31 the result is the same, the odd numerator
+ * -2^31 + 2^(e-1) is never a multiple of 2^e) and VRSHL by the shift. VQMOVNB / VQMOVNT narrow A0, A2 and
+ * A1, A3 to int16 (the even and the odd channels), VQADD the output zero point, narrow again into one int8
+ * vector in channel order, clamp (each saturating step outside int8 clamps to the same byte), store.
+ * A group of fewer than 16 channels is predicated (VCTP): nothing read or written past them. */
+#define MCU_DW2_MAC                                                                                  \
+    "vmullb.s8 q6, q4, q5\n\t"                                                                       \
+    "vmullt.s8 q7, q4, q5\n\t"                                                                       \
+    "vmovlb.s16 q4, q6\n\t"                                                                          \
+    "vadd.i32 q0, q0, q4\n\t"                                                                        \
+    "vmovlt.s16 q4, q6\n\t"                                                                          \
+    "vadd.i32 q2, q2, q4\n\t"                                                                        \
+    "vmovlb.s16 q4, q7\n\t"                                                                          \
+    "vadd.i32 q1, q1, q4\n\t"                                                                        \
+    "vmovlt.s16 q4, q7\n\t"                                                                          \
+    "vadd.i32 q3, q3, q4\n\t"
+#define MCU_DW2_TAP9(T) "vldrb.8 q4, [%[" T "]], #16\n\t" "vldrb.8 q5, [%[q]], #16\n\t" MCU_DW2_MAC
+#define MCU_DW2_BIAS                                                                                 \
+    "vldrw.32 q0, [%[q]], #16\n\t"                                                                   \
+    "vldrw.32 q1, [%[q]], #16\n\t"                                                                   \
+    "vldrw.32 q2, [%[q]], #16\n\t"                                                                   \
+    "vldrw.32 q3, [%[q]], #16\n\t"
+#define MCU_DW2_RQ(A)                                                                                \
+    "vshr.s32 q5, " A ", #31\n\t"                                                                    \
+    "vqadd.s32 " A ", " A ", q5\n\t"                                                                 \
+    "vldrw.32 q4, [%[q]], #16\n\t"                                                                   \
+    "vrshl.s32 " A ", " A ", q4\n\t"
+#define MCU_DW2_REQUANT                                                                              \
+    "vldrw.32 q4, [%[q]], #16\n\t"                                                                   \
+    "vqrdmulh.s32 q0, q0, q4\n\t"                                                                    \
+    "vldrw.32 q4, [%[q]], #16\n\t"                                                                   \
+    "vqrdmulh.s32 q1, q1, q4\n\t"                                                                    \
+    "vldrw.32 q4, [%[q]], #16\n\t"                                                                   \
+    "vqrdmulh.s32 q2, q2, q4\n\t"                                                                    \
+    "vldrw.32 q4, [%[q]], #16\n\t"                                                                   \
+    "vqrdmulh.s32 q3, q3, q4\n\t"                                                                    \
+    MCU_DW2_RQ("q0") MCU_DW2_RQ("q1") MCU_DW2_RQ("q2") MCU_DW2_RQ("q3")                              \
+    "vqmovnb.s32 q4, q0\n\t"                                                                         \
+    "vqmovnt.s32 q4, q2\n\t"                                                                         \
+    "vqmovnb.s32 q5, q1\n\t"                                                                         \
+    "vqmovnt.s32 q5, q3\n\t"                                                                         \
+    "vldrw.32 q0, [%[q]], #16\n\t" /* act_min x16 */                                                 \
+    "vldrw.32 q1, [%[q]], #16\n\t" /* act_max x16 */                                                 \
+    "vldrw.32 q2, [%[q]], #16\n\t" /* output zero point x8 (int16) */                                \
+    "vqadd.s16 q4, q4, q2\n\t"                                                                       \
+    "vqadd.s16 q5, q5, q2\n\t"                                                                       \
+    "vqmovnb.s16 q2, q4\n\t"                                                                         \
+    "vqmovnt.s16 q2, q5\n\t"                                                                         \
+    "vmax.s8 q2, q2, q0\n\t"                                                                         \
+    "vmin.s8 q2, q2, q1\n\t"
+#define MCU_DW2_CLOBBERS "memory", "d0", "d1", "d2", "d3", "d4", "d5", "d6", "d7", "d8", "d9", "d10",  \
+                         "d11", "d12", "d13", "d14", "d15"
+
+/* The three taps of one filter row at r, r + d, r + d2 (r advances by 16). */
+#define MCU_DW2_ROW(R)                                                                               \
+    "add %[x], %[" R "], %[d]\n\t"                                                                   \
+    "vldrb.8 q4, [%[" R "]], #16\n\t"                                                                \
+    "vldrb.8 q5, [%[q]], #16\n\t" MCU_DW2_MAC                                                        \
+    "vldrb.8 q4, [%[x]]\n\t"                                                                         \
+    "add %[x], %[x], %[d]\n\t"                                                                       \
+    "vldrb.8 q5, [%[q]], #16\n\t" MCU_DW2_MAC                                                        \
+    "vldrb.8 q4, [%[x]]\n\t"                                                                         \
+    "vldrb.8 q5, [%[q]], #16\n\t" MCU_DW2_MAC
+
+/* Every full group (groups >= 1) of a 3x3 pixel whose window lies inside the image: filter row k starts at
+   base + k * rs, its taps d apart. 148 instructions a group of 16 channels (144 MACs), 2 more per row. */
+static inline __attribute__((always_inline)) void mcu_dw2_rows9(const int8_t *base, int32_t rs, int32_t d,
+                                                                const int32_t *q, int8_t *o, int32_t groups)
+{
+    const int8_t *r0 = base, *r1 = base + rs, *r2 = base + 2 * rs;
+    const int8_t *x;
+    __asm__ volatile("1:\n\t" MCU_DW2_BIAS MCU_DW2_ROW("r0") MCU_DW2_ROW("r1") MCU_DW2_ROW("r2")
+                     MCU_DW2_REQUANT "vstrb.8 q2, [%[o]], #16\n\t"
+                     "subs %[g], %[g], #1\n\t"
+                     "bne 1b\n\t"
+                     : [r0] "+r"(r0), [r1] "+r"(r1), [r2] "+r"(r2), [q] "+r"(q), [o] "+r"(o), [g] "+r"(groups),
+                       [x] "=&r"(x)
+                     : [d] "r"(d)
+                     : MCU_DW2_CLOBBERS, "cc");
+}
+
+/* The three taps of one filter row, the inputs predicated (VPR set by the caller's VCTP). */
+#define MCU_DW2_ROW_P(R)                                                                             \
+    "add %[x], %[" R "], %[d]\n\t"                                                                   \
+    "vpst\n\t"                                                                                       \
+    "vldrbt.8 q4, [%[" R "]]\n\t"                                                                    \
+    "vldrb.8 q5, [%[q]], #16\n\t" MCU_DW2_MAC                                                        \
+    "vpst\n\t"                                                                                       \
+    "vldrbt.8 q4, [%[x]]\n\t"                                                                        \
+    "add %[x], %[x], %[d]\n\t"                                                                       \
+    "vldrb.8 q5, [%[q]], #16\n\t" MCU_DW2_MAC                                                        \
+    "vpst\n\t"                                                                                       \
+    "vldrbt.8 q4, [%[x]]\n\t"                                                                        \
+    "vldrb.8 q5, [%[q]], #16\n\t" MCU_DW2_MAC
+
+/* The last group (n < 16 channels) of a 3x3 pixel inside the image, predicated: nothing read or written past
+   its channels. */
+static inline __attribute__((always_inline)) void mcu_dw2_rows9_tail(const int8_t *base, int32_t rs, int32_t d,
+                                                                     const int32_t *q, int8_t *o, int32_t n)
+{
+    const int8_t *r0 = base, *r1 = base + rs, *r2 = base + 2 * rs;
+    const int8_t *x;
+    __asm__ volatile("vctp.8 %[n]\n\t" MCU_DW2_BIAS MCU_DW2_ROW_P("r0") MCU_DW2_ROW_P("r1") MCU_DW2_ROW_P("r2")
+                     MCU_DW2_REQUANT
+                     "vctp.8 %[n]\n\t"
+                     "vpst\n\t"
+                     "vstrbt.8 q2, [%[o]]\n\t"
+                     : [q] "+r"(q), [x] "=&r"(x)
+                     : [r0] "r"(r0), [r1] "r"(r1), [r2] "r"(r2), [d] "r"(d), [n] "r"(n), [o] "r"(o)
+                     : MCU_DW2_CLOBBERS, "cc");
+}
+
+/* Any group (any tap count, n >= 1 real channels, predicated): tap[t] + c is tap t's input. */
+static inline __attribute__((always_inline)) void mcu_dw2_group(const int8_t *const *tap, int32_t taps, int32_t c,
+                                                                int32_t n, const int32_t *q, int8_t *out)
+{
+    const int8_t *const *a = tap;
+    const int8_t *x;
+    int32_t left = taps;
+    __asm__ volatile("vctp.8 %[n]\n\t" MCU_DW2_BIAS
+                     "1:\n\t"
+                     "ldr %[x], [%[a]], #4\n\t"
+                     "add %[x], %[x], %[c]\n\t"
+                     "vpst\n\t"
+                     "vldrbt.8 q4, [%[x]]\n\t"
+                     "vldrb.8 q5, [%[q]], #16\n\t" MCU_DW2_MAC
+                     "subs %[left], %[left], #1\n\t"
+                     "bne 1b\n\t" MCU_DW2_REQUANT
+                     "vctp.8 %[n]\n\t"
+                     "vpst\n\t"
+                     "vstrbt.8 q2, [%[o]]\n\t"
+                     : [a] "+r"(a), [x] "=&r"(x), [left] "+r"(left), [q] "+r"(q)
+                     : [c] "r"(c), [n] "r"(n), [o] "r"(out)
+                     : MCU_DW2_CLOBBERS, "cc");
+}
+
+/* The groups from channel c0 (a multiple of 16) on, through the tap pointers. */
+static inline __attribute__((always_inline)) void mcu_dw2_pixel(const mcu_dw_params_t *p, const int8_t *const *tap,
+                                                                int32_t taps, int8_t *out, int32_t c0)
+{
+    const int32_t ch = p->out_c;
+    const int32_t *q = p->weights + (c0 >> 4) * (60 + 4 * taps);
+    int32_t c = c0;
+    for (; c < ch; c += 16, q += 60 + 4 * taps) {
+        mcu_dw2_group(tap, taps, c, ch - c, q, out + c);
+    }
+}
+
+/* Layout 2's pixels in the order of the contract: a 3x3 window inside the image through mcu_dw2_rows9 (its
+   last partial group through mcu_dw2_rows9_tail), every other pixel through the tap pointers. */
+static __attribute__((noinline)) void mcu_dw2_run(const mcu_dw_params_t *p, const int8_t *input, int8_t *output)
+{
+    const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, out_w = p->out_w, out_h = p->out_h;
+    const int32_t out_c = p->out_c;
+    const int32_t taps = p->k_h * p->k_w;
+    const int32_t span_h = (p->k_h - 1) * p->dil_h, span_w = (p->k_w - 1) * p->dil_w;
+    const int32_t rs = p->dil_h * in_w * in_c, d = p->dil_w * in_c;
+    const int32_t groups = out_c >> 4;
+    const int32_t sh = p->stride_h, sw = p->stride_w;
+    int32_t off[MCU_DW_MVE_MAX_TAPS];
+    const int8_t *tap[MCU_DW_MVE_MAX_TAPS];
+    for (int32_t ky = 0, t = 0; ky < p->k_h; ky++) {
+        for (int32_t kx = 0; kx < p->k_w; kx++, t++) {
+            off[t] = ky * rs + kx * d;
+        }
+    }
+    const int32_t step = p->reverse ? -1 : 1;
+    for (int32_t i = 0; i < p->batches; i++) {
+        const int32_t b = p->reverse ? p->batches - 1 - i : i;
+        const int8_t *img = input + b * in_h * in_w * in_c;
+        for (int32_t j = 0; j < out_h; j++) {
+            const int32_t oy = p->reverse ? out_h - 1 - j : j;
+            const int32_t y0 = oy * sh - p->pad_top;
+            const int row_in = y0 >= 0 && y0 + span_h < in_h;
+            int32_t ox = p->reverse ? out_w - 1 : 0;
+            int8_t *out = output + ((b * out_h + oy) * out_w + ox) * out_c;
+            for (int32_t k = 0; k < out_w; k++, ox += step, out += step * out_c) {
+                const int32_t x0 = ox * sw - p->pad_left;
+                if (taps == 9 && row_in && x0 >= 0 && x0 + span_w < in_w) {
+                    const int8_t *base = img + (y0 * in_w + x0) * in_c;
+                    if (groups > 0) {
+                        mcu_dw2_rows9(base, rs, d, p->weights, out, groups);
+                    }
+                    if (out_c & 15) {
+                        mcu_dw2_rows9_tail(base + 16 * groups, rs, d, p->weights + 96 * groups, out + 16 * groups,
+                                           out_c & 15);
+                    }
+                    continue;
+                }
+                if (row_in && x0 >= 0 && x0 + span_w < in_w) {
+                    const int8_t *base = img + (y0 * in_w + x0) * in_c;
+                    for (int32_t t = 0; t < taps; t++) {
+                        tap[t] = base + off[t];
+                    }
+                    mcu_dw2_pixel(p, tap, taps, out, 0);
+                    continue;
+                }
+                for (int32_t ky = 0, t = 0; ky < p->k_h; ky++) {
+                    const int32_t y = y0 + ky * p->dil_h;
+                    for (int32_t kx = 0; kx < p->k_w; kx++, t++) {
+                        const int32_t x = x0 + kx * p->dil_w;
+                        const int inside = y >= 0 && y < in_h && x >= 0 && x < in_w;
+                        tap[t] = inside ? img + (y * in_w + x) * in_c : p->pad;
+                    }
+                }
+                mcu_dw2_pixel(p, tap, taps, out, 0);
+            }
+        }
+    }
+}
+
+/* Helium layout 3 (p->mve == 3): one input channel, depth multiplier dm (output channel j = input channel 0's
+ * j-th), a filter at most 8 wide, no horizontal dilation (micro_speech's 10x8 filter, multiplier 8). A filter
+ * row's inputs are contiguous: one VLDRB.S16 of the row's (at most 8) int16 lanes, + the input offset (x + io
+ * fits int16), and per output channel one VLDRB.S16 of its 8 weights of that row and one VMLADAVA.S16 (8 MACs),
+ * 4 channels at a time. The window is clipped to the image as TFLM's reference does (a tap outside the image
+ * adds nothing: rows outside are skipped, columns outside are predicated off, so nothing outside the input or
+ * past a weight row is read), on TFLM's unfolded bias; then TFLM's requantization (mcu_requantize).
+ * `weights`: per output channel, k_h rows of 8 int8 (the row's k_w weights, then zeros); `bias` TFLM's bias
+ * (or zeros); `multiplier`, `shift` TFLM's. */
+static __attribute__((noinline)) void mcu_dw3_run(const mcu_dw_params_t *p, const int8_t *input, int8_t *output)
+{
+    const int32_t in_h = p->in_h, in_w = p->in_w, out_w = p->out_w, out_h = p->out_h, out_c = p->out_c;
+    const int32_t k_h = p->k_h, k_w = p->k_w, wrow = 8 * k_h;
+    const int16_t io = (int16_t)-p->pad[0];
+    const int8_t *wts = (const int8_t *)(const void *)p->weights;
+    const int32_t step = p->reverse ? -1 : 1;
+    for (int32_t i = 0; i < p->batches; i++) {
+        const int32_t b = p->reverse ? p->batches - 1 - i : i;
+        const int8_t *img = input + b * in_h * in_w;
+        for (int32_t jy = 0; jy < out_h; jy++) {
+            const int32_t oy = p->reverse ? out_h - 1 - jy : jy;
+            const int32_t y0 = oy * p->stride_h - p->pad_top;
+            int32_t ox = p->reverse ? out_w - 1 : 0;
+            int8_t *out = output + ((b * out_h + oy) * out_w + ox) * out_c;
+            for (int32_t k = 0; k < out_w; k++, ox += step, out += step * out_c) {
+                const int32_t x0 = ox * p->stride_w - p->pad_left;
+                const int32_t xs = x0 < 0 ? -x0 : 0;
+                const int32_t xe = in_w - x0 < k_w ? in_w - x0 : k_w;
+                const int32_t n = xe - xs;
+                const mve_pred16_t pr = vctp16q((uint32_t)(n > 0 ? n : 0));
+                for (int32_t c = 0; c < out_c; c += 4) {
+                    const int32_t m = out_c - c < 4 ? out_c - c : 4;
+                    int32_t a0 = p->bias[c], a1 = 0, a2 = 0, a3 = 0;
+                    const int8_t *w0 = wts + c * wrow + xs;
+                    const int8_t *w1 = m > 1 ? w0 + wrow : w0, *w2 = m > 2 ? w0 + 2 * wrow : w0;
+                    const int8_t *w3 = m > 3 ? w0 + 3 * wrow : w0;
+                    for (int32_t ky = 0; ky < k_h && n > 0; ky++) {
+                        const int32_t y = y0 + ky * p->dil_h;
+                        if (y < 0 || y >= in_h) {
+                            continue;
+                        }
+                        const int16x8_t x = vaddq_n_s16(vldrbq_z_s16(img + y * in_w + x0 + xs, pr), io);
+                        a0 = vmladavaq_s16(a0, x, vldrbq_z_s16(w0 + 8 * ky, pr));
+                        a1 = vmladavaq_s16(a1, x, vldrbq_z_s16(w1 + 8 * ky, pr));
+                        a2 = vmladavaq_s16(a2, x, vldrbq_z_s16(w2 + 8 * ky, pr));
+                        a3 = vmladavaq_s16(a3, x, vldrbq_z_s16(w3 + 8 * ky, pr));
+                    }
+                    const int32_t acc[4] = {a0, a1, a2, a3};
+                    for (int32_t j = 0; j < m; j++) {
+                        const int32_t sum = (int32_t)((uint32_t)acc[j] + (j > 0 ? (uint32_t)p->bias[c + j] : 0u));
+                        const int32_t v = mcu_requantize(sum, p->multiplier[c + j], p->shift[c + j]) + p->output_offset;
+                        out[c + j] = (int8_t)MCU_CLAMP(v, p->act_min, p->act_max);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* Helium layout 4 (p->mve == 4): one input channel, depth multiplier >= 2 (person_detect's 3x3 filter with
+ * multiplier 8 and stride 2). The output channels are 4 lanes of int32: per tap the input value as a scalar
+ * and one VLDRB.S32 of the tap's 4 weights (the model's 1HWO filter: a tap's channels are contiguous), VMLA.
+ * A tap outside the image reads the input zero point (pad[0]), on the folded bias, as layouts 1 and 2 do.
+ * TFLM's requantization per lane, any shift: x * 2^left (VSHL), VQRDMULH (SaturatingRoundingDoublingHighMul),
+ * then RoundingDivideByPOT by e = right shift: VRSHL by -e of x - [x < 0] (the [x < 0] masked off when e = 0;
+ * |x| < 2^31 - 1 after VQRDMULH by M < 2^31 unless x = -2^31, where both give the same result), + the output
+ * zero point, the clamp, one (predicated for a last group of fewer than 4) narrowing store.
+ * `bias`: bias_f per channel (padded to a multiple of 4); `rq`: per group of 4 channels {M[4], left[4],
+ * mask[4] (-1 when e >= 1), -e[4]}. */
+static __attribute__((noinline)) void mcu_dw4_pixel(const mcu_dw_params_t *p, const int8_t *const *tap, int32_t taps,
+                                                    int8_t *out)
+{
+    const int32_t out_c = p->out_c;
+    const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);
+    if (out_c == 8) { /* person_detect's: both groups in one pass over the taps, nothing predicated */
+        int32x4_t a0 = vld1q_s32(p->bias), a1 = vld1q_s32(p->bias + 4);
+        const int8_t *w = p->filter;
+        for (int32_t t = 0; t < taps; t++, w += 8) {
+            const int32_t x = *tap[t];
+            a0 = vmlaq_n_s32(a0, vldrbq_s32(w), x);
+            a1 = vmlaq_n_s32(a1, vldrbq_s32(w + 4), x);
+        }
+        const int32_t *q = p->rq;
+        for (int32_t g = 0; g < 2; g++, q += 16) {
+            const int32x4_t acc = g == 0 ? a0 : a1;
+            int32x4_t v = vqrdmulhq_s32(vshlq_s32(acc, vld1q_s32(q + 4)), vld1q_s32(q));
+            v = vaddq_s32(v, vandq_s32(vshrq_n_s32(v, 31), vld1q_s32(q + 8)));
+            v = vaddq_n_s32(vrshlq_s32(v, vld1q_s32(q + 12)), p->output_offset);
+            vstrbq_s32(out + 4 * g, vminq_s32(vmaxq_s32(v, lo), hi));
+        }
+        return;
+    }
+    int32_t x[MCU_DW_MVE_MAX_TAPS];
+    for (int32_t t = 0; t < taps; t++) {
+        x[t] = *tap[t];
+    }
+    for (int32_t c = 0; c < out_c; c += 4) {
+        const mve_pred16_t pr = vctp32q((uint32_t)(out_c - c));
+        int32x4_t acc = vld1q_s32(p->bias + c);
+        const int8_t *w = p->filter + c;
+        for (int32_t t = 0; t < taps; t++, w += out_c) {
+            acc = vmlaq_n_s32(acc, vldrbq_z_s32(w, pr), x[t]);
+        }
+        const int32_t *q = p->rq + 4 * c;
+        int32x4_t v = vqrdmulhq_s32(vshlq_s32(acc, vld1q_s32(q + 4)), vld1q_s32(q));
+        v = vaddq_s32(v, vandq_s32(vshrq_n_s32(v, 31), vld1q_s32(q + 8)));
+        v = vaddq_n_s32(vrshlq_s32(v, vld1q_s32(q + 12)), p->output_offset);
+        vstrbq_p_s32(out + c, vminq_s32(vmaxq_s32(v, lo), hi), pr);
+    }
+}
+
+static __attribute__((noinline)) void mcu_dw4_run(const mcu_dw_params_t *p, const int8_t *input, int8_t *output)
+{
+    const int32_t in_h = p->in_h, in_w = p->in_w, out_w = p->out_w, out_h = p->out_h, out_c = p->out_c;
+    const int32_t taps = p->k_h * p->k_w;
+    const int32_t span_h = (p->k_h - 1) * p->dil_h, span_w = (p->k_w - 1) * p->dil_w;
+    int32_t off[MCU_DW_MVE_MAX_TAPS];
+    const int8_t *tap[MCU_DW_MVE_MAX_TAPS];
+    for (int32_t ky = 0, t = 0; ky < p->k_h; ky++) {
+        for (int32_t kx = 0; kx < p->k_w; kx++, t++) {
+            off[t] = ky * p->dil_h * in_w + kx * p->dil_w;
+        }
+    }
+    const int32_t step = p->reverse ? -1 : 1;
+    for (int32_t i = 0; i < p->batches; i++) {
+        const int32_t b = p->reverse ? p->batches - 1 - i : i;
+        const int8_t *img = input + b * in_h * in_w;
+        for (int32_t jy = 0; jy < out_h; jy++) {
+            const int32_t oy = p->reverse ? out_h - 1 - jy : jy;
+            const int32_t y0 = oy * p->stride_h - p->pad_top;
+            const int row_in = y0 >= 0 && y0 + span_h < in_h;
+            int32_t ox = p->reverse ? out_w - 1 : 0;
+            int8_t *out = output + ((b * out_h + oy) * out_w + ox) * out_c;
+            for (int32_t k = 0; k < out_w; k++, ox += step, out += step * out_c) {
+                const int32_t x0 = ox * p->stride_w - p->pad_left;
+                if (row_in && x0 >= 0 && x0 + span_w < in_w) {
+                    const int8_t *base = img + y0 * in_w + x0;
+                    for (int32_t t = 0; t < taps; t++) {
+                        tap[t] = base + off[t];
+                    }
+                } else {
+                    for (int32_t ky = 0, t = 0; ky < p->k_h; ky++) {
+                        const int32_t y = y0 + ky * p->dil_h;
+                        for (int32_t kx = 0; kx < p->k_w; kx++, t++) {
+                            const int32_t xx = x0 + kx * p->dil_w;
+                            const int inside = y >= 0 && y < in_h && xx >= 0 && xx < in_w;
+                            tap[t] = inside ? img + y * in_w + xx : p->pad;
+                        }
+                    }
+                }
+                mcu_dw4_pixel(p, tap, taps, out);
+            }
+        }
+    }
+}
+
 /* Every output pixel, in the order of the contract, through mcu_dw_pixel_mve. */
 static void mcu_dw_run_mve(const mcu_dw_params_t *p, const int8_t *input, int8_t *output)
 {
@@ -395,6 +769,18 @@ static void mcu_dw_run_mve(const mcu_dw_params_t *p, const int8_t *input, int8_t
 void mcu_depthwise_conv_s8(const mcu_dw_params_t *p, const int8_t *input, int8_t *output)
 {
 #if defined(MCU_CONV_MVE)
+    if (p->mve == 2) {
+        mcu_dw2_run(p, input, output);
+        return;
+    }
+    if (p->mve == 3) {
+        mcu_dw3_run(p, input, output);
+        return;
+    }
+    if (p->mve == 4) {
+        mcu_dw4_run(p, input, output);
+        return;
+    }
     if (p->mve) {
         mcu_dw_run_mve(p, input, output);
         return;

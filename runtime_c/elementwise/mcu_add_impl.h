@@ -35,30 +35,32 @@ static inline MCU_ADD_T mcu_add_output(int32_t sum, int32_t mult, int32_t shift,
  * mcu_rdbpot(x, e) = floor((x + 2^(e-1) - [x < 0]) / 2^e) is VRSHL by -e of x - [x < 0] when e >= 1 (and x
  * itself when e = 0); the values are below 2^29 in magnitude, so x - 1 cannot wrap. A last vector of
  * fewer than 4 elements is predicated. Element i is read before it is written (in place safe). */
-static inline int32x4_t mcu_add_mve_rdbpot(int32x4_t x, int32x4_t neg_e, int32x4_t e_pos)
+static inline __attribute__((always_inline)) int32x4_t mcu_add_mve_rdbpot(int32x4_t x, int32_t neg_e, int32x4_t e_pos)
 {
-    return vrshlq_s32(vaddq_s32(x, vandq_s32(vshrq_n_s32(x, 31), e_pos)), neg_e);
+    return vrshlq_n_s32(vaddq_s32(x, vandq_s32(vshrq_n_s32(x, 31), e_pos)), neg_e);
 }
 
-static void mcu_add_sub_mve(const mcu_add_params_t *p, const int8_t *input1, const int8_t *input2, int8_t *output,
-                            const int32_t sign)
+/* The scalars as scalar operands (VADD, VSHL, VQRDMULH and VRSHL take a general register), so that only the
+   three masks and the clamp stay in Q registers (gcc spilled the vectors of the first version). */
+static __attribute__((noinline)) void mcu_add_sub_mve(const mcu_add_params_t *p, const int8_t *input1,
+                                                     const int8_t *input2, int8_t *output, const int32_t sign)
 {
-    const int32x4_t off1 = vdupq_n_s32(p->input1_offset), off2 = vdupq_n_s32(p->input2_offset);
-    const int32x4_t ls = vdupq_n_s32(p->left_shift);
-    const int32x4_t e1 = vdupq_n_s32(p->input1_shift), p1 = vdupq_n_s32(p->input1_shift < 0 ? -1 : 0);
-    const int32x4_t e2 = vdupq_n_s32(p->input2_shift), p2 = vdupq_n_s32(p->input2_shift < 0 ? -1 : 0);
-    const int32x4_t eo = vdupq_n_s32(p->output_shift), po = vdupq_n_s32(p->output_shift < 0 ? -1 : 0);
+    const int32_t off1 = p->input1_offset, off2 = p->input2_offset, ls = p->left_shift;
+    const int32_t e1 = p->input1_shift, e2 = p->input2_shift, eo = p->output_shift;
+    const int32x4_t p1 = vdupq_n_s32(e1 < 0 ? -1 : 0), p2 = vdupq_n_s32(e2 < 0 ? -1 : 0);
+    const int32x4_t po = vdupq_n_s32(eo < 0 ? -1 : 0);
     const int32_t m1 = p->input1_multiplier, m2 = p->input2_multiplier, mo = p->output_multiplier;
-    const int32x4_t zo = vdupq_n_s32(p->output_offset);
+    const int32_t zo = p->output_offset;
     const int32x4_t lo = vdupq_n_s32(p->act_min), hi = vdupq_n_s32(p->act_max);
-    for (int32_t i = 0; i < p->size; i += 4) {
-        const mve_pred16_t pr = vctp32q((uint32_t)(p->size - i));
-        int32x4_t a = vshlq_s32(vaddq_s32(vldrbq_z_s32(input1 + i, pr), off1), ls);
-        int32x4_t b = vshlq_s32(vaddq_s32(vldrbq_z_s32(input2 + i, pr), off2), ls);
+    const int32_t size = p->size;
+    for (int32_t i = 0; i < size; i += 4) {
+        const mve_pred16_t pr = vctp32q((uint32_t)(size - i));
+        int32x4_t a = vshlq_r_s32(vaddq_n_s32(vldrbq_z_s32(input1 + i, pr), off1), ls);
+        int32x4_t b = vshlq_r_s32(vaddq_n_s32(vldrbq_z_s32(input2 + i, pr), off2), ls);
         a = mcu_add_mve_rdbpot(vqrdmulhq_n_s32(a, m1), e1, p1);
         b = mcu_add_mve_rdbpot(vqrdmulhq_n_s32(b, m2), e2, p2);
         int32x4_t s = sign > 0 ? vaddq_s32(a, b) : vsubq_s32(a, b);
-        s = vaddq_s32(mcu_add_mve_rdbpot(vqrdmulhq_n_s32(s, mo), eo, po), zo);
+        s = vaddq_n_s32(mcu_add_mve_rdbpot(vqrdmulhq_n_s32(s, mo), eo, po), zo);
         vstrbq_p_s32(output + i, vminq_s32(vmaxq_s32(s, lo), hi), pr);
     }
 }

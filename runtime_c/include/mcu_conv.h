@@ -88,8 +88,10 @@ void mcu_conv_s8(const mcu_conv_params_t *p, const int8_t *input, int8_t *output
  * Helium layout (pixels = 4, only on a board with MVE, where the kernels are built with it): the
  * same K order and padding, but
  *   scratch: 4 rows of 4 * k_groups int8 (row k: pixel k's window), then the staging bytes;
- *   weights: per output channel (no padding channel): bias, m2, h, e (as above), then k_groups words:
- *            the channel's 4 * k_groups int8 weights in K order.
+ *   weights: per pair of output channels (an odd out_c padded with a zero channel, computed, never
+ *            written): bias[2], then per step of 16 values of K (K padded with zero weights to a multiple
+ *            of 16) channel 2j's 16 int8 weights, then 2j+1's; then M[2] (TFLM's multiplier, m2 = 2M - 2^32),
+ *            h[2] and -e[2] (as above).
  * ------------------------------------------------------------------------------------------------ */
 typedef struct {
     int32_t batches;
@@ -168,7 +170,17 @@ static inline int32_t mcu_conv_fast_sxtb16_odd(uint32_t x)
 static inline void mcu_conv_fast_put(int16_t *slot, const int8_t *src, int32_t groups, int32_t pixels)
 {
     if (pixels == 4) { /* the Helium layout: the bytes themselves */
+#if defined(MCU_CONV_MVE)
+        /* predicated vector copies (a call of memcpy costs more than the copy of a short row) */
+        int8_t *dst = (int8_t *)(void *)slot;
+        const int32_t n = 4 * groups;
+        for (int32_t k = 0; k < n; k += 16) {
+            const mve_pred16_t pr = vctp8q((uint32_t)(n - k));
+            vstrbq_p_s8(dst + k, vldrbq_z_s8(src + k, pr), pr);
+        }
+#else
         memcpy(slot, src, (size_t)(4 * groups));
+#endif
         return;
     }
 #if defined(__ARM_FEATURE_DSP)
@@ -239,7 +251,16 @@ static inline void mcu_conv_fast_put(int16_t *slot, const int8_t *src, int32_t g
 static inline void mcu_conv_fast_fill(int16_t *slot, int32_t groups, int32_t value, int32_t pixels)
 {
     if (pixels == 4) { /* the Helium layout: bytes */
+#if defined(MCU_CONV_MVE)
+        int8_t *dst = (int8_t *)(void *)slot;
+        const int32_t n = 4 * groups;
+        const int8x16_t v = vdupq_n_s8((int8_t)value);
+        for (int32_t k = 0; k < n; k += 16) {
+            vstrbq_p_s8(dst + k, v, vctp8q((uint32_t)(n - k)));
+        }
+#else
         memset(slot, value & 0xFF, (size_t)(4 * groups));
+#endif
         return;
     }
 #if defined(__ARM_FEATURE_DSP)
@@ -335,7 +356,20 @@ typedef struct {
                                   MCU_DW_MVE_MAX_TAPS taps; a board with MVE): `filter` the model's; per group
                                   of 8 channels (padded), in the order of its even channels c, c+2, c+4, c+6
                                   then its odd ones: `bias` bias_f[8] NOT doubled, and when fast `rq`
-                                  {M[8], K[8], -e[8]} */
+                                  {M[8], K[8], -e[8]}.
+                                  2: layout 2 (depth_multiplier 1, at most MCU_DW_MVE_MAX_TAPS taps, every
+                                  shift <= -1): `weights` per group of 16 channels (padded: zero weights, bias
+                                  0, M 2^30, shift -1) 60 + 4 * taps int32: bias_f[16] in the order of the
+                                  kernel's accumulators (channels 4i, then 4i+1, 4i+2, 4i+3), the 16 int8
+                                  weights of each tap, TFLM's M[16] and shift[16] (same order), act_min x16
+                                  and act_max x16 (int8), output zero point x8 (int16).
+                                  3: layout 3 (in_c 1, depth_multiplier >= 2, k_w <= 8, dil_w 1): `weights`
+                                  per output channel k_h rows of 8 int8 (k_w weights, then zeros); `bias`
+                                  TFLM's bias (not folded); `multiplier`, `shift` TFLM's.
+                                  4: layout 4 (in_c 1, depth_multiplier >= 2, not layout 3): `filter` the
+                                  model's; `bias` bias_f per channel (padded to 4); `rq` per group of 4
+                                  channels {M[4], left shift[4], mask[4] (-1 when right shift >= 1),
+                                  -right shift[4]}. See mcu_depthwise_conv_s8.c. */
 } mcu_dw_params_t;
 
 #define MCU_DW_MVE_MAX_TAPS 64

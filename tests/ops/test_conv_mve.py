@@ -31,14 +31,15 @@ EXTRA = {  # K tails against 16 and pixel counts leaving 1, 2, 3 in the last blo
 
 
 def test_mve_layout_chosen():
-    """cortex-m55 gets pixels = 4 and one stream row per channel (4 words + 4 * k_groups bytes); the other
+    """cortex-m55 gets pixels = 4 and a stream per pair of channels (mcu_conv.h's Helium layout); the other
     boards keep their layouts; the scratch is never larger than the DSP boards' blocks of 2."""
     model = conv_model(3, n=1, h=5, w=7, ic=19, oc=13, kh=3, kw=3)
     m55, m4 = conv_layer(model, "cortex-m55"), conv_layer(model, "cortex-m4")
     assert field(m55, "pixels") == 4 and field(m4, "pixels") in (2, 3) and field(m55, "w16") == 0
     op = compile_bytes(model, "m").graph.operators[0]
     plan = conv.Conv2D().fast(op, frozenset({"dsp", "fpu", "mve"}))
-    assert plan.weights.size == 13 * (4 + plan.k_groups)
+    steps = -(-4 * plan.k_groups // 16)  # per pair: bias[2], 16 weights a channel per step, M[2], h[2], -e[2]
+    assert plan.weights.size == 7 * (2 + 8 * steps + 6)
     assert plan.scratch <= conv.FastConv("conv_im2col_s8", plan.k_groups, plan.weights, 0, plan.row_groups, False,
                                          2, plan.staging).scratch
 
@@ -87,3 +88,40 @@ def test_reverse_under_overlap_mve(chain):
     c = compile_bytes(model, "chain", board="cortex-m55")
     assert c.plan.reverse_steps and c.plan.overlaps
     assert_bit_exact(model, count=4, boards=M55)
+
+
+@pytest.mark.skipif(not (have_arm_tools() and __import__("os").environ.get("MCUGEN_LONG")),
+                    reason="long sweep: MCUGEN_LONG=1 (and the Arm tools)")
+@pytest.mark.parametrize("seed", range(12))
+def test_fast_conv_mve_sweep(seed):
+    """Random 1x1 and larger convolutions through the Helium product (4 pixels x 2 channels, K tails of 4, 8,
+    12 values, odd channel counts, strides, padding, activations) on cortex-m55."""
+    rng = np.random.default_rng(8800 + seed)
+    kh, kw = [(1, 1), (3, 3), (int(rng.integers(1, 4)), int(rng.integers(1, 4)))][seed % 3]
+    kwargs = dict(n=int(rng.integers(1, 3)), h=int(rng.integers(kh, 9)), w=int(rng.integers(kw, 9)),
+                  ic=int(rng.integers(1, 70)), oc=int(rng.integers(2, 40)), kh=kh, kw=kw,
+                  stride=(int(rng.integers(1, 3)),) * 2, pad=["SAME", "VALID"][seed % 2],
+                  act=["NONE", "RELU", "RELU6", "RELU_N1_TO_1"][seed % 4])
+    model = conv_model(8800 + seed, **kwargs)
+    assert field(conv_layer(model, "cortex-m55"), "pixels") == 4
+    assert_bit_exact(model, count=3, boards=("cortex-m55",))
+
+
+@pytest.mark.skipif(not have_arm_tools(), reason="needs arm-none-eabi-gcc and qemu-system-arm")
+def test_constant_channels_mve():
+    """Channels whose output cannot vary (all-zero weights with a huge bias, a multiplier so small that every
+    accumulator rounds to the zero point) take the constant form in the Helium stream too (M = 2^30, h = twice
+    the output, e = 1), an odd channel count among them; the other channels stay exact on cortex-m55."""
+    from mcugen.testing.random_quant import rand_bias
+    rng = np.random.default_rng(11)
+    oc = 7
+    wt = rng.integers(-127, 128, (oc, 3, 3, 8), dtype=np.int8)
+    wt[1] = 0
+    wt[4] = 0
+    ws = [0.01, 1e-9, 0.02, 2e-9, 3e-9, 0.015, 0.012]
+    bias = rand_bias(rng, oc)
+    bias[1], bias[4] = 1 << 30, -(1 << 30)
+    model = conv_model(0, 1, 6, 5, 8, oc, 3, 3, wt=wt, ws=ws, bias_data=bias, in_q=(0.05, 3), out_q=(0.02, -7))
+    plan = conv.Conv2D().fast(compile_bytes(model, "m").graph.operators[0], frozenset({"dsp", "fpu", "mve"}))
+    assert plan is not None and plan.constant_channels == 3 and plan.pixels == 4
+    assert_bit_exact(model, count=4, boards=("cortex-m55",))
