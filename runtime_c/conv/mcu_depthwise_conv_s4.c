@@ -125,7 +125,9 @@ static inline int8_t mcu_dw_s4_out16(const mcu_conv_s4_params_t *p, int32_t acc1
     return mcu_s4_output(acc16 >> 4, p->multiplier[c], p->shift[c], p->output_zp, p->act_min, p->act_max);
 }
 
-#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && defined(__OPTIMIZE__)
+/* The assembly blocks below hold 14 registers at once; clang's register allocator gives up on them (Thumb-2
+ * keeps r7 for the frame), so under clang the layout's portable loop below runs instead (bit-exact, slower). */
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(__clang__)
 
 /* Taps a and b, channels c .. c+3: 20 instructions for 8 MACs. The weight word's high nibbles give (16 wa,
  * 16 wb) of channels c, c+1 by SXTB16 (ror 0, 8), its low nibbles (shifted up) those of c+2, c+3; the two
