@@ -413,6 +413,24 @@ def im2col_row_groups(k_w: int, in_c: int) -> int:
     return groups if row % 4 == 0 or 8 * groups <= 3 * row else 0
 
 
+def _accumulator_range(op: Operator, oc: int, k: int):
+    """What the fast kernels' plans prove their requantization from: (weights as [oc, k] int64, bias,
+    per-channel multipliers and shifts, input and output zero points, the activation clamp, and per channel
+    the least and largest accumulator bias + sum w * (x - zp) over every input of the input's type)."""
+    x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+    b = op.inputs[2] if len(op.inputs) > 2 else None
+    wk = w.data.reshape(oc, k).astype(np.int64)
+    bias = b.data.astype(np.int64).reshape(-1) if b is not None else np.zeros(oc, np.int64)
+    mult, shift = per_channel_multipliers(op, oc)
+    zp_in, zp_out = int(x.quant.zp), int(y.quant.zp)
+    lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
+    q_lo, q_hi = type_range(x.dtype)
+    d_lo, d_hi = q_lo - zp_in, q_hi - zp_in
+    acc_lo = bias + np.minimum(wk * d_lo, wk * d_hi).sum(axis=1)
+    acc_hi = bias + np.maximum(wk * d_lo, wk * d_hi).sum(axis=1)
+    return wk, bias, mult, shift, zp_in, zp_out, lo, hi, acc_lo, acc_hi
+
+
 def plan_fast_conv(op: Operator, geometry, features=frozenset()) -> FastConv | None:
     """The fast kernels' constants for `op`, or None when a channel does not meet their condition:
     every output channel is either constant over the whole input range, or has shift <= -1 (real
@@ -423,21 +441,12 @@ def plan_fast_conv(op: Operator, geometry, features=frozenset()) -> FastConv | N
     gets the vector layout instead (pixels = 4, per channel bias, m2, h, e and its int8 weight row;
     mcu_conv.h)."""
     n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw = geometry
-    x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
-    b = op.inputs[2] if len(op.inputs) > 2 else None
+    x, y = op.inputs[0], op.outputs[0]
     k = kh * kw * ic
     one = kh == 1 and kw == 1
     row_groups = 0 if one else im2col_row_groups(kw, ic)
     groups = kh * row_groups if row_groups else (k + 3) // 4
-    wk = w.data.reshape(oc, k).astype(np.int64)
-    bias = b.data.astype(np.int64).reshape(-1) if b is not None else np.zeros(oc, np.int64)
-    mult, shift = per_channel_multipliers(op, oc)
-    zp_in, zp_out = int(x.quant.zp), int(y.quant.zp)
-    lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
-    q_lo, q_hi = type_range(x.dtype)
-    d_lo, d_hi = q_lo - zp_in, q_hi - zp_in
-    acc_lo = bias + np.minimum(wk * d_lo, wk * d_hi).sum(axis=1)
-    acc_hi = bias + np.maximum(wk * d_lo, wk * d_hi).sum(axis=1)
+    wk, bias, mult, shift, zp_in, zp_out, lo, hi, acc_lo, acc_hi = _accumulator_range(op, oc, k)
     if acc_lo.min() < -_I32 or acc_hi.max() >= _I32:
         return None
     oc2 = oc + (oc & 1)
@@ -950,19 +959,10 @@ def plan_s4_gemm(op: Operator, geometry, features=frozenset()) -> S4Gemm | None:
     if "dsp" not in features:
         return None
     n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw = geometry
-    x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
-    b = op.inputs[2] if len(op.inputs) > 2 else None
+    x, y = op.inputs[0], op.outputs[0]
     k = kh * kw * ic
     groups = -(-k // 4)
-    wk = w.data.reshape(oc, k).astype(np.int64)
-    bias = b.data.astype(np.int64).reshape(-1) if b is not None else np.zeros(oc, np.int64)
-    mult, shift = per_channel_multipliers(op, oc)
-    zp_in, zp_out = int(x.quant.zp), int(y.quant.zp)
-    lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
-    q_lo, q_hi = type_range(x.dtype)
-    d_lo, d_hi = q_lo - zp_in, q_hi - zp_in
-    acc_lo = bias + np.minimum(wk * d_lo, wk * d_hi).sum(axis=1)
-    acc_hi = bias + np.maximum(wk * d_lo, wk * d_hi).sum(axis=1)
+    wk, bias, mult, shift, zp_in, zp_out, lo, hi, acc_lo, acc_hi = _accumulator_range(op, oc, k)
     oc2 = oc + (oc & 1)
     wpad = np.zeros((oc2, 4 * groups), np.int64)
     wpad[:oc, :k] = wk
