@@ -65,11 +65,13 @@ def memory_options(f):
                      help="With --memory min: the most MACs a band schedule may compute twice, as a share of the "
                           "model's (e.g. 10% or 0.1). Line buffers compute no row twice; the fast 1x1/im2col kernels "
                           "repeat a pixel per call when a row is not a multiple of their pixel block.")(f)
-    return click.option("--memory", default="default", show_default=True, type=click.Choice(["default", "min"]),
+    return click.option("--memory", default="default", show_default=True,
+                        type=click.Choice(["default", "min", "stream"]),
                         help="min: run groups of early convolution/depthwise/pooling/element-wise/pad layers by "
                              "row bands with line buffers, where that lowers the arena (bit-exact; groups and band "
-                             "heights are chosen by planning the candidates; docs/row-bands.md). default: today's "
-                             "plan.")(f)
+                             "heights are chosen by planning the candidates; docs/row-bands.md). stream: min, and "
+                             "the image inputs are not kept in the arena: invoke asks a callback of yours for their "
+                             "rows as the bands need them (NAME_set_input_rows). default: today's plan.")(f)
 
 
 def _recompute(text):

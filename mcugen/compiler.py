@@ -47,8 +47,9 @@ BALANCED_FEATURE = "optimize:balanced"
 #: --memory: "default" (today's plan) or "min" (fused row-band execution of eligible chains of early layers,
 #: mcugen/planner/bands.py, where it lowers the arena). It reaches the compiler as the pseudo-feature
 #: MEMORY_FEATURE of the board (the handlers never see it); --max-recompute (a fraction of the model's MACs)
-#: bounds the recomputation a band schedule may add (the line buffers add none).
-MEMORY = ("default", "min")
+#: bounds the recomputation a band schedule may add (the line buffers add none). "stream" is "min" with the
+#: image inputs given by rows from a callback (passes/stream_input.py): they become line buffers too.
+MEMORY = ("default", "min", "stream")
 MEMORY_FEATURE = "memory:min"
 DEFAULT_MAX_RECOMPUTE = 0.10
 
@@ -147,6 +148,9 @@ def compile_graph(graph: Graph, model_bytes: bytes, name: str, where: str, board
         raise
     except Exception as e:
         raise _pass_error(e, where) from None
+    if b.raw.get("memory_mode") == "stream":
+        from .passes.stream_input import stream_inputs
+        stream_inputs(graph, where)
     check_supported(graph, where)
     _check_graph(graph, where)
     steps = _step_features(b, len(graph.operators), size_steps)

@@ -21,6 +21,7 @@ PATCHES = {
     "pool_params_t": VIEW_FIELDS, "fc_params_t": {"batches": "out_h * {out_w}"},
     "add_params_t": {"size": "out_h * {row}"}, "mul_params_t": {"size": "out_h * {row}"},
     "pad_params_t": {"in_shape[0]": "in_h", "out_shape[0]": "out_h", "pad_before[0]": "pad_top"},
+    "input_rows_params_t": {"first_row": "first_row", "rows": "out_h"},  # a streamed input (model.c.j2)
 }
 
 
@@ -61,7 +62,8 @@ def band_loop(chain: BandChain, graph, layers, rows, ctx) -> dict:
             "shift": i < len(chain.rows) - 1, "buffer": y, "shift_from": g["shift_from"],
             "shift_bytes": g["shift_bytes"], "out_h": g["out_h"],
             "args": args, "call": None,
-            "comment": f"{rows[step]['op']} {rows[step]['inputs'][0]} -> {rows[step]['outputs'][0]}",
+            "comment": f"{rows[step]['op']} {(rows[step]['inputs'] or ['rows from the caller'])[0]} -> "
+                       f"{rows[step]['outputs'][0]}",
         })
     lines = ["{ " + ", ".join(str(v) for v in e) + " }" for e in chain.table]
     return {

@@ -58,6 +58,7 @@ def _io(t: Tensor, plan: Plan, i: int) -> dict:
         "index": i, "name": t.name, "ctype": CTYPES[t.dtype], "dtype": t.dtype, "shape": list(t.shape),
         "size": t.size, "bytes": t.nbytes, "offset": 0 if t.root().is_const else plan.offset_of(t),
         "const": None,  # a constant output: the name of its bytes in flash
+        "streamed": False,  # an input the caller gives by rows (--memory stream)
         "scale": float(t.quant.s) if t.quant else 0.0, "zero_point": t.quant.zp if t.quant else 0,
     }
 
@@ -122,6 +123,11 @@ def generate(graph: Graph, plan: Plan, name: str, source_name: str, model_sha256
     } for c in ctx.consts]
     weight_bytes = sum(c.nbytes for c in ctx.consts)
     inputs = [_io(t, plan, i) for i, t in enumerate(graph.inputs)]
+    for op in graph.operators:  # --memory stream: inputs the caller gives by rows (passes/stream_input.py)
+        if op.op == "MCU_INPUT_ROWS":
+            io, t = inputs[op.options["input"]], op.outputs[0]
+            io.update(streamed=True, rows=int(t.shape[1]), row_bytes=t.nbytes // int(t.shape[1]))
+    streamed = [io for io in inputs if io.get("streamed")]
     variables = [{"name": t.name, "dtype": t.dtype, "shape": list(t.shape), "bytes": t.storage_bytes,
                   "offset": plan.offset_of(t), "fill": (t.quant.zp if t.dtype == "int8" and t.quant else 0) & 0xFF}
                  for t in graph.tensors if t.is_variable and t.alias_of is None]
@@ -136,7 +142,7 @@ def generate(graph: Graph, plan: Plan, name: str, source_name: str, model_sha256
         "total_macs": sum(r["macs"] for r in rows), "board": board, "variables": variables,
         # the build files serve one model here; codegen/shared.py renders them for several
         "lib": rt, "models": [{"name": name, "NAME": name.upper()}],
-        "band_first": band_first, "band_inner": band_inner,
+        "band_first": band_first, "band_inner": band_inner, "streamed": streamed,
     }
     env = _env()
     files = dict(kernel_files)

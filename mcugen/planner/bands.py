@@ -32,6 +32,8 @@ from ..ops.base import handler, nhwc, same_padding
 BAND_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D")
 ELEMENTWISE_OPS = ("ADD", "SUB", "MUL")
 PAD_OPS = ("PAD", "PADV2")
+#: a streamed input's rows from the caller (passes/stream_input.py): a source, rows map to rows
+SOURCE_OPS = ("MCU_INPUT_ROWS",)
 #: the fields of each band entry of the generated table (int32, bytes for offsets)
 #: how many candidate groups (those with the least liveness bound) plan_with_bands places
 MAX_PLANNED = 10
@@ -75,6 +77,11 @@ def layer_rows(op: Operator) -> Rows | None:
         return _elementwise_rows(op)
     if op.op in PAD_OPS:
         return _pad_rows(op)
+    if op.op in SOURCE_OPS:  # int8 only: the band offsets are added to the layers' int8_t pointers
+        if op.outputs[0].dtype != "int8":
+            return None
+        _, h, w, c = (int(d) for d in op.outputs[0].shape)
+        return Rows(h, h, 1, 1, 1, 0, w * c, w * c, w, 0)
     if op.op not in BAND_OPS or len(op.outputs) != 1:
         return None
     h = handler(op.op)
@@ -140,6 +147,8 @@ def _pad_rows(op: Operator) -> Rows | None:
 
 def activation_inputs(op: Operator) -> list:
     """The activation (non-constant) inputs a band layer reads, in argument order."""
+    if op.op in SOURCE_OPS:
+        return []
     return [op.inputs[0], op.inputs[1]] if op.op in ELEMENTWISE_OPS else [op.inputs[0]]
 
 
