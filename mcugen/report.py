@@ -35,6 +35,11 @@ def arena_picture(c: Compiled) -> dict:
     sx = pw / steps
     sy = ph / top
     rects = []
+    # --memory min / stream: each fused group's steps shaded, its line buffers outlined dashed
+    streamed = [op.outputs[0] for op in c.graph.operators if op.op == "MCU_INPUT_ROWS"]
+    groups = [{"x": round(LEFT + g.first * sx, 2), "w": round((g.last - g.first + 1) * sx, 2),
+               "label": f"steps {g.first}-{g.last}: {g.bands} bands of {g.height} row{'s' if g.height > 1 else ''}"}
+              for g in (c.bands.chains if c.bands is not None else [])]
     for i, b in enumerate(sorted(plan.buffers, key=lambda b: (b.first, b.offset))):
         x, w = LEFT + b.first * sx, (b.last - b.first + 1) * sx
         y, h = TOP + ph - (b.offset + b.size) * sy, max(b.size * sy, 1.0)
@@ -42,12 +47,13 @@ def arena_picture(c: Compiled) -> dict:
         name = b.name if b.tensor is not None else f"scratch of step {b.first}"
         rects.append({"x": round(x, 2), "y": round(y, 2), "w": round(max(w - 1, 1), 2), "h": round(h, 2),
                       "color": "#bbbbbb" if b.tensor is None else PALETTE[i % len(PALETTE)],
+                      "band": b.name.endswith("(band buffer)") or (b.tensor is not None and b.tensor in streamed),
                       "title": f"{label} {name}: {b.size} B at [{b.offset}, {b.offset + b.size}), "
                                f"steps {b.first}-{b.last}",
                       "label": label if w > 24 and h > 13 else "", "ly": round(y + min(h / 2 + 4, 14), 2)})
     return {
         "width": WIDTH, "height": HEIGHT, "left": LEFT, "top": TOP, "plot_w": pw, "plot_h": ph,
-        "rects": rects, "arena_y": round(TOP + ph - plan.arena_size * sy, 2),
+        "rects": rects, "groups": groups, "arena_y": round(TOP + ph - plan.arena_size * sy, 2),
         "bound_y": round(TOP + ph - plan.lower_bound * sy, 2), "arena": plan.arena_size, "bound": plan.lower_bound,
         "yticks": [{"y": round(TOP + ph - t * sy, 2), "label": f"{t:,}"} for t in _ticks(top)],
         "xticks": [{"x": round(LEFT + (s + 0.5) * sx, 2), "label": str(s)}

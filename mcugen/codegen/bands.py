@@ -74,12 +74,12 @@ def band_loop(chain: BandChain, graph, layers, rows, ctx) -> dict:
     }
 
 
-def band_report(choice, graph) -> dict:
-    """The report.json section of --memory min: the chain, the band geometry, today's plan beside."""
+def band_report(choice, graph, mode: str = "min") -> dict:
+    """The report.json section of --memory min / stream: the chain, the band geometry, today's plan beside."""
     from ..planner.analysis import liveness_lower_bound
     peak = step_peaks(choice.plan, len(graph.operators))
     return {
-        "mode": "min", "arena_bytes": choice.plan.arena_size, "liveness_lower_bound": choice.plan.lower_bound,
+        "mode": mode, "streamed_inputs": [op.options["input"] for op in graph.operators if op.op == "MCU_INPUT_ROWS"], "arena_bytes": choice.plan.arena_size, "liveness_lower_bound": choice.plan.lower_bound,
         "default_arena_bytes": choice.baseline.arena_size,
         "default_liveness_lower_bound": liveness_lower_bound(choice.baseline.buffers),
         "chains": [c.describe(graph.operators) for c in choice.chains],

@@ -171,7 +171,7 @@ def generate(graph: Graph, plan: Plan, name: str, source_name: str, model_sha256
     }
     if bands is not None:
         from .bands import band_report
-        report["memory"] = band_report(bands, graph)
+        report["memory"] = band_report(bands, graph, board.raw.get("memory_mode", "min"))
     files["report.json"] = json.dumps(report, indent=1, sort_keys=True) + "\n"
     return GeneratedProject(name, files, report, layers, runtime=rt,
                             kernel_files=sorted(kernel_files), lib_sources=lib_sources)
