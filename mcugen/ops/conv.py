@@ -272,6 +272,8 @@ class _ConvBase(OpHandler):
         the depthwise kernel)."""
         if self.depthwise:
             return 0
+        if s4_one_pixel(op):
+            return 16 * s4_row_words(op.inputs[1].shape[3])
         plan = plan_s4_gemm(op, self.geometry(op), features)
         if plan is not None:
             return plan.scratch
@@ -286,6 +288,9 @@ class _ConvBase(OpHandler):
         b = op.inputs[2] if len(op.inputs) > 2 else None
         mult, shift = per_channel_multipliers(op, oc)
         lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
+        if not self.depthwise and s4_one_pixel(op):  # a matrix-vector product: the FULLY_CONNECTED kernel
+            from .fully_connected import fc_s4_layer
+            return fc_s4_layer(op, ctx, w.data.reshape(oc, -1), mult, shift, 0, 1)
         grouped = self.depthwise and dw_s4_grouped(op, ctx.features)
         gemm = None if self.depthwise else plan_s4_gemm(op, self.geometry(op), ctx.features)
         if gemm is not None:
@@ -865,6 +870,15 @@ S4_SHIFTS = (0, 16, 8, 24, 4, 20, 12, 28)
 def s4_row_words(k: int) -> int:
     """Words of one packed row of k int4 values (8 per word, the row zero-padded)."""
     return -(-int(k) // 8)
+
+
+def s4_one_pixel(op: Operator) -> bool:
+    """An int4 CONV_2D 1x1 on a 1x1 image (a per-channel FULLY_CONNECTED written as a convolution, e.g. by
+    `mcugen quantize --weights int4`): it runs mcu_fully_connected_s4 (the zero padding of a 1x1 filter
+    touches nothing, so any stride or padding gives the one output pixel)."""
+    x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+    return (op.op == "CONV_2D" and len(x.shape) == 4 and tuple(x.shape[:3]) == (1, 1, 1)
+            and tuple(w.shape[1:3]) == (1, 1) and tuple(y.shape[:3]) == (1, 1, 1))
 
 
 def pack_s4_rows(rows: np.ndarray) -> tuple[np.ndarray, int]:

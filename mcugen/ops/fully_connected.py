@@ -182,26 +182,48 @@ class FullyConnected(OpHandler):
         return 0
 
     def lower_s4(self, op, ctx):
-        x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
-        b = op.inputs[2] if len(op.inputs) > 2 else None
+        w = op.inputs[1]
         units, depth = w.shape
         mult, shift = self.multipliers(op)
-        lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
-        words, nwords = pack_s4_rows(w.data.reshape(units, depth))
-        fields = [
-            ("batches", x.size // depth), ("depth", depth), ("units", units),
-            ("input_zp", x.quant.zp), ("filter_offset", -w.quant.zp), ("output_zp", y.quant.zp),
-            ("act_min", lo), ("act_max", hi), ("row_words", nwords),
-            ("weights", ctx.const("weights", words, "int32_t")),
-            ("bias", ctx.const("bias", b.data, "int32_t") if b is not None else "NULL"),
-        ]
-        rq = s4_fast_requant(op, mult[:1], shift[:1], w.data.reshape(units, depth), -w.quant.zp)
-        fields += [("multiplier", ctx.const("mult", mult[:1], "int32_t") if rq is None else "NULL"),
-                   ("shift", ctx.const("shift", shift[:1], "int32_t") if rq is None else "NULL"),
-                   ("rq", ctx.const("rq", rq, "int32_t") if rq is not None else "NULL")]
-        return Layer(op, function="fully_connected_s4", struct="fc_s4_params_t", fields=fields,
-                     args=[ctx.ptr(x), ctx.ptr(y), ctx.scratch(self.scratch_bytes(op), "int16_t")],
-                     sources=("fully_connected/mcu_fully_connected_s4.c", "conv/mcu_s4_impl.h"))
+        return fc_s4_layer(op, ctx, w.data.reshape(units, depth), mult[:1], shift[:1], -w.quant.zp,
+                           op.inputs[0].size // depth)
+
+
+def pack_s4_rows4(rows: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """[units, depth] int4 values -> (int32 words, words per row, blocked units) for mcu_fully_connected_s4:
+    the rows in mcu_s4_impl.h's layout, the first 4 * (units // 4) in blocks of 4 interleaved by word
+    (mcu_s4_dot4), the rest one after another."""
+    units = rows.shape[0]
+    words, nwords = pack_s4_rows(rows)
+    blocked = units // 4 * 4
+    w = words.reshape(units, nwords)
+    inter = w[:blocked].reshape(-1, 4, nwords).transpose(0, 2, 1).reshape(-1)
+    return np.concatenate([inter, w[blocked:].reshape(-1)]).astype(np.int32), nwords, blocked
+
+
+def fc_s4_layer(op, ctx, rows: np.ndarray, mult, shift, filter_offset: int, batches: int) -> Layer:
+    """mcu_fully_connected_s4 for `op` (FULLY_CONNECTED per tensor, or a per-channel CONV_2D 1x1 on one pixel:
+    `rows` [units, depth] int4 values, one multiplier or one per unit)."""
+    x, y = op.inputs[0], op.outputs[0]
+    b = op.inputs[2] if len(op.inputs) > 2 else None
+    units, depth = rows.shape
+    lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
+    words, nwords, blocked = pack_s4_rows4(rows)
+    fields = [
+        ("batches", batches), ("depth", depth), ("units", units),
+        ("input_zp", x.quant.zp), ("filter_offset", filter_offset), ("output_zp", y.quant.zp),
+        ("act_min", lo), ("act_max", hi), ("row_words", nwords),
+        ("weights", ctx.const("weights", words, "int32_t")),
+        ("bias", ctx.const("bias", b.data, "int32_t") if b is not None else "NULL"),
+    ]
+    rq = s4_fast_requant(op, mult, shift, rows, filter_offset)
+    fields += [("multiplier", ctx.const("mult", mult, "int32_t") if rq is None else "NULL"),
+               ("shift", ctx.const("shift", shift, "int32_t") if rq is None else "NULL"),
+               ("rq", ctx.const("rq", rq, "int32_t") if rq is not None else "NULL"),
+               ("blocked_units", blocked), ("per_channel", int(len(mult) > 1))]
+    return Layer(op, function="fully_connected_s4", struct="fc_s4_params_t", fields=fields,
+                 args=[ctx.ptr(x), ctx.ptr(y), ctx.scratch(16 * nwords, "int16_t")],
+                 sources=("fully_connected/mcu_fully_connected_s4.c", "conv/mcu_s4_impl.h"))
 
 
 def pack_fc_weights(w: np.ndarray) -> np.ndarray:

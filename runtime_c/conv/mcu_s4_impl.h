@@ -153,6 +153,110 @@ static inline void mcu_s4_dot2x2(const int16_t *x0, const int16_t *x1, const int
 #endif
 }
 
+/* Four rows against the same x, the rows interleaved by word: w holds word 0 of rows 0..3, then word 1 of
+ * rows 0..3, ... (mcugen/ops/fully_connected.py pack_s4_rows4). acc[r] = x . row r.
+ * With the DSP extension each pair of values goes to the top 4 bits of its int16 lanes, where a nibble is
+ * its own sign: one AND with a shifted operand per pair (the lanes carry 4096 w), no sign extension.
+ * |x| <= 255 and |w| <= 8, so a chunk of 32 words (256 values) sums below 2^31 in int32; each chunk is
+ * scaled back exactly (a multiple of 4096) before the next. */
+static inline void mcu_s4_dot4(const int16_t *x, const int32_t *w, int32_t words, int32_t *acc)
+{
+#if defined(__ARM_FEATURE_DSP)
+    int32_t t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+    for (int32_t i = 0; i < words;) {
+        const int32_t n = words - i > 32 ? 32 : words - i;
+        int32_t a = 0, b = 0, c = 0, d = 0;
+#if defined(__GNUC__) && !defined(__clang__)
+        /* 14 registers: gcc only (clang takes the C loop below) */
+        const uint32_t mask = 0xF000F000u;
+        const int32_t *const end = w + 4 * n;
+        uint32_t v0, v1, v2, v3, p, t;
+        __asm__ volatile(
+            "1:\n\t"
+            "ldrd %[v0], %[v1], [%[w]], #8\n\t"
+            "ldrd %[v2], %[v3], [%[w]], #8\n\t"
+            "ldr %[p], [%[x]], #4\n\t"
+            "and %[t], %[m], %[v0], lsl #12\n\t" "smlad %[a], %[t], %[p], %[a]\n\t"
+            "and %[t], %[m], %[v1], lsl #12\n\t" "smlad %[b], %[t], %[p], %[b]\n\t"
+            "and %[t], %[m], %[v2], lsl #12\n\t" "smlad %[c], %[t], %[p], %[c]\n\t"
+            "and %[t], %[m], %[v3], lsl #12\n\t" "smlad %[d], %[t], %[p], %[d]\n\t"
+            "ldr %[p], [%[x]], #4\n\t"
+            "and %[t], %[m], %[v0], lsl #4\n\t" "smlad %[a], %[t], %[p], %[a]\n\t"
+            "and %[t], %[m], %[v1], lsl #4\n\t" "smlad %[b], %[t], %[p], %[b]\n\t"
+            "and %[t], %[m], %[v2], lsl #4\n\t" "smlad %[c], %[t], %[p], %[c]\n\t"
+            "and %[t], %[m], %[v3], lsl #4\n\t" "smlad %[d], %[t], %[p], %[d]\n\t"
+            "ldr %[p], [%[x]], #4\n\t"
+            "and %[t], %[m], %[v0], lsl #8\n\t" "smlad %[a], %[t], %[p], %[a]\n\t"
+            "and %[t], %[m], %[v1], lsl #8\n\t" "smlad %[b], %[t], %[p], %[b]\n\t"
+            "and %[t], %[m], %[v2], lsl #8\n\t" "smlad %[c], %[t], %[p], %[c]\n\t"
+            "and %[t], %[m], %[v3], lsl #8\n\t" "smlad %[d], %[t], %[p], %[d]\n\t"
+            "ldr %[p], [%[x]], #4\n\t"
+            "and %[v0], %[m], %[v0]\n\t" "smlad %[a], %[v0], %[p], %[a]\n\t"
+            "and %[v1], %[m], %[v1]\n\t" "smlad %[b], %[v1], %[p], %[b]\n\t"
+            "and %[v2], %[m], %[v2]\n\t" "smlad %[c], %[v2], %[p], %[c]\n\t"
+            "and %[v3], %[m], %[v3]\n\t" "smlad %[d], %[v3], %[p], %[d]\n\t"
+            "cmp %[w], %[e]\n\t"
+            "bne 1b\n\t"
+            : [a] "+&r"(a), [b] "+&r"(b), [c] "+&r"(c), [d] "+&r"(d), [w] "+&r"(w), [x] "+&r"(x),
+              [v0] "=&r"(v0), [v1] "=&r"(v1), [v2] "=&r"(v2), [v3] "=&r"(v3), [p] "=&r"(p), [t] "=&r"(t)
+            : [m] "r"(mask), [e] "r"(end)
+            : "cc", "memory");
+#else
+        for (int32_t k = 0; k < n; k++, w += 4, x += 8) {
+            for (int32_t j = 0; j < 4; j++) {
+                const uint32_t v0 = (uint32_t)w[0], v1 = (uint32_t)w[1], v2 = (uint32_t)w[2], v3 = (uint32_t)w[3];
+                const int32_t sh = j == 0 ? 12 : j == 1 ? 4 : j == 2 ? 8 : 0;
+                int32_t xp;
+                memcpy(&xp, x + 2 * j, 4);
+                a = __smlad((int32_t)((v0 << sh) & 0xF000F000u), xp, a);
+                b = __smlad((int32_t)((v1 << sh) & 0xF000F000u), xp, b);
+                c = __smlad((int32_t)((v2 << sh) & 0xF000F000u), xp, c);
+                d = __smlad((int32_t)((v3 << sh) & 0xF000F000u), xp, d);
+            }
+        }
+#endif
+        t0 += a / 4096;
+        t1 += b / 4096;
+        t2 += c / 4096;
+        t3 += d / 4096;
+        i += n;
+    }
+    acc[0] = t0;
+    acc[1] = t1;
+    acc[2] = t2;
+    acc[3] = t3;
+#else
+    /* each nibble sign-extended by two shifts (one SBFX on ARMv7-M), each input loaded once for the 4 rows */
+    int32_t a = 0, b = 0, c = 0, d = 0;
+    for (int32_t i = 0; i < words; i++, x += 8, w += 4) {
+        const uint32_t v0 = (uint32_t)w[0], v1 = (uint32_t)w[1], v2 = (uint32_t)w[2], v3 = (uint32_t)w[3];
+#define MCU_S4_NIB(v, j) ((int32_t)((v) << (28 - MCU_S4_SHIFT(j))) >> 28)
+#define MCU_S4_MAC4(j)                  \
+    do {                                \
+        const int32_t xj = x[j];        \
+        a += xj * MCU_S4_NIB(v0, j);    \
+        b += xj * MCU_S4_NIB(v1, j);    \
+        c += xj * MCU_S4_NIB(v2, j);    \
+        d += xj * MCU_S4_NIB(v3, j);    \
+    } while (0)
+        MCU_S4_MAC4(0);
+        MCU_S4_MAC4(1);
+        MCU_S4_MAC4(2);
+        MCU_S4_MAC4(3);
+        MCU_S4_MAC4(4);
+        MCU_S4_MAC4(5);
+        MCU_S4_MAC4(6);
+        MCU_S4_MAC4(7);
+#undef MCU_S4_MAC4
+#undef MCU_S4_NIB
+    }
+    acc[0] = a;
+    acc[1] = b;
+    acc[2] = c;
+    acc[3] = d;
+#endif
+}
+
 /* The output byte of an accumulator: TFLM's requantization, output zero point, clamp. */
 static inline int8_t mcu_s4_output(int32_t acc, int32_t multiplier, int32_t shift, int32_t output_zp,
                                    int32_t act_min, int32_t act_max)

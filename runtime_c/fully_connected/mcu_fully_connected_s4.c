@@ -9,6 +9,17 @@ int32_t mcu_fully_connected_s4_get_buffer_size(int32_t row_words)
     return 16 * row_words;
 }
 
+/* The output byte of unit u from its accumulator without the bias (per_channel: unit u's requantization). */
+static inline int8_t mcu_fc_s4_out(const mcu_fc_s4_params_t *p, int32_t u, int32_t per_channel, int32_t acc)
+{
+    const int32_t c = per_channel ? u : 0;
+    if (p->bias) {
+        acc = (int32_t)((uint32_t)acc + (uint32_t)p->bias[u]);
+    }
+    return p->rq ? mcu_s4_output_rq(acc, p->rq + 3 * c, p->act_min, p->act_max)
+                 : mcu_s4_output(acc, p->multiplier[c], p->shift[c], p->output_zp, p->act_min, p->act_max);
+}
+
 void mcu_fully_connected_s4(const mcu_fc_s4_params_t *p, const int8_t *input, int8_t *output, int16_t *scratch)
 {
     const int32_t depth = p->depth, units = p->units, words = p->row_words;
@@ -25,14 +36,17 @@ void mcu_fully_connected_s4(const mcu_fc_s4_params_t *p, const int8_t *input, in
         /* sum (x - zp) * (w + filter_offset) = sum (x - zp) * w + filter_offset * sum (x - zp) */
         const uint32_t offset = (uint32_t)p->filter_offset * (uint32_t)xsum;
         const int32_t *w = p->weights;
-        for (int32_t u = 0; u < units; u++, w += words) {
-            uint32_t acc = (uint32_t)mcu_s4_dot(scratch, w, words) + offset;
-            if (p->bias) {
-                acc += (uint32_t)p->bias[u];
+        const int32_t pc = p->per_channel;
+        int32_t u = 0;
+        for (; u + 4 <= p->blocked_units; u += 4, w += 4 * words) { /* rows interleaved by word (mcu_s4_dot4) */
+            int32_t acc[4];
+            mcu_s4_dot4(scratch, w, words, acc);
+            for (int32_t r = 0; r < 4; r++) {
+                out[u + r] = mcu_fc_s4_out(p, u + r, pc, (int32_t)((uint32_t)acc[r] + offset));
             }
-            out[u] = p->rq ? mcu_s4_output_rq((int32_t)acc, p->rq, p->act_min, p->act_max)
-                           : mcu_s4_output((int32_t)acc, p->multiplier[0], p->shift[0], p->output_zp, p->act_min,
-                                           p->act_max);
+        }
+        for (; u < units; u++, w += words) {
+            out[u] = mcu_fc_s4_out(p, u, pc, (int32_t)((uint32_t)mcu_s4_dot(scratch, w, words) + offset));
         }
     }
 }

@@ -98,16 +98,21 @@ void mcu_fully_connected_f32(const mcu_fc_f32_params_t *p, const float *input, f
  * acc = bias + sum (x - input_zp) * (w + filter_offset), mcu_requantize, + output_zp, clamp. The weights
  * are one row of `row_words` words per unit in the layout of runtime_c/conv/mcu_s4_impl.h; per batch the
  * input minus input_zp is written to `scratch` (8 * row_words int16: mcu_fully_connected_s4_get_buffer_size()
- * bytes). */
+ * bytes). The first `blocked_units` units (a multiple of 4) are stored in blocks of 4 rows interleaved by
+ * word (mcu_s4_dot4), the others one row after another. per_channel: one requantization per unit (a
+ * per-channel int4 CONV_2D 1x1 on one pixel runs here too; TFLM's FULLY_CONNECTED itself is per tensor). */
 typedef struct {
     int32_t batches, depth, units;
     int32_t input_zp, filter_offset, output_zp, act_min, act_max;
     int32_t row_words;
     const int32_t *weights;
     const int32_t *bias;       /* per unit, or NULL */
-    const int32_t *multiplier; /* TFLM's (one: per tensor; read only when rq is NULL) */
+    const int32_t *multiplier; /* TFLM's (one, or one per unit with per_channel; read only when rq is NULL) */
     const int32_t *shift;
-    const int32_t *rq;         /* or NULL: {M, K, e}, the one-multiply requantization (mcu_s4_impl.h) */
+    const int32_t *rq;         /* or NULL: {M, K, e} (per unit with per_channel), the one-multiply
+                                * requantization (mcu_s4_impl.h) */
+    int32_t blocked_units;
+    int32_t per_channel;
 } mcu_fc_s4_params_t;
 
 void mcu_fully_connected_s4(const mcu_fc_s4_params_t *p, const int8_t *input, int8_t *output, int16_t *scratch);
