@@ -209,13 +209,15 @@ def verify(model, board: str = "host", count: int | None = None, seed: int = 0, 
 
 
 def bench(model, board: str = "cortex-m4", name: str | None = None, timeout: float = 600,
-          optimize: str = DEFAULT_OPTIMIZE, memory: str = "default", max_recompute: float | None = None) -> dict:
-    """Instructions per inference (exact, counted in QEMU), per layer, and the firmware's flash and RAM.
+          optimize: str = DEFAULT_OPTIMIZE, memory: str = "default", max_recompute: float | None = None,
+          mix: bool = False) -> dict:
+    """Instructions per inference (exact, counted in QEMU), per layer, and the firmware's flash and RAM
+    (mix: and the instruction mix per layer: loads, stores, multiply-accumulates, vector, branches, other).
 
     Returns the dict `mcugen bench --json` prints; see mcugen/bench.py for the method."""
     from .bench import bench as _bench
     r = _bench(model, board=with_memory(with_optimize(load_board(board), optimize), memory, max_recompute), name=name,
-               timeout=timeout)
+               timeout=timeout, mix=mix)
     r["optimize"] = optimize
     if memory != "default":
         r["memory"] = memory

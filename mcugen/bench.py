@@ -110,6 +110,32 @@ class Counts:
     firmware_total: int         # every instruction of the whole firmware run (boot, I/O, both inferences)
 
 
+#: the instruction classes of `mcugen bench --mix` (qemu_icount.c classify())
+CLASSES = ("load", "store", "mac", "vector", "branch", "other")
+
+
+def _probe_sequence(n_layers: int) -> list[str]:
+    marks = n_layers + 1
+    return ["mark"] * marks + ["begin", "end", "mark", "mark", "begin"] + ["mark"] * marks + ["end"]
+
+
+def mix_from_log(records: list[tuple[str, int]], n_layers: int) -> dict[str, dict]:
+    """Per instruction class: the measured invoke's count and each layer's, with the probes' own
+    instructions of that class removed as counts_from_log removes them from the totals."""
+    marks = n_layers + 1
+    out = {}
+    for cls in CLASSES:
+        v = [value for label, value in records if label in (f"mark.{cls}", f"begin.{cls}", f"end.{cls}")]
+        if len(v) != len(_probe_sequence(n_layers)):
+            raise RunError("the instruction-counting plugin's class records do not follow its counts.")
+        b0, e0, c0, c1, b1 = v[marks:marks + 5]
+        meas = v[marks + 5:marks + 5 + marks]
+        per_mark, region = c1 - c0, e0 - b0
+        out[cls] = {"instructions": v[-1] - b1 - region - marks * per_mark,
+                    "layers": [meas[k + 1] - meas[k] - per_mark for k in range(n_layers)]}
+    return out
+
+
 def counts_from_log(records: list[tuple[str, int]], n_layers: int) -> Counts:
     """Turn the plugin's log into counts. Expected order (templates/harness/main.c.j2, bench()):
     warm-up marks (n+1), begin, end (empty region), mark, mark (calibration), begin, marks (n+1), end."""
@@ -117,7 +143,7 @@ def counts_from_log(records: list[tuple[str, int]], n_layers: int) -> Counts:
     seq = [(label, v) for label, v in records if label in ("mark", "begin", "end")]
     labels = [label for label, _ in seq]
     marks = n_layers + 1
-    want = ["mark"] * marks + ["begin", "end", "mark", "mark", "begin"] + ["mark"] * marks + ["end"]
+    want = _probe_sequence(n_layers)
     if labels != want or total is None:
         raise RunError(f"the bench firmware's probe log is not the expected sequence ({len(labels)} records, "
                        f"expected {len(want)} for {n_layers} layers): the firmware is not the bench build of "
@@ -238,8 +264,9 @@ def memory_split(elf: Path, map_text: str, name: str) -> dict:
 # ---------------------------------------------------------------- the command
 
 def bench(model, board: str | Board = "cortex-m4", name: str | None = None, timeout: float = 600,
-          mode: str = "tb") -> dict:
-    """Build the bench firmware of `model`, run it in QEMU under the counting plugin; one JSON-able dict."""
+          mode: str = "tb", mix: bool = False) -> dict:
+    """Build the bench firmware of `model`, run it in QEMU under the counting plugin; one JSON-able dict.
+    mix: also the instruction mix (loads, stores, multiply-accumulates, vector, branches, other) per layer."""
     from .backend.icount import run_counted
     b = board if isinstance(board, Board) else load_board(board)
     if b.is_host or not b.can_emulate:
@@ -251,17 +278,21 @@ def bench(model, board: str | Board = "cortex-m4", name: str | None = None, time
     probes = {"mark": f"{n}_profile_mark", "begin": f"{n}_bench_begin", "end": f"{n}_bench_end"}
     addrs = symbol_addresses(elf, list(probes.values()))
     records, output = run_counted(b, elf, [n, "bench"], {k: addrs[s] for k, s in probes.items()},
-                                  timeout=timeout, mode=mode)
+                                  timeout=timeout, mode=mode, mix=mix)
     if f"mcugen: BENCH {n}" not in output:
         raise RunError(f"the bench firmware did not finish its run:\n{output[-2000:]}")
     rows = compiled.project.report["layers"]
     c = counts_from_log(records, len(rows))
+    classes = mix_from_log(records, len(rows)) if mix else None
     layers = []
-    for row, ins in zip(rows, c.layers):
+    for k, (row, ins) in enumerate(zip(rows, c.layers)):
+        if classes is not None:
+            row = {**row, "mix": {cls: classes[cls]["layers"][k] for cls in CLASSES}}
         layers.append({
             "step": row["step"], "node": row["node"], "op": row["op"], "kernel": row["kernel"],
             "inputs": row["inputs"], "outputs": row["outputs"], "macs": row["macs"], "instructions": ins,
             "instructions_per_mac": round(ins / row["macs"], 3) if row["macs"] else None,
+            **({"mix": row["mix"]} if classes is not None else {}),
         })
     macs = compiled.project.report["total_macs"]
     checksum = re.search(r"outputs checksum (0x[0-9a-f]+)", output)
@@ -280,6 +311,8 @@ def bench(model, board: str | Board = "cortex-m4", name: str | None = None, time
         "arena_planned_bytes": compiled.plan.arena_size,
         "layers": layers,
     }
+    if classes is not None:
+        result["mix"] = {cls: classes[cls]["instructions"] for cls in CLASSES}
     result.update(memory_split(elf, map_path.read_text(), n))
     result["elf"] = str(elf)
     return result
@@ -297,15 +330,17 @@ def format_bench(r: dict) -> str:
              f"inference, {_int(r['macs'])} MACs, {ipm(r['instructions_per_mac'])} instructions/MAC",
              f"  exact count of executed instructions (not cycles), after {r['warmup_inferences']} warm-up "
              "inference, fixed input pattern", ""]
-    head = ("step", "op", "input -> output", "MACs", "instructions", "instr/MAC", "share")
+    mix = CLASSES if "mix" in r else ()
+    head = ("step", "op", "input -> output", "MACs", "instructions", "instr/MAC", "share") + mix
     rows = []
     for L in r["layers"]:
         shape = f"{L['inputs'][0] if L['inputs'] else '-'} -> {', '.join(L['outputs'])}"
         share = f"{100.0 * L['instructions'] / r['instructions']:.1f}%" if r["instructions"] else "-"
         rows.append((str(L["step"]), L["op"], shape, _int(L["macs"]), _int(L["instructions"]),
-                     ipm(L["instructions_per_mac"]), share))
-    rows.append(("", "(invoke glue)", "", "", _int(r["invoke_glue_instructions"]), "", ""))
-    rows.append(("", "total", "", _int(r["macs"]), _int(r["instructions"]), ipm(r["instructions_per_mac"]), ""))
+                     ipm(L["instructions_per_mac"]), share) + tuple(_int(L["mix"][c]) for c in mix))
+    rows.append(("", "(invoke glue)", "", "", _int(r["invoke_glue_instructions"]), "", "") + ("",) * len(mix))
+    rows.append(("", "total", "", _int(r["macs"]), _int(r["instructions"]), ipm(r["instructions_per_mac"]), "")
+                + tuple(_int(r["mix"][c]) for c in mix))
     widths = [max(len(x[i]) for x in [head] + rows) for i in range(len(head))]
     left = {1, 2}
 

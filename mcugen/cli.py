@@ -283,8 +283,11 @@ def verify(model, board, inputs, count, seed, sanitize, name, timeout, optimize,
 @memory_options
 @click.option("--compare", is_flag=True,
               help="Also measure the other --optimize choices and show instructions, constants and flash of each.")
+@click.option("--mix", is_flag=True,
+              help="Also count the instruction mix per layer: loads, stores, multiply-accumulates (scalar and "
+                   "vector), other vector/FPU instructions, branches, the rest (to estimate cycles).")
 @_friendly
-def bench_cmd(model, board, as_json, name, timeout, optimize, memory, max_recompute, compare):
+def bench_cmd(model, board, as_json, name, timeout, optimize, memory, max_recompute, compare, mix):
     """Count the instructions of one inference of MODEL (and of each layer) in QEMU, with flash and RAM.
 
     Exact and deterministic: a QEMU plugin counts every executed instruction of the second of two
@@ -294,7 +297,7 @@ def bench_cmd(model, board, as_json, name, timeout, optimize, memory, max_recomp
     from .bench import format_bench
     from .compiler import OPTIMIZE
     mem = {"memory": memory, "max_recompute": _recompute(max_recompute)}
-    r = api.bench(model, board=board, name=name, timeout=timeout, optimize=optimize, **mem)
+    r = api.bench(model, board=board, name=name, timeout=timeout, optimize=optimize, mix=mix, **mem)
     if compare:
         others = {o: (r if o == optimize else api.bench(model, board=board, name=name, timeout=timeout, optimize=o,
                                                         **mem))

@@ -62,17 +62,18 @@ def _qemu_opt(value: str) -> str:
 
 
 def run_counted(board: Board, elf: Path, args: list[str], watches: dict[str, int], timeout: float = 600,
-                mode: str = "tb") -> tuple[list[tuple[str, int]], str]:
+                mode: str = "tb", mix: bool = False) -> tuple[list[tuple[str, int]], str]:
     """Run `elf` in QEMU with the plugin; returns the log records (label, count) and the program's output.
 
     `watches` maps a label to an address. The last record is ("total", instructions of the whole run).
+    mix: also the per-class counts ("LABEL.load", ... after each record; qemu_icount.c, mix=on).
     """
     if mode not in ("tb", "insn"):
         raise ValueError(mode)
     lib = plugin_library()
     with tempfile.TemporaryDirectory(prefix="mcugen-bench-") as tmp:
         log = Path(tmp) / "icount.log"
-        spec = [_qemu_opt(str(lib)), f"log={_qemu_opt(str(log))}", f"mode={mode}"]
+        spec = [_qemu_opt(str(lib)), f"log={_qemu_opt(str(log))}", f"mode={mode}"] + (["mix=on"] if mix else [])
         spec += [f"watch={label}:{addr:#x}" for label, addr in watches.items()]
         cmd = qemu_command(board, elf, args, extra=["-plugin", ",".join(spec)])
         r = run_qemu(cmd, tmp, timeout)

@@ -17,6 +17,11 @@
  *                     Both give the same numbers unless a block is left half-way by a synchronous
  *                     exception (a fault); insn exists to check that and is slower.
  *   limit=N           stop logging after N records (default 1000000); the total is still exact.
+ *   mix=on            also count the executed instructions per class (from QEMU's disassembly of each
+ *                     instruction, once at translation): load, store, mac (multiplies and multiply-
+ *                     accumulates, scalar or vector), vector (the other v* instructions: MVE and FPU),
+ *                     branch, other. Each record "LABEL COUNT" is then followed by "LABEL.CLASS COUNT"
+ *                     for the six classes, with the same "before this instruction" meaning.
  * At exit the plugin logs "total COUNT" (every instruction executed) and, if records were dropped,
  * "dropped N".
  *
@@ -77,6 +82,7 @@ extern void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udat
 extern size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
 extern struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t idx);
 extern uint64_t qemu_plugin_insn_vaddr(const struct qemu_plugin_insn *insn);
+extern char *qemu_plugin_insn_disas(const struct qemu_plugin_insn *insn);
 extern void qemu_plugin_outs(const char *string);
 
 ICOUNT_EXPORT int qemu_plugin_version = 1;
@@ -99,16 +105,23 @@ typedef struct {
  * instruction itself. Allocated at translation time and never freed: QEMU may run a translated
  * block for as long as the program runs, and there are few (one per translation of a watched
  * address). */
+#define N_CLASSES 6
+static const char *const class_names[N_CLASSES] = {"load", "store", "mac", "vector", "branch", "other"};
+
 typedef struct {
     const watch_t *watch;
     uint64_t behind;
     uint64_t self;
+    uint64_t class_behind[N_CLASSES]; /* mix=on: the same per class */
+    int self_class;
 } site_t;
 
 static uint64_t count;                 /* guest instructions executed so far (one vCPU) */
 static watch_t watches[MAX_WATCH];
 static size_t n_watches;
 static bool per_insn;
+static bool mix;
+static uint64_t class_count[N_CLASSES]; /* mix=on: executed instructions per class */
 static uint64_t limit = 1000000;
 static uint64_t records;
 static uint64_t dropped;
@@ -138,6 +151,92 @@ static void on_watch(unsigned int vcpu_index, void *userdata)
     records++;
     emit(site->watch->label, count - site->behind);
     count += site->self;
+    if (mix) {
+        for (int c = 0; c < N_CLASSES; c++) {
+            char label[LABEL_MAX + 16];
+            snprintf(label, sizeof label, "%s.%s", site->watch->label, class_names[c]);
+            emit(label, class_count[c] - site->class_behind[c]);
+        }
+        if (site->self) {
+            class_count[site->self_class]++;
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ instruction classes (mix=on) */
+static bool starts(const char *m, const char *prefix)
+{
+    return strncmp(m, prefix, strlen(prefix)) == 0;
+}
+
+static bool any_prefix(const char *m, const char *const *prefixes)
+{
+    for (; *prefixes != NULL; prefixes++) {
+        if (starts(m, *prefixes)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The class of an instruction from its disassembly ("smlad r0, r1, r2, r0", "vldrb.s16 q0, [r1]", ...):
+ * its mnemonic, lower case, without the width or data-type suffix after the first '.'. */
+static int classify(const char *text)
+{
+    static const char *const loads[] = {"ldr", "ldm", "lda", "pop", "vldr", "vld", "vpop", NULL};
+    static const char *const stores[] = {"str", "stm", "stl", "push", "vstr", "vst", "vpush", NULL};
+    static const char *const macs[] = {"mla", "mls", "sml", "smm", "smu", "uml", "uma", "vmla", "vmls", "vfma",
+                                       "vfms", "vfnm", "vnml", "vrmla", "vqdmla", "vqrdmla", "vqdmls",
+                                       "vqrdmls", NULL};
+    static const char *const branches[] = {"b", "bl", "bx", "blx", "cbz", "cbnz", "tbb", "tbh", "le", "letp",
+                                           "wls", "wlstp", "dls", "dlstp", "beq", "bne", "bcs", "bcc", "bhs",
+                                           "blo", "bmi", "bpl", "bvs", "bvc", "bhi", "bls", "bge", "blt",
+                                           "bgt", "ble", "bal", NULL};
+    char m[16];
+    size_t n = 0;
+    if (text == NULL) {
+        return N_CLASSES - 1;
+    }
+    while (*text == ' ' || *text == '\t') {
+        text++;
+    }
+    while (n + 1 < sizeof m && text[n] != '\0' && text[n] != ' ' && text[n] != '\t' && text[n] != '.') {
+        char ch = text[n];
+        m[n++] = (char)(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+    }
+    m[n] = '\0';
+    if (any_prefix(m, loads)) {
+        return 0;
+    }
+    if (any_prefix(m, stores)) {
+        return 1;
+    }
+    if (strstr(m, "mul") != NULL || any_prefix(m, macs)) {
+        return 2;
+    }
+    for (const char *const *b = branches; *b != NULL; b++) {
+        if (strcmp(m, *b) == 0) {
+            return 4;
+        }
+    }
+    if (m[0] == 'v') {
+        return 3;
+    }
+    return 5;
+}
+
+/* classify() for mcugen's tests (tests/firmware/test_bench.py loads the plugin with ctypes). */
+ICOUNT_EXPORT int qemu_icount_classify(const char *text)
+{
+    return classify(text);
+}
+
+static int insn_class(struct qemu_plugin_insn *insn)
+{
+    char *text = qemu_plugin_insn_disas(insn);
+    int c = classify(text);
+    free(text);
+    return c;
 }
 
 static const watch_t *watched(uint64_t vaddr)
@@ -151,18 +250,38 @@ static const watch_t *watched(uint64_t vaddr)
 }
 
 /* ------------------------------------------------------------------ instrumentation */
+#define MAX_TB_INSNS 512
+
 static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
     size_t n = qemu_plugin_tb_n_insns(tb);
+    int classes[MAX_TB_INSNS];
+    uint64_t in_block[N_CLASSES] = {0};
     (void)id;
     if (!per_insn && n > 0) {
         qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &count, n);
+    }
+    if (mix) {
+        if (n > MAX_TB_INSNS) {
+            fputs("qemu_icount: a translated block is longer than MAX_TB_INSNS\n", stderr);
+            abort();
+        }
+        for (size_t i = 0; i < n; i++) {
+            classes[i] = insn_class(qemu_plugin_tb_get_insn(tb, i));
+            in_block[classes[i]]++;
+        }
+        for (int c = 0; c < N_CLASSES && !per_insn; c++) {
+            if (in_block[c] > 0) {
+                qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &class_count[c],
+                                                         in_block[c]);
+            }
+        }
     }
     for (size_t i = 0; i < n; i++) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
         const watch_t *w = watched(qemu_plugin_insn_vaddr(insn));
         if (w != NULL) {
-            site_t *site = malloc(sizeof *site);
+            site_t *site = calloc(1, sizeof *site);
             if (site == NULL) {
                 fputs("qemu_icount: out of memory\n", stderr);
                 abort(); /* a silently missing record would corrupt every count after it */
@@ -170,9 +289,19 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
             site->watch = w;
             site->behind = per_insn ? 0 : (uint64_t)(n - i);
             site->self = per_insn ? 1 : 0;
+            if (mix) {
+                site->self_class = classes[i];
+                for (size_t k = i; k < n && !per_insn; k++) {
+                    site->class_behind[classes[k]]++;
+                }
+            }
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_watch, QEMU_PLUGIN_CB_NO_REGS, site);
         } else if (per_insn) {
             qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &count, 1);
+            if (mix) {
+                qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,
+                                                           &class_count[classes[i]], 1);
+            }
         }
     }
 }
@@ -251,6 +380,8 @@ ICOUNT_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *in
             per_insn = false;
         } else if (strcmp(a, "mode=insn") == 0) {
             per_insn = true;
+        } else if (strcmp(a, "mix=on") == 0) {
+            mix = true;
         } else if (strncmp(a, "limit=", 6) == 0) {
             ok = parse_u64(a + 6, &limit);
         } else {

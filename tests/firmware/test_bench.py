@@ -105,6 +105,42 @@ def test_counting_per_block_equals_counting_per_instruction(tiny_json):
         assert per_insn[k] == tiny_json[k], k
 
 
+def test_instruction_mix_adds_up_and_agrees_per_instruction(tiny_json):
+    """--mix: per layer the six classes sum to the layer's instructions, the counts equal the plain run's,
+    counting per block and per instruction give the same classes, the DSP kernels' MACs show up as
+    multiply-accumulates, and the classifier sorts the mnemonics QEMU prints (scalar, DSP and MVE)."""
+    from mcugen.bench import CLASSES
+    tb = bench_mod.bench(TINY, board="cortex-m4", mix=True)
+    assert tb["instructions"] == tiny_json["instructions"] and tb["layers"][0]["instructions"] == \
+        tiny_json["layers"][0]["instructions"]
+    for L in tb["layers"]:
+        assert sum(L["mix"].values()) == L["instructions"], L
+        if L["macs"] > 1000:
+            assert L["mix"]["mac"] >= L["macs"] // 4, L  # SMLAD: 2 MACs; nothing does more than 4 per instruction
+    assert sum(tb["mix"].values()) == tb["instructions"] and set(tb["mix"]) == set(CLASSES)
+    per_insn = bench_mod.bench(TINY, board="cortex-m4", mode="insn", mix=True)
+    assert per_insn["mix"] == tb["mix"] and [L["mix"] for L in per_insn["layers"]] == [L["mix"] for L in tb["layers"]]
+    r = _cli("bench", TINY, "--board", "cortex-m4", "--mix")
+    assert r.exit_code == 0 and "branch" in r.output.splitlines()[3], r.output
+
+
+def test_instruction_classes_of_mnemonics():
+    """The plugin's classify() on the disassembly QEMU gives (the compiled plugin loaded with ctypes)."""
+    import ctypes
+    from mcugen.bench import CLASSES
+    lib = ctypes.CDLL(str(icount.plugin_library()), mode=os.RTLD_LAZY)  # QEMU's API is not called here
+    lib.qemu_icount_classify.argtypes = [ctypes.c_char_p]
+    cases = {"ldr r3, [r1], #4": "load", "ldrd r4, r5, [r0, #8]": "load", "pop {r4, pc}": "load",
+             "vldrb.s16 q0, [r1]": "load", "str.w r2, [r3]": "store", "push {r4, lr}": "store",
+             "vstrw.32 q1, [r0]": "store", "smlad r0, r1, r2, r0": "mac", "mla r0, r1, r2, r3": "mac",
+             "smmulr r0, r1, r2": "mac", "vmladava.s16 r0, q1, q2": "mac", "vfma.f32 s0, s1, s2": "mac",
+             "muls r0, r1, r0": "mac", "vadd.i32 q0, q1, q2": "vector", "vcvt.f32.s32 s0, s0": "vector",
+             "bne #0x100": "branch", "bl #0x2000": "branch", "cbz r0, #0x10": "branch", "le lr, #0x80": "branch",
+             "bic r0, r0, #1": "other", "sxtb16 r0, r1": "other", "adds r0, #1": "other", "it ne": "other"}
+    got = {text: CLASSES[lib.qemu_icount_classify(text.encode())] for text in cases}
+    assert got == cases
+
+
 def test_probes_barely_change_the_invoke_they_measure(tiny_json):
     """The unprofiled library (same harness) differs by at most a few instructions from the estimate."""
     elf = Path(tiny_json["elf"])
