@@ -24,6 +24,6 @@ example:
 	$(MAKE) -C examples/digits_app run BUILD=$(abspath build/examples/digits_app)
 
 test:
-	$(PYTHON) -m pytest -q -n 2 --dist loadfile
+	$(PYTHON) -m pytest -q -n 2 --dist loadfile --durations=40
 
 .PHONY: setup deps example test
