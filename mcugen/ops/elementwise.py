@@ -34,7 +34,7 @@ import numpy as np
 from ..ir import Operator
 from ..quant import activation_range, f64, quantize_multiplier
 from .base import Layer, OpHandler, Sig, need_quant, register
-from .conv import FUSED
+from .conv import FUSED, fast_requant_table
 from .f32 import float_activation_range, integer_only
 
 MAX_RANK = 6     # TFLM's RuntimeShape holds 6 dimensions; higher ranks overrun it (wrong results)
@@ -155,6 +155,41 @@ def mul_multiplier(s1: float, s2: float, so: float) -> tuple[int, int]:
     return quantize_multiplier(f64(s1) * f64(s2) / f64(so))
 
 
+def _smmlar(a: int, b: int, c: int) -> int:
+    return ((a * b + (1 << 31)) >> 32) + c
+
+
+def add_fast_table(x1, x2, y, mults, lo: int, hi: int) -> list[int] | None:
+    """The one-multiply form of int8 ADD / SUB (mcu_add_impl.h, mcu_add_sub_fast), or None where it is not
+    exact. Per input, TFLM's a = RDBPOT(SRDHM(x, M), e) with x = (q - zp) * 2^20: SRDHM(x, M) =
+    floor((x M + 2^30) / 2^31) = SMMLAR(2x, M, 0) =: v, and floor((2v + 2^e - s) / 2^(e+1)) =
+    floor((v + 2^(e-1) - s) / 2^e) for s in {0, 1} (and = v for e = 0), with s = [x < 0] for [v < 0] as in
+    conv.fast_requant_table; so a = (2 SMMLAR(t, M, 0) + 2^e - [t < 0]) >> (e + 1), t = q 2^21 - zp 2^21.
+    Checked here for all 256 values of q. The output stage is fast_requant_table's, bounded by the largest
+    |a| + |b| the inputs give. Returns {o1, M1, 2^e1, e1 + 1, o2, M2, 2^e2, e2 + 1, Mo, Ko, eo, span}
+    (o = -zp * 2^21, span = hi - lo)."""
+    from ..quant import rdbpot, sat_rdhm
+    out, most = [], 0
+    for t, (_, m, sh) in ((x1, mults[0]), (x2, mults[1])):
+        e = -int(sh)
+        if e < 0 or e > 30 or m <= 0:
+            return None
+        zp = int(t.quant.zp)
+        vals = []
+        for q in range(-128, 128):
+            ref = rdbpot(sat_rdhm((q - zp) << 20, int(m)), e)
+            tt = (q - zp) << 21
+            if (_smmlar(tt, int(m), 0) * 2 + (1 << e) - (1 if tt < 0 else 0)) >> (e + 1) != ref:
+                return None
+            vals.append(ref)
+        most += max(abs(v) for v in vals)
+        out += [-zp << 21, int(m), 1 << e, e + 1]
+    rq = fast_requant_table([mults[2][1]], [mults[2][2]], int(y.quant.zp) - lo, [most])
+    if rq is None:
+        return None
+    return out + [int(v) for v in rq] + [hi - lo]
+
+
 class _Binary(OpHandler):
     signatures = SIGNATURES
     kernel = ""  # C function stem: <kernel>_<scheme>, e.g. add_s16
@@ -223,12 +258,18 @@ class _AddSub(_Binary):
     def _lower(self, op, ctx, scheme):
         x1, x2, y = op.inputs[0], op.inputs[1], op.outputs[0]
         (_, m1, sh1), (_, m2, sh2), (_, mo, sho) = add_sub_multipliers(x1.quant.s, x2.quant.s, y.quant.s, y.dtype)
+        mults = add_sub_multipliers(x1.quant.s, x2.quant.s, y.quant.s, y.dtype)
         fields = self.common_fields(op) + [
             ("left_shift", LEFT_SHIFT[y.dtype]),
             ("input1_multiplier", m1), ("input1_shift", sh1),
             ("input2_multiplier", m2), ("input2_shift", sh2),
             ("output_multiplier", mo), ("output_shift", sho),
         ] + self.activation_fields(op)
+        fast = None
+        if scheme == "s8" and broadcast_field(op)["rank"] == 0 and not ctx.has("mve"):
+            lo, hi = dict(fields)["act_min"], dict(fields)["act_max"]
+            fast = add_fast_table(x1, x2, y, mults, lo, hi)
+        fields.append(("fast", ctx.const("fast", np.asarray(fast, np.int32), "int32_t") if fast else "NULL"))
         return Layer(op, function=f"{self.kernel}_{scheme}", struct="add_params_t", fields=fields,
                      args=[ctx.ptr(x1), ctx.ptr(x2), ctx.ptr(y)],
                      sources=(f"elementwise/mcu_add_{scheme}.c", "elementwise/mcu_add_impl.h"))  # SUB shares ADD's file

@@ -6,5 +6,7 @@
 #define MCU_SUB_FN mcu_sub_s8
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
 #define MCU_ADD_MVE_S8 1 /* the Helium flat loop (mcu_add_impl.h) */
+#else
+#define MCU_ADD_FAST_S8 1 /* the one-multiply flat loop (mcu_add_impl.h) */
 #endif
 #include "mcu_add_impl.h"

@@ -54,6 +54,8 @@ typedef struct {
     int32_t input2_multiplier, input2_shift;
     int32_t output_multiplier, output_shift;
     int32_t act_min, act_max;
+    const int32_t *fast;        /* int8 without broadcasting, or NULL: the one-multiply form (mcu_add_impl.h,
+                                 * mcugen/ops/elementwise.py add_fast_table) */
 } mcu_add_params_t;
 
 /* MUL. */
