@@ -172,8 +172,8 @@ def _activations(g: Graph, keep=frozenset()) -> list[Tensor]:
     params = set()
     for op in g.operators:
         rule = RULES.get(op.op)
-        if op.index in keep:
-            params.update(id(t) for t in op.inputs if t is not None and t.is_const)
+        if op.index in keep:  # its constants, and its state (an LSTM kept in float keeps a float state)
+            params.update(id(t) for t in op.inputs if t is not None and (t.is_const or t.is_variable))
         elif rule is not None and rule.weights_axis is not None:
             params.update(id(t) for t in op.inputs[1:3] if t is not None)
         elif rule is not None and rule.own_params:

@@ -194,6 +194,65 @@ def test_single_lstm_16x8():
     assert quantized_vs_float(r16.model, ref, x[32:])[0] > quantized_vs_float(r8.model, ref, x[32:])[0]
 
 
+def stacked_lstms(rng, steps=5, n_in=6, u1=7, u2=5) -> bytes:
+    """FULLY_CONNECTED-free stack: LSTM(n_in -> u1) -> LSTM(u1 -> u2), batch 1, batch major."""
+    from mcugen.testing.builder import OpSpec, build_model
+    tensors = [TensorSpec((1, steps, n_in), "float32", name="x")]
+
+    def layer(x_idx, n, u, out_name):
+        ids = [x_idx]
+        for shape in [(u, n)] * 4 + [(u, u)] * 4:
+            tensors.append(TensorSpec(shape, "float32", data=rng.normal(0, 0.5, shape).astype(np.float32)))
+            ids.append(len(tensors) - 1)
+        ids += [-1] * 3
+        for _ in range(4):
+            tensors.append(TensorSpec((u,), "float32", data=rng.normal(0, 0.5, u).astype(np.float32)))
+            ids.append(len(tensors) - 1)
+        ids += [-1, -1]
+        for _ in range(2):
+            tensors.append(TensorSpec((1, u), "float32", is_variable=True))
+            ids.append(len(tensors) - 1)
+        ids += [-1] * 4
+        tensors.append(TensorSpec((1, steps, u), "float32", name=out_name))
+        opts = {"fused_activation_function": "TANH", "cell_clip": 0.0, "proj_clip": 0.0, "time_major": False,
+                "asymmetric_quantize_inputs": False}
+        return OpSpec("UNIDIRECTIONAL_SEQUENCE_LSTM", ids, [len(tensors) - 1], opts)
+    op1 = layer(0, n_in, u1, "h1")
+    op2 = layer(len(tensors) - 1, u1, u2, "h2")
+    return build_model(tensors, [op1, op2], [0], [len(tensors) - 1])
+
+
+def test_stacked_lstms(bit_exact):
+    """Two LSTMs in a row: the second one's input is computed, so its states are calibrated from LiteRT's
+    values of that input (every sample from the zero state); each LSTM in the converter's format."""
+    rng = np.random.default_rng(41)
+    model = stacked_lstms(rng)
+    x = rng.uniform(-1, 1, (64, 1, 5, 6)).astype(np.float32)
+    r = quantize(model, x[:40], report=False)
+    g = read_model_bytes(model, "f")
+    ops = [op for op in r.graph.operators if op.op == "UNIDIRECTIONAL_SEQUENCE_LSTM"]
+    assert len(ops) == 2
+    h1 = float_lstm(g.operators[0], x[:40])[0]
+    c2 = float_lstm(g.operators[1], h1)[1]
+    cs = ops[1].inputs[CELL].quant.s
+    assert cs * 32768 >= np.abs(c2).max() > cs * 16384
+    assert ops[1].inputs[INPUT] is ops[0].outputs[0]
+    bit_exact(r.model, count=5)
+    sq, _, _ = quantized_vs_float(r.model, float_from_zero_state(model, x[40:]), x[40:])
+    assert sq > 20.0, f"SQNR {sq:.1f} dB"
+
+
+def test_lstm_kept_in_float():
+    """--keep-float UNIDIRECTIONAL_SEQUENCE_LSTM: the LSTM and its state stay float32 (DEQUANTIZE before,
+    QUANTIZE after), the rest int8."""
+    model, x = random_case(2)
+    r = quantize(model, x[:32], report=False, keep_float=["UNIDIRECTIONAL_SEQUENCE_LSTM"])
+    _, op = lstm_of(r.model)
+    assert [o.op for o in r.graph.operators] == ["DEQUANTIZE", "UNIDIRECTIONAL_SEQUENCE_LSTM", "QUANTIZE"]
+    assert all(op.inputs[i].dtype == "float32" and op.inputs[i].is_variable for i in (HIDDEN, CELL))
+    assert not op.intermediates
+
+
 # ------------------------------------------------------------------ trained_lstm (mnist_lstm) on digits
 
 @pytest.fixture(scope="module")
