@@ -203,7 +203,7 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
     stats = {i: s for i, s in stats.items() if np.isfinite(s.min)}
     if stateful:  # LSTM hidden and cell states over every time step (a float LSTM in numpy: lstm_rule.py)
         from .lstm_rule import state_stats
-        stats.update(state_stats(g, data, cal, keep))
+        stats.update(state_stats(g, data, cal, keep, stats))
 
     act_precision = None
     if search_acts:  # --activations mixed: int16 per group of nodes (mixed.choose_activations)

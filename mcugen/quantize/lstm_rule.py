@@ -140,10 +140,12 @@ def float_lstm(op: Operator, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
     return y.reshape((n, *op.outputs[0].shape)), np.stack(cs, 1), np.stack(gs, 1)
 
 
-def state_stats(graph, model: bytes, arrays: list[np.ndarray], keep=frozenset()) -> dict:
-    """TensorStats of the hidden and cell state of every LSTM to quantize, by flatbuffer tensor index, from
-    float_lstm on the calibration samples (the LSTM's input values from LiteRT when it is not a model input).
-    The zero initial state is part of each range."""
+def state_stats(graph, model: bytes, arrays: list[np.ndarray], keep=frozenset(), stats=None) -> dict:
+    """TensorStats of the hidden and cell state of every LSTM to quantize, by flatbuffer tensor index. The
+    cell state: min/max of float_lstm on the calibration samples (the LSTM's input values from LiteRT when it
+    is not a model input), every step, with the zero initial state. The hidden state holds the output's
+    values (and the zero initial state): it gets the output's statistics from `stats` (LiteRT's, with their
+    histograms, so every calibrator treats the tied pair as the output alone), or float_lstm's min/max."""
     from .statistics import TensorStats, collect_values
     lstms = [op for op in graph.operators if op.op == OP and op.index not in keep and not problems(op)]
     if not lstms:
@@ -160,6 +162,9 @@ def state_stats(graph, model: bytes, arrays: list[np.ndarray], keep=frozenset())
         n = int(np.asarray(x).shape[0])
         for t, v in ((op.inputs[HIDDEN], y), (op.inputs[CELL], c)):
             out[t.index] = TensorStats(min(float(v.min()), 0.0), max(float(v.max()), 0.0), n)
+        seen = (stats or {}).get(op.outputs[0].index)
+        if seen is not None:
+            out[op.inputs[HIDDEN].index] = seen
     return out
 
 
