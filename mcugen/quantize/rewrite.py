@@ -123,7 +123,8 @@ def refuse(graph: Graph, where: str = "the model", keep=frozenset()) -> None:
     bad = float_problems(graph, keep)
     if bad:
         lines = "\n".join(f"  node {i}: {op}: {why}" for i, op, why in bad)
-        raise UnsupportedModelError(f"{where} has {len(bad)} operator(s) the quantizer cannot quantize:\n{lines}"
+        nodes = len({i for i, _, _ in bad})  # an operator may have several reasons
+        raise UnsupportedModelError(f"{where} has {nodes} operator(s) the quantizer cannot quantize:\n{lines}"
                                     f"\nQuantizable operators: {', '.join(sorted(RULES))}. Or leave them in float "
                                     "with --keep-float OP_OR_NODE.")
 
