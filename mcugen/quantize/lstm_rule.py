@@ -6,7 +6,8 @@ no peephole, projection or layer norm):
 - input (0) and output (0): int8 activations, asymmetric, as any other activation;
 - the hidden state (input 18, a variable tensor) shares the output's quantization (the converter's
   restrict_scale {18, 0}: the kernel writes each new hidden row into the output and reads it back as the
-  next step's recurrent input, without rescaling); its range is the union of both;
+  next step's recurrent input, without rescaling); the hidden state holds the output's values (and the
+  zero initial state), so it carries the output's statistics and every calibrator sees the pair as one;
 - the eight weight matrices (inputs 1-8): int8 symmetric in [-127, 127], ONE scale per tensor (TFLM reads
   params.scale: per-channel scales are not used), max |w| / 127;
 - the four gate biases (12-15): int32, scale float32(input scale x that gate's input-weight scale) (the
@@ -20,9 +21,9 @@ no peephole, projection or layer norm):
   LSTM writes the hidden state with its scale and zero point; TFLM ignores it).
 
 Calibration: LiteRT does not expose the cell state at every time step (the variable tensor holds only the
-last one), so the states' ranges come from a float LSTM in numpy (float_lstm: the float weights, the LSTM's
-calibration inputs, every step of every sample from the zero state), checked against LiteRT's output in the
-tests to 1e-5. Each calibration sample is one independent sequence: the state starts at zero for every
+last one), so the cell range comes from a float LSTM in numpy (float_lstm: the float weights, the LSTM's
+calibration inputs, every step of every sample from the zero state; min/max, as the converter, since the
+power of two rounds it up anyway), checked against LiteRT's output in the tests to 1e-5. Each calibration sample is one independent sequence: the state starts at zero for every
 sample (statistics.collect resets LiteRT's variables between samples for models with state, the same).
 
 16x8 (an int16 LSTM node): int16 input, hidden and output (symmetric, zero point 0), int8 weights, int64
