@@ -197,8 +197,13 @@ def quantize(model, samples=None, *, calibration_files=None, method: str = "minm
 
     wanted = _topological(g)
     bins = 0 if method == "minmax" and not report else _ranges.HISTOGRAM_BINS
-    stats = statistics.collect(data, wanted, cal, bins=bins, progress=say("calibrating (sample passes)"))
+    stateful = any(t.is_variable for t in g.tensors)  # each sample one sequence from the zero state
+    stats = statistics.collect(data, wanted, cal, bins=bins, progress=say("calibrating (sample passes)"),
+                               reset_state=stateful)
     stats = {i: s for i, s in stats.items() if np.isfinite(s.min)}
+    if stateful:  # LSTM hidden and cell states over every time step (a float LSTM in numpy: lstm_rule.py)
+        from .lstm_rule import state_stats
+        stats.update(state_stats(g, data, cal, keep, stats))
 
     act_precision = None
     if search_acts:  # --activations mixed: int16 per group of nodes (mixed.choose_activations)

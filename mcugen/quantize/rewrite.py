@@ -105,6 +105,9 @@ def float_problems(g: Graph, keep=frozenset()) -> list[tuple[int, str, str]]:
         others = [t for t in op.inputs + op.outputs if t is not None and t.dtype not in ("float32", "int32")]
         if others:
             out.append((op.index, op.op, f"mixes float32 with {others[0].dtype} tensor '{others[0].name}'"))
+        if rule.own_params:
+            from . import lstm_rule
+            out.extend((op.index, op.op, why) for why in lstm_rule.problems(op))
         if rule.weights_axis is not None:
             w = op.inputs[1] if len(op.inputs) > 1 else None
             b = op.inputs[2] if len(op.inputs) > 2 else None
@@ -120,7 +123,8 @@ def refuse(graph: Graph, where: str = "the model", keep=frozenset()) -> None:
     bad = float_problems(graph, keep)
     if bad:
         lines = "\n".join(f"  node {i}: {op}: {why}" for i, op, why in bad)
-        raise UnsupportedModelError(f"{where} has {len(bad)} operator(s) the quantizer cannot quantize:\n{lines}"
+        nodes = len({i for i, _, _ in bad})  # an operator may have several reasons
+        raise UnsupportedModelError(f"{where} has {nodes} operator(s) the quantizer cannot quantize:\n{lines}"
                                     f"\nQuantizable operators: {', '.join(sorted(RULES))}. Or leave them in float "
                                     "with --keep-float OP_OR_NODE.")
 
@@ -169,10 +173,13 @@ def _activations(g: Graph, keep=frozenset()) -> list[Tensor]:
     params = set()
     for op in g.operators:
         rule = RULES.get(op.op)
-        if op.index in keep:
-            params.update(id(t) for t in op.inputs if t is not None and t.is_const)
+        if op.index in keep:  # its constants, and its state (an LSTM kept in float keeps a float state)
+            params.update(id(t) for t in op.inputs if t is not None and (t.is_const or t.is_variable))
         elif rule is not None and rule.weights_axis is not None:
             params.update(id(t) for t in op.inputs[1:3] if t is not None)
+        elif rule is not None and rule.own_params:
+            from .lstm_rule import param_ids
+            params.update(param_ids(op))
     return [t for t in g.tensors if t.dtype == "float32" and id(t) not in params]
 
 
@@ -308,6 +315,9 @@ def rewrite(graph: Graph, ranges: dict[int, tuple[float, float]], per_channel: b
         if rule.same_scale:
             for t in ins[: None if op.op == "CONCATENATION" else 1]:
                 groups.union((id(t), d), (id(op.outputs[0]), d))
+        for k in rule.tied_inputs:
+            if k < len(op.inputs) and op.inputs[k] is not None:
+                groups.union((id(op.inputs[k]), d), (id(op.outputs[0]), d))
         if rule.fixed(d) is not None:
             fixed[(id(op.outputs[0]), d)] = (*rule.fixed(d), f"node {op.index} {op.op}")
     versions = [((id(t), home[id(t)]), t) for t in acts] + list(copies.items())
@@ -369,6 +379,11 @@ def rewrite(graph: Graph, ranges: dict[int, tuple[float, float]], per_channel: b
             if wt == "int4" and types[op.index] != "int8":
                 raise ValueError(f"node {op.index}: int4 weights need int8 activations (TFLM has no int4 16x8 kernel)")
             _quantize_params(op, rule.weights_axis if per_channel else None, BIAS_TYPE[types[op.index]], wt, int4)
+    for op in g.operators:  # LSTM: weights, biases, cell state and intermediates (lstm_rule.py)
+        rule = RULES.get(op.op)
+        if rule is not None and rule.own_params and op.index not in keep and op.inputs[1].dtype == "float32":
+            from .lstm_rule import quantize_params
+            quantize_params(g, op, ranges, types[op.index])
     for op in list(g.operators):  # per-channel int4 FULLY_CONNECTED: as the 1x1 CONV_2D TFLM accepts (int4.py)
         if op.op == "FULLY_CONNECTED" and op.inputs[1].dtype == "int4" and op.inputs[1].quant.per_channel:
             from .int4 import fc_as_conv

@@ -28,6 +28,8 @@ class Rule:
     same_scale: bool = False  # activation inputs and output share one quantization
     fixed_output: tuple[float, int] | None = None  # (scale, zero point) of an int8 output
     fixed_output_s16: tuple[float, int] | None = None  # (scale, zero point) of an int16 output
+    tied_inputs: tuple[int, ...] = ()  # input indices that share the output's quantization (LSTM hidden state)
+    own_params: bool = False  # weights, biases and states quantized by the operator's own module (lstm_rule)
 
     def fixed(self, dtype: str) -> tuple[float, int] | None:
         """The fixed output quantization for activations of `dtype`, or None."""
@@ -62,4 +64,9 @@ RULES: dict[str, Rule] = {
     "MUL": Rule("inputs and output quantized independently (the kernel rescales)"),
     "RELU": Rule("input and output quantized independently (the kernel rescales)"),
     "RELU6": Rule("input and output quantized independently (the kernel rescales)"),
+    "UNIDIRECTIONAL_SEQUENCE_LSTM": Rule(
+        "the standard LSTM only (four gates, no peephole, projection or layer norm, TANH): int8 input and output, "
+        "hidden state (input 18) = output quantization, weights int8 symmetric per tensor, biases int32 (scale "
+        "input x input-weight), cell state int16 with a power-of-two scale (lstm_rule.py)",
+        tied_inputs=(18,), own_params=True),
 }

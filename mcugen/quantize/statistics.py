@@ -7,6 +7,11 @@ the running statistics, so memory stays bounded by the model, not by the calibra
 element-wise mean (first pass), and with `bins` a histogram over [min, max], one of |x| over [0, max |x|]
 and the count of exact zeros (second pass). All are sums over samples: exact and independent of sample
 order. The child prints "done/total" lines on stderr, which become the progress indication.
+
+Models with state (variable tensors: an LSTM's hidden and cell state): with reset_state, LiteRT's variables
+are reset before every sample, so each sample is one independent sequence from the zero state (how TFLM runs
+a model after reset(), and how a Keras LSTM sees each sequence); without it the state would carry from one
+sample to the next and the ranges would depend on the order of the samples.
 """
 from __future__ import annotations
 
@@ -31,9 +36,10 @@ try:
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 except ImportError:
     sys.exit(17)
-model, out_path, wanted, bins, *inputs = sys.argv[1:]
+model, out_path, wanted, bins, reset, *inputs = sys.argv[1:]
 wanted = [int(i) for i in wanted.split(",")] if wanted else []
 bins = int(bins)
+reset = reset == "1"
 ip = Interpreter(model_path=model, experimental_op_resolver_type=OpResolverType.BUILTIN_REF,
                  experimental_preserve_all_tensors=True)
 ip.allocate_tensors()
@@ -45,6 +51,8 @@ hi = np.full(len(wanted), -np.inf)
 rowmax = np.full(len(wanted), np.inf)  # the least, over samples and positions, of the max along the last axis
 sums = [None] * len(wanted)
 for s in range(n):
+    if reset:
+        ip.reset_all_variables()
     for d, x in zip(details, xs):
         ip.set_tensor(d["index"], np.ascontiguousarray(x[s], dtype=np.float32).reshape(d["shape"]))
     ip.invoke()
@@ -64,6 +72,8 @@ amax = np.maximum(np.abs(lo), np.abs(hi))
 zeros = np.zeros(len(wanted), np.int64)
 if bins:  # second pass: histograms over each tensor's [min, max] and of |x| over [0, max |x|]
     for s in range(n):
+        if reset:
+            ip.reset_all_variables()
         for d, x in zip(details, xs):
             ip.set_tensor(d["index"], np.ascontiguousarray(x[s], dtype=np.float32).reshape(d["shape"]))
         ip.invoke()
@@ -109,13 +119,15 @@ def _staged(model: bytes, arrays: list[np.ndarray], prefix: str):
 
 
 def collect(model: bytes, tensor_indices: list[int], arrays: list[np.ndarray], bins: int = 0,
-            timeout: float = 3600, progress=None) -> dict[int, TensorStats]:
+            timeout: float = 3600, progress=None, reset_state: bool = False) -> dict[int, TensorStats]:
     """Run the float `model` on every sample of `arrays` (one (N, ...) array per input) in LiteRT and return
     the statistics of each flatbuffer tensor in `tensor_indices`; with `bins`, also a histogram (a second
-    pass over the samples, once the ranges are known). `progress(done, total)` is called as samples pass."""
+    pass over the samples, once the ranges are known). `progress(done, total)` is called as samples pass.
+    reset_state: reset the model's variable tensors before every sample (see the module docstring)."""
     with _staged(model, arrays, "mcugen-calib-") as (d, paths):
         proc = subprocess.Popen([sys.executable, "-c", _CHILD, str(d / "model.tflite"), str(d / "stats.npz"),
-                                 ",".join(map(str, tensor_indices)), str(bins), *paths],
+                                 ",".join(map(str, tensor_indices)), str(bins), "1" if reset_state else "0",
+                                 *paths],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         err_lines = []
         for line in proc.stderr:  # the child's progress lines ("done/total") and any error text
@@ -148,7 +160,7 @@ try:
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 except ImportError:
     sys.exit(17)
-model, out_path, wanted, *inputs = sys.argv[1:]
+model, out_path, wanted, reset, *inputs = sys.argv[1:]
 wanted = [int(i) for i in wanted.split(",")] if wanted else []
 ip = Interpreter(model_path=model, experimental_op_resolver_type=OpResolverType.BUILTIN_REF,
                  experimental_preserve_all_tensors=True)
@@ -157,6 +169,8 @@ xs = [np.load(p, mmap_mode="r") for p in inputs]
 details = ip.get_input_details()
 vals = {i: [] for i in wanted}
 for s in range(xs[0].shape[0]):
+    if reset == "1":
+        ip.reset_all_variables()
     for d, x in zip(details, xs):
         ip.set_tensor(d["index"], np.ascontiguousarray(x[s], dtype=np.float32).reshape(d["shape"]))
     ip.invoke()
@@ -167,13 +181,14 @@ np.savez(out_path, **{f"t{i}": np.stack(v) for i, v in vals.items()})
 
 
 def collect_values(model: bytes, tensor_indices: list[int], arrays: list[np.ndarray],
-                   timeout: float = 3600) -> dict[int, np.ndarray]:
+                   timeout: float = 3600, reset_state: bool = False) -> dict[int, np.ndarray]:
     """The values of the float tensors `tensor_indices` on every sample of `arrays` (one (N, ...) array per
     input; keep N small: the values come back whole, (N, *shape) float32 each), from LiteRT's reference
     kernels in a child process (the layer inputs that int4.py's data-aware weight rounding needs)."""
     with _staged(model, arrays, "mcugen-values-") as (d, paths):
         r = subprocess.run([sys.executable, "-c", _VALUES_CHILD, str(d / "model.tflite"), str(d / "values.npz"),
-                            ",".join(map(str, tensor_indices)), *paths], capture_output=True, text=True,
+                            ",".join(map(str, tensor_indices)), "1" if reset_state else "0", *paths],
+                           capture_output=True, text=True,
                            timeout=timeout)
         if r.returncode == 17:
             raise MissingToolError("calibration runs the float model in LiteRT, which is not installed: "
