@@ -334,6 +334,18 @@ def report(model, board, out, name, memory, max_recompute):
         click.echo(str(p))
 
 
+def _check_output_file(out) -> None:
+    """Before any work: the output file's folder exists and the path is not a folder (exit 2)."""
+    from pathlib import Path
+
+    from .errors import UsageError
+    p = Path(out)
+    if p.is_dir():
+        raise UsageError(f"-o {out}: is a folder; give the .tflite file to write.")
+    if not p.parent.is_dir():
+        raise UsageError(f"-o {out}: the folder {p.parent} does not exist; create it first.")
+
+
 @main.command("quantize")
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("--calibration", "calibration", multiple=True, type=click.Path(dir_okay=False),
@@ -412,6 +424,7 @@ def quantize_cmd(model, calibration, out, method, pct, activations, per_tensor, 
     7 LiteRT missing.
     """
     from . import api
+    _check_output_file(out)
     if mode != "static":
         from .quantize.dynamic import cli_quantize_dynamic
         cli_quantize_dynamic(model, out, mode, calibration, eval_files, per_tensor, min_weights, symmetric_inputs,

@@ -71,6 +71,9 @@ def test_errors(tmp_path):
         assert got == code and words in text, (args, got, text)
         assert text.startswith("mcugen: ") and "Traceback" not in text
     assert not out.exists()
+    # an output folder that does not exist: a usage error before any calibration
+    got, text = run(fl, "--calibration", cal, "-o", tmp_path / "missing" / "q.tflite")
+    assert got == 2 and "does not exist" in text and "Traceback" not in text, text
 
 
 def test_options_int16_entropy_bias_correction_eval(tmp_path):
