@@ -766,6 +766,17 @@ def plan_depthwise(op: Operator, geometry, features=frozenset()) -> DepthwisePla
             r = r[order].reshape(oc8 // 8, 8, 3).transpose(0, 2, 1)
             plan.rq = wrap_int32(r.ravel())
         return plan
+    if "dsp" in features and "optimize:size" not in features and dw1ch_fits(ic, kh, kw):
+        # one input channel (a convolution with dm outputs): the two-pixel patch kernel (mcu_depthwise_conv_1ch_s8.c)
+        plan.function = "depthwise_conv_1ch_s8"
+        plan.weights = pack_dw1ch_weights(wt * scale, kh, kw)
+        oc4 = -(-oc // 4) * 4  # the kernel reads whole groups of 4 biases
+        plan.bias = wrap_int32(np.concatenate([folded * scale, np.zeros(oc4 - oc, np.int64)]))
+        if fast:  # whole groups of 4 too: padding channels {2^30, 0, 1}
+            r = np.tile(np.array([1 << 30, 0, 1], np.int64), (oc4, 1))
+            r[:oc] = np.asarray(rq, np.int64).reshape(oc, 3)
+            plan.rq = wrap_int32(r.ravel())
+        return plan
     if kh == 3 and kw == 3 and dm == 1 and "optimize:size" not in features:  # --optimize size: no int16 copy
         plan.function = "depthwise_conv_3x3_s8"
         groups = -(-oc // 4)
@@ -828,6 +839,47 @@ def pack_dw_mve2(folded, mult, shift, wt: np.ndarray, act_min: int, act_max: int
 DW_DSP_MAX_TAPS = 96  # MCU_DW_MAX_TAPS in mcu_depthwise_conv_s8.c (micro_speech: 10 x 8 = 80 taps)
 DW_MVE_MAX_TAPS = 64  # MCU_DW_MVE_MAX_TAPS in mcu_conv.h
 DW16_DSP_MAX_TAPS = 64  # MCU_DW16_MAX_TAPS in mcu_depthwise_conv_s16.c
+
+
+DW_1CH_MAX_WORDS = 96  # MCU_DW1C_MAX_WORDS in mcu_depthwise_conv_1ch_s8.c
+DW_1CH_MAX_KW = 64     # MCU_DW1C_MAX_KW there
+
+
+def dw1ch_words(kh: int, kw: int) -> int:
+    """Patch words per pixel of the one-input-channel kernel: ceil(kw / 2) per filter row, padded to 4."""
+    return -(-(kh * ((kw + 1) // 2)) // 4) * 4
+
+
+def dw1ch_fits(ic: int, kh: int, kw: int) -> bool:
+    """The one-input-channel kernel (mcu_depthwise_conv_1ch_s8.c) takes the layer: one input channel, a filter
+    at most DW_1CH_MAX_KW wide whose patch is at most DW_1CH_MAX_WORDS words."""
+    return ic == 1 and kw <= DW_1CH_MAX_KW and dw1ch_words(kh, kw) <= DW_1CH_MAX_WORDS
+
+
+def dw1ch_pairs(kh: int, kw: int) -> list[tuple[int, int]]:
+    """The taps (lo, hi) of each patch word of mcu_depthwise_conv_1ch_s8.c (hi -1: a zero weight), padded with
+    (-1, -1) to dw1ch_words: per filter row, quads (4q, 4q+2), (4q+1, 4q+3), then the last kw % 4 taps as
+    (t, t+1) pairs, an odd last one alone."""
+    pairs = []
+    for ky in range(kh):
+        t = ky * kw
+        for q in range(kw // 4):
+            pairs += [(t + 4 * q, t + 4 * q + 2), (t + 4 * q + 1, t + 4 * q + 3)]
+        for r in range(kw // 4 * 4, kw, 2):
+            pairs.append((t + r, t + r + 1 if r + 1 < kw else -1))
+    return pairs + [(-1, -1)] * (dw1ch_words(kh, kw) - len(pairs))
+
+
+def pack_dw1ch_weights(wt: np.ndarray, kh: int, kw: int) -> np.ndarray:
+    """[taps, channels] -> the one-input-channel kernel's words: per group of 4 channels (the last padded with
+    zeros), per patch word (dw1ch_pairs), 4 words (w[lo][c_j], w[hi][c_j]) as int16, j = 0..3."""
+    taps, channels = wt.shape
+    oc4 = -(-channels // 4) * 4
+    wp = np.zeros((taps + 1, oc4), np.int64)                  # row `taps`: the zero weights
+    wp[:taps, :channels] = wt
+    lo, hi = (np.array([t if t >= 0 else taps for t in side]) for side in zip(*dw1ch_pairs(kh, kw)))
+    words = _halves(wp[lo], wp[hi])                           # [word][channel]
+    return wrap_int32(words.reshape(words.shape[0], oc4 // 4, 4).transpose(1, 0, 2).ravel())
 
 
 def pack_dw1_dsp_weights(wt: np.ndarray) -> np.ndarray:

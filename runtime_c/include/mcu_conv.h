@@ -377,6 +377,10 @@ typedef struct {
 /* DEPTHWISE_CONV_2D, any shape, int8 activations and weights, int32 bias. No scratch. */
 void mcu_depthwise_conv_s8(const mcu_dw_params_t *p, const int8_t *input, int8_t *output);
 
+/* DEPTHWISE_CONV_2D with one input channel (any filter and depth_multiplier; mcu_depthwise_conv_1ch_s8.c:
+ * `weights` its patch-word layout, `bias` and `rq` padded to a multiple of 4 channels). No scratch. */
+void mcu_depthwise_conv_1ch_s8(const mcu_dw_params_t *p, const int8_t *input, int8_t *output);
+
 /* DEPTHWISE_CONV_2D with a 3x3 filter and depth_multiplier 1. No scratch. */
 void mcu_depthwise_conv_3x3_s8(const mcu_dw_params_t *p, const int8_t *input, int8_t *output);
 

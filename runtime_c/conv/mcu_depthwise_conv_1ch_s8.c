@@ -1,0 +1,404 @@
+/* mcu_depthwise_conv_1ch_s8.c - DEPTHWISE_CONV_2D, int8, one input channel (a convolution with one input
+ * channel and depth_multiplier outputs: micro_speech's 10x8 filter with multiplier 8 and stride 2).
+ *
+ * Per pair of output pixels (consecutive in the order of the contract, mcu_conv.h), the two windows are
+ * gathered once into a patch of int16 pairs (sign-extended raw inputs; a tap outside the image reads the
+ * input zero point pad[0], so it adds exactly zero to the folded bias bias_f), the two pixels' words
+ * interleaved; then per group of 4 output channels one pass over the patch: per word one LDRD of the two
+ * pixels' words, two LDRD of the 4 channels' weight pairs and 8 SMLAD (16 MACs in 11 instructions). Both
+ * windows are read before either pixel is written, so the planner's distances (mcu_conv.h) hold.
+ *
+ * Patch word order (and `weights`, which the generator packs in the same order: mcugen/ops/conv.py,
+ * dw1ch_pairs): filter row by row; a row of k_w taps as quads (4q, 4q+2), (4q+1, 4q+3) (what SXTB16 and
+ * SXTB16 ROR 8 split a word of 4 input bytes into), then the k_w % 4 last taps as (t, t+1) pairs, a last odd
+ * tap alone (its partner's weight is 0). That is ceil(k_w / 2) words per row, k_h rows, padded with zero
+ * words (zero weights) to a multiple of 4 words: W words.
+ *   weights: per group of 4 output channels (the last padded with zero weights), per word k < W, 4 int32
+ *            (w[lo tap][c_j], w[hi tap][c_j]) as int16, low half first, j = 0..3 (doubled when fast);
+ *   bias:    bias_f per output channel, padded to a multiple of 4 (doubled when fast);
+ *   rq:      fast: {M, K, e} per output channel, padded to a multiple of 4; otherwise TFLM's
+ *            multiplier/shift.
+ * Without the DSP extension the same arithmetic runs in plain C. */
+#include <string.h>
+
+#include "mcu_conv.h"
+#include "mcu_fixedpoint.h"
+
+#if defined(__ARM_FEATURE_DSP)
+#include <arm_acle.h>
+#endif
+
+/* Patch words per pixel (W) and filter width at most (mcugen/ops/conv.py DW_1CH_MAX_WORDS, DW_1CH_MAX_KW). */
+#define MCU_DW1C_MAX_WORDS 96
+#define MCU_DW1C_MAX_KW 64
+
+/* (lo, hi) as two int16 halves of a word, lo in the low half. */
+static inline int32_t mcu_dw1c_pair(int32_t lo, int32_t hi)
+{
+    return (int32_t)(((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16));
+}
+
+/* Bytes 0 and 2 of v sign-extended into the two halves (SXTB16), and bytes 1 and 3 (SXTB16 ROR 8). */
+static inline int32_t mcu_dw1c_even(uint32_t v)
+{
+#if defined(__ARM_FEATURE_DSP)
+    return __sxtb16((int32_t)v);
+#else
+    return mcu_dw1c_pair((int8_t)(uint8_t)v, (int8_t)(uint8_t)(v >> 16));
+#endif
+}
+
+static inline int32_t mcu_dw1c_odd(uint32_t v)
+{
+#if defined(__ARM_FEATURE_DSP)
+    int32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+    return r;
+#else
+    return mcu_dw1c_pair((int8_t)(uint8_t)(v >> 8), (int8_t)(uint8_t)(v >> 24));
+#endif
+}
+
+/* One filter row's kw input bytes (contiguous at src) as its patch words, every second word of dst. */
+static inline __attribute__((always_inline)) int32_t *mcu_dw1c_row(const int8_t *src, int32_t kw, int32_t *dst)
+{
+    for (int32_t q = kw >> 2; q > 0; q--, src += 4, dst += 4) {
+        uint32_t v;
+        memcpy(&v, src, 4);
+        dst[0] = mcu_dw1c_even(v);
+        dst[2] = mcu_dw1c_odd(v);
+    }
+    switch (kw & 3) {
+    case 1:
+        dst[0] = mcu_dw1c_pair(src[0], 0);
+        return dst + 2;
+    case 2:
+        dst[0] = mcu_dw1c_pair(src[0], src[1]);
+        return dst + 2;
+    case 3:
+        dst[0] = mcu_dw1c_pair(src[0], src[1]);
+        dst[2] = mcu_dw1c_pair(src[2], 0);
+        return dst + 4;
+    default:
+        return dst;
+    }
+}
+
+/* `rows` filter rows (rows >= 1) of whole quads (quads >= 1), every column inside the image: row r's bytes at
+ * src + r * step, into every second word of dst; returns dst past them. */
+static int32_t *mcu_dw1c_quad_rows(const int8_t *src, int32_t step, int32_t rows, int32_t quads, int32_t *dst)
+{
+    do {
+        const int8_t *s = src;
+        int32_t q = quads;
+        if (q & 1) {
+            uint32_t v;
+            memcpy(&v, s, 4);
+            s += 4;
+            dst[0] = mcu_dw1c_even(v);
+            dst[2] = mcu_dw1c_odd(v);
+            dst += 4;
+        }
+        for (q >>= 1; q > 0; q--, s += 8, dst += 8) {
+            uint32_t v, u;
+            memcpy(&v, s, 4);
+            memcpy(&u, s + 4, 4);
+            dst[0] = mcu_dw1c_even(v);
+            dst[2] = mcu_dw1c_odd(v);
+            dst[4] = mcu_dw1c_even(u);
+            dst[6] = mcu_dw1c_odd(u);
+        }
+        src += step;
+    } while (--rows);
+    return dst;
+}
+
+/* nq >= 1 quads of a window's rows that lie inside the image (every column inside): quad k's 4 bytes at
+ * base + (off[k] - sub), into every second word of dst; returns dst past them. */
+static __attribute__((noinline)) int32_t *mcu_dw1c_quads(const int8_t *base, const int32_t *off, int32_t nq,
+                                                         int32_t sub, int32_t *dst)
+{
+    const int32_t *const end = off + nq;
+    if (nq & 1) {
+        uint32_t v;
+        memcpy(&v, base + (off[0] - sub), 4);
+        off++;
+        dst[0] = mcu_dw1c_even(v);
+        dst[2] = mcu_dw1c_odd(v);
+        dst += 4;
+    }
+    while (off != end) {
+        uint32_t v, u;
+        memcpy(&v, base + (off[0] - sub), 4);
+        memcpy(&u, base + (off[1] - sub), 4);
+        off += 2;
+        dst[0] = mcu_dw1c_even(v);
+        dst[2] = mcu_dw1c_odd(v);
+        dst[4] = mcu_dw1c_even(u);
+        dst[6] = mcu_dw1c_odd(u);
+        dst += 8;
+    }
+    return dst;
+}
+
+/* `rows` filter rows of zero-point words (row_words each) into every second word of dst; returns dst past them. */
+static inline int32_t *mcu_dw1c_zero_rows(int32_t zz, int32_t rows, int32_t row_words, int32_t *dst)
+{
+    for (int32_t i = rows * row_words; i > 0; i--, dst += 2) {
+        *dst = zz;
+    }
+    return dst;
+}
+
+/* The patch words of output pixel n (in contract numbering) into every second word of dst. */
+static __attribute__((noinline)) void mcu_dw1c_gather(const mcu_dw_params_t *p, const int8_t *input, int32_t n, int32_t *dst)
+{
+    const int32_t in_h = p->in_h, in_w = p->in_w, k_h = p->k_h, k_w = p->k_w, dil_h = p->dil_h, dil_w = p->dil_w;
+    const int32_t pixels = p->out_h * p->out_w, r = n % pixels;
+    const int8_t *const img = input + (n / pixels) * in_h * in_w;
+    const int32_t y0 = (r / p->out_w) * p->stride_h - p->pad_top;
+    const int32_t x0 = (r % p->out_w) * p->stride_w - p->pad_left;
+    const int8_t zp = p->pad[0];
+    const int32_t zz = mcu_dw1c_pair(zp, zp);
+    const int32_t row_words = (k_w + 1) >> 1;
+    /* filter rows ky_lo <= ky < ky_hi lie inside the image, the others read the zero point */
+    const int32_t ky_lo = y0 < 0 ? (-y0 + dil_h - 1) / dil_h : 0;
+    int32_t ky_hi = in_h - y0 <= 0 ? 0 : (in_h - y0 + dil_h - 1) / dil_h;
+    ky_hi = ky_hi < k_h ? ky_hi : k_h;
+    int32_t ky = 0;
+    for (; ky < ky_lo && ky < k_h; ky++) {
+        for (int32_t i = 0; i < row_words; i++, dst += 2) {
+            *dst = zz;
+        }
+    }
+    if (ky < ky_hi) {
+        const int8_t *row = img + (y0 + ky * dil_h) * in_w;
+        const int32_t step = dil_h * in_w;
+        if (dil_w == 1 && x0 >= 0 && x0 + k_w <= in_w && (k_w & 3) == 0) {
+            dst = mcu_dw1c_quad_rows(row + x0, step, ky_hi - ky, k_w >> 2, dst);
+            ky = ky_hi;
+        }
+        int8_t tmp[MCU_DW1C_MAX_KW];
+        if (dil_w == 1) {
+            /* columns xs <= kx < xe inside the image: tmp holds the zero point in the others */
+            const int32_t xs = x0 < 0 ? (-x0 < k_w ? -x0 : k_w) : 0;
+            const int32_t xe = in_w - x0 < k_w ? (in_w - x0 > xs ? in_w - x0 : xs) : k_w;
+            const int direct = xs == 0 && xe == k_w;
+            memset(tmp, zp, (size_t)k_w);
+            for (; ky < ky_hi; ky++, row += step) {
+                if (direct) {
+                    dst = mcu_dw1c_row(row + x0, k_w, dst);
+                    continue;
+                }
+                for (int32_t kx = xs; kx < xe; kx++) {
+                    tmp[kx] = row[x0 + kx];
+                }
+                dst = mcu_dw1c_row(tmp, k_w, dst);
+            }
+        }
+        for (; ky < ky_hi; ky++, row += step) {
+            for (int32_t kx = 0, x = x0; kx < k_w; kx++, x += dil_w) {
+                tmp[kx] = x >= 0 && x < in_w ? row[x] : zp;
+            }
+            dst = mcu_dw1c_row(tmp, k_w, dst);
+        }
+    }
+    for (ky = ky > ky_lo ? ky : ky_lo; ky < k_h; ky++) {
+        for (int32_t i = 0; i < row_words; i++, dst += 2) {
+            *dst = zz;
+        }
+    }
+}
+
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(__clang__)
+/* One patch word of both pixels against one group's 4 weight pairs: 11 instructions, 16 MACs (gcc: 14
+ * registers; clang's allocator and unoptimized builds take the C below). */
+#define MCU_DW1C_STEP()                                                                           \
+    __asm__("ldrd %[xa], %[xb], [%[x]], #8\n\t"                                                   \
+            "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                   \
+            "smlad %[a0], %[xa], %[w0], %[a0]\n\t"                                                \
+            "smlad %[b0], %[xb], %[w0], %[b0]\n\t"                                                \
+            "smlad %[a1], %[xa], %[w1], %[a1]\n\t"                                                \
+            "smlad %[b1], %[xb], %[w1], %[b1]\n\t"                                                \
+            "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                   \
+            "smlad %[a2], %[xa], %[w0], %[a2]\n\t"                                                \
+            "smlad %[b2], %[xb], %[w0], %[b2]\n\t"                                                \
+            "smlad %[a3], %[xa], %[w1], %[a3]\n\t"                                                \
+            "smlad %[b3], %[xb], %[w1], %[b3]"                                                    \
+            : [xa] "=&r"(xa_), [xb] "=&r"(xb_), [w0] "=&r"(w0_), [w1] "=&r"(w1_), [a0] "+r"(a0),    \
+              [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [b0] "+r"(b0), [b1] "+r"(b1),            \
+              [b2] "+r"(b2), [b3] "+r"(b3), [x] "+r"(x), [w] "+r"(w)                                \
+            :                                                                                     \
+            : "memory")
+#else
+#if defined(__ARM_FEATURE_DSP)
+#define MCU_DW1C_SMLAD(x, w, a) __smlad((x), (w), (a))
+#else
+/* a + x.lo * w.lo + x.hi * w.hi, wrapping as SMLAD does. */
+static inline int32_t mcu_dw1c_smlad(int32_t x, int32_t w, int32_t a)
+{
+    const int32_t xl = (int16_t)(uint16_t)((uint32_t)x & 0xFFFFu), xh = (int16_t)(uint16_t)((uint32_t)x >> 16);
+    const int32_t wl = (int16_t)(uint16_t)((uint32_t)w & 0xFFFFu), wh = (int16_t)(uint16_t)((uint32_t)w >> 16);
+    return (int32_t)((uint32_t)a + (uint32_t)(xl * wl) + (uint32_t)(xh * wh));
+}
+#define MCU_DW1C_SMLAD(x, w, a) mcu_dw1c_smlad((x), (w), (a))
+#endif
+#define MCU_DW1C_STEP()                                                                           \
+    do {                                                                                          \
+        xa_ = x[0];                                                                               \
+        xb_ = x[1];                                                                               \
+        w0_ = w[0];                                                                               \
+        w1_ = w[1];                                                                               \
+        a0 = MCU_DW1C_SMLAD(xa_, w0_, a0);                                                        \
+        b0 = MCU_DW1C_SMLAD(xb_, w0_, b0);                                                        \
+        a1 = MCU_DW1C_SMLAD(xa_, w1_, a1);                                                        \
+        b1 = MCU_DW1C_SMLAD(xb_, w1_, b1);                                                        \
+        w0_ = w[2];                                                                               \
+        w1_ = w[3];                                                                               \
+        a2 = MCU_DW1C_SMLAD(xa_, w0_, a2);                                                        \
+        b2 = MCU_DW1C_SMLAD(xb_, w0_, b2);                                                        \
+        a3 = MCU_DW1C_SMLAD(xa_, w1_, a3);                                                        \
+        b3 = MCU_DW1C_SMLAD(xb_, w1_, b3);                                                        \
+        x += 2;                                                                                   \
+        w += 4;                                                                                   \
+    } while (0)
+#endif
+
+/* Output byte of channel oc from its accumulator, TFLM's requantization (not fast). */
+static int8_t mcu_dw1c_output(const mcu_dw_params_t *p, int32_t acc, int32_t oc)
+{
+    const int32_t v = mcu_requantize(acc, p->multiplier[oc], p->shift[oc]) + p->output_offset;
+    return (int8_t)MCU_CLAMP(v, p->act_min, p->act_max);
+}
+
+/* The fast requantization of one doubled accumulator with {m, k, e}: 0..255, before the clamp to span. */
+static inline __attribute__((always_inline)) uint32_t mcu_dw1c_fast1(int32_t a, int32_t m, int32_t k, int32_t e)
+{
+    const int32_t t = (mcu_smmlar(a, m, k) + (a >> 31)) >> e;
+#if defined(__ARM_FEATURE_DSP)
+    return __usat(t, 8);
+#else
+    return (uint32_t)MCU_CLAMP(t, 0, 255);
+#endif
+}
+
+/* Four bytes 0..255: min(byte, span) + act_min, per byte. */
+static inline __attribute__((always_inline)) uint32_t mcu_dw1c_clamp4(uint32_t v, uint32_t span4, uint32_t lo4)
+{
+#if defined(__ARM_FEATURE_DSP)
+    uint32_t t;
+    __asm__("usub8 %[t], %[v], %[s]\n\t"
+            "sel %[v], %[s], %[v]"
+            : [t] "=&r"(t), [v] "+r"(v)
+            : [s] "r"(span4)
+            : "cc");
+    (void)t;
+    return __uadd8(v, lo4);
+#else
+    uint32_t r = 0;
+    for (int32_t j = 0; j < 4; j++) {
+        const uint32_t b = (v >> (8 * j)) & 0xFFu, s = span4 & 0xFFu;
+        r |= (((b < s ? b : s) + lo4) & 0xFFu) << (8 * j);
+    }
+    return r;
+#endif
+}
+
+/* The n (<= 4) low bytes of word at out. */
+static inline __attribute__((always_inline)) void mcu_dw1c_put(int8_t *out, uint32_t word, int32_t n)
+{
+    if (n == 4) {
+        memcpy(out, &word, 4);
+    } else {
+        for (int32_t j = 0; j < n; j++) {
+            out[j] = (int8_t)(uint8_t)(word >> (8 * j));
+        }
+    }
+}
+
+void mcu_depthwise_conv_1ch_s8(const mcu_dw_params_t *p, const int8_t *input, int8_t *output)
+{
+    const int32_t out_c = p->out_c;
+    const int32_t words = p->k_h * ((p->k_w + 1) >> 1), wpad = (words + 3) & ~3;
+    const int32_t total = p->batches * p->out_h * p->out_w;
+    const uint32_t span4 = (uint32_t)(p->act_max - p->act_min) * 0x01010101u;
+    const uint32_t lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
+    int32_t patch[2 * MCU_DW1C_MAX_WORDS];
+    memset(patch, 0, sizeof(int32_t) * 2 * (size_t)wpad); /* the padding words stay zero */
+    const int32_t *const end = patch + 2 * wpad;
+    /* windows whose columns lie inside the image, of whole quads (k_w % 4 == 0, no horizontal dilation): per
+     * quad its offset from the window's first byte, qpr quads per filter row; rows outside read the zero point */
+    const int32_t in_h = p->in_h, in_w = p->in_w, out_w = p->out_w, pixels = p->out_h * out_w;
+    const int32_t k_h = p->k_h, k_w = p->k_w, dil_h = p->dil_h, qpr = k_w >> 2, row_words = (k_w + 1) >> 1;
+    const int quads = (k_w & 3) == 0 && p->dil_w == 1;
+    const int32_t zz = mcu_dw1c_pair(p->pad[0], p->pad[0]);
+    int32_t off[MCU_DW1C_MAX_WORDS / 2];
+    if (quads) {
+        for (int32_t ky = 0, k = 0; ky < k_h; ky++) {
+            for (int32_t q = 0; q < qpr; q++) {
+                off[k++] = ky * dil_h * in_w + 4 * q;
+            }
+        }
+    }
+    for (int32_t i = 0; i < total; i += 2) {
+        const int two = i + 1 < total;
+        const int32_t na = p->reverse ? total - 1 - i : i;
+        const int32_t nb = two ? (p->reverse ? na - 1 : na + 1) : na;
+        for (int32_t j = 0; j < 1 + two; j++) {
+            const int32_t m = j ? nb : na, r = m % pixels;
+            const int32_t y0 = (r / out_w) * p->stride_h - p->pad_top, x0 = (r % out_w) * p->stride_w - p->pad_left;
+            if (quads && x0 >= 0 && x0 + k_w <= in_w) {
+                const int32_t ky_lo = y0 < 0 ? (-y0 + dil_h - 1) / dil_h : 0;
+                int32_t ky_hi = in_h - y0 <= 0 ? 0 : (in_h - y0 + dil_h - 1) / dil_h;
+                ky_hi = ky_hi < k_h ? ky_hi : k_h;
+                if (ky_lo >= ky_hi) {
+                    mcu_dw1c_zero_rows(zz, k_h, row_words, patch + j);
+                    continue;
+                }
+                int32_t *d = mcu_dw1c_zero_rows(zz, ky_lo, row_words, patch + j);
+                const int8_t *base = input + (m / pixels) * in_h * in_w + (y0 + ky_lo * dil_h) * in_w + x0;
+                d = mcu_dw1c_quads(base, off + ky_lo * qpr, (ky_hi - ky_lo) * qpr, off[ky_lo * qpr], d);
+                mcu_dw1c_zero_rows(zz, k_h - ky_hi, row_words, d);
+            } else {
+                mcu_dw1c_gather(p, input, m, patch + j);
+            }
+        }
+        int8_t *const oa = output + na * out_c, *const ob = output + nb * out_c;
+        const int32_t *w = p->weights;
+        for (int32_t c = 0; c < out_c; c += 4) {
+            const int32_t n = out_c - c < 4 ? out_c - c : 4;
+            int32_t a0 = p->bias[c], a1 = p->bias[c + 1], a2 = p->bias[c + 2], a3 = p->bias[c + 3];
+            int32_t b0 = a0, b1 = a1, b2 = a2, b3 = a3;
+            const int32_t *x = patch;
+            int32_t xa_, xb_, w0_, w1_;
+            do {
+                MCU_DW1C_STEP();
+                MCU_DW1C_STEP();
+                MCU_DW1C_STEP();
+                MCU_DW1C_STEP();
+            } while (x != end);
+            if (p->fast) {
+                const int32_t *q = p->rq + 3 * c;
+                uint32_t va = mcu_dw1c_fast1(a0, q[0], q[1], q[2]), vb = mcu_dw1c_fast1(b0, q[0], q[1], q[2]);
+                va |= mcu_dw1c_fast1(a1, q[3], q[4], q[5]) << 8;
+                vb |= mcu_dw1c_fast1(b1, q[3], q[4], q[5]) << 8;
+                va |= mcu_dw1c_fast1(a2, q[6], q[7], q[8]) << 16;
+                vb |= mcu_dw1c_fast1(b2, q[6], q[7], q[8]) << 16;
+                va |= mcu_dw1c_fast1(a3, q[9], q[10], q[11]) << 24;
+                vb |= mcu_dw1c_fast1(b3, q[9], q[10], q[11]) << 24;
+                mcu_dw1c_put(oa + c, mcu_dw1c_clamp4(va, span4, lo4), n);
+                if (two) {
+                    mcu_dw1c_put(ob + c, mcu_dw1c_clamp4(vb, span4, lo4), n);
+                }
+            } else {
+                const int32_t a[4] = {a0, a1, a2, a3}, b[4] = {b0, b1, b2, b3};
+                for (int32_t j = 0; j < n; j++) {
+                    oa[c + j] = mcu_dw1c_output(p, a[j], c + j);
+                }
+                for (int32_t j = 0; two && j < n; j++) {
+                    ob[c + j] = mcu_dw1c_output(p, b[j], c + j);
+                }
+            }
+        }
+    }
+}
