@@ -178,6 +178,39 @@ static __attribute__((noinline)) void mcu_dw1c_gather(const mcu_dw_params_t *p, 
             dst = mcu_dw1c_quad_rows(row + x0, step, ky_hi - ky, k_w >> 2, dst);
             ky = ky_hi;
         }
+        const int32_t d = x0 < 0 ? -x0 : x0 + k_w - in_w; /* columns outside (one side only, below) */
+        if (dil_w == 1 && (k_w == 8 || k_w == 4) && in_w >= k_w && d > 0 && d < k_w && (x0 < 0 || x0 + k_w > in_w) &&
+            !(x0 < 0 && x0 + k_w > in_w)) {
+            /* a filter row of 4 or 8 taps, columns outside on one side: the row's k_w inside bytes nearest that
+             * side are copied (as words) into a row buffer of zero points, shifted so that the window (buf + 8)
+             * holds the row's inside bytes where they belong */
+            uint32_t buf[6];
+            const uint32_t zp4 = (uint32_t)(uint8_t)zp * 0x01010101u;
+            for (int32_t i = 0; i < 6; i++) {
+                buf[i] = zp4;
+            }
+            int8_t *const win = (int8_t *)buf + 8;
+            int8_t *const to = x0 < 0 ? win + d : win - d;
+            const int32_t src = x0 < 0 ? 0 : in_w - k_w;
+            for (; ky < ky_hi; ky++, row += step) {
+                uint32_t v;
+                memcpy(&v, row + src, 4);
+                memcpy(to, &v, 4);
+                if (k_w == 8) {
+                    memcpy(&v, row + src + 4, 4);
+                    memcpy(to + 4, &v, 4);
+                }
+                v = buf[2];
+                dst[0] = mcu_dw1c_even(v);
+                dst[2] = mcu_dw1c_odd(v);
+                if (k_w == 8) {
+                    v = buf[3];
+                    dst[4] = mcu_dw1c_even(v);
+                    dst[6] = mcu_dw1c_odd(v);
+                }
+                dst += 2 * row_words;
+            }
+        }
         int8_t tmp[MCU_DW1C_MAX_KW];
         if (dil_w == 1) {
             /* columns xs <= kx < xe inside the image: tmp holds the zero point in the others */
