@@ -766,8 +766,9 @@ def plan_depthwise(op: Operator, geometry, features=frozenset()) -> DepthwisePla
             r = r[order].reshape(oc8 // 8, 8, 3).transpose(0, 2, 1)
             plan.rq = wrap_int32(r.ravel())
         return plan
-    if "dsp" in features and "optimize:size" not in features and dw1ch_fits(ic, kh, kw):
-        # one input channel (a convolution with dm outputs): the two-pixel patch kernel (mcu_depthwise_conv_1ch_s8.c)
+    if "optimize:size" not in features and dw1ch_fits(ic, dm, kh, kw):
+        # one input channel (a convolution with dm outputs): the two-pixel patch kernel (mcu_depthwise_conv_1ch_s8.c),
+        # SMLAD on DSP boards, MLA (Armv7-M) or plain C elsewhere; m55 takes its Helium layouts above
         plan.function = "depthwise_conv_1ch_s8"
         plan.weights = pack_dw1ch_weights(wt * scale, kh, kw)
         oc4 = -(-oc // 4) * 4  # the kernel reads whole groups of 4 biases
@@ -850,10 +851,11 @@ def dw1ch_words(kh: int, kw: int) -> int:
     return -(-(kh * ((kw + 1) // 2)) // 4) * 4
 
 
-def dw1ch_fits(ic: int, kh: int, kw: int) -> bool:
-    """The one-input-channel kernel (mcu_depthwise_conv_1ch_s8.c) takes the layer: one input channel, a filter
-    at most DW_1CH_MAX_KW wide whose patch is at most DW_1CH_MAX_WORDS words."""
-    return ic == 1 and kw <= DW_1CH_MAX_KW and dw1ch_words(kh, kw) <= DW_1CH_MAX_WORDS
+def dw1ch_fits(ic: int, dm: int, kh: int, kw: int) -> bool:
+    """The one-input-channel kernel (mcu_depthwise_conv_1ch_s8.c) takes the layer: one input channel, depth
+    multiplier 2 or more (a single output channel keeps the other kernels), a filter at most DW_1CH_MAX_KW wide
+    whose patch is at most DW_1CH_MAX_WORDS words."""
+    return ic == 1 and dm >= 2 and kw <= DW_1CH_MAX_KW and dw1ch_words(kh, kw) <= DW_1CH_MAX_WORDS
 
 
 def dw1ch_pairs(kh: int, kw: int) -> list[tuple[int, int]]:

@@ -263,19 +263,8 @@ static __attribute__((noinline)) void mcu_dw1c_gather(const mcu_dw_params_t *p, 
               [b2] "+r"(b2), [b3] "+r"(b3), [x] "+r"(x), [w] "+r"(w)                                \
             :                                                                                     \
             : "memory")
-#else
-#if defined(__ARM_FEATURE_DSP)
+#elif defined(__ARM_FEATURE_DSP)
 #define MCU_DW1C_SMLAD(x, w, a) __smlad((x), (w), (a))
-#else
-/* a + x.lo * w.lo + x.hi * w.hi, wrapping as SMLAD does. */
-static inline int32_t mcu_dw1c_smlad(int32_t x, int32_t w, int32_t a)
-{
-    const int32_t xl = (int16_t)(uint16_t)((uint32_t)x & 0xFFFFu), xh = (int16_t)(uint16_t)((uint32_t)x >> 16);
-    const int32_t wl = (int16_t)(uint16_t)((uint32_t)w & 0xFFFFu), wh = (int16_t)(uint16_t)((uint32_t)w >> 16);
-    return (int32_t)((uint32_t)a + (uint32_t)(xl * wl) + (uint32_t)(xh * wh));
-}
-#define MCU_DW1C_SMLAD(x, w, a) mcu_dw1c_smlad((x), (w), (a))
-#endif
 #define MCU_DW1C_STEP()                                                                           \
     do {                                                                                          \
         xa_ = x[0];                                                                               \
@@ -295,6 +284,53 @@ static inline int32_t mcu_dw1c_smlad(int32_t x, int32_t w, int32_t a)
         x += 2;                                                                                   \
         w += 4;                                                                                   \
     } while (0)
+#endif
+
+#if !defined(__ARM_FEATURE_DSP)
+/* The int16 at p. */
+static inline int32_t mcu_dw1c_half(const unsigned char *p)
+{
+    int16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
+
+/* acc + a * b, wrapping (Armv7-M: one MLA; gcc would otherwise pair the two products of a half pair first). */
+static inline uint32_t mcu_dw1c_mla(int32_t a, int32_t b, uint32_t acc)
+{
+#if defined(__GNUC__) && defined(__ARM_ARCH_ISA_THUMB) && __ARM_ARCH_ISA_THUMB >= 2
+    uint32_t r;
+    __asm__("mla %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
+    return r;
+#else
+    return acc + (uint32_t)(a * b);
+#endif
+}
+
+/* Without SMLAD: one pixel's 4 accumulators over `words` patch words (every second word of x) against one group's
+ * weight pairs, the int16 halves read as such (little-endian: the low half first), 2 multiply-adds per half pair;
+ * the sums wrap as SMLAD's do. */
+static inline __attribute__((always_inline)) void mcu_dw1c_dot_plain(const int32_t *x, const int32_t *w,
+                                                                     int32_t words, int32_t *acc)
+{
+    uint32_t a0 = (uint32_t)acc[0], a1 = (uint32_t)acc[1], a2 = (uint32_t)acc[2], a3 = (uint32_t)acc[3];
+    const unsigned char *xb = (const unsigned char *)x, *wb = (const unsigned char *)w;
+    for (int32_t k = 0; k < words; k++, xb += 8, wb += 16) {
+        const int32_t x0 = mcu_dw1c_half(xb), x1 = mcu_dw1c_half(xb + 2);
+        a0 = mcu_dw1c_mla(x0, mcu_dw1c_half(wb), a0);
+        a1 = mcu_dw1c_mla(x0, mcu_dw1c_half(wb + 4), a1);
+        a2 = mcu_dw1c_mla(x0, mcu_dw1c_half(wb + 8), a2);
+        a3 = mcu_dw1c_mla(x0, mcu_dw1c_half(wb + 12), a3);
+        a0 = mcu_dw1c_mla(x1, mcu_dw1c_half(wb + 2), a0);
+        a1 = mcu_dw1c_mla(x1, mcu_dw1c_half(wb + 6), a1);
+        a2 = mcu_dw1c_mla(x1, mcu_dw1c_half(wb + 10), a2);
+        a3 = mcu_dw1c_mla(x1, mcu_dw1c_half(wb + 14), a3);
+    }
+    acc[0] = (int32_t)a0;
+    acc[1] = (int32_t)a1;
+    acc[2] = (int32_t)a2;
+    acc[3] = (int32_t)a3;
+}
 #endif
 
 /* Output byte of channel oc from its accumulator, TFLM's requantization (not fast). */
@@ -358,7 +394,9 @@ void mcu_depthwise_conv_1ch_s8(const mcu_dw_params_t *p, const int8_t *input, in
     const uint32_t lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
     int32_t patch[2 * MCU_DW1C_MAX_WORDS];
     memset(patch, 0, sizeof(int32_t) * 2 * (size_t)wpad); /* the padding words stay zero */
+#if defined(__ARM_FEATURE_DSP)
     const int32_t *const end = patch + 2 * wpad;
+#endif
     /* windows whose columns lie inside the image, of whole quads (k_w % 4 == 0, no horizontal dilation): per
      * quad its offset from the window's first byte, qpr quads per filter row; rows outside read the zero point */
     const int32_t in_h = p->in_h, in_w = p->in_w, out_w = p->out_w, pixels = p->out_h * out_w;
@@ -402,6 +440,7 @@ void mcu_depthwise_conv_1ch_s8(const mcu_dw_params_t *p, const int8_t *input, in
             const int32_t n = out_c - c < 4 ? out_c - c : 4;
             int32_t a0 = p->bias[c], a1 = p->bias[c + 1], a2 = p->bias[c + 2], a3 = p->bias[c + 3];
             int32_t b0 = a0, b1 = a1, b2 = a2, b3 = a3;
+#if defined(__ARM_FEATURE_DSP)
             const int32_t *x = patch;
             int32_t xa_, xb_, w0_, w1_;
             do {
@@ -410,6 +449,19 @@ void mcu_depthwise_conv_1ch_s8(const mcu_dw_params_t *p, const int8_t *input, in
                 MCU_DW1C_STEP();
                 MCU_DW1C_STEP();
             } while (x != end);
+#else
+            {
+                int32_t acc[4] = {a0, a1, a2, a3};
+                mcu_dw1c_dot_plain(patch, w, wpad, acc);
+                a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+                if (two) {
+                    acc[0] = b0, acc[1] = b1, acc[2] = b2, acc[3] = b3;
+                    mcu_dw1c_dot_plain(patch + 1, w, wpad, acc);
+                    b0 = acc[0], b1 = acc[1], b2 = acc[2], b3 = acc[3];
+                }
+                w += 4 * wpad;
+            }
+#endif
             if (p->fast) {
                 const int32_t *q = p->rq + 3 * c;
                 uint32_t va = mcu_dw1c_fast1(a0, q[0], q[1], q[2]), vb = mcu_dw1c_fast1(b0, q[0], q[1], q[2]);

@@ -1,15 +1,14 @@
 """DEPTHWISE_CONV_2D with one input channel: the two-pixel patch kernel (mcu_depthwise_conv_1ch_s8.c) against
-TFLM, on the DSP boards under QEMU (cortex-m4, m7, m33: its SMLAD path) and on the host (its plain C path, forced
-by giving the host the "dsp" feature, once under ASan + UBSan). Cases: depth multipliers 1 to 8 (every tail of the
+TFLM, on the DSP boards under QEMU (cortex-m4, m7, m33: its SMLAD path) and on the host (its plain C path, once
+under ASan + UBSan). Cases: depth multipliers 2 to 8 (every tail of the
 4-channel groups), filter widths that are whole quads and not, padding on every side (row and column borders,
 windows wider than the image), strides 1 and 2, dilation, odd sizes, per-tensor and per-channel, both
-requantizations, batches, the reverse pixel order, and its fall-back boards (m3: the general plain C kernel;
-m55: the Helium layouts)."""
+requantizations, batches, the reverse pixel order; cortex-m3 runs its plain C (MLA), cortex-m55 keeps its Helium
+layouts."""
 import numpy as np
 import pytest
 
 from mcugen.compiler import compile_bytes
-from mcugen.ops import conv as conv_mod
 from mcugen.ops.conv import dw1ch_fits, dw1ch_pairs, dw1ch_words, pack_dw1ch_weights
 from mcugen.testing.builder import single_op_model
 from tests.conftest import assert_bit_exact, have_arm_tools, need_arm_tools
@@ -20,11 +19,11 @@ KERNEL = "depthwise_conv_1ch_s8"
 # (depth multiplier, extra options of tests.ops.test_depthwise_dsp._case); in_c is always 1
 CASES = [
     (8, {"k": (10, 8), "stride": (2, 2), "size": (13, 11)}),            # micro_speech's shape, smaller
-    (1, {"k": (3, 3)}), (2, {"k": (3, 4), "stride": (2, 1)}), (3, {"k": (5, 8), "pad": "SAME", "size": (6, 9)}),
+    (2, {"k": (3, 3)}), (2, {"k": (3, 4), "stride": (2, 1)}), (3, {"k": (5, 8), "pad": "SAME", "size": (6, 9)}),
     (4, {"k": (2, 5), "stride": (1, 2)}), (5, {"k": (4, 4), "dil": (2, 1)}), (6, {"k": (3, 8), "dil": (1, 2), "size": (6, 17)}),
     (7, {"k": (1, 12), "pad": "VALID", "size": (3, 15)}), (8, {"k": (6, 4), "slow": True, "size": (7, 7)}),
     (8, {"k": (3, 7), "per_channel": False, "batches": 2}), (2, {"k": (8, 8), "size": (3, 3)}),
-    (5, {"k": (1, 1)}), (3, {"k": (7, 1), "stride": (2, 2)}), (4, {"k": (4, 8), "huge_bias": True}),
+    (5, {"k": (1, 1)}), (4, {"k": (3, 3), "pad": "VALID", "size": (3, 3)}), (3, {"k": (7, 1), "stride": (2, 2)}), (4, {"k": (4, 8), "huge_bias": True}),
     (6, {"k": (5, 6), "size": (5, 2), "stride": (2, 2)}),
 ]
 
@@ -54,32 +53,31 @@ def test_patch_layout():
     assert (words[4] & 0xFFFF, words[4] >> 16) == (wt[2, 0], 0)         # word 1 = tap 2 alone
     assert (words[9] & 0xFFFF, words[9] >> 16) == (wt[3, 1], wt[4, 1])  # word 2 = taps (3, 4), channel 1
     assert words[16 + 1] == 0                                          # group 1, channel 5 (padding)
-    assert not dw1ch_fits(2, 3, 3) and dw1ch_fits(1, 10, 8) and not dw1ch_fits(1, 1, 65)
+    assert not dw1ch_fits(2, 4, 3, 3) and dw1ch_fits(1, 8, 10, 8) and not dw1ch_fits(1, 8, 1, 65)
+    assert not dw1ch_fits(1, 1, 3, 3)
 
 
 def test_kernel_choice_per_board():
-    """DSP boards take the patch kernel for one input channel; the host, m0 and m3 the general kernel; m55 its
-    Helium layouts; several input channels never the patch kernel."""
+    """Every board but m55 (its Helium layouts) takes the patch kernel for one input channel and a depth
+    multiplier of 2 or more (the DSP boards its SMLAD path, the host, m0 and m3 its plain C); several input
+    channels, a multiplier of 1 or --optimize size never."""
     rng = np.random.default_rng(30)
     inputs, output, options = _case(rng, 1, dm=8, k=(10, 8), stride=(2, 2), size=(13, 11))
     model = single_op_model("DEPTHWISE_CONV_2D", inputs, [output], options)
-    for board in ("cortex-m4", "cortex-m7", "cortex-m33"):
+    for board in ("cortex-m4", "cortex-m7", "cortex-m33", "host", "cortex-m3", "cortex-m0"):
         assert _kernels(model, board) == [KERNEL], board
-    for board in ("host", "cortex-m3", "cortex-m55"):
-        assert _kernels(model, board) == ["depthwise_conv_s8"], board
+    assert _kernels(model, "cortex-m55") == ["depthwise_conv_s8"]
+    small = compile_bytes(model, "m", board="cortex-m4", optimize="size").project.report["layers"]
+    assert [layer["kernel"] for layer in small] == ["depthwise_conv_s8"]
     inputs, output, options = _case(rng, 2, dm=4, k=(3, 4))
     two = single_op_model("DEPTHWISE_CONV_2D", inputs, [output], options)
     assert _kernels(two, "cortex-m4") == ["depthwise_conv_s8"]
+    inputs, output, options = _case(rng, 1, dm=1, k=(3, 4))
+    one = single_op_model("DEPTHWISE_CONV_2D", inputs, [output], options)
+    assert _kernels(one, "cortex-m4") == ["depthwise_conv_s8"]
 
 
-def _dsp_on_host(monkeypatch):
-    """The host gets the "dsp" feature in plan_depthwise only: the patch kernel's plain C runs there."""
-    plan = conv_mod.plan_depthwise
-    monkeypatch.setattr(conv_mod, "plan_depthwise", lambda op, g, features=frozenset(): plan(op, g, features | {"dsp"}))
-
-
-def test_plain_c_on_host(monkeypatch):
-    _dsp_on_host(monkeypatch)
+def test_plain_c_on_host():
     cases = _cases(31)
     for i in range(0, len(cases), 8):
         model = _model(*cases[i:i + 8])
@@ -98,11 +96,14 @@ def test_dsp_path_under_qemu(board):
         assert_bit_exact(model, count=3, boards=(board,))
 
 
-def test_fallback_boards_under_qemu():
-    """The same layers on cortex-m3 (the general plain C kernel) and cortex-m55 (Helium layouts 3 and 4)."""
+def test_plain_c_and_fallback_under_qemu():
+    """The same layers on cortex-m3 (the patch kernel's plain C, MLA) and cortex-m55 (Helium layouts 3 and 4)."""
     need_arm_tools()
-    cases = _cases(35)[:5]
-    assert_bit_exact(_model(*cases), count=3, boards=("cortex-m3", "cortex-m55"))
+    cases = _cases(35)
+    for i in range(0, len(cases), 8):
+        model = _model(*cases[i:i + 8])
+        assert set(_kernels(model, "cortex-m3")) == {KERNEL}
+        assert_bit_exact(model, count=3, boards=("cortex-m3", "cortex-m55"))
 
 
 def test_reverse_order(monkeypatch):
@@ -115,6 +116,4 @@ def test_reverse_order(monkeypatch):
     model = _model(_case(rng, 1, dm=8, k=(4, 8), stride=(2, 1), size=(7, 13), batches=2),
                    _case(rng, 1, dm=3, k=(3, 5), size=(5, 5)))
     assert any(".reverse = 1" in text for text in compile_bytes(model, "m", board="cortex-m4").project.files.values())
-    assert_bit_exact(model, count=3, boards=("cortex-m4",) if have_arm_tools() else ())
-    _dsp_on_host(monkeypatch)
-    assert_bit_exact(model, count=3)
+    assert_bit_exact(model, count=3, boards=("cortex-m4", "cortex-m3") if have_arm_tools() else ())
