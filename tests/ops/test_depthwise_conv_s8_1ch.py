@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mcugen.compiler import compile_bytes
-from mcugen.ops.conv import dw1ch_fits, dw1ch_pairs, dw1ch_words, pack_dw1ch_weights
+from mcugen.ops.conv import DW_1CH_DSP_MIN_TAPS, dw1ch_fits, dw1ch_pairs, dw1ch_words, pack_dw1ch_weights
 from mcugen.testing.builder import single_op_model
 from tests.conftest import assert_bit_exact, have_arm_tools, need_arm_tools
 from tests.ops.test_depthwise_dsp import ACTS, _case, _model
@@ -24,13 +24,16 @@ CASES = [
     (7, {"k": (1, 12), "pad": "VALID", "size": (3, 15)}), (8, {"k": (6, 4), "slow": True, "size": (7, 7)}),
     (8, {"k": (3, 7), "per_channel": False, "batches": 2}), (2, {"k": (8, 8), "size": (3, 3)}),
     (5, {"k": (1, 1)}), (4, {"k": (3, 3), "pad": "VALID", "size": (3, 3)}), (3, {"k": (7, 1), "stride": (2, 2)}), (4, {"k": (4, 8), "huge_bias": True}),
-    (6, {"k": (5, 6), "size": (5, 2), "stride": (2, 2)}),
+    (6, {"k": (5, 6), "size": (5, 2), "stride": (2, 2)}), (7, {"k": (2, 8), "pad": "VALID", "size": (3, 15)}),
 ]
 
 
-def _cases(seed):
+def _cases(seed, dsp=False):
+    """The cases (on a DSP board only those of DW_1CH_DSP_MIN_TAPS taps or more, which the kernel takes there)."""
     rng = np.random.default_rng(seed)
-    return [_case(rng, 1, dm=dm, act=ACTS[j % 4], **extra) for j, (dm, extra) in enumerate(CASES)]
+    cases = [_case(rng, 1, dm=dm, act=ACTS[j % 4], **extra) for j, (dm, extra) in enumerate(CASES)]
+    return [c for c, (_, extra) in zip(cases, CASES)
+            if not dsp or extra["k"][0] * extra["k"][1] >= DW_1CH_DSP_MIN_TAPS]
 
 
 def _kernels(model, board):
@@ -59,8 +62,8 @@ def test_patch_layout():
 
 def test_kernel_choice_per_board():
     """Every board but m55 (its Helium layouts) takes the patch kernel for one input channel and a depth
-    multiplier of 2 or more (the DSP boards its SMLAD path, the host, m0 and m3 its plain C); several input
-    channels, a multiplier of 1 or --optimize size never."""
+    multiplier of 2 or more (the DSP boards its SMLAD path for filters of DW_1CH_DSP_MIN_TAPS taps or more, the
+    host, m0 and m3 its plain C for any); several input channels, a multiplier of 1 or --optimize size never."""
     rng = np.random.default_rng(30)
     inputs, output, options = _case(rng, 1, dm=8, k=(10, 8), stride=(2, 2), size=(13, 11))
     model = single_op_model("DEPTHWISE_CONV_2D", inputs, [output], options)
@@ -72,6 +75,9 @@ def test_kernel_choice_per_board():
     inputs, output, options = _case(rng, 2, dm=4, k=(3, 4))
     two = single_op_model("DEPTHWISE_CONV_2D", inputs, [output], options)
     assert _kernels(two, "cortex-m4") == ["depthwise_conv_s8"]
+    inputs, output, options = _case(rng, 1, dm=8, k=(3, 3), stride=(2, 2))  # below DW_1CH_DSP_MIN_TAPS taps
+    small = single_op_model("DEPTHWISE_CONV_2D", inputs, [output], options)
+    assert _kernels(small, "cortex-m4") == ["depthwise_conv_s8"] and _kernels(small, "cortex-m3") == [KERNEL]
     inputs, output, options = _case(rng, 1, dm=1, k=(3, 4))
     one = single_op_model("DEPTHWISE_CONV_2D", inputs, [output], options)
     assert _kernels(one, "cortex-m4") == ["depthwise_conv_s8"]
@@ -88,7 +94,8 @@ def test_plain_c_on_host():
 @pytest.mark.parametrize("board", ["cortex-m4", "cortex-m33", "cortex-m7"])
 def test_dsp_path_under_qemu(board):
     need_arm_tools()
-    cases = _cases(32 + ["cortex-m4", "cortex-m33", "cortex-m7"].index(board))
+    cases = _cases(32 + ["cortex-m4", "cortex-m33", "cortex-m7"].index(board), dsp=True)
+    assert len(cases) >= 10
     per = 5
     for i in range(0, len(cases), per):
         model = _model(*cases[i:i + per])
@@ -114,6 +121,6 @@ def test_reverse_order(monkeypatch):
     monkeypatch.setattr(DepthwiseConv2D, "overlap", lambda self, op: {})
     rng = np.random.default_rng(36)
     model = _model(_case(rng, 1, dm=8, k=(4, 8), stride=(2, 1), size=(7, 13), batches=2),
-                   _case(rng, 1, dm=3, k=(3, 5), size=(5, 5)))
+                   _case(rng, 1, dm=3, k=(4, 5), size=(5, 5)))
     assert any(".reverse = 1" in text for text in compile_bytes(model, "m", board="cortex-m4").project.files.values())
     assert_bit_exact(model, count=3, boards=("cortex-m4", "cortex-m3") if have_arm_tools() else ())
