@@ -246,23 +246,44 @@ static __attribute__((noinline)) void mcu_dw1c_gather(const mcu_dw_params_t *p, 
 #if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(__clang__)
 /* One patch word of both pixels against one group's 4 weight pairs: 11 instructions, 16 MACs (gcc: 14
  * registers; clang's allocator and unoptimized builds take the C below). */
-#define MCU_DW1C_STEP()                                                                           \
-    __asm__("ldrd %[xa], %[xb], [%[x]], #8\n\t"                                                   \
-            "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                   \
-            "smlad %[a0], %[xa], %[w0], %[a0]\n\t"                                                \
-            "smlad %[b0], %[xb], %[w0], %[b0]\n\t"                                                \
-            "smlad %[a1], %[xa], %[w1], %[a1]\n\t"                                                \
-            "smlad %[b1], %[xb], %[w1], %[b1]\n\t"                                                \
-            "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                   \
-            "smlad %[a2], %[xa], %[w0], %[a2]\n\t"                                                \
-            "smlad %[b2], %[xb], %[w0], %[b2]\n\t"                                                \
-            "smlad %[a3], %[xa], %[w1], %[a3]\n\t"                                                \
-            "smlad %[b3], %[xb], %[w1], %[b3]"                                                    \
-            : [xa] "=&r"(xa_), [xb] "=&r"(xb_), [w0] "=&r"(w0_), [w1] "=&r"(w1_), [a0] "+r"(a0),    \
-              [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [b0] "+r"(b0), [b1] "+r"(b1),            \
-              [b2] "+r"(b2), [b3] "+r"(b3), [x] "+r"(x), [w] "+r"(w)                                \
-            :                                                                                     \
-            : "memory")
+#define MCU_DW1C_STEP_ASM                                                                         \
+    "ldrd %[xa], %[xb], [%[x]], #8\n\t"                                                           \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                           \
+    "smlad %[a0], %[xa], %[w0], %[a0]\n\t"                                                        \
+    "smlad %[b0], %[xb], %[w0], %[b0]\n\t"                                                        \
+    "smlad %[a1], %[xa], %[w1], %[a1]\n\t"                                                        \
+    "smlad %[b1], %[xb], %[w1], %[b1]\n\t"                                                        \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                           \
+    "smlad %[a2], %[xa], %[w0], %[a2]\n\t"                                                        \
+    "smlad %[b2], %[xb], %[w0], %[b2]\n\t"                                                        \
+    "smlad %[a3], %[xa], %[w1], %[a3]\n\t"                                                        \
+    "smlad %[b3], %[xb], %[w1], %[b3]\n\t"
+#define MCU_DW1C_OPERANDS                                                                         \
+    [xa] "=&r"(xa_), [xb] "=&r"(xb_), [w0] "=&r"(w0_), [w1] "=&r"(w1_), [a0] "+r"(a0), [a1] "+r"(a1),     \
+        [a2] "+r"(a2), [a3] "+r"(a3), [b0] "+r"(b0), [b1] "+r"(b1), [b2] "+r"(b2), [b3] "+r"(b3), [x] "+r"(x), \
+        [w] "+r"(w)
+/* The whole pass over the patch (x to end, 4 words a multiple of 4): a first 4 words when their count is not a
+ * multiple of 8, then 8 words per turn of a loop closed by 3 instructions (the end pointer read from the stack:
+ * every register is taken). */
+#define MCU_DW1C_PASS()                                                                           \
+    do {                                                                                          \
+        if (wpad & 4) {                                                                           \
+            __asm__(MCU_DW1C_STEP_ASM MCU_DW1C_STEP_ASM MCU_DW1C_STEP_ASM MCU_DW1C_STEP_ASM          \
+                    : MCU_DW1C_OPERANDS                                                           \
+                    :                                                                             \
+                    : "memory");                                                                  \
+        }                                                                                         \
+        if (x != end) {                                                                           \
+            __asm__("1:\n\t" MCU_DW1C_STEP_ASM MCU_DW1C_STEP_ASM MCU_DW1C_STEP_ASM MCU_DW1C_STEP_ASM     \
+                    MCU_DW1C_STEP_ASM MCU_DW1C_STEP_ASM MCU_DW1C_STEP_ASM MCU_DW1C_STEP_ASM               \
+                    "ldr %[xa], %[e]\n\t"                                                         \
+                    "cmp %[x], %[xa]\n\t"                                                         \
+                    "bne 1b"                                                                      \
+                    : MCU_DW1C_OPERANDS                                                           \
+                    : [e] "m"(end)                                                                \
+                    : "memory", "cc");                                                            \
+        }                                                                                         \
+    } while (0)
 #elif defined(__ARM_FEATURE_DSP)
 #define MCU_DW1C_SMLAD(x, w, a) __smlad((x), (w), (a))
 #define MCU_DW1C_STEP()                                                                           \
@@ -284,6 +305,13 @@ static __attribute__((noinline)) void mcu_dw1c_gather(const mcu_dw_params_t *p, 
         x += 2;                                                                                   \
         w += 4;                                                                                   \
     } while (0)
+#define MCU_DW1C_PASS()                                                                           \
+    do {                                                                                          \
+        MCU_DW1C_STEP();                                                                          \
+        MCU_DW1C_STEP();                                                                          \
+        MCU_DW1C_STEP();                                                                          \
+        MCU_DW1C_STEP();                                                                          \
+    } while (x != end)
 #endif
 
 #if !defined(__ARM_FEATURE_DSP)
@@ -443,12 +471,7 @@ void mcu_depthwise_conv_1ch_s8(const mcu_dw_params_t *p, const int8_t *input, in
 #if defined(__ARM_FEATURE_DSP)
             const int32_t *x = patch;
             int32_t xa_, xb_, w0_, w1_;
-            do {
-                MCU_DW1C_STEP();
-                MCU_DW1C_STEP();
-                MCU_DW1C_STEP();
-                MCU_DW1C_STEP();
-            } while (x != end);
+            MCU_DW1C_PASS();
 #else
             {
                 int32_t acc[4] = {a0, a1, a2, a3};
