@@ -439,29 +439,55 @@ void mcu_depthwise_conv_1ch_s8(const mcu_dw_params_t *p, const int8_t *input, in
             }
         }
     }
+    const int32_t out_h = p->out_h, image = in_h * in_w, span_h = (k_h - 1) * dil_h, step = p->reverse ? -1 : 1;
+    int32_t n = p->reverse ? total - 1 : 0; /* the next pixel: number, image, row and column */
+    const int8_t *img = input + (n / pixels) * image;
+    int32_t oy = (n % pixels) / out_w, ox = (n % pixels) % out_w;
     for (int32_t i = 0; i < total; i += 2) {
         const int two = i + 1 < total;
-        const int32_t na = p->reverse ? total - 1 - i : i;
-        const int32_t nb = two ? (p->reverse ? na - 1 : na + 1) : na;
+        int32_t at[2];
         for (int32_t j = 0; j < 1 + two; j++) {
-            const int32_t m = j ? nb : na, r = m % pixels;
-            const int32_t y0 = (r / out_w) * p->stride_h - p->pad_top, x0 = (r % out_w) * p->stride_w - p->pad_left;
+            const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+            at[j] = n;
             if (quads && x0 >= 0 && x0 + k_w <= in_w) {
-                const int32_t ky_lo = y0 < 0 ? (-y0 + dil_h - 1) / dil_h : 0;
-                int32_t ky_hi = in_h - y0 <= 0 ? 0 : (in_h - y0 + dil_h - 1) / dil_h;
-                ky_hi = ky_hi < k_h ? ky_hi : k_h;
+                int32_t ky_lo = 0, ky_hi = k_h;
+                if (y0 < 0 || y0 + span_h >= in_h) {
+                    ky_lo = y0 < 0 ? (-y0 + dil_h - 1) / dil_h : 0;
+                    ky_hi = in_h - y0 <= 0 ? 0 : (in_h - y0 + dil_h - 1) / dil_h;
+                    ky_hi = ky_hi < k_h ? ky_hi : k_h;
+                }
                 if (ky_lo >= ky_hi) {
                     mcu_dw1c_zero_rows(zz, k_h, row_words, patch + j);
-                    continue;
+                } else {
+                    int32_t *d = mcu_dw1c_zero_rows(zz, ky_lo, row_words, patch + j);
+                    const int8_t *base = img + (y0 + ky_lo * dil_h) * in_w + x0;
+                    d = mcu_dw1c_quads(base, off + ky_lo * qpr, (ky_hi - ky_lo) * qpr, off[ky_lo * qpr], d);
+                    mcu_dw1c_zero_rows(zz, k_h - ky_hi, row_words, d);
                 }
-                int32_t *d = mcu_dw1c_zero_rows(zz, ky_lo, row_words, patch + j);
-                const int8_t *base = input + (m / pixels) * in_h * in_w + (y0 + ky_lo * dil_h) * in_w + x0;
-                d = mcu_dw1c_quads(base, off + ky_lo * qpr, (ky_hi - ky_lo) * qpr, off[ky_lo * qpr], d);
-                mcu_dw1c_zero_rows(zz, k_h - ky_hi, row_words, d);
             } else {
-                mcu_dw1c_gather(p, input, m, patch + j);
+                mcu_dw1c_gather(p, input, n, patch + j);
+            }
+            n += step;
+            ox += step;
+            if (ox == out_w) {
+                ox = 0;
+                if (++oy == out_h) {
+                    oy = 0;
+                    if (n < total) {
+                        img += image;
+                    }
+                }
+            } else if (ox < 0) {
+                ox = out_w - 1;
+                if (--oy < 0) {
+                    oy = out_h - 1;
+                    if (n >= 0) {
+                        img -= image;
+                    }
+                }
             }
         }
+        const int32_t na = at[0], nb = two ? at[1] : at[0];
         int8_t *const oa = output + na * out_c, *const ob = output + nb * out_c;
         const int32_t *w = p->weights;
         for (int32_t c = 0; c < out_c; c += 4) {
