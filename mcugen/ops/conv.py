@@ -652,7 +652,7 @@ class DepthwiseConv2D(_ConvBase):
 class DepthwisePlan:
     """Everything the depthwise kernels read, computed at build time."""
 
-    function: str                     # depthwise_conv_3x3_s8 or depthwise_conv_s8
+    function: str                     # depthwise_conv_3x3_s8, depthwise_conv_1ch_s8 or depthwise_conv_s8
     dm: int
     fast: bool
     act_min: int

@@ -303,9 +303,10 @@ static inline int32_t mcu_conv_fast_requant(int32_t acc, int32_t m2, int32_t h, 
 }
 
 /* ------------------------------------------------------------------------------------------------
- * DEPTHWISE_CONV_2D kernels (mcu_depthwise_conv_s8.c, mcu_depthwise_conv_3x3_s8.c), one parameter
- * struct for both; the generator (DepthwiseConv2D in mcugen/ops/conv.py) picks the kernel per layer.
- * Both produce output pixels one at a time in the order of the contract above, each pixel's channels
+ * DEPTHWISE_CONV_2D kernels (mcu_depthwise_conv_s8.c, mcu_depthwise_conv_3x3_s8.c, mcu_depthwise_conv_1ch_s8.c),
+ * one parameter struct for all; the generator (DepthwiseConv2D in mcugen/ops/conv.py) picks the kernel per layer.
+ * They produce output pixels one at a time (mcu_depthwise_conv_1ch_s8: two consecutive ones at a time, both
+ * windows read before either is written) in the order of the contract above, each pixel's channels
  * in groups of four, every group written after its reads: all of a pixel's output lies before (after,
  * in reverse) every input byte that pixel and the later ones read, so the planner's distances hold.
  *
