@@ -766,8 +766,7 @@ def plan_depthwise(op: Operator, geometry, features=frozenset()) -> DepthwisePla
             r = r[order].reshape(oc8 // 8, 8, 3).transpose(0, 2, 1)
             plan.rq = wrap_int32(r.ravel())
         return plan
-    if "optimize:size" not in features and dw1ch_fits(ic, dm, kh, kw) and \
-            ("dsp" not in features or kh * kw >= DW_1CH_DSP_MIN_TAPS):
+    if "optimize:size" not in features and dw1ch_fits(ic, dm, kh, kw):
         # one input channel (a convolution with dm outputs): the two-pixel patch kernel (mcu_depthwise_conv_1ch_s8.c),
         # SMLAD on DSP boards, MLA (Armv7-M) or plain C elsewhere; m55 takes its Helium layouts above
         plan.function = "depthwise_conv_1ch_s8"
@@ -844,37 +843,40 @@ DW16_DSP_MAX_TAPS = 64  # MCU_DW16_MAX_TAPS in mcu_depthwise_conv_s16.c
 
 
 DW_1CH_MAX_WORDS = 96  # MCU_DW1C_MAX_WORDS in mcu_depthwise_conv_1ch_s8.c
-#: with the DSP extension, smaller filters keep the general kernel's DSP path: measured on cortex-m4 (single
-#: layers, in_c 1): 3x3 multiplier 8 stride 2 6.44 -> 7.09 instructions/MAC, 9x1 11.0 -> 15.8, 2x3 12.4 -> 14.6,
-#: but 4x4 4.86 -> 2.92, 3x7 4.55 -> 3.77, 5x5 6.67 -> 5.79 and micro_speech's 10x8 3.25 -> 1.46
-DW_1CH_DSP_MIN_TAPS = 16
+#: measured on cortex-m4 against the general kernel's DSP path (single layers, in_c 1, instructions/MAC): 3x3
+#: multiplier 8 stride 2 6.44 -> 4.82, 9x1 11.0 -> 8.4, 2x3 12.4 -> 9.6, 4x4 4.86 -> 2.93, 3x7 4.55 -> 3.66,
+#: 5x5 6.67 -> 5.04, micro_speech's 10x8 3.25 -> 1.41
 DW_1CH_MAX_KW = 64     # MCU_DW1C_MAX_KW there
+DW_1CH_MAX_FLAT = 64   # MCU_DW1C_MAX_FLAT there
 
 
 def dw1ch_words(kh: int, kw: int) -> int:
-    """Patch words per pixel of the one-input-channel kernel: ceil(kw / 2) per filter row, padded to 4."""
-    return -(-(kh * ((kw + 1) // 2)) // 4) * 4
+    """Patch words per pixel of the one-input-channel kernel: kw / 2 per filter row when kw is a multiple of 4
+    (whole quads), else ceil(kh * kw / 2) (the taps paired in order)."""
+    return kh * kw // 2 if kw % 4 == 0 else (kh * kw + 1) // 2
 
 
 def dw1ch_fits(ic: int, dm: int, kh: int, kw: int) -> bool:
     """The one-input-channel kernel (mcu_depthwise_conv_1ch_s8.c) takes the layer: one input channel, depth
     multiplier 2 or more (a single output channel keeps the other kernels), a filter at most DW_1CH_MAX_KW wide
-    whose patch is at most DW_1CH_MAX_WORDS words."""
-    return ic == 1 and dm >= 2 and kw <= DW_1CH_MAX_KW and dw1ch_words(kh, kw) <= DW_1CH_MAX_WORDS
+    whose patch is at most DW_1CH_MAX_WORDS words (at most DW_1CH_MAX_FLAT taps when kw is not a multiple of 4)."""
+    return (ic == 1 and dm >= 2 and kw <= DW_1CH_MAX_KW and dw1ch_words(kh, kw) <= DW_1CH_MAX_WORDS
+            and (kw % 4 == 0 or kh * kw <= DW_1CH_MAX_FLAT))
 
 
 def dw1ch_pairs(kh: int, kw: int) -> list[tuple[int, int]]:
-    """The taps (lo, hi) of each patch word of mcu_depthwise_conv_1ch_s8.c (hi -1: a zero weight), padded with
-    (-1, -1) to dw1ch_words: per filter row, quads (4q, 4q+2), (4q+1, 4q+3), then the last kw % 4 taps as
-    (t, t+1) pairs, an odd last one alone."""
-    pairs = []
-    for ky in range(kh):
-        t = ky * kw
-        for q in range(kw // 4):
-            pairs += [(t + 4 * q, t + 4 * q + 2), (t + 4 * q + 1, t + 4 * q + 3)]
-        for r in range(kw // 4 * 4, kw, 2):
-            pairs.append((t + r, t + r + 1 if r + 1 < kw else -1))
-    return pairs + [(-1, -1)] * (dw1ch_words(kh, kw) - len(pairs))
+    """The taps (lo, hi) of each patch word of mcu_depthwise_conv_1ch_s8.c (hi -1: a zero weight): kw a multiple
+    of 4: per filter row, quads (4q, 4q+2), (4q+1, 4q+3) (what SXTB16 splits a word of 4 input bytes into);
+    otherwise the taps in (ky, kx) order two by two, an odd last one alone."""
+    if kw % 4 == 0:
+        pairs = []
+        for ky in range(kh):
+            t = ky * kw
+            for q in range(kw // 4):
+                pairs += [(t + 4 * q, t + 4 * q + 2), (t + 4 * q + 1, t + 4 * q + 3)]
+        return pairs
+    taps = kh * kw
+    return [(t, t + 1 if t + 1 < taps else -1) for t in range(0, taps, 2)]
 
 
 def pack_dw1ch_weights(wt: np.ndarray, kh: int, kw: int) -> np.ndarray:

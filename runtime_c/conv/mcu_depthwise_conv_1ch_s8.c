@@ -31,6 +31,7 @@
 /* Patch words per pixel (W) and filter width at most (mcugen/ops/conv.py DW_1CH_MAX_WORDS, DW_1CH_MAX_KW). */
 #define MCU_DW1C_MAX_WORDS 96
 #define MCU_DW1C_MAX_KW 64
+#define MCU_DW1C_MAX_FLAT 64 /* taps of a filter whose width is not a multiple of 4 (DW_1CH_MAX_FLAT) */
 
 /* (lo, hi) as two int16 halves of a word, lo in the low half. */
 static inline int32_t mcu_dw1c_pair(int32_t lo, int32_t hi)
@@ -161,6 +162,25 @@ static __attribute__((noinline)) void mcu_dw1c_gather(const mcu_dw_params_t *p, 
     const int8_t zp = p->pad[0];
     const int32_t zz = mcu_dw1c_pair(zp, zp);
     const int32_t row_words = (k_w + 1) >> 1;
+    if (k_w & 3) { /* flat pairs of taps: every tap checked */
+        int32_t t = 0, prev = 0;
+        for (int32_t ky = 0, y = y0; ky < k_h; ky++, y += dil_h) {
+            const int row_in = y >= 0 && y < in_h;
+            for (int32_t kx = 0, x = x0; kx < k_w; kx++, x += dil_w, t++) {
+                const int32_t v = row_in && x >= 0 && x < in_w ? img[y * in_w + x] : zp;
+                if (t & 1) {
+                    *dst = mcu_dw1c_pair(prev, v);
+                    dst += 2;
+                } else {
+                    prev = v;
+                }
+            }
+        }
+        if (t & 1) {
+            *dst = mcu_dw1c_pair(prev, 0);
+        }
+        return;
+    }
     /* filter rows ky_lo <= ky < ky_hi lie inside the image, the others read the zero point */
     const int32_t ky_lo = y0 < 0 ? (-y0 + dil_h - 1) / dil_h : 0;
     int32_t ky_hi = in_h - y0 <= 0 ? 0 : (in_h - y0 + dil_h - 1) / dil_h;
@@ -267,6 +287,9 @@ static __attribute__((noinline)) void mcu_dw1c_gather(const mcu_dw_params_t *p, 
  * every register is taken). */
 #define MCU_DW1C_PASS()                                                                           \
     do {                                                                                          \
+        for (int32_t r_ = wpad & 3; r_ > 0; r_--) {                                               \
+            __asm__(MCU_DW1C_STEP_ASM : MCU_DW1C_OPERANDS : : "memory");                          \
+        }                                                                                         \
         if (wpad & 4) {                                                                           \
             __asm__(MCU_DW1C_STEP_ASM MCU_DW1C_STEP_ASM MCU_DW1C_STEP_ASM MCU_DW1C_STEP_ASM          \
                     : MCU_DW1C_OPERANDS                                                           \
@@ -307,9 +330,6 @@ static __attribute__((noinline)) void mcu_dw1c_gather(const mcu_dw_params_t *p, 
     } while (0)
 #define MCU_DW1C_PASS()                                                                           \
     do {                                                                                          \
-        MCU_DW1C_STEP();                                                                          \
-        MCU_DW1C_STEP();                                                                          \
-        MCU_DW1C_STEP();                                                                          \
         MCU_DW1C_STEP();                                                                          \
     } while (x != end)
 #endif
@@ -416,12 +436,13 @@ static inline __attribute__((always_inline)) void mcu_dw1c_put(int8_t *out, uint
 void mcu_depthwise_conv_1ch_s8(const mcu_dw_params_t *p, const int8_t *input, int8_t *output)
 {
     const int32_t out_c = p->out_c;
-    const int32_t words = p->k_h * ((p->k_w + 1) >> 1), wpad = (words + 3) & ~3;
+    /* patch words: whole quads row by row (k_w % 4 == 0), else the taps paired in (ky, kx) order */
+    const int32_t taps = p->k_h * p->k_w, wpad = (p->k_w & 3) ? (taps + 1) >> 1 : taps >> 1;
     const int32_t total = p->batches * p->out_h * p->out_w;
     const uint32_t span4 = (uint32_t)(p->act_max - p->act_min) * 0x01010101u;
     const uint32_t lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
     int32_t patch[2 * MCU_DW1C_MAX_WORDS];
-    memset(patch, 0, sizeof(int32_t) * 2 * (size_t)wpad); /* the padding words stay zero */
+    memset(patch, 0, sizeof(int32_t) * 2 * (size_t)wpad);
 #if defined(__ARM_FEATURE_DSP)
     const int32_t *const end = patch + 2 * wpad;
 #endif
@@ -429,16 +450,24 @@ void mcu_depthwise_conv_1ch_s8(const mcu_dw_params_t *p, const int8_t *input, in
      * quad its offset from the window's first byte, qpr quads per filter row; rows outside read the zero point */
     const int32_t in_h = p->in_h, in_w = p->in_w, out_w = p->out_w, pixels = p->out_h * out_w;
     const int32_t k_h = p->k_h, k_w = p->k_w, dil_h = p->dil_h, qpr = k_w >> 2, row_words = (k_w + 1) >> 1;
-    const int quads = (k_w & 3) == 0 && p->dil_w == 1;
+    const int quads = (k_w & 3) == 0 && p->dil_w == 1, flat = (k_w & 3) != 0;
     const int32_t zz = mcu_dw1c_pair(p->pad[0], p->pad[0]);
-    int32_t off[MCU_DW1C_MAX_WORDS / 2];
+    /* quads: per quad its offset in the window; flat: per tap (taps <= MCU_DW1C_MAX_FLAT) */
+    int32_t off[MCU_DW1C_MAX_FLAT];
     if (quads) {
         for (int32_t ky = 0, k = 0; ky < k_h; ky++) {
             for (int32_t q = 0; q < qpr; q++) {
                 off[k++] = ky * dil_h * in_w + 4 * q;
             }
         }
+    } else if (flat) {
+        for (int32_t ky = 0, t = 0; ky < k_h; ky++) {
+            for (int32_t kx = 0; kx < k_w; kx++) {
+                off[t++] = ky * dil_h * in_w + kx * p->dil_w;
+            }
+        }
     }
+    const int32_t span_w = (k_w - 1) * p->dil_w;
     const int32_t out_h = p->out_h, image = in_h * in_w, span_h = (k_h - 1) * dil_h, step = p->reverse ? -1 : 1;
     int32_t n = p->reverse ? total - 1 : 0; /* the next pixel: number, image, row and column */
     const int8_t *img = input + (n / pixels) * image;
@@ -449,7 +478,18 @@ void mcu_depthwise_conv_1ch_s8(const mcu_dw_params_t *p, const int8_t *input, in
         for (int32_t j = 0; j < 1 + two; j++) {
             const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
             at[j] = n;
-            if (quads && x0 >= 0 && x0 + k_w <= in_w) {
+            if (flat && y0 >= 0 && y0 + span_h < in_h && x0 >= 0 && x0 + span_w < in_w) {
+                /* the window inside the image: its taps in pairs through the offset table */
+                const int8_t *base = img + y0 * in_w + x0;
+                int32_t *d = patch + j;
+                int32_t t = 0;
+                for (; t + 1 < taps; t += 2, d += 2) {
+                    *d = mcu_dw1c_pair(base[off[t]], base[off[t + 1]]);
+                }
+                if (t < taps) {
+                    *d = mcu_dw1c_pair(base[off[t]], 0);
+                }
+            } else if (quads && x0 >= 0 && x0 + k_w <= in_w) {
                 int32_t ky_lo = 0, ky_hi = k_h;
                 if (y0 < 0 || y0 + span_h >= in_h) {
                     ky_lo = y0 < 0 ? (-y0 + dil_h - 1) / dil_h : 0;

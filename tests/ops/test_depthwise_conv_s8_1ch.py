@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mcugen.compiler import compile_bytes
-from mcugen.ops.conv import DW_1CH_DSP_MIN_TAPS, dw1ch_fits, dw1ch_pairs, dw1ch_words, pack_dw1ch_weights
+from mcugen.ops.conv import dw1ch_fits, dw1ch_pairs, dw1ch_words, pack_dw1ch_weights
 from mcugen.testing.builder import single_op_model
 from tests.conftest import assert_bit_exact, have_arm_tools, need_arm_tools
 from tests.ops.test_depthwise_dsp import ACTS, _case, _model
@@ -25,15 +25,13 @@ CASES = [
     (8, {"k": (3, 7), "per_channel": False, "batches": 2}), (2, {"k": (8, 8), "size": (3, 3)}),
     (5, {"k": (1, 1)}), (4, {"k": (3, 3), "pad": "VALID", "size": (3, 3)}), (3, {"k": (7, 1), "stride": (2, 2)}), (4, {"k": (4, 8), "huge_bias": True}),
     (6, {"k": (5, 6), "size": (5, 2), "stride": (2, 2)}), (7, {"k": (2, 8), "pad": "VALID", "size": (3, 15)}),
+    (3, {"k": (3, 3), "dil": (2, 2), "size": (9, 8), "stride": (2, 1)}),
 ]
 
 
-def _cases(seed, dsp=False):
-    """The cases (on a DSP board only those of DW_1CH_DSP_MIN_TAPS taps or more, which the kernel takes there)."""
+def _cases(seed):
     rng = np.random.default_rng(seed)
-    cases = [_case(rng, 1, dm=dm, act=ACTS[j % 4], **extra) for j, (dm, extra) in enumerate(CASES)]
-    return [c for c, (_, extra) in zip(cases, CASES)
-            if not dsp or extra["k"][0] * extra["k"][1] >= DW_1CH_DSP_MIN_TAPS]
+    return [_case(rng, 1, dm=dm, act=ACTS[j % 4], **extra) for j, (dm, extra) in enumerate(CASES)]
 
 
 def _kernels(model, board):
@@ -41,29 +39,33 @@ def _kernels(model, board):
 
 
 def test_patch_layout():
-    """Every tap appears in exactly one patch word half, quads first then pairs, padded to 4 words."""
-    for kh, kw in ((10, 8), (3, 3), (1, 1), (2, 5), (3, 7), (1, 12), (4, 6)):
+    """Every tap appears in exactly one patch word half: whole quads row by row when the width is a multiple of
+    4, else the taps two by two in order."""
+    for kh, kw in ((10, 8), (3, 3), (1, 1), (2, 5), (3, 7), (1, 12), (4, 6), (4, 4)):
         pairs = dw1ch_pairs(kh, kw)
-        assert len(pairs) == dw1ch_words(kh, kw) and len(pairs) % 4 == 0
+        assert len(pairs) == dw1ch_words(kh, kw) == (kh * kw + 1) // 2
         taps = sorted(t for pair in pairs for t in pair if t >= 0)
         assert taps == list(range(kh * kw))
         if kw % 4 == 0:
-            assert pairs[:2] == [(0, 2), (1, 3)]
-    wt = np.arange(1, 2 * 3 * 5 + 1, dtype=np.int64).reshape(6, 5)   # [tap][channel], 6 taps of a 2x3 filter
-    words = pack_dw1ch_weights(wt, 2, 3).astype(np.int64) & 0xFFFFFFFF
-    assert words.size == 2 * 4 * 4                                    # 2 groups x 4 words x 4 channels
+            assert pairs[:4] == [(0, 2), (1, 3), (4, 6), (5, 7)] if kw >= 8 else pairs[:2] == [(0, 2), (1, 3)]
+        else:
+            assert pairs[0] == ((0, 1) if kh * kw > 1 else (0, -1))
+            assert pairs[-1][1] == (-1 if kh * kw % 2 else kh * kw - 1)
+    wt = np.arange(1, 3 * 3 * 5 + 1, dtype=np.int64).reshape(9, 5)   # [tap][channel], a 3x3 filter, 5 channels
+    words = pack_dw1ch_weights(wt, 3, 3).astype(np.int64) & 0xFFFFFFFF
+    assert words.size == 2 * 5 * 4                                    # 2 groups x 5 words x 4 channels
     assert (words[0] & 0xFFFF, words[0] >> 16) == (wt[0, 0], wt[1, 0])  # word 0 = taps (0, 1), channel 0
-    assert (words[4] & 0xFFFF, words[4] >> 16) == (wt[2, 0], 0)         # word 1 = tap 2 alone
-    assert (words[9] & 0xFFFF, words[9] >> 16) == (wt[3, 1], wt[4, 1])  # word 2 = taps (3, 4), channel 1
-    assert words[16 + 1] == 0                                          # group 1, channel 5 (padding)
+    assert (words[5] & 0xFFFF, words[5] >> 16) == (wt[2, 1], wt[3, 1])  # word 1 = taps (2, 3), channel 1
+    assert (words[16] & 0xFFFF, words[16] >> 16) == (wt[8, 0], 0)       # word 4 = tap 8 alone
+    assert words[20 + 1] == 0                                          # group 1, channel 5 (padding)
     assert not dw1ch_fits(2, 4, 3, 3) and dw1ch_fits(1, 8, 10, 8) and not dw1ch_fits(1, 8, 1, 65)
-    assert not dw1ch_fits(1, 1, 3, 3)
+    assert not dw1ch_fits(1, 1, 3, 3) and dw1ch_fits(1, 2, 9, 7) and not dw1ch_fits(1, 2, 13, 5)
 
 
 def test_kernel_choice_per_board():
     """Every board but m55 (its Helium layouts) takes the patch kernel for one input channel and a depth
-    multiplier of 2 or more (the DSP boards its SMLAD path for filters of DW_1CH_DSP_MIN_TAPS taps or more, the
-    host, m0 and m3 its plain C for any); several input channels, a multiplier of 1 or --optimize size never."""
+    multiplier of 2 or more (the DSP boards its SMLAD path, the host, m0 and m3 its plain C); several input
+    channels, a multiplier of 1 or --optimize size never."""
     rng = np.random.default_rng(30)
     inputs, output, options = _case(rng, 1, dm=8, k=(10, 8), stride=(2, 2), size=(13, 11))
     model = single_op_model("DEPTHWISE_CONV_2D", inputs, [output], options)
@@ -75,9 +77,6 @@ def test_kernel_choice_per_board():
     inputs, output, options = _case(rng, 2, dm=4, k=(3, 4))
     two = single_op_model("DEPTHWISE_CONV_2D", inputs, [output], options)
     assert _kernels(two, "cortex-m4") == ["depthwise_conv_s8"]
-    inputs, output, options = _case(rng, 1, dm=8, k=(3, 3), stride=(2, 2))  # below DW_1CH_DSP_MIN_TAPS taps
-    small = single_op_model("DEPTHWISE_CONV_2D", inputs, [output], options)
-    assert _kernels(small, "cortex-m4") == ["depthwise_conv_s8"] and _kernels(small, "cortex-m3") == [KERNEL]
     inputs, output, options = _case(rng, 1, dm=1, k=(3, 4))
     one = single_op_model("DEPTHWISE_CONV_2D", inputs, [output], options)
     assert _kernels(one, "cortex-m4") == ["depthwise_conv_s8"]
@@ -94,8 +93,7 @@ def test_plain_c_on_host():
 @pytest.mark.parametrize("board", ["cortex-m4", "cortex-m33", "cortex-m7"])
 def test_dsp_path_under_qemu(board):
     need_arm_tools()
-    cases = _cases(32 + ["cortex-m4", "cortex-m33", "cortex-m7"].index(board), dsp=True)
-    assert len(cases) >= 10
+    cases = _cases(32 + ["cortex-m4", "cortex-m33", "cortex-m7"].index(board))
     per = 5
     for i in range(0, len(cases), per):
         model = _model(*cases[i:i + per])
