@@ -102,13 +102,15 @@ def test_dsp_path_under_qemu(board):
 
 
 def test_plain_c_and_fallback_under_qemu():
-    """The same layers on cortex-m3 (the patch kernel's plain C, MLA) and cortex-m55 (Helium layouts 3 and 4)."""
+    """The same layers on cortex-m3 (the patch kernel's plain C, MLA) and cortex-m55 (Helium layouts 3 and 4);
+    the first five on cortex-m0 (Armv6-M: plain C without MLA)."""
     need_arm_tools()
     cases = _cases(35)
     for i in range(0, len(cases), 8):
         model = _model(*cases[i:i + 8])
         assert set(_kernels(model, "cortex-m3")) == {KERNEL}
         assert_bit_exact(model, count=3, boards=("cortex-m3", "cortex-m55"))
+    assert_bit_exact(_model(*cases[:5]), count=2, boards=("cortex-m0",))
 
 
 def test_reverse_order(monkeypatch):
