@@ -9,16 +9,19 @@
  * windows are read before either pixel is written, so the planner's distances (mcu_conv.h) hold.
  *
  * Patch word order (and `weights`, which the generator packs in the same order: mcugen/ops/conv.py,
- * dw1ch_pairs): filter row by row; a row of k_w taps as quads (4q, 4q+2), (4q+1, 4q+3) (what SXTB16 and
- * SXTB16 ROR 8 split a word of 4 input bytes into), then the k_w % 4 last taps as (t, t+1) pairs, a last odd
- * tap alone (its partner's weight is 0). That is ceil(k_w / 2) words per row, k_h rows, padded with zero
- * words (zero weights) to a multiple of 4 words: W words.
+ * dw1ch_pairs): k_w a multiple of 4: filter row by row, a row's taps as quads (4q, 4q+2), (4q+1, 4q+3) (what
+ * SXTB16 and SXTB16 ROR 8 split a word of 4 input bytes into), W = k_h * k_w / 2 words; otherwise the taps in
+ * (ky, kx) order two by two, an odd last one alone (its partner's weight is 0), W = ceil(k_h * k_w / 2).
+ * Interior windows are gathered by word loads (quads) or through a per-tap offset table (pairs); rows outside
+ * the image are zero-point words; 4- and 8-wide rows cut by the left or right edge go through a zero-point
+ * row buffer; anything else tap by tap.
  *   weights: per group of 4 output channels (the last padded with zero weights), per word k < W, 4 int32
  *            (w[lo tap][c_j], w[hi tap][c_j]) as int16, low half first, j = 0..3 (doubled when fast);
  *   bias:    bias_f per output channel, padded to a multiple of 4 (doubled when fast);
  *   rq:      fast: {M, K, e} per output channel, padded to a multiple of 4; otherwise TFLM's
  *            multiplier/shift.
- * Without the DSP extension the same arithmetic runs in plain C. */
+ * Without the DSP extension the same arithmetic runs in plain C (MLA per product on Armv7-M), one pixel of the
+ * pair at a time. */
 #include <string.h>
 
 #include "mcu_conv.h"
