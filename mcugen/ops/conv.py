@@ -657,7 +657,7 @@ class DepthwiseConv2D(_ConvBase):
 class DepthwisePlan:
     """Everything the depthwise kernels read, computed at build time."""
 
-    function: str                     # depthwise_conv_3x3_s8 or depthwise_conv_s8
+    function: str                     # depthwise_conv_3x3_s8, depthwise_conv_1ch_s8 or depthwise_conv_s8
     dm: int
     fast: bool
     act_min: int
@@ -771,6 +771,18 @@ def plan_depthwise(op: Operator, geometry, features=frozenset()) -> DepthwisePla
             r = r[order].reshape(oc8 // 8, 8, 3).transpose(0, 2, 1)
             plan.rq = wrap_int32(r.ravel())
         return plan
+    if "optimize:size" not in features and dw1ch_fits(ic, dm, kh, kw):
+        # one input channel (a convolution with dm outputs): the two-pixel patch kernel (mcu_depthwise_conv_1ch_s8.c),
+        # SMLAD on DSP boards, MLA (Armv7-M) or plain C elsewhere; m55 takes its Helium layouts above
+        plan.function = "depthwise_conv_1ch_s8"
+        plan.weights = pack_dw1ch_weights(wt * scale, kh, kw)
+        oc4 = -(-oc // 4) * 4  # the kernel reads whole groups of 4 biases
+        plan.bias = wrap_int32(np.concatenate([folded * scale, np.zeros(oc4 - oc, np.int64)]))
+        if fast:  # whole groups of 4 too: padding channels {2^30, 0, 1}
+            r = np.tile(np.array([1 << 30, 0, 1], np.int64), (oc4, 1))
+            r[:oc] = np.asarray(rq, np.int64).reshape(oc, 3)
+            plan.rq = wrap_int32(r.ravel())
+        return plan
     if kh == 3 and kw == 3 and dm == 1 and "optimize:size" not in features:  # --optimize size: no int16 copy
         plan.function = "depthwise_conv_3x3_s8"
         groups = -(-oc // 4)
@@ -833,6 +845,55 @@ def pack_dw_mve2(folded, mult, shift, wt: np.ndarray, act_min: int, act_max: int
 DW_DSP_MAX_TAPS = 96  # MCU_DW_MAX_TAPS in mcu_depthwise_conv_s8.c (micro_speech: 10 x 8 = 80 taps)
 DW_MVE_MAX_TAPS = 64  # MCU_DW_MVE_MAX_TAPS in mcu_conv.h
 DW16_DSP_MAX_TAPS = 64  # MCU_DW16_MAX_TAPS in mcu_depthwise_conv_s16.c
+
+
+DW_1CH_MAX_WORDS = 96  # MCU_DW1C_MAX_WORDS in mcu_depthwise_conv_1ch_s8.c
+#: measured on cortex-m4 against the general kernel's DSP path (single layers, in_c 1, instructions/MAC): 3x3
+#: multiplier 8 stride 2 6.44 -> 4.82, 9x1 11.0 -> 8.4, 2x3 12.4 -> 9.6, 4x4 4.86 -> 2.93, 3x7 4.55 -> 3.66,
+#: 5x5 6.67 -> 5.04, micro_speech's 10x8 3.25 -> 1.41
+DW_1CH_MAX_KW = 64     # MCU_DW1C_MAX_KW there
+DW_1CH_MAX_FLAT = 64   # MCU_DW1C_MAX_FLAT there
+
+
+def dw1ch_words(kh: int, kw: int) -> int:
+    """Patch words per pixel of the one-input-channel kernel: kw / 2 per filter row when kw is a multiple of 4
+    (whole quads), else ceil(kh * kw / 2) (the taps paired in order)."""
+    return kh * kw // 2 if kw % 4 == 0 else (kh * kw + 1) // 2
+
+
+def dw1ch_fits(ic: int, dm: int, kh: int, kw: int) -> bool:
+    """The one-input-channel kernel (mcu_depthwise_conv_1ch_s8.c) takes the layer: one input channel, depth
+    multiplier 2 or more (a single output channel keeps the other kernels), a filter at most DW_1CH_MAX_KW wide
+    whose patch is at most DW_1CH_MAX_WORDS words (at most DW_1CH_MAX_FLAT taps when kw is not a multiple of 4)."""
+    return (ic == 1 and dm >= 2 and kw <= DW_1CH_MAX_KW and dw1ch_words(kh, kw) <= DW_1CH_MAX_WORDS
+            and (kw % 4 == 0 or kh * kw <= DW_1CH_MAX_FLAT))
+
+
+def dw1ch_pairs(kh: int, kw: int) -> list[tuple[int, int]]:
+    """The taps (lo, hi) of each patch word of mcu_depthwise_conv_1ch_s8.c (hi -1: a zero weight): kw a multiple
+    of 4: per filter row, quads (4q, 4q+2), (4q+1, 4q+3) (what SXTB16 splits a word of 4 input bytes into);
+    otherwise the taps in (ky, kx) order two by two, an odd last one alone."""
+    if kw % 4 == 0:
+        pairs = []
+        for ky in range(kh):
+            t = ky * kw
+            for q in range(kw // 4):
+                pairs += [(t + 4 * q, t + 4 * q + 2), (t + 4 * q + 1, t + 4 * q + 3)]
+        return pairs
+    taps = kh * kw
+    return [(t, t + 1 if t + 1 < taps else -1) for t in range(0, taps, 2)]
+
+
+def pack_dw1ch_weights(wt: np.ndarray, kh: int, kw: int) -> np.ndarray:
+    """[taps, channels] -> the one-input-channel kernel's words: per group of 4 channels (the last padded with
+    zeros), per patch word (dw1ch_pairs), 4 words (w[lo][c_j], w[hi][c_j]) as int16, j = 0..3."""
+    taps, channels = wt.shape
+    oc4 = -(-channels // 4) * 4
+    wp = np.zeros((taps + 1, oc4), np.int64)                  # row `taps`: the zero weights
+    wp[:taps, :channels] = wt
+    lo, hi = (np.array([t if t >= 0 else taps for t in side]) for side in zip(*dw1ch_pairs(kh, kw)))
+    words = _halves(wp[lo], wp[hi])                           # [word][channel]
+    return wrap_int32(words.reshape(words.shape[0], oc4 // 4, 4).transpose(1, 0, 2).ravel())
 
 
 def pack_dw1_dsp_weights(wt: np.ndarray) -> np.ndarray:

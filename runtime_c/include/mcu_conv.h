@@ -303,9 +303,10 @@ static inline int32_t mcu_conv_fast_requant(int32_t acc, int32_t m2, int32_t h, 
 }
 
 /* ------------------------------------------------------------------------------------------------
- * DEPTHWISE_CONV_2D kernels (mcu_depthwise_conv_s8.c, mcu_depthwise_conv_3x3_s8.c), one parameter
- * struct for both; the generator (DepthwiseConv2D in mcugen/ops/conv.py) picks the kernel per layer.
- * Both produce output pixels one at a time in the order of the contract above, each pixel's channels
+ * DEPTHWISE_CONV_2D kernels (mcu_depthwise_conv_s8.c, mcu_depthwise_conv_3x3_s8.c, mcu_depthwise_conv_1ch_s8.c),
+ * one parameter struct for all; the generator (DepthwiseConv2D in mcugen/ops/conv.py) picks the kernel per layer.
+ * They produce output pixels one at a time (mcu_depthwise_conv_1ch_s8: two consecutive ones at a time, both
+ * windows read before either is written) in the order of the contract above, each pixel's channels
  * in groups of four, every group written after its reads: all of a pixel's output lies before (after,
  * in reverse) every input byte that pixel and the later ones read, so the planner's distances hold.
  *
@@ -376,6 +377,10 @@ typedef struct {
 
 /* DEPTHWISE_CONV_2D, any shape, int8 activations and weights, int32 bias. No scratch. */
 void mcu_depthwise_conv_s8(const mcu_dw_params_t *p, const int8_t *input, int8_t *output);
+
+/* DEPTHWISE_CONV_2D with one input channel (any filter and depth_multiplier; mcu_depthwise_conv_1ch_s8.c:
+ * `weights` its patch-word layout, `bias` and `rq` padded to a multiple of 4 channels). No scratch. */
+void mcu_depthwise_conv_1ch_s8(const mcu_dw_params_t *p, const int8_t *input, int8_t *output);
 
 /* DEPTHWISE_CONV_2D with a 3x3 filter and depth_multiplier 1. No scratch. */
 void mcu_depthwise_conv_3x3_s8(const mcu_dw_params_t *p, const int8_t *input, int8_t *output);

@@ -51,7 +51,8 @@ def test_depthwise_mve_bit_exact(part):
 def test_large_filters_dsp_path():
     """Depth multiplier a multiple of 4 with up to 96 taps (micro_speech's 10x8 filter, multiplier 8,
     stride 2; an odd 9x9 = 81 taps) take the DSP path on cortex-m4 (and on cortex-m55, whose Helium path
-    is for multiplier 1), bit-exact; 10x10 = 100 taps stays on plain C."""
+    is for multiplier 1), bit-exact; 10x10 = 100 taps stays on plain C. With one input channel the 10x8 case
+    takes the one-input-channel kernel (mcu_depthwise_conv_1ch_s8.c) on cortex-m4."""
     from mcugen.compiler import compile_bytes
     cases = []
     for i, (c, extra) in enumerate([(1, {"k": (10, 8), "dm": 8, "stride": (2, 2), "size": (13, 12)}),
@@ -61,6 +62,7 @@ def test_large_filters_dsp_path():
     model = _model(*cases)
     layers = compile_bytes(model, "m", board="cortex-m4").project.layers
     assert [dict(L.fields)["weights"] != "NULL" for L in layers] == [True, True, False]
+    assert [L.function for L in layers] == ["depthwise_conv_1ch_s8", "depthwise_conv_s8", "depthwise_conv_s8"]
     assert_bit_exact(model, count=3, boards=("cortex-m4", "cortex-m55"))
 
 
