@@ -470,10 +470,161 @@ void mcu_conv_fast_gemm4(const mcu_conv_fast_params_t *p, const int8_t *rows, in
 }
 #endif /* MCU_CONV_MVE */
 
+#if !defined(__ARM_FEATURE_DSP) && !defined(MCU_CONV_MVE)
+/*
+ * The pair-word layout (pixels = 1, cores without DSP; see mcu_conv.h). Per block of nb <= 3 channel
+ * pairs, one pass over the pixel's K input values: each value is multiplied with each pair's word W =
+ * w_a + w_b * 2^23, which adds x * w_a and x * w_b * 2^23 to the pair's sum: two MACs.
+ */
+#define MCU_PAIR_SHIFT 23
+
+#if defined(__GNUC__) && defined(__thumb2__) && defined(__OPTIMIZE__)
+/*
+ * Armv7-M (Cortex-M3): the pass in assembly, one SMLAL (32 x 32 + 64 -> 64) per pair and input value.
+ * const int32_t *f(const int8_t *x, const int8_t *x_end, const int32_t *w, uint32_t *sums): the block's
+ * start values from w, then per value one LDRSB, one load of the nb words (LDM) and nb SMLAL (5
+ * instructions for 6 MACs with nb = 3), eight values a loop turn after the K % 8 single ones; stores the
+ * nb 64-bit sums (low, high) to sums[] and returns w past the weights. Registers: r0-r5 the sums, r6 the
+ * value, r7-r9 the words, r10 the stream, r11 the input, r12 its end, lr the end of the single steps.
+ */
+#define MCU_PAIR_STEP3                                                                          \
+    "ldrsb r6, [r11], #1\n\t"                                                                  \
+    "ldm r10!, {r7, r8, r9}\n\t"                                                               \
+    "smlal r0, r1, r6, r7\n\t"                                                                 \
+    "smlal r2, r3, r6, r8\n\t"                                                                 \
+    "smlal r4, r5, r6, r9\n\t"
+#define MCU_PAIR_STEP2                                                                          \
+    "ldrsb r6, [r11], #1\n\t"                                                                  \
+    "ldrd r7, r8, [r10], #8\n\t"                                                               \
+    "smlal r0, r1, r6, r7\n\t"                                                                 \
+    "smlal r2, r3, r6, r8\n\t"
+#define MCU_PAIR_STEP1                                                                          \
+    "ldrsb r6, [r11], #1\n\t"                                                                  \
+    "ldr r7, [r10], #4\n\t"                                                                    \
+    "smlal r0, r1, r6, r7\n\t"
+#define MCU_PAIR_REGS3 "{r0, r1, r2, r3, r4, r5}"
+#define MCU_PAIR_REGS2 "{r0, r1, r2, r3}"
+#define MCU_PAIR_REGS1 "{r0, r1}"
+
+#define MCU_PAIR_FUNCTION(NB)                                                                   \
+    __attribute__((naked, noinline)) static const int32_t *mcu_pairs_pass##NB(                  \
+        const int8_t *x __attribute__((unused)), const int8_t *x_end __attribute__((unused)),   \
+        const int32_t *w __attribute__((unused)), uint32_t *sums __attribute__((unused)))       \
+    {                                                                                           \
+        __asm__ volatile(                                                                       \
+            "push {r3, r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"                               \
+            "mov r11, r0\n\t"                                                                  \
+            "mov r12, r1\n\t"                                                                  \
+            "mov r10, r2\n\t"                                                                  \
+            "sub lr, r12, r11\n\t"                                                             \
+            "and lr, lr, #7\n\t"                                                               \
+            "add lr, lr, r11\n\t"                                                              \
+            "ldm r10!, " MCU_PAIR_REGS##NB "\n\t"                                              \
+            "cmp r11, lr\n\t"                                                                  \
+            "beq 2f\n"                                                                          \
+            "1:\n\t" MCU_PAIR_STEP##NB                                                          \
+            "cmp r11, lr\n\t"                                                                  \
+            "bne 1b\n"                                                                          \
+            "2:\n\t"                                                                           \
+            "cmp r11, r12\n\t"                                                                 \
+            "beq 4f\n"                                                                          \
+            "3:\n\t" MCU_PAIR_STEP##NB MCU_PAIR_STEP##NB MCU_PAIR_STEP##NB MCU_PAIR_STEP##NB     \
+                MCU_PAIR_STEP##NB MCU_PAIR_STEP##NB MCU_PAIR_STEP##NB MCU_PAIR_STEP##NB           \
+            "cmp r11, r12\n\t"                                                                 \
+            "bne 3b\n"                                                                          \
+            "4:\n\t"                                                                           \
+            "ldr lr, [sp]\n\t"                                                                 \
+            "stm lr, " MCU_PAIR_REGS##NB "\n\t"                                                \
+            "mov r0, r10\n\t"                                                                  \
+            "pop {r3, r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t");                              \
+    }
+
+MCU_PAIR_FUNCTION(3)
+MCU_PAIR_FUNCTION(2)
+MCU_PAIR_FUNCTION(1)
+
+static inline const int32_t *mcu_pairs_pass(const int8_t *x, int32_t k, const int32_t *w, int32_t nb, uint32_t *sums)
+{
+    return nb == 3 ? mcu_pairs_pass3(x, x + k, w, sums)
+                   : (nb == 2 ? mcu_pairs_pass2(x, x + k, w, sums) : mcu_pairs_pass1(x, x + k, w, sums));
+}
+
+#else /* portable C (Armv6-M, the host) */
+
+/* The same sums without a 64-bit product (Armv6-M has only a 32-bit MULS): s = S modulo 2^32 from x * W, and
+ * b = B itself from x * w_b ((W + 2^22) >> 23 is w_b exactly, |w_a| < 2^22); A is then s - b * 2^23 modulo
+ * 2^32. Stores (A, B) per pair. */
+static MCU_GEMM_INLINE const int32_t *mcu_pairs_pass_c(const int8_t *x, int32_t k, const int32_t *w,
+                                                             uint32_t *sums, const int32_t nb)
+{
+    uint32_t s[3] = {0, 0, 0}, b[3] = {0, 0, 0};
+    for (int32_t j = 0; j < nb; j++) {
+        const uint32_t lo = (uint32_t)w[2 * j], hi = (uint32_t)w[2 * j + 1];
+        s[j] = lo;
+        b[j] = (lo >> MCU_PAIR_SHIFT) | (hi << (32 - MCU_PAIR_SHIFT));
+    }
+    w += 2 * nb;
+    for (int32_t i = 0; i < k; i++, w += nb) {
+        const int32_t xv = x[i];
+        for (int32_t j = 0; j < nb; j++) {
+            const int32_t word = w[j];
+            s[j] += (uint32_t)xv * (uint32_t)word;
+            b[j] += (uint32_t)(xv * ((word + (1 << (MCU_PAIR_SHIFT - 1))) >> MCU_PAIR_SHIFT));
+        }
+    }
+    for (int32_t j = 0; j < nb; j++) {
+        sums[2 * j] = s[j] - (b[j] << MCU_PAIR_SHIFT);
+        sums[2 * j + 1] = b[j];
+    }
+    return w;
+}
+#endif
+
+/* int32 from its two's complement bits, without an implementation-defined conversion */
+static inline int32_t mcu_pair_s32(uint32_t v)
+{
+    return v <= 0x7FFFFFFFu ? (int32_t)v : -(int32_t)(~v) - 1;
+}
+
+void mcu_conv_pairs_pixel(const int32_t *weights, int32_t out_c, int32_t k, int32_t act_min, int32_t act_max,
+                          const int8_t *x, int8_t *out)
+{
+    const int32_t *w = weights;
+    const int32_t pairs = (out_c + 1) >> 1;
+    for (int32_t j = 0; j < pairs; j += 3) {
+        const int32_t nb = pairs - j < 3 ? pairs - j : 3;
+        uint32_t sums[6];
+#if defined(__GNUC__) && defined(__thumb2__) && defined(__OPTIMIZE__)
+        w = mcu_pairs_pass(x, k, w, nb, sums);
+        for (int32_t i = 0; i < nb; i++) { /* (low, high) of S -> (A, B) */
+            const uint32_t lo = sums[2 * i], hi = sums[2 * i + 1];
+            const uint32_t a = ((lo & 0x7FFFFFu) ^ 0x400000u) - 0x400000u;
+            sums[2 * i] = a;
+            sums[2 * i + 1] = ((lo >> MCU_PAIR_SHIFT) | (hi << (32 - MCU_PAIR_SHIFT))) + (a >> 31);
+        }
+#else
+        w = nb == 3 ? mcu_pairs_pass_c(x, k, w, sums, 3)
+                    : (nb == 2 ? mcu_pairs_pass_c(x, k, w, sums, 2) : mcu_pairs_pass_c(x, k, w, sums, 1));
+#endif
+        for (int32_t i = 0; i < nb; i++, w += 7) {
+            const int32_t c = 2 * (j + i);
+            const int32_t acc_a = mcu_pair_s32(sums[2 * i] + (uint32_t)w[0]);
+            const int32_t ra = mcu_conv_fast_requant(acc_a, w[1], w[2], w[3]);
+            out[c] = (int8_t)MCU_CLAMP(ra, act_min, act_max);
+            if (c + 1 < out_c) {
+                const int32_t rb = mcu_conv_fast_requant(mcu_pair_s32(sums[2 * i + 1]), w[4], w[5], w[6]);
+                out[c + 1] = (int8_t)MCU_CLAMP(rb, act_min, act_max);
+            }
+        }
+    }
+}
+#endif /* the pair-word layout */
+
 int32_t mcu_conv_1x1_s8_get_buffer_size(int32_t in_c, int32_t pixels)
 {
-    /* `pixels` int16 slots of 4 * ceil(in_c / 4) values (pixels = 4: 4 byte rows of as many values) */
-    return (pixels == 4 ? 16 : 8 * pixels) * ((in_c + 3) / 4);
+    /* `pixels` int16 slots of 4 * ceil(in_c / 4) values (pixels = 4: 4 byte rows of as many values; pixels = 1:
+       none, the input is read in place) */
+    return pixels == 1 ? 0 : (pixels == 4 ? 16 : 8 * pixels) * ((in_c + 3) / 4);
 }
 
 #if defined(__GNUC__)
@@ -538,6 +689,27 @@ static MCU_ALWAYS_INLINE void mcu_conv_1x1_run(const mcu_conv_fast_params_t *p, 
 
 void mcu_conv_1x1_s8(const mcu_conv_fast_params_t *p, const int8_t *input, int8_t *output, int16_t *scratch)
 {
+#if !defined(__ARM_FEATURE_DSP) && !defined(MCU_CONV_MVE)
+    if (p->pixels == 1) { /* the pair-word layout: each pixel's input in place */
+        const int32_t total = p->batches * p->out_h * p->out_w;
+        const int32_t plane = p->out_h * p->out_w;
+        for (int32_t i = 0; i < total; i++) {
+            const int32_t n = p->reverse ? total - 1 - i : i;
+            const int8_t *src;
+            if (p->stride_h == 1 && p->stride_w == 1) {
+                src = input + n * p->in_c;
+            } else {
+                const int32_t b = n / plane;
+                const int32_t r = n - b * plane;
+                const int32_t oy = r / p->out_w;
+                const int32_t ox = r - oy * p->out_w;
+                src = input + ((b * p->in_h + oy * p->stride_h) * p->in_w + ox * p->stride_w) * p->in_c;
+            }
+            mcu_conv_pairs_pixel(p->weights, p->out_c, p->in_c, p->act_min, p->act_max, src, output + n * p->out_c);
+        }
+        return;
+    }
+#endif
 #if defined(MCU_CONV_MVE)
     if (p->pixels == 4) {
         mcu_conv_1x1_run(p, input, output, scratch, 4);
