@@ -523,7 +523,7 @@ def plan_fast_conv(op: Operator, geometry, features=frozenset()) -> FastConv | N
 #: adds x * w_a to the low field and x * w_b to the high one (two MACs).
 PAIR_SHIFT = 23
 PAIR_BLOCK = 3   # pairs per block: the 3 64-bit sums, an input and 3 words fill Armv7-M's 14 registers
-PAIR_RQ = 7      # words per pair after a block's weights: bias_a, m2_a, h_a, e_a, m2_b, h_b, e_b
+PAIR_RQ = 7      # words per pair after a block's weights: 2 bias_a, M_a, K_a, e_a, M_b, K_b, e_b
 
 
 def pair_field_fits(wa: np.ndarray, x_dtype: str = "int8") -> bool:
@@ -543,7 +543,8 @@ def pack_pair_stream(wk: np.ndarray, quant: np.ndarray) -> np.ndarray:
     pair-word stream (mcu_conv.h, pixels = 1): channels in pairs (2j, 2j + 1; an odd count padded with a
     zero channel, computed, never written), pairs in blocks of PAIR_BLOCK (the last block 1 to 3 pairs); per
     block: per pair the 64-bit start value bias_b * 2^23 (low word, high word), then per input value k the
-    block's pair words w_a[k] + w_b[k] * 2^23, then per pair bias_a, m2_a, h_a, e_a, m2_b, h_b, e_b."""
+    block's pair words w_a[k] + w_b[k] * 2^23, then per pair 2 bias_a, M_a, K_a, e_a, M_b, K_b, e_b (the
+    doubled accumulators' requantization, mcu_conv.h: M = TFLM's multiplier, K = h, e as in quant)."""
     oc, k = wk.shape
     oc2 = quant.shape[0]
     w = np.zeros((oc2, k), np.int64)
@@ -553,7 +554,9 @@ def pack_pair_stream(wk: np.ndarray, quant: np.ndarray) -> np.ndarray:
     bias = wrap_int32(quant[:, 0]).astype(np.int64)
     start = bias[1::2] * (1 << PAIR_SHIFT)                          # 64-bit, exact
     lo_hi = np.stack([start & 0xFFFFFFFF, (start >> 32) & 0xFFFFFFFF], axis=1)
-    rq = np.concatenate([bias[0::2, None], quant[0::2, 1:], quant[1::2, 1:]], axis=1)  # [pair][7]
+    # the doubled accumulators' requantization: M = TFLM's multiplier (m2 = 2M - 2^32), K = h, e
+    mke = np.stack([(quant[:, 1] + (1 << 32)) // 2, quant[:, 2], quant[:, 3]], axis=1)
+    rq = np.concatenate([2 * bias[0::2, None], mke[0::2], mke[1::2]], axis=1)  # [pair][7]
     out = []
     for j in range(0, pairs, PAIR_BLOCK):
         nb = min(PAIR_BLOCK, pairs - j)
@@ -576,6 +579,9 @@ def plan_pair_conv(op: Operator, geometry) -> FastConv | None:
     if fq is None:
         return None
     quant, zero = fq
+    live = ~zero  # the doubled accumulators fit int32
+    if np.any(np.maximum(-acc_lo, acc_hi)[live] >= 1 << 30):
+        return None
     wk = wk.copy()
     wk[zero] = 0
     if not pair_field_fits(wk[0::2], x.dtype):

@@ -474,110 +474,130 @@ void mcu_conv_fast_gemm4(const mcu_conv_fast_params_t *p, const int8_t *rows, in
 /*
  * The pair-word layout (pixels = 1, cores without DSP; see mcu_conv.h). Per block of nb <= 3 channel
  * pairs, one pass over the pixel's K input values: each value is multiplied with each pair's word W =
- * w_a + w_b * 2^23, which adds x * w_a and x * w_b * 2^23 to the pair's sum: two MACs.
+ * w_a + w_b * 2^23, which adds x * w_a and x * w_b * 2^23 to the pair's 64-bit sum S: two MACs. Then
+ * (2A, 2B) from S: 2A = 2 * (the low 23 bits of S, sign-extended), 2B = floor(S / 2^22) + [A < 0]
+ * (|A| < 2^22), and each doubled accumulator a = 2 * acc (2A + 2 bias_a, 2B) is requantized as
+ * out = (K + [a < 0 ? -1 : 0] + floor((a * M + 2^31) / 2^32)) >> e, saturated to int8: TFLM's
+ * requantization for e >= 1 (fast_requant_table in mcugen/ops/conv.py; the generator checks |acc| < 2^30
+ * and the sum's range). A narrower activation range is applied to the pixel's bytes afterwards.
  */
 #define MCU_PAIR_SHIFT 23
+#define MCU_PAIR_INT8_MIN (-128) /* the int8 saturation of the kernel's outputs */
+#define MCU_PAIR_INT8_MAX 127
+
+/* What a pass over one pixel needs (offsets fixed: the assembly reads them). */
+typedef struct {
+    const int8_t *x;         /*  0: the pixel's K input values */
+    const int8_t *x_end;     /*  4: x + K */
+    const int8_t *x_mid;     /*  8: x + K % 8 (the single steps before the turns of 8) */
+    const int32_t *w;        /* 12: the stream at the next block (advanced) */
+    int8_t *out;             /* 16: the next output byte (advanced) */
+    int32_t blocks;          /* 20: blocks of nb pairs left (counted down) */
+} mcu_pairs_job_t;
 
 #if defined(__GNUC__) && defined(__thumb2__) && defined(__OPTIMIZE__)
+/* a C99 compile-time check of the layout (a negative array size fails) */
+typedef char mcu_pairs_job_layout_check[(sizeof(void *) == 4 && sizeof(mcu_pairs_job_t) == 24) ? 1 : -1];
+
 /*
- * Armv7-M (Cortex-M3): the pass in assembly, one SMLAL (32 x 32 + 64 -> 64) per pair and input value.
- * const int32_t *f(const int8_t *x, const int8_t *x_end, const int32_t *w, uint32_t *sums): the block's
- * start values from w, then per value one LDRSB, one load of the nb words (LDM) and nb SMLAL (5
- * instructions for 6 MACs with nb = 3), eight values a loop turn after the K % 8 single ones; stores the
- * nb 64-bit sums (low, high) to sums[] and returns w past the weights. Registers: r0-r5 the sums, r6 the
- * value, r7-r9 the words, r10 the stream, r11 the input, r12 its end, lr the end of the single steps.
+ * Armv7-M (Cortex-M3): blocks of nb pairs in assembly, void f(mcu_pairs_job_t *job). Per input value one
+ * LDRSB, one load of the block's nb words (LDM) and nb SMLAL (32 x 32 + 64 -> 64): 5 instructions for
+ * 6 MACs with nb = 3, eight values a loop turn after the K % 8 single ones. Registers in the product:
+ * r0-r5 the sums, r6 the value, r7-r9 the words, r10 the stream, r11 the input, r12 its end, lr the end
+ * of the single steps; [sp] the job. Then per pair 19 instructions: the two doubled accumulators, and
+ * for each its M, K, e (LDM), the SMLAL requantization, SSAT and the byte store (r11 the output).
  */
 #define MCU_PAIR_STEP3                                                                          \
-    "ldrsb r6, [r11], #1\n\t"                                                                  \
-    "ldm r10!, {r7, r8, r9}\n\t"                                                               \
-    "smlal r0, r1, r6, r7\n\t"                                                                 \
-    "smlal r2, r3, r6, r8\n\t"                                                                 \
+    "ldrsb r6, [r11], #1\n\t"                                                                   \
+    "ldm r10!, {r7, r8, r9}\n\t"                                                                \
+    "smlal r0, r1, r6, r7\n\t"                                                                  \
+    "smlal r2, r3, r6, r8\n\t"                                                                  \
     "smlal r4, r5, r6, r9\n\t"
 #define MCU_PAIR_STEP2                                                                          \
-    "ldrsb r6, [r11], #1\n\t"                                                                  \
-    "ldrd r7, r8, [r10], #8\n\t"                                                               \
-    "smlal r0, r1, r6, r7\n\t"                                                                 \
+    "ldrsb r6, [r11], #1\n\t"                                                                   \
+    "ldrd r7, r8, [r10], #8\n\t"                                                                \
+    "smlal r0, r1, r6, r7\n\t"                                                                  \
     "smlal r2, r3, r6, r8\n\t"
 #define MCU_PAIR_STEP1                                                                          \
-    "ldrsb r6, [r11], #1\n\t"                                                                  \
-    "ldr r7, [r10], #4\n\t"                                                                    \
+    "ldrsb r6, [r11], #1\n\t"                                                                   \
+    "ldr r7, [r10], #4\n\t"                                                                     \
     "smlal r0, r1, r6, r7\n\t"
 #define MCU_PAIR_REGS3 "{r0, r1, r2, r3, r4, r5}"
 #define MCU_PAIR_REGS2 "{r0, r1, r2, r3}"
 #define MCU_PAIR_REGS1 "{r0, r1}"
 
+/* One doubled accumulator A2 out: r7 M, r8 K, r9 e (loaded), LO scratch. */
+#define MCU_PAIR_RQ(A2, LO)                                                                     \
+    "add r8, r8, " A2 ", asr #31\n\t"                                                           \
+    "mov " LO ", #0x80000000\n\t"                                                               \
+    "smlal " LO ", r8, " A2 ", r7\n\t"                                                          \
+    "asr r8, r8, r9\n\t"                                                                        \
+    "ssat r8, #8, r8\n\t"                                                                       \
+    "strb r8, [r11], #1\n\t"
+
+/* The pair whose sum is in (LO, HI): 2A in r6, 2B in HI, then both outputs. */
+#define MCU_PAIR_OUT(LO, HI)                                                                    \
+    "sbfx r6, " LO ", #0, #23\n\t"                                                              \
+    "lsr " LO ", " LO ", #22\n\t"                                                               \
+    "orr " LO ", " LO ", " HI ", lsl #10\n\t"                                                   \
+    "add " HI ", " LO ", r6, lsr #31\n\t"                                                       \
+    "ldm r10!, {" LO ", r7, r8, r9}\n\t"                                                        \
+    "add r6, " LO ", r6, lsl #1\n\t"                                                            \
+    MCU_PAIR_RQ("r6", LO)                                                                       \
+    "ldm r10!, {r7, r8, r9}\n\t"                                                                \
+    MCU_PAIR_RQ(HI, LO)
+#define MCU_PAIR_OUT3 MCU_PAIR_OUT("r0", "r1") MCU_PAIR_OUT("r2", "r3") MCU_PAIR_OUT("r4", "r5")
+#define MCU_PAIR_OUT2 MCU_PAIR_OUT("r0", "r1") MCU_PAIR_OUT("r2", "r3")
+#define MCU_PAIR_OUT1 MCU_PAIR_OUT("r0", "r1")
+
 #define MCU_PAIR_FUNCTION(NB)                                                                   \
-    __attribute__((naked, noinline)) static const int32_t *mcu_pairs_pass##NB(                  \
-        const int8_t *x __attribute__((unused)), const int8_t *x_end __attribute__((unused)),   \
-        const int32_t *w __attribute__((unused)), uint32_t *sums __attribute__((unused)))       \
+    __attribute__((naked, noinline)) static void mcu_pairs_blocks##NB(                          \
+        mcu_pairs_job_t *job __attribute__((unused)))                                           \
     {                                                                                           \
         __asm__ volatile(                                                                       \
-            "push {r3, r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"                               \
-            "mov r11, r0\n\t"                                                                  \
-            "mov r12, r1\n\t"                                                                  \
-            "mov r10, r2\n\t"                                                                  \
-            "sub lr, r12, r11\n\t"                                                             \
-            "and lr, lr, #7\n\t"                                                               \
-            "add lr, lr, r11\n\t"                                                              \
-            "ldm r10!, " MCU_PAIR_REGS##NB "\n\t"                                              \
-            "cmp r11, lr\n\t"                                                                  \
-            "beq 2f\n"                                                                          \
-            "1:\n\t" MCU_PAIR_STEP##NB                                                          \
-            "cmp r11, lr\n\t"                                                                  \
-            "bne 1b\n"                                                                          \
-            "2:\n\t"                                                                           \
-            "cmp r11, r12\n\t"                                                                 \
-            "beq 4f\n"                                                                          \
-            "3:\n\t" MCU_PAIR_STEP##NB MCU_PAIR_STEP##NB MCU_PAIR_STEP##NB MCU_PAIR_STEP##NB     \
-                MCU_PAIR_STEP##NB MCU_PAIR_STEP##NB MCU_PAIR_STEP##NB MCU_PAIR_STEP##NB           \
-            "cmp r11, r12\n\t"                                                                 \
-            "bne 3b\n"                                                                          \
-            "4:\n\t"                                                                           \
-            "ldr lr, [sp]\n\t"                                                                 \
-            "stm lr, " MCU_PAIR_REGS##NB "\n\t"                                                \
-            "mov r0, r10\n\t"                                                                  \
-            "pop {r3, r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t");                              \
+            "push {r0, r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"                                \
+            "ldr r10, [r0, #12]\n"                                                              \
+            "1:\n\t" /* a block: the start values, the input */                                 \
+            "ldm r10!, " MCU_PAIR_REGS##NB "\n\t"                                               \
+            "ldr lr, [sp]\n\t"                                                                  \
+            "ldr r11, [lr, #0]\n\t"                                                             \
+            "ldr r12, [lr, #4]\n\t"                                                             \
+            "ldr lr, [lr, #8]\n\t"                                                              \
+            "cmp r11, lr\n\t"                                                                   \
+            "beq 3f\n"                                                                          \
+            "2:\n\t" MCU_PAIR_STEP##NB                                                           \
+            "cmp r11, lr\n\t"                                                                   \
+            "bne 2b\n"                                                                          \
+            "3:\n\t"                                                                            \
+            "cmp r11, r12\n\t"                                                                  \
+            "beq 5f\n"                                                                          \
+            "4:\n\t" MCU_PAIR_STEP##NB MCU_PAIR_STEP##NB MCU_PAIR_STEP##NB MCU_PAIR_STEP##NB      \
+                MCU_PAIR_STEP##NB MCU_PAIR_STEP##NB MCU_PAIR_STEP##NB MCU_PAIR_STEP##NB          \
+            "cmp r11, r12\n\t"                                                                  \
+            "bne 4b\n"                                                                          \
+            "5:\n\t" /* the outputs */                                                          \
+            "ldr lr, [sp]\n\t"                                                                  \
+            "ldr r11, [lr, #16]\n\t" MCU_PAIR_OUT##NB                                           \
+            "ldr lr, [sp]\n\t"                                                                  \
+            "str r11, [lr, #16]\n\t"                                                            \
+            "ldr r6, [lr, #20]\n\t"                                                             \
+            "subs r6, r6, #1\n\t"                                                               \
+            "str r6, [lr, #20]\n\t"                                                             \
+            "bne 1b\n\t"                                                                        \
+            "str r10, [lr, #12]\n\t"                                                            \
+            "pop {r0, r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t");                               \
     }
 
 MCU_PAIR_FUNCTION(3)
 MCU_PAIR_FUNCTION(2)
 MCU_PAIR_FUNCTION(1)
 
-static inline const int32_t *mcu_pairs_pass(const int8_t *x, int32_t k, const int32_t *w, int32_t nb, uint32_t *sums)
-{
-    return nb == 3 ? mcu_pairs_pass3(x, x + k, w, sums)
-                   : (nb == 2 ? mcu_pairs_pass2(x, x + k, w, sums) : mcu_pairs_pass1(x, x + k, w, sums));
-}
-
 #else /* portable C (Armv6-M, the host) */
 
-/* The same sums without a 64-bit product (Armv6-M has only a 32-bit MULS): s = S modulo 2^32 from x * W, and
- * b = B itself from x * w_b ((W + 2^22) >> 23 is w_b exactly, |w_a| < 2^22); A is then s - b * 2^23 modulo
- * 2^32. Stores (A, B) per pair. */
-static MCU_GEMM_INLINE const int32_t *mcu_pairs_pass_c(const int8_t *x, int32_t k, const int32_t *w,
-                                                             uint32_t *sums, const int32_t nb)
-{
-    uint32_t s[3] = {0, 0, 0}, b[3] = {0, 0, 0};
-    for (int32_t j = 0; j < nb; j++) {
-        const uint32_t lo = (uint32_t)w[2 * j], hi = (uint32_t)w[2 * j + 1];
-        s[j] = lo;
-        b[j] = (lo >> MCU_PAIR_SHIFT) | (hi << (32 - MCU_PAIR_SHIFT));
-    }
-    w += 2 * nb;
-    for (int32_t i = 0; i < k; i++, w += nb) {
-        const int32_t xv = x[i];
-        for (int32_t j = 0; j < nb; j++) {
-            const int32_t word = w[j];
-            s[j] += (uint32_t)xv * (uint32_t)word;
-            b[j] += (uint32_t)(xv * ((word + (1 << (MCU_PAIR_SHIFT - 1))) >> MCU_PAIR_SHIFT));
-        }
-    }
-    for (int32_t j = 0; j < nb; j++) {
-        sums[2 * j] = s[j] - (b[j] << MCU_PAIR_SHIFT);
-        sums[2 * j + 1] = b[j];
-    }
-    return w;
-}
+#if defined(__GNUC__)
+#define MCU_PAIR_INLINE __attribute__((always_inline)) inline
+#else
+#define MCU_PAIR_INLINE inline
 #endif
 
 /* int32 from its two's complement bits, without an implementation-defined conversion */
@@ -586,35 +606,106 @@ static inline int32_t mcu_pair_s32(uint32_t v)
     return v <= 0x7FFFFFFFu ? (int32_t)v : -(int32_t)(~v) - 1;
 }
 
+/* The requantization of a doubled accumulator a (see above), saturated to int8; q = M, K, e. */
+static inline int8_t mcu_pair_rq(uint32_t a, const int32_t *q)
+{
+    const int32_t a2 = mcu_pair_s32(a);
+    const uint64_t sum = (uint64_t)((int64_t)a2 * q[0]) + 0x80000000u; /* modulo 2^64 */
+    const uint32_t t = (uint32_t)(sum >> 32) + (uint32_t)q[1] - (a2 < 0 ? 1u : 0u);
+    const int32_t r = mcu_pair_s32(t) >> q[2];
+    return (int8_t)MCU_CLAMP(r, MCU_PAIR_INT8_MIN, MCU_PAIR_INT8_MAX);
+}
+
+/* The same sums without a 64-bit product (Armv6-M has only a 32-bit MULS): s = S modulo 2^32 from x * W,
+ * and b = B itself from x * w_b ((W + 2^22) >> 23 is w_b exactly, |w_a| < 2^22); A is then s - b * 2^23
+ * modulo 2^32. */
+static MCU_PAIR_INLINE void mcu_pairs_blocks_c(mcu_pairs_job_t *job, const int32_t nb)
+{
+    const int32_t *w = job->w;
+    int8_t *out = job->out;
+    const int8_t *const x = job->x;
+    const int32_t k = (int32_t)(job->x_end - x);
+    for (; job->blocks > 0; job->blocks--) {
+        uint32_t s[3] = {0, 0, 0}, b[3] = {0, 0, 0};
+        for (int32_t j = 0; j < nb; j++) {
+            const uint32_t lo = (uint32_t)w[2 * j], hi = (uint32_t)w[2 * j + 1];
+            s[j] = lo;
+            b[j] = (lo >> MCU_PAIR_SHIFT) | (hi << (32 - MCU_PAIR_SHIFT));
+        }
+        w += 2 * nb;
+        for (int32_t i = 0; i < k; i++, w += nb) {
+            const int32_t xv = x[i];
+            for (int32_t j = 0; j < nb; j++) {
+                const int32_t word = w[j];
+                s[j] += (uint32_t)xv * (uint32_t)word;
+                b[j] += (uint32_t)(xv * ((word + (1 << (MCU_PAIR_SHIFT - 1))) >> MCU_PAIR_SHIFT));
+            }
+        }
+        for (int32_t j = 0; j < nb; j++, w += 7) {
+            const uint32_t a = s[j] - (b[j] << MCU_PAIR_SHIFT);
+            *out++ = mcu_pair_rq(2u * a + (uint32_t)w[0], w + 1);
+            *out++ = mcu_pair_rq(2u * b[j], w + 4);
+        }
+    }
+    job->w = w;
+    job->out = out;
+}
+
+static void mcu_pairs_blocks3(mcu_pairs_job_t *job)
+{
+    mcu_pairs_blocks_c(job, 3);
+}
+
+static void mcu_pairs_blocks2(mcu_pairs_job_t *job)
+{
+    mcu_pairs_blocks_c(job, 2);
+}
+
+static void mcu_pairs_blocks1(mcu_pairs_job_t *job)
+{
+    mcu_pairs_blocks_c(job, 1);
+}
+#endif
+
 void mcu_conv_pairs_pixel(const int32_t *weights, int32_t out_c, int32_t k, int32_t act_min, int32_t act_max,
                           const int8_t *x, int8_t *out)
 {
-    const int32_t *w = weights;
     const int32_t pairs = (out_c + 1) >> 1;
-    for (int32_t j = 0; j < pairs; j += 3) {
-        const int32_t nb = pairs - j < 3 ? pairs - j : 3;
-        uint32_t sums[6];
-#if defined(__GNUC__) && defined(__thumb2__) && defined(__OPTIMIZE__)
-        w = mcu_pairs_pass(x, k, w, nb, sums);
-        for (int32_t i = 0; i < nb; i++) { /* (low, high) of S -> (A, B) */
-            const uint32_t lo = sums[2 * i], hi = sums[2 * i + 1];
-            const uint32_t a = ((lo & 0x7FFFFFu) ^ 0x400000u) - 0x400000u;
-            sums[2 * i] = a;
-            sums[2 * i + 1] = ((lo >> MCU_PAIR_SHIFT) | (hi << (32 - MCU_PAIR_SHIFT))) + (a >> 31);
+    mcu_pairs_job_t job;
+    job.x = x;
+    job.x_end = x + k;
+    job.x_mid = x + (k & 7);
+    job.w = weights;
+    job.out = out;
+    int32_t full = pairs / 3, rest = pairs - 3 * full; /* blocks of 3 pairs written in place, the rest */
+    if (rest == 0 && (out_c & 1)) { /* the padding channel is in the last block */
+        full--;
+        rest = 3;
+    }
+    job.blocks = full;
+    if (full > 0) {
+        mcu_pairs_blocks3(&job);
+    }
+    if (rest > 0) { /* the last 1 to 3 pairs (with an odd out_c, the padding channel: through a buffer) */
+        int8_t tail[6];
+        if (out_c & 1) {
+            job.out = tail;
         }
-#else
-        w = nb == 3 ? mcu_pairs_pass_c(x, k, w, sums, 3)
-                    : (nb == 2 ? mcu_pairs_pass_c(x, k, w, sums, 2) : mcu_pairs_pass_c(x, k, w, sums, 1));
-#endif
-        for (int32_t i = 0; i < nb; i++, w += 7) {
-            const int32_t c = 2 * (j + i);
-            const int32_t acc_a = mcu_pair_s32(sums[2 * i] + (uint32_t)w[0]);
-            const int32_t ra = mcu_conv_fast_requant(acc_a, w[1], w[2], w[3]);
-            out[c] = (int8_t)MCU_CLAMP(ra, act_min, act_max);
-            if (c + 1 < out_c) {
-                const int32_t rb = mcu_conv_fast_requant(mcu_pair_s32(sums[2 * i + 1]), w[4], w[5], w[6]);
-                out[c + 1] = (int8_t)MCU_CLAMP(rb, act_min, act_max);
-            }
+        job.blocks = 1;
+        if (rest == 3) {
+            mcu_pairs_blocks3(&job);
+        } else if (rest == 2) {
+            mcu_pairs_blocks2(&job);
+        } else {
+            mcu_pairs_blocks1(&job);
+        }
+        for (int32_t i = 6 * full; i < out_c && (out_c & 1); i++) {
+            out[i] = tail[i - 6 * full];
+        }
+    }
+    if (act_min > MCU_PAIR_INT8_MIN || act_max < MCU_PAIR_INT8_MAX) { /* narrower than the saturation */
+        for (int32_t c = 0; c < out_c; c++) {
+            out[c] = (int8_t)MCU_CLAMP(out[c], act_min, act_max);
         }
     }
 }

@@ -149,12 +149,13 @@ void mcu_conv_fast_gemm4(const mcu_conv_fast_params_t *p, const int8_t *rows, in
  *   never written), pairs in blocks of 3 (the last block 1 to 3 pairs); per block of nb pairs:
  *     2 * nb words           per pair the 64-bit start value bias_b * 2^23 (low word, high word);
  *     K * nb words           per input value k, per pair of the block W = w_a[k] + w_b[k] * 2^23;
- *     7 * nb words           per pair bias_a, m2_a, h_a, e_a, m2_b, h_b, e_b (biases with the input
- *                            offset folded in; m2, h, e as above).
+ *     7 * nb words           per pair 2 bias_a, M_a, K_a, e_a, M_b, K_b, e_b (biases with the input
+ *                            offset folded in; M = TFLM's multiplier, K = h and e as above).
  *   The 64-bit sum S = bias_b * 2^23 + sum x[k] * W[k] is A + B * 2^23 with A = sum x * w_a and
  *   B = bias_b + sum x * w_b; the generator proves |A| < 2^22 for every input (so A is the low 23 bits
- *   of S, sign-extended, and B = (S - A) >> 23). Then acc_a = A + bias_a, acc_b = B, requantized as
- *   above and clamped to [act_min, act_max].
+ *   of S, sign-extended, and B = (S - A) >> 23). The doubled accumulators a = 2 acc (2A + 2 bias_a, 2B;
+ *   the generator proves |acc| < 2^30) give out = (K - [a < 0] + floor((a * M + 2^31) / 2^32)) >> e,
+ *   clamped to [act_min, act_max].
  * mcu_conv_pairs_pixel: every output channel of one pixel from its K input values at x. Defined in
  * mcu_conv_1x1_s8.c (also used by mcu_conv_im2col_s8.c and mcu_fully_connected_s8.c). */
 #if !defined(__ARM_FEATURE_DSP) && !defined(MCU_CONV_MVE)
