@@ -415,15 +415,17 @@ def im2col_row_groups(k_w: int, in_c: int) -> int:
     return groups if row % 4 == 0 or 8 * groups <= 3 * row else 0
 
 
-def _accumulator_range(op: Operator, oc: int, k: int):
+def _accumulator_range(op: Operator, oc: int, k: int, multipliers=None):
     """What the fast kernels' plans prove their requantization from: (weights as [oc, k] int64, bias,
-    per-channel multipliers and shifts, input and output zero points, the activation clamp, and per channel
-    the least and largest accumulator bias + sum w * (x - zp) over every input of the input's type)."""
+    per-channel multipliers and shifts (TFLM's convolution's, or `multipliers`, e.g. FULLY_CONNECTED's one per
+    tensor), input and output zero points, the activation clamp, and per channel the least and largest
+    accumulator bias + sum w * (x - zp) over every input of the input's type)."""
     x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
     b = op.inputs[2] if len(op.inputs) > 2 else None
     wk = w.data.reshape(oc, k).astype(np.int64)
     bias = b.data.astype(np.int64).reshape(-1) if b is not None else np.zeros(oc, np.int64)
-    mult, shift = per_channel_multipliers(op, oc)
+    mult, shift = per_channel_multipliers(op, oc) if multipliers is None else multipliers
+    mult, shift = np.broadcast_to(mult, (oc,)), np.broadcast_to(shift, (oc,))
     zp_in, zp_out = int(x.quant.zp), int(y.quant.zp)
     lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
     q_lo, q_hi = type_range(x.dtype)
@@ -570,9 +572,15 @@ def plan_pair_conv(op: Operator, geometry) -> FastConv | None:
     MACs per input value in one multiply-accumulate of 64 bits), or None when the fast requantization
     (_fast_quant) or the low field's range (pair_field_fits) does not hold."""
     n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw = geometry
+    one = kh == 1 and kw == 1
+    return plan_pair_rows(op, oc, kh * kw * ic, "conv_1x1_s8" if one else "conv_im2col_s8")
+
+
+def plan_pair_rows(op: Operator, oc: int, k: int, function: str, multipliers=None) -> FastConv | None:
+    """plan_pair_conv for op's weights as [oc, k] rows (a CONV_2D's OHWI filter, a FULLY_CONNECTED's
+    [units, depth]) with TFLM's convolution multipliers or the given `multipliers`."""
     x = op.inputs[0]
-    k = kh * kw * ic
-    wk, bias, mult, shift, zp_in, zp_out, lo, hi, acc_lo, acc_hi = _accumulator_range(op, oc, k)
+    wk, bias, mult, shift, zp_in, zp_out, lo, hi, acc_lo, acc_hi = _accumulator_range(op, oc, k, multipliers)
     if acc_lo.min() < -_I32 or acc_hi.max() >= _I32:
         return None
     fq = _fast_quant(wk, bias, mult, shift, zp_in, zp_out, lo, hi, acc_lo, acc_hi)
@@ -586,9 +594,7 @@ def plan_pair_conv(op: Operator, geometry) -> FastConv | None:
     wk[zero] = 0
     if not pair_field_fits(wk[0::2], x.dtype):
         return None
-    one = kh == 1 and kw == 1
-    return FastConv("conv_1x1_s8" if one else "conv_im2col_s8", (k + 3) // 4, pack_pair_stream(wk, quant),
-                    int(zero.sum()), 0, False, 1, False)
+    return FastConv(function, (k + 3) // 4, pack_pair_stream(wk, quant), int(zero.sum()), 0, False, 1, False)
 
 
 def pack_gemm4_mve(wpad: np.ndarray, quant: np.ndarray) -> np.ndarray:
