@@ -525,7 +525,7 @@ def plan_fast_conv(op: Operator, geometry, features=frozenset()) -> FastConv | N
 #: adds x * w_a to the low field and x * w_b to the high one (two MACs).
 PAIR_SHIFT = 23
 PAIR_BLOCK = 3   # pairs per block: the 3 64-bit sums, an input and 3 words fill Armv7-M's 14 registers
-PAIR_RQ = 7      # words per pair after a block's weights: 2 bias_a, M_a, K_a, e_a, M_b, K_b, e_b
+PAIR_RQ = 9      # words per pair after a block's weights: 2 bias_a, M_a, K_a, e_a, 2^31, M_b, K_b, e_b, 2^31
 
 
 def pair_field_fits(wa: np.ndarray, x_dtype: str = "int8") -> bool:
@@ -545,8 +545,9 @@ def pack_pair_stream(wk: np.ndarray, quant: np.ndarray) -> np.ndarray:
     pair-word stream (mcu_conv.h, pixels = 1): channels in pairs (2j, 2j + 1; an odd count padded with a
     zero channel, computed, never written), pairs in blocks of PAIR_BLOCK (the last block 1 to 3 pairs); per
     block: per pair the 64-bit start value bias_b * 2^23 (low word, high word), then per input value k the
-    block's pair words w_a[k] + w_b[k] * 2^23, then per pair 2 bias_a, M_a, K_a, e_a, M_b, K_b, e_b (the
-    doubled accumulators' requantization, mcu_conv.h: M = TFLM's multiplier, K = h, e as in quant)."""
+    block's pair words w_a[k] + w_b[k] * 2^23, then per pair 2 bias_a, M_a, K_a, e_a, 2^31, M_b, K_b, e_b,
+    2^31 (the doubled accumulators' requantization, mcu_conv.h: M = TFLM's multiplier, K = h, e as in
+    quant, and the rounding term, loaded with them)."""
     oc, k = wk.shape
     oc2 = quant.shape[0]
     w = np.zeros((oc2, k), np.int64)
@@ -557,8 +558,8 @@ def pack_pair_stream(wk: np.ndarray, quant: np.ndarray) -> np.ndarray:
     start = bias[1::2] * (1 << PAIR_SHIFT)                          # 64-bit, exact
     lo_hi = np.stack([start & 0xFFFFFFFF, (start >> 32) & 0xFFFFFFFF], axis=1)
     # the doubled accumulators' requantization: M = TFLM's multiplier (m2 = 2M - 2^32), K = h, e
-    mke = np.stack([(quant[:, 1] + (1 << 32)) // 2, quant[:, 2], quant[:, 3]], axis=1)
-    rq = np.concatenate([2 * bias[0::2, None], mke[0::2], mke[1::2]], axis=1)  # [pair][7]
+    mke = np.stack([(quant[:, 1] + (1 << 32)) // 2, quant[:, 2], quant[:, 3], np.full(len(quant), _I32)], axis=1)
+    rq = np.concatenate([2 * bias[0::2, None], mke[0::2], mke[1::2]], axis=1)  # [pair][9]
     out = []
     for j in range(0, pairs, PAIR_BLOCK):
         nb = min(PAIR_BLOCK, pairs - j)

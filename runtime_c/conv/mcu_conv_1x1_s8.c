@@ -504,8 +504,9 @@ typedef char mcu_pairs_job_layout_check[(sizeof(void *) == 4 && sizeof(mcu_pairs
  * LDRSB, one load of the block's nb words (LDM) and nb SMLAL (32 x 32 + 64 -> 64): 5 instructions for
  * 6 MACs with nb = 3, eight values a loop turn after the K % 8 single ones. Registers in the product:
  * r0-r5 the sums, r6 the value, r7-r9 the words, r10 the stream, r11 the input, r12 its end, lr the end
- * of the single steps; [sp] the job. Then per pair 19 instructions: the two doubled accumulators, and
- * for each its M, K, e (LDM), the SMLAL requantization, SSAT and the byte store (r11 the output).
+ * of the single steps; [sp] the job. Then per pair 17 instructions: the two doubled accumulators, and
+ * for each its M, K, e and the rounding 2^31 (one LDM), the SMLAL requantization, SSAT and the byte store
+ * (r11 the output).
  */
 #define MCU_PAIR_STEP3                                                                          \
     "ldrsb r6, [r11], #1\n\t"                                                                   \
@@ -526,26 +527,25 @@ typedef char mcu_pairs_job_layout_check[(sizeof(void *) == 4 && sizeof(mcu_pairs
 #define MCU_PAIR_REGS2 "{r0, r1, r2, r3}"
 #define MCU_PAIR_REGS1 "{r0, r1}"
 
-/* One doubled accumulator A2 out: r7 M, r8 K, r9 e (loaded), LO scratch. */
-#define MCU_PAIR_RQ(A2, LO)                                                                     \
+/* One doubled accumulator A2 out: r7 M, r8 K, r9 e, r12 2^31 (loaded together). */
+#define MCU_PAIR_RQ(A2)                                                                         \
     "add r8, r8, " A2 ", asr #31\n\t"                                                           \
-    "mov " LO ", #0x80000000\n\t"                                                               \
-    "smlal " LO ", r8, " A2 ", r7\n\t"                                                          \
+    "smlal r12, r8, " A2 ", r7\n\t"                                                             \
     "asr r8, r8, r9\n\t"                                                                        \
     "ssat r8, #8, r8\n\t"                                                                       \
     "strb r8, [r11], #1\n\t"
 
-/* The pair whose sum is in (LO, HI): 2A in r6, 2B in HI, then both outputs. */
+/* The pair whose sum is in (LO, HI): 2A in r6, 2B in HI, then both outputs (LO: 2 bias_a). */
 #define MCU_PAIR_OUT(LO, HI)                                                                    \
     "sbfx r6, " LO ", #0, #23\n\t"                                                              \
     "lsr " LO ", " LO ", #22\n\t"                                                               \
     "orr " LO ", " LO ", " HI ", lsl #10\n\t"                                                   \
     "add " HI ", " LO ", r6, lsr #31\n\t"                                                       \
-    "ldm r10!, {" LO ", r7, r8, r9}\n\t"                                                        \
+    "ldm r10!, {" LO ", r7, r8, r9, r12}\n\t"                                                   \
     "add r6, " LO ", r6, lsl #1\n\t"                                                            \
-    MCU_PAIR_RQ("r6", LO)                                                                       \
-    "ldm r10!, {r7, r8, r9}\n\t"                                                                \
-    MCU_PAIR_RQ(HI, LO)
+    MCU_PAIR_RQ("r6")                                                                           \
+    "ldm r10!, {r7, r8, r9, r12}\n\t"                                                           \
+    MCU_PAIR_RQ(HI)
 #define MCU_PAIR_OUT3 MCU_PAIR_OUT("r0", "r1") MCU_PAIR_OUT("r2", "r3") MCU_PAIR_OUT("r4", "r5")
 #define MCU_PAIR_OUT2 MCU_PAIR_OUT("r0", "r1") MCU_PAIR_OUT("r2", "r3")
 #define MCU_PAIR_OUT1 MCU_PAIR_OUT("r0", "r1")
@@ -641,10 +641,10 @@ static MCU_PAIR_INLINE void mcu_pairs_blocks_c(mcu_pairs_job_t *job, const int32
                 b[j] += (uint32_t)(xv * ((word + (1 << (MCU_PAIR_SHIFT - 1))) >> MCU_PAIR_SHIFT));
             }
         }
-        for (int32_t j = 0; j < nb; j++, w += 7) {
+        for (int32_t j = 0; j < nb; j++, w += 9) {
             const uint32_t a = s[j] - (b[j] << MCU_PAIR_SHIFT);
             *out++ = mcu_pair_rq(2u * a + (uint32_t)w[0], w + 1);
-            *out++ = mcu_pair_rq(2u * b[j], w + 4);
+            *out++ = mcu_pair_rq(2u * b[j], w + 5);
         }
     }
     job->w = w;

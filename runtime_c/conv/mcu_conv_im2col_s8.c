@@ -198,6 +198,34 @@ static MCU_ALWAYS_INLINE void mcu_conv_im2col_run(const mcu_conv_fast_params_t *
     }
 }
 
+#if !defined(__ARM_FEATURE_DSP) && !defined(MCU_CONV_MVE)
+/* n bytes from s to d, whole words where the core loads and stores them unaligned (Armv7-M) */
+static inline int8_t *mcu_pair_copy(int8_t *d, const int8_t *s, int32_t n)
+{
+#if defined(__ARM_FEATURE_UNALIGNED)
+    for (; n >= 4; n -= 4, d += 4, s += 4) {
+        uint32_t v;
+        memcpy(&v, s, 4);
+        memcpy(d, &v, 4);
+    }
+#endif
+    for (; n > 0; n--) {
+        *d++ = *s++;
+    }
+    return d;
+}
+
+/* mcu_row_bytes for the pair-word layout: a row inside the image (no dilation across it) as one copy. */
+static int8_t *mcu_pair_row(const mcu_conv_fast_params_t *p, const mcu_im2col_t *g, const int8_t *image,
+                            int32_t y, int32_t x0, int8_t *row)
+{
+    if (p->dil_w == 1 && y >= 0 && y < p->in_h && x0 >= 0 && x0 + p->k_w <= p->in_w) {
+        return mcu_pair_copy(row, image + y * g->row_bytes + x0 * p->in_c, p->k_w * p->in_c);
+    }
+    return mcu_row_bytes(p, g, image, y, x0, row);
+}
+#endif
+
 void mcu_conv_im2col_s8(const mcu_conv_fast_params_t *p, const int8_t *input, int8_t *output, int16_t *scratch)
 {
 #if !defined(__ARM_FEATURE_DSP) && !defined(MCU_CONV_MVE)
@@ -221,7 +249,7 @@ void mcu_conv_im2col_s8(const mcu_conv_fast_params_t *p, const int8_t *input, in
             const int32_t x0 = ox * p->stride_w - p->pad_left;
             int8_t *row = window;
             for (int32_t ky = 0; ky < p->k_h; ky++) {
-                row = mcu_row_bytes(p, &g, image, y0 + ky * p->dil_h, x0, row);
+                row = mcu_pair_row(p, &g, image, y0 + ky * p->dil_h, x0, row);
             }
             mcu_conv_pairs_pixel(p->weights, p->out_c, k, p->act_min, p->act_max, window, output + n * p->out_c);
         }

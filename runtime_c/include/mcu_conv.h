@@ -149,8 +149,9 @@ void mcu_conv_fast_gemm4(const mcu_conv_fast_params_t *p, const int8_t *rows, in
  *   never written), pairs in blocks of 3 (the last block 1 to 3 pairs); per block of nb pairs:
  *     2 * nb words           per pair the 64-bit start value bias_b * 2^23 (low word, high word);
  *     K * nb words           per input value k, per pair of the block W = w_a[k] + w_b[k] * 2^23;
- *     7 * nb words           per pair 2 bias_a, M_a, K_a, e_a, M_b, K_b, e_b (biases with the input
- *                            offset folded in; M = TFLM's multiplier, K = h and e as above).
+ *     9 * nb words           per pair 2 bias_a, M_a, K_a, e_a, 2^31, M_b, K_b, e_b, 2^31 (biases with
+ *                            the input offset folded in; M = TFLM's multiplier, K = h and e as above;
+ *                            2^31 the rounding term, loaded with them).
  *   The 64-bit sum S = bias_b * 2^23 + sum x[k] * W[k] is A + B * 2^23 with A = sum x * w_a and
  *   B = bias_b + sum x * w_b; the generator proves |A| < 2^22 for every input (so A is the low 23 bits
  *   of S, sign-extended, and B = (S - A) >> 23). The doubled accumulators a = 2 acc (2A + 2 bias_a, 2B;

@@ -262,8 +262,9 @@ def test_pair_stream_decodes():
             np.testing.assert_array_equal(low, w[2 * j:2 * (j + nb):2])
             np.testing.assert_array_equal((words - low) >> 23, w[2 * j + 1:2 * (j + nb):2])
             pos += k * nb
-            rq = s[pos:pos + 7 * nb].reshape(nb, 7)
+            rq = s[pos:pos + 9 * nb].reshape(nb, 9)
             np.testing.assert_array_equal(rq[:, 0] & 0xFFFFFFFF, (2 * quant[2 * j:2 * (j + nb):2, 0]) & 0xFFFFFFFF)
-            np.testing.assert_array_equal(rq[:, 1], 1 << 30)
-            pos += 7 * nb
+            np.testing.assert_array_equal(rq[:, [1, 5]], 1 << 30)
+            np.testing.assert_array_equal(rq[:, [4, 8]], -(1 << 31))
+            pos += 9 * nb
         assert pos == s.size
