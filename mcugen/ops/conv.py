@@ -632,7 +632,8 @@ class Conv2D(_ConvBase):
         its plain C reads too."""
         if self.scheme(op) != "s8":
             return None
-        if "dsp" not in features and "mve" not in features:  # plain C: the pair words where they fit
+        if "dsp" not in features and "mve" not in features and "optimize:size" not in features:
+            # plain C: the pair words where they fit (2 bytes of flash a weight: not under --optimize size)
             plan = plan_pair_conv(op, self.geometry(op))
             if plan is not None:
                 return plan
@@ -640,17 +641,18 @@ class Conv2D(_ConvBase):
 
     def as_fully_connected(self, op, features=frozenset()) -> bool:
         """A 1x1, stride-1 int8 convolution on a core without DSP or MVE whose pair-word plan does not hold
-        (plan_pair_conv) runs the FULLY_CONNECTED kernel over its pixels (batches = pixels, depth = input
+        (plan_pair_conv) or is not wanted (--optimize size) runs the FULLY_CONNECTED kernel over its pixels (batches = pixels, depth = input
         channels, units = output channels): the same arithmetic as TFLM's convolution (per-channel
         multipliers as the convolution computes them), and the plain-C rows4 loop of
         mcu_fully_connected_s8.c is faster there than the convolution's DSP-layout loop."""
         if self.scheme(op) != "s8" or "dsp" in features or "mve" in features:
             return False
         n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw = self.geometry(op)
+        pairs = "optimize:size" not in features and plan_pair_conv(op, self.geometry(op)) is not None
         # oc >= 2: one output channel would take FULLY_CONNECTED's per-tensor multiplier (float32 scale
         # product), not the convolution's per-channel one (double)
         return ((kh, kw, sh, sw) == (1, 1, 1, 1) and (oh, ow) == (ih, iw) and op.inputs[1].shape[3] == ic
-                and oc >= 2 and plan_pair_conv(op, self.geometry(op)) is None)
+                and oc >= 2 and not pairs)
 
     def lower_as_fully_connected(self, op, ctx):
         """The FULLY_CONNECTED lowering of a 1x1 convolution (as_fully_connected): weights [oc, ic], one

@@ -144,11 +144,13 @@ class FullyConnected(OpHandler):
                      args=[ctx.ptr(x), ctx.ptr(y)], sources=("fully_connected/mcu_fully_connected_s8.c",))
 
     def pair_plan(self, op, features=frozenset()):
-        """On a core without DSP or MVE, symmetric weights: the pair-word plan of the convolution kernels
-        (conv.plan_pair_rows, mcu_conv_pairs_pixel) with FULLY_CONNECTED's multipliers, or None (then the
-        rows4 kernel of mcu_fully_connected_s8.c runs)."""
+        """On a core without DSP or MVE, symmetric weights, not --optimize size (the pair words take 2 bytes
+        of flash a weight): the pair-word plan of the convolution kernels (conv.plan_pair_rows,
+        mcu_conv_pairs_pixel) with FULLY_CONNECTED's multipliers, or None (then the rows4 kernel of
+        mcu_fully_connected_s8.c runs)."""
         w = op.inputs[1]
-        if "dsp" in features or "mve" in features or np.any(w.quant.zero_point != 0):
+        if ("dsp" in features or "mve" in features or "optimize:size" in features
+                or np.any(w.quant.zero_point != 0)):
             return None
         units, depth = w.shape
         return plan_pair_rows(op, units, depth, "conv_1x1_s8", self.multipliers(op))
