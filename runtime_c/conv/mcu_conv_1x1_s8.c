@@ -619,6 +619,80 @@ static inline int8_t mcu_pair_rq(uint32_t a, const int32_t *q)
 /* The same sums without a 64-bit product (Armv6-M has only a 32-bit MULS): s = S modulo 2^32 from x * W,
  * and b = B itself from x * w_b ((W + 2^22) >> 23 is w_b exactly, |w_a| < 2^22); A is then s - b * 2^23
  * modulo 2^32. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__thumb__) && !defined(__thumb2__) && defined(__OPTIMIZE__)
+/*
+ * Armv6-M (Cortex-M0), gcc: the pass over the K values in assembly (gcc's C kept the sums in memory).
+ * const int32_t *f(const int8_t *x_end, int32_t minus_k, const int32_t *w, uint32_t *sb): sb holds (s, b)
+ * per pair, in and out; per value one LDRSB (x_end[i], i from -K up to 0) and per pair its word (LDM), t =
+ * (W + 2^22) >> 23, b += x * t, s += x * W: 6 instructions per pair (MULS, ADD to a high register). The
+ * sums in r8-r12 and lr, r0 x_end, r1 i, r2 the stream, r3 2^22, r4 the value, r5/r6 the words, r7 t.
+ */
+#define MCU_PAIR_V6M_MAC(W, S, B)                                                               \
+    "adds r7, " W ", r3\n\t"                                                                    \
+    "asrs r7, r7, #23\n\t"                                                                      \
+    "muls r7, r4, r7\n\t"                                                                       \
+    "add " B ", r7\n\t"                                                                         \
+    "muls " W ", r4, " W "\n\t"                                                                 \
+    "add " S ", " W "\n\t"
+#define MCU_PAIR_V6M_STEP3                                                                      \
+    "ldmia r2!, {r5, r6}\n\t" MCU_PAIR_V6M_MAC("r5", "r8", "r9") MCU_PAIR_V6M_MAC("r6", "r10", "r11") \
+    "ldmia r2!, {r5}\n\t" MCU_PAIR_V6M_MAC("r5", "r12", "lr")
+#define MCU_PAIR_V6M_STEP2                                                                      \
+    "ldmia r2!, {r5, r6}\n\t" MCU_PAIR_V6M_MAC("r5", "r8", "r9") MCU_PAIR_V6M_MAC("r6", "r10", "r11")
+#define MCU_PAIR_V6M_STEP1 "ldmia r2!, {r5}\n\t" MCU_PAIR_V6M_MAC("r5", "r8", "r9")
+
+#define MCU_PAIR_V6M_FUNCTION(NB)                                                               \
+    __attribute__((naked, noinline)) static const int32_t *mcu_pairs_pass_v6m##NB(              \
+        const int8_t *x_end __attribute__((unused)), int32_t minus_k __attribute__((unused)),   \
+        const int32_t *w __attribute__((unused)), uint32_t *sb __attribute__((unused)))         \
+    {                                                                                           \
+        __asm__ volatile(/* gcc wraps Thumb-1 inline assembly in divided syntax */               \
+            ".syntax unified\n\t"                                                               \
+            "push {r4, r5, r6, r7, lr}\n\t"                                                     \
+            "mov r4, r8\n\t"                                                                    \
+            "mov r5, r9\n\t"                                                                    \
+            "mov r6, r10\n\t"                                                                   \
+            "mov r7, r11\n\t"                                                                   \
+            "push {r3, r4, r5, r6, r7}\n\t"                                                     \
+            "ldmia r3!, {r4, r5, r6, r7}\n\t"                                                   \
+            "mov r8, r4\n\t"                                                                    \
+            "mov r9, r5\n\t"                                                                    \
+            "mov r10, r6\n\t"                                                                   \
+            "mov r11, r7\n\t"                                                                   \
+            "ldmia r3!, {r4, r5}\n\t"                                                           \
+            "mov r12, r4\n\t"                                                                   \
+            "mov lr, r5\n\t"                                                                    \
+            "movs r3, #1\n\t"                                                                   \
+            "lsls r3, r3, #22\n"                                                                 \
+            "1:\n\t"                                                                            \
+            "ldrsb r4, [r0, r1]\n\t" MCU_PAIR_V6M_STEP##NB                                       \
+            "adds r1, r1, #1\n\t"                                                               \
+            "bne 1b\n\t"                                                                        \
+            "pop {r3}\n\t"                                                                      \
+            "mov r4, r8\n\t"                                                                    \
+            "mov r5, r9\n\t"                                                                    \
+            "mov r6, r10\n\t"                                                                   \
+            "mov r7, r11\n\t"                                                                   \
+            "stmia r3!, {r4, r5, r6, r7}\n\t"                                                   \
+            "mov r4, r12\n\t"                                                                   \
+            "mov r5, lr\n\t"                                                                    \
+            "stmia r3!, {r4, r5}\n\t"                                                           \
+            "movs r0, r2\n\t"                                                                   \
+            "pop {r4, r5, r6, r7}\n\t"                                                          \
+            "mov r8, r4\n\t"                                                                    \
+            "mov r9, r5\n\t"                                                                    \
+            "mov r10, r6\n\t"                                                                   \
+            "mov r11, r7\n\t"                                                                   \
+            "pop {r4, r5, r6, r7, pc}\n\t"                                                      \
+            ".syntax divided\n\t");                                                             \
+    }
+
+MCU_PAIR_V6M_FUNCTION(3)
+MCU_PAIR_V6M_FUNCTION(2)
+MCU_PAIR_V6M_FUNCTION(1)
+#define MCU_PAIR_V6M 1
+#endif
+
 static MCU_PAIR_INLINE void mcu_pairs_blocks_c(mcu_pairs_job_t *job, const int32_t nb)
 {
     const int32_t *w = job->w;
@@ -626,25 +700,32 @@ static MCU_PAIR_INLINE void mcu_pairs_blocks_c(mcu_pairs_job_t *job, const int32
     const int8_t *const x = job->x;
     const int32_t k = (int32_t)(job->x_end - x);
     for (; job->blocks > 0; job->blocks--) {
-        uint32_t s[3] = {0, 0, 0}, b[3] = {0, 0, 0};
+        uint32_t sb[6] = {0, 0, 0, 0, 0, 0}; /* per pair s, b */
         for (int32_t j = 0; j < nb; j++) {
             const uint32_t lo = (uint32_t)w[2 * j], hi = (uint32_t)w[2 * j + 1];
-            s[j] = lo;
-            b[j] = (lo >> MCU_PAIR_SHIFT) | (hi << (32 - MCU_PAIR_SHIFT));
+            sb[2 * j] = lo;
+            sb[2 * j + 1] = (lo >> MCU_PAIR_SHIFT) | (hi << (32 - MCU_PAIR_SHIFT));
         }
         w += 2 * nb;
+#if defined(MCU_PAIR_V6M)
+        if (k > 0) {
+            w = nb == 3 ? mcu_pairs_pass_v6m3(job->x_end, -k, w, sb)
+                        : (nb == 2 ? mcu_pairs_pass_v6m2(job->x_end, -k, w, sb) : mcu_pairs_pass_v6m1(job->x_end, -k, w, sb));
+        }
+#else
         for (int32_t i = 0; i < k; i++, w += nb) {
             const int32_t xv = x[i];
             for (int32_t j = 0; j < nb; j++) {
                 const int32_t word = w[j];
-                s[j] += (uint32_t)xv * (uint32_t)word;
-                b[j] += (uint32_t)(xv * ((word + (1 << (MCU_PAIR_SHIFT - 1))) >> MCU_PAIR_SHIFT));
+                sb[2 * j] += (uint32_t)xv * (uint32_t)word;
+                sb[2 * j + 1] += (uint32_t)(xv * ((word + (1 << (MCU_PAIR_SHIFT - 1))) >> MCU_PAIR_SHIFT));
             }
         }
+#endif
         for (int32_t j = 0; j < nb; j++, w += 9) {
-            const uint32_t a = s[j] - (b[j] << MCU_PAIR_SHIFT);
+            const uint32_t a = sb[2 * j] - (sb[2 * j + 1] << MCU_PAIR_SHIFT);
             *out++ = mcu_pair_rq(2u * a + (uint32_t)w[0], w + 1);
-            *out++ = mcu_pair_rq(2u * b[j], w + 5);
+            *out++ = mcu_pair_rq(2u * sb[2 * j + 1], w + 5);
         }
     }
     job->w = w;
