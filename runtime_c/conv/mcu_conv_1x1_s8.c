@@ -13,7 +13,9 @@
  * Four steps per loop turn. Then each output costs 5 instructions of requantization
  * (mcu_conv_fast_requant and SSAT), the results are packed (and clamped byte-wise with SSUB8/SEL
  * when the activation range is narrower than int8) and stored as halfwords.
- * Plain C (host, M0, M3) runs the same layouts with scalar multiply-accumulates.
+ * Plain C runs the same layouts with scalar multiply-accumulates (the fallback of cores without DSP).
+ * Cores without DSP normally get the pair-word layout (pixels = 1, mcu_conv_pairs_pixel below): one 64-bit
+ * multiply-accumulate (SMLAL) per channel pair and input value on Armv7-M, in assembly.
  */
 #include <string.h>
 
