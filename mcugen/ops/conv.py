@@ -385,13 +385,15 @@ class FastConv:
 
     row_groups: int = 0     # groups per filter row (0: K padded at its end only)
     w16: bool = False       # weights stored as int16 pairs (twice the flash, 20% fewer instructions)
-    pixels: int = 3         # output pixels per block (3, or 2 to save scratch)
+    pixels: int = 3         # output pixels per block (3, or 2 to save scratch; 1: the pair-word layout)
     staging: bool = False   # mcu_conv_im2col_s8 with in_c not a multiple of 4: a byte row after the slots
 
     @property
     def scratch(self) -> int:
         """Bytes (mcu_conv_*_get_buffer_size): `pixels` x 4 int16 per group (pixels = 4, the Helium layout:
-        4 x 4 int8), plus the staging row."""
+        4 x 4 int8), plus the staging row; pixels = 1: 4 * k_groups bytes for the window (im2col), else 0."""
+        if self.pixels == 1:  # the pair-word layout: the window's bytes (im2col), nothing for 1x1
+            return 0 if self.function == "conv_1x1_s8" else 4 * self.k_groups
         per_group = 16 if self.pixels == 4 else 8 * self.pixels
         return (per_group + (4 if self.staging else 0)) * self.k_groups
 
@@ -418,15 +420,17 @@ def im2col_row_groups(k_w: int, in_c: int) -> int:
     return groups if row % 4 == 0 or 8 * groups <= 3 * row else 0
 
 
-def _accumulator_range(op: Operator, oc: int, k: int):
+def _accumulator_range(op: Operator, oc: int, k: int, multipliers=None):
     """What the fast kernels' plans prove their requantization from: (weights as [oc, k] int64, bias,
-    per-channel multipliers and shifts, input and output zero points, the activation clamp, and per channel
-    the least and largest accumulator bias + sum w * (x - zp) over every input of the input's type)."""
+    per-channel multipliers and shifts (TFLM's convolution's, or `multipliers`, e.g. FULLY_CONNECTED's one per
+    tensor), input and output zero points, the activation clamp, and per channel the least and largest
+    accumulator bias + sum w * (x - zp) over every input of the input's type)."""
     x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
     b = op.inputs[2] if len(op.inputs) > 2 else None
     wk = w.data.reshape(oc, k).astype(np.int64)
     bias = b.data.astype(np.int64).reshape(-1) if b is not None else np.zeros(oc, np.int64)
-    mult, shift = per_channel_multipliers(op, oc)
+    mult, shift = per_channel_multipliers(op, oc) if multipliers is None else multipliers
+    mult, shift = np.broadcast_to(mult, (oc,)), np.broadcast_to(shift, (oc,))
     zp_in, zp_out = int(x.quant.zp), int(y.quant.zp)
     lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
     q_lo, q_hi = type_range(x.dtype)
@@ -434,6 +438,37 @@ def _accumulator_range(op: Operator, oc: int, k: int):
     acc_lo = bias + np.minimum(wk * d_lo, wk * d_hi).sum(axis=1)
     acc_hi = bias + np.maximum(wk * d_lo, wk * d_hi).sum(axis=1)
     return wk, bias, mult, shift, zp_in, zp_out, lo, hi, acc_lo, acc_hi
+
+
+def _fast_quant(wk, bias, mult, shift, zp_in, zp_out, lo, hi, acc_lo, acc_hi):
+    """The fast kernels' per-channel requantization (mcu_conv_fast_requant), or None when a channel does not
+    meet its condition: (quant, constant) with quant [oc + (oc & 1), 4] = (bias with the input offset folded
+    in, m2, h, e) per channel (an odd count padded with a zero channel) and constant[c] True for a channel
+    whose output is the same for every input (its weights must be stored as zeros: bias 0, h = 2 * output)."""
+    oc = wk.shape[0]
+    oc2 = oc + (oc & 1)
+    quant = np.zeros((oc2, 4), np.int64)  # bias, m2, h, e
+    quant[oc:] = (0, -_I32, 0, 1)  # the padding channel
+    constant = np.zeros(oc, bool)
+    for c in range(oc):
+        m, s = int(mult[c]), int(shift[c])
+        ends = []
+        for a in (int(acc_lo[c]), int(acc_hi[c])):
+            if s > 0 and not -_I32 <= (a << s) < _I32:
+                break
+            ends.append(min(max(tflm_requantize(a, m, s) + zp_out, lo), hi))
+        if len(ends) == 2 and ends[0] == ends[1]:  # requantization is monotonic: constant channel
+            quant[c] = (0, -_I32, 2 * ends[0], 1)
+            constant[c] = True
+            continue
+        e = -s
+        if e < 1 or not (1 << 30) <= m < _I32:
+            return None
+        h = (1 << (e - 1)) + zp_out * (1 << e)
+        if abs(h) + max(abs(int(acc_lo[c])), abs(int(acc_hi[c]))) + 2 >= _I32:
+            return None
+        quant[c] = (_wrap32(int(bias[c]) - zp_in * int(wk[c].sum())), 2 * m - (1 << 32), h, e)
+    return quant, constant
 
 
 def plan_fast_conv(op: Operator, geometry, features=frozenset()) -> FastConv | None:
@@ -460,28 +495,12 @@ def plan_fast_conv(op: Operator, geometry, features=frozenset()) -> FastConv | N
         wpad.reshape(oc2, kh, 4 * row_groups)[:oc, :, :kw * ic] = wk.reshape(oc, kh, kw * ic)
     else:
         wpad[:oc, :k] = wk
-    quant = np.zeros((oc2, 4), np.int64)  # bias, m2, h, e
-    quant[oc:] = (0, -_I32, 0, 1)  # the padding channel
-    constant = 0
-    for c in range(oc):
-        m, s = int(mult[c]), int(shift[c])
-        ends = []
-        for a in (int(acc_lo[c]), int(acc_hi[c])):
-            if s > 0 and not -_I32 <= (a << s) < _I32:
-                break
-            ends.append(min(max(tflm_requantize(a, m, s) + zp_out, lo), hi))
-        if len(ends) == 2 and ends[0] == ends[1]:  # requantization is monotonic: constant channel
-            wpad[c] = 0
-            quant[c] = (0, -_I32, 2 * ends[0], 1)
-            constant += 1
-            continue
-        e = -s
-        if e < 1 or not (1 << 30) <= m < _I32:
-            return None
-        h = (1 << (e - 1)) + zp_out * (1 << e)
-        if abs(h) + max(abs(int(acc_lo[c])), abs(int(acc_hi[c]))) + 2 >= _I32:
-            return None
-        quant[c] = (_wrap32(int(bias[c]) - zp_in * int(wk[c].sum())), 2 * m - (1 << 32), h, e)
+    fq = _fast_quant(wk, bias, mult, shift, zp_in, zp_out, lo, hi, acc_lo, acc_hi)
+    if fq is None:
+        return None
+    quant, zero = fq
+    wpad[:oc][zero] = 0
+    constant = int(zero.sum())
     function = "conv_1x1_s8" if one else "conv_im2col_s8"
     staging = not one and ic % 4 != 0
     if "mve" in features:  # the Helium layout (mcu_conv.h): per pair of channels, see pack_gemm4_mve
@@ -503,6 +522,85 @@ def plan_fast_conv(op: Operator, geometry, features=frozenset()) -> FastConv | N
     if plan.scratch > PIXELS3_MAX_SCRATCH and x.size + y.size >= PIXELS2_ACTIVATIONS:
         plan.pixels = 2
     return plan
+
+
+# ---- the pair-word layout of cores without DSP (pixels = 1; mcu_conv.h, mcu_conv_pairs_pixel) ------------
+#: the weight of a pair's second channel sits PAIR_SHIFT bits up in the pair's word: W = w_a + w_b * 2^23
+#: fits int32 for any int8 w_a, w_b, and one 32x32->64 multiply-accumulate (SMLAL) of W with an input value
+#: adds x * w_a to the low field and x * w_b to the high one (two MACs).
+PAIR_SHIFT = 23
+PAIR_BLOCK = 3   # pairs per block: the 3 64-bit sums, an input and 3 words fill Armv7-M's 14 registers
+PAIR_RQ = 9      # words per pair after a block's weights: 2 bias_a, M_a, K_a, e_a, 2^31, M_b, K_b, e_b, 2^31
+
+
+def pair_field_fits(wa: np.ndarray, x_dtype: str = "int8") -> bool:
+    """The low field of every pair's sum (sum of x * w_a over the row, any input of x's type) stays in
+    [-2^22, 2^22), so that the low PAIR_SHIFT bits of the 64-bit sum give it exactly (sign-extended) and the
+    bits above give the high field."""
+    q_lo, q_hi = type_range(x_dtype)
+    wa = np.asarray(wa, np.int64)
+    top = np.maximum(wa * q_lo, wa * q_hi).sum(axis=-1)
+    bottom = np.minimum(wa * q_lo, wa * q_hi).sum(axis=-1)
+    half = 1 << (PAIR_SHIFT - 1)
+    return bool(top.max(initial=0) < half and bottom.min(initial=0) >= -half)
+
+
+def pack_pair_stream(wk: np.ndarray, quant: np.ndarray) -> np.ndarray:
+    """[oc, K] int8 weights (constant channels zeroed) and quant [oc + (oc & 1), 4] (_fast_quant) -> the
+    pair-word stream (mcu_conv.h, pixels = 1): channels in pairs (2j, 2j + 1; an odd count padded with a
+    zero channel, computed, never written), pairs in blocks of PAIR_BLOCK (the last block 1 to 3 pairs); per
+    block: per pair the 64-bit start value bias_b * 2^23 (low word, high word), then per input value k the
+    block's pair words w_a[k] + w_b[k] * 2^23, then per pair 2 bias_a, M_a, K_a, e_a, 2^31, M_b, K_b, e_b,
+    2^31 (the doubled accumulators' requantization, mcu_conv.h: M = TFLM's multiplier, K = h, e as in
+    quant, and the rounding term, loaded with them)."""
+    oc, k = wk.shape
+    oc2 = quant.shape[0]
+    w = np.zeros((oc2, k), np.int64)
+    w[:oc] = wk
+    words = w[0::2] + w[1::2] * (1 << PAIR_SHIFT)                  # [pair][k]
+    pairs = oc2 // 2
+    bias = wrap_int32(quant[:, 0]).astype(np.int64)
+    start = bias[1::2] * (1 << PAIR_SHIFT)                          # 64-bit, exact
+    lo_hi = np.stack([start & 0xFFFFFFFF, (start >> 32) & 0xFFFFFFFF], axis=1)
+    # the doubled accumulators' requantization: M = TFLM's multiplier (m2 = 2M - 2^32), K = h, e
+    mke = np.stack([(quant[:, 1] + (1 << 32)) // 2, quant[:, 2], quant[:, 3], np.full(len(quant), _I32)], axis=1)
+    rq = np.concatenate([2 * bias[0::2, None], mke[0::2], mke[1::2]], axis=1)  # [pair][9]
+    out = []
+    for j in range(0, pairs, PAIR_BLOCK):
+        nb = min(PAIR_BLOCK, pairs - j)
+        out += [lo_hi[j:j + nb].ravel(), words[j:j + nb].T.ravel(), rq[j:j + nb].ravel()]
+    return wrap_int32(np.concatenate(out))
+
+
+def plan_pair_conv(op: Operator, geometry) -> FastConv | None:
+    """The pair-word plan of a CONV_2D on a core without DSP (pixels = 1: one output pixel at a time, read
+    straight from the input (1x1) or from its window gathered as bytes (im2col), every channel pair's two
+    MACs per input value in one multiply-accumulate of 64 bits), or None when the fast requantization
+    (_fast_quant) or the low field's range (pair_field_fits) does not hold."""
+    n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw = geometry
+    one = kh == 1 and kw == 1
+    return plan_pair_rows(op, oc, kh * kw * ic, "conv_1x1_s8" if one else "conv_im2col_s8")
+
+
+def plan_pair_rows(op: Operator, oc: int, k: int, function: str, multipliers=None) -> FastConv | None:
+    """plan_pair_conv for op's weights as [oc, k] rows (a CONV_2D's OHWI filter, a FULLY_CONNECTED's
+    [units, depth]) with TFLM's convolution multipliers or the given `multipliers`."""
+    x = op.inputs[0]
+    wk, bias, mult, shift, zp_in, zp_out, lo, hi, acc_lo, acc_hi = _accumulator_range(op, oc, k, multipliers)
+    if acc_lo.min() < -_I32 or acc_hi.max() >= _I32:
+        return None
+    fq = _fast_quant(wk, bias, mult, shift, zp_in, zp_out, lo, hi, acc_lo, acc_hi)
+    if fq is None:
+        return None
+    quant, zero = fq
+    live = ~zero  # the doubled accumulators fit int32
+    if np.any(np.maximum(-acc_lo, acc_hi)[live] >= 1 << 30):
+        return None
+    wk = wk.copy()
+    wk[zero] = 0
+    if not pair_field_fits(wk[0::2], x.dtype):
+        return None
+    return FastConv(function, (k + 3) // 4, pack_pair_stream(wk, quant), int(zero.sum()), 0, False, 1, False)
 
 
 def pack_gemm4_mve(wpad: np.ndarray, quant: np.ndarray) -> np.ndarray:
@@ -534,23 +632,32 @@ class Conv2D(_ConvBase):
 
     def fast(self, op, features=frozenset()):
         """The fast kernel plan for this int8 layer on a board with `features`, or None for the reference
-        kernel mcu_conv_s8 (and for the 16x8 scheme, which has only the reference kernel)."""
+        kernel mcu_conv_s8 (and for the 16x8 scheme, which has only the reference kernel). A board without
+        DSP or MVE takes the pair-word layout (plan_pair_conv) where it holds, else the DSP layout, which
+        its plain C reads too."""
         if self.scheme(op) != "s8":
             return None
+        if "dsp" not in features and "mve" not in features and "optimize:size" not in features:
+            # plain C: the pair words where they fit (2 bytes of flash a weight: not under --optimize size)
+            plan = plan_pair_conv(op, self.geometry(op))
+            if plan is not None:
+                return plan
         return plan_fast_conv(op, self.geometry(op), features)
 
     def as_fully_connected(self, op, features=frozenset()) -> bool:
-        """A 1x1, stride-1 int8 convolution on a core without DSP or MVE runs the FULLY_CONNECTED kernel
-        over its pixels (batches = pixels, depth = input channels, units = output channels): the same
-        arithmetic as TFLM's convolution (per-channel multipliers as the convolution computes them), and
-        the plain-C rows4 loop of mcu_fully_connected_s8.c is faster there than the convolution's."""
+        """A 1x1, stride-1 int8 convolution on a core without DSP or MVE whose pair-word plan does not hold
+        (plan_pair_conv) or is not wanted (--optimize size) runs the FULLY_CONNECTED kernel over its pixels (batches = pixels, depth = input
+        channels, units = output channels): the same arithmetic as TFLM's convolution (per-channel
+        multipliers as the convolution computes them), and the plain-C rows4 loop of
+        mcu_fully_connected_s8.c is faster there than the convolution's DSP-layout loop."""
         if self.scheme(op) != "s8" or "dsp" in features or "mve" in features:
             return False
         n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, dh, dw = self.geometry(op)
+        pairs = "optimize:size" not in features and plan_pair_conv(op, self.geometry(op)) is not None
         # oc >= 2: one output channel would take FULLY_CONNECTED's per-tensor multiplier (float32 scale
         # product), not the convolution's per-channel one (double)
         return ((kh, kw, sh, sw) == (1, 1, 1, 1) and (oh, ow) == (ih, iw) and op.inputs[1].shape[3] == ic
-                and oc >= 2)
+                and oc >= 2 and not pairs)
 
     def lower_as_fully_connected(self, op, ctx):
         """The FULLY_CONNECTED lowering of a 1x1 convolution (as_fully_connected): weights [oc, ic], one
@@ -603,7 +710,8 @@ class Conv2D(_ConvBase):
         if f.function == "conv_im2col_s8":
             sources = ("conv/mcu_conv_im2col_s8.c",) + sources
         return Layer(op, function=f.function, struct="conv_fast_params_t", fields=fields,
-                     args=[ctx.ptr(x), ctx.ptr(y), ctx.scratch(f.scratch, "int16_t")], sources=sources,
+                     args=[ctx.ptr(x), ctx.ptr(y), ctx.scratch(f.scratch, "int16_t") if f.scratch else "NULL"],
+                     sources=sources,
                      extra={"constant_channels": f.constant_channels})
 
 

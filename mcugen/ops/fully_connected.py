@@ -10,7 +10,7 @@ import numpy as np
 
 from ..quant import activation_range, f64, quantize_multiplier, reduce_multiplier_16, type_range
 from .base import Layer, OpHandler, Sig, need_quant, register
-from .conv import FUSED, fast_requant_table, per_channel_multipliers, wrap_int32
+from .conv import FUSED, fast_requant_table, per_channel_multipliers, plan_pair_rows, wrap_int32
 from .conv import S4_MAX_ROW, pack_s4_rows, s4_fast_requant, s4_row_words
 from .f32 import F32_SIG_INPUTS, float_activation_range, group_rows, integer_only
 
@@ -104,6 +104,9 @@ class FullyConnected(OpHandler):
         units, depth = w.shape
         per_channel = w.quant.per_channel
         mult, shift = self.multipliers(op)
+        pairs = self.pair_plan(op, ctx.features)
+        if pairs is not None:
+            return self.lower_pairs(op, ctx, pairs, reverse)
         lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
         io, fo = -x.quant.zp, -w.quant.zp
         wt = w.data.astype(np.int64)
@@ -139,6 +142,36 @@ class FullyConnected(OpHandler):
         ]
         return Layer(op, function="fully_connected_s8", struct="fc_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(y)], sources=("fully_connected/mcu_fully_connected_s8.c",))
+
+    def pair_plan(self, op, features=frozenset()):
+        """On a core without DSP or MVE, symmetric weights, not --optimize size (the pair words take 2 bytes
+        of flash a weight): the pair-word plan of the convolution kernels (conv.plan_pair_rows,
+        mcu_conv_pairs_pixel) with FULLY_CONNECTED's multipliers, or None (then the rows4 kernel of
+        mcu_fully_connected_s8.c runs)."""
+        w = op.inputs[1]
+        if ("dsp" in features or "mve" in features or "optimize:size" in features
+                or np.any(w.quant.zero_point != 0)):
+            return None
+        units, depth = w.shape
+        return plan_pair_rows(op, units, depth, "conv_1x1_s8", self.multipliers(op))
+
+    def lower_pairs(self, op, ctx, plan, reverse: int = 0):
+        """The batches as the pixels of a 1x1 convolution (mcu_conv_1x1_s8, pixels = 1: each batch row read
+        in place, every unit pair's two MACs per input in one 64-bit multiply-accumulate)."""
+        x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+        units, depth = w.shape
+        batches = x.size // depth
+        lo, hi = activation_range(op.options.get("fused_activation_function", "NONE"), y.quant.s, y.quant.zp, y.dtype)
+        fields = [
+            ("batches", 1), ("in_h", 1), ("in_w", batches), ("in_c", depth), ("out_h", 1), ("out_w", batches),
+            ("out_c", units), ("k_h", 1), ("k_w", 1), ("stride_h", 1), ("stride_w", 1), ("dil_h", 1), ("dil_w", 1),
+            ("pad_top", 0), ("pad_left", 0), ("reverse", int(reverse)), ("k_groups", plan.k_groups),
+            ("row_groups", 0), ("w16", 0), ("pixels", 1), ("input_zp", x.quant.zp), ("act_min", lo),
+            ("act_max", hi), ("weights", ctx.const("weights", plan.weights, "int32_t")),
+        ]
+        return Layer(op, function="conv_1x1_s8", struct="conv_fast_params_t", fields=fields,
+                     args=[ctx.ptr(x), ctx.ptr(y), "NULL"], sources=("conv/mcu_conv_1x1_s8.c",),
+                     extra={"constant_channels": plan.constant_channels})
 
     # ---- float32 (scheme f32): TFLM's reference float FullyConnected (mcu_fully_connected_f32.c) ----
     signatures = signatures + (Sig("f32", F32_SIG_INPUTS, (("float32",),), optional=(2,)),)

@@ -13,7 +13,9 @@
  * Four steps per loop turn. Then each output costs 5 instructions of requantization
  * (mcu_conv_fast_requant and SSAT), the results are packed (and clamped byte-wise with SSUB8/SEL
  * when the activation range is narrower than int8) and stored as halfwords.
- * Plain C (host, M0, M3) runs the same layouts with scalar multiply-accumulates.
+ * Plain C runs the same layouts with scalar multiply-accumulates (the fallback of cores without DSP).
+ * Cores without DSP normally get the pair-word layout (pixels = 1, mcu_conv_pairs_pixel below): one 64-bit
+ * multiply-accumulate (SMLAL) per channel pair and input value on Armv7-M, in assembly.
  */
 #include <string.h>
 
@@ -470,10 +472,333 @@ void mcu_conv_fast_gemm4(const mcu_conv_fast_params_t *p, const int8_t *rows, in
 }
 #endif /* MCU_CONV_MVE */
 
+#if !defined(__ARM_FEATURE_DSP) && !defined(MCU_CONV_MVE)
+/*
+ * The pair-word layout (pixels = 1, cores without DSP; see mcu_conv.h). Per block of nb <= 3 channel
+ * pairs, one pass over the pixel's K input values: each value is multiplied with each pair's word W =
+ * w_a + w_b * 2^23, which adds x * w_a and x * w_b * 2^23 to the pair's 64-bit sum S: two MACs. Then
+ * (2A, 2B) from S: 2A = 2 * (the low 23 bits of S, sign-extended), 2B = floor(S / 2^22) + [A < 0]
+ * (|A| < 2^22), and each doubled accumulator a = 2 * acc (2A + 2 bias_a, 2B) is requantized as
+ * out = (K + [a < 0 ? -1 : 0] + floor((a * M + 2^31) / 2^32)) >> e, saturated to int8: TFLM's
+ * requantization for e >= 1 (fast_requant_table in mcugen/ops/conv.py; the generator checks |acc| < 2^30
+ * and the sum's range). A narrower activation range is applied to the pixel's bytes afterwards.
+ */
+#define MCU_PAIR_SHIFT 23
+#define MCU_PAIR_INT8_MIN (-128) /* the int8 saturation of the kernel's outputs */
+#define MCU_PAIR_INT8_MAX 127
+
+/* What a pass over one pixel needs (offsets fixed: the assembly reads them). */
+typedef struct {
+    const int8_t *x;         /*  0: the pixel's K input values */
+    const int8_t *x_end;     /*  4: x + K */
+    const int8_t *x_mid;     /*  8: x + K % 8 (the single steps before the turns of 8) */
+    const int32_t *w;        /* 12: the stream at the next block (advanced) */
+    int8_t *out;             /* 16: the next output byte (advanced) */
+    int32_t blocks;          /* 20: blocks of nb pairs left (counted down) */
+} mcu_pairs_job_t;
+
+#if defined(__GNUC__) && defined(__thumb2__) && defined(__OPTIMIZE__)
+/* a C99 compile-time check of the layout (a negative array size fails) */
+typedef char mcu_pairs_job_layout_check[(sizeof(void *) == 4 && sizeof(mcu_pairs_job_t) == 24) ? 1 : -1];
+
+/*
+ * Armv7-M (Cortex-M3): blocks of nb pairs in assembly, void f(mcu_pairs_job_t *job). Per input value one
+ * LDRSB, one load of the block's nb words (LDM) and nb SMLAL (32 x 32 + 64 -> 64): 5 instructions for
+ * 6 MACs with nb = 3, eight values a loop turn after the K % 8 single ones. Registers in the product:
+ * r0-r5 the sums, r6 the value, r7-r9 the words, r10 the stream, r11 the input, r12 its end, lr the end
+ * of the single steps; [sp] the job. Then per pair 17 instructions: the two doubled accumulators, and
+ * for each its M, K, e and the rounding 2^31 (one LDM), the SMLAL requantization, SSAT and the byte store
+ * (r11 the output).
+ */
+#define MCU_PAIR_STEP3                                                                          \
+    "ldrsb r6, [r11], #1\n\t"                                                                   \
+    "ldm r10!, {r7, r8, r9}\n\t"                                                                \
+    "smlal r0, r1, r6, r7\n\t"                                                                  \
+    "smlal r2, r3, r6, r8\n\t"                                                                  \
+    "smlal r4, r5, r6, r9\n\t"
+#define MCU_PAIR_STEP2                                                                          \
+    "ldrsb r6, [r11], #1\n\t"                                                                   \
+    "ldrd r7, r8, [r10], #8\n\t"                                                                \
+    "smlal r0, r1, r6, r7\n\t"                                                                  \
+    "smlal r2, r3, r6, r8\n\t"
+#define MCU_PAIR_STEP1                                                                          \
+    "ldrsb r6, [r11], #1\n\t"                                                                   \
+    "ldr r7, [r10], #4\n\t"                                                                     \
+    "smlal r0, r1, r6, r7\n\t"
+#define MCU_PAIR_REGS3 "{r0, r1, r2, r3, r4, r5}"
+#define MCU_PAIR_REGS2 "{r0, r1, r2, r3}"
+#define MCU_PAIR_REGS1 "{r0, r1}"
+
+/* One doubled accumulator A2 out: r7 M, r8 K, r9 e, r12 2^31 (loaded together). */
+#define MCU_PAIR_RQ(A2)                                                                         \
+    "add r8, r8, " A2 ", asr #31\n\t"                                                           \
+    "smlal r12, r8, " A2 ", r7\n\t"                                                             \
+    "asr r8, r8, r9\n\t"                                                                        \
+    "ssat r8, #8, r8\n\t"                                                                       \
+    "strb r8, [r11], #1\n\t"
+
+/* The pair whose sum is in (LO, HI): 2A in r6, 2B in HI, then both outputs (LO: 2 bias_a). */
+#define MCU_PAIR_OUT(LO, HI)                                                                    \
+    "sbfx r6, " LO ", #0, #23\n\t"                                                              \
+    "lsr " LO ", " LO ", #22\n\t"                                                               \
+    "orr " LO ", " LO ", " HI ", lsl #10\n\t"                                                   \
+    "add " HI ", " LO ", r6, lsr #31\n\t"                                                       \
+    "ldm r10!, {" LO ", r7, r8, r9, r12}\n\t"                                                   \
+    "add r6, " LO ", r6, lsl #1\n\t"                                                            \
+    MCU_PAIR_RQ("r6")                                                                           \
+    "ldm r10!, {r7, r8, r9, r12}\n\t"                                                           \
+    MCU_PAIR_RQ(HI)
+#define MCU_PAIR_OUT3 MCU_PAIR_OUT("r0", "r1") MCU_PAIR_OUT("r2", "r3") MCU_PAIR_OUT("r4", "r5")
+#define MCU_PAIR_OUT2 MCU_PAIR_OUT("r0", "r1") MCU_PAIR_OUT("r2", "r3")
+#define MCU_PAIR_OUT1 MCU_PAIR_OUT("r0", "r1")
+
+#define MCU_PAIR_FUNCTION(NB)                                                                   \
+    __attribute__((naked, noinline)) static void mcu_pairs_blocks##NB(                          \
+        mcu_pairs_job_t *job __attribute__((unused)))                                           \
+    {                                                                                           \
+        __asm__ volatile(                                                                       \
+            "push {r0, r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"                                \
+            "ldr r10, [r0, #12]\n"                                                              \
+            "1:\n\t" /* a block: the start values, the input */                                 \
+            "ldm r10!, " MCU_PAIR_REGS##NB "\n\t"                                               \
+            "ldr lr, [sp]\n\t"                                                                  \
+            "ldr r11, [lr, #0]\n\t"                                                             \
+            "ldr r12, [lr, #4]\n\t"                                                             \
+            "ldr lr, [lr, #8]\n\t"                                                              \
+            "cmp r11, lr\n\t"                                                                   \
+            "beq 3f\n"                                                                          \
+            "2:\n\t" MCU_PAIR_STEP##NB                                                           \
+            "cmp r11, lr\n\t"                                                                   \
+            "bne 2b\n"                                                                          \
+            "3:\n\t"                                                                            \
+            "cmp r11, r12\n\t"                                                                  \
+            "beq 5f\n"                                                                          \
+            "4:\n\t" MCU_PAIR_STEP##NB MCU_PAIR_STEP##NB MCU_PAIR_STEP##NB MCU_PAIR_STEP##NB      \
+                MCU_PAIR_STEP##NB MCU_PAIR_STEP##NB MCU_PAIR_STEP##NB MCU_PAIR_STEP##NB          \
+            "cmp r11, r12\n\t"                                                                  \
+            "bne 4b\n"                                                                          \
+            "5:\n\t" /* the outputs */                                                          \
+            "ldr lr, [sp]\n\t"                                                                  \
+            "ldr r11, [lr, #16]\n\t" MCU_PAIR_OUT##NB                                           \
+            "ldr lr, [sp]\n\t"                                                                  \
+            "str r11, [lr, #16]\n\t"                                                            \
+            "ldr r6, [lr, #20]\n\t"                                                             \
+            "subs r6, r6, #1\n\t"                                                               \
+            "str r6, [lr, #20]\n\t"                                                             \
+            "bne 1b\n\t"                                                                        \
+            "str r10, [lr, #12]\n\t"                                                            \
+            "pop {r0, r4, r5, r6, r7, r8, r9, r10, r11, pc}\n\t");                               \
+    }
+
+MCU_PAIR_FUNCTION(3)
+MCU_PAIR_FUNCTION(2)
+MCU_PAIR_FUNCTION(1)
+
+#else /* portable C (Armv6-M, the host) */
+
+#if defined(__GNUC__)
+#define MCU_PAIR_INLINE __attribute__((always_inline)) inline
+#else
+#define MCU_PAIR_INLINE inline
+#endif
+
+/* int32 from its two's complement bits, without an implementation-defined conversion */
+static inline int32_t mcu_pair_s32(uint32_t v)
+{
+    return v <= 0x7FFFFFFFu ? (int32_t)v : -(int32_t)(~v) - 1;
+}
+
+/* The requantization of a doubled accumulator a (see above), saturated to int8; q = M, K, e. */
+static inline int8_t mcu_pair_rq(uint32_t a, const int32_t *q)
+{
+    const int32_t a2 = mcu_pair_s32(a);
+    const uint64_t sum = (uint64_t)((int64_t)a2 * q[0]) + 0x80000000u; /* modulo 2^64 */
+    const uint32_t t = (uint32_t)(sum >> 32) + (uint32_t)q[1] - (a2 < 0 ? 1u : 0u);
+    const int32_t r = mcu_pair_s32(t) >> q[2];
+    return (int8_t)MCU_CLAMP(r, MCU_PAIR_INT8_MIN, MCU_PAIR_INT8_MAX);
+}
+
+/* The same sums without a 64-bit product (Armv6-M has only a 32-bit MULS): s = S modulo 2^32 from x * W,
+ * and b = B itself from x * w_b ((W + 2^22) >> 23 is w_b exactly, |w_a| < 2^22); A is then s - b * 2^23
+ * modulo 2^32. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__thumb__) && !defined(__thumb2__) && defined(__OPTIMIZE__)
+/*
+ * Armv6-M (Cortex-M0), gcc: the pass over the K values in assembly (gcc's C kept the sums in memory).
+ * const int32_t *f(const int8_t *x_end, int32_t minus_k, const int32_t *w, uint32_t *sb): sb holds (s, b)
+ * per pair, in and out; per value one LDRSB (x_end[i], i from -K up to 0) and per pair its word (LDM), t =
+ * (W + 2^22) >> 23, b += x * t, s += x * W: 6 instructions per pair (MULS, ADD to a high register). The
+ * sums in r8-r12 and lr, r0 x_end, r1 i, r2 the stream, r3 2^22, r4 the value, r5/r6 the words, r7 t.
+ */
+#define MCU_PAIR_V6M_MAC(W, S, B)                                                               \
+    "adds r7, " W ", r3\n\t"                                                                    \
+    "asrs r7, r7, #23\n\t"                                                                      \
+    "muls r7, r4, r7\n\t"                                                                       \
+    "add " B ", r7\n\t"                                                                         \
+    "muls " W ", r4, " W "\n\t"                                                                 \
+    "add " S ", " W "\n\t"
+#define MCU_PAIR_V6M_STEP3                                                                      \
+    "ldmia r2!, {r5, r6}\n\t" MCU_PAIR_V6M_MAC("r5", "r8", "r9") MCU_PAIR_V6M_MAC("r6", "r10", "r11") \
+    "ldmia r2!, {r5}\n\t" MCU_PAIR_V6M_MAC("r5", "r12", "lr")
+#define MCU_PAIR_V6M_STEP2                                                                      \
+    "ldmia r2!, {r5, r6}\n\t" MCU_PAIR_V6M_MAC("r5", "r8", "r9") MCU_PAIR_V6M_MAC("r6", "r10", "r11")
+#define MCU_PAIR_V6M_STEP1 "ldmia r2!, {r5}\n\t" MCU_PAIR_V6M_MAC("r5", "r8", "r9")
+
+#define MCU_PAIR_V6M_FUNCTION(NB)                                                               \
+    __attribute__((naked, noinline)) static const int32_t *mcu_pairs_pass_v6m##NB(              \
+        const int8_t *x_end __attribute__((unused)), int32_t minus_k __attribute__((unused)),   \
+        const int32_t *w __attribute__((unused)), uint32_t *sb __attribute__((unused)))         \
+    {                                                                                           \
+        __asm__ volatile(/* gcc wraps Thumb-1 inline assembly in divided syntax */               \
+            ".syntax unified\n\t"                                                               \
+            "push {r4, r5, r6, r7, lr}\n\t"                                                     \
+            "mov r4, r8\n\t"                                                                    \
+            "mov r5, r9\n\t"                                                                    \
+            "mov r6, r10\n\t"                                                                   \
+            "mov r7, r11\n\t"                                                                   \
+            "push {r3, r4, r5, r6, r7}\n\t"                                                     \
+            "ldmia r3!, {r4, r5, r6, r7}\n\t"                                                   \
+            "mov r8, r4\n\t"                                                                    \
+            "mov r9, r5\n\t"                                                                    \
+            "mov r10, r6\n\t"                                                                   \
+            "mov r11, r7\n\t"                                                                   \
+            "ldmia r3!, {r4, r5}\n\t"                                                           \
+            "mov r12, r4\n\t"                                                                   \
+            "mov lr, r5\n\t"                                                                    \
+            "movs r3, #1\n\t"                                                                   \
+            "lsls r3, r3, #22\n"                                                                 \
+            "1:\n\t"                                                                            \
+            "ldrsb r4, [r0, r1]\n\t" MCU_PAIR_V6M_STEP##NB                                       \
+            "adds r1, r1, #1\n\t"                                                               \
+            "bne 1b\n\t"                                                                        \
+            "pop {r3}\n\t"                                                                      \
+            "mov r4, r8\n\t"                                                                    \
+            "mov r5, r9\n\t"                                                                    \
+            "mov r6, r10\n\t"                                                                   \
+            "mov r7, r11\n\t"                                                                   \
+            "stmia r3!, {r4, r5, r6, r7}\n\t"                                                   \
+            "mov r4, r12\n\t"                                                                   \
+            "mov r5, lr\n\t"                                                                    \
+            "stmia r3!, {r4, r5}\n\t"                                                           \
+            "movs r0, r2\n\t"                                                                   \
+            "pop {r4, r5, r6, r7}\n\t"                                                          \
+            "mov r8, r4\n\t"                                                                    \
+            "mov r9, r5\n\t"                                                                    \
+            "mov r10, r6\n\t"                                                                   \
+            "mov r11, r7\n\t"                                                                   \
+            "pop {r4, r5, r6, r7, pc}\n\t"                                                      \
+            ".syntax divided\n\t");                                                             \
+    }
+
+MCU_PAIR_V6M_FUNCTION(3)
+MCU_PAIR_V6M_FUNCTION(2)
+MCU_PAIR_V6M_FUNCTION(1)
+#define MCU_PAIR_V6M 1
+#endif
+
+static MCU_PAIR_INLINE void mcu_pairs_blocks_c(mcu_pairs_job_t *job, const int32_t nb)
+{
+    const int32_t *w = job->w;
+    int8_t *out = job->out;
+    const int8_t *const x = job->x;
+    const int32_t k = (int32_t)(job->x_end - x);
+    for (; job->blocks > 0; job->blocks--) {
+        uint32_t sb[6] = {0, 0, 0, 0, 0, 0}; /* per pair s, b */
+        for (int32_t j = 0; j < nb; j++) {
+            const uint32_t lo = (uint32_t)w[2 * j], hi = (uint32_t)w[2 * j + 1];
+            sb[2 * j] = lo;
+            sb[2 * j + 1] = (lo >> MCU_PAIR_SHIFT) | (hi << (32 - MCU_PAIR_SHIFT));
+        }
+        w += 2 * nb;
+#if defined(MCU_PAIR_V6M)
+        if (k > 0) {
+            w = nb == 3 ? mcu_pairs_pass_v6m3(job->x_end, -k, w, sb)
+                        : (nb == 2 ? mcu_pairs_pass_v6m2(job->x_end, -k, w, sb) : mcu_pairs_pass_v6m1(job->x_end, -k, w, sb));
+        }
+#else
+        for (int32_t i = 0; i < k; i++, w += nb) {
+            const int32_t xv = x[i];
+            for (int32_t j = 0; j < nb; j++) {
+                const int32_t word = w[j];
+                sb[2 * j] += (uint32_t)xv * (uint32_t)word;
+                sb[2 * j + 1] += (uint32_t)(xv * ((word + (1 << (MCU_PAIR_SHIFT - 1))) >> MCU_PAIR_SHIFT));
+            }
+        }
+#endif
+        for (int32_t j = 0; j < nb; j++, w += 9) {
+            const uint32_t a = sb[2 * j] - (sb[2 * j + 1] << MCU_PAIR_SHIFT);
+            *out++ = mcu_pair_rq(2u * a + (uint32_t)w[0], w + 1);
+            *out++ = mcu_pair_rq(2u * sb[2 * j + 1], w + 5);
+        }
+    }
+    job->w = w;
+    job->out = out;
+}
+
+static void mcu_pairs_blocks3(mcu_pairs_job_t *job)
+{
+    mcu_pairs_blocks_c(job, 3);
+}
+
+static void mcu_pairs_blocks2(mcu_pairs_job_t *job)
+{
+    mcu_pairs_blocks_c(job, 2);
+}
+
+static void mcu_pairs_blocks1(mcu_pairs_job_t *job)
+{
+    mcu_pairs_blocks_c(job, 1);
+}
+#endif
+
+void mcu_conv_pairs_pixel(const int32_t *weights, int32_t out_c, int32_t k, int32_t act_min, int32_t act_max,
+                          const int8_t *x, int8_t *out)
+{
+    const int32_t pairs = (out_c + 1) >> 1;
+    mcu_pairs_job_t job;
+    job.x = x;
+    job.x_end = x + k;
+    job.x_mid = x + (k & 7);
+    job.w = weights;
+    job.out = out;
+    int32_t full = pairs / 3, rest = pairs - 3 * full; /* blocks of 3 pairs written in place, the rest */
+    if (rest == 0 && (out_c & 1)) { /* the padding channel is in the last block */
+        full--;
+        rest = 3;
+    }
+    job.blocks = full;
+    if (full > 0) {
+        mcu_pairs_blocks3(&job);
+    }
+    if (rest > 0) { /* the last 1 to 3 pairs (with an odd out_c, the padding channel: through a buffer) */
+        int8_t tail[6];
+        if (out_c & 1) {
+            job.out = tail;
+        }
+        job.blocks = 1;
+        if (rest == 3) {
+            mcu_pairs_blocks3(&job);
+        } else if (rest == 2) {
+            mcu_pairs_blocks2(&job);
+        } else {
+            mcu_pairs_blocks1(&job);
+        }
+        for (int32_t i = 6 * full; i < out_c && (out_c & 1); i++) {
+            out[i] = tail[i - 6 * full];
+        }
+    }
+    if (act_min > MCU_PAIR_INT8_MIN || act_max < MCU_PAIR_INT8_MAX) { /* narrower than the saturation */
+        for (int32_t c = 0; c < out_c; c++) {
+            out[c] = (int8_t)MCU_CLAMP(out[c], act_min, act_max);
+        }
+    }
+}
+#endif /* the pair-word layout */
+
 int32_t mcu_conv_1x1_s8_get_buffer_size(int32_t in_c, int32_t pixels)
 {
-    /* `pixels` int16 slots of 4 * ceil(in_c / 4) values (pixels = 4: 4 byte rows of as many values) */
-    return (pixels == 4 ? 16 : 8 * pixels) * ((in_c + 3) / 4);
+    /* `pixels` int16 slots of 4 * ceil(in_c / 4) values (pixels = 4: 4 byte rows of as many values; pixels = 1:
+       none, the input is read in place) */
+    return pixels == 1 ? 0 : (pixels == 4 ? 16 : 8 * pixels) * ((in_c + 3) / 4);
 }
 
 #if defined(__GNUC__)
@@ -538,6 +863,27 @@ static MCU_ALWAYS_INLINE void mcu_conv_1x1_run(const mcu_conv_fast_params_t *p, 
 
 void mcu_conv_1x1_s8(const mcu_conv_fast_params_t *p, const int8_t *input, int8_t *output, int16_t *scratch)
 {
+#if !defined(__ARM_FEATURE_DSP) && !defined(MCU_CONV_MVE)
+    if (p->pixels == 1) { /* the pair-word layout: each pixel's input in place */
+        const int32_t total = p->batches * p->out_h * p->out_w;
+        const int32_t plane = p->out_h * p->out_w;
+        for (int32_t i = 0; i < total; i++) {
+            const int32_t n = p->reverse ? total - 1 - i : i;
+            const int8_t *src;
+            if (p->stride_h == 1 && p->stride_w == 1) {
+                src = input + n * p->in_c;
+            } else {
+                const int32_t b = n / plane;
+                const int32_t r = n - b * plane;
+                const int32_t oy = r / p->out_w;
+                const int32_t ox = r - oy * p->out_w;
+                src = input + ((b * p->in_h + oy * p->stride_h) * p->in_w + ox * p->stride_w) * p->in_c;
+            }
+            mcu_conv_pairs_pixel(p->weights, p->out_c, p->in_c, p->act_min, p->act_max, src, output + n * p->out_c);
+        }
+        return;
+    }
+#endif
 #if defined(MCU_CONV_MVE)
     if (p->pixels == 4) {
         mcu_conv_1x1_run(p, input, output, scratch, 4);

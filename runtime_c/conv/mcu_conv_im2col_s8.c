@@ -31,6 +31,9 @@ int32_t mcu_conv_im2col_s8_get_buffer_size(int32_t k_h, int32_t k_w, int32_t in_
 {
     /* `pixels` int16 slots of 4 * groups values, then (in_c not a multiple of 4) a staging row of
        4 * groups bytes */
+    if (pixels == 1) { /* the pair-word layout: the window's bytes */
+        return 4 * ((k_h * k_w * in_c + 3) / 4);
+    }
     const int32_t row_groups = mcu_conv_im2col_s8_row_groups(k_w, in_c);
     const int32_t groups = row_groups > 0 ? k_h * row_groups : (k_h * k_w * in_c + 3) / 4;
     return ((pixels == 4 ? 16 : 8 * pixels) + (in_c % 4 != 0 ? 4 : 0)) * groups;
@@ -195,8 +198,64 @@ static MCU_ALWAYS_INLINE void mcu_conv_im2col_run(const mcu_conv_fast_params_t *
     }
 }
 
+#if !defined(__ARM_FEATURE_DSP) && !defined(MCU_CONV_MVE)
+/* n bytes from s to d, whole words where the core loads and stores them unaligned (Armv7-M) */
+static inline int8_t *mcu_pair_copy(int8_t *d, const int8_t *s, int32_t n)
+{
+#if defined(__ARM_FEATURE_UNALIGNED)
+    for (; n >= 4; n -= 4, d += 4, s += 4) {
+        uint32_t v;
+        memcpy(&v, s, 4);
+        memcpy(d, &v, 4);
+    }
+#endif
+    for (; n > 0; n--) {
+        *d++ = *s++;
+    }
+    return d;
+}
+
+/* mcu_row_bytes for the pair-word layout: a row inside the image (no dilation across it) as one copy. */
+static int8_t *mcu_pair_row(const mcu_conv_fast_params_t *p, const mcu_im2col_t *g, const int8_t *image,
+                            int32_t y, int32_t x0, int8_t *row)
+{
+    if (p->dil_w == 1 && y >= 0 && y < p->in_h && x0 >= 0 && x0 + p->k_w <= p->in_w) {
+        return mcu_pair_copy(row, image + y * g->row_bytes + x0 * p->in_c, p->k_w * p->in_c);
+    }
+    return mcu_row_bytes(p, g, image, y, x0, row);
+}
+#endif
+
 void mcu_conv_im2col_s8(const mcu_conv_fast_params_t *p, const int8_t *input, int8_t *output, int16_t *scratch)
 {
+#if !defined(__ARM_FEATURE_DSP) && !defined(MCU_CONV_MVE)
+    if (p->pixels == 1) { /* the pair-word layout: each window gathered as bytes, then every channel */
+        mcu_im2col_t g;
+        g.input = input;
+        g.row_bytes = p->in_w * p->in_c;
+        g.image_bytes = p->in_h * g.row_bytes;
+        int8_t *window = (int8_t *)(void *)scratch;
+        const int32_t total = p->batches * p->out_h * p->out_w;
+        const int32_t plane = p->out_h * p->out_w;
+        const int32_t k = p->k_h * p->k_w * p->in_c;
+        for (int32_t i = 0; i < total; i++) {
+            const int32_t n = p->reverse ? total - 1 - i : i;
+            const int32_t b = n / plane;
+            const int32_t r = n - b * plane;
+            const int32_t oy = r / p->out_w;
+            const int32_t ox = r - oy * p->out_w;
+            const int8_t *image = input + b * g.image_bytes;
+            const int32_t y0 = oy * p->stride_h - p->pad_top;
+            const int32_t x0 = ox * p->stride_w - p->pad_left;
+            int8_t *row = window;
+            for (int32_t ky = 0; ky < p->k_h; ky++) {
+                row = mcu_pair_row(p, &g, image, y0 + ky * p->dil_h, x0, row);
+            }
+            mcu_conv_pairs_pixel(p->weights, p->out_c, k, p->act_min, p->act_max, window, output + n * p->out_c);
+        }
+        return;
+    }
+#endif
 #if defined(MCU_CONV_MVE)
     if (p->pixels == 4) {
         mcu_conv_im2col_run(p, input, output, scratch, 4);

@@ -105,7 +105,7 @@ typedef struct {
     int32_t k_groups;          /* groups of 4 values per window (see above) */
     int32_t row_groups;        /* groups per filter row, 0: K padded at its end only */
     int32_t w16;               /* 1: weights stored as int16 pairs (see above) */
-    int32_t pixels;            /* output pixels per block: 2 or 3; 4: the Helium layout (see above) */
+    int32_t pixels;            /* output pixels per block: 2 or 3; 4: the Helium layout; 1: pair words (below) */
     int32_t input_zp;          /* input zero point: the value of padded taps */
     int32_t act_min, act_max;
     const int32_t *weights;    /* the stream described above */
@@ -140,6 +140,28 @@ void mcu_conv_fast_gemm(const mcu_conv_fast_params_t *p, const int16_t *scratch,
    (which may repeat). Defined in mcu_conv_1x1_s8.c. */
 #if defined(MCU_CONV_MVE)
 void mcu_conv_fast_gemm4(const mcu_conv_fast_params_t *p, const int8_t *rows, int8_t *const out[4]);
+#endif
+
+/* Cores without DSP or MVE (pixels = 1, the pair-word layout; the generator emits it only for them):
+ * one output pixel at a time, its K = k_h * k_w * in_c input values read straight from the input (1x1)
+ * or gathered as bytes into the scratch (4 * k_groups bytes, padded taps as the input zero point).
+ *   weights: output channels in pairs (2j, 2j+1; an odd out_c padded with a zero channel, computed,
+ *   never written), pairs in blocks of 3 (the last block 1 to 3 pairs); per block of nb pairs:
+ *     2 * nb words           per pair the 64-bit start value bias_b * 2^23 (low word, high word);
+ *     K * nb words           per input value k, per pair of the block W = w_a[k] + w_b[k] * 2^23;
+ *     9 * nb words           per pair 2 bias_a, M_a, K_a, e_a, 2^31, M_b, K_b, e_b, 2^31 (biases with
+ *                            the input offset folded in; M = TFLM's multiplier, K = h and e as above;
+ *                            2^31 the rounding term, loaded with them).
+ *   The 64-bit sum S = bias_b * 2^23 + sum x[k] * W[k] is A + B * 2^23 with A = sum x * w_a and
+ *   B = bias_b + sum x * w_b; the generator proves |A| < 2^22 for every input (so A is the low 23 bits
+ *   of S, sign-extended, and B = (S - A) >> 23). The doubled accumulators a = 2 acc (2A + 2 bias_a, 2B;
+ *   the generator proves |acc| < 2^30) give out = (K - [a < 0] + floor((a * M + 2^31) / 2^32)) >> e,
+ *   clamped to [act_min, act_max].
+ * mcu_conv_pairs_pixel: every output channel of one pixel from its K input values at x. Defined in
+ * mcu_conv_1x1_s8.c (also used by mcu_conv_im2col_s8.c and mcu_fully_connected_s8.c). */
+#if !defined(__ARM_FEATURE_DSP) && !defined(MCU_CONV_MVE)
+void mcu_conv_pairs_pixel(const int32_t *weights, int32_t out_c, int32_t k, int32_t act_min, int32_t act_max,
+                          const int8_t *x, int8_t *out);
 #endif
 
 /* int16 units of the scratch per group of 4 window values (one pixel's share: 4 bytes when pixels = 4,

@@ -117,19 +117,17 @@ def test_fast_conv(case):
     assert field(layer, "row_groups") == row_groups
     if w16 is not None:
         assert field(layer, "w16") == int(w16)
-    # int16 weights only pay with the DSP product loop: a board without it keeps the int8 layout, and a
-    # 1x1 stride-1 layer runs the FULLY_CONNECTED kernel there (Conv2D.as_fully_connected)
+    # a board without DSP takes the pair-word layout (pixels = 1, tests/ops/test_conv_pairs.py), no int16 weights
     plain = conv_layer(model, "host")
-    if kernel == "conv_1x1_s8" and kwargs.get("stride", (1, 1)) == (1, 1) and kwargs["oc"] >= 2:
-        assert plain.function == "fully_connected_s8" and field(plain, "rows4") == 1
-    else:
-        assert plain.function == kernel and field(plain, "w16") == 0
+    assert plain.function == kernel and field(plain, "w16") == 0 and field(plain, "pixels") == 1
     assert_bit_exact(model, count=4, boards=dsp_boards())
 
 
-def test_one_output_channel_keeps_the_convolution_kernel():
+def test_one_output_channel_keeps_the_convolution_kernel(monkeypatch):
     """A 1x1 layer with one output channel is not run as FULLY_CONNECTED on a core without DSP (that kernel
-    would take the per-tensor multiplier recipe), and stays bit-exact; with 3 channels it is."""
+    would take the per-tensor multiplier recipe), and stays bit-exact; with 3 channels it is (when the pair
+    words do not hold: forced here)."""
+    monkeypatch.setattr(conv, "pair_field_fits", lambda wa, x_dtype="int8": False)
     one = conv_model(3, n=1, h=4, w=5, ic=6, oc=1, kh=1, kw=1, per_channel=False)
     three = conv_model(3, n=1, h=4, w=5, ic=6, oc=3, kh=1, kw=1, per_channel=False)
     assert conv_layer(one, "host").function != "fully_connected_s8"
@@ -183,7 +181,7 @@ def test_constant_channels():
     bias[1], bias[4] = 1 << 30, -(1 << 30)
     model = conv_model(0, 1, 6, 5, 8, oc, 3, 3, wt=wt, ws=ws, bias_data=bias, in_q=(0.05, 3), out_q=(0.02, -7))
     op = compile_bytes(model, "m").graph.operators[0]
-    plan = conv.Conv2D().fast(op)
+    plan = conv.Conv2D().fast(op, frozenset({"dsp"}))
     assert plan is not None and plan.constant_channels == 3
     assert_bit_exact(model, count=4, boards=dsp_boards())
 
@@ -230,8 +228,7 @@ CHAINS = {
 def test_reverse_under_overlap(chain):
     model = conv_chain(1, CHAINS[chain])
     for board, fast in (("cortex-m4", {"conv_1x1_s8", "conv_im2col_s8"}),
-                        # no DSP: the 1x1 layers run the FULLY_CONNECTED kernel (Conv2D.as_fully_connected)
-                        ("host", {"fully_connected_s8", "conv_im2col_s8"})):
+                        ("host", {"conv_1x1_s8", "conv_im2col_s8"})):  # no DSP: the pair-word layout
         c = compile_bytes(model, "chain", board=board)
         reverse = sorted(c.plan.reverse_steps)
         assert reverse and c.plan.overlaps
@@ -317,7 +314,7 @@ SIZES_TEST = r"""
 #include "mcu_conv.h"
 int main(void)
 {
-    for (int px = 2; px <= 3; px++)
+    for (int px = 1; px <= 3; px++)
         for (int kh = 1; kh <= 11; kh += 2)
             for (int kw = 1; kw <= 11; kw++)
                 for (int c = 1; c <= 70; c += 3)
@@ -369,6 +366,11 @@ def test_scratch_sizes_match_c(tmp_path):
     for line in out.splitlines():
         px, kh, kw, c, one, im2col, row_groups = map(int, line.split())
         assert conv.im2col_row_groups(kw, c) == row_groups, line
+        if px == 1:  # the pair-word layout: K = kh * kw * c bytes of window, none for 1x1
+            assert conv.FastConv("conv_im2col_s8", (kh * kw * c + 3) // 4, np.zeros(0), 0, 0, False, 1).scratch \
+                == im2col, line
+            assert conv.FastConv("conv_1x1_s8", (c + 3) // 4, np.zeros(0), 0, 0, False, 1).scratch == one == 0, line
+            continue
         groups = kh * row_groups if row_groups else (kh * kw * c + 3) // 4
         plan = conv.FastConv("conv_im2col_s8", groups, np.zeros(0), 0, row_groups, False, px, c % 4 != 0)
         assert plan.scratch == im2col, line
@@ -378,14 +380,14 @@ def test_scratch_sizes_match_c(tmp_path):
                                (3, 3, 16, 3, 12), (3, 3, 16, 2, 44), (1, 1, 200, 3, 4), (1, 1, 200, 2, 13)]:
         model = conv_model(0, 1, hw, hw, ic, 4, kh, kw)
         op = compile_bytes(model, "m").graph.operators[0]
-        plan = conv.Conv2D().fast(op)
+        plan = conv.Conv2D().fast(op, frozenset({"dsp"}))
         assert plan.pixels == px
         rg = conv.im2col_row_groups(kw, ic)
         groups = (ic + 3) // 4 if kh == kw == 1 else (kh * rg if rg else (kh * kw * ic + 3) // 4)
         staging = 4 if ic % 4 and kh * kw > 1 else 0
         assert conv.Conv2D().scratch_bytes(op, frozenset({"dsp"})) == (8 * px + staging) * groups
-        # without DSP a 1x1 stride-1 layer runs the FULLY_CONNECTED kernel, which needs no scratch
-        assert conv.Conv2D().scratch_bytes(op) == (0 if kh == kw == 1 else (8 * px + staging) * groups)
+        # without DSP the pair-word layout: nothing for 1x1 (the input in place), the window's bytes for im2col
+        assert conv.Conv2D().scratch_bytes(op) == (0 if kh == kw == 1 else 4 * -(-(kh * kw * ic) // 4))
 
 
 def test_python_requant_model():

@@ -1,5 +1,6 @@
-"""FULLY_CONNECTED kernel against TFLM: the plain C path of cores without DSP (the rows4 layout: host,
-cortex-m3 with its inline-assembly loop, cortex-m0 in C) and the DSP path (cortex-m4 and cortex-m33 under QEMU), over unit counts that leave every partial block
+"""FULLY_CONNECTED kernel against TFLM: the plain C paths of cores without DSP (the pair words of the
+convolution kernel where they hold, else the rows4 layout: host, cortex-m3 with its inline-assembly loop,
+cortex-m0 in C) and the DSP path (cortex-m4 and cortex-m33 under QEMU), over unit counts that leave every partial block
 of row pairs (odd units, 1 to 5 units past a block of 6), depths that leave every partial group of 4,
 per-tensor and per-channel quantization, asymmetric per-tensor weights (filter zero point), both
 requantizations (fast and TFLM's), no bias, batches, and a layer too deep for the single-pass sums."""
@@ -55,9 +56,9 @@ def _model(*cases):
     return build_model(tensors, ops, ins, outs)
 
 
-def _fields(model):
+def _fields(model, board="host"):
     """The generated layer struct initializers, as one text."""
-    return "\n".join(compile_bytes(model, "m").project.files.values())
+    return "\n".join(compile_bytes(model, "m", board=board).project.files.values())
 
 
 HOST_CASES = [
@@ -82,7 +83,7 @@ def test_variant_choice():
 
     def fields(**kw):
         inputs, output, options = _case(rng, **kw)
-        return _fields(single_op_model("FULLY_CONNECTED", inputs, [output], options))
+        return _fields(single_op_model("FULLY_CONNECTED", inputs, [output], options), "cortex-m4")
 
     normal = fields(units=4, depth=32)
     assert ".fast = 1" in normal and ".single_pass = 1" in normal
@@ -150,6 +151,10 @@ def test_fully_connected_plain_cores():
              (6, 14, {"slow": True}), (7, 33, {"filter_zp": 5}), (11, 40, {"per_channel": True, "bias": False}),
              (13, 2, {}), (8, 600, {"big": True}), (10, 128, {"filter_zp": -3, "slow": True}), (9, 31, {})]
     cases = [_case(rng, u, d, act=ACTS[j % 4], **extra) for j, (u, d, extra) in enumerate(specs)]
-    assert ".rows4 = 1" in _fields(_model(*cases[:2]))  # the host board has no DSP either
+    # the host board has no DSP either: symmetric weights with the fast requantization take the pair words
+    # (mcu_conv_1x1_s8, tests/ops/test_conv_pairs.py), a large multiplier or a filter offset the rows4 kernel
+    kernels = [L.function for L in compile_bytes(_model(*cases[:6]), "m").project.layers]
+    assert kernels == ["conv_1x1_s8"] * 5 + ["fully_connected_s8"]
+    assert ".rows4 = 1" in _fields(_model(cases[5], cases[6]))
     for i in range(0, len(cases), 6):
         assert_bit_exact(_model(*cases[i:i + 6]), count=4, boards=PLAIN_BOARDS)
