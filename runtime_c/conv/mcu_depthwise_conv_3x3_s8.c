@@ -143,24 +143,62 @@ static inline uint32_t mcu_dw3_pkhtb(uint32_t a, uint32_t b)
         w += 2;                                                \
     } while (0)
 
-/* Fast requantization of the four accumulators into one word of output bytes (act_min-relative). */
-static inline uint32_t mcu_dw3_fast4(const int32_t *q, int32_t a0, int32_t a1, int32_t a2, int32_t a3, int32_t span)
+/* Fast requantization of the four accumulators a0..a3 (doubled sums) of one group into four output
+ * bytes at `out`: per channel SMMLAR(a, M, K) + (a < 0 ? -1 : 0), shifted right by e, USAT to 0..255,
+ * the four packed (PKHBT + ORR), the upper clamp to act_max - act_min on all four bytes at once
+ * (USUB8 sets GE where a byte reaches span4's, SEL takes span4's byte there: span 255 changes nothing)
+ * and act_min added bytewise (UADD8). q: the group's quant words (mcu_conv.h). */
+#define MCU_DW3_FAST4_STORE(qp, sp4, lw4, dst)                                                   \
+    do {                                                                                          \
+        int32_t m_, k_;                                                                           \
+        __asm__("ldrd %[m], %[k], [%[q], #16]\n\t"                                                \
+                "smmlar %[m], %[a0], %[m], %[k]\n\t"                                              \
+                "add %[a0], %[m], %[a0], asr #31\n\t"                                             \
+                "ldrd %[m], %[k], [%[q], #24]\n\t"                                                \
+                "smmlar %[m], %[a1], %[m], %[k]\n\t"                                              \
+                "add %[a1], %[m], %[a1], asr #31\n\t"                                             \
+                "ldrd %[m], %[k], [%[q], #32]\n\t"                                                \
+                "smmlar %[m], %[a2], %[m], %[k]\n\t"                                              \
+                "add %[a2], %[m], %[a2], asr #31\n\t"                                             \
+                "ldrd %[m], %[k], [%[q], #40]\n\t"                                                \
+                "smmlar %[m], %[a3], %[m], %[k]\n\t"                                              \
+                "add %[a3], %[m], %[a3], asr #31\n\t"                                             \
+                "ldrd %[m], %[k], [%[q], #48]\n\t"                                                \
+                "asr %[a0], %[a0], %[m]\n\t"                                                      \
+                "asr %[a1], %[a1], %[k]\n\t"                                                      \
+                "ldrd %[m], %[k], [%[q], #56]\n\t"                                                \
+                "asr %[a2], %[a2], %[m]\n\t"                                                      \
+                "asr %[a3], %[a3], %[k]\n\t"                                                      \
+                "usat %[a0], #8, %[a0]\n\t"                                                       \
+                "usat %[a1], #8, %[a1]\n\t"                                                       \
+                "usat %[a2], #8, %[a2]\n\t"                                                       \
+                "usat %[a3], #8, %[a3]\n\t"                                                       \
+                "pkhbt %[a0], %[a0], %[a2], lsl #16\n\t"                                          \
+                "pkhbt %[a1], %[a1], %[a3], lsl #16\n\t"                                          \
+                "orr %[a0], %[a0], %[a1], lsl #8\n\t"                                             \
+                "usub8 %[m], %[a0], %[s4]\n\t"                                                    \
+                "sel %[a0], %[s4], %[a0]\n\t"                                                     \
+                "uadd8 %[a0], %[a0], %[l4]\n\t"                                                   \
+                "str %[a0], [%[o]]"                                                               \
+                : [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2), [a3] "+&r"(a3), [m] "=&r"(m_),      \
+                  [k] "=&r"(k_)                                                                   \
+                : [q] "r"(qp), [s4] "r"(sp4), [l4] "r"(lw4), [o] "r"(dst)                      \
+                : "cc", "memory");                                                                \
+    } while (0)
+
+/* The last 1 to 3 channels of a pixel (from channel c; w, q at that group): partial loads. */
+static void mcu_dw3_tail(const mcu_dw_params_t *p, const int8_t *const *t, int32_t c, const int32_t *w,
+                         const int32_t *q, int8_t *out)
 {
-    int32_t v0 = (mcu_smmlar(a0, q[4], q[5]) + (a0 >> 31)) >> q[12];
-    int32_t v1 = (mcu_smmlar(a1, q[6], q[7]) + (a1 >> 31)) >> q[13];
-    int32_t v2 = (mcu_smmlar(a2, q[8], q[9]) + (a2 >> 31)) >> q[14];
-    int32_t v3 = (mcu_smmlar(a3, q[10], q[11]) + (a3 >> 31)) >> q[15];
-    v0 = __usat(v0, 8);
-    v1 = __usat(v1, 8);
-    v2 = __usat(v2, 8);
-    v3 = __usat(v3, 8);
-    if (span < 255) {
-        v0 = MCU_MIN(v0, span);
-        v1 = MCU_MIN(v1, span);
-        v2 = MCU_MIN(v2, span);
-        v3 = MCU_MIN(v3, span);
-    }
-    return (uint32_t)v0 | ((uint32_t)v1 << 8) | ((uint32_t)v2 << 16) | ((uint32_t)v3 << 24);
+    const int32_t n = p->in_c - c;
+    int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
+    MCU_DW3_PAIR_WORDS(mcu_dw3_load_part(t[0] + c, n), mcu_dw3_load_part(t[1] + c, n));
+    MCU_DW3_PAIR_WORDS(mcu_dw3_load_part(t[2] + c, n), mcu_dw3_load_part(t[3] + c, n));
+    MCU_DW3_PAIR_WORDS(mcu_dw3_load_part(t[4] + c, n), mcu_dw3_load_part(t[5] + c, n));
+    MCU_DW3_PAIR_WORDS(mcu_dw3_load_part(t[6] + c, n), mcu_dw3_load_part(t[7] + c, n));
+    MCU_DW3_SINGLE_WORD(mcu_dw3_load_part(t[8] + c, n));
+    const int32_t a[4] = {a0, a1, a2, a3};
+    mcu_dw3_store(p, q, c, a, n, out);
 }
 
 /* Every channel of one output pixel; t[k] points at tap k's input pixel (or at `pad`). */
@@ -171,7 +209,7 @@ static void mcu_dw3_pixel(const mcu_dw_params_t *p, const int8_t *const *t, int8
     const int32_t *q = p->quant;
     const int8_t *t0 = t[0], *t1 = t[1], *t2 = t[2], *t3 = t[3], *t4 = t[4];
     const int8_t *t5 = t[5], *t6 = t[6], *t7 = t[7], *t8 = t[8];
-    const int32_t span = p->act_max - p->act_min;
+    const uint32_t span4 = (uint32_t)(p->act_max - p->act_min) * 0x01010101u;
     const uint32_t lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
     const int32_t fast = p->fast;
     int32_t c = 0;
@@ -183,8 +221,7 @@ static void mcu_dw3_pixel(const mcu_dw_params_t *p, const int8_t *const *t, int8
         MCU_DW3_PAIR(t6, t7);
         MCU_DW3_SINGLE(t8);
         if (fast) {
-            const uint32_t word = __uadd8(mcu_dw3_fast4(q, a0, a1, a2, a3, span), lo4);
-            memcpy(out + c, &word, 4);
+            MCU_DW3_FAST4_STORE(q, span4, lo4, out + c);
         } else {
             const int32_t a[4] = {a0, a1, a2, a3};
             mcu_dw3_store(p, q, c, a, 4, out);
@@ -192,18 +229,98 @@ static void mcu_dw3_pixel(const mcu_dw_params_t *p, const int8_t *const *t, int8
         q += MCU_DW3_QUANT;
     }
     if (c < channels) {
-        /* the last 1 to 3 channels: the same with partial loads */
-        const int32_t n = channels - c;
-        int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
-        MCU_DW3_PAIR_WORDS(mcu_dw3_load_part(t0 + c, n), mcu_dw3_load_part(t1 + c, n));
-        MCU_DW3_PAIR_WORDS(mcu_dw3_load_part(t2 + c, n), mcu_dw3_load_part(t3 + c, n));
-        MCU_DW3_PAIR_WORDS(mcu_dw3_load_part(t4 + c, n), mcu_dw3_load_part(t5 + c, n));
-        MCU_DW3_PAIR_WORDS(mcu_dw3_load_part(t6 + c, n), mcu_dw3_load_part(t7 + c, n));
-        MCU_DW3_SINGLE_WORD(mcu_dw3_load_part(t8 + c, n));
-        const int32_t a[4] = {a0, a1, a2, a3};
-        mcu_dw3_store(p, q, c, a, n, out);
+        mcu_dw3_tail(p, t, c, w, q, out);
     }
 }
+
+/* The nine taps of one group of 4 channels of an interior pixel into a0..a3: s points at tap 0's
+ * channel c, dx is the byte distance of horizontal neighbours in the window, d2 = dy - 2 dx that from
+ * a row's third tap to the next row's first. One pointer walks the window (4 ADDs instead of nine
+ * tap pointers), the tap pairs and weights as in MCU_DW3_PAIR / MCU_DW3_SINGLE. */
+#define MCU_DW3_ASM_TAPS(xa, xb)                                                                  \
+    "pkhbt %[lo], " xa ", " xb ", lsl #16\n\t"                                                    \
+    "pkhtb %[xb], " xb ", " xa ", asr #16\n\t"                                                    \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                           \
+    "sxtb16 %[xa], %[lo]\n\t"                                                                     \
+    "smlad %[a0], %[xa], %[w0], %[a0]\n\t"                                                        \
+    "sxtb16 %[xa], %[lo], ror #8\n\t"                                                             \
+    "smlad %[a1], %[xa], %[w1], %[a1]\n\t"                                                        \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                           \
+    "sxtb16 %[xa], %[xb]\n\t"                                                                     \
+    "smlad %[a2], %[xa], %[w0], %[a2]\n\t"                                                        \
+    "sxtb16 %[xa], %[xb], ror #8\n\t"                                                             \
+    "smlad %[a3], %[xa], %[w1], %[a3]\n\t"
+#define MCU_DW3_INTERIOR(src, step_x, step_r)                                                               \
+    do {                                                                                          \
+        uint32_t xa_, xb_, lo_;                                                                   \
+        int32_t w0_, w1_;                                                                         \
+        const int8_t *s_ = (src);                                                                   \
+        __asm__("ldr %[xa], [%[s]]\n\t"                    /* tap 0 */                            \
+                "ldr %[xb], [%[s], %[dx]]\n\t"             /* tap 1 */                            \
+                MCU_DW3_ASM_TAPS("%[xa]", "%[xb]")                                                \
+                "add %[s], %[s], %[dx], lsl #1\n\t"                                               \
+                "ldr %[xa], [%[s]]\n\t"                    /* tap 2 */                            \
+                "ldr %[xb], [%[s], %[d2]]\n\t"             /* tap 3 */                            \
+                MCU_DW3_ASM_TAPS("%[xa]", "%[xb]")                                                \
+                "add %[s], %[s], %[d2]\n\t"                                                       \
+                "ldr %[xa], [%[s], %[dx]]\n\t"             /* tap 4 */                            \
+                "add %[s], %[s], %[dx], lsl #1\n\t"                                               \
+                "ldr %[xb], [%[s]]\n\t"                    /* tap 5 */                            \
+                MCU_DW3_ASM_TAPS("%[xa]", "%[xb]")                                                \
+                "add %[s], %[s], %[d2]\n\t"                                                       \
+                "ldr %[xa], [%[s]]\n\t"                    /* tap 6 */                            \
+                "ldr %[xb], [%[s], %[dx]]\n\t"             /* tap 7 */                            \
+                MCU_DW3_ASM_TAPS("%[xa]", "%[xb]")                                                \
+                "add %[s], %[s], %[dx], lsl #1\n\t"                                               \
+                "ldr %[xb], [%[s]]\n\t"                    /* tap 8 */                            \
+                "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                               \
+                "sxtb16 %[xa], %[xb]\n\t"                                                         \
+                "smlabb %[a0], %[xa], %[w0], %[a0]\n\t"                                           \
+                "smlatt %[a2], %[xa], %[w0], %[a2]\n\t"                                           \
+                "sxtb16 %[xa], %[xb], ror #8\n\t"                                                 \
+                "smlabb %[a1], %[xa], %[w1], %[a1]\n\t"                                           \
+                "smlatt %[a3], %[xa], %[w1], %[a3]"                                               \
+                : [xa] "=&r"(xa_), [xb] "=&r"(xb_), [lo] "=&r"(lo_), [w0] "=&r"(w0_), [w1] "=&r"(w1_), \
+                  [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w),        \
+                  [s] "+r"(s_)                                                                    \
+                : [dx] "r"(step_x), [d2] "r"(step_r)                                                    \
+                : "memory");                                                                      \
+    } while (0)
+
+/* Every channel of one interior output pixel (its whole window inside the image), tap 0 at s. */
+static void mcu_dw3_pixel_interior(const mcu_dw_params_t *p, const int8_t *s, int32_t dx, int32_t dy,
+                                   int8_t *out)
+{
+    const int32_t channels = p->in_c, full = channels & ~3;
+    const int32_t d2 = dy - 2 * dx;
+    const int32_t *w = p->weights;
+    const int32_t *q = p->quant;
+    const uint32_t span4 = (uint32_t)(p->act_max - p->act_min) * 0x01010101u;
+    const uint32_t lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
+    int32_t c = 0;
+    if (p->fast) {
+        for (; c < full; c += 4, q += MCU_DW3_QUANT) {
+            int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
+            MCU_DW3_INTERIOR(s + c, dx, d2);
+            MCU_DW3_FAST4_STORE(q, span4, lo4, out + c);
+        }
+    } else {
+        for (; c < full; c += 4, q += MCU_DW3_QUANT) {
+            int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
+            MCU_DW3_INTERIOR(s + c, dx, d2);
+            const int32_t a[4] = {a0, a1, a2, a3};
+            mcu_dw3_store(p, q, c, a, 4, out);
+        }
+    }
+    if (c < channels) {
+        const int8_t *t[9];
+        for (int32_t k = 0; k < 9; k++) {
+            t[k] = s + (k / 3) * dy + (k % 3) * dx;
+        }
+        mcu_dw3_tail(p, t, c, w, q, out);
+    }
+}
+#define MCU_DW3_HAVE_INTERIOR 1
 
 #else /* plain C */
 
@@ -340,6 +457,10 @@ void mcu_depthwise_conv_3x3_s8(const mcu_dw_params_t *p, const int8_t *input, in
         const int8_t *t[9];
         if (y0 >= 0 && y0 + 2 * p->dil_h < in_h && x0 >= 0 && x0 + 2 * p->dil_w < in_w) {
             const int8_t *s = img + y0 * row + x0 * channels;
+#if defined(MCU_DW3_HAVE_INTERIOR)
+            mcu_dw3_pixel_interior(p, s, dx, dy, output + n * channels);
+            goto next;
+#endif
             t[0] = s;
             t[1] = s + dx;
             t[2] = s + 2 * dx;
@@ -362,6 +483,9 @@ void mcu_depthwise_conv_3x3_s8(const mcu_dw_params_t *p, const int8_t *input, in
             }
         }
         mcu_dw3_pixel(p, t, output + n * channels);
+#if defined(MCU_DW3_HAVE_INTERIOR)
+    next:
+#endif
         /* the next pixel in the order of the contract */
         ox += step;
         if (ox == out_w || ox < 0) {
