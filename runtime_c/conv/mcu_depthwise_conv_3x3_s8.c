@@ -147,11 +147,12 @@ static inline uint32_t mcu_dw3_pkhtb(uint32_t a, uint32_t b)
  * bytes at `out`: per channel SMMLAR(a, M, K) + (a < 0 ? -1 : 0), shifted right by e, USAT to 0..255,
  * the four packed (PKHBT + ORR), the upper clamp to act_max - act_min on all four bytes at once
  * (USUB8 sets GE where a byte reaches span4's, SEL takes span4's byte there: span 255 changes nothing)
- * and act_min added bytewise (UADD8). q: the group's quant words (mcu_conv.h). */
+ * and act_min added bytewise (UADD8). q: the group's quant words (mcu_conv.h). volatile: the store is
+ * its only effect (its register outputs are dead afterwards). */
 #define MCU_DW3_FAST4_STORE(qp, sp4, lw4, dst)                                                   \
     do {                                                                                          \
         int32_t m_, k_;                                                                           \
-        __asm__("ldrd %[m], %[k], [%[q], #16]\n\t"                                                \
+        __asm__ volatile("ldrd %[m], %[k], [%[q], #16]\n\t"                                                \
                 "smmlar %[m], %[a0], %[m], %[k]\n\t"                                              \
                 "add %[a0], %[m], %[a0], asr #31\n\t"                                             \
                 "ldrd %[m], %[k], [%[q], #24]\n\t"                                                \
