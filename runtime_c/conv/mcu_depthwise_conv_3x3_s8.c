@@ -212,22 +212,28 @@ static void mcu_dw3_pixel(const mcu_dw_params_t *p, const int8_t *const *t, int8
     const int8_t *t5 = t[5], *t6 = t[6], *t7 = t[7], *t8 = t[8];
     const uint32_t span4 = (uint32_t)(p->act_max - p->act_min) * 0x01010101u;
     const uint32_t lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
-    const int32_t fast = p->fast;
     int32_t c = 0;
-    for (; c < full; c += 4) {
-        int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
-        MCU_DW3_PAIR(t0, t1);
-        MCU_DW3_PAIR(t2, t3);
-        MCU_DW3_PAIR(t4, t5);
-        MCU_DW3_PAIR(t6, t7);
-        MCU_DW3_SINGLE(t8);
-        if (fast) {
+    if (p->fast) {
+        for (; c < full; c += 4, q += MCU_DW3_QUANT) {
+            int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
+            MCU_DW3_PAIR(t0, t1);
+            MCU_DW3_PAIR(t2, t3);
+            MCU_DW3_PAIR(t4, t5);
+            MCU_DW3_PAIR(t6, t7);
+            MCU_DW3_SINGLE(t8);
             MCU_DW3_FAST4_STORE(q, span4, lo4, out + c);
-        } else {
+        }
+    } else {
+        for (; c < full; c += 4, q += MCU_DW3_QUANT) {
+            int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
+            MCU_DW3_PAIR(t0, t1);
+            MCU_DW3_PAIR(t2, t3);
+            MCU_DW3_PAIR(t4, t5);
+            MCU_DW3_PAIR(t6, t7);
+            MCU_DW3_SINGLE(t8);
             const int32_t a[4] = {a0, a1, a2, a3};
             mcu_dw3_store(p, q, c, a, 4, out);
         }
-        q += MCU_DW3_QUANT;
     }
     if (c < channels) {
         mcu_dw3_tail(p, t, c, w, q, out);
