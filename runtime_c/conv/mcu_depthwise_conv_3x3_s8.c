@@ -294,37 +294,43 @@ static void mcu_dw3_pixel(const mcu_dw_params_t *p, const int8_t *const *t, int8
                 : "memory");                                                                      \
     } while (0)
 
-/* Every channel of one interior output pixel (its whole window inside the image), tap 0 at s. */
-static void mcu_dw3_pixel_interior(const mcu_dw_params_t *p, const int8_t *s, int32_t dx, int32_t dy,
-                                   int8_t *out)
+/* Every channel of `count` interior output pixels of one row (each window inside the image): pixel k's
+ * tap 0 at s + k * s_step, its output at out + k * o_step (negative steps: the reverse order). */
+static void mcu_dw3_run_interior(const mcu_dw_params_t *p, const int8_t *s, int32_t s_step, int32_t dx,
+                                 int32_t dy, int8_t *out, int32_t o_step, int32_t count)
 {
     const int32_t channels = p->in_c, full = channels & ~3;
     const int32_t d2 = dy - 2 * dx;
-    const int32_t *w = p->weights;
-    const int32_t *q = p->quant;
     const uint32_t span4 = (uint32_t)(p->act_max - p->act_min) * 0x01010101u;
     const uint32_t lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
-    int32_t c = 0;
-    if (p->fast) {
-        for (; c < full; c += 4, q += MCU_DW3_QUANT) {
-            int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
-            MCU_DW3_INTERIOR(s + c, dx, d2);
-            MCU_DW3_FAST4_STORE(q, span4, lo4, out + c);
+    const int32_t fast = p->fast;
+    for (int32_t k = 0; k < count; k++) {
+        const int8_t *src = s + k * s_step;
+        int8_t *dst = out + k * o_step;
+        const int32_t *w = p->weights;
+        const int32_t *q = p->quant;
+        int32_t c = 0;
+        if (fast) {
+            for (; c < full; c += 4, q += MCU_DW3_QUANT) {
+                int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
+                MCU_DW3_INTERIOR(src + c, dx, d2);
+                MCU_DW3_FAST4_STORE(q, span4, lo4, dst + c);
+            }
+        } else {
+            for (; c < full; c += 4, q += MCU_DW3_QUANT) {
+                int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
+                MCU_DW3_INTERIOR(src + c, dx, d2);
+                const int32_t a[4] = {a0, a1, a2, a3};
+                mcu_dw3_store(p, q, c, a, 4, dst);
+            }
         }
-    } else {
-        for (; c < full; c += 4, q += MCU_DW3_QUANT) {
-            int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
-            MCU_DW3_INTERIOR(s + c, dx, d2);
-            const int32_t a[4] = {a0, a1, a2, a3};
-            mcu_dw3_store(p, q, c, a, 4, out);
+        if (c < channels) {
+            const int8_t *t[9];
+            for (int32_t j = 0; j < 9; j++) {
+                t[j] = src + (j / 3) * dy + (j % 3) * dx;
+            }
+            mcu_dw3_tail(p, t, c, w, q, dst);
         }
-    }
-    if (c < channels) {
-        const int8_t *t[9];
-        for (int32_t k = 0; k < 9; k++) {
-            t[k] = s + (k / 3) * dy + (k % 3) * dx;
-        }
-        mcu_dw3_tail(p, t, c, w, q, out);
     }
 }
 #define MCU_DW3_HAVE_INTERIOR 1
@@ -458,6 +464,12 @@ void mcu_depthwise_conv_3x3_s8(const mcu_dw_params_t *p, const int8_t *input, in
     const int32_t step = p->reverse ? -1 : 1;
     int32_t n = p->reverse ? total - 1 : 0;
     int32_t b = n / pixels, oy = (n % pixels) / out_w, ox = (n % pixels) % out_w;
+#if defined(MCU_DW3_HAVE_INTERIOR)
+    /* the output columns whose windows lie inside the image: ox_lo <= ox <= ox_hi (used only when
+     * some pixel is, so both divisions see non-negative numerators there) */
+    const int32_t ox_lo = (p->pad_left + p->stride_w - 1) / p->stride_w;
+    const int32_t ox_hi = MCU_MIN((in_w - 1 - 2 * p->dil_w + p->pad_left) / p->stride_w, out_w - 1);
+#endif
     for (int32_t i = 0; i < total; i++, n += step) {
         const int8_t *img = input + b * image;
         const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
@@ -465,7 +477,13 @@ void mcu_depthwise_conv_3x3_s8(const mcu_dw_params_t *p, const int8_t *input, in
         if (y0 >= 0 && y0 + 2 * p->dil_h < in_h && x0 >= 0 && x0 + 2 * p->dil_w < in_w) {
             const int8_t *s = img + y0 * row + x0 * channels;
 #if defined(MCU_DW3_HAVE_INTERIOR)
-            mcu_dw3_pixel_interior(p, s, dx, dy, output + n * channels);
+            /* this pixel and the next ones of its row (in the order of the contract) that are interior */
+            const int32_t run = step > 0 ? ox_hi - ox + 1 : ox - ox_lo + 1;
+            mcu_dw3_run_interior(p, s, step * p->stride_w * channels, dx, dy, output + n * channels,
+                                 step * channels, run);
+            i += run - 1;
+            n += step * (run - 1);
+            ox += step * (run - 1);
             goto next;
 #endif
             t[0] = s;
