@@ -203,7 +203,7 @@ static void mcu_dw3_tail(const mcu_dw_params_t *p, const int8_t *const *t, int32
 }
 
 /* Every channel of one output pixel; t[k] points at tap k's input pixel (or at `pad`). */
-static void mcu_dw3_pixel(const mcu_dw_params_t *p, const int8_t *const *t, int8_t *out)
+static __attribute__((noinline)) void mcu_dw3_pixel(const mcu_dw_params_t *p, const int8_t *const *t, int8_t *out)
 {
     const int32_t channels = p->in_c, full = channels & ~3;
     const int32_t *w = p->weights;
@@ -240,10 +240,8 @@ static void mcu_dw3_pixel(const mcu_dw_params_t *p, const int8_t *const *t, int8
     }
 }
 
-/* The nine taps of one group of 4 channels of an interior pixel into a0..a3: s points at tap 0's
- * channel c, dx is the byte distance of horizontal neighbours in the window, d2 = dy - 2 dx that from
- * a row's third tap to the next row's first. One pointer walks the window (4 ADDs instead of nine
- * tap pointers), the tap pairs and weights as in MCU_DW3_PAIR / MCU_DW3_SINGLE. */
+/* Taps a and b (channels c .. c+3 of each, input words xa and xb) into the four accumulators, as
+ * MCU_DW3_PAIR does. */
 #define MCU_DW3_ASM_TAPS(xa, xb)                                                                  \
     "pkhbt %[lo], " xa ", " xb ", lsl #16\n\t"                                                    \
     "pkhtb %[xb], " xb ", " xa ", asr #16\n\t"                                                    \
@@ -257,29 +255,32 @@ static void mcu_dw3_pixel(const mcu_dw_params_t *p, const int8_t *const *t, int8
     "smlad %[a2], %[xa], %[w0], %[a2]\n\t"                                                        \
     "sxtb16 %[xa], %[xb], ror #8\n\t"                                                             \
     "smlad %[a3], %[xa], %[w1], %[a3]\n\t"
-#define MCU_DW3_INTERIOR(src, step_x, step_r)                                                               \
+/* The nine taps of one group of 4 channels of an interior pixel into a0..a3: src points at tap 0's
+ * channel c, step_x (a register) is the byte distance of horizontal neighbours in the window, row_mem (a
+ * memory operand: 12 registers in all, so that a build keeping a frame pointer has enough) that of
+ * vertical ones. One pointer walks the rows, the three taps of a row at +0, +dx, +2dx. */
+#define MCU_DW3_INTERIOR(src, step_x, row_mem)                                                    \
     do {                                                                                          \
         uint32_t xa_, xb_, lo_;                                                                   \
         int32_t w0_, w1_;                                                                         \
-        const int8_t *s_ = (src);                                                                   \
+        const int8_t *s_ = (src);                                                                 \
         __asm__("ldr %[xa], [%[s]]\n\t"                    /* tap 0 */                            \
                 "ldr %[xb], [%[s], %[dx]]\n\t"             /* tap 1 */                            \
                 MCU_DW3_ASM_TAPS("%[xa]", "%[xb]")                                                \
-                "add %[s], %[s], %[dx], lsl #1\n\t"                                               \
-                "ldr %[xa], [%[s]]\n\t"                    /* tap 2 */                            \
-                "ldr %[xb], [%[s], %[d2]]\n\t"             /* tap 3 */                            \
+                "ldr %[xa], [%[s], %[dx], lsl #1]\n\t"     /* tap 2 */                            \
+                "ldr %[xb], %[dy]\n\t"                                                            \
+                "add %[s], %[s], %[xb]\n\t"                                                       \
+                "ldr %[xb], [%[s]]\n\t"                    /* tap 3 */                            \
                 MCU_DW3_ASM_TAPS("%[xa]", "%[xb]")                                                \
-                "add %[s], %[s], %[d2]\n\t"                                                       \
                 "ldr %[xa], [%[s], %[dx]]\n\t"             /* tap 4 */                            \
-                "add %[s], %[s], %[dx], lsl #1\n\t"                                               \
-                "ldr %[xb], [%[s]]\n\t"                    /* tap 5 */                            \
+                "ldr %[xb], [%[s], %[dx], lsl #1]\n\t"     /* tap 5 */                            \
                 MCU_DW3_ASM_TAPS("%[xa]", "%[xb]")                                                \
-                "add %[s], %[s], %[d2]\n\t"                                                       \
+                "ldr %[xa], %[dy]\n\t"                                                            \
+                "add %[s], %[s], %[xa]\n\t"                                                       \
                 "ldr %[xa], [%[s]]\n\t"                    /* tap 6 */                            \
                 "ldr %[xb], [%[s], %[dx]]\n\t"             /* tap 7 */                            \
                 MCU_DW3_ASM_TAPS("%[xa]", "%[xb]")                                                \
-                "add %[s], %[s], %[dx], lsl #1\n\t"                                               \
-                "ldr %[xb], [%[s]]\n\t"                    /* tap 8 */                            \
+                "ldr %[xb], [%[s], %[dx], lsl #1]\n\t"     /* tap 8 */                            \
                 "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                               \
                 "sxtb16 %[xa], %[xb]\n\t"                                                         \
                 "smlabb %[a0], %[xa], %[w0], %[a0]\n\t"                                           \
@@ -290,17 +291,17 @@ static void mcu_dw3_pixel(const mcu_dw_params_t *p, const int8_t *const *t, int8
                 : [xa] "=&r"(xa_), [xb] "=&r"(xb_), [lo] "=&r"(lo_), [w0] "=&r"(w0_), [w1] "=&r"(w1_), \
                   [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w),        \
                   [s] "+r"(s_)                                                                    \
-                : [dx] "r"(step_x), [d2] "r"(step_r)                                                    \
+                : [dx] "r"(step_x), [dy] "m"(row_mem)                                             \
                 : "memory");                                                                      \
     } while (0)
 
 /* Every channel of `count` interior output pixels of one row (each window inside the image): pixel k's
  * tap 0 at s + k * s_step, its output at out + k * o_step (negative steps: the reverse order). */
-static void mcu_dw3_run_interior(const mcu_dw_params_t *p, const int8_t *s, int32_t s_step, int32_t dx,
-                                 int32_t dy, int8_t *out, int32_t o_step, int32_t count)
+static __attribute__((noinline)) void mcu_dw3_run_interior(const mcu_dw_params_t *p, const int8_t *s,
+                                                            int32_t s_step, int32_t dx, int32_t dy, int8_t *out, int32_t o_step, int32_t count)
 {
     const int32_t channels = p->in_c, full = channels & ~3;
-    const int32_t d2 = dy - 2 * dx;
+    const int32_t row_step = dy; /* in memory for MCU_DW3_INTERIOR */
     const uint32_t span4 = (uint32_t)(p->act_max - p->act_min) * 0x01010101u;
     const uint32_t lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
     const int32_t fast = p->fast;
@@ -313,13 +314,13 @@ static void mcu_dw3_run_interior(const mcu_dw_params_t *p, const int8_t *s, int3
         if (fast) {
             for (; c < full; c += 4, q += MCU_DW3_QUANT) {
                 int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
-                MCU_DW3_INTERIOR(src + c, dx, d2);
+                MCU_DW3_INTERIOR(src + c, dx, row_step);
                 MCU_DW3_FAST4_STORE(q, span4, lo4, dst + c);
             }
         } else {
             for (; c < full; c += 4, q += MCU_DW3_QUANT) {
                 int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
-                MCU_DW3_INTERIOR(src + c, dx, d2);
+                MCU_DW3_INTERIOR(src + c, dx, row_step);
                 const int32_t a[4] = {a0, a1, a2, a3};
                 mcu_dw3_store(p, q, c, a, 4, dst);
             }
