@@ -336,6 +336,110 @@ static __attribute__((noinline)) void mcu_dw3_run_interior(const mcu_dw_params_t
 }
 #define MCU_DW3_HAVE_INTERIOR 1
 
+/* Left and right edge pixels (the rows inside the image, one column of taps outside): the outside
+ * column's taps are the zero-point word z (a register, no load; it adds exactly zero to the folded
+ * sum), the others walk from src as in MCU_DW3_INTERIOR. Left (column 0 outside): src at tap 1, the
+ * taps 1, 2 of a row at +0, +dx. Right (column 2 outside): src at tap 0, taps 0, 1 at +0, +dx. */
+#define MCU_DW3_ASM_SINGLE(x)                                                                     \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                           \
+    "sxtb16 %[xa], " x "\n\t"                                                                     \
+    "smlabb %[a0], %[xa], %[w0], %[a0]\n\t"                                                       \
+    "smlatt %[a2], %[xa], %[w0], %[a2]\n\t"                                                       \
+    "sxtb16 %[xa], " x ", ror #8\n\t"                                                             \
+    "smlabb %[a1], %[xa], %[w1], %[a1]\n\t"                                                       \
+    "smlatt %[a3], %[xa], %[w1], %[a3]"
+#define MCU_DW3_ASM_LEFT                                                                          \
+    "ldr %[xb], [%[s]]\n\t"                                /* tap 1 (tap 0: z) */                 \
+    MCU_DW3_ASM_TAPS("%[z]", "%[xb]")                                                             \
+    "ldr %[xa], [%[s], %[dx]]\n\t"                         /* tap 2 (tap 3: z) */                 \
+    MCU_DW3_ASM_TAPS("%[xa]", "%[z]")                                                             \
+    "ldr %[xb], %[dy]\n\t"                                                                        \
+    "add %[s], %[s], %[xb]\n\t"                                                                   \
+    "ldr %[xa], [%[s]]\n\t"                                /* tap 4 */                            \
+    "ldr %[xb], [%[s], %[dx]]\n\t"                         /* tap 5 */                            \
+    MCU_DW3_ASM_TAPS("%[xa]", "%[xb]")                                                            \
+    "ldr %[xb], %[dy]\n\t"                                                                        \
+    "add %[s], %[s], %[xb]\n\t"                                                                   \
+    "ldr %[xb], [%[s]]\n\t"                                /* tap 7 (tap 6: z) */                 \
+    MCU_DW3_ASM_TAPS("%[z]", "%[xb]")                                                             \
+    "ldr %[xb], [%[s], %[dx]]\n\t"                         /* tap 8 */                            \
+    MCU_DW3_ASM_SINGLE("%[xb]")
+#define MCU_DW3_ASM_RIGHT                                                                         \
+    "ldr %[xa], [%[s]]\n\t"                                /* tap 0 */                            \
+    "ldr %[xb], [%[s], %[dx]]\n\t"                         /* tap 1 */                            \
+    MCU_DW3_ASM_TAPS("%[xa]", "%[xb]")                                                            \
+    "ldr %[xb], %[dy]\n\t"                                                                        \
+    "add %[s], %[s], %[xb]\n\t"                                                                   \
+    "ldr %[xb], [%[s]]\n\t"                                /* tap 3 (tap 2: z) */                 \
+    MCU_DW3_ASM_TAPS("%[z]", "%[xb]")                                                             \
+    "ldr %[xa], [%[s], %[dx]]\n\t"                         /* tap 4 (tap 5: z) */                 \
+    MCU_DW3_ASM_TAPS("%[xa]", "%[z]")                                                             \
+    "ldr %[xb], %[dy]\n\t"                                                                        \
+    "add %[s], %[s], %[xb]\n\t"                                                                   \
+    "ldr %[xa], [%[s]]\n\t"                                /* tap 6 */                            \
+    "ldr %[xb], [%[s], %[dx]]\n\t"                         /* tap 7 */                            \
+    MCU_DW3_ASM_TAPS("%[xa]", "%[xb]")                                                            \
+    MCU_DW3_ASM_SINGLE("%[z]")                             /* tap 8: z */
+#define MCU_DW3_EDGE(code, src, step_x, row_mem, zp4)                                             \
+    do {                                                                                          \
+        uint32_t xa_, xb_, lo_;                                                                   \
+        int32_t w0_, w1_;                                                                         \
+        const int8_t *s_ = (src);                                                                 \
+        __asm__(code                                                                              \
+                : [xa] "=&r"(xa_), [xb] "=&r"(xb_), [lo] "=&r"(lo_), [w0] "=&r"(w0_), [w1] "=&r"(w1_), \
+                  [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w),        \
+                  [s] "+r"(s_)                                                                    \
+                : [dx] "r"(step_x), [dy] "m"(row_mem), [z] "r"(zp4)                               \
+                : "memory");                                                                      \
+    } while (0)
+
+/* Every channel of one edge pixel (rows inside, column 0 outside when right == 0, else column 2),
+ * src as in MCU_DW3_EDGE. */
+static __attribute__((noinline)) void mcu_dw3_edge_pixel(const mcu_dw_params_t *p, const int8_t *src,
+                                                          int32_t dx, int32_t dy, int32_t right, int8_t *out)
+{
+    const int32_t channels = p->in_c, full = channels & ~3;
+    const int32_t row_step = dy; /* in memory for MCU_DW3_EDGE */
+    const uint32_t span4 = (uint32_t)(p->act_max - p->act_min) * 0x01010101u;
+    const uint32_t lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
+    uint32_t z;
+    memcpy(&z, p->pad, 4);
+    const int32_t *w = p->weights;
+    const int32_t *q = p->quant;
+    int32_t c = 0;
+#define MCU_DW3_EDGE_LOOP(code, store)                                                            \
+    for (; c < full; c += 4, q += MCU_DW3_QUANT) {                                                \
+        int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];                                       \
+        MCU_DW3_EDGE(code, src + c, dx, row_step, z);                                             \
+        store;                                                                                    \
+    }
+#define MCU_DW3_EDGE_FAST MCU_DW3_FAST4_STORE(q, span4, lo4, out + c)
+#define MCU_DW3_EDGE_SLOW                                                                         \
+    do {                                                                                          \
+        const int32_t a[4] = {a0, a1, a2, a3};                                                    \
+        mcu_dw3_store(p, q, c, a, 4, out);                                                        \
+    } while (0)
+    if (right && p->fast) {
+        MCU_DW3_EDGE_LOOP(MCU_DW3_ASM_RIGHT, MCU_DW3_EDGE_FAST)
+    } else if (right) {
+        MCU_DW3_EDGE_LOOP(MCU_DW3_ASM_RIGHT, MCU_DW3_EDGE_SLOW)
+    } else if (p->fast) {
+        MCU_DW3_EDGE_LOOP(MCU_DW3_ASM_LEFT, MCU_DW3_EDGE_FAST)
+    } else {
+        MCU_DW3_EDGE_LOOP(MCU_DW3_ASM_LEFT, MCU_DW3_EDGE_SLOW)
+    }
+    if (c < channels) {
+        const int8_t *t[9];
+        const int32_t first = right ? 0 : 1; /* the column src is at */
+        for (int32_t j = 0; j < 9; j++) {
+            const int32_t kx = j % 3;
+            const int inside = right ? kx < 2 : kx > 0;
+            t[j] = inside ? src + (j / 3) * dy + (kx - first) * dx : p->pad;
+        }
+        mcu_dw3_tail(p, t, c, w, q, out);
+    }
+}
+
 #else /* plain C */
 
 /* Half h (0: low, 1: high) of word v as int16. */
@@ -499,6 +603,17 @@ void mcu_depthwise_conv_3x3_s8(const mcu_dw_params_t *p, const int8_t *input, in
             t[7] = s + dx;
             t[8] = s + 2 * dx;
         } else {
+#if defined(MCU_DW3_HAVE_INTERIOR)
+            const int32_t dh = p->dil_h, dw = p->dil_w;
+            if (y0 >= 0 && y0 + 2 * dh < in_h && x0 + dw >= 0 && x0 + dw < in_w
+                && (x0 < 0) != (x0 + 2 * dw >= in_w)) {
+                /* one column of taps outside: the left one (x0 < 0) or the right one */
+                const int32_t right = x0 >= 0;
+                mcu_dw3_edge_pixel(p, img + y0 * row + (right ? x0 : x0 + dw) * channels, dx, dy, right,
+                                   output + n * channels);
+                goto next;
+            }
+#endif
             for (int32_t ky = 0; ky < 3; ky++) {
                 const int32_t y = y0 + ky * p->dil_h;
                 for (int32_t kx = 0; kx < 3; kx++) {
