@@ -296,7 +296,8 @@ static __attribute__((noinline)) void mcu_dw3_pixel(const mcu_dw_params_t *p, co
     } while (0)
 
 /* Every channel of `count` interior output pixels of one row (each window inside the image): pixel k's
- * tap 0 at s + k * s_step, its output at out + k * o_step (negative steps: the reverse order). */
+ * tap 0 at s + k * s_step, its output at out + k * o_step (negative steps: the reverse order). Fast
+ * requantization only (the others take mcu_dw3_pixel: less code). */
 static __attribute__((noinline)) void mcu_dw3_run_interior(const mcu_dw_params_t *p, const int8_t *s,
                                                             int32_t s_step, int32_t dx, int32_t dy, int8_t *out, int32_t o_step, int32_t count)
 {
@@ -304,26 +305,16 @@ static __attribute__((noinline)) void mcu_dw3_run_interior(const mcu_dw_params_t
     const int32_t row_step = dy; /* in memory for MCU_DW3_INTERIOR */
     const uint32_t span4 = (uint32_t)(p->act_max - p->act_min) * 0x01010101u;
     const uint32_t lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
-    const int32_t fast = p->fast;
     for (int32_t k = 0; k < count; k++) {
         const int8_t *src = s + k * s_step;
         int8_t *dst = out + k * o_step;
         const int32_t *w = p->weights;
         const int32_t *q = p->quant;
         int32_t c = 0;
-        if (fast) {
-            for (; c < full; c += 4, q += MCU_DW3_QUANT) {
-                int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
-                MCU_DW3_INTERIOR(src + c, dx, row_step);
-                MCU_DW3_FAST4_STORE(q, span4, lo4, dst + c);
-            }
-        } else {
-            for (; c < full; c += 4, q += MCU_DW3_QUANT) {
-                int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
-                MCU_DW3_INTERIOR(src + c, dx, row_step);
-                const int32_t a[4] = {a0, a1, a2, a3};
-                mcu_dw3_store(p, q, c, a, 4, dst);
-            }
+        for (; c < full; c += 4, q += MCU_DW3_QUANT) {
+            int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
+            MCU_DW3_INTERIOR(src + c, dx, row_step);
+            MCU_DW3_FAST4_STORE(q, span4, lo4, dst + c);
         }
         if (c < channels) {
             const int8_t *t[9];
@@ -394,7 +385,7 @@ static __attribute__((noinline)) void mcu_dw3_run_interior(const mcu_dw_params_t
     } while (0)
 
 /* Every channel of one edge pixel (rows inside, column 0 outside when right == 0, else column 2),
- * src as in MCU_DW3_EDGE. */
+ * src as in MCU_DW3_EDGE; fast requantization only (the others take mcu_dw3_pixel: less code). */
 static __attribute__((noinline)) void mcu_dw3_edge_pixel(const mcu_dw_params_t *p, const int8_t *src,
                                                           int32_t dx, int32_t dy, int32_t right, int8_t *out)
 {
@@ -407,26 +398,18 @@ static __attribute__((noinline)) void mcu_dw3_edge_pixel(const mcu_dw_params_t *
     const int32_t *w = p->weights;
     const int32_t *q = p->quant;
     int32_t c = 0;
-#define MCU_DW3_EDGE_LOOP(code, store)                                                            \
-    for (; c < full; c += 4, q += MCU_DW3_QUANT) {                                                \
-        int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];                                       \
-        MCU_DW3_EDGE(code, src + c, dx, row_step, z);                                             \
-        store;                                                                                    \
-    }
-#define MCU_DW3_EDGE_FAST MCU_DW3_FAST4_STORE(q, span4, lo4, out + c)
-#define MCU_DW3_EDGE_SLOW                                                                         \
-    do {                                                                                          \
-        const int32_t a[4] = {a0, a1, a2, a3};                                                    \
-        mcu_dw3_store(p, q, c, a, 4, out);                                                        \
-    } while (0)
-    if (right && p->fast) {
-        MCU_DW3_EDGE_LOOP(MCU_DW3_ASM_RIGHT, MCU_DW3_EDGE_FAST)
-    } else if (right) {
-        MCU_DW3_EDGE_LOOP(MCU_DW3_ASM_RIGHT, MCU_DW3_EDGE_SLOW)
-    } else if (p->fast) {
-        MCU_DW3_EDGE_LOOP(MCU_DW3_ASM_LEFT, MCU_DW3_EDGE_FAST)
+    if (right) {
+        for (; c < full; c += 4, q += MCU_DW3_QUANT) {
+            int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
+            MCU_DW3_EDGE(MCU_DW3_ASM_RIGHT, src + c, dx, row_step, z);
+            MCU_DW3_FAST4_STORE(q, span4, lo4, out + c);
+        }
     } else {
-        MCU_DW3_EDGE_LOOP(MCU_DW3_ASM_LEFT, MCU_DW3_EDGE_SLOW)
+        for (; c < full; c += 4, q += MCU_DW3_QUANT) {
+            int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
+            MCU_DW3_EDGE(MCU_DW3_ASM_LEFT, src + c, dx, row_step, z);
+            MCU_DW3_FAST4_STORE(q, span4, lo4, out + c);
+        }
     }
     if (c < channels) {
         const int8_t *t[9];
@@ -582,6 +565,9 @@ void mcu_depthwise_conv_3x3_s8(const mcu_dw_params_t *p, const int8_t *input, in
         if (y0 >= 0 && y0 + 2 * p->dil_h < in_h && x0 >= 0 && x0 + 2 * p->dil_w < in_w) {
             const int8_t *s = img + y0 * row + x0 * channels;
 #if defined(MCU_DW3_HAVE_INTERIOR)
+            if (!p->fast) {
+                goto taps;
+            }
             /* this pixel and the next ones of its row (in the order of the contract) that are interior */
             const int32_t run = step > 0 ? ox_hi - ox + 1 : ox - ox_lo + 1;
             mcu_dw3_run_interior(p, s, step * p->stride_w * channels, dx, dy, output + n * channels,
@@ -590,6 +576,7 @@ void mcu_depthwise_conv_3x3_s8(const mcu_dw_params_t *p, const int8_t *input, in
             n += step * (run - 1);
             ox += step * (run - 1);
             goto next;
+        taps:
 #endif
             t[0] = s;
             t[1] = s + dx;
@@ -605,7 +592,7 @@ void mcu_depthwise_conv_3x3_s8(const mcu_dw_params_t *p, const int8_t *input, in
         } else {
 #if defined(MCU_DW3_HAVE_INTERIOR)
             const int32_t dh = p->dil_h, dw = p->dil_w;
-            if (y0 >= 0 && y0 + 2 * dh < in_h && x0 + dw >= 0 && x0 + dw < in_w
+            if (p->fast && y0 >= 0 && y0 + 2 * dh < in_h && x0 + dw >= 0 && x0 + dw < in_w
                 && (x0 < 0) != (x0 + 2 * dw >= in_w)) {
                 /* one column of taps outside: the left one (x0 < 0) or the right one */
                 const int32_t right = x0 >= 0;
