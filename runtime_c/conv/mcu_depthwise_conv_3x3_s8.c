@@ -143,65 +143,283 @@ static inline uint32_t mcu_dw3_pkhtb(uint32_t a, uint32_t b)
         w += 2;                                                \
     } while (0)
 
-/* Fast requantization of the four accumulators into one word of output bytes (act_min-relative). */
-static inline uint32_t mcu_dw3_fast4(const int32_t *q, int32_t a0, int32_t a1, int32_t a2, int32_t a3, int32_t span)
+/* Fast requantization of the four accumulators a0..a3 (doubled sums) of one group into four output
+ * bytes at `out`: per channel SMMLAR(a, M, K) + (a < 0 ? -1 : 0), shifted right by e, USAT to 0..255,
+ * the four packed (PKHBT + ORR), the upper clamp to act_max - act_min on all four bytes at once
+ * (USUB8 sets GE where a byte reaches span4's, SEL takes span4's byte there: span 255 changes nothing)
+ * and act_min added bytewise (UADD8). q: the group's quant words (mcu_conv.h). volatile: the store is
+ * its only effect (its register outputs are dead afterwards). */
+#define MCU_DW3_FAST4_STORE(qp, sp4, lw4, dst)                                                   \
+    do {                                                                                          \
+        int32_t m_, k_;                                                                           \
+        __asm__ volatile("ldrd %[m], %[k], [%[q], #16]\n\t"                                                \
+                "smmlar %[m], %[a0], %[m], %[k]\n\t"                                              \
+                "add %[a0], %[m], %[a0], asr #31\n\t"                                             \
+                "ldrd %[m], %[k], [%[q], #24]\n\t"                                                \
+                "smmlar %[m], %[a1], %[m], %[k]\n\t"                                              \
+                "add %[a1], %[m], %[a1], asr #31\n\t"                                             \
+                "ldrd %[m], %[k], [%[q], #32]\n\t"                                                \
+                "smmlar %[m], %[a2], %[m], %[k]\n\t"                                              \
+                "add %[a2], %[m], %[a2], asr #31\n\t"                                             \
+                "ldrd %[m], %[k], [%[q], #40]\n\t"                                                \
+                "smmlar %[m], %[a3], %[m], %[k]\n\t"                                              \
+                "add %[a3], %[m], %[a3], asr #31\n\t"                                             \
+                "ldrd %[m], %[k], [%[q], #48]\n\t"                                                \
+                "asr %[a0], %[a0], %[m]\n\t"                                                      \
+                "asr %[a1], %[a1], %[k]\n\t"                                                      \
+                "ldrd %[m], %[k], [%[q], #56]\n\t"                                                \
+                "asr %[a2], %[a2], %[m]\n\t"                                                      \
+                "asr %[a3], %[a3], %[k]\n\t"                                                      \
+                "usat %[a0], #8, %[a0]\n\t"                                                       \
+                "usat %[a1], #8, %[a1]\n\t"                                                       \
+                "usat %[a2], #8, %[a2]\n\t"                                                       \
+                "usat %[a3], #8, %[a3]\n\t"                                                       \
+                "pkhbt %[a0], %[a0], %[a2], lsl #16\n\t"                                          \
+                "pkhbt %[a1], %[a1], %[a3], lsl #16\n\t"                                          \
+                "orr %[a0], %[a0], %[a1], lsl #8\n\t"                                             \
+                "usub8 %[m], %[a0], %[s4]\n\t"                                                    \
+                "sel %[a0], %[s4], %[a0]\n\t"                                                     \
+                "uadd8 %[a0], %[a0], %[l4]\n\t"                                                   \
+                "str %[a0], [%[o]]"                                                               \
+                : [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2), [a3] "+&r"(a3), [m] "=&r"(m_),      \
+                  [k] "=&r"(k_)                                                                   \
+                : [q] "r"(qp), [s4] "r"(sp4), [l4] "r"(lw4), [o] "r"(dst)                      \
+                : "cc", "memory");                                                                \
+    } while (0)
+
+/* The last 1 to 3 channels of a pixel (from channel c; w, q at that group): partial loads. */
+static void mcu_dw3_tail(const mcu_dw_params_t *p, const int8_t *const *t, int32_t c, const int32_t *w,
+                         const int32_t *q, int8_t *out)
 {
-    int32_t v0 = (mcu_smmlar(a0, q[4], q[5]) + (a0 >> 31)) >> q[12];
-    int32_t v1 = (mcu_smmlar(a1, q[6], q[7]) + (a1 >> 31)) >> q[13];
-    int32_t v2 = (mcu_smmlar(a2, q[8], q[9]) + (a2 >> 31)) >> q[14];
-    int32_t v3 = (mcu_smmlar(a3, q[10], q[11]) + (a3 >> 31)) >> q[15];
-    v0 = __usat(v0, 8);
-    v1 = __usat(v1, 8);
-    v2 = __usat(v2, 8);
-    v3 = __usat(v3, 8);
-    if (span < 255) {
-        v0 = MCU_MIN(v0, span);
-        v1 = MCU_MIN(v1, span);
-        v2 = MCU_MIN(v2, span);
-        v3 = MCU_MIN(v3, span);
-    }
-    return (uint32_t)v0 | ((uint32_t)v1 << 8) | ((uint32_t)v2 << 16) | ((uint32_t)v3 << 24);
+    const int32_t n = p->in_c - c;
+    int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
+    MCU_DW3_PAIR_WORDS(mcu_dw3_load_part(t[0] + c, n), mcu_dw3_load_part(t[1] + c, n));
+    MCU_DW3_PAIR_WORDS(mcu_dw3_load_part(t[2] + c, n), mcu_dw3_load_part(t[3] + c, n));
+    MCU_DW3_PAIR_WORDS(mcu_dw3_load_part(t[4] + c, n), mcu_dw3_load_part(t[5] + c, n));
+    MCU_DW3_PAIR_WORDS(mcu_dw3_load_part(t[6] + c, n), mcu_dw3_load_part(t[7] + c, n));
+    MCU_DW3_SINGLE_WORD(mcu_dw3_load_part(t[8] + c, n));
+    const int32_t a[4] = {a0, a1, a2, a3};
+    mcu_dw3_store(p, q, c, a, n, out);
 }
 
 /* Every channel of one output pixel; t[k] points at tap k's input pixel (or at `pad`). */
-static void mcu_dw3_pixel(const mcu_dw_params_t *p, const int8_t *const *t, int8_t *out)
+static __attribute__((noinline)) void mcu_dw3_pixel(const mcu_dw_params_t *p, const int8_t *const *t, int8_t *out)
 {
     const int32_t channels = p->in_c, full = channels & ~3;
     const int32_t *w = p->weights;
     const int32_t *q = p->quant;
     const int8_t *t0 = t[0], *t1 = t[1], *t2 = t[2], *t3 = t[3], *t4 = t[4];
     const int8_t *t5 = t[5], *t6 = t[6], *t7 = t[7], *t8 = t[8];
-    const int32_t span = p->act_max - p->act_min;
+    const uint32_t span4 = (uint32_t)(p->act_max - p->act_min) * 0x01010101u;
     const uint32_t lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
-    const int32_t fast = p->fast;
     int32_t c = 0;
-    for (; c < full; c += 4) {
-        int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
-        MCU_DW3_PAIR(t0, t1);
-        MCU_DW3_PAIR(t2, t3);
-        MCU_DW3_PAIR(t4, t5);
-        MCU_DW3_PAIR(t6, t7);
-        MCU_DW3_SINGLE(t8);
-        if (fast) {
-            const uint32_t word = __uadd8(mcu_dw3_fast4(q, a0, a1, a2, a3, span), lo4);
-            memcpy(out + c, &word, 4);
-        } else {
+    if (p->fast) {
+        for (; c < full; c += 4, q += MCU_DW3_QUANT) {
+            int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
+            MCU_DW3_PAIR(t0, t1);
+            MCU_DW3_PAIR(t2, t3);
+            MCU_DW3_PAIR(t4, t5);
+            MCU_DW3_PAIR(t6, t7);
+            MCU_DW3_SINGLE(t8);
+            MCU_DW3_FAST4_STORE(q, span4, lo4, out + c);
+        }
+    } else {
+        for (; c < full; c += 4, q += MCU_DW3_QUANT) {
+            int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
+            MCU_DW3_PAIR(t0, t1);
+            MCU_DW3_PAIR(t2, t3);
+            MCU_DW3_PAIR(t4, t5);
+            MCU_DW3_PAIR(t6, t7);
+            MCU_DW3_SINGLE(t8);
             const int32_t a[4] = {a0, a1, a2, a3};
             mcu_dw3_store(p, q, c, a, 4, out);
         }
-        q += MCU_DW3_QUANT;
     }
     if (c < channels) {
-        /* the last 1 to 3 channels: the same with partial loads */
-        const int32_t n = channels - c;
-        int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
-        MCU_DW3_PAIR_WORDS(mcu_dw3_load_part(t0 + c, n), mcu_dw3_load_part(t1 + c, n));
-        MCU_DW3_PAIR_WORDS(mcu_dw3_load_part(t2 + c, n), mcu_dw3_load_part(t3 + c, n));
-        MCU_DW3_PAIR_WORDS(mcu_dw3_load_part(t4 + c, n), mcu_dw3_load_part(t5 + c, n));
-        MCU_DW3_PAIR_WORDS(mcu_dw3_load_part(t6 + c, n), mcu_dw3_load_part(t7 + c, n));
-        MCU_DW3_SINGLE_WORD(mcu_dw3_load_part(t8 + c, n));
-        const int32_t a[4] = {a0, a1, a2, a3};
-        mcu_dw3_store(p, q, c, a, n, out);
+        mcu_dw3_tail(p, t, c, w, q, out);
+    }
+}
+
+/* Taps a and b (channels c .. c+3 of each, input words xa and xb) into the four accumulators, as
+ * MCU_DW3_PAIR does. */
+#define MCU_DW3_ASM_TAPS(xa, xb)                                                                  \
+    "pkhbt %[lo], " xa ", " xb ", lsl #16\n\t"                                                    \
+    "pkhtb %[xb], " xb ", " xa ", asr #16\n\t"                                                    \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                           \
+    "sxtb16 %[xa], %[lo]\n\t"                                                                     \
+    "smlad %[a0], %[xa], %[w0], %[a0]\n\t"                                                        \
+    "sxtb16 %[xa], %[lo], ror #8\n\t"                                                             \
+    "smlad %[a1], %[xa], %[w1], %[a1]\n\t"                                                        \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                           \
+    "sxtb16 %[xa], %[xb]\n\t"                                                                     \
+    "smlad %[a2], %[xa], %[w0], %[a2]\n\t"                                                        \
+    "sxtb16 %[xa], %[xb], ror #8\n\t"                                                             \
+    "smlad %[a3], %[xa], %[w1], %[a3]\n\t"
+/* The nine taps of one group of 4 channels of an interior pixel into a0..a3: src points at tap 0's
+ * channel c, step_x (a register) is the byte distance of horizontal neighbours in the window, row_mem (a
+ * memory operand: 12 registers in all, so that a build keeping a frame pointer has enough) that of
+ * vertical ones. One pointer walks the rows, the three taps of a row at +0, +dx, +2dx. */
+#define MCU_DW3_INTERIOR(src, step_x, row_mem)                                                    \
+    do {                                                                                          \
+        uint32_t xa_, xb_, lo_;                                                                   \
+        int32_t w0_, w1_;                                                                         \
+        const int8_t *s_ = (src);                                                                 \
+        __asm__("ldr %[xa], [%[s]]\n\t"                    /* tap 0 */                            \
+                "ldr %[xb], [%[s], %[dx]]\n\t"             /* tap 1 */                            \
+                MCU_DW3_ASM_TAPS("%[xa]", "%[xb]")                                                \
+                "ldr %[xa], [%[s], %[dx], lsl #1]\n\t"     /* tap 2 */                            \
+                "ldr %[xb], %[dy]\n\t"                                                            \
+                "add %[s], %[s], %[xb]\n\t"                                                       \
+                "ldr %[xb], [%[s]]\n\t"                    /* tap 3 */                            \
+                MCU_DW3_ASM_TAPS("%[xa]", "%[xb]")                                                \
+                "ldr %[xa], [%[s], %[dx]]\n\t"             /* tap 4 */                            \
+                "ldr %[xb], [%[s], %[dx], lsl #1]\n\t"     /* tap 5 */                            \
+                MCU_DW3_ASM_TAPS("%[xa]", "%[xb]")                                                \
+                "ldr %[xa], %[dy]\n\t"                                                            \
+                "add %[s], %[s], %[xa]\n\t"                                                       \
+                "ldr %[xa], [%[s]]\n\t"                    /* tap 6 */                            \
+                "ldr %[xb], [%[s], %[dx]]\n\t"             /* tap 7 */                            \
+                MCU_DW3_ASM_TAPS("%[xa]", "%[xb]")                                                \
+                "ldr %[xb], [%[s], %[dx], lsl #1]\n\t"     /* tap 8 */                            \
+                "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                               \
+                "sxtb16 %[xa], %[xb]\n\t"                                                         \
+                "smlabb %[a0], %[xa], %[w0], %[a0]\n\t"                                           \
+                "smlatt %[a2], %[xa], %[w0], %[a2]\n\t"                                           \
+                "sxtb16 %[xa], %[xb], ror #8\n\t"                                                 \
+                "smlabb %[a1], %[xa], %[w1], %[a1]\n\t"                                           \
+                "smlatt %[a3], %[xa], %[w1], %[a3]"                                               \
+                : [xa] "=&r"(xa_), [xb] "=&r"(xb_), [lo] "=&r"(lo_), [w0] "=&r"(w0_), [w1] "=&r"(w1_), \
+                  [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w),        \
+                  [s] "+r"(s_)                                                                    \
+                : [dx] "r"(step_x), [dy] "m"(row_mem)                                             \
+                : "memory");                                                                      \
+    } while (0)
+
+/* Every channel of `count` interior output pixels of one row (each window inside the image): pixel k's
+ * tap 0 at s + k * s_step, its output at out + k * o_step (negative steps: the reverse order). Fast
+ * requantization only (the others take mcu_dw3_pixel: less code). */
+static __attribute__((noinline)) void mcu_dw3_run_interior(const mcu_dw_params_t *p, const int8_t *s,
+                                                            int32_t s_step, int32_t dx, int32_t dy, int8_t *out, int32_t o_step, int32_t count)
+{
+    const int32_t channels = p->in_c, full = channels & ~3;
+    const int32_t row_step = dy; /* in memory for MCU_DW3_INTERIOR */
+    const uint32_t span4 = (uint32_t)(p->act_max - p->act_min) * 0x01010101u;
+    const uint32_t lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
+    for (int32_t k = 0; k < count; k++) {
+        const int8_t *src = s + k * s_step;
+        int8_t *dst = out + k * o_step;
+        const int32_t *w = p->weights;
+        const int32_t *q = p->quant;
+        int32_t c = 0;
+        for (; c < full; c += 4, q += MCU_DW3_QUANT) {
+            int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
+            MCU_DW3_INTERIOR(src + c, dx, row_step);
+            MCU_DW3_FAST4_STORE(q, span4, lo4, dst + c);
+        }
+        if (c < channels) {
+            const int8_t *t[9];
+            for (int32_t j = 0; j < 9; j++) {
+                t[j] = src + (j / 3) * dy + (j % 3) * dx;
+            }
+            mcu_dw3_tail(p, t, c, w, q, dst);
+        }
+    }
+}
+#define MCU_DW3_HAVE_INTERIOR 1
+
+/* Left and right edge pixels (the rows inside the image, one column of taps outside): the outside
+ * column's taps are the zero-point word z (a register, no load; it adds exactly zero to the folded
+ * sum), the others walk from src as in MCU_DW3_INTERIOR. Left (column 0 outside): src at tap 1, the
+ * taps 1, 2 of a row at +0, +dx. Right (column 2 outside): src at tap 0, taps 0, 1 at +0, +dx. */
+#define MCU_DW3_ASM_SINGLE(x)                                                                     \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                           \
+    "sxtb16 %[xa], " x "\n\t"                                                                     \
+    "smlabb %[a0], %[xa], %[w0], %[a0]\n\t"                                                       \
+    "smlatt %[a2], %[xa], %[w0], %[a2]\n\t"                                                       \
+    "sxtb16 %[xa], " x ", ror #8\n\t"                                                             \
+    "smlabb %[a1], %[xa], %[w1], %[a1]\n\t"                                                       \
+    "smlatt %[a3], %[xa], %[w1], %[a3]"
+#define MCU_DW3_ASM_LEFT                                                                          \
+    "ldr %[xb], [%[s]]\n\t"                                /* tap 1 (tap 0: z) */                 \
+    MCU_DW3_ASM_TAPS("%[z]", "%[xb]")                                                             \
+    "ldr %[xa], [%[s], %[dx]]\n\t"                         /* tap 2 (tap 3: z) */                 \
+    MCU_DW3_ASM_TAPS("%[xa]", "%[z]")                                                             \
+    "ldr %[xb], %[dy]\n\t"                                                                        \
+    "add %[s], %[s], %[xb]\n\t"                                                                   \
+    "ldr %[xa], [%[s]]\n\t"                                /* tap 4 */                            \
+    "ldr %[xb], [%[s], %[dx]]\n\t"                         /* tap 5 */                            \
+    MCU_DW3_ASM_TAPS("%[xa]", "%[xb]")                                                            \
+    "ldr %[xb], %[dy]\n\t"                                                                        \
+    "add %[s], %[s], %[xb]\n\t"                                                                   \
+    "ldr %[xb], [%[s]]\n\t"                                /* tap 7 (tap 6: z) */                 \
+    MCU_DW3_ASM_TAPS("%[z]", "%[xb]")                                                             \
+    "ldr %[xb], [%[s], %[dx]]\n\t"                         /* tap 8 */                            \
+    MCU_DW3_ASM_SINGLE("%[xb]")
+#define MCU_DW3_ASM_RIGHT                                                                         \
+    "ldr %[xa], [%[s]]\n\t"                                /* tap 0 */                            \
+    "ldr %[xb], [%[s], %[dx]]\n\t"                         /* tap 1 */                            \
+    MCU_DW3_ASM_TAPS("%[xa]", "%[xb]")                                                            \
+    "ldr %[xb], %[dy]\n\t"                                                                        \
+    "add %[s], %[s], %[xb]\n\t"                                                                   \
+    "ldr %[xb], [%[s]]\n\t"                                /* tap 3 (tap 2: z) */                 \
+    MCU_DW3_ASM_TAPS("%[z]", "%[xb]")                                                             \
+    "ldr %[xa], [%[s], %[dx]]\n\t"                         /* tap 4 (tap 5: z) */                 \
+    MCU_DW3_ASM_TAPS("%[xa]", "%[z]")                                                             \
+    "ldr %[xb], %[dy]\n\t"                                                                        \
+    "add %[s], %[s], %[xb]\n\t"                                                                   \
+    "ldr %[xa], [%[s]]\n\t"                                /* tap 6 */                            \
+    "ldr %[xb], [%[s], %[dx]]\n\t"                         /* tap 7 */                            \
+    MCU_DW3_ASM_TAPS("%[xa]", "%[xb]")                                                            \
+    MCU_DW3_ASM_SINGLE("%[z]")                             /* tap 8: z */
+#define MCU_DW3_EDGE(code, src, step_x, row_mem, zp4)                                             \
+    do {                                                                                          \
+        uint32_t xa_, xb_, lo_;                                                                   \
+        int32_t w0_, w1_;                                                                         \
+        const int8_t *s_ = (src);                                                                 \
+        __asm__(code                                                                              \
+                : [xa] "=&r"(xa_), [xb] "=&r"(xb_), [lo] "=&r"(lo_), [w0] "=&r"(w0_), [w1] "=&r"(w1_), \
+                  [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w),        \
+                  [s] "+r"(s_)                                                                    \
+                : [dx] "r"(step_x), [dy] "m"(row_mem), [z] "r"(zp4)                               \
+                : "memory");                                                                      \
+    } while (0)
+
+/* Every channel of one edge pixel (rows inside, column 0 outside when right == 0, else column 2),
+ * src as in MCU_DW3_EDGE; fast requantization only (the others take mcu_dw3_pixel: less code). */
+static __attribute__((noinline)) void mcu_dw3_edge_pixel(const mcu_dw_params_t *p, const int8_t *src,
+                                                          int32_t dx, int32_t dy, int32_t right, int8_t *out)
+{
+    const int32_t channels = p->in_c, full = channels & ~3;
+    const int32_t row_step = dy; /* in memory for MCU_DW3_EDGE */
+    const uint32_t span4 = (uint32_t)(p->act_max - p->act_min) * 0x01010101u;
+    const uint32_t lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
+    uint32_t z;
+    memcpy(&z, p->pad, 4);
+    const int32_t *w = p->weights;
+    const int32_t *q = p->quant;
+    int32_t c = 0;
+    if (right) {
+        for (; c < full; c += 4, q += MCU_DW3_QUANT) {
+            int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
+            MCU_DW3_EDGE(MCU_DW3_ASM_RIGHT, src + c, dx, row_step, z);
+            MCU_DW3_FAST4_STORE(q, span4, lo4, out + c);
+        }
+    } else {
+        for (; c < full; c += 4, q += MCU_DW3_QUANT) {
+            int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
+            MCU_DW3_EDGE(MCU_DW3_ASM_LEFT, src + c, dx, row_step, z);
+            MCU_DW3_FAST4_STORE(q, span4, lo4, out + c);
+        }
+    }
+    if (c < channels) {
+        const int8_t *t[9];
+        const int32_t first = right ? 0 : 1; /* the column src is at */
+        for (int32_t j = 0; j < 9; j++) {
+            const int32_t kx = j % 3;
+            const int inside = right ? kx < 2 : kx > 0;
+            t[j] = inside ? src + (j / 3) * dy + (kx - first) * dx : p->pad;
+        }
+        mcu_dw3_tail(p, t, c, w, q, out);
     }
 }
 
@@ -334,12 +552,32 @@ void mcu_depthwise_conv_3x3_s8(const mcu_dw_params_t *p, const int8_t *input, in
     const int32_t step = p->reverse ? -1 : 1;
     int32_t n = p->reverse ? total - 1 : 0;
     int32_t b = n / pixels, oy = (n % pixels) / out_w, ox = (n % pixels) % out_w;
+#if defined(MCU_DW3_HAVE_INTERIOR)
+    /* the output columns whose windows lie inside the image: ox_lo <= ox <= ox_hi (used only when
+     * some pixel is, so both divisions see non-negative numerators there) */
+    const int32_t ox_lo = (p->pad_left + p->stride_w - 1) / p->stride_w;
+    const int32_t ox_hi = MCU_MIN((in_w - 1 - 2 * p->dil_w + p->pad_left) / p->stride_w, out_w - 1);
+#endif
     for (int32_t i = 0; i < total; i++, n += step) {
         const int8_t *img = input + b * image;
         const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
         const int8_t *t[9];
         if (y0 >= 0 && y0 + 2 * p->dil_h < in_h && x0 >= 0 && x0 + 2 * p->dil_w < in_w) {
             const int8_t *s = img + y0 * row + x0 * channels;
+#if defined(MCU_DW3_HAVE_INTERIOR)
+            if (!p->fast) {
+                goto taps;
+            }
+            /* this pixel and the next ones of its row (in the order of the contract) that are interior */
+            const int32_t run = step > 0 ? ox_hi - ox + 1 : ox - ox_lo + 1;
+            mcu_dw3_run_interior(p, s, step * p->stride_w * channels, dx, dy, output + n * channels,
+                                 step * channels, run);
+            i += run - 1;
+            n += step * (run - 1);
+            ox += step * (run - 1);
+            goto next;
+        taps:
+#endif
             t[0] = s;
             t[1] = s + dx;
             t[2] = s + 2 * dx;
@@ -352,6 +590,17 @@ void mcu_depthwise_conv_3x3_s8(const mcu_dw_params_t *p, const int8_t *input, in
             t[7] = s + dx;
             t[8] = s + 2 * dx;
         } else {
+#if defined(MCU_DW3_HAVE_INTERIOR)
+            const int32_t dh = p->dil_h, dw = p->dil_w;
+            if (p->fast && y0 >= 0 && y0 + 2 * dh < in_h && x0 + dw >= 0 && x0 + dw < in_w
+                && (x0 < 0) != (x0 + 2 * dw >= in_w)) {
+                /* one column of taps outside: the left one (x0 < 0) or the right one */
+                const int32_t right = x0 >= 0;
+                mcu_dw3_edge_pixel(p, img + y0 * row + (right ? x0 : x0 + dw) * channels, dx, dy, right,
+                                   output + n * channels);
+                goto next;
+            }
+#endif
             for (int32_t ky = 0; ky < 3; ky++) {
                 const int32_t y = y0 + ky * p->dil_h;
                 for (int32_t kx = 0; kx < 3; kx++) {
@@ -362,6 +611,9 @@ void mcu_depthwise_conv_3x3_s8(const mcu_dw_params_t *p, const int8_t *input, in
             }
         }
         mcu_dw3_pixel(p, t, output + n * channels);
+#if defined(MCU_DW3_HAVE_INTERIOR)
+    next:
+#endif
         /* the next pixel in the order of the contract */
         ox += step;
         if (ox == out_w || ox < 0) {

@@ -1,0 +1,67 @@
+"""mcu_depthwise_conv_3x3_s8's DSP paths against TFLM: the interior pixels (whole window inside the image:
+one pointer walking the window, the requantization in one asm block with the USUB8/SEL clamp), the border
+pixels (tap pointers into the image or at the zero-point pad) and the partial last group of 1 to 3
+channels, on cortex-m4, cortex-m7 and cortex-m33 under QEMU; the same layers on the host (plain C, once
+under ASan/UBSan). Seeded random shapes: odd and non-multiple-of-4 channel counts, stride 1 and 2,
+SAME padding with more padding on the right/bottom (even sizes) or on every side, VALID, dilation,
+odd widths, images one pixel wide or high, per-tensor and TFLM's (slow) requantization, batches."""
+import numpy as np
+import pytest
+
+from tests.conftest import assert_bit_exact, need_arm_tools
+from tests.ops.test_depthwise_dsp import ACTS, _case, _kernels, _model
+
+BOARDS = ("cortex-m4", "cortex-m7", "cortex-m33")
+
+# channels, extra options of _case; every case runs the 3x3 kernel
+CASES = [
+    (16, {"size": (7, 9)}),                           # whole groups, interior rows and columns
+    (13, {"size": (6, 5)}),                           # tail of 1, odd width
+    (7, {"size": (5, 8), "stride": (2, 2)}),          # tail of 3, stride 2 (SAME pads right/bottom only)
+    (6, {"size": (9, 7), "dil": (2, 2)}),             # tail of 2, dilation
+    (64, {"size": (25, 5)}),                          # kws's layers
+    (5, {"size": (7, 1)}),                            # one pixel wide: every pixel a border pixel
+    (12, {"size": (1, 6)}),                           # one pixel high
+    (8, {"size": (6, 6), "pad": "VALID"}),            # interior only
+    (9, {"size": (8, 7), "stride": (1, 2), "dil": (1, 2)}),
+    (4, {"size": (6, 9), "stride": (2, 1), "slow": True}),   # TFLM's requantization on the interior path
+    (11, {"size": (5, 5), "per_channel": False, "batches": 2}),
+    (20, {"size": (8, 10), "dil": (3, 1), "pad": "VALID"}),
+    (3, {"size": (5, 6)}),                            # no whole group: the partial-load path alone
+    (24, {"size": (3, 3), "stride": (2, 2)}),         # SAME 3x3 at stride 2: every pixel a border pixel
+    (17, {"size": (7, 6), "huge_bias": True}),
+]
+PER_MODEL = 5
+
+
+def _cases(seed):
+    rng = np.random.default_rng(seed)
+    return [_case(rng, c, act=ACTS[j % 4], **extra) for j, (c, extra) in enumerate(CASES)]
+
+
+def _models(seed=31):
+    cases = _cases(seed)
+    return [_model(*cases[i:i + PER_MODEL]) for i in range(0, len(cases), PER_MODEL)]
+
+
+@pytest.mark.parametrize("index", range(-(-len(CASES) // PER_MODEL)))
+def test_3x3_host(index):
+    """The plain C path on the host, bit-exact with TFLM; the first model also under ASan/UBSan."""
+    model = _models()[index]
+    assert set(_kernels(model)) == {"depthwise_conv_3x3_s8"}
+    assert_bit_exact(model, count=4, sanitize=index == 0)
+
+
+@pytest.mark.parametrize("board", BOARDS)
+def test_3x3_dsp_boards(board):
+    """The DSP paths (interior, border, partial group, both requantizations) on each DSP core."""
+    need_arm_tools()
+    for model in _models():
+        assert_bit_exact(model, count=3, boards=(board,))
+
+
+def test_3x3_dsp_other_seed():
+    """Other random quantizations and weights over the same shapes on cortex-m4."""
+    need_arm_tools()
+    for model in _models(seed=77):
+        assert_bit_exact(model, count=2, boards=("cortex-m4",))
