@@ -180,7 +180,7 @@ def _table_cores(cores: dict[str, dict[str, dict]]) -> list[str]:
 
 def _layer_table(r: dict) -> list[str]:
     """One model's per-layer rows (with the instruction mix when the run counted it)."""
-    mix = [c for c in ("load", "store", "mac", "vector", "branch") if "mix" in r]
+    mix = [c for c in ("load", "store", "mac", "vector", "branch", "other") if "mix" in r]
     head = "| step | op | input -> output | MACs | instructions | instructions / MAC | share |"
     head += "".join(f" {c} |" for c in mix)
     lines = [head, "|---:|---|---|---:|---:|---:|---:|" + "---:|" * len(mix)]
