@@ -43,6 +43,15 @@ def have_arm_tools() -> bool:
     return all(shutil.which(t) for t in ("arm-none-eabi-gcc", "qemu-system-arm"))
 
 
+def qemu_boards(names: tuple[str, ...]) -> tuple[str, ...]:
+    """`names` when the Arm toolchain and QEMU are installed; () outside CI without them (fail in CI)."""
+    if have_arm_tools():
+        return names
+    if IN_CI:
+        pytest.fail("arm-none-eabi-gcc or qemu-system-arm is not installed (run `make setup`)")
+    return ()
+
+
 def need_arm_tools() -> None:
     """Skip (fail in CI) when the Arm toolchain or QEMU is missing."""
     if not have_arm_tools():

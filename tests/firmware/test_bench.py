@@ -356,13 +356,19 @@ M55_IN_SUITE = ("kws_ref_model", "person_detect", "str_ww_ref_model")
 @pytest.mark.parametrize("model", sorted(M55_TFLM_CMSIS_NN) if os.environ.get("MCUGEN_LONG") == "1"
                          else M55_IN_SUITE)
 def test_bench_m55_models_within_0_8x_tflm_cmsis_nn(model):
+    _bench_within(model, "cortex-m55", M55_TFLM_CMSIS_NN[model], M55_MAX_RATIO)
+
+
+def _bench_within(model: str, board: str, reference: int, max_ratio: float) -> dict:
+    """Bench a shared model on `board`; its instructions must be at most max_ratio x `reference` (TFLM +
+    CMSIS-NN's on that core). Returns the bench result."""
     from tests.conftest import shared_model
     need_arm_tools()
-    r = bench_mod.bench(shared_model(f"{model}.tflite"), board="cortex-m55")
-    ratio = r["instructions"] / M55_TFLM_CMSIS_NN[model]
-    assert ratio <= M55_MAX_RATIO, (
-        f"{model}: {r['instructions']:,} instructions = {ratio:.3f}x TFLM + CMSIS-NN's "
-        f"{M55_TFLM_CMSIS_NN[model]:,} on cortex-m55")
+    r = bench_mod.bench(shared_model(f"{model}.tflite"), board=board)
+    ratio = r["instructions"] / reference
+    assert ratio <= max_ratio, (
+        f"{model}: {r['instructions']:,} instructions = {ratio:.3f}x TFLM + CMSIS-NN's {reference:,} on {board}")
+    return r
 
 
 # Issue 14's cortex-m4/m7/m33 target for micro_speech: at most 0.45x the instructions TFLM + CMSIS-NN executes for
@@ -378,13 +384,7 @@ MICRO_SPEECH_MAX_RATIO = 0.43
 @pytest.mark.parametrize("board", sorted(MICRO_SPEECH_TFLM_CMSIS_NN) if os.environ.get("MCUGEN_LONG") == "1"
                          else ["cortex-m4"])
 def test_bench_micro_speech_within_0_43x_tflm_cmsis_nn(board):
-    from tests.conftest import shared_model
-    need_arm_tools()
-    r = bench_mod.bench(shared_model("micro_speech_quantized.tflite"), board=board)
-    ratio = r["instructions"] / MICRO_SPEECH_TFLM_CMSIS_NN[board]
-    assert ratio <= MICRO_SPEECH_MAX_RATIO, (
-        f"micro_speech_quantized: {r['instructions']:,} instructions = {ratio:.3f}x TFLM + CMSIS-NN's "
-        f"{MICRO_SPEECH_TFLM_CMSIS_NN[board]:,} on {board}")
+    r = _bench_within("micro_speech_quantized", board, MICRO_SPEECH_TFLM_CMSIS_NN[board], MICRO_SPEECH_MAX_RATIO)
     dw = [layer for layer in r["layers"] if layer["op"] == "DEPTHWISE_CONV_2D"]
     assert [layer["kernel"] for layer in dw] == ["depthwise_conv_1ch_s8"]
 
@@ -404,10 +404,4 @@ M3_IN_SUITE = ("kws_ref_model",)  # MCUGEN_LONG=1: all five
 @pytest.mark.parametrize("model", sorted(M3_TFLM_CMSIS_NN) if os.environ.get("MCUGEN_LONG") == "1"
                          else M3_IN_SUITE)
 def test_bench_m3_models_within_0_8x_tflm_cmsis_nn(model):
-    from tests.conftest import shared_model
-    need_arm_tools()
-    r = bench_mod.bench(shared_model(f"{model}.tflite"), board="cortex-m3")
-    ratio = r["instructions"] / M3_TFLM_CMSIS_NN[model]
-    assert ratio <= M3_MAX_RATIO, (
-        f"{model}: {r['instructions']:,} instructions = {ratio:.3f}x TFLM + CMSIS-NN's "
-        f"{M3_TFLM_CMSIS_NN[model]:,} on cortex-m3")
+    _bench_within(model, "cortex-m3", M3_TFLM_CMSIS_NN[model], M3_MAX_RATIO)

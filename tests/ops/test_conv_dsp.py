@@ -23,18 +23,14 @@ import mcugen.ops.conv as conv
 from mcugen.compiler import compile_bytes
 from mcugen.testing.builder import OpSpec, TensorSpec, build_model, single_op_model
 from mcugen.testing.random_quant import rand_act_quant, rand_bias, rand_weights
-from tests.conftest import IN_CI, assert_bit_exact, have_arm_tools
+from tests.conftest import assert_bit_exact, qemu_boards
 
 ROOT = Path(__file__).resolve().parents[2]
 DSP_BOARDS = ("cortex-m4", "cortex-m33")
 
 
 def dsp_boards() -> tuple[str, ...]:
-    if have_arm_tools():
-        return DSP_BOARDS
-    if IN_CI:
-        pytest.fail("arm-none-eabi-gcc or qemu-system-arm is not installed (run `make setup`)")
-    return ()
+    return qemu_boards(DSP_BOARDS)
 
 
 def _out(pad, size, k, s, d):

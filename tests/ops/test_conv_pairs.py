@@ -18,18 +18,14 @@ import mcugen.ops.conv as conv
 from mcugen.compiler import compile_bytes
 from mcugen.testing.builder import OpSpec, TensorSpec, build_model, single_op_model
 from mcugen.testing.random_quant import rand_act_quant, rand_bias, rand_weights
-from tests.conftest import IN_CI, assert_bit_exact, have_arm_tools
+from tests.conftest import assert_bit_exact, qemu_boards
 from tests.ops.test_conv_dsp import conv_chain, conv_layer, conv_model, field
 
 PLAIN_BOARDS = ("cortex-m3", "cortex-m0")
 
 
 def plain_boards() -> tuple[str, ...]:
-    if have_arm_tools():
-        return PLAIN_BOARDS
-    if IN_CI:
-        pytest.fail("arm-none-eabi-gcc or qemu-system-arm is not installed (run `make setup`)")
-    return ()
+    return qemu_boards(PLAIN_BOARDS)
 
 
 # id: (conv_model kwargs, kernel on the plain boards)
