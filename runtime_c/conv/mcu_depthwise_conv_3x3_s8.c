@@ -327,6 +327,9 @@ static __attribute__((noinline)) void mcu_dw3_run_interior(const mcu_dw_params_t
 }
 #define MCU_DW3_HAVE_INTERIOR 1
 
+/* The edge-pixel assembly below needs more registers than clang's allocator finds: gcc only (clang
+ * takes mcu_dw3_pixel for those pixels). */
+#if defined(__GNUC__) && !defined(__clang__)
 /* Left and right edge pixels (the rows inside the image, one column of taps outside): the outside
  * column's taps are the zero-point word z (a register, no load; it adds exactly zero to the folded
  * sum), the others walk from src as in MCU_DW3_INTERIOR. Left (column 0 outside): src at tap 1, the
@@ -422,6 +425,8 @@ static __attribute__((noinline)) void mcu_dw3_edge_pixel(const mcu_dw_params_t *
         mcu_dw3_tail(p, t, c, w, q, out);
     }
 }
+#define MCU_DW3_HAVE_EDGE 1
+#endif /* gcc */
 
 #else /* plain C */
 
@@ -590,7 +595,7 @@ void mcu_depthwise_conv_3x3_s8(const mcu_dw_params_t *p, const int8_t *input, in
             t[7] = s + dx;
             t[8] = s + 2 * dx;
         } else {
-#if defined(MCU_DW3_HAVE_INTERIOR)
+#if defined(MCU_DW3_HAVE_EDGE)
             const int32_t dh = p->dil_h, dw = p->dil_w;
             if (p->fast && y0 >= 0 && y0 + 2 * dh < in_h && x0 + dw >= 0 && x0 + dw < in_w
                 && (x0 < 0) != (x0 + 2 * dw >= in_w)) {
