@@ -79,7 +79,8 @@ def band_report(choice, graph, mode: str = "min") -> dict:
     from ..planner.analysis import liveness_lower_bound
     peak = step_peaks(choice.plan, len(graph.operators))
     return {
-        "mode": mode, "streamed_inputs": [op.options["input"] for op in graph.operators if op.op == "MCU_INPUT_ROWS"], "arena_bytes": choice.plan.arena_size, "liveness_lower_bound": choice.plan.lower_bound,
+        "mode": mode, "streamed_inputs": [op.options["input"] for op in graph.operators if op.op == "MCU_INPUT_ROWS"],
+        "arena_bytes": choice.plan.arena_size, "liveness_lower_bound": choice.plan.lower_bound,
         "default_arena_bytes": choice.baseline.arena_size,
         "default_liveness_lower_bound": liveness_lower_bound(choice.baseline.buffers),
         "chains": [c.describe(graph.operators) for c in choice.chains],

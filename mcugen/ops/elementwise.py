@@ -257,8 +257,8 @@ class _AddSub(_Binary):
 
     def _lower(self, op, ctx, scheme):
         x1, x2, y = op.inputs[0], op.inputs[1], op.outputs[0]
-        (_, m1, sh1), (_, m2, sh2), (_, mo, sho) = add_sub_multipliers(x1.quant.s, x2.quant.s, y.quant.s, y.dtype)
         mults = add_sub_multipliers(x1.quant.s, x2.quant.s, y.quant.s, y.dtype)
+        (_, m1, sh1), (_, m2, sh2), (_, mo, sho) = mults
         fields = self.common_fields(op) + [
             ("left_shift", LEFT_SHIFT[y.dtype]),
             ("input1_multiplier", m1), ("input1_shift", sh1),
