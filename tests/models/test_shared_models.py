@@ -5,6 +5,8 @@ Every model but the SVDF and LSTM ones: 20 inputs (all-minimum, all-maximum,
 activation an output) on 6 inputs, so a wrong early layer cannot hide behind a
 saturated softmax; and one run under AddressSanitizer + UBSan.
 """
+import os
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -58,5 +60,8 @@ def test_probe_model_every_layer_bit_exact(model):
 @pytest.mark.models
 @pytest.mark.parametrize("model", MODELS)
 def test_model_clean_under_sanitizers(model):
+    if model.startswith("mobilenet") and os.environ.get("MCUGEN_LONG") != "1":
+        # the largest model (30 s under ASan): its kernels are the others' (bit-exact above in the suite)
+        pytest.skip("MCUGEN_LONG=1: mobilenet_v2 under ASan + UBSan (the long run)")
     path = shared_model(f"{model}.tflite")
     assert_bit_exact(path.read_bytes(), count=2, seed=3, sanitize=True)

@@ -11,6 +11,8 @@ tensor). The full table: python -m mcugen.quantize.benchmark --models-dir ../sha
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -139,6 +141,9 @@ def test_int16_float_io():
     assert_bit_exact(r.model, count=4, seed=9)
 
 
+@pytest.mark.skipif(os.environ.get("MCUGEN_LONG") != "1",
+                    reason="MCUGEN_LONG=1: auto's five calibrators on kws (about a minute; auto is checked on the "
+                           "digits fixtures in the suite)")
 def test_auto_is_no_worse_than_each_method_on_kws():
     r, sqnr, agree = quantized_vs_float("kws_ref_model_float", method="auto")
     errs = r.errors
