@@ -1,7 +1,7 @@
 """`--memory stream`: the model's image inputs come row by row from the caller instead of living whole in
 the arena.
 
-For each input of shape [1, H, W, C] with H >= 2, a MCU_INPUT_ROWS step is placed first: it produces the
+For each int8 input of shape [1, H, W, C] with H >= 2, a MCU_INPUT_ROWS step is placed first: it produces the
 input tensor by asking the caller's callback for rows (`NAME_set_input_rows`, see templates/project/model.h.j2).
 Unfused, the step asks for all H rows at once and the tensor is whole in the arena, as before. When the
 row-band planner (planner/bands.py) fuses the step with the layers that read the input, the tensor becomes a
@@ -20,8 +20,9 @@ INPUT_ROWS = "MCU_INPUT_ROWS"
 
 
 def streamable(t) -> bool:
-    """An input the caller can give by rows: NHWC, batch 1, at least two rows."""
-    return len(t.shape) == 4 and t.shape[0] == 1 and t.shape[1] >= 2 and not t.is_variable and t.dtype != "int4"
+    """An input the caller can give by rows: int8 (what the row-band layers read), NHWC, batch 1, at least
+    two rows."""
+    return len(t.shape) == 4 and t.shape[0] == 1 and t.shape[1] >= 2 and not t.is_variable and t.dtype == "int8"
 
 
 def stream_inputs(graph: Graph, where: str) -> list[int]:
@@ -30,8 +31,8 @@ def stream_inputs(graph: Graph, where: str) -> list[int]:
     streamed = [i for i, t in enumerate(graph.inputs) if streamable(t) and id(t) not in outputs]
     if not streamed:
         shapes = ", ".join(f"'{t.name}' {list(t.shape)}" for t in graph.inputs) or "none"
-        raise UsageError(f"{where}: --memory stream needs an input of shape [1, H, W, C] with H >= 2 to give by "
-                         f"rows; the model's inputs: {shapes}. Use --memory min.")
+        raise UsageError(f"{where}: --memory stream needs an int8 input of shape [1, H, W, C] with H >= 2 to "
+                         f"give by rows; the model's inputs: {shapes}. Use --memory min.")
     steps = [Operator(INPUT_ROWS, [], [graph.inputs[i]], {"input": i}, index=-1) for i in streamed]
     graph.operators[:0] = steps
     return streamed

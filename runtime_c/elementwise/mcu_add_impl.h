@@ -73,18 +73,6 @@ static __attribute__((noinline)) void mcu_add_sub_mve(const mcu_add_params_t *p,
  * a = (2 SMMLAR(t, M, 0) + 2^e - [t < 0]) >> (e + 1); then out = clamp((SMMLAR(2 (a +- b), Mo, Ko) -
  * [a +- b < 0]) >> eo, 0, span) + act_min. Element i is read before it is written (in place safe). */
 #if defined(MCU_ADD_FAST_S8)
-/* (a * b + 2^31) >> 32: SMMLAR with a zero accumulator, without a register for the zero. */
-static inline int32_t mcu_add_smmulr(int32_t a, int32_t b)
-{
-#if defined(__ARM_FEATURE_DSP)
-    int32_t r;
-    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
-    return r;
-#else
-    return mcu_smmlar(a, b, 0);
-#endif
-}
-
 static inline __attribute__((always_inline)) void mcu_add_sub_fast(const int32_t *f, int32_t size, int32_t lo,
                                                                  const int8_t *input1, const int8_t *input2,
                                                                  int8_t *output, const int32_t sign)
@@ -94,8 +82,8 @@ static inline __attribute__((always_inline)) void mcu_add_sub_fast(const int32_t
     const int32_t mo = f[8], ko = f[9], eo = f[10], span = f[11];
     for (int32_t i = 0; i < size; i++) {
         const int32_t t1 = input1[i] * (1 << 21) + o1, t2 = input2[i] * (1 << 21) + o2;
-        const int32_t a = (mcu_add_smmulr(t1, m1) * 2 + c1 + (t1 >> 31)) >> e1;
-        const int32_t b = (mcu_add_smmulr(t2, m2) * 2 + c2 + (t2 >> 31)) >> e2;
+        const int32_t a = (mcu_smmulr(t1, m1) * 2 + c1 + (t1 >> 31)) >> e1;
+        const int32_t b = (mcu_smmulr(t2, m2) * 2 + c2 + (t2 >> 31)) >> e2;
         const int32_t t = (sign > 0 ? a + b : a - b) * 2;
         int32_t v = (mcu_smmlar(t, mo, ko) + (t >> 31)) >> eo;
         v = MCU_CLAMP(v, 0, span);

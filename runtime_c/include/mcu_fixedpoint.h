@@ -57,4 +57,16 @@ static inline int32_t mcu_smmlar(int32_t a, int32_t b, int32_t c)
 #endif
 }
 
+/* (a * b + 2^31) >> 32 (SMMULR): mcu_smmlar without an accumulator register. */
+static inline int32_t mcu_smmulr(int32_t a, int32_t b)
+{
+#if defined(__ARM_FEATURE_DSP)
+    int32_t r;
+    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+#else
+    return mcu_smmlar(a, b, 0);
+#endif
+}
+
 #endif /* MCU_FIXEDPOINT_H */

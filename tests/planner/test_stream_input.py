@@ -152,7 +152,7 @@ def test_stream_needs_an_image_input(tmp_path):
     path = tmp_path / "fc.tflite"
     path.write_bytes(model)
     r = CliRunner().invoke(main, ["build", str(path), "-o", str(tmp_path / "out"), "--memory", "stream"])
-    assert r.exit_code == 2 and "--memory stream needs an input of shape [1, H, W, C]" in r.output, r.output
+    assert r.exit_code == 2 and "--memory stream needs an int8 input of shape [1, H, W, C]" in r.output, r.output
     assert not (tmp_path / "out").exists()
 
 
