@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ir import Operator
-from ..quant import activation_range, f64, quantize_multiplier
+from ..quant import activation_range, f64, quantize_multiplier, type_range
 from .base import Layer, OpHandler, Sig, need_quant, register
 from .conv import FUSED, fast_requant_table
 from .f32 import float_activation_range, integer_only
@@ -159,6 +159,16 @@ def _smmlar(a: int, b: int, c: int) -> int:
     return ((a * b + (1 << 31)) >> 32) + c
 
 
+def add_input_values(x, mult) -> list[int]:
+    """TFLM's rescaled int8 ADD / SUB input a = RDBPOT(SRDHM((q - zp) * 2^20, M), -shift) for q = -128..127:
+    the lookup table of the table form (mcu_add_impl.h, mcu_add_sub_table)."""
+    from ..quant import rdbpot, sat_rdhm
+    _, m, sh = mult
+    zp = int(x.quant.zp)
+    q_lo, q_hi = type_range(x.dtype)
+    return [int(rdbpot(sat_rdhm((q - zp) << 20, int(m)), -int(sh))) for q in range(q_lo, q_hi + 1)]
+
+
 def add_fast_table(x1, x2, y, mults, lo: int, hi: int) -> list[int] | None:
     """The one-multiply form of int8 ADD / SUB (mcu_add_impl.h, mcu_add_sub_fast), or None where it is not
     exact. Per input, TFLM's a = RDBPOT(SRDHM(x, M), e) with x = (q - zp) * 2^20: SRDHM(x, M) =
@@ -270,6 +280,16 @@ class _AddSub(_Binary):
             lo, hi = dict(fields)["act_min"], dict(fields)["act_max"]
             fast = add_fast_table(x1, x2, y, mults, lo, hi)
         fields.append(("fast", ctx.const("fast", np.asarray(fast, np.int32), "int32_t") if fast else "NULL"))
+        table = None
+        if fast and not ctx.has("optimize:size"):
+            # the table form: each input's rescaled value looked up, doubled (2 KB of flash; SUB's second one
+            # negated)
+            sign = 1 if self.kernel == "add" else -1
+            table = [2 * v for v in add_input_values(x1, mults[0])] + [
+                2 * sign * v for v in add_input_values(x2, mults[1])]
+            if max(abs(v) for v in table) >= 1 << 30:  # 2a + 2b must not overflow
+                table = None
+        fields.append(("table", ctx.const("table", np.asarray(table, np.int32), "int32_t") if table else "NULL"))
         return Layer(op, function=f"{self.kernel}_{scheme}", struct="add_params_t", fields=fields,
                      args=[ctx.ptr(x1), ctx.ptr(x2), ctx.ptr(y)],
                      sources=(f"elementwise/mcu_add_{scheme}.c", "elementwise/mcu_add_impl.h"))  # SUB shares ADD's file

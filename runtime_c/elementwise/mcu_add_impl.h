@@ -90,12 +90,48 @@ static inline __attribute__((always_inline)) void mcu_add_sub_fast(const int32_t
         output[i] = (int8_t)(v + lo);
     }
 }
+
+/* The table form of the above: 2a and +-2b looked up in p->table (mcugen/ops/elementwise.py add_input_values,
+ * the same values doubled), the output stage unchanged. In place safe likewise (each pair of elements is read
+ * before it is written). */
+static inline __attribute__((always_inline)) int8_t mcu_add_table_out(int32_t t, int32_t mo, int32_t ko, int32_t eo,
+                                                                    int32_t span, int32_t lo)
+{
+    int32_t v = (mcu_smmlar(t, mo, ko) + (t >> 31)) >> eo;
+    v = MCU_CLAMP(v, 0, span);
+    return (int8_t)(v + lo);
+}
+
+static inline __attribute__((always_inline)) void mcu_add_sub_table(const int32_t *f, const int32_t *table,
+                                                                  int32_t size, int32_t lo, const int8_t *input1,
+                                                                  const int8_t *input2, int8_t *output)
+{
+    const int32_t mo = f[8], ko = f[9], eo = f[10], span = f[11];
+    const int32_t *ta = table + 128, *tb = table + 384;
+    const int8_t *end = input1 + (size & ~1);
+    while (input1 != end) {
+        const int32_t t0 = ta[input1[0]] + tb[input2[0]];
+        const int32_t t1 = ta[input1[1]] + tb[input2[1]];
+        input1 += 2;
+        input2 += 2;
+        output[0] = mcu_add_table_out(t0, mo, ko, eo, span, lo);
+        output[1] = mcu_add_table_out(t1, mo, ko, eo, span, lo);
+        output += 2;
+    }
+    if (size & 1) {
+        *output = mcu_add_table_out(ta[*input1] + tb[*input2], mo, ko, eo, span, lo);
+    }
+}
 #endif
 
 static inline void mcu_add_sub(const mcu_add_params_t *p, const MCU_ADD_T *input1, const MCU_ADD_T *input2,
                                MCU_ADD_T *output, const int32_t sign)
 {
 #if defined(MCU_ADD_FAST_S8)
+    if (p->table != NULL) {
+        mcu_add_sub_table(p->fast, p->table, p->size, p->act_min, input1, input2, output);
+        return;
+    }
     if (p->fast != NULL) {
         if (sign > 0) {
             mcu_add_sub_fast(p->fast, p->size, p->act_min, input1, input2, output, 1);

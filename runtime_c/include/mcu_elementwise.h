@@ -56,6 +56,8 @@ typedef struct {
     int32_t act_min, act_max;
     const int32_t *fast;        /* int8 without broadcasting, or NULL: the one-multiply form (mcu_add_impl.h,
                                  * mcugen/ops/elementwise.py add_fast_table) */
+    const int32_t *table;       /* with fast, or NULL: 256 rescaled values of input1 (q = -128..127), then 256
+                                 * of input2 (negated for SUB): the table form (mcu_add_impl.h) */
 } mcu_add_params_t;
 
 /* MUL. */
