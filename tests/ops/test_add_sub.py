@@ -162,3 +162,25 @@ def test_in_place(tmp_path):
                     str(tmp_path / "main.c"), *kernels, "-o", str(exe)], check=True)
     rc = subprocess.run([str(exe)]).returncode
     assert rc == 0, f"in-place result differs for {cases[rc - 1]}"
+
+
+@pytest.mark.parametrize("op", ["ADD", "SUB"])
+def test_table_and_multiply_forms_every_pair(op, tmp_path):
+    """Without broadcasting, int8 ADD / SUB look each input's rescaled value up in a table (the default) or,
+    under --optimize size (no 2 KB table), compute it with one multiply: both forms against TFLM on all 65,536
+    pairs of input values, with a RELU clamp; only the default build carries the table."""
+    from mcugen.backend import make_runner
+    from mcugen.codegen import write_project
+    from mcugen.compiler import compile_bytes
+    from mcugen.oracle import tflm
+    a = np.repeat(np.arange(-128, 128, dtype=np.int8), 256).reshape(1, 65536)
+    b = np.tile(np.arange(-128, 128, dtype=np.int8), 256).reshape(1, 65536)
+    model = single_op_model(op, [TensorSpec((1, 65536), "int8", 0.031, -7), TensorSpec((1, 65536), "int8", 0.047, 12)],
+                            [TensorSpec((1, 65536), "int8", 0.061, -20)], {"fused_activation_function": "RELU"})
+    ref = tflm.run(model, [a[None], b[None]], 1)[0]
+    for optimize, table in (("speed", True), ("size", False)):
+        compiled = compile_bytes(model, "m", board="host", optimize=optimize)
+        write_project(compiled.project.files, tmp_path / optimize, force=True)
+        assert ("const int32_t m_l0_table[512]" in compiled.project.files["m_weights.c"]) == table, optimize
+        ours = make_runner(compiled, tmp_path / optimize)([a[None], b[None]])[0]
+        np.testing.assert_array_equal(ours, ref)
