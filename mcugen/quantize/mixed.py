@@ -56,6 +56,11 @@ class Limits:
     board: str | None = None  # its name (for the report)
     notes: list[str] = field(default_factory=list)
     board_obj: object = None  # the Board itself (a name or a user's .toml path was given)
+    flash_from: str = "--max-flash"  # where max_flash came from, for the messages
+    ram_from: str = "--max-ram"
+
+    def flash_limit(self) -> str:
+        return f"{self.flash_from} {self.max_flash:,}"
 
     def any(self) -> bool:
         return self.max_flash is not None or self.min_sqnr is not None or self.max_ram is not None
@@ -150,7 +155,7 @@ def search(layers: list[dict], e_base: float, base_bytes: int, limits: Limits) -
         if best is None:
             all4 = base_bytes - sum(int(L["save"]) for L in layers)
             raise InfeasibleError(
-                f"--max-flash {limits.max_flash:,} bytes cannot be met: with every eligible layer int4 the weights "
+                f"{limits.flash_limit()} bytes cannot be met: with every eligible layer int4 the weights "
                 f"and biases take {all4:,} bytes, {all4 - limits.max_flash:,} over the limit.")
         return pick[best], f"least predicted error with at least {max(need_bytes, 0):,} bytes saved"
     if limits.min_sqnr is not None:
@@ -266,6 +271,7 @@ def choose(g, make, float_model: bytes, samples: list[np.ndarray], candidates: l
     t1 = time.perf_counter()
     refits = 0
     asked = limits.max_flash  # refits lower limits.max_flash; the board's own fit is checked by fit()
+    asked_from = limits.flash_from
     while True:
         try:
             picked, why = search(layers, e_base, base_bytes, limits)
@@ -318,7 +324,7 @@ def choose(g, make, float_model: bytes, samples: list[np.ndarray], candidates: l
     fails = []
     if asked is not None and got_bytes > asked:
         fails.append(f"flash: the weights and biases take {got_bytes:,} bytes, {got_bytes - asked:,} "
-                     f"over --max-flash {asked:,}")
+                     f"over {asked_from} {asked:,}")
     if limits.min_sqnr is not None and sqnr(e) < limits.min_sqnr:
         fails.append(f"SQNR: {sqnr(e):.2f} dB measured, {limits.min_sqnr - sqnr(e):.2f} dB short of --min-sqnr "
                      f"{limits.min_sqnr:g}" + (" at the flash limit" if limits.max_flash is not None else
@@ -442,7 +448,8 @@ def limits_for(board, max_flash, max_ram, min_sqnr, base_bytes: int, make, where
             room = b.ram.size - static - BOARD_RAM_HEADROOM
             lim.notes.append(f"{b.name}: {b.ram.size:,} bytes of RAM, {static:,} of them for the library's other "
                              f"static data and {BOARD_RAM_HEADROOM:,} kept for the stack, {room:,} left for the arena")
-            lim.max_ram = room if lim.max_ram is None else min(lim.max_ram, room)
+            if lim.max_ram is None or room < lim.max_ram:
+                lim.max_ram, lim.ram_from = room, f"{b.name}'s room for the arena"
         if b.flash is not None:
             overhead = max(fp.flash - base_bytes, 0)
             room = b.flash.size - overhead - BOARD_FLASH_HEADROOM
@@ -450,7 +457,8 @@ def limits_for(board, max_flash, max_ram, min_sqnr, base_bytes: int, make, where
                              f"layer parameters (the int8 model's library{'' if fp.measured else ', estimated'}) "
                              f"and {BOARD_FLASH_HEADROOM:,} kept for the application (start-up, C library, your "
                              f"code), {room:,} left for weights")
-            lim.max_flash = room if lim.max_flash is None else min(lim.max_flash, room)
+            if lim.max_flash is None or room < lim.max_flash:
+                lim.max_flash, lim.flash_from = room, f"{b.name}'s room for weights"
     return lim
 
 
@@ -466,7 +474,7 @@ def fit_figures(model: bytes, lim: Limits, where: str) -> tuple[dict, list[str],
     fails, over = [], 0
     if lim.max_ram is not None and c.plan.arena_size > lim.max_ram:
         fails.append(f"RAM: the arena needs {c.plan.arena_size:,} bytes, {c.plan.arena_size - lim.max_ram:,} over "
-                     f"--max-ram {lim.max_ram:,} (int4 weights do not shrink activations)")
+                     f"{lim.ram_from} {lim.max_ram:,} (int4 weights do not shrink activations)")
     if b is not None:
         fp = footprint(c)
         out.update(flash_bytes=int(fp.flash), ram_bytes=int(fp.ram), measured=bool(fp.measured))

@@ -189,4 +189,5 @@ def test_mixed_fits_a_board_whose_flash_the_int8_model_overflows(tmp_path):
     assert r.report["outputs"][0]["sqnr_db"] > 30.0
     with pytest.raises(InfeasibleError) as e:  # far too small: even all-int4 weights do not fit
         quantize(path, cal, eval_samples=ev, weights="mixed", board=_small_board(tmp_path, 28000))
-    assert "cannot be met" in str(e.value)
+    assert "cannot be met" in str(e.value) and "tiny-m0's room for weights" in str(e.value)  # not --max-flash
+    assert "--max-flash" not in str(e.value)
