@@ -266,3 +266,14 @@ def test_fully_connected_plain_cores():
     assert ".rows4 = 1" in _fields(_model(cases[5], cases[6]))
     for i in range(0, len(cases), 6):
         assert_bit_exact(_model(*cases[i:i + 6]), count=4, boards=PLAIN_BOARDS)
+
+
+def test_ad01_probe_bit_exact_on_dsp_cores():
+    """ad01_int8 (ten FULLY_CONNECTED layers, every one on the pair words under the default --optimize
+    balanced), every layer an output: bit-exact with TFLM on cortex-m4 (all-minimum, all-maximum and random
+    inputs) and cortex-m33."""
+    need_arm_tools()
+    from tests.conftest import shared_model
+    data = shared_model("probe/ad01_int8_probe.tflite").read_bytes()
+    assert set(_kernels(data, "cortex-m4")) == {"conv_1x1_pairs_s8"}
+    assert_bit_exact(data, count=4, seed=2, boards=("cortex-m4", "cortex-m33"))
