@@ -303,3 +303,28 @@ def test_bench_ad01_within_0_45x_tflm_cmsis_nn(board):
     ratio = r["instructions"] / AD01_TFLM_CMSIS_NN[board]
     assert ratio <= AD01_MAX_RATIO, f"ad01_int8: {r['instructions']:,} instructions = {ratio:.3f}x on {board}"
     assert {layer["kernel"] for layer in r["layers"]} == {"conv_1x1_pairs_s8"}
+
+
+def test_ad01_balanced_on_a_small_flash():
+    """--optimize balanced on a cortex-m4 whose flash holds the size build of ad01_int8 but not the speed one:
+    some layers keep the pair words (the estimate from optimize.MEASURED_IPM), the rest the int8 kernel, and
+    the library fits."""
+    import dataclasses
+
+    from mcugen.boards import Region, load_board
+    from mcugen.compiler import compile_graph, compile_model, footprint, load, with_optimize
+    from tests.conftest import shared_model
+    need_arm_tools()
+    path = shared_model("ad01_int8.tflite")
+    speed = compile_model(path, "ad01", "cortex-m4", optimize="speed")
+    size = compile_model(path, "ad01", "cortex-m4", optimize="size")
+    fs, fz = footprint(speed).flash, footprint(size).flash
+    b = load_board("cortex-m4")
+    limit = (fs + fz) // 2
+    board = with_optimize(dataclasses.replace(b, flash=Region(b.flash.origin, limit), raw={**b.raw, "flash_size": limit}),
+                          "balanced")
+    graph, data = load(path)
+    bal = compile_graph(graph, data, "ad01", str(path), board)
+    kernels = {r["kernel"] for r in bal.project.report["layers"]}
+    assert kernels == {"conv_1x1_pairs_s8", "fully_connected_s8"}
+    assert fz <= footprint(bal).flash <= limit < fs
