@@ -144,20 +144,23 @@ class FullyConnected(OpHandler):
                      args=[ctx.ptr(x), ctx.ptr(y)], sources=("fully_connected/mcu_fully_connected_s8.c",))
 
     def pair_plan(self, op, features=frozenset()):
-        """On a core without DSP or MVE, symmetric weights, not --optimize size (the pair words take 2 bytes
-        of flash a weight): the pair-word plan of the convolution kernels (conv.plan_pair_rows,
-        mcu_conv_pairs_pixel) with FULLY_CONNECTED's multipliers, or None (then the rows4 kernel of
-        mcu_fully_connected_s8.c runs)."""
+        """On a core without MVE, symmetric weights, not --optimize size (the pair words take 2 bytes of flash
+        a weight, twice the int8 rows: a speed layout, which --optimize balanced takes where the board's
+        flash holds it): the pair-word plan of the convolution kernels (conv.plan_pair_rows,
+        mcu_conv_pairs_pixel) with FULLY_CONNECTED's multipliers, or None (then mcu_fully_connected_s8.c
+        runs: its rows4 loop without DSP, its SMLAD row pairs with DSP). With DSP too the pair words are
+        faster: one SMLAL per two MACs and the input read as bytes in place (5 instructions per 6 MACs),
+        against SMLAD's unpacking of int8 rows (about 1.2-1.4 instructions per MAC)."""
         w = op.inputs[1]
-        if ("dsp" in features or "mve" in features or "optimize:size" in features
-                or np.any(w.quant.zero_point != 0)):
+        if "mve" in features or "optimize:size" in features or np.any(w.quant.zero_point != 0):
             return None
         units, depth = w.shape
-        return plan_pair_rows(op, units, depth, "conv_1x1_s8", self.multipliers(op))
+        return plan_pair_rows(op, units, depth, pair_function(features), self.multipliers(op))
 
     def lower_pairs(self, op, ctx, plan, reverse: int = 0):
-        """The batches as the pixels of a 1x1 convolution (mcu_conv_1x1_s8, pixels = 1: each batch row read
-        in place, every unit pair's two MACs per input in one 64-bit multiply-accumulate)."""
+        """The batches as the pixels of a 1x1 convolution (mcu_conv_1x1_s8 / mcu_conv_1x1_pairs_s8, pixels =
+        1: each batch row read in place, every unit pair's two MACs per input in one 64-bit
+        multiply-accumulate)."""
         x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
         units, depth = w.shape
         batches = x.size // depth
@@ -169,7 +172,7 @@ class FullyConnected(OpHandler):
             ("row_groups", 0), ("w16", 0), ("pixels", 1), ("input_zp", x.quant.zp), ("act_min", lo),
             ("act_max", hi), ("weights", ctx.const("weights", plan.weights, "int32_t")),
         ]
-        return Layer(op, function="conv_1x1_s8", struct="conv_fast_params_t", fields=fields,
+        return Layer(op, function=pair_function(ctx.features), struct="conv_fast_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(y), "NULL"], sources=("conv/mcu_conv_1x1_s8.c",),
                      extra={"constant_channels": plan.constant_channels})
 
@@ -220,6 +223,13 @@ class FullyConnected(OpHandler):
         mult, shift = self.multipliers(op)
         return fc_s4_layer(op, ctx, w.data.reshape(units, depth), mult[:1], shift[:1], -w.quant.zp,
                            op.inputs[0].size // depth)
+
+
+def pair_function(features=frozenset()) -> str:
+    """The pair-word kernel's entry: mcu_conv_1x1_s8 (pixels = 1) without DSP, as the 1x1 convolutions of
+    those cores; with DSP its own entry mcu_conv_1x1_pairs_s8, so that the DSP convolutions do not link the
+    pair-word code."""
+    return "conv_1x1_pairs_s8" if "dsp" in features else "conv_1x1_s8"
 
 
 def pack_s4_rows4(rows: np.ndarray) -> tuple[np.ndarray, int, int]:

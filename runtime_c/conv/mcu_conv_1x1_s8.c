@@ -472,9 +472,10 @@ void mcu_conv_fast_gemm4(const mcu_conv_fast_params_t *p, const int8_t *rows, in
 }
 #endif /* MCU_CONV_MVE */
 
-#if !defined(__ARM_FEATURE_DSP) && !defined(MCU_CONV_MVE)
+#if !defined(MCU_CONV_MVE)
 /*
- * The pair-word layout (pixels = 1, cores without DSP; see mcu_conv.h). Per block of nb <= 3 channel
+ * The pair-word layout (pixels = 1; see mcu_conv.h): cores without DSP, and FULLY_CONNECTED's speed layout on
+ * cores with DSP (mcu_conv_1x1_pairs_s8; the same SMLAL, which the DSP extension does not improve on). Per block of nb <= 3 channel
  * pairs, one pass over the pixel's K input values: each value is multiplied with each pair's word W =
  * w_a + w_b * 2^23, which adds x * w_a and x * w_b * 2^23 to the pair's 64-bit sum S: two MACs. Then
  * (2A, 2B) from S: 2A = 2 * (the low 23 bits of S, sign-extended), 2B = floor(S / 2^22) + [A < 0]
@@ -865,22 +866,7 @@ void mcu_conv_1x1_s8(const mcu_conv_fast_params_t *p, const int8_t *input, int8_
 {
 #if !defined(__ARM_FEATURE_DSP) && !defined(MCU_CONV_MVE)
     if (p->pixels == 1) { /* the pair-word layout: each pixel's input in place */
-        const int32_t total = p->batches * p->out_h * p->out_w;
-        const int32_t plane = p->out_h * p->out_w;
-        for (int32_t i = 0; i < total; i++) {
-            const int32_t n = p->reverse ? total - 1 - i : i;
-            const int8_t *src;
-            if (p->stride_h == 1 && p->stride_w == 1) {
-                src = input + n * p->in_c;
-            } else {
-                const int32_t b = n / plane;
-                const int32_t r = n - b * plane;
-                const int32_t oy = r / p->out_w;
-                const int32_t ox = r - oy * p->out_w;
-                src = input + ((b * p->in_h + oy * p->stride_h) * p->in_w + ox * p->stride_w) * p->in_c;
-            }
-            mcu_conv_pairs_pixel(p->weights, p->out_c, p->in_c, p->act_min, p->act_max, src, output + n * p->out_c);
-        }
+        mcu_conv_1x1_pairs_s8(p, input, output, scratch);
         return;
     }
 #endif
@@ -896,3 +882,27 @@ void mcu_conv_1x1_s8(const mcu_conv_fast_params_t *p, const int8_t *input, int8_
         mcu_conv_1x1_run(p, input, output, scratch, 2);
     }
 }
+
+#if !defined(MCU_CONV_MVE)
+void mcu_conv_1x1_pairs_s8(const mcu_conv_fast_params_t *p, const int8_t *input, int8_t *output,
+                           int16_t *scratch)
+{
+    (void)scratch; /* none: each pixel's input is read in place */
+    const int32_t total = p->batches * p->out_h * p->out_w;
+    const int32_t plane = p->out_h * p->out_w;
+    for (int32_t i = 0; i < total; i++) {
+        const int32_t n = p->reverse ? total - 1 - i : i;
+        const int8_t *src;
+        if (p->stride_h == 1 && p->stride_w == 1) {
+            src = input + n * p->in_c;
+        } else {
+            const int32_t b = n / plane;
+            const int32_t r = n - b * plane;
+            const int32_t oy = r / p->out_w;
+            const int32_t ox = r - oy * p->out_w;
+            src = input + ((b * p->in_h + oy * p->stride_h) * p->in_w + ox * p->stride_w) * p->in_c;
+        }
+        mcu_conv_pairs_pixel(p->weights, p->out_c, p->in_c, p->act_min, p->act_max, src, output + n * p->out_c);
+    }
+}
+#endif

@@ -159,9 +159,13 @@ void mcu_conv_fast_gemm4(const mcu_conv_fast_params_t *p, const int8_t *rows, in
  *   clamped to [act_min, act_max].
  * mcu_conv_pairs_pixel: every output channel of one pixel from its K input values at x. Defined in
  * mcu_conv_1x1_s8.c (also used by mcu_conv_im2col_s8.c and mcu_fully_connected_s8.c). */
-#if !defined(__ARM_FEATURE_DSP) && !defined(MCU_CONV_MVE)
+#if !defined(MCU_CONV_MVE)
 void mcu_conv_pairs_pixel(const int32_t *weights, int32_t out_c, int32_t k, int32_t act_min, int32_t act_max,
                           const int8_t *x, int8_t *out);
+/* mcu_conv_1x1_s8 with pixels = 1 on any core without Helium (on cores with DSP, FULLY_CONNECTED's speed
+   layout: the DSP build of mcu_conv_1x1_s8 does not link the pair-word code). */
+void mcu_conv_1x1_pairs_s8(const mcu_conv_fast_params_t *p, const int8_t *input, int8_t *output,
+                           int16_t *scratch);
 #endif
 
 /* int16 units of the scratch per group of 4 window values (one pixel's share: 4 bytes when pixels = 4,

@@ -217,7 +217,8 @@ FC_CASES = {  # units, depth, batches, per_channel, bias, act
 
 
 def test_pair_fully_connected():
-    """FC_CASES in one model: batches as the pixels of conv_1x1_s8 on the plain cores, exact on all three."""
+    """FC_CASES in one model: batches as the pixels of conv_1x1_s8 on the plain cores, exact on all three
+    (the DSP cores' conv_1x1_pairs_s8: tests/ops/test_fully_connected_dsp.py)."""
     specs = []
     for name, (units, depth, batches, per_channel, bias, act) in FC_CASES.items():
         model = _fc(np.random.default_rng(sorted(FC_CASES).index(name)), units, depth, batches, per_channel,
@@ -226,7 +227,10 @@ def test_pair_fully_connected():
             layer = compile_bytes(model, "m", board=board).project.layers[0]
             assert layer.function == "conv_1x1_s8" and field(layer, "pixels") == 1
             assert (field(layer, "in_w"), field(layer, "in_c"), field(layer, "out_c")) == (batches, depth, units)
-        assert compile_bytes(model, "m", board="cortex-m4").project.layers[0].function == "fully_connected_s8"
+        # DSP cores: the pair words' own entry (a speed layout); --optimize size keeps the int8 kernel
+        assert compile_bytes(model, "m", board="cortex-m4").project.layers[0].function == "conv_1x1_pairs_s8"
+        assert compile_bytes(model, "m", board="cortex-m4", optimize="size").project.layers[0].function == \
+            "fully_connected_s8"
         specs.append(_fc(np.random.default_rng(sorted(FC_CASES).index(name)), units, depth, batches, per_channel,
                          bias, act, spec=True))
     assert_bit_exact(_model("FULLY_CONNECTED", specs), count=4, boards=plain_boards())
