@@ -428,6 +428,200 @@ static __attribute__((noinline)) void mcu_dw3_edge_pixel(const mcu_dw_params_t *
 #define MCU_DW3_HAVE_EDGE 1
 #endif /* gcc */
 
+/* ---- The planar path (stride 1, dilation 1, fast requantization; DSP): channel by channel, each
+ * channel's output pixels in the order of the contract (ascending), two output pixels of one row at a
+ * time. For one filter row with input values v(s), v(s+1), v(s+2), v(s+3) (s = x - pad_left) and the
+ * words A = (v(s), v(s+1)), B = (v(s+2), v(s+3)) (int16 halves, low first), Wa = (w0, w1), Wb = (w1, w2):
+ *   out(x)   += SMLAD(A, Wa) + SMLABT(B, Wb)      (v(s) w0 + v(s+1) w1 + v(s+2) w2)
+ *   out(x+1) += SMLATB(A, Wa) + SMLAD(B, Wb)      (v(s+1) w0 + v(s+2) w1 + v(s+3) w2)
+ * and B is the next pair's A: per pair and filter row 2 LDRSB, 1 PKHBT and 4 multiply-accumulates
+ * for 6 MACs, the channel's weights and requantization in registers. Columns outside the image read
+ * the zero-point value; a filter row outside the image gets zero weights (its pointer at a row inside)
+ * and zp * (its weights' sum) added to the accumulators' start, which is what it adds to the folded sum.
+ * Channel-major order is safe when the output does not overlap the input, or overlaps it in the forward
+ * order at a whole number of pixels: output (n, c) then lands on input (n - d, c), which only channel c's
+ * pixels up to n - 1 read (the planner's guarantee for the pixel order). Other cases take the pixel path. */
+static inline int32_t mcu_dw3p_pk(int32_t lo, int32_t hi)
+{
+    return (int32_t)(((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16)); /* PKHBT */
+}
+
+static inline int8_t mcu_dw3p_rq(int32_t a, int32_t m, int32_t k, int32_t e, int32_t span, int32_t lo)
+{
+    int32_t v = (mcu_smmlar(a, m, k) + (a >> 31)) >> e;
+    v = MCU_CLAMP(v, 0, span);
+    return (int8_t)(v + lo);
+}
+
+/* Channel c's int16 weight of tap t from the packed layout. */
+static inline int32_t mcu_dw3p_w(const int32_t *w, int32_t c, int32_t t)
+{
+    const int32_t g = c >> 2, j = c & 3;
+    const uint32_t v = t < 8 ? (uint32_t)w[18 * g + 4 * (t >> 1) + j] : (uint32_t)w[18 * g + 16 + (j & 1)];
+    const int32_t h = t < 8 ? (t & 1) : (j >> 1);
+    return h ? (int32_t)v >> 16 : (int32_t)(int16_t)(v & 0xFFFFu);
+}
+
+static int mcu_dw3p_fits(const mcu_dw_params_t *p, const int8_t *input, const int8_t *output)
+{
+    if (!p->fast || p->stride_h != 1 || p->stride_w != 1 || p->dil_h != 1 || p->dil_w != 1) {
+        return 0;
+    }
+    const uintptr_t i0 = (uintptr_t)input, o0 = (uintptr_t)output;
+    const uintptr_t in_bytes = (uintptr_t)(p->batches * p->in_h * p->in_w * p->in_c);
+    const uintptr_t out_bytes = (uintptr_t)(p->batches * p->out_h * p->out_w * p->in_c);
+    if (o0 + out_bytes <= i0 || i0 + in_bytes <= o0) {
+        return 1;
+    }
+    return !p->reverse && o0 <= i0 && (i0 - o0) % (uintptr_t)p->in_c == 0;
+}
+
+static __attribute__((noinline)) void mcu_dw3p_channel(const mcu_dw_params_t *p, const int8_t *input,
+                                                        int8_t *output, int32_t c)
+{
+    const int32_t in_h = p->in_h, in_w = p->in_w, C = p->in_c, out_h = p->out_h, out_w = p->out_w;
+    const int32_t pt = p->pad_top, pl = p->pad_left;
+    const int32_t zp = p->pad[0];
+    const int32_t *q = p->quant + MCU_DW3_QUANT * (c >> 2);
+    const int32_t j = c & 3;
+    const int32_t m = q[4 + 2 * j], k = q[5 + 2 * j], e = q[12 + j];
+    const int32_t span = p->act_max - p->act_min, lo = p->act_min;
+    int32_t wa[3], wb[3], rs[3];
+    for (int32_t r = 0; r < 3; r++) {
+        const int32_t w0 = mcu_dw3p_w(p->weights, c, 3 * r), w1 = mcu_dw3p_w(p->weights, c, 3 * r + 1);
+        const int32_t w2 = mcu_dw3p_w(p->weights, c, 3 * r + 2);
+        wa[r] = mcu_dw3p_pk(w0, w1);
+        wb[r] = mcu_dw3p_pk(w1, w2);
+        rs[r] = zp * (w0 + w1 + w2);
+    }
+    const int32_t row = in_w * C;
+    for (int32_t b = 0; b < p->batches; b++) {
+        const int8_t *img = input + b * in_h * row + c;
+        int8_t *out = output + b * out_h * out_w * C + c;
+        for (int32_t y = 0; y < out_h; y++, out += out_w * C) {
+            const int32_t y0 = y - pt;
+            int32_t base = q[j];
+            const int8_t *rp[3];
+            int32_t ra[3], rb[3];
+            int32_t inside = -1;
+            for (int32_t r = 0; r < 3; r++) {
+                if (y0 + r >= 0 && y0 + r < in_h) {
+                    inside = r;
+                }
+            }
+            for (int32_t r = 0; r < 3; r++) {
+                const int32_t yy = y0 + r;
+                if (yy >= 0 && yy < in_h) {
+                    rp[r] = img + yy * row;
+                    ra[r] = wa[r];
+                    rb[r] = wb[r];
+                } else {
+                    rp[r] = img + (y0 + inside) * row;
+                    ra[r] = rb[r] = 0;
+                    base += rs[r];
+                }
+            }
+            const int8_t *r0 = rp[0], *r1 = rp[1], *r2 = rp[2];
+            int32_t qv[14] = {0, m, k, e, span, lo, C, 0, ra[0], rb[0], ra[1], rb[1], ra[2], rb[2]};
+            const int32_t wa0 = ra[0], wa1 = ra[1], wa2 = ra[2], wb0 = rb[0], wb1 = rb[1], wb2 = rb[2];
+            int32_t s = -pl, x = 0;
+#define MCU_DW3P_LD(rr, xx) ((xx) >= 0 && (xx) < in_w ? (int32_t)(rr)[(xx) * C] : zp)
+            int32_t A0 = mcu_dw3p_pk(MCU_DW3P_LD(r0, s), MCU_DW3P_LD(r0, s + 1));
+            int32_t A1 = mcu_dw3p_pk(MCU_DW3P_LD(r1, s), MCU_DW3P_LD(r1, s + 1));
+            int32_t A2 = mcu_dw3p_pk(MCU_DW3P_LD(r2, s), MCU_DW3P_LD(r2, s + 1));
+            int8_t *o = out;
+            /* pairs whose values v(s+2), v(s+3) lie inside (s + 2 >= 0 holds from the second pair on) */
+            if (s + 2 < 0 && x + 1 < out_w) {
+                goto edge;
+            }
+            {
+                const int8_t *a0 = r0 + (s + 2) * C, *a1 = r1 + (s + 2) * C, *a2 = r2 + (s + 2) * C;
+                int32_t n = in_w - 4 - s >= 0 ? MCU_MIN((in_w - 2 - s) >> 1, out_w >> 1) : 0;
+                const int32_t pairs = n;
+                if (n > 0 && y0 >= 0 && y0 + 2 < in_h) {
+                    const int32_t *cq = qv;
+                    qv[0] = base;
+                    const int8_t *a3 = a0 + C;
+                    int32_t acc0, acc1, B, t;
+                    (void)a1;
+                    (void)a2;
+#define MCU_DW3P_ROW(A, lb, lb3, wofs)                                                            \
+    "ldrsb %[B], " lb "\n\t"                                                                      \
+    "ldrsb %[t], " lb3 "\n\t"                                                                     \
+    "pkhbt %[B], %[B], %[t], lsl #16\n\t"                                                         \
+    "ldr %[t], [%[cq], #" wofs "]\n\t"                                                            \
+    "smlad %[acc0], " A ", %[t], %[acc0]\n\t"                                                     \
+    "smlatb %[acc1], " A ", %[t], %[acc1]\n\t"                                                    \
+    "ldr %[t], [%[cq], #" wofs "+4]\n\t"                                                          \
+    "smlabt %[acc0], %[B], %[t], %[acc0]\n\t"                                                     \
+    "smlad %[acc1], %[B], %[t], %[acc1]\n\t"                                                      \
+    "mov " A ", %[B]\n\t"
+#define MCU_DW3P_RQ(acc, st)                                                                      \
+    "ldrd %[B], %[t], [%[cq], #4]\n\t"                                                            \
+    "smmlar %[B], " acc ", %[B], %[t]\n\t"                                                        \
+    "add %[B], %[B], " acc ", asr #31\n\t"                                                        \
+    "ldrd %[t], " acc ", [%[cq], #12]\n\t"                                                        \
+    "asr %[B], %[B], %[t]\n\t"                                                                    \
+    "usat %[B], #8, %[B]\n\t"                                                                     \
+    "cmp %[B], " acc "\n\t"                                                                       \
+    "it gt\n\t"                                                                                   \
+    "movgt %[B], " acc "\n\t"                                                                     \
+    "ldrd %[t], " acc ", [%[cq], #20]\n\t"                                                        \
+    "add %[B], %[B], %[t]\n\t"                                                                    \
+    st "\n\t"
+                    __asm__ volatile(
+                        "1:\n\t"
+                        "ldr %[acc0], [%[cq]]\n\t"
+                        "mov %[acc1], %[acc0]\n\t"
+                        MCU_DW3P_ROW("%[A0]", "[%[a]]", "[%[a3]]", "32")
+                        MCU_DW3P_ROW("%[A1]", "[%[a], %[rw]]", "[%[a3], %[rw]]", "40")
+                        MCU_DW3P_ROW("%[A2]", "[%[a], %[rw], lsl #1]", "[%[a3], %[rw], lsl #1]", "48")
+                        MCU_DW3P_RQ("%[acc0]", "strb %[B], [%[o]]")
+                        MCU_DW3P_RQ("%[acc1]", "strb %[B], [%[o], %[acc0]]")
+                        "add %[a], %[a], %[acc0], lsl #1\n\t"
+                        "add %[a3], %[a3], %[acc0], lsl #1\n\t"
+                        "add %[o], %[o], %[acc0], lsl #1\n\t"
+                        "subs %[n], %[n], #1\n\t"
+                        "bne 1b"
+                        : [A0] "+r"(A0), [A1] "+r"(A1), [A2] "+r"(A2), [a] "+r"(a0), [a3] "+r"(a3), [o] "+r"(o),
+                          [n] "+r"(n), [acc0] "=&r"(acc0), [acc1] "=&r"(acc1), [B] "=&r"(B), [t] "=&r"(t)
+                        : [rw] "r"(row), [cq] "r"(cq)
+                        : "cc", "memory");
+                    x += 2 * pairs;
+                    s += 2 * pairs;
+                }
+            }
+        edge:
+            for (; x + 1 < out_w; x += 2, s += 2, o += 2 * C) {
+                int32_t acc0 = base, acc1 = base, B;
+                B = mcu_dw3p_pk(MCU_DW3P_LD(r0, s + 2), MCU_DW3P_LD(r0, s + 3));
+                acc0 = __smlabt(B, wb0, __smlad(A0, wa0, acc0));
+                acc1 = __smlad(B, wb0, __smlatb(A0, wa0, acc1));
+                A0 = B;
+                B = mcu_dw3p_pk(MCU_DW3P_LD(r1, s + 2), MCU_DW3P_LD(r1, s + 3));
+                acc0 = __smlabt(B, wb1, __smlad(A1, wa1, acc0));
+                acc1 = __smlad(B, wb1, __smlatb(A1, wa1, acc1));
+                A1 = B;
+                B = mcu_dw3p_pk(MCU_DW3P_LD(r2, s + 2), MCU_DW3P_LD(r2, s + 3));
+                acc0 = __smlabt(B, wb2, __smlad(A2, wa2, acc0));
+                acc1 = __smlad(B, wb2, __smlatb(A2, wa2, acc1));
+                A2 = B;
+                o[0] = mcu_dw3p_rq(acc0, m, k, e, span, lo);
+                o[C] = mcu_dw3p_rq(acc1, m, k, e, span, lo);
+            }
+            if (x < out_w) { /* the last output of an odd row */
+                int32_t acc0 = base;
+                acc0 = __smlabt(MCU_DW3P_LD(r0, s + 2), wb0, __smlad(A0, wa0, acc0));
+                acc0 = __smlabt(MCU_DW3P_LD(r1, s + 2), wb1, __smlad(A1, wa1, acc0));
+                acc0 = __smlabt(MCU_DW3P_LD(r2, s + 2), wb2, __smlad(A2, wa2, acc0));
+                o[0] = mcu_dw3p_rq(acc0, m, k, e, span, lo);
+            }
+#undef MCU_DW3P_LD
+        }
+    }
+}
+#define MCU_DW3_HAVE_PLANAR 1
+
 #else /* plain C */
 
 /* Half h (0: low, 1: high) of word v as int16. */
@@ -547,6 +741,14 @@ static void mcu_dw3_pixel(const mcu_dw_params_t *p, const int8_t *const *t, int8
 
 void mcu_depthwise_conv_3x3_s8(const mcu_dw_params_t *p, const int8_t *input, int8_t *output)
 {
+#if defined(MCU_DW3_HAVE_PLANAR)
+    if (mcu_dw3p_fits(p, input, output)) {
+        for (int32_t c = 0; c < p->in_c; c++) {
+            mcu_dw3p_channel(p, input, output, c);
+        }
+        return;
+    }
+#endif
     const int32_t in_h = p->in_h, in_w = p->in_w, channels = p->in_c;
     const int32_t out_w = p->out_w;
     const int32_t pixels = p->out_h * out_w;
