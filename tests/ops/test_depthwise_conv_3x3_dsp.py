@@ -8,7 +8,9 @@ odd widths, images one pixel wide or high, per-tensor and TFLM's (slow) requanti
 import numpy as np
 import pytest
 
-from tests.conftest import assert_bit_exact, need_arm_tools
+from mcugen.testing.builder import OpSpec, TensorSpec, build_model
+from mcugen.testing.random_quant import rand_act_quant, rand_bias, rand_weights
+from tests.conftest import assert_bit_exact, have_arm_tools, need_arm_tools
 from tests.ops.test_depthwise_dsp import ACTS, _case, _kernels, _model
 
 BOARDS = ("cortex-m4", "cortex-m7", "cortex-m33")
@@ -65,3 +67,75 @@ def test_3x3_dsp_other_seed():
     need_arm_tools()
     for model in _models(seed=77):
         assert_bit_exact(model, count=2, boards=("cortex-m4",))
+
+
+# ---- seeded random shapes (issue 14): widths 1..9, heights 1..7, SAME/VALID, dilation, activations,
+# per-tensor and per-channel quantization, odd and non-multiple-of-4 channel counts
+
+def _random_cases(seed, n=10):
+    rng = np.random.default_rng(seed)
+    cases = []
+    for j in range(n):
+        c = int(rng.choice([1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 17]))
+        dil = (int(rng.integers(1, 3)), int(rng.integers(1, 3))) if j % 3 == 2 else (1, 1)
+        pad = "VALID" if j % 4 == 3 else "SAME"
+        lo_h, lo_w = (2 * dil[0] + 1, 2 * dil[1] + 1) if pad == "VALID" else (1, 1)
+        size = (int(rng.integers(lo_h, max(lo_h, 7) + 1)), int(rng.integers(lo_w, max(lo_w, 9) + 1)))
+        stride = (1, 1) if j % 5 else (2, 2)
+        cases.append(_case(rng, c, act=ACTS[int(rng.integers(0, 4))], size=size, dil=dil, pad=pad,
+                           stride=stride, per_channel=bool(j % 4)))
+    return cases
+
+
+def _random_models(seed=2014):
+    cases = _random_cases(seed)
+    return [_model(*cases[i:i + PER_MODEL]) for i in range(0, len(cases), PER_MODEL)]
+
+
+def _chain(seed, channels=(8, 13), size=(7, 5)):
+    """Three 3x3 stride-1 SAME layers in a row per channel count: each output may be planned over its
+    input (forward or reverse pixel order), which the kernel's pixel order contract has to survive."""
+    rng = np.random.default_rng(seed)
+    tensors, ops, ins, outs = [], [], [], []
+    for c in channels:
+        (si, zi) = rand_act_quant(rng)
+        tensors.append(TensorSpec((1, size[0], size[1], c), "int8", si, zi))
+        ins.append(len(tensors) - 1)
+        prev = len(tensors) - 1
+        for k in range(3):
+            wt, ws = rand_weights(rng, (1, 3, 3, c), k != 1, axis=3)
+            tensors.append(TensorSpec(wt.shape, "int8", ws, [0] * len(ws), quantized_dimension=3, data=wt))
+            tensors.append(TensorSpec((c,), "int32", [si * s for s in ws], [0] * len(ws), data=rand_bias(rng, c)))
+            so, zo = rand_act_quant(rng)
+            tensors.append(TensorSpec((1, size[0], size[1], c), "int8", so, zo))
+            ops.append(OpSpec("DEPTHWISE_CONV_2D", [prev, len(tensors) - 3, len(tensors) - 2], [len(tensors) - 1],
+                              {"padding": "SAME", "stride_h": 1, "stride_w": 1, "dilation_h_factor": 1,
+                               "dilation_w_factor": 1, "depth_multiplier": 1,
+                               "fused_activation_function": ACTS[k]}))
+            prev, si = len(tensors) - 1, so
+        outs.append(prev)
+    return build_model(tensors, ops, ins, outs)
+
+
+@pytest.mark.parametrize("index", range(2))
+def test_3x3_random_host(index):
+    """Seeded random shapes on the host's plain C (the first model under ASan/UBSan)."""
+    model = _random_models()[index]
+    assert set(_kernels(model)) == {"depthwise_conv_3x3_s8"}
+    assert_bit_exact(model, count=3, sanitize=index == 0)
+
+
+@pytest.mark.parametrize("board", ("cortex-m4", "cortex-m33"))
+def test_3x3_random_dsp(board):
+    """The same random shapes through the DSP paths on cortex-m4 and cortex-m33."""
+    need_arm_tools()
+    for model in _random_models():
+        assert_bit_exact(model, count=2, boards=(board,))
+
+
+def test_3x3_chained_overlap():
+    """Chained layers whose outputs the planner may lay over their inputs, host and cortex-m4."""
+    model = _chain(5)
+    assert set(_kernels(model)) == {"depthwise_conv_3x3_s8"}
+    boards = ("cortex-m4",) if have_arm_tools() else ()
+    assert_bit_exact(model, count=3, boards=boards)
