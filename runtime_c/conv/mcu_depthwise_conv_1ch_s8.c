@@ -363,15 +363,32 @@ static inline int32_t mcu_dw1c_s32(uint32_t v)
     return v <= 0x7FFFFFFFu ? (int32_t)v : -(int32_t)(~v) - 1;
 }
 
+/* The fields A (f[0]) and B (f[1]) of a pair's 64-bit sum (lo, hi) = A + B * 2^23, |A| < 2^22: A the low 23
+ * bits; floor(S / 2^23) = B - [A < 0]. */
+static inline __attribute__((always_inline)) void mcu_dw1c_fields(uint32_t lo, uint32_t hi, int32_t *f)
+{
+    const int32_t a = mcu_dw1c_lo(lo);
+    f[0] = a;
+    f[1] = mcu_dw1c_s32(((lo >> MCU_DW1C_SHIFT) | (hi << (32 - MCU_DW1C_SHIFT))) + (a < 0 ? 1u : 0u));
+}
+
 /* The window of the pixel whose first tap is (y0, x0) in image img: k_h * k_w bytes, (ky, kx) order, at dst. */
 static void mcu_dw1c_bytes(const mcu_dw_params_t *p, const int8_t *img, int32_t y0, int32_t x0, int8_t *dst)
 {
     const int32_t in_h = p->in_h, in_w = p->in_w, k_h = p->k_h, k_w = p->k_w, dil_w = p->dil_w;
     const int8_t zp = p->pad[0];
+    const uint32_t zp4 = (uint32_t)(uint8_t)zp * 0x01010101u;
     const int inside = dil_w == 1 && x0 >= 0 && x0 + k_w <= in_w;
     for (int32_t ky = 0, y = y0; ky < k_h; ky++, y += p->dil_h, dst += k_w) {
+        /* (the empty assembly keeps gcc from turning the copies into calls of memcpy and memset) */
         if (y < 0 || y >= in_h) {
-            for (int32_t kx = 0; kx < k_w; kx++) {
+            int32_t kx = 0;
+            for (; kx + 4 <= k_w; kx += 4) {
+                uint32_t v = zp4;
+                __asm__("" : "+r"(v));
+                memcpy(dst + kx, &v, 4);
+            }
+            for (; kx < k_w; kx++) {
                 dst[kx] = zp;
             }
             continue;
@@ -383,6 +400,7 @@ static void mcu_dw1c_bytes(const mcu_dw_params_t *p, const int8_t *img, int32_t 
             for (; kx + 4 <= k_w; kx += 4) {
                 uint32_t v;
                 memcpy(&v, s + kx, 4);
+                __asm__("" : "+r"(v));
                 memcpy(dst + kx, &v, 4);
             }
             for (; kx < k_w; kx++) {
@@ -434,15 +452,10 @@ static inline __attribute__((always_inline)) const int32_t *mcu_dw1c_pass_pairs(
     }
     (void)xa_, (void)xb_, (void)w0_, (void)w1_;
     /* S = A + B * 2^23, |A| < 2^22: A the low 23 bits; floor(S / 2^23) = B - [A < 0] */
-    const uint32_t lo[4] = {a0l, a1l, b0l, b1l}, hi[4] = {a0h, a1h, b0h, b1h};
-    int32_t f[8];
-    for (int32_t j = 0; j < 4; j++) {
-        const int32_t a = mcu_dw1c_lo(lo[j]);
-        f[2 * j] = a;
-        f[2 * j + 1] = mcu_dw1c_s32(((lo[j] >> MCU_DW1C_SHIFT) | (hi[j] << (32 - MCU_DW1C_SHIFT))) + (a < 0 ? 1u : 0u));
-    }
-    fa[0] = f[0], fa[1] = f[1], fa[2] = f[2], fa[3] = f[3];
-    fb[0] = f[4], fb[1] = f[5], fb[2] = f[6], fb[3] = f[7];
+    mcu_dw1c_fields(a0l, a0h, fa);
+    mcu_dw1c_fields(a1l, a1h, fa + 2);
+    mcu_dw1c_fields(b0l, b0h, fb);
+    mcu_dw1c_fields(b1l, b1h, fb + 2);
     return w;
 #else
     /* portable C (no 64-bit product): s = S modulo 2^32 from x * W and B itself from x * w[c + 1] ((W + 2^22)
@@ -661,13 +674,21 @@ void mcu_depthwise_conv_1ch_s8(const mcu_dw_params_t *p, const int8_t *input, in
 
 #else /* !__ARM_FEATURE_DSP: the pair-word layout */
 
+/* Output byte j of the group (out + c) from field f[j]: the doubled accumulator a = bias_f (doubled) + 2 f[j]
+ * (wrapping), t = (smmlar(a, M, K) + (a >> 31)) >> e, clamped to [0, span], plus act_min (q, bias, c, span,
+ * act_min in scope). */
+#define MCU_DW1C_FAST_OUT(out, f, j)                                                              \
+    do {                                                                                          \
+        const int32_t a_ = mcu_dw1c_s32((uint32_t)bias[j] + 2u * (uint32_t)(f)[j]);               \
+        const int32_t t_ = (mcu_smmlar(a_, q[3 * (j)], q[3 * (j) + 1]) + (a_ >> 31)) >> q[3 * (j) + 2]; \
+        (out)[c + (j)] = (int8_t)(MCU_CLAMP(t_, 0, span) + act_min);                              \
+    } while (0)
+
 void mcu_depthwise_conv_1ch_s8(const mcu_dw_params_t *p, const int8_t *input, int8_t *output)
 {
     const int32_t out_c = p->out_c, taps = p->k_h * p->k_w;
     const int32_t total = p->batches * p->out_h * p->out_w;
-    const uint32_t span4 = (uint32_t)(p->act_max - p->act_min) * 0x01010101u;
-    const uint32_t lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
-    const uint32_t scale = p->fast ? 2u : 1u; /* the fast requantization reads doubled accumulators */
+    const int32_t span = p->act_max - p->act_min, act_min = p->act_min;
     int8_t patch[2 * MCU_DW1C_PB];
     if (total == 1) { /* a single pixel: the second patch is never gathered */
         memset(patch + MCU_DW1C_PB, 0, (size_t)taps);
@@ -709,24 +730,36 @@ void mcu_depthwise_conv_1ch_s8(const mcu_dw_params_t *p, const int8_t *input, in
         const int32_t *w = p->weights;
         for (int32_t c = 0; c < out_c; c += 4) {
             const int32_t cn = out_c - c < 4 ? out_c - c : 4;
-            int32_t fa[4], fb[4], a[4], b[4];
+            int32_t fa[4], fb[4];
             w = mcu_dw1c_pass_pairs(patch, w, taps, fa, fb);
-            for (int32_t j = 0; j < 4; j++) { /* bias_f + the fields (times 2 when fast), wrapping */
-                a[j] = mcu_dw1c_s32((uint32_t)p->bias[c + j] + scale * (uint32_t)fa[j]);
-                b[j] = mcu_dw1c_s32((uint32_t)p->bias[c + j] + scale * (uint32_t)fb[j]);
-            }
-            if (p->fast) {
+            if (p->fast) { /* doubled: bias_f (doubled) + 2 * field, then the fast requantization and the clamp */
                 const int32_t *q = p->rq + 3 * c;
-                uint32_t va = 0, vb = 0;
-                for (int32_t j = 0; j < 4; j++, q += 3) {
-                    va |= mcu_dw1c_fast1(a[j], q[0], q[1], q[2]) << (8 * j);
-                    vb |= mcu_dw1c_fast1(b[j], q[0], q[1], q[2]) << (8 * j);
-                }
-                mcu_dw1c_put(oa + c, mcu_dw1c_clamp4(va, span4, lo4), cn);
-                if (two) {
-                    mcu_dw1c_put(ob + c, mcu_dw1c_clamp4(vb, span4, lo4), cn);
+                const int32_t *bias = p->bias + c;
+                if (cn == 4) {
+                    MCU_DW1C_FAST_OUT(oa, fa, 0);
+                    MCU_DW1C_FAST_OUT(oa, fa, 1);
+                    MCU_DW1C_FAST_OUT(oa, fa, 2);
+                    MCU_DW1C_FAST_OUT(oa, fa, 3);
+                    if (two) {
+                        MCU_DW1C_FAST_OUT(ob, fb, 0);
+                    MCU_DW1C_FAST_OUT(ob, fb, 1);
+                        MCU_DW1C_FAST_OUT(ob, fb, 2);
+                    MCU_DW1C_FAST_OUT(ob, fb, 3);
+                    }
+                } else {
+                    for (int32_t j = 0; j < cn; j++) {
+                        MCU_DW1C_FAST_OUT(oa, fa, j);
+                    }
+                    for (int32_t j = 0; two && j < cn; j++) {
+                        MCU_DW1C_FAST_OUT(ob, fb, j);
+                    }
                 }
             } else {
+                int32_t a[4], b[4];
+                for (int32_t j = 0; j < 4; j++) { /* bias_f + the fields, wrapping */
+                    a[j] = mcu_dw1c_s32((uint32_t)p->bias[c + j] + (uint32_t)fa[j]);
+                    b[j] = mcu_dw1c_s32((uint32_t)p->bias[c + j] + (uint32_t)fb[j]);
+                }
                 for (int32_t j = 0; j < cn; j++) {
                     oa[c + j] = mcu_dw1c_output(p, a[j], c + j);
                 }
