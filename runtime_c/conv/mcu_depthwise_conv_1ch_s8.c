@@ -15,13 +15,13 @@
  * Interior windows are gathered by word loads (quads) or through a per-tap offset table (pairs); rows outside
  * the image are zero-point words; 4- and 8-wide rows cut by the left or right edge go through a zero-point
  * row buffer; anything else tap by tap.
- *   weights: per group of 4 output channels (the last padded with zero weights), per word k < W, 4 int32
+ *   weights (DSP): per group of 4 output channels (the last padded with zero weights), per word k < W, 4 int32
  *            (w[lo tap][c_j], w[hi tap][c_j]) as int16, low half first, j = 0..3 (doubled when fast);
  *   bias:    bias_f per output channel, padded to a multiple of 4 (doubled when fast);
  *   rq:      fast: {M, K, e} per output channel, padded to a multiple of 4; otherwise TFLM's
  *            multiplier/shift.
- * Without the DSP extension the same arithmetic runs in plain C (MLA per product on Armv7-M), one pixel of the
- * pair at a time. */
+ * Without the DSP extension `weights` holds the pair-word layout instead (pair words of two channels, one SMLAL
+ * per pair on Armv7-M; the weights not doubled, bias and rq as above; see "the pair-word layout" below). */
 #include <string.h>
 
 #include "mcu_conv.h"
