@@ -379,6 +379,31 @@ static void mcu_dw1c_bytes(const mcu_dw_params_t *p, const int8_t *img, int32_t 
     const int8_t zp = p->pad[0];
     const uint32_t zp4 = (uint32_t)(uint8_t)zp * 0x01010101u;
     const int inside = dil_w == 1 && x0 >= 0 && x0 + k_w <= in_w;
+    if (inside && (k_w & 3) == 0 && y0 >= 0 && y0 + (k_h - 1) * p->dil_h < in_h) {
+        /* the whole window inside, rows of whole words: word copies only */
+        const int8_t *s = img + y0 * in_w + x0;
+        const int32_t step = p->dil_h * in_w;
+        if (k_w == 8) {
+            for (int32_t ky = k_h; ky > 0; ky--, s += step, dst += 8) {
+                uint32_t v, u;
+                memcpy(&v, s, 4);
+                memcpy(&u, s + 4, 4);
+                __asm__("" : "+r"(v), "+r"(u));
+                memcpy(dst, &v, 4);
+                memcpy(dst + 4, &u, 4);
+            }
+            return;
+        }
+        for (int32_t ky = k_h; ky > 0; ky--, s += step) {
+            for (int32_t kx = 0; kx < k_w; kx += 4, dst += 4) {
+                uint32_t v;
+                memcpy(&v, s + kx, 4);
+                __asm__("" : "+r"(v));
+                memcpy(dst, &v, 4);
+            }
+        }
+        return;
+    }
     for (int32_t ky = 0, y = y0; ky < k_h; ky++, y += p->dil_h, dst += k_w) {
         /* (the empty assembly keeps gcc from turning the copies into calls of memcpy and memset) */
         if (y < 0 || y >= in_h) {
