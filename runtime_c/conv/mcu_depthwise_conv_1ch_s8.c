@@ -431,6 +431,25 @@ static void mcu_dw1c_bytes(const mcu_dw_params_t *p, const int8_t *img, int32_t 
             for (; kx < k_w; kx++) {
                 dst[kx] = s[kx];
             }
+        } else if (dil_w == 1) { /* columns xs <= kx < xe inside the image, the zero point around them */
+            const int32_t xs = x0 < 0 ? (-x0 < k_w ? -x0 : k_w) : 0;
+            const int32_t xe = in_w - x0 < k_w ? (in_w - x0 > xs ? in_w - x0 : xs) : k_w;
+            int32_t kx = 0;
+            for (; kx < xs; kx++) {
+                int32_t v = zp;
+                __asm__("" : "+r"(v));
+                dst[kx] = (int8_t)v;
+            }
+            for (; kx < xe; kx++) {
+                int32_t v = row[x0 + kx];
+                __asm__("" : "+r"(v));
+                dst[kx] = (int8_t)v;
+            }
+            for (; kx < k_w; kx++) {
+                int32_t v = zp;
+                __asm__("" : "+r"(v));
+                dst[kx] = (int8_t)v;
+            }
         } else {
             for (int32_t kx = 0, x = x0; kx < k_w; kx++, x += dil_w) {
                 dst[kx] = x >= 0 && x < in_w ? row[x] : zp;
