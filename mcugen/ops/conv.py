@@ -883,7 +883,10 @@ def plan_depthwise(op: Operator, geometry, features=frozenset()) -> DepthwisePla
         # one input channel (a convolution with dm outputs): the two-pixel patch kernel (mcu_depthwise_conv_1ch_s8.c),
         # SMLAD on DSP boards, MLA (Armv7-M) or plain C elsewhere; m55 takes its Helium layouts above
         plan.function = "depthwise_conv_1ch_s8"
-        plan.weights = pack_dw1ch_weights(wt * scale, kh, kw)
+        if "dsp" in features:
+            plan.weights = pack_dw1ch_weights(wt * scale, kh, kw)
+        else:  # the pair words of cores without DSP (the host, m0, m3): the weights themselves, not doubled
+            plan.weights = pack_dw1ch_pair_words(wt)
         oc4 = -(-oc // 4) * 4  # the kernel reads whole groups of 4 biases
         plan.bias = wrap_int32(np.concatenate([folded * scale, np.zeros(oc4 - oc, np.int64)]))
         if fast:  # whole groups of 4 too: padding channels {2^30, 0, 1}
@@ -1002,6 +1005,27 @@ def pack_dw1ch_weights(wt: np.ndarray, kh: int, kw: int) -> np.ndarray:
     lo, hi = (np.array([t if t >= 0 else taps for t in side]) for side in zip(*dw1ch_pairs(kh, kw)))
     words = _halves(wp[lo], wp[hi])                           # [word][channel]
     return wrap_int32(words.reshape(words.shape[0], oc4 // 4, 4).transpose(1, 0, 2).ravel())
+
+
+#: taps of a filter at most (2 * DW_1CH_MAX_WORDS); MCU_DW1C_PB in mcu_depthwise_conv_1ch_s8.c: the offset of
+#: the second pixel's byte patch
+DW_1CH_MAX_TAPS = 2 * DW_1CH_MAX_WORDS
+
+
+def pack_dw1ch_pair_words(wt: np.ndarray) -> np.ndarray:
+    """[taps, channels] int8 weights -> the one-input-channel kernel's pair words (cores without DSP,
+    mcu_depthwise_conv_1ch_s8.c): per group of 4 channels (the last padded with zero channels), per tap (in
+    (ky, kx) order) 2 words W = w[c] + w[c + 1] * 2^PAIR_SHIFT, for the channel pairs (c0, c1) and (c2, c3).
+    One 64-bit multiply-accumulate of W with an input value adds x * w[c] to the low PAIR_SHIFT bits of the
+    pair's sum and x * w[c + 1] above them; the low field stays in [-2^22, 2^22) for any int8 input when
+    taps * 128 * 127 < 2^22, which every filter the kernel takes meets (at most DW_1CH_MAX_TAPS taps)."""
+    taps, channels = wt.shape
+    assert taps * 128 * 127 < 1 << (PAIR_SHIFT - 1) and taps <= DW_1CH_MAX_TAPS
+    oc4 = -(-channels // 4) * 4
+    wp = np.zeros((taps, oc4), np.int64)
+    wp[:, :channels] = wt
+    words = wp[:, 0::2] + wp[:, 1::2] * (1 << PAIR_SHIFT)       # [tap][pair]
+    return wrap_int32(words.reshape(taps, oc4 // 4, 2).transpose(1, 0, 2).ravel())
 
 
 def pack_dw1_dsp_weights(wt: np.ndarray) -> np.ndarray:

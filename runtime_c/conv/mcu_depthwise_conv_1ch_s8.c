@@ -15,13 +15,13 @@
  * Interior windows are gathered by word loads (quads) or through a per-tap offset table (pairs); rows outside
  * the image are zero-point words; 4- and 8-wide rows cut by the left or right edge go through a zero-point
  * row buffer; anything else tap by tap.
- *   weights: per group of 4 output channels (the last padded with zero weights), per word k < W, 4 int32
+ *   weights (DSP): per group of 4 output channels (the last padded with zero weights), per word k < W, 4 int32
  *            (w[lo tap][c_j], w[hi tap][c_j]) as int16, low half first, j = 0..3 (doubled when fast);
  *   bias:    bias_f per output channel, padded to a multiple of 4 (doubled when fast);
  *   rq:      fast: {M, K, e} per output channel, padded to a multiple of 4; otherwise TFLM's
  *            multiplier/shift.
- * Without the DSP extension the same arithmetic runs in plain C (MLA per product on Armv7-M), one pixel of the
- * pair at a time. */
+ * Without the DSP extension `weights` holds the pair-word layout instead (pair words of two channels, one SMLAL
+ * per pair on Armv7-M; the weights not doubled, bias and rq as above; see "the pair-word layout" below). */
 #include <string.h>
 
 #include "mcu_conv.h"
@@ -36,6 +36,7 @@
 #define MCU_DW1C_MAX_KW 64
 #define MCU_DW1C_MAX_FLAT 64 /* taps of a filter whose width is not a multiple of 4 (DW_1CH_MAX_FLAT) */
 
+#if defined(__ARM_FEATURE_DSP)
 /* (lo, hi) as two int16 halves of a word, lo in the low half. */
 static inline int32_t mcu_dw1c_pair(int32_t lo, int32_t hi)
 {
@@ -265,6 +266,7 @@ static __attribute__((noinline)) void mcu_dw1c_gather(const mcu_dw_params_t *p, 
         }
     }
 }
+#endif
 
 #if defined(__ARM_FEATURE_DSP) && defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(__clang__)
 /* One patch word of both pixels against one group's 4 weight pairs: 11 instructions, 16 MACs (gcc: 14
@@ -338,49 +340,194 @@ static __attribute__((noinline)) void mcu_dw1c_gather(const mcu_dw_params_t *p, 
 #endif
 
 #if !defined(__ARM_FEATURE_DSP)
-/* The int16 at p. */
-static inline int32_t mcu_dw1c_half(const unsigned char *p)
+/* Without the DSP extension (the host, Armv6-M, Armv7-M): the pair-word layout (mcugen/ops/conv.py,
+ * pack_dw1ch_pair_words). Each pixel's window is gathered as bytes, taps in (ky, kx) order (the zero point
+ * outside the image), the second pixel's MCU_DW1C_PB bytes after the first's; then per group of 4 channels one
+ * pass over the taps: per tap the two pixels' values and the group's 2 pair words W = w[c] + w[c + 1] * 2^23
+ * ((c0, c1), (c2, c3)), and per pixel and pair one 64-bit multiply-accumulate (SMLAL on Armv7-M: 7
+ * instructions for 16 MACs) whose sum S = A + B * 2^23 holds A = sum x * w[c] (|A| < 2^22: the generator's
+ * bound) and B = sum x * w[c + 1]. The weights are not doubled: the fields are, with the bias added, after. */
+#define MCU_DW1C_PB 192       /* the second pixel's patch offset: taps at most (DW_1CH_MAX_TAPS) */
+#define MCU_DW1C_PB_ASM "192" /* the same, for the assembly */
+#define MCU_DW1C_SHIFT 23
+
+/* The low field A of a pair's sum from the sum's low word (its low 23 bits, sign-extended). */
+static inline int32_t mcu_dw1c_lo(uint32_t lo)
 {
-    int16_t v;
-    memcpy(&v, p, 2);
-    return v;
+    return (int32_t)((lo & 0x7FFFFFu) ^ 0x400000u) - 0x400000;
 }
 
-/* acc + a * b, wrapping (Armv7-M: one MLA; gcc would otherwise pair the two products of a half pair first). */
-static inline uint32_t mcu_dw1c_mla(int32_t a, int32_t b, uint32_t acc)
+/* int32 from its two's complement bits, without an implementation-defined conversion. */
+static inline int32_t mcu_dw1c_s32(uint32_t v)
 {
-#if defined(__GNUC__) && defined(__ARM_ARCH_ISA_THUMB) && __ARM_ARCH_ISA_THUMB >= 2
-    uint32_t r;
-    __asm__("mla %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(acc));
-    return r;
-#else
-    return acc + (uint32_t)(a * b);
-#endif
+    return v <= 0x7FFFFFFFu ? (int32_t)v : -(int32_t)(~v) - 1;
 }
 
-/* Without SMLAD: one pixel's 4 accumulators over `words` patch words (every second word of x) against one group's
- * weight pairs, the int16 halves read as such (little-endian: the low half first), 2 multiply-adds per half pair;
- * the sums wrap as SMLAD's do. */
-static inline __attribute__((always_inline)) void mcu_dw1c_dot_plain(const int32_t *x, const int32_t *w,
-                                                                     int32_t words, int32_t *acc)
+/* The fields A (f[0]) and B (f[1]) of a pair's 64-bit sum (lo, hi) = A + B * 2^23, |A| < 2^22: A the low 23
+ * bits; floor(S / 2^23) = B - [A < 0]. */
+static inline __attribute__((always_inline)) void mcu_dw1c_fields(uint32_t lo, uint32_t hi, int32_t *f)
 {
-    uint32_t a0 = (uint32_t)acc[0], a1 = (uint32_t)acc[1], a2 = (uint32_t)acc[2], a3 = (uint32_t)acc[3];
-    const unsigned char *xb = (const unsigned char *)x, *wb = (const unsigned char *)w;
-    for (int32_t k = 0; k < words; k++, xb += 8, wb += 16) {
-        const int32_t x0 = mcu_dw1c_half(xb), x1 = mcu_dw1c_half(xb + 2);
-        a0 = mcu_dw1c_mla(x0, mcu_dw1c_half(wb), a0);
-        a1 = mcu_dw1c_mla(x0, mcu_dw1c_half(wb + 4), a1);
-        a2 = mcu_dw1c_mla(x0, mcu_dw1c_half(wb + 8), a2);
-        a3 = mcu_dw1c_mla(x0, mcu_dw1c_half(wb + 12), a3);
-        a0 = mcu_dw1c_mla(x1, mcu_dw1c_half(wb + 2), a0);
-        a1 = mcu_dw1c_mla(x1, mcu_dw1c_half(wb + 6), a1);
-        a2 = mcu_dw1c_mla(x1, mcu_dw1c_half(wb + 10), a2);
-        a3 = mcu_dw1c_mla(x1, mcu_dw1c_half(wb + 14), a3);
+    const int32_t a = mcu_dw1c_lo(lo);
+    f[0] = a;
+    f[1] = mcu_dw1c_s32(((lo >> MCU_DW1C_SHIFT) | (hi << (32 - MCU_DW1C_SHIFT))) + (a < 0 ? 1u : 0u));
+}
+
+/* The window of the pixel whose first tap is (y0, x0) in image img: k_h * k_w bytes, (ky, kx) order, at dst. */
+static void mcu_dw1c_bytes(const mcu_dw_params_t *p, const int8_t *img, int32_t y0, int32_t x0, int8_t *dst)
+{
+    const int32_t in_h = p->in_h, in_w = p->in_w, k_h = p->k_h, k_w = p->k_w, dil_w = p->dil_w;
+    const int8_t zp = p->pad[0];
+    const uint32_t zp4 = (uint32_t)(uint8_t)zp * 0x01010101u;
+    const int inside = dil_w == 1 && x0 >= 0 && x0 + k_w <= in_w;
+    if (inside && (k_w & 3) == 0 && y0 >= 0 && y0 + (k_h - 1) * p->dil_h < in_h) {
+        /* the whole window inside, rows of whole words: word copies only */
+        const int8_t *s = img + y0 * in_w + x0;
+        const int32_t step = p->dil_h * in_w;
+        if (k_w == 8) {
+            for (int32_t ky = k_h; ky > 0; ky--, s += step, dst += 8) {
+                uint32_t v, u;
+                memcpy(&v, s, 4);
+                memcpy(&u, s + 4, 4);
+                __asm__("" : "+r"(v), "+r"(u));
+                memcpy(dst, &v, 4);
+                memcpy(dst + 4, &u, 4);
+            }
+            return;
+        }
+        for (int32_t ky = k_h; ky > 0; ky--, s += step) {
+            for (int32_t kx = 0; kx < k_w; kx += 4, dst += 4) {
+                uint32_t v;
+                memcpy(&v, s + kx, 4);
+                __asm__("" : "+r"(v));
+                memcpy(dst, &v, 4);
+            }
+        }
+        return;
     }
-    acc[0] = (int32_t)a0;
-    acc[1] = (int32_t)a1;
-    acc[2] = (int32_t)a2;
-    acc[3] = (int32_t)a3;
+    for (int32_t ky = 0, y = y0; ky < k_h; ky++, y += p->dil_h, dst += k_w) {
+        /* (the empty assembly keeps gcc from turning the copies into calls of memcpy and memset) */
+        if (y < 0 || y >= in_h) {
+            int32_t kx = 0;
+            for (; kx + 4 <= k_w; kx += 4) {
+                uint32_t v = zp4;
+                __asm__("" : "+r"(v));
+                memcpy(dst + kx, &v, 4);
+            }
+            for (; kx < k_w; kx++) {
+                dst[kx] = zp;
+            }
+            continue;
+        }
+        const int8_t *const row = img + y * in_w;
+        if (inside) {
+            const int8_t *const s = row + x0;
+            int32_t kx = 0;
+            for (; kx + 4 <= k_w; kx += 4) {
+                uint32_t v;
+                memcpy(&v, s + kx, 4);
+                __asm__("" : "+r"(v));
+                memcpy(dst + kx, &v, 4);
+            }
+            for (; kx < k_w; kx++) {
+                dst[kx] = s[kx];
+            }
+        } else if (dil_w == 1) { /* columns xs <= kx < xe inside the image, the zero point around them */
+            const int32_t xs = x0 < 0 ? (-x0 < k_w ? -x0 : k_w) : 0;
+            const int32_t xe = in_w - x0 < k_w ? (in_w - x0 > xs ? in_w - x0 : xs) : k_w;
+            int32_t kx = 0;
+            for (; kx < xs; kx++) {
+                int32_t v = zp;
+                __asm__("" : "+r"(v));
+                dst[kx] = (int8_t)v;
+            }
+            for (; kx < xe; kx++) {
+                int32_t v = row[x0 + kx];
+                __asm__("" : "+r"(v));
+                dst[kx] = (int8_t)v;
+            }
+            for (; kx < k_w; kx++) {
+                int32_t v = zp;
+                __asm__("" : "+r"(v));
+                dst[kx] = (int8_t)v;
+            }
+        } else {
+            for (int32_t kx = 0, x = x0; kx < k_w; kx++, x += dil_w) {
+                dst[kx] = x >= 0 && x < in_w ? row[x] : zp;
+            }
+        }
+    }
+}
+
+/* One group's pass over `taps` >= 1 taps of both patches at x: the fields (A, B) of each pair's sum, per pixel
+ * {A0, B0, A1, B1} (channels c0..c3) into fa (pixel a) and fb (pixel b); returns w past the group's words. */
+static inline __attribute__((always_inline)) const int32_t *mcu_dw1c_pass_pairs(const int8_t *x, const int32_t *w,
+                                                                                int32_t taps, int32_t fa[4],
+                                                                                int32_t fb[4])
+{
+#if defined(__GNUC__) && defined(__thumb2__) && defined(__OPTIMIZE__) && !defined(__clang__)
+    /* Armv7-M, gcc: 14 registers (8 sum words, 2 values, 2 words, 2 pointers); the end pointer on the stack */
+    uint32_t a0l = 0, a0h = 0, a1l = 0, a1h = 0, b0l = 0, b0h = 0, b1l = 0, b1h = 0;
+    int32_t xa_, xb_, w0_, w1_;
+    const int8_t *const end = x + taps;
+#define MCU_DW1C_TAP_ASM                                                                          \
+    "ldrsb %[xb], [%[x], #" MCU_DW1C_PB_ASM "]\n\t"                                               \
+    "ldrsb %[xa], [%[x]], #1\n\t"                                                                 \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                           \
+    "smlal %[a0l], %[a0h], %[xa], %[w0]\n\t"                                                      \
+    "smlal %[a1l], %[a1h], %[xa], %[w1]\n\t"                                                      \
+    "smlal %[b0l], %[b0h], %[xb], %[w0]\n\t"                                                      \
+    "smlal %[b1l], %[b1h], %[xb], %[w1]\n\t"
+#define MCU_DW1C_TAP_OPERANDS                                                                     \
+    [xa] "=&r"(xa_), [xb] "=&r"(xb_), [w0] "=&r"(w0_), [w1] "=&r"(w1_), [a0l] "+r"(a0l), [a0h] "+r"(a0h), \
+        [a1l] "+r"(a1l), [a1h] "+r"(a1h), [b0l] "+r"(b0l), [b0h] "+r"(b0h), [b1l] "+r"(b1l),              \
+        [b1h] "+r"(b1h), [x] "+r"(x), [w] "+r"(w)
+    for (int32_t r = taps & 7; r > 0; r--) {
+        __asm__(MCU_DW1C_TAP_ASM : MCU_DW1C_TAP_OPERANDS : : "memory");
+    }
+    if (x != end) {
+        __asm__("1:\n\t" MCU_DW1C_TAP_ASM MCU_DW1C_TAP_ASM MCU_DW1C_TAP_ASM MCU_DW1C_TAP_ASM MCU_DW1C_TAP_ASM
+                    MCU_DW1C_TAP_ASM MCU_DW1C_TAP_ASM MCU_DW1C_TAP_ASM
+                "ldr %[xa], %[e]\n\t"
+                "cmp %[x], %[xa]\n\t"
+                "bne 1b"
+                : MCU_DW1C_TAP_OPERANDS
+                : [e] "m"(end)
+                : "memory", "cc");
+    }
+    (void)xa_, (void)xb_, (void)w0_, (void)w1_;
+    /* S = A + B * 2^23, |A| < 2^22: A the low 23 bits; floor(S / 2^23) = B - [A < 0] */
+    mcu_dw1c_fields(a0l, a0h, fa);
+    mcu_dw1c_fields(a1l, a1h, fa + 2);
+    mcu_dw1c_fields(b0l, b0h, fb);
+    mcu_dw1c_fields(b1l, b1h, fb + 2);
+    return w;
+#else
+    /* portable C (no 64-bit product): s = S modulo 2^32 from x * W and B itself from x * w[c + 1] ((W + 2^22)
+     * >> 23 is w[c + 1] exactly); A = s - B * 2^23 modulo 2^32 */
+    uint32_t s[4] = {0, 0, 0, 0};
+    int32_t b[4] = {0, 0, 0, 0};
+    for (int32_t t = 0; t < taps; t++, w += 2) {
+        const int32_t xa = x[t], xb = x[t + MCU_DW1C_PB];
+        const int32_t w0 = w[0], w1 = w[1];
+        const int32_t h0 = (w0 + (1 << (MCU_DW1C_SHIFT - 1))) >> MCU_DW1C_SHIFT;
+        const int32_t h1 = (w1 + (1 << (MCU_DW1C_SHIFT - 1))) >> MCU_DW1C_SHIFT;
+        s[0] += (uint32_t)xa * (uint32_t)w0;
+        s[1] += (uint32_t)xa * (uint32_t)w1;
+        s[2] += (uint32_t)xb * (uint32_t)w0;
+        s[3] += (uint32_t)xb * (uint32_t)w1;
+        b[0] += xa * h0;
+        b[1] += xa * h1;
+        b[2] += xb * h0;
+        b[3] += xb * h1;
+    }
+    for (int32_t j = 0; j < 4; j++) {
+        const int32_t a = mcu_dw1c_s32(s[j] - ((uint32_t)b[j] << MCU_DW1C_SHIFT));
+        int32_t *const f = j < 2 ? fa : fb;
+        f[2 * (j & 1)] = a;
+        f[2 * (j & 1) + 1] = b[j];
+    }
+    return w;
+#endif
 }
 #endif
 
@@ -436,6 +583,7 @@ static inline __attribute__((always_inline)) void mcu_dw1c_put(int8_t *out, uint
     }
 }
 
+#if defined(__ARM_FEATURE_DSP)
 void mcu_depthwise_conv_1ch_s8(const mcu_dw_params_t *p, const int8_t *input, int8_t *output)
 {
     const int32_t out_c = p->out_c;
@@ -541,18 +689,6 @@ void mcu_depthwise_conv_1ch_s8(const mcu_dw_params_t *p, const int8_t *input, in
             const int32_t *x = patch;
             int32_t xa_, xb_, w0_, w1_;
             MCU_DW1C_PASS();
-#else
-            {
-                int32_t acc[4] = {a0, a1, a2, a3};
-                mcu_dw1c_dot_plain(patch, w, wpad, acc);
-                a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-                if (two) {
-                    acc[0] = b0, acc[1] = b1, acc[2] = b2, acc[3] = b3;
-                    mcu_dw1c_dot_plain(patch + 1, w, wpad, acc);
-                    b0 = acc[0], b1 = acc[1], b2 = acc[2], b3 = acc[3];
-                }
-                w += 4 * wpad;
-            }
 #endif
             if (p->fast) {
                 const int32_t *q = p->rq + 3 * c;
@@ -579,3 +715,103 @@ void mcu_depthwise_conv_1ch_s8(const mcu_dw_params_t *p, const int8_t *input, in
         }
     }
 }
+
+#else /* !__ARM_FEATURE_DSP: the pair-word layout */
+
+/* Output byte j of the group (out + c) from field f[j]: the doubled accumulator a = bias_f (doubled) + 2 f[j]
+ * (wrapping), t = (smmlar(a, M, K) + (a >> 31)) >> e, clamped to [0, span], plus act_min (q, bias, c, span,
+ * act_min in scope). */
+#define MCU_DW1C_FAST_OUT(out, f, j)                                                              \
+    do {                                                                                          \
+        const int32_t a_ = mcu_dw1c_s32((uint32_t)bias[j] + 2u * (uint32_t)(f)[j]);               \
+        const int32_t t_ = (mcu_smmlar(a_, q[3 * (j)], q[3 * (j) + 1]) + (a_ >> 31)) >> q[3 * (j) + 2]; \
+        (out)[c + (j)] = (int8_t)(MCU_CLAMP(t_, 0, span) + act_min);                              \
+    } while (0)
+
+void mcu_depthwise_conv_1ch_s8(const mcu_dw_params_t *p, const int8_t *input, int8_t *output)
+{
+    const int32_t out_c = p->out_c, taps = p->k_h * p->k_w;
+    const int32_t total = p->batches * p->out_h * p->out_w;
+    const int32_t span = p->act_max - p->act_min, act_min = p->act_min;
+    int8_t patch[2 * MCU_DW1C_PB];
+    if (total == 1) { /* a single pixel: the second patch is never gathered */
+        memset(patch + MCU_DW1C_PB, 0, (size_t)taps);
+    }
+    const int32_t in_h = p->in_h, in_w = p->in_w, out_w = p->out_w, out_h = p->out_h, pixels = out_h * out_w;
+    const int32_t image = in_h * in_w, step = p->reverse ? -1 : 1;
+    int32_t n = p->reverse ? total - 1 : 0; /* the next pixel: number, image, row and column */
+    const int8_t *img = input + (n / pixels) * image;
+    int32_t oy = (n % pixels) / out_w, ox = (n % pixels) % out_w;
+    for (int32_t i = 0; i < total; i += 2) {
+        const int two = i + 1 < total;
+        int32_t at[2];
+        for (int32_t j = 0; j < 1 + two; j++) {
+            at[j] = n;
+            mcu_dw1c_bytes(p, img, oy * p->stride_h - p->pad_top, ox * p->stride_w - p->pad_left,
+                           patch + j * MCU_DW1C_PB);
+            n += step;
+            ox += step;
+            if (ox == out_w) {
+                ox = 0;
+                if (++oy == out_h) {
+                    oy = 0;
+                    if (n < total) {
+                        img += image;
+                    }
+                }
+            } else if (ox < 0) {
+                ox = out_w - 1;
+                if (--oy < 0) {
+                    oy = out_h - 1;
+                    if (n >= 0) {
+                        img -= image;
+                    }
+                }
+            }
+        }
+        const int32_t na = at[0], nb = two ? at[1] : at[0];
+        int8_t *const oa = output + na * out_c, *const ob = output + nb * out_c;
+        const int32_t *w = p->weights;
+        for (int32_t c = 0; c < out_c; c += 4) {
+            const int32_t cn = out_c - c < 4 ? out_c - c : 4;
+            int32_t fa[4], fb[4];
+            w = mcu_dw1c_pass_pairs(patch, w, taps, fa, fb);
+            if (p->fast) { /* doubled: bias_f (doubled) + 2 * field, then the fast requantization and the clamp */
+                const int32_t *q = p->rq + 3 * c;
+                const int32_t *bias = p->bias + c;
+                if (cn == 4) {
+                    MCU_DW1C_FAST_OUT(oa, fa, 0);
+                    MCU_DW1C_FAST_OUT(oa, fa, 1);
+                    MCU_DW1C_FAST_OUT(oa, fa, 2);
+                    MCU_DW1C_FAST_OUT(oa, fa, 3);
+                    if (two) {
+                        MCU_DW1C_FAST_OUT(ob, fb, 0);
+                    MCU_DW1C_FAST_OUT(ob, fb, 1);
+                        MCU_DW1C_FAST_OUT(ob, fb, 2);
+                    MCU_DW1C_FAST_OUT(ob, fb, 3);
+                    }
+                } else {
+                    for (int32_t j = 0; j < cn; j++) {
+                        MCU_DW1C_FAST_OUT(oa, fa, j);
+                    }
+                    for (int32_t j = 0; two && j < cn; j++) {
+                        MCU_DW1C_FAST_OUT(ob, fb, j);
+                    }
+                }
+            } else {
+                int32_t a[4], b[4];
+                for (int32_t j = 0; j < 4; j++) { /* bias_f + the fields, wrapping */
+                    a[j] = mcu_dw1c_s32((uint32_t)p->bias[c + j] + (uint32_t)fa[j]);
+                    b[j] = mcu_dw1c_s32((uint32_t)p->bias[c + j] + (uint32_t)fb[j]);
+                }
+                for (int32_t j = 0; j < cn; j++) {
+                    oa[c + j] = mcu_dw1c_output(p, a[j], c + j);
+                }
+                for (int32_t j = 0; two && j < cn; j++) {
+                    ob[c + j] = mcu_dw1c_output(p, b[j], c + j);
+                }
+            }
+        }
+    }
+}
+#endif
