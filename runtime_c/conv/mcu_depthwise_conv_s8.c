@@ -244,23 +244,24 @@ static void mcu_dw_run_dsp(const mcu_dw_params_t *p, const int8_t *input, int8_t
 
 /* ---- 1-D DSP path (p->quant != NULL): depth_multiplier 1, a filter of one row or one column (1 x k or
  * k x 1), the fast requantization. The k taps of a window are then equally spaced in memory, ts bytes apart
- * (dil_w * in_c along a row, dil_h * in_w * in_c along a column), so an interior window (inside the image) is
- * one pointer s: tap t's channel c at s + c + t * ts. Layout (mcugen/ops/conv.py pack_dw1d):
- *   weights: per group of 4 channels c0..c3 (the last padded with zero weights), per tap pair (2j, 2j+1),
- *     j < k / 2, 4 words (w[2j][c_i], w[2j+1][c_i]) as int16, i = 0..3; then, when k is odd, the last tap
- *     as 2 words (w[c0], w[c2]), (w[c1], w[c3]). All doubled (the fast requantization).
- *   quant: per group of 4 channels 16 words: bias_f[4] (doubled), (M, K)[4], e[4]; a padding channel
- *     has bias 0, M 2^30, K 0, e 1.
+ * (dil_w * in_c along a row, dil_h * in_c * in_w along a column), so an interior window (inside the image) is
+ * one pointer s: tap t's channel c at s + c + t * ts. `quant` is one int32 stream (mcugen/ops/conv.py
+ * pack_dw1d_stream), per group of 4 channels c0..c3 (the last padded: zero weights, bias 0, M 2^30, K 0, e 1),
+ * in the order the kernel reads it:
+ *   bias_f[4];
+ *   per tap pair (2j, 2j+1), j < k / 2: 4 words (w[2j][c_i], w[2j+1][c_i]) as int16, i = 0..3;
+ *   when k is odd, the last tap: 2 words (w[c0], w[c2]), (w[c1], w[c3]) as int16;
+ *   (M, K)[4], e[4];
+ * bias_f and the weights doubled (the fast requantization, mcu_conv.h).
  * A tap pair: the two taps' input words split by PKHBT/PKHTB into (c0 c1 of a, c0 c1 of b) and (c2 c3 of a,
  * c2 c3 of b), then by SXTB16 into the int16 pairs (a_ci, b_ci) that meet the weight words in SMLAD
  * (2 loads, 2 PKH, 4 SXTB16, 2 LDRD, 4 SMLAD for 8 MACs); the odd last tap: SXTB16 gives (c0, c2) and
- * (c1, c3), SMLABB / SMLATT against its two words. No zero-weight partner tap is computed. */
-#define MCU_DW1D_QUANT 16 /* quant words per group of 4 channels */
+ * (c1, c3), SMLABB / SMLATT against its two words (no zero-weight partner tap is computed). */
 
-/* The words of one group of 4 channels in the weights (k taps). */
+/* Words of one group of 4 channels in the stream (k taps). */
 static inline int32_t mcu_dw1d_group_words(int32_t taps)
 {
-    return 4 * (taps >> 1) + 2 * (taps & 1);
+    return 16 + 4 * (taps >> 1) + 2 * (taps & 1);
 }
 
 static inline uint32_t mcu_dw1d_pkhbt(uint32_t a, uint32_t b)
@@ -285,10 +286,10 @@ static inline int32_t mcu_dw1d_sxtb16_ror8(uint32_t x)
     return r;
 }
 
-/* The fast requantization of accumulator a of a channel with quant words q (its group's), j its index there. */
-static inline uint8_t mcu_dw1d_out(const int32_t *q, int32_t j, int32_t a, int32_t span, int32_t lo)
+/* The fast requantization of accumulator a with its channel's (M, K) at mk and shift e. */
+static inline uint8_t mcu_dw1d_out(const int32_t *mk, int32_t e, int32_t a, int32_t span, int32_t lo)
 {
-    const int32_t v = (mcu_smmlar(a, q[4 + 2 * j], q[5 + 2 * j]) + (a >> 31)) >> q[12 + j];
+    const int32_t v = (mcu_smmlar(a, mk[0], mk[1]) + (a >> 31)) >> e;
     return (uint8_t)(MCU_CLAMP(v, 0, span) + lo);
 }
 
@@ -299,11 +300,11 @@ static void mcu_dw1d_pixel_taps(const mcu_dw_params_t *p, const int8_t *const *t
 {
     const int32_t ch = p->in_c, pairs = taps >> 1;
     const int32_t lo = p->act_min, span = p->act_max - p->act_min;
-    const int32_t *w = p->weights + (c >> 2) * mcu_dw1d_group_words(taps);
-    const int32_t *q = p->quant + (c >> 2) * MCU_DW1D_QUANT;
-    for (; c < ch; c += 4, q += MCU_DW1D_QUANT) {
+    const int32_t *w = p->quant + (c >> 2) * mcu_dw1d_group_words(taps);
+    for (; c < ch; c += 4) {
         const int32_t n = ch - c < 4 ? ch - c : 4;
-        int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
+        int32_t a0 = w[0], a1 = w[1], a2 = w[2], a3 = w[3];
+        w += 4;
         for (int32_t j = 0; j < pairs; j++, w += 4) {
             const uint32_t xa = mcu_dw_load4(tap[2 * j] + c, n), xb = mcu_dw_load4(tap[2 * j + 1] + c, n);
             const uint32_t l = mcu_dw1d_pkhbt(xa, xb), h = mcu_dw1d_pkhtb(xa, xb);
@@ -322,107 +323,136 @@ static void mcu_dw1d_pixel_taps(const mcu_dw_params_t *p, const int8_t *const *t
             w += 2;
         }
         uint8_t u[4];
-        u[0] = mcu_dw1d_out(q, 0, a0, span, lo);
-        u[1] = mcu_dw1d_out(q, 1, a1, span, lo);
-        u[2] = mcu_dw1d_out(q, 2, a2, span, lo);
-        u[3] = mcu_dw1d_out(q, 3, a3, span, lo);
+        u[0] = mcu_dw1d_out(w, w[8], a0, span, lo);
+        u[1] = mcu_dw1d_out(w + 2, w[9], a1, span, lo);
+        u[2] = mcu_dw1d_out(w + 4, w[10], a2, span, lo);
+        u[3] = mcu_dw1d_out(w + 6, w[11], a3, span, lo);
+        w += 12;
         memcpy(out + c, u, (size_t)n);
     }
 }
 
 #if defined(__OPTIMIZE__) /* the register-hungry asm needs an optimising build (13 registers) */
 
-/* The whole groups of 4 channels of one interior output pixel: tap t's channel c at src + c + t * ts. Per
- * group one asm loop over the tap pairs (s walks the window, 2 * ts a pass), the odd last tap, then the
- * requantization in one asm block: per channel SMMLAR(a, M, K) + (a < 0 ? -1 : 0), shifted right by e, USAT
- * to 0..255; the four packed (PKHBT, ORR); the upper clamp to span on all four bytes at once (USUB8 sets GE
- * where a byte reaches span4's, SEL takes span4's byte there) and act_min added bytewise (UADD8). */
+/* The whole groups of 4 channels of one interior output pixel, in one asm block: per group the bias
+ * (2 LDRD), the tap pairs (s walks the window, 2 * ts a pair), the odd last tap, s back by the window and on
+ * by 4 channels, then the requantization: per channel SMMLAR(a, M, K) + (a < 0 ? -1 : 0), shifted right by
+ * e, USAT to 0..255; the four packed (PKHBT, ORR), the upper clamp to span on all four bytes at once (USUB8
+ * sets GE where a byte reaches span4's, SEL takes span4's byte there), act_min added bytewise (UADD8), one
+ * store. The state that does not fit in registers lives in memory (mcu_dw1d_state_t, one base register). */
+#define MCU_DW1D_ASM_PAIR                                                                         \
+    "ldr %[xa], [%[s]]\n\t"                                                                       \
+    "ldr %[xb], [%[s], %[ts]]\n\t"                                                                \
+    "add %[s], %[s], %[ts], lsl #1\n\t"                                                           \
+    "pkhbt %[l], %[xa], %[xb], lsl #16\n\t"                                                       \
+    "pkhtb %[xb], %[xb], %[xa], asr #16\n\t"                                                      \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                           \
+    "sxtb16 %[xa], %[l]\n\t"                                                                      \
+    "smlad %[a0], %[xa], %[w0], %[a0]\n\t"                                                        \
+    "sxtb16 %[xa], %[l], ror #8\n\t"                                                              \
+    "smlad %[a1], %[xa], %[w1], %[a1]\n\t"                                                        \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                           \
+    "sxtb16 %[xa], %[xb]\n\t"                                                                     \
+    "smlad %[a2], %[xa], %[w0], %[a2]\n\t"                                                        \
+    "sxtb16 %[xa], %[xb], ror #8\n\t"                                                             \
+    "smlad %[a3], %[xa], %[w1], %[a3]\n\t"
+#define MCU_DW1D_ASM_SINGLE                                                                       \
+    "ldr %[xa], [%[s]]\n\t"                                                                       \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                           \
+    "sxtb16 %[xb], %[xa]\n\t"                                                                     \
+    "smlabb %[a0], %[xb], %[w0], %[a0]\n\t"                                                       \
+    "smlatt %[a2], %[xb], %[w0], %[a2]\n\t"                                                       \
+    "sxtb16 %[xb], %[xa], ror #8\n\t"                                                             \
+    "smlabb %[a1], %[xb], %[w1], %[a1]\n\t"                                                       \
+    "smlatt %[a3], %[xb], %[w1], %[a3]\n\t"
+#define MCU_DW1D_ASM_REQUANT                                                                      \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                           \
+    "smmlar %[w0], %[a0], %[w0], %[w1]\n\t"                                                       \
+    "add %[a0], %[w0], %[a0], asr #31\n\t"                                                        \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                           \
+    "smmlar %[w0], %[a1], %[w0], %[w1]\n\t"                                                       \
+    "add %[a1], %[w0], %[a1], asr #31\n\t"                                                        \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                           \
+    "smmlar %[w0], %[a2], %[w0], %[w1]\n\t"                                                       \
+    "add %[a2], %[w0], %[a2], asr #31\n\t"                                                        \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                           \
+    "smmlar %[w0], %[a3], %[w0], %[w1]\n\t"                                                       \
+    "add %[a3], %[w0], %[a3], asr #31\n\t"                                                        \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                           \
+    "asr %[a0], %[a0], %[w0]\n\t"                                                                 \
+    "asr %[a1], %[a1], %[w1]\n\t"                                                                 \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                           \
+    "asr %[a2], %[a2], %[w0]\n\t"                                                                 \
+    "asr %[a3], %[a3], %[w1]\n\t"                                                                 \
+    "usat %[a0], #8, %[a0]\n\t"                                                                   \
+    "usat %[a1], #8, %[a1]\n\t"                                                                   \
+    "usat %[a2], #8, %[a2]\n\t"                                                                   \
+    "usat %[a3], #8, %[a3]\n\t"                                                                   \
+    "pkhbt %[a0], %[a0], %[a2], lsl #16\n\t"                                                      \
+    "pkhbt %[a1], %[a1], %[a3], lsl #16\n\t"                                                      \
+    "orr %[a0], %[a0], %[a1], lsl #8\n\t"                                                         \
+    "ldr %[xa], [%[g], #8]\n\t"                                                                     \
+    "usub8 %[xb], %[a0], %[xa]\n\t"                                                               \
+    "sel %[a0], %[xa], %[a0]\n\t"                                                                 \
+    "ldr %[xa], [%[g], #12]\n\t"                                                                       \
+    "uadd8 %[a0], %[a0], %[xa]\n\t"                                                               \
+    "ldr %[xa], [%[g], #16]\n\t"                                                                       \
+    "str %[a0], [%[xa]], #4\n\t"                                                                  \
+    "str %[xa], [%[g], #16]\n\t"                                                                       \
+    "ldr %[xa], [%[g], #20]\n\t"                                                                      \
+    "cmp %[w], %[xa]\n\t"                                                                         \
+    "bne 0b"
+#define MCU_DW1D_ASM_GROUPS(single)                                                               \
+    __asm__ volatile("0:\n\t"                                                                     \
+                     "ldrd %[a0], %[a1], [%[w]], #8\n\t"                                          \
+                     "ldrd %[a2], %[a3], [%[w]], #8\n\t"                                          \
+                     "1:\n\t" MCU_DW1D_ASM_PAIR                                                   \
+                     "ldr %[xa], [%[g], #0]\n\t"                                                     \
+                     "cmp %[s], %[xa]\n\t"                                                        \
+                     "bne 1b\n\t" single                                                          \
+                     "add %[xa], %[s], #4\n\t"                                                    \
+                     "str %[xa], [%[g], #0]\n\t"                                                     \
+                     "ldr %[xa], [%[g], #4]\n\t"                                                     \
+                     "add %[s], %[s], %[xa]\n\t" MCU_DW1D_ASM_REQUANT                             \
+                     : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [xa] "=&r"(xa), \
+                       [xb] "=&r"(xb), [l] "=&r"(l), [w0] "=&r"(w0), [w1] "=&r"(w1), [w] "+r"(w),   \
+                       [s] "+r"(s)                                                                  \
+                     : [ts] "r"(ts), [g] "r"(&g)                                                    \
+                     : "cc", "memory")
+
+/* The group loop's state in memory (one base register: the offsets in MCU_DW1D_ASM_*): s past the current
+ * group's tap pairs, the step from there to the next group's tap 0, span4, lo4, the next output word and the
+ * end of the stream's whole groups. */
+typedef struct {
+    const int8_t *send;     /* #0 */
+    int32_t back;           /* #4 */
+    uint32_t span4, lo4;    /* #8, #12 */
+    int8_t *out;            /* #16 */
+    const int32_t *wend;    /* #20 */
+} mcu_dw1d_state_t;
+
 static __attribute__((noinline)) void mcu_dw1d_interior(const mcu_dw_params_t *p, const int8_t *src, int32_t ts,
                                                         int8_t *out)
 {
-    const int32_t full = p->in_c & ~3, taps = p->k_h * p->k_w, pairs = taps >> 1, odd = taps & 1;
-    const uint32_t span4 = (uint32_t)(p->act_max - p->act_min) * 0x01010101u;
-    const uint32_t lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
-    const int32_t *w = p->weights;
-    const int32_t *q = p->quant;
-    for (int32_t c = 0; c < full; c += 4, q += MCU_DW1D_QUANT) {
-        int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3];
-        const int8_t *s = src + c;
+    const int32_t full = p->in_c & ~3, taps = p->k_h * p->k_w, pairs = taps >> 1;
+    if (full > 0) {
+        const int32_t *w = p->quant;
+        mcu_dw1d_state_t g;
+        g.send = src + 2 * pairs * ts;
+        g.back = 4 - 2 * pairs * ts;
+        g.span4 = (uint32_t)(p->act_max - p->act_min) * 0x01010101u;
+        g.lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
+        g.out = out;
+        g.wend = w + (full >> 2) * mcu_dw1d_group_words(taps);
+        const int8_t *s = src;
+        int32_t a0, a1, a2, a3, w0, w1;
         uint32_t xa, xb, l;
-        int32_t w0, w1;
-        if (pairs > 0) {
-            int32_t k = pairs;
-            __asm__("1:\n\t"
-                    "ldr %[xa], [%[s]]\n\t"
-                    "ldr %[xb], [%[s], %[ts]]\n\t"
-                    "add %[s], %[s], %[ts], lsl #1\n\t"
-                    "pkhbt %[l], %[xa], %[xb], lsl #16\n\t"
-                    "pkhtb %[xb], %[xb], %[xa], asr #16\n\t"
-                    "ldrd %[w0], %[w1], [%[w]], #8\n\t"
-                    "sxtb16 %[xa], %[l]\n\t"
-                    "smlad %[a0], %[xa], %[w0], %[a0]\n\t"
-                    "sxtb16 %[xa], %[l], ror #8\n\t"
-                    "smlad %[a1], %[xa], %[w1], %[a1]\n\t"
-                    "ldrd %[w0], %[w1], [%[w]], #8\n\t"
-                    "sxtb16 %[xa], %[xb]\n\t"
-                    "smlad %[a2], %[xa], %[w0], %[a2]\n\t"
-                    "sxtb16 %[xa], %[xb], ror #8\n\t"
-                    "smlad %[a3], %[xa], %[w1], %[a3]\n\t"
-                    "subs %[k], %[k], #1\n\t"
-                    "bne 1b"
-                    : [xa] "=&r"(xa), [xb] "=&r"(xb), [l] "=&r"(l), [w0] "=&r"(w0), [w1] "=&r"(w1),
-                      [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w), [s] "+r"(s),
-                      [k] "+r"(k)
-                    : [ts] "r"(ts)
-                    : "cc", "memory");
+        if (taps & 1) {
+            MCU_DW1D_ASM_GROUPS(MCU_DW1D_ASM_SINGLE);
+        } else {
+            MCU_DW1D_ASM_GROUPS("");
         }
-        if (odd) {
-            __asm__("ldr %[xa], [%[s]]\n\t"
-                    "ldrd %[w0], %[w1], [%[w]], #8\n\t"
-                    "sxtb16 %[xb], %[xa]\n\t"
-                    "smlabb %[a0], %[xb], %[w0], %[a0]\n\t"
-                    "smlatt %[a2], %[xb], %[w0], %[a2]\n\t"
-                    "sxtb16 %[xb], %[xa], ror #8\n\t"
-                    "smlabb %[a1], %[xb], %[w1], %[a1]\n\t"
-                    "smlatt %[a3], %[xb], %[w1], %[a3]"
-                    : [xa] "=&r"(xa), [xb] "=&r"(xb), [w0] "=&r"(w0), [w1] "=&r"(w1), [a0] "+r"(a0),
-                      [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w)
-                    : [s] "r"(s)
-                    : "memory");
-        }
-        __asm__ volatile("ldrd %[m], %[k], [%[q], #16]\n\t"
-                         "smmlar %[m], %[a0], %[m], %[k]\n\t"
-                         "add %[a0], %[m], %[a0], asr #31\n\t"
-                         "ldrd %[m], %[k], [%[q], #24]\n\t"
-                         "smmlar %[m], %[a1], %[m], %[k]\n\t"
-                         "add %[a1], %[m], %[a1], asr #31\n\t"
-                         "ldrd %[m], %[k], [%[q], #32]\n\t"
-                         "smmlar %[m], %[a2], %[m], %[k]\n\t"
-                         "add %[a2], %[m], %[a2], asr #31\n\t"
-                         "ldrd %[m], %[k], [%[q], #40]\n\t"
-                         "smmlar %[m], %[a3], %[m], %[k]\n\t"
-                         "add %[a3], %[m], %[a3], asr #31\n\t"
-                         "ldrd %[m], %[k], [%[q], #48]\n\t"
-                         "asr %[a0], %[a0], %[m]\n\t"
-                         "asr %[a1], %[a1], %[k]\n\t"
-                         "ldrd %[m], %[k], [%[q], #56]\n\t"
-                         "asr %[a2], %[a2], %[m]\n\t"
-                         "asr %[a3], %[a3], %[k]\n\t"
-                         "usat %[a0], #8, %[a0]\n\t"
-                         "usat %[a1], #8, %[a1]\n\t"
-                         "usat %[a2], #8, %[a2]\n\t"
-                         "usat %[a3], #8, %[a3]\n\t"
-                         "pkhbt %[a0], %[a0], %[a2], lsl #16\n\t"
-                         "pkhbt %[a1], %[a1], %[a3], lsl #16\n\t"
-                         "orr %[a0], %[a0], %[a1], lsl #8\n\t"
-                         "usub8 %[m], %[a0], %[s4]\n\t"
-                         "sel %[a0], %[s4], %[a0]\n\t"
-                         "uadd8 %[a0], %[a0], %[l4]\n\t"
-                         "str %[a0], [%[o]]"
-                         : [a0] "+&r"(a0), [a1] "+&r"(a1), [a2] "+&r"(a2), [a3] "+&r"(a3), [m] "=&r"(w0),
-                           [k] "=&r"(w1)
-                         : [q] "r"(q), [s4] "r"(span4), [l4] "r"(lo4), [o] "r"(out + c)
-                         : "cc", "memory");
+        (void)a0, (void)a1, (void)a2, (void)a3, (void)w0, (void)w1, (void)xa, (void)xb, (void)l;
     }
     if (full < p->in_c) {
         const int8_t *tap[MCU_DW_MAX_TAPS];
@@ -435,8 +465,8 @@ static __attribute__((noinline)) void mcu_dw1d_interior(const mcu_dw_params_t *p
 #define MCU_DW1D_HAVE_INTERIOR 1
 #endif /* __OPTIMIZE__ */
 
-/* Every output pixel, in the order of the contract: interior windows through mcu_dw1d_interior (an optimising
- * build), the others (and every pixel otherwise) through tap pointers, a tap outside the image at `pad`. */
+/* Every output pixel, in the order of the contract: interior windows of 2 or more taps through
+ * mcu_dw1d_interior (an optimising build), the others through tap pointers, a tap outside the image at `pad`. */
 static void mcu_dw1d_run(const mcu_dw_params_t *p, const int8_t *input, int8_t *output)
 {
     const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, out_w = p->out_w, out_c = p->out_c;
@@ -456,13 +486,14 @@ static void mcu_dw1d_run(const mcu_dw_params_t *p, const int8_t *input, int8_t *
         if (y0 >= 0 && y0 + span_h < in_h && x0 >= 0 && x0 + span_w < in_w) {
             const int8_t *base = img + (y0 * in_w + x0) * in_c;
 #if defined(MCU_DW1D_HAVE_INTERIOR)
-            mcu_dw1d_interior(p, base, ts, output + n * out_c);
-            goto next;
-#else
+            if (taps >= 2) { /* its asm needs a tap pair */
+                mcu_dw1d_interior(p, base, ts, output + n * out_c);
+                goto next;
+            }
+#endif
             for (int32_t t = 0; t < taps; t++) {
                 tap[t] = base + t * ts;
             }
-#endif
         } else {
             for (int32_t ky = 0, t = 0; ky < p->k_h; ky++) {
                 const int32_t y = y0 + ky * p->dil_h;
