@@ -424,7 +424,7 @@ static void mcu_dw1d_pixel_taps(const mcu_dw_params_t *p, const int8_t *const *t
  * group's tap pairs, the step from there to the next group's tap 0, span4, lo4, the next output word and the
  * end of the stream's whole groups. */
 typedef struct {
-    const int8_t *send;     /* #0 */
+    uintptr_t send;         /* #0: an address (for an even k one past the last group's window) */
     int32_t back;           /* #4 */
     uint32_t span4, lo4;    /* #8, #12 */
     int8_t *out;            /* #16 */
@@ -438,7 +438,7 @@ static __attribute__((noinline)) void mcu_dw1d_interior(const mcu_dw_params_t *p
     if (full > 0) {
         const int32_t *w = p->quant;
         mcu_dw1d_state_t g;
-        g.send = src + 2 * pairs * ts;
+        g.send = (uintptr_t)src + (uintptr_t)(2 * pairs * ts);
         g.back = 4 - 2 * pairs * ts;
         g.span4 = (uint32_t)(p->act_max - p->act_min) * 0x01010101u;
         g.lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
