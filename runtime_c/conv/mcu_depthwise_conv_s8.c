@@ -417,7 +417,7 @@ static void mcu_dw1d_pixel_taps(const mcu_dw_params_t *p, const int8_t *const *t
                      : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [xa] "=&r"(xa), \
                        [xb] "=&r"(xb), [l] "=&r"(l), [w0] "=&r"(w0), [w1] "=&r"(w1), [w] "+r"(w),   \
                        [s] "+r"(s)                                                                  \
-                     : [ts] "r"(ts), [g] "r"(&g)                                                    \
+                     : [ts] "r"(ts), [g] "r"(g)                                                     \
                      : "cc", "memory")
 
 /* The group loop's state in memory (one base register: the offsets in MCU_DW1D_ASM_*): s past the current
@@ -431,42 +431,29 @@ typedef struct {
     const int32_t *wend;    /* #20 */
 } mcu_dw1d_state_t;
 
-static __attribute__((noinline)) void mcu_dw1d_interior(const mcu_dw_params_t *p, const int8_t *src, int32_t ts,
-                                                        int8_t *out)
+/* The whole groups of one interior pixel (tap 0's channel 0 at src) into out; g holds the layer's constants
+ * (back, span4, lo4, wend), send and out are set here. */
+static __attribute__((noinline)) void mcu_dw1d_groups(mcu_dw1d_state_t *g, const int32_t *w, const int8_t *src,
+                                                      int32_t ts, int32_t odd, int8_t *out)
 {
-    const int32_t full = p->in_c & ~3, taps = p->k_h * p->k_w, pairs = taps >> 1;
-    if (full > 0) {
-        const int32_t *w = p->quant;
-        mcu_dw1d_state_t g;
-        g.send = (uintptr_t)src + (uintptr_t)(2 * pairs * ts);
-        g.back = 4 - 2 * pairs * ts;
-        g.span4 = (uint32_t)(p->act_max - p->act_min) * 0x01010101u;
-        g.lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
-        g.out = out;
-        g.wend = w + (full >> 2) * mcu_dw1d_group_words(taps);
-        const int8_t *s = src;
-        int32_t a0, a1, a2, a3, w0, w1;
-        uint32_t xa, xb, l;
-        if (taps & 1) {
-            MCU_DW1D_ASM_GROUPS(MCU_DW1D_ASM_SINGLE);
-        } else {
-            MCU_DW1D_ASM_GROUPS("");
-        }
-        (void)a0, (void)a1, (void)a2, (void)a3, (void)w0, (void)w1, (void)xa, (void)xb, (void)l;
+    g->send = (uintptr_t)src + (uintptr_t)(4 - g->back); /* past the tap pairs: 2 * (k / 2) * ts */
+    g->out = out;
+    const int8_t *s = src;
+    int32_t a0, a1, a2, a3, w0, w1;
+    uint32_t xa, xb, l;
+    if (odd) {
+        MCU_DW1D_ASM_GROUPS(MCU_DW1D_ASM_SINGLE);
+    } else {
+        MCU_DW1D_ASM_GROUPS("");
     }
-    if (full < p->in_c) {
-        const int8_t *tap[MCU_DW_MAX_TAPS];
-        for (int32_t t = 0; t < taps; t++) {
-            tap[t] = src + t * ts;
-        }
-        mcu_dw1d_pixel_taps(p, tap, taps, full, out);
-    }
+    (void)a0, (void)a1, (void)a2, (void)a3, (void)w0, (void)w1, (void)xa, (void)xb, (void)l;
 }
 #define MCU_DW1D_HAVE_INTERIOR 1
 #endif /* __OPTIMIZE__ */
 
-/* Every output pixel, in the order of the contract: interior windows of 2 or more taps through
- * mcu_dw1d_interior (an optimising build), the others through tap pointers, a tap outside the image at `pad`. */
+/* Every output pixel, in the order of the contract: the whole groups of interior windows of 2 or more taps
+ * through mcu_dw1d_groups (an optimising build), the rest through tap pointers, a tap outside the image at
+ * `pad`. */
 static void mcu_dw1d_run(const mcu_dw_params_t *p, const int8_t *input, int8_t *output)
 {
     const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, out_w = p->out_w, out_c = p->out_c;
@@ -480,15 +467,30 @@ static void mcu_dw1d_run(const mcu_dw_params_t *p, const int8_t *input, int8_t *
     int32_t n = p->reverse ? total - 1 : 0;
     const int32_t pixels = p->out_h * out_w;
     int32_t b = n / pixels, oy = (n % pixels) / out_w, ox = (n % pixels) % out_w;
+    int32_t first = 0; /* the first channel the tap pointers compute */
+#if defined(MCU_DW1D_HAVE_INTERIOR)
+    const int32_t full = taps >= 2 ? in_c & ~3 : 0; /* the channels of whole groups (the asm needs a tap pair) */
+    mcu_dw1d_state_t g;
+    g.send = 0;
+    g.back = 4 - 2 * (taps >> 1) * ts;
+    g.span4 = (uint32_t)(p->act_max - p->act_min) * 0x01010101u;
+    g.lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
+    g.out = output;
+    g.wend = p->quant + (full >> 2) * mcu_dw1d_group_words(taps);
+#endif
     for (int32_t i = 0; i < total; i++, n += step) {
         const int8_t *img = input + b * image;
         const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+        first = 0;
         if (y0 >= 0 && y0 + span_h < in_h && x0 >= 0 && x0 + span_w < in_w) {
             const int8_t *base = img + (y0 * in_w + x0) * in_c;
 #if defined(MCU_DW1D_HAVE_INTERIOR)
-            if (taps >= 2) { /* its asm needs a tap pair */
-                mcu_dw1d_interior(p, base, ts, output + n * out_c);
-                goto next;
+            if (full > 0) {
+                mcu_dw1d_groups(&g, p->quant, base, ts, taps & 1, output + n * out_c);
+                if (full == in_c) {
+                    goto next;
+                }
+                first = full;
             }
 #endif
             for (int32_t t = 0; t < taps; t++) {
@@ -504,7 +506,7 @@ static void mcu_dw1d_run(const mcu_dw_params_t *p, const int8_t *input, int8_t *
                 }
             }
         }
-        mcu_dw1d_pixel_taps(p, tap, taps, 0, output + n * out_c);
+        mcu_dw1d_pixel_taps(p, tap, taps, first, output + n * out_c);
 #if defined(MCU_DW1D_HAVE_INTERIOR)
     next:
 #endif
