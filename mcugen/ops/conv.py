@@ -772,7 +772,7 @@ class DepthwisePlan:
     act_max: int
     filter: np.ndarray | None = None      # general kernel: the model's 1HWO int8 filter
     weights: np.ndarray | None = None     # packed int32 (3x3 kernel; general kernel's DSP layout)
-    quant: np.ndarray | None = None       # 3x3: bias, M, K, e per group of 4 channels
+    quant: np.ndarray | None = None       # 3x3: bias, M, K, e per group of 4 channels; general: the 1-D DSP stream
     bias: np.ndarray | None = None        # general: folded bias per output channel
     rq: np.ndarray | None = None          # general, fast: {M, K, e} per output channel
     multiplier: np.ndarray | None = None  # TFLM's, when not fast
