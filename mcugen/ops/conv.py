@@ -772,7 +772,7 @@ class DepthwisePlan:
     act_max: int
     filter: np.ndarray | None = None      # general kernel: the model's 1HWO int8 filter
     weights: np.ndarray | None = None     # packed int32 (3x3 kernel; general kernel's DSP layout)
-    quant: np.ndarray | None = None       # 3x3: bias, M, K, e per group of 4 channels
+    quant: np.ndarray | None = None       # 3x3: bias, M, K, e per group of 4 channels; general: the 1-D DSP stream
     bias: np.ndarray | None = None        # general: folded bias per output channel
     rq: np.ndarray | None = None          # general, fast: {M, K, e} per output channel
     multiplier: np.ndarray | None = None  # TFLM's, when not fast
@@ -910,6 +910,11 @@ def plan_depthwise(op: Operator, geometry, features=frozenset()) -> DepthwisePla
             q[:, 12:16] = r[:, :, 2]
         plan.quant = wrap_int32(q.ravel())
         return plan
+    if "dsp" in features and "optimize:size" not in features and dw1d_fits(dm, kh, kw, fast):  # --optimize size
+        # a filter of one row or one column: the 1-D DSP path (mcu_depthwise_conv_s8.c), its one stream in
+        # `quant`; the int8 filter, bias and rq are not read there (a board without DSP never gets this layout)
+        plan.quant = pack_dw1d_stream(wt * scale, folded * scale, rq)
+        return plan
     plan.filter = w.data.reshape(-1)
     plan.bias = wrap_int32(folded * scale)
     plan.rq = rq
@@ -1038,6 +1043,39 @@ def pack_dw1_dsp_weights(wt: np.ndarray) -> np.ndarray:
     wp[:taps, :channels] = wt
     words = _halves(wp[0::2], wp[1::2])                        # [pair][channel]
     return wrap_int32(words.reshape(words.shape[0], oc4 // 4, 4).transpose(1, 0, 2).ravel())
+
+
+def dw1d_fits(dm: int, kh: int, kw: int, fast: bool) -> bool:
+    """The general kernel's 1-D DSP path takes the layer: depth multiplier 1, a filter of one row or one column
+    (its taps equally spaced in memory) of at most DW_DSP_MAX_TAPS taps, the fast requantization (the path has
+    no other)."""
+    return dm == 1 and fast and (kh == 1 or kw == 1) and kh * kw <= DW_DSP_MAX_TAPS
+
+
+def pack_dw1d_stream(wt: np.ndarray, bias_f: np.ndarray, rq: np.ndarray) -> np.ndarray:
+    """[taps, channels] weights, bias_f per channel and the fast {M, K, e} table -> the 1-D DSP path's int32
+    stream (mcu_depthwise_conv_s8.c, in `quant`): per group of 4 channels (the last padded: zero weights,
+    bias 0, M 2^30, K 0, e 1; never written) bias_f[4]; per tap pair (2j, 2j+1) 4 words (w[2j][c_i],
+    w[2j+1][c_i]) as int16, i = 0..3; for an odd number of taps the last tap as (w[c0], w[c2]), (w[c1], w[c3]);
+    then (M, K)[4] and e[4]."""
+    taps, channels = wt.shape
+    groups = -(-channels // 4)
+    oc4 = 4 * groups
+    wp = np.zeros((taps, oc4), np.int64)
+    wp[:, :channels] = wt
+    b4 = np.zeros(oc4, np.int64)
+    b4[:channels] = bias_f
+    r = np.tile(np.array([1 << 30, 0, 1], np.int64), (oc4, 1))
+    r[:channels] = np.asarray(rq, np.int64).reshape(channels, 3)
+    r = r.reshape(groups, 4, 3)
+    even = taps - taps % 2
+    pairs = _halves(wp[0:even:2], wp[1:even:2]).reshape(even // 2, groups, 4).transpose(1, 0, 2)
+    parts = [b4.reshape(groups, 4), pairs.reshape(groups, -1)]
+    if taps % 2:
+        last = wp[taps - 1].reshape(groups, 4)
+        parts.append(np.stack([_halves(last[:, 0], last[:, 2]), _halves(last[:, 1], last[:, 3])], axis=1))
+    parts += [r[:, :, 0:2].reshape(groups, 8), r[:, :, 2]]
+    return wrap_int32(np.concatenate(parts, axis=1).ravel())
 
 
 def pack_dw_dsp_weights(wt: np.ndarray, ic: int, dm: int) -> np.ndarray:

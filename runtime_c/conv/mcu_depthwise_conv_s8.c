@@ -242,6 +242,286 @@ static void mcu_dw_run_dsp(const mcu_dw_params_t *p, const int8_t *input, int8_t
     }
 }
 
+/* ---- 1-D DSP path (p->quant != NULL): depth_multiplier 1, a filter of one row or one column (1 x k or
+ * k x 1), the fast requantization. The k taps of a window are then equally spaced in memory, ts bytes apart
+ * (dil_w * in_c along a row, dil_h * in_c * in_w along a column), so an interior window (inside the image) is
+ * one pointer s: tap t's channel c at s + c + t * ts. `quant` is one int32 stream (mcugen/ops/conv.py
+ * pack_dw1d_stream), per group of 4 channels c0..c3 (the last padded: zero weights, bias 0, M 2^30, K 0, e 1),
+ * in the order the kernel reads it:
+ *   bias_f[4];
+ *   per tap pair (2j, 2j+1), j < k / 2: 4 words (w[2j][c_i], w[2j+1][c_i]) as int16, i = 0..3;
+ *   when k is odd, the last tap: 2 words (w[c0], w[c2]), (w[c1], w[c3]) as int16;
+ *   (M, K)[4], e[4];
+ * bias_f and the weights doubled (the fast requantization, mcu_conv.h).
+ * A tap pair: the two taps' input words split by PKHBT/PKHTB into (c0 c1 of a, c0 c1 of b) and (c2 c3 of a,
+ * c2 c3 of b), then by SXTB16 into the int16 pairs (a_ci, b_ci) that meet the weight words in SMLAD
+ * (2 loads, 2 PKH, 4 SXTB16, 2 LDRD, 4 SMLAD for 8 MACs); the odd last tap: SXTB16 gives (c0, c2) and
+ * (c1, c3), SMLABB / SMLATT against its two words (no zero-weight partner tap is computed). */
+
+/* Words of one group of 4 channels in the stream (k taps). */
+static inline int32_t mcu_dw1d_group_words(int32_t taps)
+{
+    return 16 + 4 * (taps >> 1) + 2 * (taps & 1);
+}
+
+static inline uint32_t mcu_dw1d_pkhbt(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
+/* (a[31:16], b[31:16]) into the low and high halves. */
+static inline uint32_t mcu_dw1d_pkhtb(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(b), "r"(a));
+    return r;
+}
+
+static inline int32_t mcu_dw1d_sxtb16_ror8(uint32_t x)
+{
+    int32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
+
+/* The fast requantization of accumulator a with its channel's (M, K) at mk and shift e. */
+static inline uint8_t mcu_dw1d_out(const int32_t *mk, int32_t e, int32_t a, int32_t span, int32_t lo)
+{
+    const int32_t v = (mcu_smmlar(a, mk[0], mk[1]) + (a >> 31)) >> e;
+    return (uint8_t)(MCU_CLAMP(v, 0, span) + lo);
+}
+
+/* Channels from c on (c a multiple of 4) of one output pixel, tap t's input pixel at tap[t] (the image, or
+ * `pad` for a tap outside it). A last group of fewer than 4 channels reads and writes only its own bytes. */
+static void mcu_dw1d_pixel_taps(const mcu_dw_params_t *p, const int8_t *const *tap, int32_t taps, int32_t c,
+                                int8_t *out)
+{
+    const int32_t ch = p->in_c, pairs = taps >> 1;
+    const int32_t lo = p->act_min, span = p->act_max - p->act_min;
+    const int32_t *w = p->quant + (c >> 2) * mcu_dw1d_group_words(taps);
+    for (; c < ch; c += 4) {
+        const int32_t n = ch - c < 4 ? ch - c : 4;
+        int32_t a0 = w[0], a1 = w[1], a2 = w[2], a3 = w[3];
+        w += 4;
+        for (int32_t j = 0; j < pairs; j++, w += 4) {
+            const uint32_t xa = mcu_dw_load4(tap[2 * j] + c, n), xb = mcu_dw_load4(tap[2 * j + 1] + c, n);
+            const uint32_t l = mcu_dw1d_pkhbt(xa, xb), h = mcu_dw1d_pkhtb(xa, xb);
+            a0 = __smlad(__sxtb16((int32_t)l), w[0], a0);
+            a1 = __smlad(mcu_dw1d_sxtb16_ror8(l), w[1], a1);
+            a2 = __smlad(__sxtb16((int32_t)h), w[2], a2);
+            a3 = __smlad(mcu_dw1d_sxtb16_ror8(h), w[3], a3);
+        }
+        if (taps & 1) {
+            const uint32_t x = mcu_dw_load4(tap[taps - 1] + c, n);
+            const int32_t e = __sxtb16((int32_t)x), o = mcu_dw1d_sxtb16_ror8(x);
+            a0 = __smlabb(e, w[0], a0);
+            a2 = __smlatt(e, w[0], a2);
+            a1 = __smlabb(o, w[1], a1);
+            a3 = __smlatt(o, w[1], a3);
+            w += 2;
+        }
+        uint8_t u[4];
+        u[0] = mcu_dw1d_out(w, w[8], a0, span, lo);
+        u[1] = mcu_dw1d_out(w + 2, w[9], a1, span, lo);
+        u[2] = mcu_dw1d_out(w + 4, w[10], a2, span, lo);
+        u[3] = mcu_dw1d_out(w + 6, w[11], a3, span, lo);
+        w += 12;
+        memcpy(out + c, u, (size_t)n);
+    }
+}
+
+#if defined(__OPTIMIZE__) /* the register-hungry asm needs an optimising build (13 registers) */
+
+/* The whole groups of 4 channels of one interior output pixel, in one asm block: per group the bias
+ * (2 LDRD), the tap pairs (s walks the window, 2 * ts a pair), the odd last tap, s back by the window and on
+ * by 4 channels, then the requantization: per channel SMMLAR(a, M, K) + (a < 0 ? -1 : 0), shifted right by
+ * e, USAT to 0..255; the four packed (PKHBT, ORR), the upper clamp to span on all four bytes at once (USUB8
+ * sets GE where a byte reaches span4's, SEL takes span4's byte there), act_min added bytewise (UADD8), one
+ * store. The state that does not fit in registers lives in memory (mcu_dw1d_state_t, one base register). */
+#define MCU_DW1D_ASM_PAIR                                                                         \
+    "ldr %[xa], [%[s]]\n\t"                                                                       \
+    "ldr %[xb], [%[s], %[ts]]\n\t"                                                                \
+    "add %[s], %[s], %[ts], lsl #1\n\t"                                                           \
+    "pkhbt %[l], %[xa], %[xb], lsl #16\n\t"                                                       \
+    "pkhtb %[xb], %[xb], %[xa], asr #16\n\t"                                                      \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                           \
+    "sxtb16 %[xa], %[l]\n\t"                                                                      \
+    "smlad %[a0], %[xa], %[w0], %[a0]\n\t"                                                        \
+    "sxtb16 %[xa], %[l], ror #8\n\t"                                                              \
+    "smlad %[a1], %[xa], %[w1], %[a1]\n\t"                                                        \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                           \
+    "sxtb16 %[xa], %[xb]\n\t"                                                                     \
+    "smlad %[a2], %[xa], %[w0], %[a2]\n\t"                                                        \
+    "sxtb16 %[xa], %[xb], ror #8\n\t"                                                             \
+    "smlad %[a3], %[xa], %[w1], %[a3]\n\t"
+#define MCU_DW1D_ASM_SINGLE                                                                       \
+    "ldr %[xa], [%[s]]\n\t"                                                                       \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                           \
+    "sxtb16 %[xb], %[xa]\n\t"                                                                     \
+    "smlabb %[a0], %[xb], %[w0], %[a0]\n\t"                                                       \
+    "smlatt %[a2], %[xb], %[w0], %[a2]\n\t"                                                       \
+    "sxtb16 %[xb], %[xa], ror #8\n\t"                                                             \
+    "smlabb %[a1], %[xb], %[w1], %[a1]\n\t"                                                       \
+    "smlatt %[a3], %[xb], %[w1], %[a3]\n\t"
+#define MCU_DW1D_ASM_REQUANT                                                                      \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                           \
+    "smmlar %[w0], %[a0], %[w0], %[w1]\n\t"                                                       \
+    "add %[a0], %[w0], %[a0], asr #31\n\t"                                                        \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                           \
+    "smmlar %[w0], %[a1], %[w0], %[w1]\n\t"                                                       \
+    "add %[a1], %[w0], %[a1], asr #31\n\t"                                                        \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                           \
+    "smmlar %[w0], %[a2], %[w0], %[w1]\n\t"                                                       \
+    "add %[a2], %[w0], %[a2], asr #31\n\t"                                                        \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                           \
+    "smmlar %[w0], %[a3], %[w0], %[w1]\n\t"                                                       \
+    "add %[a3], %[w0], %[a3], asr #31\n\t"                                                        \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                           \
+    "asr %[a0], %[a0], %[w0]\n\t"                                                                 \
+    "asr %[a1], %[a1], %[w1]\n\t"                                                                 \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                                           \
+    "asr %[a2], %[a2], %[w0]\n\t"                                                                 \
+    "asr %[a3], %[a3], %[w1]\n\t"                                                                 \
+    "usat %[a0], #8, %[a0]\n\t"                                                                   \
+    "usat %[a1], #8, %[a1]\n\t"                                                                   \
+    "usat %[a2], #8, %[a2]\n\t"                                                                   \
+    "usat %[a3], #8, %[a3]\n\t"                                                                   \
+    "pkhbt %[a0], %[a0], %[a2], lsl #16\n\t"                                                      \
+    "pkhbt %[a1], %[a1], %[a3], lsl #16\n\t"                                                      \
+    "orr %[a0], %[a0], %[a1], lsl #8\n\t"                                                         \
+    "ldr %[xa], [%[g], #8]\n\t"                                                                     \
+    "usub8 %[xb], %[a0], %[xa]\n\t"                                                               \
+    "sel %[a0], %[xa], %[a0]\n\t"                                                                 \
+    "ldr %[xa], [%[g], #12]\n\t"                                                                       \
+    "uadd8 %[a0], %[a0], %[xa]\n\t"                                                               \
+    "ldr %[xa], [%[g], #16]\n\t"                                                                       \
+    "str %[a0], [%[xa]], #4\n\t"                                                                  \
+    "str %[xa], [%[g], #16]\n\t"                                                                       \
+    "ldr %[xa], [%[g], #20]\n\t"                                                                      \
+    "cmp %[w], %[xa]\n\t"                                                                         \
+    "bne 0b"
+#define MCU_DW1D_ASM_GROUPS(single)                                                               \
+    __asm__ volatile("0:\n\t"                                                                     \
+                     "ldrd %[a0], %[a1], [%[w]], #8\n\t"                                          \
+                     "ldrd %[a2], %[a3], [%[w]], #8\n\t"                                          \
+                     "1:\n\t" MCU_DW1D_ASM_PAIR                                                   \
+                     "ldr %[xa], [%[g], #0]\n\t"                                                     \
+                     "cmp %[s], %[xa]\n\t"                                                        \
+                     "bne 1b\n\t" single                                                          \
+                     "add %[xa], %[s], #4\n\t"                                                    \
+                     "str %[xa], [%[g], #0]\n\t"                                                     \
+                     "ldr %[xa], [%[g], #4]\n\t"                                                     \
+                     "add %[s], %[s], %[xa]\n\t" MCU_DW1D_ASM_REQUANT                             \
+                     : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [xa] "=&r"(xa), \
+                       [xb] "=&r"(xb), [l] "=&r"(l), [w0] "=&r"(w0), [w1] "=&r"(w1), [w] "+r"(w),   \
+                       [s] "+r"(s)                                                                  \
+                     : [ts] "r"(ts), [g] "r"(g)                                                     \
+                     : "cc", "memory")
+
+/* The group loop's state in memory (one base register: the offsets in MCU_DW1D_ASM_*): s past the current
+ * group's tap pairs, the step from there to the next group's tap 0, span4, lo4, the next output word and the
+ * end of the stream's whole groups. */
+typedef struct {
+    uintptr_t send;         /* #0: an address (for an even k one past the last group's window) */
+    int32_t back;           /* #4 */
+    uint32_t span4, lo4;    /* #8, #12 */
+    int8_t *out;            /* #16 */
+    const int32_t *wend;    /* #20 */
+} mcu_dw1d_state_t;
+
+/* The whole groups of one interior pixel (tap 0's channel 0 at src) into out; g holds the layer's constants
+ * (back, span4, lo4, wend), send and out are set here. */
+static __attribute__((noinline)) void mcu_dw1d_groups(mcu_dw1d_state_t *g, const int32_t *w, const int8_t *src,
+                                                      int32_t ts, int32_t odd, int8_t *out)
+{
+    g->send = (uintptr_t)src + (uintptr_t)(4 - g->back); /* past the tap pairs: 2 * (k / 2) * ts */
+    g->out = out;
+    const int8_t *s = src;
+    int32_t a0, a1, a2, a3, w0, w1;
+    uint32_t xa, xb, l;
+    if (odd) {
+        MCU_DW1D_ASM_GROUPS(MCU_DW1D_ASM_SINGLE);
+    } else {
+        MCU_DW1D_ASM_GROUPS("");
+    }
+    (void)a0, (void)a1, (void)a2, (void)a3, (void)w0, (void)w1, (void)xa, (void)xb, (void)l;
+}
+#define MCU_DW1D_HAVE_INTERIOR 1
+#endif /* __OPTIMIZE__ */
+
+/* Every output pixel, in the order of the contract: the whole groups of interior windows of 2 or more taps
+ * through mcu_dw1d_groups (an optimising build), the rest through tap pointers, a tap outside the image at
+ * `pad`. */
+static void mcu_dw1d_run(const mcu_dw_params_t *p, const int8_t *input, int8_t *output)
+{
+    const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, out_w = p->out_w, out_c = p->out_c;
+    const int32_t taps = p->k_h * p->k_w;
+    const int32_t total = p->batches * p->out_h * out_w;
+    const int32_t image = in_h * in_w * in_c;
+    const int32_t span_h = (p->k_h - 1) * p->dil_h, span_w = (p->k_w - 1) * p->dil_w;
+    const int32_t ts = p->k_w == 1 ? p->dil_h * in_w * in_c : p->dil_w * in_c; /* bytes between taps */
+    const int8_t *tap[MCU_DW_MAX_TAPS];
+    const int32_t step = p->reverse ? -1 : 1;
+    int32_t n = p->reverse ? total - 1 : 0;
+    const int32_t pixels = p->out_h * out_w;
+    int32_t b = n / pixels, oy = (n % pixels) / out_w, ox = (n % pixels) % out_w;
+    int32_t first = 0; /* the first channel the tap pointers compute */
+#if defined(MCU_DW1D_HAVE_INTERIOR)
+    const int32_t full = taps >= 2 ? in_c & ~3 : 0; /* the channels of whole groups (the asm needs a tap pair) */
+    mcu_dw1d_state_t g;
+    g.send = 0;
+    g.back = 4 - 2 * (taps >> 1) * ts;
+    g.span4 = (uint32_t)(p->act_max - p->act_min) * 0x01010101u;
+    g.lo4 = (uint32_t)(uint8_t)p->act_min * 0x01010101u;
+    g.out = output;
+    g.wend = p->quant + (full >> 2) * mcu_dw1d_group_words(taps);
+#endif
+    for (int32_t i = 0; i < total; i++, n += step) {
+        const int8_t *img = input + b * image;
+        const int32_t y0 = oy * p->stride_h - p->pad_top, x0 = ox * p->stride_w - p->pad_left;
+        first = 0;
+        if (y0 >= 0 && y0 + span_h < in_h && x0 >= 0 && x0 + span_w < in_w) {
+            const int8_t *base = img + (y0 * in_w + x0) * in_c;
+#if defined(MCU_DW1D_HAVE_INTERIOR)
+            if (full > 0) {
+                mcu_dw1d_groups(&g, p->quant, base, ts, taps & 1, output + n * out_c);
+                if (full == in_c) {
+                    goto next;
+                }
+                first = full;
+            }
+#endif
+            for (int32_t t = 0; t < taps; t++) {
+                tap[t] = base + t * ts;
+            }
+        } else {
+            for (int32_t ky = 0, t = 0; ky < p->k_h; ky++) {
+                const int32_t y = y0 + ky * p->dil_h;
+                for (int32_t kx = 0; kx < p->k_w; kx++, t++) {
+                    const int32_t x = x0 + kx * p->dil_w;
+                    const int inside = y >= 0 && y < in_h && x >= 0 && x < in_w;
+                    tap[t] = inside ? img + (y * in_w + x) * in_c : p->pad;
+                }
+            }
+        }
+        mcu_dw1d_pixel_taps(p, tap, taps, first, output + n * out_c);
+#if defined(MCU_DW1D_HAVE_INTERIOR)
+    next:
+#endif
+        ox += step;
+        if (ox == out_w || ox < 0) {
+            ox = ox < 0 ? out_w - 1 : 0;
+            oy += step;
+            if (oy == p->out_h || oy < 0) {
+                oy = oy < 0 ? p->out_h - 1 : 0;
+                b += step;
+            }
+        }
+    }
+}
+
 #endif /* __ARM_FEATURE_DSP */
 
 #if defined(MCU_CONV_MVE)
@@ -787,6 +1067,10 @@ void mcu_depthwise_conv_s8(const mcu_dw_params_t *p, const int8_t *input, int8_t
     }
 #endif
 #if defined(__ARM_FEATURE_DSP)
+    if (p->quant != NULL) {
+        mcu_dw1d_run(p, input, output);
+        return;
+    }
     if (p->weights != NULL) {
         mcu_dw_run_dsp(p, input, output);
         return;

@@ -374,7 +374,8 @@ typedef struct {
     const int8_t *filter;      /* mcu_depthwise_conv_s8: the model's 1HWO int8 filter */
     const int32_t *weights;    /* mcu_depthwise_conv_3x3_s8: packed as above; mcu_depthwise_conv_s8: DSP
                                   layout (see there) or NULL */
-    const int32_t *quant;      /* mcu_depthwise_conv_3x3_s8: per group as above */
+    const int32_t *quant;      /* mcu_depthwise_conv_3x3_s8: per group as above; mcu_depthwise_conv_s8: its 1-D
+                                  DSP path's stream when set (see there), else NULL */
     const int32_t *bias;       /* mcu_depthwise_conv_s8: bias_f per output channel (times 2 when fast) */
     const int32_t *rq;         /* mcu_depthwise_conv_s8, fast: {M, K, e} per output channel */
     const int32_t *multiplier; /* TFLM's multiplier and shift per output channel (used when !fast) */
