@@ -295,9 +295,11 @@ def test_bench_kws_hybrid_within_its_int8_twin():
 # cortex-m4 (the second Invoke(), exact counts under QEMU, /work/shared/ANCHORS.md: keyword_scrambled_8bit
 # 120,239, trained_lstm_int8 574,897). mcugen measured 64,345 and 308,578 (arm-none-eabi-gcc 12.2, QEMU 7.2).
 # Counts are exact and deterministic, so the bound is a fair test. The layouts that buy it keep the weight arrays
-# within a bound of the model's constant bytes: the SVDF's doubled time weights (its ring-buffer state) at 1.3x
-# (measured 1.29x), the LSTM's int16 gate weights (widened before this bound) at their measured 1.48x.
-RECURRENT_TFLM_CMSIS_NN_M4 = {"keyword_scrambled_8bit": (120_239, 1.3), "trained_lstm_int8": (574_897, 1.5)}
+# within a bound of the model's constant bytes: the SVDF's doubled time weights (its ring-buffer state) and the
+# FULLY_CONNECTEDs' pair words (2 bytes a weight, --optimize speed / balanced where the flash holds them: 58,473
+# and 306,621 instructions with them) at 1.55x (measured 1.52x), the LSTM's int16 gate weights and its
+# classifier's pair words at 2.1x (measured 2.07x).
+RECURRENT_TFLM_CMSIS_NN_M4 = {"keyword_scrambled_8bit": (120_239, 1.55), "trained_lstm_int8": (574_897, 2.1)}
 RECURRENT_MAX_RATIO = 0.6
 
 
