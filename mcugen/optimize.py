@@ -18,6 +18,7 @@ from __future__ import annotations
 MEASURED_IPM = {
     ("conv_1x1_s8", "conv_1x1_s8"): (0.95, 1.07),                 # kws layers 2-8 (int16 weight copy)
     ("conv_im2col_s8", "conv_im2col_s8"): (1.30, 1.43),           # kws layer 0
+    ("conv_1x1_k8_s8", "conv_1x1_s8"): (1.76, 2.91),              # person_detect layer 2 (8 input channels)
     ("depthwise_conv_3x3_s8", "depthwise_conv_s8"): (3.80, 34.63),  # kws layers 1-7 (3x3, multiplier 1)
     ("depthwise_conv_s8", "depthwise_conv_s8"): (3.25, 24.91),    # micro_speech layer 1 (multiplier 8), before
     ("depthwise_conv_1ch_s8", "depthwise_conv_s8"): (1.46, 24.91),  # micro_speech layer 1 (one input channel)

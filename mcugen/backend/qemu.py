@@ -63,23 +63,33 @@ def run_qemu(cmd: list[str], cwd: str, timeout: float) -> subprocess.CompletedPr
     return r
 
 
+CMDLINE_LIMIT = 250  # characters of the harness's command line (newlib's rdimon crt0 buffer: 255 bytes)
+
+
 def run_firmware(board: Board, elf: Path, name: str, inputs: list[np.ndarray],
                  outputs: list[tuple[tuple[int, ...], str]], timeout: float = 600) -> list[np.ndarray]:
     """Run N samples (inputs shaped (N, ...)) through the firmware; returns (N, *shape) per output."""
     n = inputs[0].shape[0] if inputs else 1
     with tempfile.TemporaryDirectory(prefix="mcugen-qemu-") as tmp:
         t = Path(tmp)
-        args = [name, str(n)]
+        # short file names: newlib's semihosting start-up keeps the command line in a 255-byte buffer
+        args = [name[:8], str(n)]
         for i, x in enumerate(inputs):
-            (t / f"in{i}.bin").write_bytes(np.ascontiguousarray(x).tobytes())
-            args.append(f"in{i}.bin")
-        args += [f"out{i}.bin" for i in range(len(outputs))]
+            (t / f"i{i}").write_bytes(np.ascontiguousarray(x).tobytes())
+            args.append(f"i{i}")
+        args += [f"o{i}" for i in range(len(outputs))]
+        if len(" ".join(args)) > CMDLINE_LIMIT:
+            raise RunError(f"the model has {len(inputs)} inputs and {len(outputs)} outputs: too many to name on "
+                           f"the semihosting command line of the QEMU harness ({CMDLINE_LIMIT} characters); "
+                           "run it on the host instead.")
         r = run_qemu(qemu_command(board, elf, args), tmp, timeout)
         if r.returncode != 0:
             raise RunError(f"the firmware exited with status {r.returncode}:\n{(r.stdout + r.stderr).strip()[-2000:]}")
         results = []
         for i, (shape, dtype) in enumerate(outputs):
-            data = np.frombuffer((t / f"out{i}.bin").read_bytes(), dtype=dtype)
+            if not (t / f"o{i}").exists():
+                raise RunError(f"the firmware wrote no output {i}:\n{(r.stdout + r.stderr).strip()[-2000:]}")
+            data = np.frombuffer((t / f"o{i}").read_bytes(), dtype=dtype)
             if data.size != n * int(np.prod(shape, dtype=np.int64)):
                 raise RunError(f"output {i}: the firmware wrote {data.size} values, expected "
                                f"{n} x {tuple(shape)}.")

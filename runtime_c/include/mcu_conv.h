@@ -115,6 +115,13 @@ typedef struct {
 void mcu_conv_1x1_s8(const mcu_conv_fast_params_t *p, const int8_t *input, int8_t *output, int16_t *scratch);
 int32_t mcu_conv_1x1_s8_get_buffer_size(int32_t in_c, int32_t pixels);
 
+/* CONV_2D with a 1x1 filter over 4 or 8 input channels (in_c = 4 * k_groups, k_groups 1 or 2), any stride, on a
+   core with DSP (the generator's choice there; plain C elsewhere, for the host): one output pixel at a time, its
+   values in registers for all out_c channels. No scratch. Fields as above but `pixels` and `w16` unused;
+   weights: per output channel, 4 + 2 * k_groups words: the bias with the input offset folded in, per group g
+   the int16 pairs (w0, w2) (w1, w3) of its four weights (low half first), then m2, h, e as above. */
+void mcu_conv_1x1_k8_s8(const mcu_conv_fast_params_t *p, const int8_t *input, int8_t *output, int16_t *scratch);
+
 /* CONV_2D, any filter, stride, dilation and padding. Scratch: mcu_conv_im2col_s8_get_buffer_size(),
    whose groups follow mcu_conv_im2col_s8_row_groups(). */
 void mcu_conv_im2col_s8(const mcu_conv_fast_params_t *p, const int8_t *input, int8_t *output, int16_t *scratch);

@@ -155,6 +155,7 @@ def test_pixel_blocks(pixels, shape, monkeypatch):
     and a short last block (9 x 7 = 63 pixels: 2 x 31 + 1; 3 x 21)."""
     monkeypatch.setattr(conv, "PIXELS3_MAX_SCRATCH", 1 << 30 if pixels == 3 else 0)
     monkeypatch.setattr(conv, "PIXELS2_ACTIVATIONS", 0)
+    monkeypatch.setattr(conv, "k8_fits", lambda *a, **k: False)  # the blocked product (test_conv_1x1_k8.py)
     chain = [(8, 12, 1, 1), (12, 8, 1, 1), (8, 12, 1, 1)] if shape == "1x1" else [(8, 8, 3, 1), (8, 8, 3, 1)]
     model = conv_chain(2, chain, h=9, w=7)
     c = compile_bytes(model, "chain", board="cortex-m4")  # the DSP boards' blocking
@@ -223,7 +224,7 @@ CHAINS = {
 @pytest.mark.parametrize("chain", list(CHAINS))
 def test_reverse_under_overlap(chain):
     model = conv_chain(1, CHAINS[chain])
-    for board, fast in (("cortex-m4", {"conv_1x1_s8", "conv_im2col_s8"}),
+    for board, fast in (("cortex-m4", {"conv_1x1_s8", "conv_1x1_k8_s8", "conv_im2col_s8"}),
                         ("host", {"conv_1x1_s8", "conv_im2col_s8"})):  # no DSP: the pair-word layout
         c = compile_bytes(model, "chain", board=board)
         reverse = sorted(c.plan.reverse_steps)
