@@ -24,7 +24,8 @@ Kernel layout (int8 schemes): the state is a ring buffer - each invocation write
 every row's newest value over its oldest at one position h, nothing moves - and
 h lives in a word after the state (state_extra_bytes, head_offset), planned and
 reset with it. Each time-weights row is stored twice, so the dot product with the
-row rotated by h is one contiguous sum. reset() fills the state with one value,
+row rotated by h is one contiguous sum (under --optimize size once, and the sum is
+taken in two parts; no blocked loop then). reset() fills the state with one value,
 for which every h gives TFLM's rows, so the word needs no value of its own (the
 kernel takes it modulo the memory). Both requantizations take the exact
 one-multiply form (lstm.exact_requant) when their shifts allow; with DSP, rank-1
@@ -185,11 +186,13 @@ class Svdf(OpHandler):
         state16 = s.dtype == "int16"
         if s.state_extra < head_offset(s) + 4 - s.nbytes:
             raise ValueError("the SVDF state has no room for its ring position (state_extra_bytes not applied)")
-        twice = np.concatenate([wt.data, wt.data], axis=1)  # each time-weights row twice: the ring's rotations
+        # each time-weights row twice (the ring's rotations in one dot product), or once under --optimize size
+        twice = "optimize:size" not in ctx.features
+        wt_rows = np.concatenate([wt.data, wt.data], axis=1) if twice else wt.data
         rq1, rq2 = exact_requant(m1, sh1), exact_requant(m2, sh2, y.quant.zp)
         exact = rq1 is not None and rq2 is not None
         # the kernel's rank-1 loop: 4 filters share the input loads (their weights interleaved)
-        blocked = exact and not state16 and d["rank"] == 1 and d["memory"] % 4 == 0 and d["filters"] >= 4
+        blocked = twice and exact and not state16 and d["rank"] == 1 and d["memory"] % 4 == 0 and d["filters"] >= 4
         full = d["filters"] // 4 * 4 if blocked else 0
         fields = [(k, d[k]) for k in ("batches", "input_size", "filters", "units", "rank", "memory")] + [
             ("state_zero_point", s.quant.zp), ("output_zero_point", y.quant.zp),
@@ -198,8 +201,9 @@ class Svdf(OpHandler):
             ("head_offset", head_offset(s)), ("blocked", int(blocked)),
             ("weights_blocks", ctx.const("wfb", feature_blocks(wf.data), "int32_t") if blocked else "NULL"),
             ("weights_feature", ctx.const("wf", wf.data[full:], "int8_t") if full < d["filters"] else "NULL"),
-            ("weights_time8", "NULL" if state16 else ctx.const("wt", twice, "int8_t")),
-            ("weights_time16", ctx.const("wt", twice, "int16_t") if state16 else "NULL"),
+            ("time_twice", int(twice)),
+            ("weights_time8", "NULL" if state16 else ctx.const("wt", wt_rows, "int8_t")),
+            ("weights_time16", ctx.const("wt", wt_rows, "int16_t") if state16 else "NULL"),
             ("feature_bias", ctx.const("fbias", wrap(feature_bias), "int32_t")),
             ("unit_bias", ctx.const("ubias", wrap(np.append(unit_bias, 0)), "int32_t")),  # + a spare entry
         ]

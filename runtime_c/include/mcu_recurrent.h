@@ -68,8 +68,12 @@ typedef struct {
                                        * weights_feature */
     const int32_t *weights_blocks;    /* [filters / 4][ceil(input_size / 4)][4 filters]: 4 weights per word */
     const int8_t *weights_feature;    /* [filters][input_size] (blocked: the rows after the blocks) */
-    const int8_t *weights_time8;      /* [filters][2 * memory]: each row twice, int8 state (NULL otherwise) */
-    const int16_t *weights_time16;    /* [filters][2 * memory]: each row twice, int16 state (NULL otherwise) */
+    int32_t time_twice;               /* 1: each time-weights row stored twice (one contiguous dot product per
+                                       * ring position); 0: once (--optimize size: the dot product in two parts;
+                                       * never with blocked) */
+    const int8_t *weights_time8;      /* [filters][2 * memory] (time_twice) or [filters][memory], int8 state
+                                       * (NULL otherwise) */
+    const int16_t *weights_time16;    /* the same for an int16 state */
     const int32_t *feature_bias;      /* [filters]: -x_zp * sum_i wf[f][i] */
     const int32_t *unit_bias;         /* [units + 1]: bias[u] - state_zp * sum_{f in u} sum_m wt[f][m], then 0 */
 } mcu_svdf_params_t;

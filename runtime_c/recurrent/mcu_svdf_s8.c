@@ -10,7 +10,9 @@
  * row, and h advances by one per invocation (kept in the word at head_offset
  * after the state). Row f read from position h + 1 on is TFLM's row, so its
  * dot product with the time weights is sum_k ring[k] * wt[(k - h - 1) mod M],
- * one contiguous sum over the doubled weight row (wt twice) from M - h - 1.
+ * one contiguous sum over the doubled weight row (wt twice) from M - h - 1, or
+ * (time_twice = 0, --optimize size: half the time weights' flash) two sums over
+ * the single row: ring[0 .. h] with wt[M - h - 1 ..], the rest with wt[0 ..].
  * The sums wrap modulo 2^32 in any order, so the result is TFLM's bit for bit.
  *
  * With the DSP extension (__ARM_FEATURE_DSP) the dot products use SMLAD on
@@ -109,7 +111,7 @@ static __attribute__((noinline)) int32_t mcu_svdf_rq_slow(int32_t a, int32_t mul
 
 /* What the filters of one invocation share (in locals: the int8 stores may alias anything). */
 typedef struct {
-    int32_t m, rank, lo, hi, szp, mult1, shift1, mult2, shift2, ozp, h, wofs;
+    int32_t m, rank, lo, hi, szp, mult1, shift1, mult2, shift2, ozp, h, wofs, twice;
     uint32_t mask;
     const int32_t *ubias;
     const void *wt;
@@ -125,16 +127,27 @@ static inline __attribute__((always_inline)) void mcu_svdf_filter(const mcu_svdf
     int32_t v = exact ? mcu_rec_rq((int32_t)fa, c->rq1) : mcu_svdf_rq_slow((int32_t)fa, c->mult1, c->shift1, 0);
     /* clamped to the state type, then the zero point added: the cast wraps (see mcugen/ops/svdf.py) */
     v = (int32_t)((uint32_t)(MCU_CLAMP(v, c->lo, c->hi) + c->szp) & c->mask);
-    const size_t row = (size_t)f * (size_t)c->m, wrow = 2 * row + (size_t)c->wofs;
+    const size_t row = (size_t)f * (size_t)c->m;
+    /* the rotated row: [wofs, wofs + m) of the doubled row, or [wofs, m) then [0, wofs) of the single one */
+    const int32_t first = c->twice ? c->m : c->m - c->wofs;
+    const size_t w1 = c->twice ? 2 * row + (size_t)c->wofs : row + (size_t)c->wofs;
     uint32_t a;
     if (is16) {
         int16_t *s = (int16_t *)sb + row;
         s[c->h] = (int16_t)(uint16_t)(uint32_t)v;
-        a = mcu_svdf_dot16(s, (const int16_t *)c->wt + wrow, c->m, *acc);
+        const int16_t *w = (const int16_t *)c->wt;
+        a = mcu_svdf_dot16(s, w + w1, first, *acc);
+        if (first < c->m) {
+            a = mcu_svdf_dot16(s + first, w + row, c->m - first, a);
+        }
     } else {
         int8_t *s = (int8_t *)sb + row;
         s[c->h] = (int8_t)(uint8_t)(uint32_t)v;
-        a = mcu_svdf_dot8(s, (const int8_t *)c->wt + wrow, c->m, *acc);
+        const int8_t *w = (const int8_t *)c->wt;
+        a = mcu_svdf_dot8(s, w + w1, first, *acc);
+        if (first < c->m) {
+            a = mcu_svdf_dot8(s + first, w + row, c->m - first, a);
+        }
     }
     if (++*r == c->rank) {
         const int32_t u = f / c->rank;
@@ -157,7 +170,7 @@ static inline __attribute__((always_inline)) void mcu_svdf_body(const mcu_svdf_p
     const int32_t h = (int32_t)(word % (uint32_t)m), next = h + 1 == m ? 0 : h + 1;
     const mcu_svdf_ctx_t c = {
         m, p->rank, is16 ? INT16_MIN : INT8_MIN, is16 ? INT16_MAX : INT8_MAX, p->state_zero_point,
-        p->mult1, p->shift1, p->mult2, p->shift2, p->output_zero_point, h, m - next,
+        p->mult1, p->shift1, p->mult2, p->shift2, p->output_zero_point, h, m - next, p->time_twice,
         is16 ? 0xFFFFu : 0xFFu, p->unit_bias,
         is16 ? (const void *)p->weights_time16 : (const void *)p->weights_time8, &p->rq1, &p->rq2,
     };

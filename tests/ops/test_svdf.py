@@ -17,7 +17,7 @@ from mcugen.testing.builder import TensorSpec, single_op_model
 from mcugen.testing.compare import rule_problems, tflm_rejects
 from mcugen.testing.random_quant import rand_act_quant
 
-from tests.conftest import assert_bit_exact, need_arm_tools, shared_model
+from tests.conftest import assert_bit_exact, need_arm_tools, qemu_boards, shared_model
 
 
 def svdf_model(rng, batches, input_size, units, rank, memory, state="int16", act="NONE", bias=True,
@@ -189,3 +189,35 @@ def test_svdf_ring_reset_cortex_m4():
     rng = np.random.default_rng(4343)
     check_with_reset(svdf_model(rng, 2, 12, 5, 1, 4, "int8"), 9)
     check_with_reset(svdf_model(rng, 1, 5, 3, 2, 3, "int16"), 9, seed=1)
+
+
+def _run_optimized(model: bytes, board: str, xs, optimize: str):
+    from mcugen.backend import make_runner
+    compiled = compile_bytes(model, "m", board=board, optimize=optimize)
+    with tempfile.TemporaryDirectory(prefix="mcugen-svdf-") as tmp:
+        d = Path(tmp) / "m"
+        write_project(compiled.project.files, d, force=True)
+        return compiled, make_runner(compiled, d)(xs)
+
+
+@pytest.mark.parametrize("state", ["int8", "int16"])
+def test_svdf_optimize_size_keeps_one_copy_of_the_time_weights(state):
+    """--optimize size: each time-weights row stored once (half their bytes), the rotated dot product in two
+    parts; over memory + 3 invocations (every ring position, wrapping) bit-exact with TFLM on the host and on
+    cortex-m4 (a rank-1 int8 layer that the speed build runs in its blocked loop)."""
+    from mcugen.testing.compare import reference_run, sample_inputs
+    rng = np.random.default_rng(4545 if state == "int8" else 4546)
+    memory = 8
+    model = svdf_model(rng, 2, 16, 8, 1, memory, state)
+    speed = compile_bytes(model, "m", board="cortex-m4")
+    size = compile_bytes(model, "m", board="cortex-m4", optimize="size")
+    f_speed, f_size = (dict(c.project.layers[0].fields) for c in (speed, size))
+    assert (f_speed["time_twice"], f_size["time_twice"]) == (1, 0)
+    assert f_size["blocked"] == 0 and (state != "int8" or f_speed["blocked"] == 1)
+    filters, item = 8, 1 if state == "int8" else 2
+    assert speed.project.report["weight_bytes"] - size.project.report["weight_bytes"] == filters * memory * item
+    xs = sample_inputs(size.graph.inputs, memory + 3, 3)
+    ref = reference_run("tflm", model, xs, 1)
+    for board in ("host",) + qemu_boards(("cortex-m4",)):
+        _, ours = _run_optimized(model, board, xs, "size")
+        assert np.array_equal(ours[0].reshape(ref[0].shape), ref[0]), board
