@@ -201,13 +201,12 @@ class Svdf(OpHandler):
             ("head_offset", head_offset(s)), ("blocked", int(blocked)),
             ("weights_blocks", ctx.const("wfb", feature_blocks(wf.data), "int32_t") if blocked else "NULL"),
             ("weights_feature", ctx.const("wf", wf.data[full:], "int8_t") if full < d["filters"] else "NULL"),
-            ("time_twice", int(twice)),
             ("weights_time8", "NULL" if state16 else ctx.const("wt", wt_rows, "int8_t")),
             ("weights_time16", ctx.const("wt", wt_rows, "int16_t") if state16 else "NULL"),
             ("feature_bias", ctx.const("fbias", wrap(feature_bias), "int32_t")),
             ("unit_bias", ctx.const("ubias", wrap(np.append(unit_bias, 0)), "int32_t")),  # + a spare entry
         ]
-        fn = "svdf_s8_s16" if state16 else "svdf_s8_s8"
+        fn = ("svdf_s8_s16" if state16 else "svdf_s8_s8") + ("" if twice else "_once")
         return Layer(op, function=fn, struct="svdf_params_t", fields=fields,
                      args=[ctx.ptr(x), ctx.ptr(s), ctx.ptr(y)], sources=("recurrent/mcu_svdf_s8.c",))
 

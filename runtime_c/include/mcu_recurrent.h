@@ -68,11 +68,8 @@ typedef struct {
                                        * weights_feature */
     const int32_t *weights_blocks;    /* [filters / 4][ceil(input_size / 4)][4 filters]: 4 weights per word */
     const int8_t *weights_feature;    /* [filters][input_size] (blocked: the rows after the blocks) */
-    int32_t time_twice;               /* 1: each time-weights row stored twice (one contiguous dot product per
-                                       * ring position); 0: once (--optimize size: the dot product in two parts;
-                                       * never with blocked) */
-    const int8_t *weights_time8;      /* [filters][2 * memory] (time_twice) or [filters][memory], int8 state
-                                       * (NULL otherwise) */
+    const int8_t *weights_time8;      /* [filters][2 * memory]: each row twice (mcu_svdf_s8_*_once: [filters]
+                                       * [memory], once), int8 state (NULL otherwise) */
     const int16_t *weights_time16;    /* the same for an int16 state */
     const int32_t *feature_bias;      /* [filters]: -x_zp * sum_i wf[f][i] */
     const int32_t *unit_bias;         /* [units + 1]: bias[u] - state_zp * sum_{f in u} sum_m wt[f][m], then 0 */
@@ -82,6 +79,9 @@ typedef struct {
 void mcu_svdf_s8_s16(const mcu_svdf_params_t *p, const int8_t *input, int16_t *state, int8_t *output);
 /* SVDF with int8 state and time weights. */
 void mcu_svdf_s8_s8(const mcu_svdf_params_t *p, const int8_t *input, int8_t *state, int8_t *output);
+/* The same with each time-weights row stored once (--optimize size; blocked never set). */
+void mcu_svdf_s8_s16_once(const mcu_svdf_params_t *p, const int8_t *input, int16_t *state, int8_t *output);
+void mcu_svdf_s8_s8_once(const mcu_svdf_params_t *p, const int8_t *input, int8_t *state, int8_t *output);
 
 #define MCU_LSTM_GATES 4 /* input, forget, cell, output (TFLM's tensor order) */
 

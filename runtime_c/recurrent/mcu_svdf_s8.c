@@ -11,8 +11,8 @@
  * after the state). Row f read from position h + 1 on is TFLM's row, so its
  * dot product with the time weights is sum_k ring[k] * wt[(k - h - 1) mod M],
  * one contiguous sum over the doubled weight row (wt twice) from M - h - 1, or
- * (time_twice = 0, --optimize size: half the time weights' flash) two sums over
- * the single row: ring[0 .. h] with wt[M - h - 1 ..], the rest with wt[0 ..].
+ * (the _once functions, --optimize size: half the time weights' flash) two sums
+ * over the single row: ring[0 .. h] with wt[M - h - 1 ..], the rest with wt[0 ..].
  * The sums wrap modulo 2^32 in any order, so the result is TFLM's bit for bit.
  *
  * With the DSP extension (__ARM_FEATURE_DSP) the dot products use SMLAD on
@@ -103,6 +103,22 @@ static inline __attribute__((always_inline)) void mcu_svdf_dot8x2(const int8_t *
     *a1 = s1;
 }
 
+/* acc + the ring row s . its single time-weights row w rotated by wofs (the _once functions): s[0 .. m - wofs) with
+   w[wofs ..], the rest with w[0 ..] (out of line: a second copy in each body would cost more flash than it saves). */
+static __attribute__((noinline)) uint32_t mcu_svdf_rot8(const int8_t *s, const int8_t *w, int32_t m, int32_t wofs,
+                                                        uint32_t acc)
+{
+    acc = mcu_svdf_dot8(s, w + wofs, m - wofs, acc);
+    return mcu_svdf_dot8(s + (m - wofs), w, wofs, acc);
+}
+
+static __attribute__((noinline)) uint32_t mcu_svdf_rot16(const int16_t *s, const int16_t *w, int32_t m,
+                                                         int32_t wofs, uint32_t acc)
+{
+    acc = mcu_svdf_dot16(s, w + wofs, m - wofs, acc);
+    return mcu_svdf_dot16(s + (m - wofs), w, wofs, acc);
+}
+
 /* TFLM's requantization in its general form (kept out of line: the layers mcugen meets take the exact one). */
 static __attribute__((noinline)) int32_t mcu_svdf_rq_slow(int32_t a, int32_t mult, int32_t shift, int32_t zp)
 {
@@ -111,7 +127,7 @@ static __attribute__((noinline)) int32_t mcu_svdf_rq_slow(int32_t a, int32_t mul
 
 /* What the filters of one invocation share (in locals: the int8 stores may alias anything). */
 typedef struct {
-    int32_t m, rank, lo, hi, szp, mult1, shift1, mult2, shift2, ozp, h, wofs, twice;
+    int32_t m, rank, lo, hi, szp, mult1, shift1, mult2, shift2, ozp, h, wofs;
     uint32_t mask;
     const int32_t *ubias;
     const void *wt;
@@ -122,32 +138,24 @@ typedef struct {
  * the row . the rotated time weights; when f closes a unit, that unit's output. */
 static inline __attribute__((always_inline)) void mcu_svdf_filter(const mcu_svdf_ctx_t *c, void *sb, int8_t *out,
                                                                   int32_t f, uint32_t fa, uint32_t *acc,
-                                                                  int32_t *r, const int is16, const int exact)
+                                                                  int32_t *r, const int is16, const int exact,
+                                                                  const int twice)
 {
     int32_t v = exact ? mcu_rec_rq((int32_t)fa, c->rq1) : mcu_svdf_rq_slow((int32_t)fa, c->mult1, c->shift1, 0);
     /* clamped to the state type, then the zero point added: the cast wraps (see mcugen/ops/svdf.py) */
     v = (int32_t)((uint32_t)(MCU_CLAMP(v, c->lo, c->hi) + c->szp) & c->mask);
-    const size_t row = (size_t)f * (size_t)c->m;
-    /* the rotated row: [wofs, wofs + m) of the doubled row, or [wofs, m) then [0, wofs) of the single one */
-    const int32_t first = c->twice ? c->m : c->m - c->wofs;
-    const size_t w1 = c->twice ? 2 * row + (size_t)c->wofs : row + (size_t)c->wofs;
+    const size_t row = (size_t)f * (size_t)c->m, wrow = 2 * row + (size_t)c->wofs;
     uint32_t a;
     if (is16) {
         int16_t *s = (int16_t *)sb + row;
         s[c->h] = (int16_t)(uint16_t)(uint32_t)v;
-        const int16_t *w = (const int16_t *)c->wt;
-        a = mcu_svdf_dot16(s, w + w1, first, *acc);
-        if (first < c->m) {
-            a = mcu_svdf_dot16(s + first, w + row, c->m - first, a);
-        }
+        a = twice ? mcu_svdf_dot16(s, (const int16_t *)c->wt + wrow, c->m, *acc)
+                     : mcu_svdf_rot16(s, (const int16_t *)c->wt + row, c->m, c->wofs, *acc);
     } else {
         int8_t *s = (int8_t *)sb + row;
         s[c->h] = (int8_t)(uint8_t)(uint32_t)v;
-        const int8_t *w = (const int8_t *)c->wt;
-        a = mcu_svdf_dot8(s, w + w1, first, *acc);
-        if (first < c->m) {
-            a = mcu_svdf_dot8(s + first, w + row, c->m - first, a);
-        }
+        a = twice ? mcu_svdf_dot8(s, (const int8_t *)c->wt + wrow, c->m, *acc)
+                     : mcu_svdf_rot8(s, (const int8_t *)c->wt + row, c->m, c->wofs, *acc);
     }
     if (++*r == c->rank) {
         const int32_t u = f / c->rank;
@@ -162,7 +170,7 @@ static inline __attribute__((always_inline)) void mcu_svdf_filter(const mcu_svdf
 
 static inline __attribute__((always_inline)) void mcu_svdf_body(const mcu_svdf_params_t *p, const int8_t *input,
                                                                 void *state, int8_t *output, const int is16,
-                                                                const int exact)
+                                                                const int exact, const int twice)
 {
     const int32_t m = p->memory;
     uint32_t word;
@@ -170,7 +178,7 @@ static inline __attribute__((always_inline)) void mcu_svdf_body(const mcu_svdf_p
     const int32_t h = (int32_t)(word % (uint32_t)m), next = h + 1 == m ? 0 : h + 1;
     const mcu_svdf_ctx_t c = {
         m, p->rank, is16 ? INT16_MIN : INT8_MIN, is16 ? INT16_MAX : INT8_MAX, p->state_zero_point,
-        p->mult1, p->shift1, p->mult2, p->shift2, p->output_zero_point, h, m - next, p->time_twice,
+        p->mult1, p->shift1, p->mult2, p->shift2, p->output_zero_point, h, m - next,
         is16 ? 0xFFFFu : 0xFFu, p->unit_bias,
         is16 ? (const void *)p->weights_time16 : (const void *)p->weights_time8, &p->rq1, &p->rq2,
     };
@@ -189,12 +197,12 @@ static inline __attribute__((always_inline)) void mcu_svdf_body(const mcu_svdf_p
             const int8_t *w0 = wf + (size_t)f * (size_t)in;
             uint32_t fa0 = (uint32_t)fbias[f], fa1 = (uint32_t)fbias[f + 1];
             mcu_svdf_dot8x2(w0, w0 + in, x, in, &fa0, &fa1);
-            mcu_svdf_filter(&c, sb, out, f, fa0, &acc, &r, is16, exact);
-            mcu_svdf_filter(&c, sb, out, f + 1, fa1, &acc, &r, is16, exact);
+            mcu_svdf_filter(&c, sb, out, f, fa0, &acc, &r, is16, exact, twice);
+            mcu_svdf_filter(&c, sb, out, f + 1, fa1, &acc, &r, is16, exact, twice);
         }
         if (f < filters) {
             uint32_t fa0 = mcu_svdf_dot8(wf + (size_t)f * (size_t)in, x, in, (uint32_t)fbias[f]);
-            mcu_svdf_filter(&c, sb, out, f, fa0, &acc, &r, is16, exact);
+            mcu_svdf_filter(&c, sb, out, f, fa0, &acc, &r, is16, exact, twice);
         }
     }
     word = (uint32_t)next;
@@ -347,9 +355,9 @@ static void mcu_svdf_s8_rank1(const mcu_svdf_params_t *p, const int8_t *input, i
 void mcu_svdf_s8_s16(const mcu_svdf_params_t *p, const int8_t *input, int16_t *state, int8_t *output)
 {
     if (p->exact) {
-        mcu_svdf_body(p, input, state, output, 1, 1);
+        mcu_svdf_body(p, input, state, output, 1, 1, 1);
     } else {
-        mcu_svdf_body(p, input, state, output, 1, 0);
+        mcu_svdf_body(p, input, state, output, 1, 0, 1);
     }
 }
 
@@ -360,8 +368,28 @@ void mcu_svdf_s8_s8(const mcu_svdf_params_t *p, const int8_t *input, int8_t *sta
         return;
     }
     if (p->exact) {
-        mcu_svdf_body(p, input, state, output, 0, 1);
+        mcu_svdf_body(p, input, state, output, 0, 1, 1);
     } else {
-        mcu_svdf_body(p, input, state, output, 0, 0);
+        mcu_svdf_body(p, input, state, output, 0, 0, 1);
+    }
+}
+
+/* --optimize size: each time-weights row stored once (never blocked); separate functions, so that the other
+   builds do not link them. */
+void mcu_svdf_s8_s16_once(const mcu_svdf_params_t *p, const int8_t *input, int16_t *state, int8_t *output)
+{
+    if (p->exact) {
+        mcu_svdf_body(p, input, state, output, 1, 1, 0);
+    } else {
+        mcu_svdf_body(p, input, state, output, 1, 0, 0);
+    }
+}
+
+void mcu_svdf_s8_s8_once(const mcu_svdf_params_t *p, const int8_t *input, int8_t *state, int8_t *output)
+{
+    if (p->exact) {
+        mcu_svdf_body(p, input, state, output, 0, 1, 0);
+    } else {
+        mcu_svdf_body(p, input, state, output, 0, 0, 0);
     }
 }

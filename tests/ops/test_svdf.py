@@ -212,7 +212,7 @@ def test_svdf_optimize_size_keeps_one_copy_of_the_time_weights(state):
     speed = compile_bytes(model, "m", board="cortex-m4")
     size = compile_bytes(model, "m", board="cortex-m4", optimize="size")
     f_speed, f_size = (dict(c.project.layers[0].fields) for c in (speed, size))
-    assert (f_speed["time_twice"], f_size["time_twice"]) == (1, 0)
+    assert size.project.layers[0].function == speed.project.layers[0].function + "_once"
     assert f_size["blocked"] == 0 and (state != "int8" or f_speed["blocked"] == 1)
     filters, item = 8, 1 if state == "int8" else 2
     assert speed.project.report["weight_bytes"] - size.project.report["weight_bytes"] == filters * memory * item
