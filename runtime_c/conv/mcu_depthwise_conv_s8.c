@@ -28,6 +28,37 @@ static inline int8_t mcu_dw_output(const mcu_dw_params_t *p, int32_t acc, int32_
     return (int8_t)v;
 }
 
+#if defined(__ARM_FEATURE_DSP) || defined(MCU_CONV_MVE)
+/* The tap pointers of a window at (y0, x0) of image `img` that reaches outside it: each tap's input pixel, or
+ * p->pad where the tap is outside the image. */
+static inline void mcu_dw_edge_taps(const mcu_dw_params_t *p, const int8_t *img, int32_t y0, int32_t x0,
+                                    const int8_t **tap)
+{
+    for (int32_t ky = 0, t = 0; ky < p->k_h; ky++) {
+        const int32_t y = y0 + ky * p->dil_h;
+        for (int32_t kx = 0; kx < p->k_w; kx++, t++) {
+            const int32_t x = x0 + kx * p->dil_w;
+            const int inside = y >= 0 && y < p->in_h && x >= 0 && x < p->in_w;
+            tap[t] = inside ? img + (y * p->in_w + x) * p->in_c : p->pad;
+        }
+    }
+}
+
+/* Output pixel (b, oy, ox) moved one step in the contract's order (step 1 forwards, -1 backwards). */
+static inline void mcu_dw_next_pixel(const mcu_dw_params_t *p, int32_t step, int32_t *b, int32_t *oy, int32_t *ox)
+{
+    *ox += step;
+    if (*ox == p->out_w || *ox < 0) {
+        *ox = *ox < 0 ? p->out_w - 1 : 0;
+        *oy += step;
+        if (*oy == p->out_h || *oy < 0) {
+            *oy = *oy < 0 ? p->out_h - 1 : 0;
+            *b += step;
+        }
+    }
+}
+#endif
+
 /* All output channels of pixel (oy, ox) of one image: acc = bias_f + sum over every tap of
  * x * w, a tap outside the image reading the input zero point (pad[0]). */
 static void mcu_dw_pixel(const mcu_dw_params_t *p, const int8_t *image, int32_t oy, int32_t ox, int8_t *out)
@@ -216,29 +247,14 @@ static void mcu_dw_run_dsp(const mcu_dw_params_t *p, const int8_t *input, int8_t
                 tap[t] = base + off[t];
             }
         } else {
-            for (int32_t ky = 0, t = 0; ky < p->k_h; ky++) {
-                const int32_t y = y0 + ky * p->dil_h;
-                for (int32_t kx = 0; kx < p->k_w; kx++, t++) {
-                    const int32_t x = x0 + kx * p->dil_w;
-                    const int inside = y >= 0 && y < in_h && x >= 0 && x < in_w;
-                    tap[t] = inside ? img + (y * in_w + x) * in_c : p->pad;
-                }
-            }
+            mcu_dw_edge_taps(p, img, y0, x0, tap);
         }
         if (p->depth_multiplier == 1) {
             mcu_dw_pixel_dsp1(p, tap, output + n * out_c);
         } else {
             mcu_dw_pixel_dsp(p, tap, output + n * out_c);
         }
-        ox += step;
-        if (ox == out_w || ox < 0) {
-            ox = ox < 0 ? out_w - 1 : 0;
-            oy += step;
-            if (oy == p->out_h || oy < 0) {
-                oy = oy < 0 ? p->out_h - 1 : 0;
-                b += step;
-            }
-        }
+        mcu_dw_next_pixel(p, step, &b, &oy, &ox);
     }
 }
 
@@ -497,28 +513,13 @@ static void mcu_dw1d_run(const mcu_dw_params_t *p, const int8_t *input, int8_t *
                 tap[t] = base + t * ts;
             }
         } else {
-            for (int32_t ky = 0, t = 0; ky < p->k_h; ky++) {
-                const int32_t y = y0 + ky * p->dil_h;
-                for (int32_t kx = 0; kx < p->k_w; kx++, t++) {
-                    const int32_t x = x0 + kx * p->dil_w;
-                    const int inside = y >= 0 && y < in_h && x >= 0 && x < in_w;
-                    tap[t] = inside ? img + (y * in_w + x) * in_c : p->pad;
-                }
-            }
+            mcu_dw_edge_taps(p, img, y0, x0, tap);
         }
         mcu_dw1d_pixel_taps(p, tap, taps, first, output + n * out_c);
 #if defined(MCU_DW1D_HAVE_INTERIOR)
     next:
 #endif
-        ox += step;
-        if (ox == out_w || ox < 0) {
-            ox = ox < 0 ? out_w - 1 : 0;
-            oy += step;
-            if (oy == p->out_h || oy < 0) {
-                oy = oy < 0 ? p->out_h - 1 : 0;
-                b += step;
-            }
-        }
+        mcu_dw_next_pixel(p, step, &b, &oy, &ox);
     }
 }
 
@@ -816,14 +817,7 @@ static __attribute__((noinline)) void mcu_dw2_run(const mcu_dw_params_t *p, cons
                     mcu_dw2_pixel(p, tap, taps, out, 0);
                     continue;
                 }
-                for (int32_t ky = 0, t = 0; ky < p->k_h; ky++) {
-                    const int32_t y = y0 + ky * p->dil_h;
-                    for (int32_t kx = 0; kx < p->k_w; kx++, t++) {
-                        const int32_t x = x0 + kx * p->dil_w;
-                        const int inside = y >= 0 && y < in_h && x >= 0 && x < in_w;
-                        tap[t] = inside ? img + (y * in_w + x) * in_c : p->pad;
-                    }
-                }
+                mcu_dw_edge_taps(p, img, y0, x0, tap);
                 mcu_dw2_pixel(p, tap, taps, out, 0);
             }
         }
@@ -1018,29 +1012,14 @@ static void mcu_dw_run_mve(const mcu_dw_params_t *p, const int8_t *input, int8_t
                 tap[t] = base + off[t];
             }
         } else {
-            for (int32_t ky = 0, t = 0; ky < p->k_h; ky++) {
-                const int32_t y = y0 + ky * p->dil_h;
-                for (int32_t kx = 0; kx < p->k_w; kx++, t++) {
-                    const int32_t x = x0 + kx * p->dil_w;
-                    const int inside = y >= 0 && y < in_h && x >= 0 && x < in_w;
-                    tap[t] = inside ? img + (y * in_w + x) * in_c : p->pad;
-                }
-            }
+            mcu_dw_edge_taps(p, img, y0, x0, tap);
         }
         if (p->fast) {
             mcu_dw_pixel_mve(p, tap, taps, output + n * out_c, &k, 1);
         } else {
             mcu_dw_pixel_mve(p, tap, taps, output + n * out_c, &k, 0);
         }
-        ox += step;
-        if (ox == out_w || ox < 0) {
-            ox = ox < 0 ? out_w - 1 : 0;
-            oy += step;
-            if (oy == p->out_h || oy < 0) {
-                oy = oy < 0 ? p->out_h - 1 : 0;
-                b += step;
-            }
-        }
+        mcu_dw_next_pixel(p, step, &b, &oy, &ox);
     }
 }
 
