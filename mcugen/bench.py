@@ -45,7 +45,7 @@ from .boards import Board, load_board
 from .cache import build_key, cache_root
 from .codegen import write_project
 from .compiler import Compiled, compile_model
-from .backend.tools import make_env
+from .backend.tools import firmware_build_problem, make_env
 from .errors import RunError, ToolchainError, UsageError
 from .version import __version__
 
@@ -70,12 +70,15 @@ def prepare_project(model, board: Board, name: str | None = None) -> tuple[Compi
     return compiled, folder
 
 
-def build_bench_firmware(project_dir: Path, name: str) -> tuple[Path, Path]:
+def build_bench_firmware(project_dir: Path, name: str, board: Board | None = None) -> tuple[Path, Path]:
     """`make bench-firmware`: returns the ELF and its linker map."""
     _need("arm-none-eabi-gcc")
     r = subprocess.run(["make", "-s", "-C", str(project_dir), "bench-firmware"], capture_output=True, text=True,
                        env=make_env())
     if r.returncode != 0:
+        problem = firmware_build_problem(r.stdout + r.stderr, board, "bench firmware")
+        if problem is not None:
+            raise problem
         raise ToolchainError(f"building the bench firmware in {project_dir} failed:\n{r.stdout}{r.stderr}".strip())
     out = project_dir / "build-bench"
     return out / f"{name}.elf", out / f"{name}.map"
@@ -274,7 +277,7 @@ def bench(model, board: str | Board = "cortex-m4", name: str | None = None, time
                          "so it needs a board with a QEMU machine (see `mcugen boards`, e.g. cortex-m4).")
     compiled, folder = prepare_project(model, b, name)
     n = compiled.project.name
-    elf, map_path = build_bench_firmware(folder, n)
+    elf, map_path = build_bench_firmware(folder, n, b)
     probes = {"mark": f"{n}_profile_mark", "begin": f"{n}_bench_begin", "end": f"{n}_bench_end"}
     addrs = symbol_addresses(elf, list(probes.values()))
     records, output = run_counted(b, elf, [n, "bench"], {k: addrs[s] for k, s in probes.items()},

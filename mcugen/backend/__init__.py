@@ -19,5 +19,5 @@ def make_runner(compiled: Compiled, project_dir: Path, sanitize: bool = False, t
     if compiled.board.is_host:
         exe = host.build_runner(project_dir, name, sanitize=sanitize)
         return lambda xs: host.run_runner(exe, xs, specs, timeout=timeout)
-    elf = qemu.build_firmware(project_dir, name)
+    elf = qemu.build_firmware(project_dir, name, compiled.board)
     return lambda xs: qemu.run_firmware(compiled.board, elf, name, xs, specs, timeout=timeout)

@@ -22,7 +22,7 @@ from . import tools
 _FAULT = re.compile(r"mcugen: \w*Fault[^\n]*")
 
 
-def build_firmware(project_dir: Path, name: str) -> Path:
+def build_firmware(project_dir: Path, name: str, board: Board | None = None) -> Path:
     purpose = "building the firmware"
     make = tools.require("make", purpose)
     for tool in ("arm-none-eabi-gcc", "arm-none-eabi-ar", "arm-none-eabi-size"):
@@ -30,7 +30,7 @@ def build_firmware(project_dir: Path, name: str) -> Path:
     r = subprocess.run([make, "-s", "-C", str(project_dir), "firmware"], capture_output=True, text=True,
                        env=tools.make_env())
     if r.returncode != 0:
-        problem = tools.firmware_build_problem(r.stdout + r.stderr)
+        problem = tools.firmware_build_problem(r.stdout + r.stderr, board)
         if problem is not None:
             raise problem
         raise ToolchainError(f"building the firmware in {project_dir} failed:\n{r.stdout}{r.stderr}".strip())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 
 from ..errors import MissingToolError
@@ -85,12 +86,33 @@ def require_module(module: str, purpose: str) -> None:
         raise missing(module, purpose)
 
 
-def firmware_build_problem(output: str) -> MissingToolError | None:
-    """A firmware build that failed because newlib is missing (the compiler exists but has no specs)."""
+_OVERFLOW = re.compile(r"region [`'\"]?(\w+)['\"]? overflowed by (\d+) bytes")
+
+
+def firmware_build_problem(output: str, board=None, what: str = "firmware"):
+    """A firmware build that failed for a reason the user can act on, as its error (None otherwise): newlib
+    missing (the compiler exists but has no specs), or the linked image larger than the board's flash or RAM
+    (the linker's "region `X' overflowed by N bytes"), which says by how much."""
     low = output.lower()
     if ("nano.specs" in low or "rdimon.specs" in low) and ("no such file" in low or "cannot read spec" in low
                                                             or "cannot find" in low):
         return missing("newlib", "building the firmware")
+    over: dict[str, int] = {}
+    for region, n in _OVERFLOW.findall(output):
+        over[region.upper()] = max(over.get(region.upper(), 0), int(n))
+    if over:
+        from ..errors import BudgetError
+        sizes = {"FLASH": getattr(getattr(board, "flash", None), "size", None),
+                 "RAM": getattr(getattr(board, "ram", None), "size", None)}
+        parts = []
+        for region, n in sorted(over.items()):
+            has = f" (the board has {sizes[region]:,})" if sizes.get(region) else ""
+            parts.append(f"{region.lower() if region in sizes else region}: {n:,} bytes too many{has}")
+        name = f"board '{board.name}'" if board is not None else "the board"
+        return BudgetError(f"the {what} does not fit {name}: " + "; ".join(parts) + ". It holds the model's "
+                           "library and mcugen's test harness (start-up code, newlib's semihosting stdio: about "
+                           "16 KB of flash and 1 KB of RAM), so it needs more than the model alone (`mcugen build` "
+                           "measures that). Pick a board with more memory or shrink the model.")
     return None
 
 

@@ -130,6 +130,28 @@ def _firmware_with_main(tmp_path, body):
     return qemu.build_firmware(out, "tiny_cnn")
 
 
+@pytest.mark.parametrize("command", ["verify", "bench"])
+def test_firmware_too_big_for_the_board_says_by_how_much(command, tmp_path):
+    """`verify` and `bench` link the model with the test harness; a firmware larger than the board gives the
+    budget error (exit 5) with the linker's overflow per region, not the linker's log."""
+    r = _cli(command, _big_arena_model(tmp_path), "--board", "cortex-m0")
+    assert r.exit_code == 5, r.output
+    m = re.search(r"does not fit board 'cortex-m0': ram: ([\d,]+) bytes too many \(the board has 16,384\)", r.output)
+    assert m, r.output
+    assert int(m.group(1).replace(",", "")) > 64 * 64 * 8 - 16384  # one 32 KB tensor alone
+    assert "collect2" not in r.output and "overflowed" not in r.output
+
+
+def test_firmware_build_problem_reads_both_regions():
+    from mcugen.backend.tools import firmware_build_problem
+    log = ("ld: region `FLASH' overflowed by 28440 bytes\nld: region `RAM' overflowed by 12 bytes\n"
+           "collect2: error: ld returned 1 exit status\n")
+    e = firmware_build_problem(log, load_board("cortex-m0"))
+    assert e.exit_code == 5
+    assert "flash: 28,440 bytes too many (the board has 262,144); ram: 12 bytes too many" in e.message
+    assert firmware_build_problem("undefined reference to `foo'") is None
+
+
 def test_faulting_firmware_reports_fault_and_pc(tmp_path):
     elf = _firmware_with_main(tmp_path, "    ((void (*)(void))0x0badc0de)();\n    return 0;")
     with pytest.raises(RunError, match=r"HardFault at PC=0x0badc0de"):
