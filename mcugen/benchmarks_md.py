@@ -9,6 +9,7 @@ date or timing, so the same sources, compiler and QEMU give the same file.
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
@@ -74,6 +75,9 @@ ANCHORS = {
 CORE_TARGET = {"cortex-m4": 0.45, "cortex-m7": 0.45, "cortex-m33": 0.45, "cortex-m55": 0.8, "cortex-m3": 0.8}
 #: the cores of the per-core section besides BOARD (whose figures come from the runs above)
 OTHER_CORES = {core: figures for core, figures in ANCHORS.items() if core != BOARD}
+#: cortex-m0 (Armv6-M, 16 KB of RAM): no TFLM reference; the seven models and hello_world where the bench
+#: firmware fits the micro:bit's 256 KB / 16 KB, beside mcugen's own cortex-m3 count of the same model
+M0_BOARD, M0_MODELS = "cortex-m0", ("hello_world_int8", *ANCHORS["cortex-m3"])
 COMMAND = "python -m mcugen.benchmarks_md --models-dir ../shared/models --out BENCHMARKS.md"
 
 
@@ -178,6 +182,39 @@ def _table_cores(cores: dict[str, dict[str, dict]]) -> list[str]:
     return lines
 
 
+def _table_m0(m0: dict[str, dict | str], m3: dict[str, dict]) -> list[str]:
+    """cortex-m0: the models whose bench firmware fits, beside mcugen on cortex-m3; the others with why."""
+    if not m0:
+        return []
+    lines = ["", f"### {M0_BOARD}", "",
+             "Armv6-M (Thumb-1: no DSP, no IT blocks, no 32x32->64 multiply, no hardware divide), QEMU's BBC "
+             "micro:bit machine: 256 KB of flash, 16 KB of RAM. No TFLM reference was measured on this core. The "
+             "kernels are the portable C of the cores without DSP (cortex-m3 runs assembly versions of some); "
+             "the cortex-m3 column is mcugen's own count there. A model whose bench firmware (the model, the test "
+             "harness and newlib: about 16 KB of flash and 1 KB of RAM more) is larger than the machine is "
+             "listed with the amount it is over by (`mcugen bench --board cortex-m0` says the same); the "
+             "emulated machine has no more room than the chip, so `--ignore-budget` cannot help here.", "",
+             "| model | MACs | mcugen instructions | instructions / MAC | mcugen on cortex-m3 | m0 / m3 | flash bytes "
+             "| arena bytes |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for stem, r in m0.items():
+        if isinstance(r, str):
+            lines.append(f"| {stem} | - | does not fit: {r} | - | - | - | - | - |")
+            continue
+        ipm = f"{r['instructions_per_mac']:.2f}" if r["instructions_per_mac"] is not None else "-"
+        t = m3.get(stem)
+        ratio = f"{r['instructions'] / t['instructions']:.2f}x" if t else "-"
+        lines.append(f"| {stem} | {_n(r['macs'])} | {_n(r['instructions'])} | {ipm} | "
+                     f"{_n(t['instructions']) if t else '-'} | {ratio} | {_n(r['flash_bytes'])} | "
+                     f"{_n(r['arena_bytes'])} |")
+    for stem, r in m0.items():
+        if isinstance(r, dict) and r["macs"]:
+            lines += ["", f"<details><summary>{stem} on {M0_BOARD}: per layer</summary>", ""]
+            lines += _layer_table(r)
+            lines += ["", "</details>"]
+    return lines
+
+
 def _layer_table(r: dict) -> list[str]:
     """One model's per-layer rows (with the instruction mix when the run counted it)."""
     mix = [c for c in ("load", "store", "mac", "vector", "branch", "other") if "mix" in r]
@@ -235,7 +272,7 @@ def quantization_section(models_dir: Path | None, log=None) -> list[str]:
 
 def render(results: dict[str, dict], board: str = BOARD, results16: dict[str, dict] | None = None,
            more: dict | None = None, cores: dict | None = None, optimize: tuple[dict, dict] | None = None,
-           quantization: list[str] | None = None) -> str:
+           quantization: list[str] | None = None, m0: dict | None = None) -> str:
     """The Markdown text for bench results keyed by model stem (in REFERENCE order), and the int16x8 table."""
     from .version import __version__
     first = next(iter(results.values()))
@@ -267,6 +304,7 @@ def render(results: dict[str, dict], board: str = BOARD, results16: dict[str, di
     lines += _table_16x8(results, results16 or {})
     lines += _table_more(results, more or {})
     lines += _table_cores(cores or {})
+    lines += _table_m0(m0 or {}, (cores or {}).get("cortex-m3", {}))
     lines += _table_optimize(*(optimize or ({}, {})))
     lines += quantization or []
     lines += [
@@ -334,6 +372,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=1800.0, help="seconds one QEMU run may take")
     ap.add_argument("--cores", type=lambda v: [c for c in v.split(",") if c], default=list(OTHER_CORES),
                     help="other cores to run the five models on (comma-separated; '' for none)")
+    ap.add_argument("--no-m0", dest="m0", action="store_false",
+                    help="leave out the cortex-m0 section (its bench runs)")
     ap.add_argument("--quantization-only", type=Path, default=None, metavar="FILE",
                     help="write only the quantization-accuracy section to FILE (no QEMU runs) and stop")
     ap.add_argument("--no-quantization", action="store_true", help="leave the quantization section out")
@@ -404,6 +444,19 @@ def main(argv: list[str] | None = None) -> int:
             except McugenError as e:
                 print(f"benchmarks_md: {stem} on {core}: {e.title}: {e.message}", file=sys.stderr)
                 return e.exit_code
+    m0: dict = {}
+    if args.m0:
+        from .errors import BudgetError
+        for stem in M0_MODELS:
+            print(f"benchmarks_md: {stem} on {M0_BOARD} ...", file=sys.stderr, flush=True)
+            try:
+                m0[stem] = bench(args.models_dir / f"{stem}.tflite", board=M0_BOARD, timeout=args.timeout, mix=True)
+            except BudgetError as e:
+                over = re.search(r"does not fit board '[^']*': (.*?)\. It holds", e.message)
+                m0[stem] = over.group(1) if over else e.message.split(". ")[0]
+            except McugenError as e:
+                print(f"benchmarks_md: {stem} on {M0_BOARD}: {e.title}: {e.message}", file=sys.stderr)
+                return e.exit_code
     from .boards import load_board
     from .compiler import with_optimize
     speed, size = {}, {}
@@ -428,7 +481,7 @@ def main(argv: list[str] | None = None) -> int:
         quant = (quant or []) + ["", *(line for line in args.precision_from.read_text().rstrip("\n").splitlines()
                                       if not line.startswith("<!--"))]
     args.out.write_text(render(results, results16=results16, more=more, cores=cores, optimize=(speed, size),
-                               quantization=quant))
+                               quantization=quant, m0=m0))
     print(f"benchmarks_md: wrote {args.out}", file=sys.stderr)
     return 0
 

@@ -37,6 +37,23 @@ def build_firmware(project_dir: Path, name: str, board: Board | None = None) -> 
     return project_dir / "build" / f"{name}.elf"
 
 
+#: heap bytes the harness's stdio needs (newlib: FILE structures and a 1 KB buffer per open file, from malloc)
+STDIO_HEAP = 2048
+
+
+def heap_room(elf: Path, name: str) -> int | None:
+    """Bytes between the end of the firmware's .bss (`end`) and `<name>_heap_limit` (link.ld.j2), or None."""
+    try:
+        out = subprocess.run([tools.require("arm-none-eabi-nm", "reading the firmware's symbols"), str(elf)],
+                             capture_output=True, text=True, check=True).stdout
+    except (subprocess.CalledProcessError, OSError):
+        return None
+    syms = {parts[2]: int(parts[0], 16) for parts in (line.split() for line in out.splitlines()) if len(parts) == 3}
+    if "end" not in syms or f"{name}_heap_limit" not in syms:
+        return None
+    return syms[f"{name}_heap_limit"] - syms["end"]
+
+
 def qemu_command(board: Board, elf: Path, args: list[str], extra: list[str] | None = None) -> list[str]:
     if not board.can_emulate:
         raise RunError(f"board '{board.name}' has no QEMU machine, so mcugen cannot run its firmware; "
@@ -83,6 +100,15 @@ def run_firmware(board: Board, elf: Path, name: str, inputs: list[np.ndarray],
                            f"the semihosting command line of the QEMU harness ({CMDLINE_LIMIT} characters); "
                            "run it on the host instead.")
         r = run_qemu(qemu_command(board, elf, args), tmp, timeout)
+        if r.returncode == 3:  # the harness could not open or create a file: newlib's stdio had no heap?
+            room = heap_room(elf, name)
+            if room is not None and room < STDIO_HEAP:
+                from ..errors import BudgetError
+                raise BudgetError(
+                    f"the firmware does not fit board '{board.name}': {(r.stdout + r.stderr).strip()[-200:]}. "
+                    f"Between its static data and the stack's room it has {max(room, 0):,} bytes of heap, and "
+                    f"newlib's semihosting files need about {STDIO_HEAP:,} (a FILE and a buffer each). Pick a "
+                    "board with more RAM or shrink the model's arena (`--memory min` may).")
         if r.returncode != 0:
             raise RunError(f"the firmware exited with status {r.returncode}:\n{(r.stdout + r.stderr).strip()[-2000:]}")
         results = []

@@ -91,12 +91,14 @@ _OVERFLOW = re.compile(r"region [`'\"]?(\w+)['\"]? overflowed by (\d+) bytes")
 
 def firmware_build_problem(output: str, board=None, what: str = "firmware"):
     """A firmware build that failed for a reason the user can act on, as its error (None otherwise): newlib
-    missing (the compiler exists but has no specs), or the linked image larger than the board's flash or RAM
-    (the linker's "region `X' overflowed by N bytes"), which says by how much."""
+    missing (the compiler exists but has no specs), the linked image larger than the board's flash or RAM
+    (the linker's "region `X' overflowed by N bytes"), which says by how much, or static data reaching into the
+    stack's room at the top of RAM (link.ld.j2's ASSERT "mcugen-stack-room")."""
     low = output.lower()
     if ("nano.specs" in low or "rdimon.specs" in low) and ("no such file" in low or "cannot read spec" in low
                                                             or "cannot find" in low):
         return missing("newlib", "building the firmware")
+    name = f"board '{board.name}'" if board is not None else "the board"
     over: dict[str, int] = {}
     for region, n in _OVERFLOW.findall(output):
         over[region.upper()] = max(over.get(region.upper(), 0), int(n))
@@ -108,11 +110,19 @@ def firmware_build_problem(output: str, board=None, what: str = "firmware"):
         for region, n in sorted(over.items()):
             has = f" (the board has {sizes[region]:,})" if sizes.get(region) else ""
             parts.append(f"{region.lower() if region in sizes else region}: {n:,} bytes too many{has}")
-        name = f"board '{board.name}'" if board is not None else "the board"
         return BudgetError(f"the {what} does not fit {name}: " + "; ".join(parts) + ". It holds the model's "
                            "library and mcugen's test harness (start-up code, newlib's semihosting stdio: about "
                            "16 KB of flash and 1 KB of RAM), so it needs more than the model alone (`mcugen build` "
                            "measures that). Pick a board with more memory or shrink the model.")
+    if "mcugen-stack-room" in output:  # (a region overflow, above, says more)
+        from ..errors import BudgetError
+        ram = getattr(getattr(board, "ram", None), "size", None)
+        stack = min(max(ram // 8, 0x800), 0x4000) if ram else None  # templates/firmware/link.ld.j2
+        room = f" (its RAM: {ram:,} bytes, of which the top {stack:,} are kept for the stack)" if ram else ""
+        return BudgetError(f"the {what} does not fit {name}{room}: its static data (.data + .bss: the model's "
+                           "arena and state, the test harness, newlib) reaches into the stack's room, where the "
+                           "stack would overwrite it. Pick a board with more RAM or shrink the model's arena "
+                           "(`--memory min` may).")
     return None
 
 

@@ -67,8 +67,39 @@ static void mcu_dw_pixel(const mcu_dw_params_t *p, const int8_t *image, int32_t 
     const int32_t y0 = oy * p->stride_h - p->pad_top;
     const int32_t x0 = ox * p->stride_w - p->pad_left;
     const int32_t zp = p->pad[0];
-    for (int32_t oc = 0; oc < out_c; oc++) {
-        const int32_t ic = oc / mult;
+    if (y0 >= 0 && y0 + (p->k_h - 1) * p->dil_h < p->in_h && x0 >= 0 && x0 + (p->k_w - 1) * p->dil_w < p->in_w) {
+        /* the whole window inside the image: no bounds to check, the taps one pointer step apart */
+        const int32_t row = p->dil_h * p->in_w * in_c;
+        /* a filter of one column is one row of k_h taps, `row` apart */
+        const int32_t rows = p->k_w == 1 ? 1 : p->k_h, taps = p->k_w == 1 ? p->k_h : p->k_w;
+        const int32_t col = p->k_w == 1 ? row : p->dil_w * in_c, w_row = taps * out_c;
+        const int8_t *src = image + (y0 * p->in_w + x0) * in_c;
+        for (int32_t ic = 0, oc = 0; ic < in_c; ic++, src++) {
+            for (int32_t j = 0; j < mult; j++, oc++) {
+                const int8_t *xr = src, *wr = p->filter + oc;
+                uint32_t acc = 0;
+                for (int32_t ky = 0; ky < rows; ky++, xr += row, wr += w_row) {
+                    const int8_t *x = xr, *w = wr;
+                    int32_t kx = taps;
+                    for (; kx >= 2; kx -= 2, x += 2 * col, w += 2 * out_c) {
+                        acc += (uint32_t)(x[0] * w[0]) + (uint32_t)(x[col] * w[out_c]);
+                    }
+                    if (kx) {
+                        acc += (uint32_t)(x[0] * w[0]);
+                    }
+                }
+                acc = (acc << p->fast) + (uint32_t)p->bias[oc];
+                out[oc] = mcu_dw_output(p, (int32_t)acc, oc);
+            }
+        }
+        return;
+    }
+    for (int32_t oc = 0, ic = 0, j = 0; oc < out_c; oc++) {
+        if (j == mult) {
+            j = 0;
+            ic++;
+        }
+        j++;
         const int8_t *w = p->filter + oc;
         int32_t acc = 0;
         for (int32_t ky = 0; ky < p->k_h; ky++) {

@@ -327,6 +327,10 @@ static inline int32_t mcu_conv_fast_requant(int32_t acc, int32_t m2, int32_t h, 
     int32_t r;
     __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(acc), "r"(m2), "r"(t));
     return r >> e;
+#elif defined(MCU_MUL16)
+    const uint32_t hi = t + (uint32_t)mcu_mulhi_round16(acc, m2);
+    int32_t r = hi <= 0x7FFFFFFFu ? (int32_t)hi : -(int32_t)(~hi) - 1;
+    return r >> e;
 #else
     uint64_t sum = ((uint64_t)t << 32) + (uint64_t)((int64_t)acc * (int64_t)m2) + 0x80000000u;
     uint32_t hi = (uint32_t)(sum >> 32);

@@ -45,6 +45,26 @@ static inline int32_t mcu_requantize(int32_t x, int32_t multiplier, int32_t shif
     return mcu_rdbpot(mcu_sat_rdhm(scaled, multiplier), right);
 }
 
+/* Cores whose only multiply is 32 x 32 -> 32 (Thumb-1 only: Armv6-M, Armv8-M Baseline): a 64-bit product is a
+ * call to __aeabi_lmul there, so the rounded high word below is built from 16-bit halves instead.
+ * MCU_FORCE_MUL16 selects that form on any compiler (the tests check it against the 64-bit one). */
+#if (defined(__ARM_ARCH_ISA_THUMB) && __ARM_ARCH_ISA_THUMB == 1 && !defined(__ARM_FEATURE_DSP)) \
+    || defined(MCU_FORCE_MUL16)
+#define MCU_MUL16 1
+#endif
+
+/* floor((a * b + 2^31) / 2^32) exactly, from four 16 x 16 -> 32 products (a = ah 2^16 + al, al unsigned):
+ * a * b = ah bh 2^32 + (ah bl + al bh) 2^16 + al bl, and the two middle products' low halves, the high half
+ * of al bl and the rounding 2^15 (in units of 2^16) carry into the high word together. */
+static inline int32_t mcu_mulhi_round16(int32_t a, int32_t b)
+{
+    const uint32_t al = (uint32_t)a & 0xFFFFu, bl = (uint32_t)b & 0xFFFFu;
+    const int32_t ah = a >> 16, bh = b >> 16;
+    const int32_t p1 = ah * (int32_t)bl, p2 = (int32_t)al * bh;
+    const uint32_t mid = ((uint32_t)p1 & 0xFFFFu) + ((uint32_t)p2 & 0xFFFFu) + ((al * bl) >> 16) + 0x8000u;
+    return ah * bh + (p1 >> 16) + (p2 >> 16) + (int32_t)(mid >> 16);
+}
+
 /* (a * b + 2^31) / 2^32 rounded down, plus c: the SMMLAR instruction where the DSP extension has it. */
 static inline int32_t mcu_smmlar(int32_t a, int32_t b, int32_t c)
 {
@@ -52,6 +72,8 @@ static inline int32_t mcu_smmlar(int32_t a, int32_t b, int32_t c)
     int32_t r;
     __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(a), "r"(b), "r"(c));
     return r;
+#elif defined(MCU_MUL16)
+    return (int32_t)((uint32_t)mcu_mulhi_round16(a, b) + (uint32_t)c);
 #else
     return (int32_t)(((int64_t)a * b + ((int64_t)1 << 31)) >> 32) + c;
 #endif

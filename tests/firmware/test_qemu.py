@@ -142,6 +142,31 @@ def test_firmware_too_big_for_the_board_says_by_how_much(command, tmp_path):
     assert "collect2" not in r.output and "overflowed" not in r.output
 
 
+def _conv_model(tmp_path, hw):
+    """A 3x3 CONV_2D over hw x hw x 6: its arena is about one 6 hw^2-byte tensor (the output lags its input)."""
+    w = np.ones((6, 3, 3, 6), np.int8)
+    p = tmp_path / f"conv{hw}.tflite"
+    p.write_bytes(single_op_model(
+        "CONV_2D", [TensorSpec((1, hw, hw, 6), "int8", 0.1, 0), TensorSpec(w.shape, "int8", [0.01] * 6, [0] * 6, data=w)],
+        [TensorSpec((1, hw, hw, 6), "int8", 0.2, 0)], {"padding": "SAME"}))
+    return p
+
+
+def test_firmware_without_room_for_stack_or_stdio_heap_says_so(tmp_path):
+    """On cortex-m0 (16 KB of RAM, the top 2 KB kept for the stack): static data reaching into the stack's
+    room fails to link (link.ld.j2's ASSERT), and too little heap for newlib's files is named as such; both
+    the budget error (exit 5), never a HardFault or "cannot create"."""
+    r = _cli("verify", _conv_model(tmp_path, 49), "--board", "cortex-m0", "--count", "1")
+    assert r.exit_code == 5 and "reaches into the stack's room" in r.output, r.output
+    assert "of which the top 2,048 are kept for the stack" in r.output
+    r = _cli("verify", _conv_model(tmp_path, 46), "--board", "cortex-m0", "--count", "1")
+    assert r.exit_code == 5, r.output
+    m = re.search(r"it has ([\d,]+) bytes of heap, and newlib's semihosting files need about 2,048", r.output)
+    assert m and int(m.group(1).replace(",", "")) < 2048, r.output
+    r = _cli("verify", _conv_model(tmp_path, 40), "--board", "cortex-m0", "--count", "1")
+    assert r.exit_code == 0 and "bit-exact" in r.output, r.output
+
+
 def test_firmware_build_problem_reads_both_regions():
     from mcugen.backend.tools import firmware_build_problem
     log = ("ld: region `FLASH' overflowed by 28440 bytes\nld: region `RAM' overflowed by 12 bytes\n"

@@ -37,3 +37,16 @@ def test_per_core_tables_and_mix_columns():
 def test_layer_table_without_mix():
     lines = bm._layer_table(_result(2000, mix=False))
     assert lines[0].endswith("| share |") and len(lines) == 3
+
+
+def test_cortex_m0_section_beside_cortex_m3_and_what_does_not_fit():
+    results = {s: _result(int(bm.REFERENCE[s] * 0.5)) for s in bm.REFERENCE}
+    cores = {"cortex-m3": {"kws_ref_model": _result(2_000_000)}}
+    m0 = {"kws_ref_model": _result(5_000_000), "vww_96_int8": "ram: 21,332 bytes too many (the board has 16,384)"}
+    text = bm.render(results, cores=cores, m0=m0)
+    assert "### cortex-m0" in text
+    row = next(line for line in text.splitlines() if line.startswith("| kws_ref_model | 1,000 | 5,000,000"))
+    assert "| 5000.00 | 2,000,000 | 2.50x |" in row
+    assert "| vww_96_int8 | - | does not fit: ram: 21,332 bytes too many (the board has 16,384) |" in text
+    assert "<details><summary>kws_ref_model on cortex-m0: per layer</summary>" in text
+    assert "### cortex-m0" not in bm.render(results, cores=cores)
