@@ -613,8 +613,12 @@ static inline int32_t mcu_pair_s32(uint32_t v)
 static inline int8_t mcu_pair_rq(uint32_t a, const int32_t *q)
 {
     const int32_t a2 = mcu_pair_s32(a);
+#if defined(MCU_MUL16) /* no 64-bit product on Thumb-1: the same high word from 16-bit halves */
+    const uint32_t t = (uint32_t)mcu_mulhi_round16(a2, q[0]) + (uint32_t)q[1] - (a2 < 0 ? 1u : 0u);
+#else
     const uint64_t sum = (uint64_t)((int64_t)a2 * q[0]) + 0x80000000u; /* modulo 2^64 */
     const uint32_t t = (uint32_t)(sum >> 32) + (uint32_t)q[1] - (a2 < 0 ? 1u : 0u);
+#endif
     const int32_t r = mcu_pair_s32(t) >> q[2];
     return (int8_t)MCU_CLAMP(r, MCU_PAIR_INT8_MIN, MCU_PAIR_INT8_MAX);
 }
