@@ -12,7 +12,7 @@ from .boards import load_board
 from .cache import build_key, cache_root
 from .codegen import write_project
 from .compiler import SHARED_RUNTIME, Compiled, SharedBuild, build as _build, build_shared as _build_shared
-from .compiler import DEFAULT_OPTIMIZE, compile_model, model_name, with_memory, with_optimize
+from .compiler import DEFAULT_OPTIMIZE, compile_model, for_harness, model_name, with_memory, with_optimize
 from .errors import UsageError
 from .inspect_model import inspect  # noqa: F401  (re-exported)
 from .ir import Tensor
@@ -42,7 +42,7 @@ def prepared_runner(model, board: str = "host", name: str | None = None, sanitiz
                     max_recompute: float | None = None) -> tuple[Compiled, Runner]:
     """Compile (or reuse the cached build of) `model` for `board` and build what runs it (memory,
     max_recompute: --memory and --max-recompute, see mcugen.compiler.with_memory)."""
-    b = with_memory(with_optimize(load_board(board), optimize), memory, max_recompute)
+    b = for_harness(with_memory(with_optimize(load_board(board), optimize), memory, max_recompute))
     compiled = compile_model(model, name, b)
     key = build_key(compiled.model_bytes, f"{b.name}:{b.raw}", compiled.project.name)
     d = cache_root() / key

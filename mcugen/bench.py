@@ -44,7 +44,7 @@ from pathlib import Path
 from .boards import Board, load_board
 from .cache import build_key, cache_root
 from .codegen import write_project
-from .compiler import Compiled, compile_model
+from .compiler import Compiled, compile_model, for_harness
 from .backend.tools import firmware_build_problem, make_env
 from .errors import RunError, ToolchainError, UsageError
 from .version import __version__
@@ -63,6 +63,7 @@ def _need(tool: str) -> str:
 
 def prepare_project(model, board: Board, name: str | None = None) -> tuple[Compiled, Path]:
     """Compile `model` and write its project into the build cache (the folder `run` and `verify` use)."""
+    board = for_harness(board)
     compiled = compile_model(model, name, board)
     key = build_key(compiled.model_bytes, f"{board.name}:{board.raw}", compiled.project.name)
     folder = cache_root() / key

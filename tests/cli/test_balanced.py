@@ -102,3 +102,33 @@ def test_bench_compares_the_choices(tmp_path):
     assert cmp["balanced"] == cmp["speed"]  # 4 MB of flash: balanced takes every speed layout
     assert cmp["size"]["constants_bytes"] <= cmp["speed"]["constants_bytes"]
     assert all(v["instructions"] > 0 and v["flash_bytes"] > 0 for v in cmp.values())
+
+
+def test_run_verify_and_bench_leave_balanced_room_for_the_harness(tmp_path):
+    """`run`, `verify` and `bench` link the model with mcugen's test harness (about 16 KB of flash), so
+    balanced plans them within the board's flash minus HARNESS_FLASH: on a board whose flash holds kws's
+    speed build but not with the harness beside it, verify picks some size layouts, links and is bit-exact
+    (before, the speed build was chosen and the firmware overflowed the flash)."""
+    need_arm_tools()
+    import tomllib
+
+    from click.testing import CliRunner
+
+    from mcugen.cli import main
+    from mcugen.compiler import HARNESS_FLASH, for_harness
+    path = shared_model("kws_ref_model.tflite")
+    fs = footprint(compile_model(path, "kws", "cortex-m4", optimize="speed")).flash
+    flash = fs + HARNESS_FLASH // 2  # the library alone fits, the firmware would not
+    src = (load_board("cortex-m4").path).read_text()
+    raw = tomllib.loads(src)
+    text = src.replace(f"size = 0x{raw['memory']['flash']['size']:08x}", f"size = {flash}", 1)
+    assert text != src
+    board_file = tmp_path / "small-m4.toml"
+    board_file.write_text(text.replace('name = "cortex-m4"', 'name = "small-m4"', 1))
+    b = load_board(str(board_file))
+    assert b.flash.size == flash and for_harness(b).flash.size == flash - HARNESS_FLASH
+    graph, data = load(path)
+    planned = compile_graph(graph, data, "kws", str(path), for_harness(with_optimize(b, "balanced")))
+    assert "size" in _layouts(planned) and footprint(planned).flash <= flash - HARNESS_FLASH
+    r = CliRunner().invoke(main, ["verify", str(path), "--board", str(board_file), "--count", "2"])
+    assert r.exit_code == 0 and "bit-exact" in r.output, r.output
