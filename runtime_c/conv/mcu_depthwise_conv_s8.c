@@ -67,6 +67,9 @@ static void mcu_dw_pixel(const mcu_dw_params_t *p, const int8_t *image, int32_t 
     const int32_t y0 = oy * p->stride_h - p->pad_top;
     const int32_t x0 = ox * p->stride_w - p->pad_left;
     const int32_t zp = p->pad[0];
+#if !defined(__ARM_FEATURE_DSP) && !defined(MCU_CONV_MVE) /* there this is the only path: DSP and Helium
+                                                              builds keep it compact (their fast paths
+                                                              serve the common shapes) */
     if (y0 >= 0 && y0 + (p->k_h - 1) * p->dil_h < p->in_h && x0 >= 0 && x0 + (p->k_w - 1) * p->dil_w < p->in_w) {
         /* the whole window inside the image: no bounds to check, the taps one pointer step apart */
         const int32_t row = p->dil_h * p->in_w * in_c;
@@ -94,6 +97,7 @@ static void mcu_dw_pixel(const mcu_dw_params_t *p, const int8_t *image, int32_t 
         }
         return;
     }
+#endif
     for (int32_t oc = 0, ic = 0, j = 0; oc < out_c; oc++) {
         if (j == mult) {
             j = 0;
