@@ -98,12 +98,9 @@ static void mcu_dw_pixel(const mcu_dw_params_t *p, const int8_t *image, int32_t 
         return;
     }
 #endif
-    for (int32_t oc = 0, ic = 0, j = 0; oc < out_c; oc++) {
-        if (j == mult) {
-            j = 0;
-            ic++;
-        }
-        j++;
+    for (int32_t oc = 0; oc < out_c; oc++) {
+        const int32_t ic = oc / mult; /* one SDIV on Armv7-M; a library call on Armv6-M (its windows that
+                                         lie inside the image take the path above) */
         const int8_t *w = p->filter + oc;
         int32_t acc = 0;
         for (int32_t ky = 0; ky < p->k_h; ky++) {
