@@ -365,7 +365,7 @@ static inline int32_t mcu_dw1c_s32(uint32_t v)
 
 /* The fields A (f[0]) and B (f[1]) of a pair's 64-bit sum (lo, hi) = A + B * 2^23, |A| < 2^22: A the low 23
  * bits; floor(S / 2^23) = B - [A < 0]. */
-static inline __attribute__((always_inline)) void mcu_dw1c_fields(uint32_t lo, uint32_t hi, int32_t *f)
+static inline __attribute__((always_inline, unused)) void mcu_dw1c_fields(uint32_t lo, uint32_t hi, int32_t *f)
 {
     const int32_t a = mcu_dw1c_lo(lo);
     f[0] = a;
@@ -539,7 +539,7 @@ static int8_t mcu_dw1c_output(const mcu_dw_params_t *p, int32_t acc, int32_t oc)
 }
 
 /* The fast requantization of one doubled accumulator with {m, k, e}: 0..255, before the clamp to span. */
-static inline __attribute__((always_inline)) uint32_t mcu_dw1c_fast1(int32_t a, int32_t m, int32_t k, int32_t e)
+static inline __attribute__((always_inline, unused)) uint32_t mcu_dw1c_fast1(int32_t a, int32_t m, int32_t k, int32_t e)
 {
     const int32_t t = (mcu_smmlar(a, m, k) + (a >> 31)) >> e;
 #if defined(__ARM_FEATURE_DSP)
@@ -550,7 +550,7 @@ static inline __attribute__((always_inline)) uint32_t mcu_dw1c_fast1(int32_t a, 
 }
 
 /* Four bytes 0..255: min(byte, span) + act_min, per byte. */
-static inline __attribute__((always_inline)) uint32_t mcu_dw1c_clamp4(uint32_t v, uint32_t span4, uint32_t lo4)
+static inline __attribute__((always_inline, unused)) uint32_t mcu_dw1c_clamp4(uint32_t v, uint32_t span4, uint32_t lo4)
 {
 #if defined(__ARM_FEATURE_DSP)
     uint32_t t;
@@ -572,7 +572,7 @@ static inline __attribute__((always_inline)) uint32_t mcu_dw1c_clamp4(uint32_t v
 }
 
 /* The n (<= 4) low bytes of word at out. */
-static inline __attribute__((always_inline)) void mcu_dw1c_put(int8_t *out, uint32_t word, int32_t n)
+static inline __attribute__((always_inline, unused)) void mcu_dw1c_put(int8_t *out, uint32_t word, int32_t n)
 {
     if (n == 4) {
         memcpy(out, &word, 4);

@@ -24,6 +24,7 @@ static inline uint32_t mcu_dw3_load_part(const int8_t *p, int32_t n)
 }
 #endif
 
+#if defined(__ARM_FEATURE_DSP) || !defined(MCU_MUL16) /* the Thumb-1 path stores its own bytes */
 /* Output bytes of the n (1 to 4) channels of a group from their accumulators a[0..3]. */
 static inline void mcu_dw3_store(const mcu_dw_params_t *p, const int32_t *q, int32_t c, const int32_t *a,
                                  int32_t n, int8_t *out)
@@ -45,6 +46,7 @@ static inline void mcu_dw3_store(const mcu_dw_params_t *p, const int32_t *q, int
     }
     memcpy(out + c, u, (size_t)n);
 }
+#endif
 
 #if defined(__ARM_FEATURE_DSP) && defined(__OPTIMIZE__) /* the register-hungry asm needs an optimising build */
 
@@ -430,6 +432,51 @@ static __attribute__((noinline)) void mcu_dw3_edge_pixel(const mcu_dw_params_t *
 
 #else /* plain C */
 
+/* The low / high int16 of a weight word. */
+#define MCU_DW3_LO(v) ((int32_t)(int16_t)(v))
+#define MCU_DW3_HI(v) ((int32_t)(v) >> 16)
+
+#if defined(MCU_MUL16)
+/* Thumb-1 cores (no unaligned loads, eight low registers, no 64-bit product): one channel at a time, each
+ * input byte by LDRSB through its tap pointer, each weight half extracted once, one product per MULS, the
+ * result stored as a byte. */
+static void mcu_dw3_pixel(const mcu_dw_params_t *p, const int8_t *const *t, int8_t *out)
+{
+    const int32_t channels = p->in_c, lo = p->act_min, span = p->act_max - p->act_min;
+    const int32_t *w = p->weights;
+    const int32_t *q = p->quant;
+    for (int32_t c = 0; c < channels; c += 4, w += MCU_DW3_WORDS, q += MCU_DW3_QUANT) {
+        const int32_t n = channels - c < 4 ? channels - c : 4;
+        for (int32_t j = 0; j < n; j++) {
+            const int32_t o = c + j;
+            uint32_t acc = (uint32_t)q[j];
+#define MCU_DW3_T1_PAIR(k)                                                                            \
+    do {                                                                                              \
+        const int32_t wj_ = w[4 * (k) + j];                                                           \
+        acc += (uint32_t)(t[2 * (k)][o] * MCU_DW3_LO(wj_)) + (uint32_t)(t[2 * (k) + 1][o] * MCU_DW3_HI(wj_)); \
+    } while (0)
+            MCU_DW3_T1_PAIR(0); /* unrolled: Thumb-1 has no spare register for a loop counter */
+            MCU_DW3_T1_PAIR(1);
+            MCU_DW3_T1_PAIR(2);
+            MCU_DW3_T1_PAIR(3);
+#undef MCU_DW3_T1_PAIR
+            const int32_t w8 = w[16 + (j & 1)];
+            acc += (uint32_t)(t[8][o] * (j >> 1 ? MCU_DW3_HI(w8) : MCU_DW3_LO(w8)));
+            const int32_t a = (int32_t)acc;
+            int32_t v;
+            if (p->fast) {
+                v = (mcu_smmlar(a, q[4 + 2 * j], q[5 + 2 * j]) + (a >> 31)) >> q[12 + j];
+                v = MCU_CLAMP(v, 0, span) + lo;
+            } else {
+                v = mcu_requantize(a, p->multiplier[o], p->shift[o]) + p->output_offset;
+                v = MCU_CLAMP(v, p->act_min, p->act_max);
+            }
+            out[o] = (int8_t)v;
+        }
+    }
+}
+#else /* Armv7-M without DSP, the host */
+
 /* Half h (0: low, 1: high) of word v as int16. */
 static inline int32_t mcu_dw3_half(uint32_t v, int32_t h)
 {
@@ -447,9 +494,6 @@ static inline uint32_t mcu_dw3_word(const int8_t *p)
 
 /* Byte j of word v as a signed value (SXTB / SBFX / ASR on Armv7-M). */
 #define MCU_DW3_BYTE(v, j) ((j) == 3 ? ((int32_t)(v) >> 24) : (int32_t)(int8_t)((int32_t)(v) >> (8 * (j))))
-/* The low / high int16 of a weight word. */
-#define MCU_DW3_LO(v) ((int32_t)(int16_t)(v))
-#define MCU_DW3_HI(v) ((int32_t)(v) >> 16)
 
 /* A whole group of 4 channels: per tap pair, the two taps' input words and the four channels' weight
  * words, each input byte and weight half extracted once (no DSP: one MLA per product). Sums modulo 2^32. */
@@ -514,46 +558,6 @@ static inline void mcu_dw3_group4(const int8_t *const *t, int32_t c, const int32
     a[3] = (int32_t)a3;
 }
 
-#if defined(MCU_MUL16)
-/* Thumb-1 cores (no unaligned loads, eight low registers, no 64-bit product): one channel at a time, each
- * input byte by LDRSB through its tap pointer, each weight half extracted once, one product per MULS, the
- * result stored as a byte. */
-static void mcu_dw3_pixel(const mcu_dw_params_t *p, const int8_t *const *t, int8_t *out)
-{
-    const int32_t channels = p->in_c, lo = p->act_min, span = p->act_max - p->act_min;
-    const int32_t *w = p->weights;
-    const int32_t *q = p->quant;
-    for (int32_t c = 0; c < channels; c += 4, w += MCU_DW3_WORDS, q += MCU_DW3_QUANT) {
-        const int32_t n = channels - c < 4 ? channels - c : 4;
-        for (int32_t j = 0; j < n; j++) {
-            const int32_t o = c + j;
-            uint32_t acc = (uint32_t)q[j];
-#define MCU_DW3_T1_PAIR(k)                                                                            \
-    do {                                                                                              \
-        const int32_t wj_ = w[4 * (k) + j];                                                           \
-        acc += (uint32_t)(t[2 * (k)][o] * MCU_DW3_LO(wj_)) + (uint32_t)(t[2 * (k) + 1][o] * MCU_DW3_HI(wj_)); \
-    } while (0)
-            MCU_DW3_T1_PAIR(0); /* unrolled: Thumb-1 has no spare register for a loop counter */
-            MCU_DW3_T1_PAIR(1);
-            MCU_DW3_T1_PAIR(2);
-            MCU_DW3_T1_PAIR(3);
-#undef MCU_DW3_T1_PAIR
-            const int32_t w8 = w[16 + (j & 1)];
-            acc += (uint32_t)(t[8][o] * (j >> 1 ? MCU_DW3_HI(w8) : MCU_DW3_LO(w8)));
-            const int32_t a = (int32_t)acc;
-            int32_t v;
-            if (p->fast) {
-                v = (mcu_smmlar(a, q[4 + 2 * j], q[5 + 2 * j]) + (a >> 31)) >> q[12 + j];
-                v = MCU_CLAMP(v, 0, span) + lo;
-            } else {
-                v = mcu_requantize(a, p->multiplier[o], p->shift[o]) + p->output_offset;
-                v = MCU_CLAMP(v, p->act_min, p->act_max);
-            }
-            out[o] = (int8_t)v;
-        }
-    }
-}
-#else
 static void mcu_dw3_pixel(const mcu_dw_params_t *p, const int8_t *const *t, int8_t *out)
 {
     const int32_t channels = p->in_c;
