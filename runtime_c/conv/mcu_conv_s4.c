@@ -123,7 +123,7 @@ static inline void mcu_s4_gemm_put(int16_t *dst, const int8_t *src, int32_t grou
 #if defined(__ARM_FEATURE_DSP)
         uint32_t v;
         memcpy(&v, src, 4);
-        const int32_t e = __sxtb16((int32_t)v), o = mcu_s4_sxtb16_ror8(v);
+        const int32_t e = __sxtb16((int32_t)v), o = mcu_sxtb16_ror8(v);
         even = __smlad(e, 0x00010001, even);
         odd = __smlad(o, 0x00010001, odd);
         /* (16 x0, 16 x2): the low lane's sign bits that the shift moved into the high lane cleared */

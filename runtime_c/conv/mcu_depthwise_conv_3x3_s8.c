@@ -50,29 +50,6 @@ static inline void mcu_dw3_store(const mcu_dw_params_t *p, const int32_t *q, int
 
 #if defined(__ARM_FEATURE_DSP) && defined(__OPTIMIZE__) /* the register-hungry asm needs an optimising build */
 
-static inline int32_t mcu_dw3_sxtb16_ror8(uint32_t x)
-{
-    int32_t r;
-    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
-    return r;
-}
-
-/* Low halves of a and b: (a[15:0], b[15:0]). */
-static inline uint32_t mcu_dw3_pkhbt(uint32_t a, uint32_t b)
-{
-    uint32_t r;
-    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
-    return r;
-}
-
-/* High halves of a and b: (a[31:16], b[31:16]). */
-static inline uint32_t mcu_dw3_pkhtb(uint32_t a, uint32_t b)
-{
-    uint32_t r;
-    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(b), "r"(a));
-    return r;
-}
-
 /* Taps a and b (channels c .. c+3 of each) into the four accumulators: their words are split by
  * PKHBT/PKHTB into (c0 c1 of a, c0 c1 of b) and (c2 c3 of a, c2 c3 of b), then by SXTB16 into the
  * int16 pairs (a_c0, b_c0) ... (a_c3, b_c3) that meet the packed weights in SMLAD. One asm block so
@@ -124,12 +101,12 @@ static inline uint32_t mcu_dw3_pkhtb(uint32_t a, uint32_t b)
 #define MCU_DW3_PAIR_WORDS(xa, xb)                             \
     do {                                                       \
         const uint32_t xa2_ = (xa), xb2_ = (xb);               \
-        const uint32_t lo2_ = mcu_dw3_pkhbt(xa2_, xb2_);       \
-        const uint32_t hi2_ = mcu_dw3_pkhtb(xa2_, xb2_);       \
+        const uint32_t lo2_ = mcu_pkhbt(xa2_, xb2_);           \
+        const uint32_t hi2_ = mcu_pkhtb(xa2_, xb2_);           \
         a0 = __smlad(__sxtb16((int32_t)lo2_), w[0], a0);       \
-        a1 = __smlad(mcu_dw3_sxtb16_ror8(lo2_), w[1], a1);     \
+        a1 = __smlad(mcu_sxtb16_ror8(lo2_), w[1], a1);         \
         a2 = __smlad(__sxtb16((int32_t)hi2_), w[2], a2);       \
-        a3 = __smlad(mcu_dw3_sxtb16_ror8(hi2_), w[3], a3);     \
+        a3 = __smlad(mcu_sxtb16_ror8(hi2_), w[3], a3);         \
         w += 4;                                                \
     } while (0)
 
@@ -137,7 +114,7 @@ static inline uint32_t mcu_dw3_pkhtb(uint32_t a, uint32_t b)
     do {                                                       \
         const uint32_t x2_ = (x8);                             \
         const int32_t e2_ = __sxtb16((int32_t)x2_);            \
-        const int32_t o2_ = mcu_dw3_sxtb16_ror8(x2_);          \
+        const int32_t o2_ = mcu_sxtb16_ror8(x2_);              \
         a0 = __smlabb(e2_, w[0], a0);                          \
         a2 = __smlatt(e2_, w[0], a2);                          \
         a1 = __smlabb(o2_, w[1], a1);                          \

@@ -357,22 +357,6 @@ static int32_t mcu_dw_s4_groups_fast(const mcu_conv_s4_params_t *p, const int8_t
 #define MCU_DW_S4_HAVE_FAST 1
 #endif
 
-#if defined(__ARM_FEATURE_DSP)
-static inline uint32_t mcu_dw_s4_pkhbt(uint32_t a, uint32_t b)
-{
-    uint32_t r;
-    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
-    return r;
-}
-
-static inline uint32_t mcu_dw_s4_pkhtb(uint32_t a, uint32_t b)
-{
-    uint32_t r;
-    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(b), "r"(a));
-    return r;
-}
-#endif
-
 /* Channels c .. c+n-1 (n <= 4) of one pixel (tap[]: its tap pointers, taps rounded up to even: the extra
    one has weight 0) into out[0 .. n). */
 static void mcu_dw_s4_group(const mcu_conv_s4_params_t *p, const int8_t *const *tap, int32_t pairs, int32_t c,
@@ -386,11 +370,11 @@ static void mcu_dw_s4_group(const mcu_conv_s4_params_t *p, const int8_t *const *
         const uint32_t v = (uint32_t)w[k];
         const uint32_t hi = v & 0xF0F0F0F0u, lo = (v << 4) & 0xF0F0F0F0u;
         const uint32_t xa = mcu_dw_s4_load(tap[2 * k] + c, n), xb = mcu_dw_s4_load(tap[2 * k + 1] + c, n);
-        const uint32_t l = mcu_dw_s4_pkhbt(xa, xb), h = mcu_dw_s4_pkhtb(xa, xb);
+        const uint32_t l = mcu_pkhbt(xa, xb), h = mcu_pkhtb(xa, xb);
         acc[0] = __smlad(__sxtb16((int32_t)l), __sxtb16((int32_t)hi), acc[0]);
-        acc[1] = __smlad(mcu_s4_sxtb16_ror8(l), mcu_s4_sxtb16_ror8(hi), acc[1]);
+        acc[1] = __smlad(mcu_sxtb16_ror8(l), mcu_sxtb16_ror8(hi), acc[1]);
         acc[2] = __smlad(__sxtb16((int32_t)h), __sxtb16((int32_t)lo), acc[2]);
-        acc[3] = __smlad(mcu_s4_sxtb16_ror8(h), mcu_s4_sxtb16_ror8(lo), acc[3]);
+        acc[3] = __smlad(mcu_sxtb16_ror8(h), mcu_sxtb16_ror8(lo), acc[3]);
     }
 #else
     uint32_t acc[4];

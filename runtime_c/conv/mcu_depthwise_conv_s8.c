@@ -312,28 +312,6 @@ static inline int32_t mcu_dw1d_group_words(int32_t taps)
     return 16 + 4 * (taps >> 1) + 2 * (taps & 1);
 }
 
-static inline uint32_t mcu_dw1d_pkhbt(uint32_t a, uint32_t b)
-{
-    uint32_t r;
-    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
-    return r;
-}
-
-/* (a[31:16], b[31:16]) into the low and high halves. */
-static inline uint32_t mcu_dw1d_pkhtb(uint32_t a, uint32_t b)
-{
-    uint32_t r;
-    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(b), "r"(a));
-    return r;
-}
-
-static inline int32_t mcu_dw1d_sxtb16_ror8(uint32_t x)
-{
-    int32_t r;
-    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
-    return r;
-}
-
 /* The fast requantization of accumulator a with its channel's (M, K) at mk and shift e. */
 static inline uint8_t mcu_dw1d_out(const int32_t *mk, int32_t e, int32_t a, int32_t span, int32_t lo)
 {
@@ -355,15 +333,15 @@ static void mcu_dw1d_pixel_taps(const mcu_dw_params_t *p, const int8_t *const *t
         w += 4;
         for (int32_t j = 0; j < pairs; j++, w += 4) {
             const uint32_t xa = mcu_dw_load4(tap[2 * j] + c, n), xb = mcu_dw_load4(tap[2 * j + 1] + c, n);
-            const uint32_t l = mcu_dw1d_pkhbt(xa, xb), h = mcu_dw1d_pkhtb(xa, xb);
+            const uint32_t l = mcu_pkhbt(xa, xb), h = mcu_pkhtb(xa, xb);
             a0 = __smlad(__sxtb16((int32_t)l), w[0], a0);
-            a1 = __smlad(mcu_dw1d_sxtb16_ror8(l), w[1], a1);
+            a1 = __smlad(mcu_sxtb16_ror8(l), w[1], a1);
             a2 = __smlad(__sxtb16((int32_t)h), w[2], a2);
-            a3 = __smlad(mcu_dw1d_sxtb16_ror8(h), w[3], a3);
+            a3 = __smlad(mcu_sxtb16_ror8(h), w[3], a3);
         }
         if (taps & 1) {
             const uint32_t x = mcu_dw_load4(tap[taps - 1] + c, n);
-            const int32_t e = __sxtb16((int32_t)x), o = mcu_dw1d_sxtb16_ror8(x);
+            const int32_t e = __sxtb16((int32_t)x), o = mcu_sxtb16_ror8(x);
             a0 = __smlabb(e, w[0], a0);
             a2 = __smlatt(e, w[0], a2);
             a1 = __smlabb(o, w[1], a1);

@@ -34,15 +34,6 @@
 /* the int4 value at bit `shift` of word v */
 #define MCU_S4_VALUE(v, shift) ((int32_t)((((v) >> (shift)) & 0xFu) ^ 8u) - 8)
 
-#if defined(__ARM_FEATURE_DSP)
-static inline int32_t mcu_s4_sxtb16_ror8(uint32_t v)
-{
-    int32_t r;
-    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
-    return r;
-}
-#endif
-
 /* sum over the row of x * w, `words` words. Exact while |sum| < 2^27 (the DSP path sums 16 * x * w
    in int32): rows of at most MCU_S4_MAX_ROW values (mcugen checks it at build time). */
 #define MCU_S4_MAX_ROW 65536
@@ -59,9 +50,9 @@ static inline int32_t mcu_s4_dot(const int16_t *x, const int32_t *w, int32_t wor
         memcpy(&x45, x + 4, 4);
         memcpy(&x67, x + 6, 4);
         acc = __smlad(__sxtb16((int32_t)lo), x01, acc);
-        acc = __smlad(mcu_s4_sxtb16_ror8(lo), x23, acc);
+        acc = __smlad(mcu_sxtb16_ror8(lo), x23, acc);
         acc = __smlad(__sxtb16((int32_t)hi), x45, acc);
-        acc = __smlad(mcu_s4_sxtb16_ror8(hi), x67, acc);
+        acc = __smlad(mcu_sxtb16_ror8(hi), x67, acc);
     }
     return acc / 16; /* exact: every product was taken times 16 */
 #else
@@ -95,12 +86,12 @@ static inline void mcu_s4_dot2(const int16_t *x, const int32_t *w, int32_t words
         memcpy(&x67, x + 6, 4);
         a = __smlad(__sxtb16((int32_t)vlo), x01, a);
         b = __smlad(__sxtb16((int32_t)ulo), x01, b);
-        a = __smlad(mcu_s4_sxtb16_ror8(vlo), x23, a);
-        b = __smlad(mcu_s4_sxtb16_ror8(ulo), x23, b);
+        a = __smlad(mcu_sxtb16_ror8(vlo), x23, a);
+        b = __smlad(mcu_sxtb16_ror8(ulo), x23, b);
         a = __smlad(__sxtb16((int32_t)vhi), x45, a);
         b = __smlad(__sxtb16((int32_t)uhi), x45, b);
-        a = __smlad(mcu_s4_sxtb16_ror8(vhi), x67, a);
-        b = __smlad(mcu_s4_sxtb16_ror8(uhi), x67, b);
+        a = __smlad(mcu_sxtb16_ror8(vhi), x67, a);
+        b = __smlad(mcu_sxtb16_ror8(uhi), x67, b);
     }
     *acc0 = a / 16;
     *acc1 = b / 16;
@@ -135,9 +126,9 @@ static inline void mcu_s4_dot2x2(const int16_t *x0, const int16_t *x1, const int
     } while (0)
 #define MCU_S4_SX(x) __sxtb16((int32_t)(x))
         MCU_S4_STEP(0, MCU_S4_SX, vlo, ulo);
-        MCU_S4_STEP(2, mcu_s4_sxtb16_ror8, vlo, ulo);
+        MCU_S4_STEP(2, mcu_sxtb16_ror8, vlo, ulo);
         MCU_S4_STEP(4, MCU_S4_SX, v & 0xF0F0F0F0u, u & 0xF0F0F0F0u);
-        MCU_S4_STEP(6, mcu_s4_sxtb16_ror8, v & 0xF0F0F0F0u, u & 0xF0F0F0F0u);
+        MCU_S4_STEP(6, mcu_sxtb16_ror8, v & 0xF0F0F0F0u, u & 0xF0F0F0F0u);
 #undef MCU_S4_SX
 #undef MCU_S4_STEP
     }

@@ -111,13 +111,6 @@ static void mcu_fc_block_c(const mcu_fc_ctx_t *c, const uint32_t *w, const int8_
 
 #if defined(__ARM_FEATURE_DSP)
 
-static inline int32_t mcu_fc_sxtb16_ror8(uint32_t x)
-{
-    int32_t r;
-    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
-    return r;
-}
-
 /* a = p[0], b = p[1], p += 2, in one LDRD (p is 4-byte aligned: the weights are int32 arrays). */
 #define MCU_FC_LDRD(a, b, p) \
     __asm__("ldrd %0, %1, [%2], #8" : "=r"(a), "=r"(b), "+r"(p) : "m"(*(const int32_t(*)[2])(p)))
@@ -139,7 +132,7 @@ static inline int32_t mcu_fc_sxtb16_ror8(uint32_t x)
 /* One group of 4 inputs (raw bytes `raw`) against `np` (1 to 3) interleaved row pairs. */
 #define MCU_FC_GROUP(raw, w, np)                                                   \
     do {                                                                           \
-        const int32_t x0 = __sxtb16((int32_t)(raw)), x1 = mcu_fc_sxtb16_ror8(raw); \
+        const int32_t x0 = __sxtb16((int32_t)(raw)), x1 = mcu_sxtb16_ror8(raw); \
         MCU_FC_PAIR(w, x0, x1, s0, t0);                                            \
         if ((np) >= 2) {                                                           \
             MCU_FC_PAIR(w, x0, x1, s1, t1);                                        \

@@ -91,4 +91,31 @@ static inline int32_t mcu_smmulr(int32_t a, int32_t b)
 #endif
 }
 
+#if defined(__ARM_FEATURE_DSP)
+/* The DSP extension's packing instructions that ACLE lacks, for the kernels' C around their assembly. */
+/* SXTB16 with ROR #8: bytes 1 and 3 of x, sign-extended into the low and high halves. */
+static inline int32_t mcu_sxtb16_ror8(uint32_t x)
+{
+    int32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
+
+/* PKHBT: the low halves of a and b, as (a[15:0], b[15:0]) (low half first). */
+static inline uint32_t mcu_pkhbt(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+
+/* PKHTB: the high halves of a and b, as (a[31:16], b[31:16]) (low half first). */
+static inline uint32_t mcu_pkhtb(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(b), "r"(a));
+    return r;
+}
+#endif
+
 #endif /* MCU_FIXEDPOINT_H */

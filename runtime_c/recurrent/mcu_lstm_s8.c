@@ -25,12 +25,6 @@
 #if defined(__ARM_FEATURE_DSP)
 #include <arm_acle.h>
 
-static inline int32_t mcu_lstm_sxtb16_ror8(uint32_t x)
-{
-    int32_t r;
-    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
-    return r;
-}
 #endif
 
 /* Two words of a (word-aligned, constant) weight block in one LDRD: gcc does not pair the loads itself. */
@@ -87,7 +81,7 @@ static inline __attribute__((always_inline)) void mcu_lstm_gates(const int32_t *
     /* one group: 4 inputs (word xw: SXTB16 makes (x0, x2) and (x1, x3)) against each gate's two weight words */
 #define MCU_LSTM_GROUP(xw)                                                          \
     do {                                                                            \
-        const int32_t xl = __sxtb16((int32_t)(xw)), xh = mcu_lstm_sxtb16_ror8(xw); \
+        const int32_t xl = __sxtb16((int32_t)(xw)), xh = mcu_sxtb16_ror8(xw); \
         int32_t w0, w1, w2, w3, w4, w5, w6, w7;                                     \
         mcu_lstm_ldrd(w, 0, &w0, &w1);                                              \
         mcu_lstm_ldrd(w, 8, &w2, &w3);                                              \

@@ -28,12 +28,6 @@
 #if defined(__ARM_FEATURE_DSP)
 #include <arm_acle.h>
 
-static inline int32_t mcu_svdf_sxtb16_ror8(uint32_t x)
-{
-    int32_t r;
-    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
-    return r;
-}
 #endif
 
 /* acc + sum a[i] * b[i] (mod 2^32), int8 x int8. */
@@ -47,7 +41,7 @@ static inline __attribute__((always_inline)) uint32_t mcu_svdf_dot8(const int8_t
         memcpy(&wa, a + i, 4);
         memcpy(&wb, b + i, 4);
         acc = (uint32_t)__smlad(__sxtb16((int32_t)wa), __sxtb16((int32_t)wb), (int32_t)acc);
-        acc = (uint32_t)__smlad(mcu_svdf_sxtb16_ror8(wa), mcu_svdf_sxtb16_ror8(wb), (int32_t)acc);
+        acc = (uint32_t)__smlad(mcu_sxtb16_ror8(wa), mcu_sxtb16_ror8(wb), (int32_t)acc);
     }
 #endif
     for (; i < n; i++) {
@@ -88,11 +82,11 @@ static inline __attribute__((always_inline)) void mcu_svdf_dot8x2(const int8_t *
         memcpy(&wx, x + i, 4);
         memcpy(&wa, w0 + i, 4);
         memcpy(&wb, w1 + i, 4);
-        const int32_t xl = __sxtb16((int32_t)wx), xh = mcu_svdf_sxtb16_ror8(wx);
+        const int32_t xl = __sxtb16((int32_t)wx), xh = mcu_sxtb16_ror8(wx);
         s0 = (uint32_t)__smlad(__sxtb16((int32_t)wa), xl, (int32_t)s0);
-        s0 = (uint32_t)__smlad(mcu_svdf_sxtb16_ror8(wa), xh, (int32_t)s0);
+        s0 = (uint32_t)__smlad(mcu_sxtb16_ror8(wa), xh, (int32_t)s0);
         s1 = (uint32_t)__smlad(__sxtb16((int32_t)wb), xl, (int32_t)s1);
-        s1 = (uint32_t)__smlad(mcu_svdf_sxtb16_ror8(wb), xh, (int32_t)s1);
+        s1 = (uint32_t)__smlad(mcu_sxtb16_ror8(wb), xh, (int32_t)s1);
     }
 #endif
     for (; i < n; i++) {
@@ -226,19 +220,19 @@ static inline __attribute__((always_inline)) void mcu_svdf_block4(const int32_t 
 #if defined(__ARM_FEATURE_DSP)
 #define MCU_SVDF_GROUP(xw)                                                            \
     do {                                                                              \
-        const int32_t xl = __sxtb16((int32_t)(xw)), xh = mcu_svdf_sxtb16_ror8(xw);   \
+        const int32_t xl = __sxtb16((int32_t)(xw)), xh = mcu_sxtb16_ror8(xw);   \
         int32_t w0, w1, w2, w3;                                                       \
         mcu_svdf_ldrd(w, 0, &w0, &w1);                                                \
         mcu_svdf_ldrd(w, 8, &w2, &w3);                                                \
         w += 4;                                                                       \
         s0 = (uint32_t)__smlad(__sxtb16(w0), xl, (int32_t)s0);                        \
-        s0 = (uint32_t)__smlad(mcu_svdf_sxtb16_ror8((uint32_t)w0), xh, (int32_t)s0);  \
+        s0 = (uint32_t)__smlad(mcu_sxtb16_ror8((uint32_t)w0), xh, (int32_t)s0);  \
         s1 = (uint32_t)__smlad(__sxtb16(w1), xl, (int32_t)s1);                        \
-        s1 = (uint32_t)__smlad(mcu_svdf_sxtb16_ror8((uint32_t)w1), xh, (int32_t)s1);  \
+        s1 = (uint32_t)__smlad(mcu_sxtb16_ror8((uint32_t)w1), xh, (int32_t)s1);  \
         s2 = (uint32_t)__smlad(__sxtb16(w2), xl, (int32_t)s2);                        \
-        s2 = (uint32_t)__smlad(mcu_svdf_sxtb16_ror8((uint32_t)w2), xh, (int32_t)s2);  \
+        s2 = (uint32_t)__smlad(mcu_sxtb16_ror8((uint32_t)w2), xh, (int32_t)s2);  \
         s3 = (uint32_t)__smlad(__sxtb16(w3), xl, (int32_t)s3);                        \
-        s3 = (uint32_t)__smlad(mcu_svdf_sxtb16_ror8((uint32_t)w3), xh, (int32_t)s3);  \
+        s3 = (uint32_t)__smlad(mcu_sxtb16_ror8((uint32_t)w3), xh, (int32_t)s3);  \
     } while (0)
     for (; x != xend; x += 4) {
         uint32_t xw;
@@ -299,7 +293,7 @@ static inline __attribute__((always_inline)) void mcu_svdf_r1_filter(int8_t *row
         row += 4;
         wt += 4;
         acc = (uint32_t)__smlad(__sxtb16((int32_t)ws), __sxtb16((int32_t)ww), (int32_t)acc);
-        acc = (uint32_t)__smlad(mcu_svdf_sxtb16_ror8(ws), mcu_svdf_sxtb16_ror8(ww), (int32_t)acc);
+        acc = (uint32_t)__smlad(mcu_sxtb16_ror8(ws), mcu_sxtb16_ror8(ww), (int32_t)acc);
     } while (row != end);
     *out = (int8_t)__ssat(mcu_rec_rq((int32_t)acc, rq2), 8);
 #else
