@@ -87,6 +87,7 @@ def require_module(module: str, purpose: str) -> None:
 
 
 _OVERFLOW = re.compile(r"region [`'\"]?(\w+)['\"]? overflowed by (\d+) bytes")
+_STACK_ROOM = re.compile(r"mcugen-stack-room (\d+)")  # templates/firmware/link.ld.j2's ASSERT
 
 
 def firmware_build_problem(output: str, board=None, what: str = "firmware"):
@@ -114,11 +115,13 @@ def firmware_build_problem(output: str, board=None, what: str = "firmware"):
                            "library and mcugen's test harness (start-up code, newlib's semihosting stdio: about "
                            "16 KB of flash and 1 KB of RAM), so it needs more than the model alone (`mcugen build` "
                            "measures that). Pick a board with more memory or shrink the model.")
-    if "mcugen-stack-room" in output:  # (a region overflow, above, says more)
+    room_hit = _STACK_ROOM.search(output)
+    if room_hit:  # (a region overflow, above, says more)
         from ..errors import BudgetError
         ram = getattr(getattr(board, "ram", None), "size", None)
-        stack = min(max(ram // 8, 0x800), 0x4000) if ram else None  # templates/firmware/link.ld.j2
-        room = f" (its RAM: {ram:,} bytes, of which the top {stack:,} are kept for the stack)" if ram else ""
+        stack = int(room_hit.group(1))
+        room = f" (its RAM: {ram:,} bytes, of which the top {stack:,} are kept for the stack)" if ram else \
+            f" (the top {stack:,} bytes of its RAM are kept for the stack)"
         return BudgetError(f"the {what} does not fit {name}{room}: its static data (.data + .bss: the model's "
                            "arena and state, the test harness, newlib) reaches into the stack's room, where the "
                            "stack would overwrite it. Pick a board with more RAM or shrink the model's arena "

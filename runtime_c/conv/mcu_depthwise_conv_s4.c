@@ -424,14 +424,7 @@ static void mcu_dw_s4_taps(const mcu_conv_s4_params_t *p, const int8_t *img, int
             tap[t] = base + off[t];
         }
     } else {
-        for (int32_t ky = 0, t = 0; ky < p->k_h; ky++) {
-            const int32_t y = y0 + ky * p->dil_h;
-            for (int32_t kx = 0; kx < p->k_w; kx++, t++) {
-                const int32_t x = x0 + kx * p->dil_w;
-                const int inside = y >= 0 && y < p->in_h && x >= 0 && x < p->in_w;
-                tap[t] = inside ? img + (y * p->in_w + x) * p->in_c : p->pad;
-            }
-        }
+        MCU_DW_EDGE_TAPS(p, img, y0, x0, tap);
     }
     tap[taps] = p->pad;
 }

@@ -29,19 +29,11 @@ static inline int8_t mcu_dw_output(const mcu_dw_params_t *p, int32_t acc, int32_
 }
 
 #if defined(__ARM_FEATURE_DSP) || defined(MCU_CONV_MVE)
-/* The tap pointers of a window at (y0, x0) of image `img` that reaches outside it: each tap's input pixel, or
- * p->pad where the tap is outside the image. */
+/* The tap pointers of a window at (y0, x0) of image `img` that reaches outside it (mcu_conv.h). */
 static inline void mcu_dw_edge_taps(const mcu_dw_params_t *p, const int8_t *img, int32_t y0, int32_t x0,
                                     const int8_t **tap)
 {
-    for (int32_t ky = 0, t = 0; ky < p->k_h; ky++) {
-        const int32_t y = y0 + ky * p->dil_h;
-        for (int32_t kx = 0; kx < p->k_w; kx++, t++) {
-            const int32_t x = x0 + kx * p->dil_w;
-            const int inside = y >= 0 && y < p->in_h && x >= 0 && x < p->in_w;
-            tap[t] = inside ? img + (y * p->in_w + x) * p->in_c : p->pad;
-        }
-    }
+    MCU_DW_EDGE_TAPS(p, img, y0, x0, tap);
 }
 
 /* Output pixel (b, oy, ox) moved one step in the contract's order (step 1 forwards, -1 backwards). */

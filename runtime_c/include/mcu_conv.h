@@ -413,6 +413,21 @@ typedef struct {
 
 #define MCU_DW_MVE_MAX_TAPS 64
 
+/* The tap pointers tap[0 .. k_h * k_w - 1] of a depthwise window at (y0, x0) of image `img`: each tap's input
+ * pixel, or p->pad where the tap lies outside the image. A macro so that the int8 and int4 kernels' parameter
+ * structs (the same field names) share it. */
+#define MCU_DW_EDGE_TAPS(p, img, y0, x0, tap)                                                  \
+    do {                                                                                       \
+        for (int32_t ky_ = 0, t_ = 0; ky_ < (p)->k_h; ky_++) {                                 \
+            const int32_t y_ = (y0) + ky_ * (p)->dil_h;                                        \
+            for (int32_t kx_ = 0; kx_ < (p)->k_w; kx_++, t_++) {                               \
+                const int32_t x_ = (x0) + kx_ * (p)->dil_w;                                    \
+                const int in_ = y_ >= 0 && y_ < (p)->in_h && x_ >= 0 && x_ < (p)->in_w;         \
+                (tap)[t_] = in_ ? (img) + (y_ * (p)->in_w + x_) * (p)->in_c : (p)->pad;        \
+            }                                                                                  \
+        }                                                                                      \
+    } while (0)
+
 /* DEPTHWISE_CONV_2D, any shape, int8 activations and weights, int32 bias. No scratch. */
 void mcu_depthwise_conv_s8(const mcu_dw_params_t *p, const int8_t *input, int8_t *output);
 
