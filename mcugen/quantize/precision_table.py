@@ -9,8 +9,9 @@ the TFLM interpreter on held-out samples against the float model (LiteRT): outpu
 float, accuracy against the labels where there are labels; instructions per inference on cortex-m4 from
 `mcugen bench` (exact counts under QEMU). Data: the labelled fixtures of tests/fixtures/quant (real digits and
 photo patches: calibration / evaluation splits as committed) and the MLPerf float models of models/float/ on
-the seeded synthetic data of tests/quantize/realistic.py (calibration seed 1, evaluation seed 2). The mixed
-search's own time is printed per model.
+the seeded synthetic data of tests/quantize/realistic.py (calibration seed 1, evaluation seed 2), and
+kws_ref_model_float again on the labelled synthesised speech of tests/fixtures/speech. The mixed search's own
+time is printed per model.
 """
 from __future__ import annotations
 
@@ -24,11 +25,14 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ("digits_cnn", "digits_mlp", "digits_conv1d", "photo_mbnet")
+# kws_ref_model_float on labelled synthesised speech (tests/fixtures/speech, examples/speech/make_kws_speech.py)
+SPEECH = {"kws_ref_model_float (speech)": "kws_speech"}
 # (calibration, evaluation samples): enough held-out samples that one point of top-1 agreement is more than
 # one sample (kws: 1,024; vww: 128, its TFLM runs are the slow part)
 FLOAT_MODELS = {"ad01_fp32": (64, 64), "kws_ref_model_float": (256, 1024), "vww_96_float": (16, 128),
                 "hello_world_float": (64, 64)}
-CLASSIFIERS = frozenset({*FIXTURES, "kws_ref_model_float", "vww_96_float"})  # top-1 agreement means something
+# top-1 agreement means something
+CLASSIFIERS = frozenset({*FIXTURES, *SPEECH, "kws_ref_model_float", "vww_96_float"})
 # (label, quantize options, bench it): the defaults (no bias correction) of each
 VARIANTS = (("int8", {}, True), ("int4", {"weights": "int4"}, True),
             ("mixed 60%", {"weights": "mixed", "max_flash": "60%"}, True))
@@ -40,6 +44,11 @@ def _data(name: str, models_dir: Path):
         f = ROOT / "tests" / "fixtures" / "quant"
         return (f / f"{name}_float.tflite", np.load(f / f"{name}_calib.npy"), np.load(f / f"{name}_eval.npy"),
                 np.load(f / f"{name}_eval_labels.npy"))
+    if name in SPEECH:
+        f, stem = ROOT / "tests" / "fixtures" / "speech", SPEECH[name]
+        return (Path(models_dir) / "float" / "kws_ref_model_float.tflite",
+                np.load(f / f"{stem}_calib.npy").astype(np.float32),  # stored as float16
+                np.load(f / f"{stem}_eval.npy").astype(np.float32), np.load(f / f"{stem}_eval_labels.npy"))
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     from tests.quantize.realistic import DATA
@@ -82,7 +91,7 @@ def measure(name: str, models_dir: Path, bench: bool = True, log=None) -> list[d
 
 
 def table(models_dir: Path, models=None, bench: bool = True, log=None) -> str:
-    models = models or [*FIXTURES, *FLOAT_MODELS]
+    models = models or [*FIXTURES, *FLOAT_MODELS, *SPEECH]
     lines = ["## Int4 weights and mixed precision (`mcugen quantize --weights int4|mixed`)", "",
              "Each float model quantized with the same calibration samples and minmax ranges, per-channel weights: "
              "all-int8 weights, all-int4 weights (GPTQ rounding in sequence on the calibration data: "
@@ -90,7 +99,10 @@ def table(models_dir: Path, models=None, bench: bool = True, log=None) -> str:
              "and `--weights mixed --max-flash 60%` (int4 per layer by measured sensitivity, the weights and biases "
              "within 60 % of the all-int8 model's: `mcugen/quantize/mixed.py`). Run in the TFLM interpreter on the "
              "held-out samples against the float model (LiteRT). Fixtures (`tests/fixtures/quant`): real digits and "
-             "photo patches with labels; MLPerf float models: seeded synthetic data (`tests/quantize/realistic.py`). "
+             "photo patches with labels; MLPerf float models: seeded synthetic data (`tests/quantize/realistic.py`); "
+             "`kws_ref_model_float (speech)`: the same kws model on labelled words spoken by a speech synthesiser "
+             "(`tests/fixtures/speech`, made by `examples/speech/make_kws_speech.py`: 256 calibration, 2,048 "
+             "evaluation samples). "
              "Instructions: `mcugen bench --board cortex-m4` (exact counts under QEMU).", "",
              "| model | weights | weight + bias bytes | vs int8 | SQNR vs float (dB) | top-1 agreement | accuracy "
              "(float) | int4 layers | cortex-m4 instructions | mixed search: sensitivity + search (s) |",
