@@ -4,7 +4,7 @@
 #   make test    run the whole test suite                                         <- the one test command
 PYTHON ?= python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := build-essential cmake gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm clang lld
+APT_PACKAGES := build-essential cmake gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm clang lld ccache
 EXAMPLE_OUT := build/examples/tiny_cnn
 
 setup: deps example

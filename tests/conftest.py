@@ -17,6 +17,32 @@ if _WORKER:
     _base = os.environ.get("MCUGEN_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "mcugen")
     os.environ["MCUGEN_CACHE_DIR"] = os.path.join(_base, f"xdist-{_WORKER}")
 
+
+
+def _compiler_cache() -> None:
+    """Most of the suite's time is the C compiler building the same kernel files again for another model
+    (they depend on the board and the flags, not on the model): with ccache installed (`make deps` installs
+    it), the compilers the generated Makefiles call are ccache's masquerade links, first on PATH. ccache
+    hashes the preprocessed source, the flags and the compiler, replays warnings (so -Werror still fails),
+    and gives the object the compiler would; MCUGEN_NO_CCACHE=1 turns it off."""
+    ccache = shutil.which("ccache")
+    if not ccache or os.environ.get("MCUGEN_NO_CCACHE") == "1":
+        return
+    links = Path(os.environ.get("TMPDIR", "/tmp")) / f"mcugen-ccache-bin-{os.getuid()}"
+    links.mkdir(exist_ok=True)
+    for tool in ("cc", "gcc", "clang", "arm-none-eabi-gcc"):
+        link = links / tool
+        if shutil.which(tool) and not link.exists():
+            try:
+                link.symlink_to(ccache)
+            except FileExistsError:  # the other xdist worker made it
+                pass
+    if str(links) not in os.environ["PATH"].split(os.pathsep):
+        os.environ["PATH"] = f"{links}{os.pathsep}{os.environ['PATH']}"
+
+
+_compiler_cache()
+
 # mcugen's own tests hold the generated code to -Werror: every `make` of a generated project (the host
 # harness, the firmware, the library size measure) reads MCUGEN_WERROR from the environment.
 os.environ.setdefault("MCUGEN_WERROR", "1")
