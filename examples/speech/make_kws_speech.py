@@ -119,9 +119,9 @@ def plan(n: int, seed: int) -> list[dict]:
 
 def render(item: dict) -> np.ndarray:
     rng = np.random.default_rng(item["noise_seed"])
-    clip = np.zeros(RATE)
     if item["word"] is None:
         return mfcc(_noise(rng, RATE, item["beta"]) * 10 ** (item["silence_db"] / 20))
+    clip = np.zeros(RATE)
     x = speak(item["word"], item["voice"], item["speed"], item["pitch"])
     loud = np.nonzero(np.abs(x) > 0.01)[0]
     x = x[loud[0]:loud[-1] + 1][:RATE - 1000]  # the spoken part, at most 0.94 s
